@@ -1,0 +1,43 @@
+# The README's two commands: `make demo` and `make test`. Both install what
+# they need first (scripts/setup), so they work on a fresh Debian 12 machine.
+.PHONY: all setup build build-asan test test-default test-asan demo bench format format-check clean
+
+JOBS ?= $(shell nproc)
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS)
+
+build-asan: setup
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+# Every test, twice: the optimised build, then the ASan+UBSan build.
+test: test-default test-asan
+
+test-default: build
+	@ctest --preset default -j $(JOBS)
+
+test-asan: build-asan
+	@ctest --preset asan -j $(JOBS)
+
+demo: build
+	@./build/default/idem demo
+
+# Opt-in: throughput figures (see docs/benchmarks.md). Not part of `make test`.
+bench: build
+	@./build/default/idem bench
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+clean:
+	@rm -rf build

@@ -1,0 +1,141 @@
+// The journal: one durable record per logical operation, written before the
+// first byte of the request leaves and updated at every outcome. It is what
+// lets a crashed process resume with the same idempotency key.
+//
+// Implementations: SQLite (embedded default, OpenSqliteJournal) and, later,
+// PostgreSQL. All methods are thread-safe; many processes may share one
+// SQLite file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "idem/clock.h"
+#include "idem/status.h"
+
+namespace idem {
+
+enum class OpState {
+  kInFlight,   // created, being driven or waiting for its next attempt
+  kSucceeded,  // a 2xx (or a reconciliation) settled it
+  kFailed,     // a definitive refusal (400/401/403/404/422 ...) settled it
+  kUnknown,    // retries exhausted with no definitive answer: kept, never guessed
+};
+
+// "in_flight", "succeeded", "failed", "unknown".
+std::string_view OpStateName(OpState state);
+std::optional<OpState> ParseOpState(std::string_view name);
+inline bool IsFinal(OpState s) { return s == OpState::kSucceeded || s == OpState::kFailed; }
+
+struct Operation {
+  std::string op_id;         // the caller's business key, or generated
+  std::string idem_key;      // the Idempotency-Key, made once, never changed by a retry
+  std::string kind;          // "call", "create_session", "aml", ...
+  std::string method;        // "POST"
+  std::string path;          // "/v3/session/" (relative to the base URL, query included)
+  std::string content_type;  // of `body`
+  std::string body;          // exact request bytes (multipart boundary included)
+  std::string fingerprint;   // RequestFingerprint(method, path, body)
+  std::string natural_key;   // look-up key for reconciliation, e.g. vendor_data + workflow_id
+  OpState state = OpState::kInFlight;
+  int attempts = 0;          // requests handed to the transport so far
+  std::int64_t created_ms = 0;       // Unix ms
+  std::int64_t first_sent_ms = 0;    // Unix ms of the first send with idem_key; 0 = never sent
+  std::int64_t updated_ms = 0;
+  std::int64_t next_attempt_ms = 0;  // earliest next attempt; 0 = now
+  std::string lease_owner;           // who drives it now ("" = nobody)
+  std::int64_t lease_until_ms = 0;   // the lease lapses after this
+  std::int64_t lease_generation = 0; // bumped by every claim; fences stale owners
+  int response_status = 0;           // last HTTP status seen, 0 = none
+  std::string response_headers;      // last response headers as a JSON object
+  std::string response_body;         // last response body, raw (capped by the transport)
+  std::string resource_id;           // e.g. the session_id the op created or adopted
+  std::string last_error;            // last transport/parse error, never secrets
+};
+
+enum class Durability {
+  // fsync on every commit (SQLite synchronous=FULL in WAL mode): an op that
+  // Begin() returned survives power loss. The default.
+  kPowerLoss,
+  // No fsync per commit (synchronous=NORMAL in WAL mode): survives a crash of
+  // the process, but the last commits may be lost if the machine loses power;
+  // a lost Begin() then means the request may be re-sent with a NEW key.
+  kProcessCrash,
+};
+
+struct JournalOptions {
+  // See Durability. Default kPowerLoss.
+  Durability durability = Durability::kPowerLoss;
+  // How long a writer waits for another process holding the database lock
+  // before reporting kUnavailable. Default 30 s.
+  std::chrono::milliseconds busy_timeout{30000};
+  // Group commit: concurrent writers in this process share one transaction
+  // (and so one fsync). A commit never waits for more company than this.
+  // Default 0: a batch is whatever queued while the previous commit ran.
+  std::chrono::microseconds group_commit_delay{0};
+  // Clock for timestamps and lease expiry. Default: the system clock.
+  std::shared_ptr<Clock> clock;
+};
+
+struct BeginResult {
+  Operation op;       // as stored now
+  bool created;       // true: a new record; false: an op with this op_id existed
+  bool leased;        // true: the caller now holds the lease and must drive it
+};
+
+struct OpFilter {
+  std::optional<OpState> state;
+  std::size_t limit = 0;  // 0 = no limit
+};
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // Stores `op` durably (per Durability) before returning, with the lease held
+  // by `owner` until now + `lease`. If an op with the same op_id exists:
+  //  - a different fingerprint -> kAlreadyExists, nothing changes;
+  //  - the same fingerprint -> the stored op is returned (created = false),
+  //    and if it is unfinished and its lease is free or lapsed, the lease is
+  //    taken (leased = true) so the caller resumes it.
+  virtual Result<BeginResult> Begin(const Operation& op, std::string_view owner,
+                                    std::chrono::milliseconds lease) = 0;
+
+  // Writes every mutable field of `op` (state, attempts, timestamps, response,
+  // resource_id, last_error, next_attempt). Fenced: fails with
+  // kFailedPrecondition unless the stored lease_owner and lease_generation
+  // equal op's, so a worker whose lease lapsed cannot overwrite the newer
+  // owner's outcome. A final state releases the lease.
+  virtual Status Update(const Operation& op) = 0;
+
+  // Extends the lease of an op the caller holds (fenced like Update).
+  virtual Status RenewLease(const Operation& op, std::chrono::milliseconds lease) = 0;
+
+  // Gives up the lease without changing anything else (fenced like Update).
+  virtual Status Release(const Operation& op) = 0;
+
+  // Claims up to `max` unfinished ops (in_flight or unknown) whose lease is
+  // free or lapsed, oldest first: sets the owner, the expiry and bumps the
+  // generation. Returns the claimed ops as stored.
+  virtual Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
+                                                         std::chrono::milliseconds lease,
+                                                         std::size_t max) = 0;
+
+  virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
+  virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
+};
+
+// Opens (creating and migrating as needed) the SQLite journal at `path`,
+// in WAL mode.
+Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
+                                                   JournalOptions options = {});
+
+// The default journal path: $IDEM_JOURNAL, else ./idem-journal.db.
+std::string DefaultJournalPath();
+
+}  // namespace idem

@@ -1,0 +1,13 @@
+// Every `idem` subcommand registers itself here. Each is a thin shell over a
+// public API in include/idem/: parse flags, call the library, print JSON to
+// stdout and logs to stderr, set the exit code (exit_codes.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace idem::cli {
+
+// `exit_code` outlives parsing; a command's callback stores its result there.
+void AddVersionCommand(CLI::App& app, int& exit_code);
+
+}  // namespace idem::cli
