@@ -26,8 +26,9 @@ test-default: build
 test-asan: build-asan
 	@ctest --preset asan -j $(JOBS)
 
+# Until `idem demo` exists (issue 6), the main job is the sandbox self-check.
 demo: build
-	@./build/default/idem demo
+	@./build/default/idem sandbox --self-check
 
 # Opt-in: throughput figures (see docs/benchmarks.md). Not part of `make test`.
 bench: build

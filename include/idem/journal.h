@@ -103,6 +103,10 @@ class Journal {
   //  - the same fingerprint -> the stored op is returned (created = false),
   //    and if it is unfinished and its lease is free or lapsed, the lease is
   //    taken (leased = true) so the caller resumes it.
+  // The new record gets lease_generation 1 and created_ms = now unless set.
+  // op_id, idem_key, fingerprint, method and owner must be non-empty, at most
+  // 1 KiB and free of NUL bytes (else kInvalidArgument); an idem_key already
+  // used by another op_id -> kAlreadyExists. Bodies are stored byte for byte.
   virtual Result<BeginResult> Begin(const Operation& op, std::string_view owner,
                                     std::chrono::milliseconds lease) = 0;
 
@@ -120,14 +124,31 @@ class Journal {
   virtual Status Release(const Operation& op) = 0;
 
   // Claims up to `max` unfinished ops (in_flight or unknown) whose lease is
-  // free or lapsed, oldest first: sets the owner, the expiry and bumps the
-  // generation. Returns the claimed ops as stored.
+  // free or lapsed (whatever their next_attempt_ms), oldest first: sets the
+  // owner, the expiry and bumps the generation. Returns the claimed ops as
+  // stored. max = 0 claims them all.
   virtual Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
                                                          std::chrono::milliseconds lease,
                                                          std::size_t max) = 0;
 
   virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
+  // Oldest first (by created_ms).
   virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
+
+  // Every op (any state) whose natural_key equals `natural_key`, oldest
+  // first; for reconciliation by a look-up. An empty key -> kInvalidArgument.
+  virtual Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) = 0;
+
+  // The webhook heal: every in_flight or unknown op whose natural_key equals
+  // `natural_key` (when non-empty) or whose resource_id equals `resource_id`
+  // (when non-empty) becomes succeeded, with that resource_id (when given)
+  // and `response_body` (only if the op stored none; response_status is left
+  // as is). Its lease is cleared and its generation bumped, so a driver still
+  // holding it is fenced out and its late Update fails. Returns the ops it
+  // settled, as stored. Both keys empty -> kInvalidArgument.
+  virtual Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
+                                                       std::string_view resource_id,
+                                                       std::string_view response_body) = 0;
 };
 
 // Opens (creating and migrating as needed) the SQLite journal at `path`,

@@ -35,6 +35,8 @@ struct TransportOptions {
   // Time allowed to establish the TCP (and TLS) connection. Default 5 s.
   std::chrono::milliseconds connect_timeout{5000};
   // Time allowed for the whole exchange, connect included. Default 30 s.
+  // Counted from when the transfer enters libcurl: waiting in the queue beyond
+  // max_in_flight does not count, waiting for a free connection does.
   std::chrono::milliseconds total_timeout{30000};
   // Response bodies beyond this are dropped and HttpResponse::body_truncated
   // is set; the status and headers are still returned. Default 8 MiB.
@@ -57,7 +59,13 @@ class Transport {
 
   // Starts `request` and returns at once. `done` runs exactly once, on the
   // transport's own thread, with the response or the failure. Callbacks must
-  // be quick (no blocking I/O): hand heavy work to another thread.
+  // be quick (no blocking I/O): hand heavy work to another thread. Send may be
+  // called from any thread and from inside a callback, but not from another
+  // thread concurrently with the transport's destruction. Do not re-send on
+  // kCancelled: the destructor cancels whatever callbacks queue until none do.
+  // Note: libcurl itself re-sends a request once when a reused keep-alive
+  // connection turns out dead before any response byte arrived, so a server
+  // may see one Send twice; mutating requests need an Idempotency-Key.
   virtual void Send(HttpRequest request, Callback done) = 0;
 
   // Blocks until the request finishes. Must not be called from a callback.

@@ -9,5 +9,10 @@ namespace idem::cli {
 
 // `exit_code` outlives parsing; a command's callback stores its result there.
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddSessionCommand(CLI::App& app, int& exit_code);
+void AddAmlCommand(CLI::App& app, int& exit_code);
+void AddLivenessCommand(CLI::App& app, int& exit_code);
+void AddSandboxCommand(CLI::App& app, int& exit_code);
+void AddWebhookCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
 
   int exit_code = idem::cli::kExitOk;
   idem::cli::AddVersionCommand(app, exit_code);
+  idem::cli::AddSessionCommand(app, exit_code);
+  idem::cli::AddAmlCommand(app, exit_code);
+  idem::cli::AddLivenessCommand(app, exit_code);
+  idem::cli::AddSandboxCommand(app, exit_code);
+  idem::cli::AddWebhookCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

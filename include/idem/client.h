@@ -1,0 +1,195 @@
+// The exactly-once op driver. A Client turns one logical call (an OpRequest)
+// into a journaled operation and drives it to a settled state:
+//
+//   Submit ─> Journal::Begin (durable, with the key and exact bytes)
+//          ─> send with Idempotency-Key ─2xx──────────────────────> succeeded
+//                │ ─definitive 4xx (400/401/403/404/422, ...)──────> failed
+//                │ ─timeout/reset/5xx/408/409/425/429─> wait (backoff, pushback floor)
+//                │      └─ may have executed? ask the kind's Reconciler first
+//                └─ retries or budget exhausted, no definitive answer ─> unknown
+//
+// `unknown` ops are kept; Resume() (or `idem resume`) drives them again with
+// their original key. Everything is event-driven: transport callbacks and a
+// timer queue feed a few worker threads, never a thread per call.
+//
+// Thread-safe: Submit/Call/Resume may be called from any thread at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "idem/clock.h"
+#include "idem/http.h"
+#include "idem/idempotency_key.h"
+#include "idem/journal.h"
+#include "idem/random.h"
+#include "idem/retry.h"
+#include "idem/status.h"
+#include "idem/transport.h"
+
+namespace idem {
+
+// One logical call.
+struct OpRequest {
+  // The caller's business key ("session:user-123"). Empty: a UUIDv4 is made.
+  // The same op_id with the same request returns/resumes the stored op; with
+  // a different request it is refused (kAlreadyExists), nothing sent.
+  std::string op_id;
+  // Selects the Reconciler (see ClientOptions::reconcilers). Default "call".
+  std::string kind = "call";
+  std::string method = "POST";
+  // Relative to ClientOptions::base_url, query included: "/v3/session/".
+  std::string path;
+  // Sent as Content-Type when the body is not empty. Default application/json.
+  std::string content_type = "application/json";
+  // Exact bytes; stored and re-sent byte for byte.
+  std::string body;
+  // Extra headers for the first driving session. An `Idempotency-Key` here IS
+  // the op's key (sent verbatim, never overwritten, never doubled). Extra
+  // headers are not journaled: a resumed op is re-sent with Content-Type,
+  // x-api-key and its key only.
+  Headers headers;
+  // How a Reconciler finds the op's result without its response
+  // (e.g. SessionNaturalKey(workflow_id, vendor_data)). Optional.
+  std::string natural_key;
+};
+
+// What a Reconciler found out about an op whose earlier attempt may have
+// executed.
+struct ReconcileResult {
+  enum class Outcome {
+    // The op executed: adopt `resource_id` (and `status`/`body` as the op's
+    // response) and settle it as succeeded without sending.
+    kFound,
+    // The server has no trace of the op: it provably did not execute. The
+    // driver may send (again); past the key window, with a NEW key.
+    kNotFound,
+    // The look-up itself failed (network, 5xx): treated as a retryable failure.
+    kFailed,
+  };
+  Outcome outcome = Outcome::kFailed;
+  std::string resource_id;
+  int status = 200;
+  std::string body;
+  std::string error;  // for kFailed; never secrets
+};
+
+// Per op kind: looks an op up on the server (e.g. CreateSession by
+// vendor_data). Contract:
+//  - Lookup() must return quickly and call `done` exactly once, from any
+//    thread (typically a Transport callback). It must not block: issue the GET
+//    with Transport::Send, or run blocking work on your own thread.
+//  - kNotFound must mean "did not execute" with certainty; if unsure, kFailed.
+//  - It may be called several times for one op (after each ambiguous attempt).
+class Reconciler {
+ public:
+  using Done = std::function<void(ReconcileResult)>;
+  virtual ~Reconciler() = default;
+  virtual void Lookup(const Operation& op, Done done) = 0;
+};
+
+struct ClientOptions {
+  // Where `OpRequest::path` is appended. Default Didit's production API.
+  std::string base_url = "https://verification.didit.me";
+  // Sent as `x-api-key` on every request. Never logged, never journaled.
+  std::string api_key;
+  // Required: the journal (shared; many Clients and processes may use one).
+  std::shared_ptr<Journal> journal;
+  // Required: the transport (shared; callbacks run on its thread).
+  std::shared_ptr<Transport> transport;
+  // Prototypes cloned per op. Defaults: FullJitterBackoff(100 ms, 20 s) and
+  // LimitedAttemptsRetryPolicy(5 attempts, 60 s) on `clock`.
+  std::shared_ptr<const BackoffPolicy> backoff;
+  std::shared_ptr<const RetryPolicy> retry;
+  // Shared by every op of this Client (and of others that share it). Default:
+  // a new RetryBudget() (500 tokens) per Client.
+  std::shared_ptr<RetryBudget> budget;
+  // Server pushback (Retry-After / X-RateLimit-Reset) is a floor for the next
+  // delay, capped at this. Default 60 s.
+  std::chrono::milliseconds max_pushback{60000};
+  // Default kBareToken / kUuidV4.
+  KeyFormat key_format = KeyFormat::kBareToken;
+  KeyVersion key_version = KeyVersion::kUuidV4;
+  // Lease owner written to the journal. Default "HOST:PID:RANDOM".
+  std::string owner;
+  // Lease held on each op while it is driven; renewed every lease/3 while the
+  // op waits and before each attempt. A crashed process's ops can be resumed
+  // by another once it lapses. Default 60 s.
+  std::chrono::milliseconds lease{60000};
+  // How long the server remembers a key (Didit/sandbox: 24 h). An op whose key
+  // was first sent longer ago is never re-sent blindly with it: it is
+  // reconciled, and re-sent with a NEW key only when the look-up proves the
+  // first request never executed; without a reconciler it stays unknown.
+  // Default 24 h.
+  std::chrono::milliseconds key_window{std::chrono::hours(24)};
+  // Reconcilers by OpRequest::kind. Kinds without one rely on the key alone.
+  std::map<std::string, std::shared_ptr<Reconciler>> reconcilers;
+  // Wall clock for timestamps, the key window and pushback dates; its
+  // steady time for retry deadlines. Default: the system clock.
+  std::shared_ptr<Clock> clock;
+  // Jitter. Default: a generator seeded from the CSPRNG.
+  std::shared_ptr<RandomSource> random;
+  // Ops driven at once; further submissions wait in a queue (only their
+  // request is held). Default 64.
+  std::size_t max_concurrent_ops = 64;
+  // Worker threads that run journal writes (blocking, fsync) and state
+  // transitions. More threads let more ops share a group commit. Default 8.
+  int worker_threads = 8;
+};
+
+// The op as stored once driving stopped: its `state` says how it ended
+// (succeeded, failed, unknown; in_flight if the Client shut down meanwhile).
+// An error means the op could not be driven: kInvalidArgument (bad request),
+// kAlreadyExists (op_id reused with another request; nothing sent),
+// kFailedPrecondition (another owner holds its lease, or this Client lost it),
+// or a journal error (kIo, kUnavailable, ...). After a journal error the op
+// may still be in the journal as in_flight: `Resume()` settles it.
+using OpResult = Result<Operation>;
+
+struct ResumeSummary {
+  std::size_t claimed = 0;
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;
+  std::size_t unknown = 0;
+  std::size_t in_flight = 0;  // still unfinished (shutdown)
+  std::size_t errors = 0;     // journal errors / lost leases
+};
+
+class Client {
+ public:
+  // Errors: kInvalidArgument when the journal or transport is missing or the
+  // base URL is empty.
+  static Result<std::unique_ptr<Client>> Create(ClientOptions options);
+
+  // Stops: ops waiting for a retry stop at once (kept in_flight, lease
+  // released); requests on the wire are waited for. Every pending callback
+  // runs before the destructor returns.
+  virtual ~Client() = default;
+
+  using Callback = std::function<void(OpResult)>;
+  // Queues the op and returns at once; `done` runs once, on a worker thread.
+  virtual void Submit(OpRequest request, Callback done) = 0;
+  std::future<OpResult> Submit(OpRequest request);
+  // Submit and wait. Must not be called from a Client callback.
+  OpResult Call(OpRequest request);
+
+  // Claims every unfinished op (in_flight or unknown, lease free or lapsed)
+  // and drives it with its original key and stored bytes, at most
+  // max_concurrent_ops at once. Blocks until each has been driven once.
+  virtual Result<ResumeSummary> Resume() = 0;
+
+  // Pass-throughs to the journal.
+  virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
+  virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
+};
+
+// "HOST:PID:RANDOM", the default lease owner.
+std::string DefaultOwnerId();
+
+}  // namespace idem

@@ -1,0 +1,13 @@
+// The typed Didit API: everything a caller needs in one include.
+//   types.h           request/response structs, encoders, parsers
+//   session_status.h  the status enum that round-trips Didit's strings
+//   errors.h          ApiError (Didit's refusals as data), DiditError
+//   multipart.h       deterministic multipart bodies for the billed checks
+//   client.h          DiditClient: journaled, reconciled calls over idem::Client
+#pragma once
+
+#include "idem/didit/errors.h"
+#include "idem/didit/multipart.h"
+#include "idem/didit/session_status.h"
+#include "idem/didit/types.h"
+#include "idem/didit/client.h"

@@ -1,0 +1,164 @@
+// DiditClient: the typed Didit API over idem::Client. Every mutating call is
+// a journaled op (its key and exact bytes are durable before the first send),
+// retried with the same key and, when its outcome is ambiguous, reconciled by
+// a look-up instead of re-sent blindly:
+//
+//   kind              reconciliation on an ambiguous outcome / past the key window
+//   create_session    GET /v3/sessions/?vendor_data=..&workflow_id=..: found ->
+//                     adopt that session (succeeded, nothing sent); proven
+//                     absent -> send again (past the window: with a new key,
+//                     recorded in the journal)
+//   delete_session    GET /v3/session/{id}/decision/: 404 -> done (journaled as
+//                     succeeded, response_status 404 and an "idem_note" in the
+//                     body); 200 -> the delete did not execute, send again
+//   update_status     none: relies on the key (setting the same status twice
+//                     is a no-op at Didit)
+//   aml, passive_liveness, face_match, id_verification
+//                     none: billed checks have no look-up, so they rely on the
+//                     Idempotency-Key alone. Past the key window an ambiguous
+//                     billed op stays `unknown` (never re-sent: it could bill
+//                     twice); decide by hand with `idem ops`.
+//
+// GETs (GetDecision, ListSessions) are not journaled; they are retried on
+// 5xx/429/network failures. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "idem/client.h"
+#include "idem/didit/errors.h"
+#include "idem/didit/types.h"
+
+namespace idem::didit {
+
+// Op kinds as stored in the journal.
+inline constexpr std::string_view kCreateSessionKind = "create_session";
+inline constexpr std::string_view kUpdateStatusKind = "update_status";
+inline constexpr std::string_view kDeleteSessionKind = "delete_session";
+inline constexpr std::string_view kAmlKind = "aml";
+inline constexpr std::string_view kPassiveLivenessKind = "passive_liveness";
+inline constexpr std::string_view kFaceMatchKind = "face_match";
+inline constexpr std::string_view kIdVerificationKind = "id_verification";
+
+struct ReconcilerOptions {
+  // A listed session counts as created by the op when its created_at is no
+  // earlier than the op's creation minus this (clocks of client and server
+  // differ), or when it is still unfinished (Didit's own dedup would return
+  // it to a new create anyway), or when it has no created_at. Default 5 min.
+  std::chrono::milliseconds clock_skew{std::chrono::minutes(5)};
+  // Pages followed per look-up before giving up (kFailed, never a guess).
+  // Default 20.
+  int max_pages = 20;
+};
+
+// Registers the create_session and delete_session reconcilers in
+// `options.reconcilers`, using its transport, base_url and api_key. Call it
+// before Client::Create for any Client that may drive Didit ops, notably the
+// one `idem resume` uses: without it, a resumed create_session is re-sent with
+// its key only, which a server that ignores keys would execute twice.
+void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler = {});
+
+// Per call.
+struct CallOptions {
+  // The op's business key. Empty: a UUIDv4 is made. Calling again with the
+  // same op_id and the same request returns the stored outcome (or resumes
+  // the op); with a different request it fails with kAlreadyExists.
+  std::string op_id;
+};
+
+struct DiditClientOptions {
+  // The driver's options: base_url, api_key, journal and transport are
+  // required as in idem::Client; the Didit reconcilers are added here.
+  ClientOptions client;
+  ReconcilerOptions reconciler;
+  // GET retries: attempts per GET (network failure, 5xx, 429). Default 3.
+  int get_attempts = 3;
+  // Backoff between GET attempts: base * 2^n, capped at 2 s, plus the
+  // server's Retry-After when larger (capped at client.max_pushback).
+  // Default 100 ms.
+  std::chrono::milliseconds get_backoff{100};
+  // Sleeps between GET attempts. Default: a real sleeper.
+  std::shared_ptr<Sleeper> sleeper;
+};
+
+class SessionPages;
+
+class DiditClient {
+ public:
+  // Errors as Client::Create.
+  static Result<std::unique_ptr<DiditClient>> Create(DiditClientOptions options);
+  ~DiditClient();
+
+  // POST /v3/session/ (kind create_session; natural key
+  // SessionNaturalKey(workflow_id, vendor_data)). An adopted session comes
+  // from the list endpoint, so fields only create returns (url) may be empty.
+  DiditResult<Session> CreateSession(const CreateSessionRequest& request, CallOptions call = {});
+  // GET /v3/session/{id}/decision/
+  DiditResult<Decision> GetDecision(std::string_view session_id);
+  // GET /v3/sessions/ (one page)
+  DiditResult<SessionList> ListSessions(const ListSessionsRequest& request);
+  // Every page, following `next` (see SessionPages).
+  SessionPages ListAllSessions(ListSessionsRequest request);
+  // PATCH /v3/session/{id}/update-status/ (kind update_status)
+  DiditResult<UpdateStatusResult> UpdateStatus(std::string_view session_id,
+                                               const UpdateStatusRequest& request,
+                                               CallOptions call = {});
+  // DELETE /v3/session/{id}/delete/ (kind delete_session). A 404 after an
+  // ambiguous attempt is success with already_deleted = true; a 404 on the
+  // first attempt is kRefused (no such session).
+  DiditResult<DeleteResult> DeleteSession(std::string_view session_id, CallOptions call = {});
+  // POST /v3/aml/ (kind aml, billed, key only)
+  DiditResult<AmlResult> AmlScreening(const AmlRequest& request, CallOptions call = {});
+  // Multipart, billed, key only. The boundary derives from the op id, so the
+  // journaled bytes are what every retry sends.
+  DiditResult<CheckResult> PassiveLiveness(const PassiveLivenessRequest& request,
+                                           CallOptions call = {});
+  DiditResult<CheckResult> FaceMatch(const FaceMatchRequest& request, CallOptions call = {});
+  DiditResult<CheckResult> IdVerification(const IdVerificationRequest& request,
+                                          CallOptions call = {});
+
+  // The driver underneath (Resume, Get, List).
+  Client& client();
+
+  // Internal: one GET with retries; `path_or_url` is a path under base_url
+  // or an absolute URL on the same origin (a `next` link).
+  DiditResult<HttpResponse> Get(std::string_view path_or_url);
+
+ private:
+  struct Impl;
+  explicit DiditClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// All sessions matching a filter, page by page:
+//
+//   auto pages = didit->ListAllSessions({.vendor_data = "user-1"});
+//   while (auto page = pages.Next()) {
+//     if (!*page) { /* (*page).error() */ break; }
+//     for (const Session& s : (*page)->results) ...
+//   }
+//
+// Next() returns nullopt when there is no further page, an error once (and
+// then nullopt) when a page fails. It stops after `max_pages` (default 10000)
+// or when `next` leaves the base URL's origin, so a hostile server cannot
+// loop it forever or redirect the API key elsewhere.
+class SessionPages {
+ public:
+  SessionPages(DiditClient& client, ListSessionsRequest first, int max_pages = 10000)
+      : client_(client), first_(std::move(first)), max_pages_(max_pages) {}
+  std::optional<DiditResult<SessionList>> Next();
+
+ private:
+  DiditClient& client_;
+  ListSessionsRequest first_;
+  std::optional<std::string> next_url_;
+  int pages_ = 0;
+  int max_pages_;
+  bool done_ = false;
+};
+
+}  // namespace idem::didit

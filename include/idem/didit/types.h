@@ -1,0 +1,218 @@
+// Request and response types of the Didit v3 API (see docs/didit.md and
+// docs.didit.me). Requests serialise to the exact JSON Didit documents;
+// responses keep every field they received in `raw`, so fields Didit adds
+// later are not lost. Parsing never throws: it returns Result<T>. A field that
+// is absent or null is left empty; a field of the wrong type is an error
+// (kCorruption), since guessing would hide a broken server or proxy.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "idem/didit/multipart.h"
+#include "idem/didit/session_status.h"
+#include "idem/status.h"
+
+namespace idem::didit {
+
+// ---------------------------------------------------------------- requests
+
+struct ContactDetails {
+  std::optional<std::string> email;
+  std::optional<bool> send_notification_emails;
+  std::optional<std::string> email_lang;
+  std::optional<std::string> phone;
+};
+
+struct ExpectedDetails {
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> date_of_birth;  // "YYYY-MM-DD"
+  std::optional<std::string> nationality;    // ISO 3166-1 alpha-3
+  std::optional<std::string> id_country;
+  std::vector<std::string> expected_document_types;  // empty = not sent
+};
+
+// POST /v3/session/
+struct CreateSessionRequest {
+  std::string workflow_id;  // required (a UUID)
+  // Your reference for the user. Also the natural key idem reconciles on:
+  // without it an ambiguous create can only be resolved by the server's
+  // idempotency key.
+  std::string vendor_data;
+  std::optional<std::string> callback;
+  std::optional<std::string> callback_method;  // "initiator" | "completer" | "both"
+  std::optional<nlohmann::json> metadata;      // must be an object
+  std::optional<std::string> language;
+  std::optional<ContactDetails> contact_details;
+  std::optional<ExpectedDetails> expected_details;
+};
+
+// PATCH /v3/session/{id}/update-status/
+struct UpdateStatusRequest {
+  SessionStatus new_status = SessionStatus::kApproved;  // Approved | Declined | Resubmitted
+  std::optional<std::string> comment;
+};
+
+// GET /v3/sessions/ filters. Unset = not sent.
+struct ListSessionsRequest {
+  std::optional<std::string> vendor_data;
+  std::optional<std::string> status;  // exact Didit text, e.g. "In Review"
+  std::optional<std::string> workflow_id;
+  std::optional<std::string> date_from;  // "YYYY-MM-DD"
+  std::optional<std::string> date_to;
+  std::optional<int> limit;   // Didit's default 50
+  std::optional<int> offset;  // default 0
+};
+
+// POST /v3/aml/ (billed)
+struct AmlRequest {
+  std::string full_name;                     // required
+  std::optional<std::string> entity_type;    // "person" | "company"
+  std::optional<std::string> date_of_birth;  // "YYYY-MM-DD"
+  std::optional<std::string> nationality;
+  std::optional<std::string> document_number;
+  std::optional<bool> include_adverse_media;
+  std::optional<std::string> vendor_data;
+  std::optional<bool> save_api_request;
+};
+
+// POST /v3/passive-liveness/ (billed, multipart)
+struct PassiveLivenessRequest {
+  FilePart user_image;
+  std::optional<std::string> vendor_data;
+  std::optional<bool> save_api_request;
+};
+
+// POST /v3/face-match/ (billed, multipart)
+struct FaceMatchRequest {
+  FilePart user_image;
+  FilePart ref_image;
+  std::optional<std::string> vendor_data;
+  std::optional<bool> save_api_request;
+};
+
+// POST /v3/id-verification/ (billed, multipart)
+struct IdVerificationRequest {
+  FilePart front_image;
+  std::optional<FilePart> back_image;
+  std::optional<bool> perform_document_liveness;
+  std::optional<std::string> vendor_data;
+  std::optional<bool> save_api_request;
+};
+
+// Request encoders: the exact bytes to send. JSON is serialised with sorted
+// keys and no spaces, so equal requests give equal bytes (and fingerprints).
+// Fail with kInvalidArgument on missing required fields, a bad enum value,
+// non-object metadata or invalid UTF-8.
+Result<nlohmann::json> ToJson(const CreateSessionRequest& request);
+Result<nlohmann::json> ToJson(const UpdateStatusRequest& request);
+Result<nlohmann::json> ToJson(const AmlRequest& request);
+Result<EncodedBody> Encode(const CreateSessionRequest& request);
+Result<EncodedBody> Encode(const UpdateStatusRequest& request);
+Result<EncodedBody> Encode(const AmlRequest& request);
+// Multipart encoders; `boundary_seed` is normally the op id (see multipart.h).
+Result<EncodedBody> Encode(const PassiveLivenessRequest& request, std::string_view boundary_seed);
+Result<EncodedBody> Encode(const FaceMatchRequest& request, std::string_view boundary_seed);
+Result<EncodedBody> Encode(const IdVerificationRequest& request, std::string_view boundary_seed);
+// "/v3/sessions/?limit=..&vendor_data=.." with every value percent-encoded.
+std::string ListSessionsPath(const ListSessionsRequest& request);
+// Percent-encodes everything but unreserved characters (RFC 3986).
+std::string UrlEncode(std::string_view text);
+
+// --------------------------------------------------------------- responses
+
+// A session as returned by create (201) and in list results.
+struct Session {
+  std::string session_id;  // required
+  std::optional<std::int64_t> session_number;
+  std::optional<std::string> session_token;
+  std::optional<std::string> url;
+  std::optional<std::string> vendor_data;
+  std::optional<nlohmann::json> metadata;
+  std::optional<SessionStatusValue> status;
+  std::optional<std::string> callback;
+  std::optional<std::string> workflow_id;
+  std::optional<nlohmann::json> workflow_version;  // number or string, as sent
+  nlohmann::json raw;                              // the whole object as received
+};
+
+// One item of a per-feature array in a decision.
+struct FeatureResult {
+  std::optional<std::string> node_id;
+  std::optional<std::string> status;  // feature statuses differ from session statuses
+  nlohmann::json raw;
+};
+
+// GET /v3/session/{id}/decision/. Each feature array is nullopt until that
+// feature ran (Didit sends null).
+struct Decision {
+  std::string session_id;  // required
+  std::optional<std::int64_t> session_number;
+  std::optional<std::string> session_url;
+  std::optional<SessionStatusValue> status;
+  std::optional<std::string> workflow_id;
+  std::vector<std::string> features;
+  std::optional<std::string> vendor_data;
+  std::optional<nlohmann::json> metadata;
+  std::optional<nlohmann::json> expected_details;
+  std::optional<nlohmann::json> contact_details;
+  std::optional<std::string> callback;
+  std::optional<std::vector<FeatureResult>> id_verifications;
+  std::optional<std::vector<FeatureResult>> liveness_checks;
+  std::optional<std::vector<FeatureResult>> face_matches;
+  std::optional<std::vector<FeatureResult>> poa_verifications;
+  std::optional<std::vector<FeatureResult>> phone_verifications;
+  std::optional<std::vector<FeatureResult>> email_verifications;
+  std::optional<std::vector<FeatureResult>> aml_screenings;
+  std::optional<std::vector<FeatureResult>> ip_analyses;
+  std::optional<std::vector<FeatureResult>> database_validations;
+  nlohmann::json raw;
+};
+
+// GET /v3/sessions/
+struct SessionList {
+  std::int64_t count = 0;
+  std::optional<std::string> next;  // absolute URL of the next page
+  std::optional<std::string> previous;
+  std::vector<Session> results;
+  nlohmann::json raw;
+};
+
+// PATCH update-status -> {session_id}
+struct UpdateStatusResult {
+  std::string session_id;
+  nlohmann::json raw;
+};
+
+// DELETE -> 204 (or 404 on a repeat after a lost 204, see DiditClient).
+struct DeleteResult {
+  std::string session_id;
+  bool already_deleted = false;  // the server said 404 to a repeat of our delete
+};
+
+// The billed checks' responses. Didit's shapes differ per check and evolve;
+// the few common fields are typed and the rest is in `raw`.
+struct CheckResult {
+  std::optional<std::string> request_id;
+  std::optional<std::string> session_id;
+  std::optional<std::string> status;
+  nlohmann::json raw;
+};
+using AmlResult = CheckResult;
+
+// Response parsers. Fail with kCorruption on non-JSON, nesting deeper than 64,
+// a non-object top level, a missing required field or a field of the wrong type.
+Result<Session> ParseSession(std::string_view body);
+Result<Decision> ParseDecision(std::string_view body);
+Result<SessionList> ParseSessionList(std::string_view body);
+Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body);
+Result<CheckResult> ParseCheckResult(std::string_view body);
+// The same, from an already parsed value.
+Result<Session> SessionFromJson(const nlohmann::json& value);
+
+}  // namespace idem::didit

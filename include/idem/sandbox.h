@@ -1,0 +1,124 @@
+// `idem sandbox`: a local Didit-compatible verification API with server-side
+// idempotency (IETF draft / Stripe rules) and fault injection at the
+// connection. Tests, the demo and the CLI start it in-process:
+//
+//   idem::SandboxOptions options;
+//   options.port = 0;                        // a free port
+//   auto sandbox = idem::Sandbox::Start(options);
+//   if (!sandbox) { /* sandbox.error() */ }
+//   std::string url = (*sandbox)->base_url();  // "http://127.0.0.1:PORT"
+//   ...
+//   (*sandbox)->Stop();                       // also done by the destructor
+//
+// `/_sandbox/*` (health, stats, executions, advance) needs no API key: it is
+// a local tool. See docs/sandbox.md for endpoints, rules and the fault spec.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "idem/clock.h"
+#include "idem/status.h"
+
+namespace idem {
+
+// A session status change, as the sandbox's single event point reports it
+// (create, advance, update-status, delete). Webhook delivery plugs in here.
+struct SandboxSessionEvent {
+  enum class Kind { kCreated, kStatusChanged, kDeleted };
+  Kind kind = Kind::kCreated;
+  std::string session_id;
+  std::string status;           // the status after the change ("Not Started", "Approved", ...)
+  std::string previous_status;  // empty for kCreated
+  std::string workflow_id;
+  std::string vendor_data;      // empty when the session has none
+  std::string metadata_json;    // the session's metadata as JSON text ("null" when none)
+  std::int64_t created_at_ms = 0;  // Unix ms of the session's creation
+  std::int64_t at_ms = 0;          // Unix ms of this change
+};
+
+// Called synchronously, after the change is committed, on a server thread and
+// outside the sandbox's locks. Must be thread-safe and must not block for long.
+class SandboxEventSink {
+ public:
+  virtual ~SandboxEventSink() = default;
+  virtual void OnSessionEvent(const SandboxSessionEvent& event) = 0;
+};
+
+struct SandboxOptions {
+  // Address to bind. Default 127.0.0.1 (never a public interface by default).
+  std::string host = "127.0.0.1";
+  // Port to bind. Default 8790; 0 picks a free port (read it with port()).
+  std::uint16_t port = 8790;
+  // The only accepted `x-api-key`. Missing -> 403, different -> 401. Never logged.
+  std::string api_key = "sandbox-key";
+  // SQLite file for sessions, stored idempotency responses and executions.
+  // Empty (default) = in memory only: everything is lost when the sandbox stops.
+  // With a path: WAL mode, synchronous=NORMAL (a commit survives a crash of
+  // the sandbox process, but not necessarily a power loss; fine for a test
+  // server). Keys still executing (409 window) are kept in memory only: a
+  // sandbox killed mid-execution forgets them, as if the request never arrived,
+  // although an execution already committed stays recorded.
+  std::string db_path;
+  // Fault spec, e.g. "drop_before=0.1,drop_after=0.1,error_503=0.05,
+  // error_500_after=0.05,rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,
+  // retry_after=1". Empty (default) = no faults. Faults never apply to /_sandbox/*.
+  std::string faults;
+  // Seed of the generator that decides faults (same seed, same request order ->
+  // same faults). Default 1.
+  std::uint64_t seed = 1;
+  // Stored idempotency keys are forgotten this long after they were first
+  // used. Default 86400 s (24 h).
+  std::chrono::seconds key_ttl{86400};
+  // Honour `Idempotency-Key` on POST/PATCH/DELETE. Default true. false ignores
+  // the header entirely (emulates an API without keys).
+  bool idempotency = true;
+  // Didit's documented dedup: a create with the vendor_data and workflow_id of
+  // an unfinished session returns that session. Default true.
+  bool vendor_dedup = true;
+  // A real per-API-key limit: at most this many API requests in any sliding
+  // 60 s window, then 429. Default 0 = off.
+  int rate_limit = 0;
+  // I/O threads. Default 2. Handlers never block these threads: injected
+  // delays run on timers.
+  int threads = 2;
+  // Request limits. Bodies over max_body_bytes get 413; headers over
+  // max_header_bytes get 431. A request must arrive completely within
+  // read_timeout of its first byte (and an idle keep-alive connection is
+  // closed after it), so a slow or half-sent request cannot hold a
+  // connection. Over max_connections, new connections are closed at once.
+  std::size_t max_body_bytes = 1 << 20;          // 1 MiB
+  std::size_t max_header_bytes = 16 * 1024;      // 16 KiB
+  std::chrono::milliseconds read_timeout{10000};  // 10 s
+  std::size_t max_connections = 10000;
+  // Wall clock for timestamps, key TTL and the rate limiter. Default: the
+  // system clock. Tests pass a FakeClock to expire keys without sleeping.
+  std::shared_ptr<Clock> clock;
+  // Told about every session status change. Default: none.
+  std::shared_ptr<SandboxEventSink> event_sink;
+};
+
+class Sandbox {
+ public:
+  // Opens the store, binds and listens; returns once the socket accepts.
+  // Errors: kInvalidArgument (bad fault spec or options), kUnavailable (the
+  // address is in use), kIo (the database cannot be opened).
+  static Result<std::unique_ptr<Sandbox>> Start(SandboxOptions options);
+
+  virtual ~Sandbox() = default;
+
+  // The bound port (the real one when options.port was 0).
+  virtual std::uint16_t port() const = 0;
+  // "http://HOST:PORT".
+  virtual std::string base_url() const = 0;
+  // Stops accepting, closes every connection, joins the threads. Idempotent.
+  virtual void Stop() = 0;
+  // The JSON of `GET /_sandbox/stats`.
+  virtual std::string StatsJson() = 0;
+  // The JSON of `GET /_sandbox/executions`.
+  virtual std::string ExecutionsJson() = 0;
+};
+
+}  // namespace idem

@@ -1,0 +1,94 @@
+// The webhook receiver: an HTTP server (127.0.0.1 by default) that verifies
+// each delivery on its raw bytes, stores it in the WebhookInbox and only then
+// answers 2xx. `idem webhook serve` is a thin shell over it.
+//
+//   POST /webhooks/didit     (scheme kDidit)     Didit's X-Signature headers
+//   POST /webhooks/standard  (scheme kStandard)  Standard Webhooks headers
+//
+// Responses: 200 {"result":"stored"|"duplicate","seq":N}; 401 bad or missing
+// signature or timestamp; 400 malformed HTTP, malformed JSON or a missing
+// field; 413 body over max_body_bytes; 404 any other path (including the
+// other scheme's path); 405 another method; 503 the inbox could not commit
+// (the sender retries). Nothing is stored for a rejected request. Logs (stderr)
+// never contain a secret or a signature.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "idem/status.h"
+#include "idem/webhook_inbox.h"
+#include "idem/webhook_signature.h"
+
+namespace idem {
+
+struct WebhookReceiverOptions {
+  // Address to bind. Default 127.0.0.1 (never all interfaces unless asked).
+  std::string host = "127.0.0.1";
+  // Port; 0 picks a free one (see WebhookReceiver::port). Default 8791.
+  std::uint16_t port = 8791;
+  // Which scheme (and so which path) this receiver serves. Default kDidit.
+  WebhookScheme scheme = WebhookScheme::kDidit;
+  // Secrets, tolerance, accepted Didit signatures, clock. secrets required.
+  VerifierOptions verifier;
+  // The SQLite file of the inbox (the journal's database). Default:
+  // DefaultJournalPath() ($IDEM_JOURNAL or ./idem-journal.db).
+  std::string journal_path;
+  // Inbox durability, heal journal and task backoff (see InboxOptions).
+  // queue_exec is set from exec_command.
+  InboxOptions inbox;
+  // Shell command run (/bin/sh -c) once per new event with the event's body
+  // on stdin; exit status 0 = done, anything else is retried with backoff,
+  // persisted across restarts. Its stdout goes to this process's stderr.
+  // Default "" (none).
+  std::string exec_command;
+  // A command still running after this is killed and counted as failed.
+  // Default 30 s.
+  std::chrono::milliseconds exec_timeout{30000};
+  // How often the follow-up task runner (heal retries, exec) looks for due
+  // work. Default 100 ms.
+  std::chrono::milliseconds task_poll_interval{100};
+  // HTTP I/O threads (verification and the commit run on them). Default 2.
+  int threads = 2;
+  // Bodies larger than this are refused with 413. Default 1 MiB.
+  std::size_t max_body_bytes = 1u << 20;
+};
+
+struct ReceiverStats {
+  std::uint64_t requests = 0;
+  std::uint64_t stored = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t unauthorized = 0;   // 401
+  std::uint64_t malformed = 0;      // 400 from the handler
+  std::uint64_t unavailable = 0;    // 503
+  std::uint64_t healed_ops = 0;
+  std::uint64_t exec_done = 0;
+  std::uint64_t exec_failed = 0;    // failed attempts (each is retried)
+};
+
+class WebhookReceiver {
+ public:
+  // Opens the inbox, binds and starts serving. kInvalidArgument for bad
+  // options (no secret, bad host), kUnavailable if the port is taken,
+  // journal errors as they come.
+  static Result<std::unique_ptr<WebhookReceiver>> Start(WebhookReceiverOptions options);
+  virtual ~WebhookReceiver() = default;
+
+  virtual std::uint16_t port() const = 0;
+  // "http://HOST:PORT".
+  virtual std::string url() const = 0;
+  virtual WebhookInbox& inbox() = 0;
+  virtual ReceiverStats stats() const = 0;
+  // Stops serving and the task runner. Idempotent; the destructor calls it.
+  virtual void Stop() = 0;
+};
+
+// Runs `command` with /bin/sh -c, `input` on its stdin, its stdout sent to
+// stderr; OK when it exits 0 within `timeout` (else it is killed).
+Status RunShellCommand(const std::string& command, std::string_view input,
+                       std::chrono::milliseconds timeout);
+
+}  // namespace idem

@@ -1,0 +1,50 @@
+// `idem aml`: one billed AML screening, exactly once by its key (a billed
+// check has no look-up; see include/idem/didit/client.h).
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/didit_cli_support.h"
+#include "cli/exit_codes.h"
+
+namespace idem::cli {
+
+void AddAmlCommand(CLI::App& app, int& exit_code) {
+  struct Flags {
+    didit::AmlRequest request;
+    std::string date_of_birth, nationality, document_number, entity_type, vendor_data, op_id;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("aml", "AML screening of a person or company (billed)");
+  cmd->add_option("--full-name", flags->request.full_name, "Name to screen")->required();
+  cmd->add_option("--date-of-birth", flags->date_of_birth, "YYYY-MM-DD");
+  cmd->add_option("--nationality", flags->nationality, "ISO 3166-1 alpha-3");
+  cmd->add_option("--document-number", flags->document_number, "ID document number");
+  cmd->add_option("--entity-type", flags->entity_type, "person|company");
+  cmd->add_option("--vendor-data", flags->vendor_data, "Your reference");
+  cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  cmd->callback([flags, &exit_code] {
+    didit::AmlRequest request = flags->request;
+    auto set = [](std::optional<std::string>& field, const std::string& value) {
+      if (!value.empty()) field = value;
+    };
+    set(request.date_of_birth, flags->date_of_birth);
+    set(request.nationality, flags->nationality);
+    set(request.document_number, flags->document_number);
+    set(request.entity_type, flags->entity_type);
+    set(request.vendor_data, flags->vendor_data);
+    auto client = MakeDiditClientFromEnv();
+    if (!client) {
+      exit_code = kExitConfig;
+      return;
+    }
+    auto result = client->AmlScreening(request, {.op_id = flags->op_id});
+    if (!result) {
+      exit_code = ReportError(result.error());
+      return;
+    }
+    PrintJson(result->raw);
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace idem::cli

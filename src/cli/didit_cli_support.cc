@@ -1,0 +1,85 @@
+#include "cli/didit_cli_support.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/exit_codes.h"
+#include "idem/journal.h"
+#include "idem/transport.h"
+
+namespace idem::cli {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+int ExitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kRefused:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kAlreadyExists:
+      return kExitRefused;
+    case ErrorCode::kInvalidArgument:
+      return kExitUsage;
+    case ErrorCode::kUnknownOutcome:
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kDeadlineExceeded:
+      return kExitUnknown;
+    default:
+      return kExitConfig;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv() {
+  didit::DiditClientOptions options;
+  std::string base_url = Env("IDEM_BASE_URL");
+  if (!base_url.empty()) options.client.base_url = base_url;
+  options.client.api_key = Env("IDEM_API_KEY");
+  if (options.client.api_key.empty()) options.client.api_key = Env("DIDIT_API_KEY");
+  auto journal = OpenSqliteJournal(DefaultJournalPath());
+  if (!journal) {
+    ReportError(journal.error());
+    return nullptr;
+  }
+  options.client.journal = std::move(*journal);
+  options.client.transport = MakeCurlTransport();
+  auto client = didit::DiditClient::Create(std::move(options));
+  if (!client) {
+    ReportError(client.error());
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+void PrintJson(const nlohmann::json& value) {
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::printf("%s\n", text.c_str());
+  std::fflush(stdout);
+}
+
+int ReportError(const didit::DiditError& error) {
+  nlohmann::json out = {{"error", std::string(ErrorCodeName(error.error.code()))},
+                        {"message", error.error.message()}};
+  if (!error.op_id.empty()) out["op_id"] = error.op_id;
+  if (error.api) {
+    const didit::ApiError& api = *error.api;
+    out["http_status"] = api.http_status;
+    out["kind"] = std::string(didit::ApiErrorKindName(api.kind));
+    if (!api.detail.empty()) out["detail"] = api.detail;
+    if (!api.code.empty()) out["code"] = api.code;
+    if (!api.field_errors.empty()) out["field_errors"] = api.field_errors;
+  }
+  PrintJson(out);
+  std::fprintf(stderr, "idem: %s\n", error.ToString().c_str());
+  return ExitCodeFor(error.error.code());
+}
+
+int ReportError(const Error& error) {
+  return ReportError(didit::DiditError{error, std::nullopt, {}});
+}
+
+}  // namespace idem::cli

@@ -1,0 +1,32 @@
+// Internal to the CLI: what `idem session`, `idem aml` and `idem liveness`
+// share. Config from the environment (as `idem call`):
+//   IDEM_BASE_URL   default https://verification.didit.me
+//   IDEM_API_KEY    falls back to DIDIT_API_KEY (never printed)
+//   IDEM_JOURNAL    the SQLite journal path (default ./idem-journal.db)
+// Results are JSON on stdout; errors are a JSON object on stdout plus one
+// line on stderr; exit codes as in exit_codes.h.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "idem/didit.h"
+
+namespace idem::cli {
+
+// Opens the journal and transport and makes a DiditClient (Didit reconcilers
+// registered). On failure prints the error and returns nullptr; the exit code
+// is then kExitConfig.
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv();
+
+// Prints `value` as one line of JSON on stdout (invalid UTF-8 replaced).
+void PrintJson(const nlohmann::json& value);
+
+// Prints the error (JSON on stdout, a line on stderr) and returns its exit
+// code: kRefused/kNotFound/kAlreadyExists -> 1, kInvalidArgument -> 2,
+// kUnknownOutcome/kUnavailable/kDeadlineExceeded -> 3, anything else -> 4.
+int ReportError(const didit::DiditError& error);
+int ReportError(const Error& error);
+
+}  // namespace idem::cli

@@ -1,0 +1,138 @@
+// `idem sandbox`: runs the local Didit-compatible API until SIGINT/SIGTERM,
+// or `--self-check` drives a scripted set of requests against an in-process
+// sandbox and prints a pass/fail table.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "idem/sandbox.h"
+#include "idem/sandbox_self_check.h"
+
+namespace idem::cli {
+namespace {
+
+struct SandboxFlags {
+  std::string listen = "127.0.0.1:8790";
+  SandboxOptions options;
+  std::int64_t key_ttl_seconds = 86400;
+  std::int64_t read_timeout_ms = 10000;
+  bool no_idempotency = false;
+  bool no_vendor_dedup = false;
+  bool self_check = false;
+};
+
+bool ParseListen(const std::string& listen, SandboxOptions& options) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const int value = std::stoi(port);
+  if (value > 65535) return false;
+  options.host = host;
+  options.port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+int RunSandbox(SandboxFlags& flags) {
+  auto log = spdlog::stderr_color_mt("sandbox");
+  if (!ParseListen(flags.listen, flags.options)) {
+    log->error("--listen must be HOST:PORT, got '{}'", flags.listen);
+    return kExitUsage;
+  }
+  flags.options.key_ttl = std::chrono::seconds(flags.key_ttl_seconds);
+  flags.options.read_timeout = std::chrono::milliseconds(flags.read_timeout_ms);
+  flags.options.idempotency = !flags.no_idempotency;
+  flags.options.vendor_dedup = !flags.no_vendor_dedup;
+
+  // Block the stop signals in every thread (the server threads inherit the
+  // mask) and wait for them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto sandbox = Sandbox::Start(flags.options);
+  if (!sandbox) {
+    log->error("cannot start the sandbox: {}", sandbox.error().ToString());
+    return sandbox.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+  }
+  std::printf("listening on %s\n", (*sandbox)->base_url().c_str());
+  std::fflush(stdout);
+  log->info("sandbox up: store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}",
+            flags.options.db_path.empty() ? "memory" : flags.options.db_path,
+            flags.options.faults, flags.options.seed, flags.options.idempotency,
+            flags.options.vendor_dedup);
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log->info("signal {}: shutting down", signal_number);
+  (*sandbox)->Stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddSandboxCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<SandboxFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "sandbox",
+      "Run a local Didit-compatible API with server-side idempotency and fault injection.\n"
+      "Prints 'listening on http://HOST:PORT' first; SIGINT/SIGTERM stop it.\n"
+      "/_sandbox/* (health, stats, executions, sessions/{id}/advance) needs NO auth: "
+      "it is a local tool, keep it on 127.0.0.1.");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to bind (port 0 = a free port)")
+      ->capture_default_str();
+  cmd->add_option("--api-key", flags->options.api_key,
+                  "the accepted x-api-key (default sandbox-key; never logged)");
+  cmd->add_option("--db", flags->options.db_path,
+                  "SQLite file (WAL) for sessions, keys and executions; default in memory");
+  cmd->add_option("--faults", flags->options.faults,
+                  "e.g. drop_before=0.1,drop_after=0.1,error_503=0.05,error_500_after=0.05,"
+                  "rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,retry_after=1");
+  cmd->add_option("--seed", flags->options.seed, "seed of the fault generator")
+      ->capture_default_str();
+  cmd->add_option("--key-ttl", flags->key_ttl_seconds, "seconds an idempotency key is kept")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86400));
+  cmd->add_flag("--no-idempotency", flags->no_idempotency,
+                "ignore Idempotency-Key (emulate an API without keys)");
+  cmd->add_flag("--no-vendor-dedup", flags->no_vendor_dedup,
+                "turn off the vendor_data dedup on session create");
+  cmd->add_option("--rate-limit", flags->options.rate_limit,
+                  "requests per sliding 60 s window per API key (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", flags->options.threads, "I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
+                  "a request must arrive within this many ms (slow clients are cut off)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600000}));
+  cmd->add_option("--max-connections", flags->options.max_connections,
+                  "connections over this are closed at once")
+      ->capture_default_str();
+  cmd->add_flag("--self-check", flags->self_check,
+                "start an in-process sandbox with faults, check every rule with an HTTP "
+                "client, print a pass/fail table; exit 0 only if all pass");
+  cmd->callback([flags, &exit_code] {
+    if (flags->self_check) {
+      exit_code = RunSandboxSelfCheck(std::cout) ? kExitOk : kExitRefused;
+      return;
+    }
+    exit_code = RunSandbox(*flags);
+  });
+}
+
+}  // namespace idem::cli

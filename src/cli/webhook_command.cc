@@ -1,0 +1,160 @@
+// `idem webhook serve` and `idem webhook events`: thin shells over
+// WebhookReceiver and WebhookInbox.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "idem/journal.h"
+#include "idem/webhook_receiver.h"
+
+namespace idem::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8791";
+  std::vector<std::string> secrets;
+  std::string journal;
+  int tolerance = 300;
+  std::string scheme = "didit";
+  std::string exec;
+};
+
+struct EventsFlags {
+  std::string session;
+  bool json = false;
+  std::string journal;
+};
+
+int Serve(const ServeFlags& flags) {
+  WebhookReceiverOptions options;
+  auto colon = flags.listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "--listen must be HOST:PORT\n");
+    return kExitUsage;
+  }
+  options.host = flags.listen.substr(0, colon);
+  char* end = nullptr;
+  long port = std::strtol(flags.listen.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535 || colon + 1 == flags.listen.size()) {
+    std::fprintf(stderr, "--listen port must be 0..65535\n");
+    return kExitUsage;
+  }
+  options.port = static_cast<std::uint16_t>(port);
+  options.scheme = flags.scheme == "standard" ? WebhookScheme::kStandard : WebhookScheme::kDidit;
+  options.verifier.secrets = flags.secrets;
+  if (options.verifier.secrets.empty()) {
+    if (const char* env = std::getenv("IDEM_WEBHOOK_SECRET"); env && *env) {
+      options.verifier.secrets.push_back(env);
+    }
+  }
+  if (options.verifier.secrets.empty()) {
+    std::fprintf(stderr, "a secret is required: --secret or IDEM_WEBHOOK_SECRET\n");
+    return kExitUsage;
+  }
+  options.verifier.tolerance = std::chrono::seconds(flags.tolerance);
+  options.journal_path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
+  options.exec_command = flags.exec;
+
+  // SIGINT/SIGTERM stop the server cleanly; blocked here so that every
+  // thread the receiver starts inherits the mask and sigwait gets them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto receiver = WebhookReceiver::Start(options);
+  if (!receiver) {
+    std::fprintf(stderr, "webhook serve: %s\n", receiver.error().ToString().c_str());
+    return receiver.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+  }
+  std::printf("listening on %s\n", (*receiver)->url().c_str());
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  (*receiver)->Stop();
+  auto stats = (*receiver)->stats();
+  spdlog::info("webhook serve stopped: {} stored, {} duplicates, {} rejected", stats.stored,
+               stats.duplicates, stats.unauthorized + stats.malformed);
+  return kExitOk;
+}
+
+int Events(const EventsFlags& flags) {
+  InboxOptions options;
+  auto inbox = WebhookInbox::Open(flags.journal.empty() ? DefaultJournalPath() : flags.journal,
+                                  options);
+  if (!inbox) {
+    std::fprintf(stderr, "webhook events: %s\n", inbox.error().ToString().c_str());
+    return kExitConfig;
+  }
+  EventFilter filter;
+  filter.session_id = flags.session;
+  auto events = (*inbox)->Events(filter);
+  if (!events) {
+    std::fprintf(stderr, "webhook events: %s\n", events.error().ToString().c_str());
+    return kExitConfig;
+  }
+  if (flags.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *events) {
+      nlohmann::json item = {{"seq", e.seq},
+                             {"event_id", e.event_id},
+                             {"session_id", e.session_id},
+                             {"status", e.status},
+                             {"webhook_type", e.webhook_type},
+                             {"timestamp", e.timestamp},
+                             {"workflow_id", e.workflow_id},
+                             {"vendor_data", e.vendor_data},
+                             {"received_ms", e.received_ms},
+                             {"applied", e.applied}};
+      item["decision"] = e.decision.empty() ? nlohmann::json(nullptr)
+                                            : nlohmann::json::parse(e.decision, nullptr, false);
+      out.push_back(std::move(item));
+    }
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    for (const auto& e : *events) {
+      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq),
+                  e.session_id.c_str(), e.status.c_str(), e.webhook_type.c_str(),
+                  static_cast<long long>(e.timestamp), e.applied ? "" : "\t(not applied)");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddWebhookCommand(CLI::App& app, int& exit_code) {
+  auto* webhook = app.add_subcommand("webhook", "Receive and inspect signed webhooks");
+  webhook->require_subcommand(1);
+
+  auto serve_flags = std::make_shared<ServeFlags>();
+  auto* serve = webhook->add_subcommand("serve", "Verify, dedupe and store webhook deliveries");
+  serve->add_option("--listen", serve_flags->listen, "HOST:PORT (port 0 = any free port)")
+      ->capture_default_str();
+  serve->add_option("--secret", serve_flags->secrets,
+                    "webhook secret; repeat for rotation (also IDEM_WEBHOOK_SECRET)");
+  serve->add_option("--journal", serve_flags->journal, "journal database (default $IDEM_JOURNAL)");
+  serve->add_option("--tolerance", serve_flags->tolerance, "timestamp tolerance in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  serve->add_option("--scheme", serve_flags->scheme, "didit or standard")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"didit", "standard"}));
+  serve->add_option("--exec", serve_flags->exec, "command run per new event, event JSON on stdin");
+  serve->callback([serve_flags, &exit_code] { exit_code = Serve(*serve_flags); });
+
+  auto events_flags = std::make_shared<EventsFlags>();
+  auto* events = webhook->add_subcommand("events", "List the webhook events received");
+  events->add_option("--session", events_flags->session, "only this session");
+  events->add_flag("--json", events_flags->json, "a JSON array");
+  events->add_option("--journal", events_flags->journal, "journal database (default $IDEM_JOURNAL)");
+  events->callback([events_flags, &exit_code] { exit_code = Events(*events_flags); });
+}
+
+}  // namespace idem::cli

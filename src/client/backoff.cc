@@ -1,0 +1,59 @@
+// Jittered backoff (Brooker, "Exponential Backoff and Jitter").
+#include <algorithm>
+
+#include "client/default_random.h"
+#include "idem/retry.h"
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+
+// base * 2^n without overflow: saturates at `cap`.
+milliseconds ExponentialCeiling(milliseconds base, milliseconds cap, int n) {
+  if (base.count() <= 0) return milliseconds(0);
+  std::int64_t value = base.count();
+  for (int i = 0; i < n && value < cap.count(); ++i) value *= 2;
+  return std::min(cap, milliseconds(value));
+}
+
+}  // namespace
+
+FullJitterBackoff::FullJitterBackoff(milliseconds base, milliseconds cap,
+                                     std::shared_ptr<RandomSource> random)
+    : base_(std::max(base, milliseconds(0))),
+      cap_(std::max(cap, milliseconds(0))),
+      random_(random ? std::move(random) : internal::DefaultJitterRandom()) {}
+
+std::unique_ptr<BackoffPolicy> FullJitterBackoff::Clone() const {
+  return std::make_unique<FullJitterBackoff>(base_, cap_, random_);
+}
+
+milliseconds FullJitterBackoff::OnCompletion() {
+  milliseconds ceiling = ExponentialCeiling(base_, cap_, retries_);
+  if (retries_ < 64) ++retries_;
+  return milliseconds(static_cast<std::int64_t>(
+      random_->NextInRange(0, static_cast<std::uint64_t>(ceiling.count()))));
+}
+
+DecorrelatedJitterBackoff::DecorrelatedJitterBackoff(milliseconds base, milliseconds cap,
+                                                     std::shared_ptr<RandomSource> random)
+    : base_(std::max(base, milliseconds(0))),
+      cap_(std::max(cap, milliseconds(0))),
+      random_(random ? std::move(random) : internal::DefaultJitterRandom()),
+      prev_(base_) {}
+
+std::unique_ptr<BackoffPolicy> DecorrelatedJitterBackoff::Clone() const {
+  return std::make_unique<DecorrelatedJitterBackoff>(base_, cap_, random_);
+}
+
+milliseconds DecorrelatedJitterBackoff::OnCompletion() {
+  // prev * 3, saturating at cap (prev never exceeds cap, so no overflow).
+  std::int64_t upper = std::max(base_.count(), std::min(prev_.count() * 3, cap_.count()));
+  auto drawn = static_cast<std::int64_t>(random_->NextInRange(
+      static_cast<std::uint64_t>(base_.count()), static_cast<std::uint64_t>(upper)));
+  prev_ = std::min(cap_, milliseconds(drawn));
+  return prev_;
+}
+
+}  // namespace idem

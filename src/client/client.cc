@@ -1,0 +1,546 @@
+// The op driver. Each op is a chain of short steps run on the executor's
+// workers; a step ends by handing the op to the transport, to a reconciler,
+// to a timer, or by finishing it. Only one step of an op runs at a time, so
+// an OpDrive needs no lock of its own.
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "client/executor.h"
+#include "client/op_codec.h"
+#include "common/crypto.h"
+#include "idem/client.h"
+#include "idem/uuid.h"
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool MethodCarriesKey(std::string_view method) {
+  return method == "POST" || method == "PATCH" || method == "DELETE";
+}
+
+std::int64_t Ms(milliseconds d) { return d.count(); }
+
+}  // namespace
+
+std::string DefaultOwnerId() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::uint32_t random = 0;
+  crypto::RandomBytes(&random, sizeof random);
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", random);
+  return std::string(host[0] ? host : "host") + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+std::future<OpResult> Client::Submit(OpRequest request) {
+  auto promise = std::make_shared<std::promise<OpResult>>();
+  std::future<OpResult> future = promise->get_future();
+  Submit(std::move(request), [promise](OpResult result) { promise->set_value(std::move(result)); });
+  return future;
+}
+
+OpResult Client::Call(OpRequest request) { return Submit(std::move(request)).get(); }
+
+namespace {
+
+// One op being driven.
+struct OpDrive {
+  Operation op;
+  Headers extra_headers;     // first driving session only (not journaled)
+  bool caller_key = false;   // extra_headers carries the caller's Idempotency-Key
+  bool needs_reconcile = false;
+  std::unique_ptr<BackoffPolicy> backoff;
+  std::unique_ptr<RetryPolicy> retry;
+  std::chrono::steady_clock::time_point last_renew;
+  Client::Callback done;
+};
+using DrivePtr = std::shared_ptr<OpDrive>;
+
+// Work waiting for a driving slot: a new request or a claimed op.
+struct Pending {
+  std::optional<OpRequest> request;
+  std::optional<Operation> claimed;
+  Client::Callback done;
+};
+
+class ClientImpl final : public Client {
+ public:
+  explicit ClientImpl(ClientOptions options)
+      : options_(std::move(options)), executor_(options_.worker_threads) {}
+
+  ~ClientImpl() override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      stopping_ = true;
+      // Never-started work is refused: nothing of it reached the journal.
+      while (!pending_.empty()) {
+        Pending p = std::move(pending_.front());
+        pending_.pop_front();
+        lock.unlock();
+        if (p.claimed) options_.journal->Release(*p.claimed);
+        p.done(MakeError(ErrorCode::kUnavailable, "client is shutting down"));
+        lock.lock();
+      }
+    }
+    executor_.ExpireTimers();
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait(lock, [this] { return active_ == 0; });
+    lock.unlock();
+    executor_.Shutdown();
+  }
+
+  void Submit(OpRequest request, Callback done) override {
+    Enqueue(Pending{std::move(request), std::nullopt, std::move(done)});
+  }
+
+  Result<ResumeSummary> Resume() override;
+
+  Result<std::optional<Operation>> Get(std::string_view op_id) override {
+    return options_.journal->Get(op_id);
+  }
+  Result<std::vector<Operation>> List(const OpFilter& filter) override {
+    return options_.journal->List(filter);
+  }
+
+ private:
+  void Enqueue(Pending p) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      p.done(MakeError(ErrorCode::kUnavailable, "client is shutting down"));
+      return;
+    }
+    if (active_ < options_.max_concurrent_ops) {
+      ++active_;
+      lock.unlock();
+      Start(std::move(p));
+    } else {
+      pending_.push_back(std::move(p));
+    }
+  }
+
+  void Start(Pending p) {
+    auto shared = std::make_shared<Pending>(std::move(p));
+    executor_.Post([this, shared] {
+      if (shared->request) {
+        Admit(std::move(*shared->request), std::move(shared->done));
+      } else {
+        DriveClaimed(std::move(*shared->claimed), std::move(shared->done));
+      }
+    });
+  }
+
+  // Frees the op's slot and starts the next waiting one.
+  void Finish(const DrivePtr& d, OpResult result) { FinishWith(d->done, std::move(result)); }
+  void FinishWith(Callback& done, OpResult result) {
+    done(std::move(result));
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!pending_.empty() && !stopping_) {
+      Pending next = std::move(pending_.front());
+      pending_.pop_front();
+      lock.unlock();
+      Start(std::move(next));
+      return;
+    }
+    --active_;
+    if (active_ == 0) idle_cv_.notify_all();
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopping_;
+  }
+
+  DrivePtr NewDrive(Operation op, Callback done) {
+    auto d = std::make_shared<OpDrive>();
+    d->op = std::move(op);
+    d->done = std::move(done);
+    d->backoff = options_.backoff->Clone();
+    d->retry = options_.retry->Clone();
+    d->last_renew = options_.clock->SteadyNow();
+    return d;
+  }
+
+  void Admit(OpRequest req, Callback done);
+  void DriveClaimed(Operation op, Callback done);
+  void Attempt(const DrivePtr& d);
+  void Reconcile(const DrivePtr& d, bool window_passed);
+  void OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_passed);
+  void Send(const DrivePtr& d);
+  void OnResult(const DrivePtr& d, TransportResult r);
+  void OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
+                          std::optional<milliseconds> pushback);
+  void Wait(const DrivePtr& d, milliseconds delay);
+  void Settle(const DrivePtr& d, OpState state);
+  void GiveUp(const DrivePtr& d, std::string why);
+  void Park(const DrivePtr& d);
+  bool RenewIfDue(const DrivePtr& d);
+  std::shared_ptr<Reconciler> ReconcilerFor(const std::string& kind) const {
+    auto it = options_.reconcilers.find(kind);
+    return it == options_.reconcilers.end() ? nullptr : it->second;
+  }
+  std::string NewKey() const {
+    return options_.key_version == KeyVersion::kUuidV7 ? NewUuidV7(*options_.clock) : NewUuidV4();
+  }
+  std::int64_t NowMs() const { return ToUnixMillis(options_.clock->Now()); }
+
+  ClientOptions options_;
+  internal::Executor executor_;
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::deque<Pending> pending_;
+  std::size_t active_ = 0;
+  bool stopping_ = false;
+};
+
+void ClientImpl::Admit(OpRequest req, Callback done) {
+  if (req.method.empty() || req.path.empty() || req.path.front() != '/') {
+    FinishWith(done, MakeError(ErrorCode::kInvalidArgument,
+                               "an op needs a method and a path starting with '/'"));
+    return;
+  }
+  Operation op;
+  bool caller_key = false;
+  if (auto header = FindHeader(req.headers, "Idempotency-Key")) {
+    auto key = ParseIdempotencyKey(*header);
+    if (!key) {
+      FinishWith(done, MakeError(ErrorCode::kInvalidArgument,
+                                 "the caller's Idempotency-Key header is malformed"));
+      return;
+    }
+    op.idem_key = std::move(*key);
+    caller_key = true;
+  } else {
+    op.idem_key = NewKey();
+  }
+  op.op_id = req.op_id.empty() ? NewUuidV4() : std::move(req.op_id);
+  op.kind = std::move(req.kind);
+  op.method = std::move(req.method);
+  op.path = std::move(req.path);
+  op.content_type = std::move(req.content_type);
+  op.fingerprint = RequestFingerprint(op.method, op.path, req.body);
+  op.body = std::move(req.body);
+  op.natural_key = std::move(req.natural_key);
+  op.state = OpState::kInFlight;
+  op.created_ms = NowMs();
+  op.updated_ms = op.created_ms;
+  // Recorded before the send rather than after it: from the moment Begin
+  // commits, the key may be on the wire, and the key window counts from here.
+  op.first_sent_ms = op.created_ms;
+
+  auto begun = options_.journal->Begin(op, options_.owner, options_.lease);
+  if (!begun) {
+    FinishWith(done, tl::unexpected(begun.error()));
+    return;
+  }
+  if (!begun->created) {
+    if (IsFinal(begun->op.state)) {
+      FinishWith(done, std::move(begun->op));
+      return;
+    }
+    if (!begun->leased) {
+      FinishWith(done, MakeError(ErrorCode::kFailedPrecondition,
+                                 "op " + begun->op.op_id + " is being driven by another owner"));
+      return;
+    }
+  }
+  auto d = NewDrive(std::move(begun->op), std::move(done));
+  // A resumed op keeps its stored key; the caller's header is only sent
+  // verbatim when it is that key.
+  d->caller_key = caller_key && d->op.idem_key == op.idem_key;
+  d->extra_headers = std::move(req.headers);
+  if (caller_key && !d->caller_key) {
+    std::erase_if(d->extra_headers, [](const Header& h) {
+      return FindHeader(Headers{h}, "Idempotency-Key").has_value();
+    });
+  }
+  // An existing unfinished op may already have executed.
+  d->needs_reconcile = !begun->created && d->op.first_sent_ms != 0;
+  d->op.state = OpState::kInFlight;
+  Attempt(d);
+}
+
+void ClientImpl::DriveClaimed(Operation op, Callback done) {
+  auto d = NewDrive(std::move(op), std::move(done));
+  d->needs_reconcile = d->op.first_sent_ms != 0;
+  d->op.state = OpState::kInFlight;
+  Attempt(d);
+}
+
+bool ClientImpl::RenewIfDue(const DrivePtr& d) {
+  auto now = options_.clock->SteadyNow();
+  if (now - d->last_renew < options_.lease / 3) return true;
+  auto renewed = options_.journal->RenewLease(d->op, options_.lease);
+  if (!renewed) {
+    Finish(d, tl::unexpected(renewed.error()));
+    return false;
+  }
+  d->last_renew = now;
+  return true;
+}
+
+void ClientImpl::Attempt(const DrivePtr& d) {
+  if (Stopping()) return Park(d);
+  if (!RenewIfDue(d)) return;
+  const Operation& op = d->op;
+  bool window_passed =
+      op.first_sent_ms != 0 && NowMs() - op.first_sent_ms >= Ms(options_.key_window);
+  auto reconciler = ReconcilerFor(op.kind);
+  if (window_passed) {
+    if (!reconciler) {
+      return GiveUp(d,
+                    "the key window has passed and kind '" + op.kind +
+                        "' has no reconciler: re-sending could execute twice");
+    }
+    return Reconcile(d, true);
+  }
+  if (d->needs_reconcile && reconciler) return Reconcile(d, false);
+  Send(d);
+}
+
+void ClientImpl::Reconcile(const DrivePtr& d, bool window_passed) {
+  auto reconciler = ReconcilerFor(d->op.kind);
+  reconciler->Lookup(d->op, [this, d, window_passed](ReconcileResult r) {
+    auto shared = std::make_shared<ReconcileResult>(std::move(r));
+    executor_.Post([this, d, shared, window_passed] {
+      OnReconciled(d, std::move(*shared), window_passed);
+    });
+  });
+}
+
+void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_passed) {
+  Operation& op = d->op;
+  switch (r.outcome) {
+    case ReconcileResult::Outcome::kFound:
+      op.resource_id = std::move(r.resource_id);
+      op.response_status = r.status;
+      op.response_body = std::move(r.body);
+      op.response_headers = "{}";
+      op.last_error.clear();
+      options_.budget->OnSuccess();
+      return Settle(d, OpState::kSucceeded);
+    case ReconcileResult::Outcome::kNotFound:
+      d->needs_reconcile = false;
+      if (window_passed) {
+        // Proven never executed, so one more execution is the first. The
+        // journal's Update cannot change idem_key (no durable re-key), so the
+        // op keeps its key, which the server has forgotten, and the window
+        // restarts from now, durably before the send.
+        op.last_error = "key window passed; look-up proved no execution; re-sent with key " +
+                        op.idem_key + " from now on";
+        op.first_sent_ms = NowMs();
+        op.updated_ms = NowMs();
+        auto updated = options_.journal->Update(op);
+        if (!updated) return Finish(d, tl::unexpected(updated.error()));
+      }
+      if (Stopping()) return Park(d);
+      return Send(d);
+    case ReconcileResult::Outcome::kFailed:
+      op.last_error = "look-up failed: " + r.error;
+      return OnRetryableFailure(d, false, true, std::nullopt);
+  }
+}
+
+void ClientImpl::Send(const DrivePtr& d) {
+  Operation& op = d->op;
+  ++op.attempts;
+  if (op.first_sent_ms == 0) op.first_sent_ms = NowMs();
+  HttpRequest request;
+  request.method = op.method;
+  request.url = options_.base_url + op.path;
+  request.body = op.body;
+  if (!options_.api_key.empty()) request.headers.push_back({"x-api-key", options_.api_key});
+  if (!op.body.empty() && !op.content_type.empty() &&
+      !FindHeader(d->extra_headers, "Content-Type")) {
+    request.headers.push_back({"Content-Type", op.content_type});
+  }
+  if (MethodCarriesKey(op.method) && !d->caller_key) {
+    request.headers.push_back(
+        {"Idempotency-Key", FormatIdempotencyKey(op.idem_key, options_.key_format)});
+  }
+  for (const Header& h : d->extra_headers) request.headers.push_back(h);
+  options_.transport->Send(std::move(request), [this, d](TransportResult r) {
+    auto shared = std::make_shared<TransportResult>(std::move(r));
+    executor_.Post([this, d, shared] { OnResult(d, std::move(*shared)); });
+  });
+}
+
+void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
+  Operation& op = d->op;
+  if (!r) {
+    const TransportError& e = r.error();
+    op.last_error = "transport: " + e.message;
+    switch (e.failure) {
+      case TransportFailure::kCancelled:
+        return Park(d);
+      case TransportFailure::kInternal:
+        // The request could not even be built; only the first attempt of a
+        // new op proves nothing ever executed.
+        if (op.attempts <= 1 && !d->needs_reconcile) return Settle(d, OpState::kFailed);
+        return GiveUp(d, op.last_error);
+      default:
+        return OnRetryableFailure(d, e.failure == TransportFailure::kTimeout,
+                                  MayHaveExecuted(e.failure), std::nullopt);
+    }
+  }
+  HttpResponse& response = *r;
+  op.response_status = response.status;
+  op.response_headers = internal::HeadersToJson(response.headers);
+  op.response_body = std::move(response.body);
+  op.last_error = response.body_truncated ? "response body truncated at the transport's cap" : "";
+  switch (ClassifyStatus(response.status)) {
+    case Verdict::kSuccess:
+      options_.budget->OnSuccess();
+      return Settle(d, OpState::kSucceeded);
+    case Verdict::kFinal:
+      return Settle(d, OpState::kFailed);
+    case Verdict::kRetry:
+      if (op.last_error.empty()) op.last_error = "HTTP " + std::to_string(response.status);
+      return OnRetryableFailure(
+          d, false, MayHaveExecuted(response.status),
+          ServerPushback(response.headers, options_.clock->Now(), options_.max_pushback));
+  }
+}
+
+void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
+                                    std::optional<milliseconds> pushback) {
+  d->needs_reconcile = d->needs_reconcile || ambiguous;
+  if (!d->retry->OnFailure()) return GiveUp(d, d->op.last_error + " (retries exhausted)");
+  if (!options_.budget->TryAcquireRetry(after_timeout)) {
+    return GiveUp(d, d->op.last_error + " (retry budget empty)");
+  }
+  milliseconds delay = d->backoff->OnCompletion();
+  if (pushback) delay = std::max(delay, *pushback);
+  d->op.next_attempt_ms = NowMs() + Ms(delay);
+  d->op.updated_ms = NowMs();
+  auto updated = options_.journal->Update(d->op);
+  if (!updated) return Finish(d, tl::unexpected(updated.error()));
+  Wait(d, delay);
+}
+
+void ClientImpl::Wait(const DrivePtr& d, milliseconds delay) {
+  milliseconds step = std::max(milliseconds(1), options_.lease / 3);
+  if (delay <= step) {
+    executor_.PostAfter(delay, [this, d] { Attempt(d); });
+    return;
+  }
+  executor_.PostAfter(step, [this, d, rest = delay - step] {
+    if (Stopping()) return Park(d);
+    if (!RenewIfDue(d)) return;
+    Wait(d, rest);
+  });
+}
+
+void ClientImpl::Settle(const DrivePtr& d, OpState state) {
+  d->op.state = state;
+  d->op.next_attempt_ms = 0;
+  d->op.updated_ms = NowMs();
+  auto updated = options_.journal->Update(d->op);
+  if (!updated) return Finish(d, tl::unexpected(updated.error()));
+  // Update released the lease of a final op.
+  d->op.lease_owner.clear();
+  d->op.lease_until_ms = 0;
+  Finish(d, d->op);
+}
+
+void ClientImpl::GiveUp(const DrivePtr& d, std::string why) {
+  d->op.state = OpState::kUnknown;
+  d->op.last_error = std::move(why);
+  d->op.next_attempt_ms = 0;
+  d->op.updated_ms = NowMs();
+  auto updated = options_.journal->Update(d->op);
+  if (!updated) return Finish(d, tl::unexpected(updated.error()));
+  // Free for `idem resume` (here or in another process) at once.
+  options_.journal->Release(d->op);
+  Finish(d, d->op);
+}
+
+void ClientImpl::Park(const DrivePtr& d) {
+  d->op.updated_ms = NowMs();
+  if (options_.journal->Update(d->op)) options_.journal->Release(d->op);
+  Finish(d, d->op);
+}
+
+Result<ResumeSummary> ClientImpl::Resume() {
+  ResumeSummary summary;
+  std::set<std::string> seen;
+  for (;;) {
+    auto claimed = options_.journal->ClaimUnfinished(options_.owner, options_.lease,
+                                                     options_.max_concurrent_ops);
+    if (!claimed) {
+      if (summary.claimed == 0) return tl::unexpected(claimed.error());
+      ++summary.errors;
+      break;
+    }
+    std::vector<Operation> batch;
+    for (Operation& op : *claimed) {
+      if (seen.insert(op.op_id).second) {
+        batch.push_back(std::move(op));
+      } else {
+        options_.journal->Release(op);  // driven once already in this Resume
+      }
+    }
+    if (batch.empty()) break;
+    summary.claimed += batch.size();
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t remaining = batch.size();
+    for (Operation& op : batch) {
+      Enqueue(Pending{std::nullopt, std::move(op), [&](OpResult result) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        if (!result) {
+                          ++summary.errors;
+                        } else {
+                          switch (result->state) {
+                            case OpState::kSucceeded: ++summary.succeeded; break;
+                            case OpState::kFailed: ++summary.failed; break;
+                            case OpState::kUnknown: ++summary.unknown; break;
+                            case OpState::kInFlight: ++summary.in_flight; break;
+                          }
+                        }
+                        if (--remaining == 0) cv.notify_all();
+                      }});
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return remaining == 0; });
+    if (Stopping()) break;
+  }
+  return summary;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  if (!options.journal) return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.journal is required");
+  if (!options.transport) {
+    return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.transport is required");
+  }
+  if (options.base_url.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.base_url is required");
+  }
+  while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
+  if (!options.clock) options.clock = DefaultClock();
+  if (!options.backoff) {
+    options.backoff = std::make_shared<FullJitterBackoff>(milliseconds(100), std::chrono::seconds(20),
+                                                          options.random);
+  }
+  if (!options.retry) {
+    options.retry = std::make_shared<LimitedAttemptsRetryPolicy>(5, std::chrono::seconds(60),
+                                                                 options.clock);
+  }
+  if (!options.budget) options.budget = std::make_shared<RetryBudget>();
+  if (options.owner.empty()) options.owner = DefaultOwnerId();
+  if (options.lease.count() < 3) options.lease = milliseconds(3);
+  if (options.max_concurrent_ops == 0) options.max_concurrent_ops = 1;
+  return std::unique_ptr<Client>(new ClientImpl(std::move(options)));
+}
+
+}  // namespace idem

@@ -1,0 +1,279 @@
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "didit/json_util.h"
+#include "didit/reconcilers.h"
+#include "idem/didit/client.h"
+#include "idem/natural_key.h"
+#include "idem/retry.h"
+#include "idem/uuid.h"
+
+namespace idem::didit {
+namespace {
+
+DiditError PlainError(const Error& error, std::string op_id = {}) {
+  return DiditError{error, std::nullopt, std::move(op_id)};
+}
+
+Headers HeadersFromJson(const std::string& text) {
+  Headers headers;
+  auto parsed = internal::SafeParse(text);
+  if (!parsed || !parsed->is_object()) return headers;
+  for (auto it = parsed->begin(); it != parsed->end(); ++it) {
+    if (it->is_string()) headers.push_back({it.key(), it->get<std::string>()});
+  }
+  return headers;
+}
+
+// What a settled (or unsettled) op means to the caller, before parsing.
+tl::expected<Operation, DiditError> Outcome(OpResult result) {
+  if (!result) return tl::unexpected(PlainError(result.error()));
+  Operation op = std::move(*result);
+  std::optional<ApiError> api;
+  if (op.response_status != 0 && (op.response_status < 200 || op.response_status > 299)) {
+    api = ParseApiError(op.response_status, op.response_body, HeadersFromJson(op.response_headers));
+  }
+  switch (op.state) {
+    case OpState::kSucceeded:
+      return op;
+    case OpState::kFailed: {
+      std::string message = api ? api->Summary() : op.last_error;
+      return tl::unexpected(
+          DiditError{Error(ErrorCode::kRefused, message), std::move(api), op.op_id});
+    }
+    case OpState::kUnknown:
+      return tl::unexpected(DiditError{
+          Error(ErrorCode::kUnknownOutcome,
+                "outcome unknown (journaled; `idem resume` continues it): " + op.last_error),
+          std::move(api), op.op_id});
+    case OpState::kInFlight:
+      break;
+  }
+  return tl::unexpected(DiditError{
+      Error(ErrorCode::kUnavailable, "the client stopped before the op settled (journaled)"),
+      std::move(api), op.op_id});
+}
+
+template <typename T>
+DiditResult<T> ParsedOr(Result<T> parsed, const std::string& op_id) {
+  if (!parsed) {
+    return tl::unexpected(
+        PlainError(Error(ErrorCode::kCorruption,
+                         "succeeded but the response is unreadable: " + parsed.error().message()),
+                   op_id));
+  }
+  return std::move(*parsed);
+}
+
+}  // namespace
+
+void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
+  internal::LookupTarget target{options.transport, options.base_url, options.api_key};
+  options.reconcilers[std::string(kCreateSessionKind)] =
+      std::make_shared<internal::CreateSessionReconciler>(target, reconciler);
+  options.reconcilers[std::string(kDeleteSessionKind)] =
+      std::make_shared<internal::DeleteSessionReconciler>(target);
+}
+
+struct DiditClient::Impl {
+  DiditClientOptions options;
+  std::unique_ptr<Client> client;
+
+  OpResult Submit(std::string_view kind, std::string method, std::string path, EncodedBody body,
+                  std::string op_id, std::string natural_key = {}) {
+    OpRequest request;
+    request.op_id = std::move(op_id);
+    request.kind = std::string(kind);
+    request.method = std::move(method);
+    request.path = std::move(path);
+    request.content_type = std::move(body.content_type);
+    request.body = std::move(body.body);
+    request.natural_key = std::move(natural_key);
+    return client->Call(std::move(request));
+  }
+
+  template <typename Request>
+  DiditResult<CheckResult> MultipartCheck(std::string_view kind, const char* path,
+                                          const Request& request, CallOptions call) {
+    // The op id is fixed first: the boundary derives from it, so the same op
+    // id and files rebuild the same bytes (and the same fingerprint).
+    if (call.op_id.empty()) call.op_id = NewUuidV4();
+    auto body = Encode(request, call.op_id);
+    if (!body) return tl::unexpected(PlainError(body.error()));
+    auto op = Outcome(Submit(kind, "POST", path, std::move(*body), std::move(call.op_id)));
+    if (!op) return tl::unexpected(op.error());
+    return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
+  }
+};
+
+DiditClient::DiditClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DiditClient::~DiditClient() = default;
+
+Result<std::unique_ptr<DiditClient>> DiditClient::Create(DiditClientOptions options) {
+  if (!options.client.transport) {
+    return MakeError(ErrorCode::kInvalidArgument, "DiditClient needs a transport");
+  }
+  while (!options.client.base_url.empty() && options.client.base_url.back() == '/') {
+    options.client.base_url.pop_back();
+  }
+  if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
+  options.get_attempts = std::max(1, options.get_attempts);
+  AddDiditReconcilers(options.client, options.reconciler);
+  auto client = Client::Create(options.client);
+  if (!client) return tl::unexpected(client.error());
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->client = std::move(*client);
+  return std::unique_ptr<DiditClient>(new DiditClient(std::move(impl)));
+}
+
+Client& DiditClient::client() { return *impl_->client; }
+
+DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url) {
+  const ClientOptions& co = impl_->options.client;
+  std::string url;
+  if (path_or_url.starts_with("/")) {
+    url = co.base_url + std::string(path_or_url);
+  } else if (internal::SameOrigin(path_or_url, co.base_url)) {
+    url = std::string(path_or_url);
+  } else {
+    // Never send the API key to another origin a response pointed at.
+    return MakeDiditError(ErrorCode::kInvalidArgument, "URL outside the base URL's origin");
+  }
+  std::optional<DiditError> last;
+  for (int attempt = 0; attempt < impl_->options.get_attempts; ++attempt) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = url;
+    if (!co.api_key.empty()) request.headers.push_back({"x-api-key", co.api_key});
+    TransportResult result = co.transport->SendAndWait(std::move(request));
+    std::optional<std::chrono::milliseconds> pushback;
+    if (!result) {
+      const TransportError& e = result.error();
+      last = PlainError(Error(e.failure == TransportFailure::kTimeout ? ErrorCode::kDeadlineExceeded
+                                                                      : ErrorCode::kUnavailable,
+                              "GET " + std::string(path_or_url) + ": " + e.message));
+      if (ClassifyTransportFailure(e.failure) != Verdict::kRetry) break;
+    } else {
+      if (result->status >= 200 && result->status <= 299) return std::move(*result);
+      ApiError api = ParseApiError(result->status, result->body, result->headers);
+      bool retry = ClassifyStatus(result->status) == Verdict::kRetry;
+      last = DiditError{
+          Error(retry ? ErrorCode::kUnavailable : ErrorCode::kRefused, api.Summary()), api, {}};
+      if (!retry) break;
+      pushback = ServerPushback(result->headers,
+                                co.clock ? co.clock->Now() : std::chrono::system_clock::now(),
+                                co.max_pushback);
+    }
+    if (attempt + 1 < impl_->options.get_attempts) {
+      auto delay = std::min(impl_->options.get_backoff * (1 << std::min(attempt, 10)),
+                            std::chrono::milliseconds(2000));
+      if (pushback) delay = std::max(delay, *pushback);
+      impl_->options.sleeper->SleepFor(delay);
+    }
+  }
+  return tl::unexpected(std::move(*last));
+}
+
+DiditResult<Session> DiditClient::CreateSession(const CreateSessionRequest& request,
+                                                CallOptions call) {
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(PlainError(body.error()));
+  std::string natural_key = request.vendor_data.empty()
+                                ? ""
+                                : SessionNaturalKey(request.workflow_id, request.vendor_data);
+  auto op = Outcome(impl_->Submit(kCreateSessionKind, "POST", "/v3/session/", std::move(*body),
+                                  std::move(call.op_id), std::move(natural_key)));
+  if (!op) return tl::unexpected(op.error());
+  return ParsedOr(ParseSession(op->response_body), op->op_id);
+}
+
+DiditResult<Decision> DiditClient::GetDecision(std::string_view session_id) {
+  if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
+  auto response = Get("/v3/session/" + UrlEncode(session_id) + "/decision/");
+  if (!response) return tl::unexpected(response.error());
+  return ParsedOr(ParseDecision(response->body), "");
+}
+
+DiditResult<SessionList> DiditClient::ListSessions(const ListSessionsRequest& request) {
+  auto response = Get(ListSessionsPath(request));
+  if (!response) return tl::unexpected(response.error());
+  return ParsedOr(ParseSessionList(response->body), "");
+}
+
+SessionPages DiditClient::ListAllSessions(ListSessionsRequest request) {
+  return SessionPages(*this, std::move(request));
+}
+
+std::optional<DiditResult<SessionList>> SessionPages::Next() {
+  if (done_) return std::nullopt;
+  if (pages_ >= max_pages_) {
+    done_ = true;
+    return DiditResult<SessionList>(
+        MakeDiditError(ErrorCode::kFailedPrecondition, "stopped after max_pages pages"));
+  }
+  DiditResult<SessionList> page = [&]() -> DiditResult<SessionList> {
+    if (pages_ == 0) return client_.ListSessions(first_);
+    auto response = client_.Get(*next_url_);
+    if (!response) return tl::unexpected(response.error());
+    return ParsedOr(ParseSessionList(response->body), "");
+  }();
+  ++pages_;
+  if (!page || !page->next || page->next->empty()) {
+    done_ = true;
+  } else {
+    next_url_ = *page->next;
+  }
+  return page;
+}
+
+DiditResult<UpdateStatusResult> DiditClient::UpdateStatus(std::string_view session_id,
+                                                          const UpdateStatusRequest& request,
+                                                          CallOptions call) {
+  if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(PlainError(body.error()));
+  auto op = Outcome(impl_->Submit(kUpdateStatusKind, "PATCH",
+                                  "/v3/session/" + UrlEncode(session_id) + "/update-status/",
+                                  std::move(*body), std::move(call.op_id)));
+  if (!op) return tl::unexpected(op.error());
+  return ParsedOr(ParseUpdateStatusResult(op->response_body), op->op_id);
+}
+
+DiditResult<DeleteResult> DiditClient::DeleteSession(std::string_view session_id,
+                                                     CallOptions call) {
+  if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
+  auto op = Outcome(impl_->Submit(kDeleteSessionKind, "DELETE",
+                                  "/v3/session/" + UrlEncode(session_id) + "/delete/",
+                                  EncodedBody{"", ""}, std::move(call.op_id)));
+  if (!op) return tl::unexpected(op.error());
+  return DeleteResult{std::string(session_id), op->response_status == 404};
+}
+
+DiditResult<AmlResult> DiditClient::AmlScreening(const AmlRequest& request, CallOptions call) {
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(PlainError(body.error()));
+  auto op =
+      Outcome(impl_->Submit(kAmlKind, "POST", "/v3/aml/", std::move(*body), std::move(call.op_id)));
+  if (!op) return tl::unexpected(op.error());
+  return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
+}
+
+DiditResult<CheckResult> DiditClient::PassiveLiveness(const PassiveLivenessRequest& request,
+                                                      CallOptions call) {
+  return impl_->MultipartCheck(kPassiveLivenessKind, "/v3/passive-liveness/", request,
+                               std::move(call));
+}
+
+DiditResult<CheckResult> DiditClient::FaceMatch(const FaceMatchRequest& request, CallOptions call) {
+  return impl_->MultipartCheck(kFaceMatchKind, "/v3/face-match/", request, std::move(call));
+}
+
+DiditResult<CheckResult> DiditClient::IdVerification(const IdVerificationRequest& request,
+                                                     CallOptions call) {
+  return impl_->MultipartCheck(kIdVerificationKind, "/v3/id-verification/", request,
+                               std::move(call));
+}
+
+}  // namespace idem::didit

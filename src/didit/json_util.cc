@@ -1,0 +1,102 @@
+#include "didit/json_util.h"
+
+#include <string>
+
+namespace idem::didit::internal {
+namespace {
+
+// Maximum nesting of [ and { outside strings; stops counting past `limit`.
+bool DepthWithin(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<nlohmann::json> SafeParse(std::string_view text, int max_depth) {
+  if (!DepthWithin(text, max_depth)) {
+    return MakeError(ErrorCode::kCorruption,
+                     "JSON nested deeper than " + std::to_string(max_depth));
+  }
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return MakeError(ErrorCode::kCorruption, "not valid JSON");
+  return value;
+}
+
+Result<std::string> SafeDump(const nlohmann::json& value) {
+  try {
+    return value.dump();
+  } catch (const nlohmann::json::exception&) {
+    return MakeError(ErrorCode::kInvalidArgument, "a string is not valid UTF-8");
+  }
+}
+
+namespace {
+tl::unexpected<Error> WrongType(const char* field, const char* expected) {
+  return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is not " + expected);
+}
+}  // namespace
+
+Result<std::optional<std::string>> OptString(const nlohmann::json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return WrongType(field, "a string");
+  return std::optional<std::string>(it->get_ref<const std::string&>());
+}
+
+Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>();
+  if (it->is_number_integer()) return std::optional<std::int64_t>(it->get<std::int64_t>());
+  if (it->is_number_unsigned()) {
+    auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) return WrongType(field, "a 64-bit integer");
+    return std::optional<std::int64_t>(static_cast<std::int64_t>(u));
+  }
+  return WrongType(field, "an integer");
+}
+
+Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<nlohmann::json>();
+  if (!it->is_object()) return WrongType(field, "an object");
+  return std::optional<nlohmann::json>(*it);
+}
+
+Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<nlohmann::json>();
+  return std::optional<nlohmann::json>(*it);
+}
+
+Result<std::string> RequiredString(const nlohmann::json& obj, const char* field) {
+  auto value = OptString(obj, field);
+  if (!value) return tl::unexpected(value.error());
+  if (!*value || (*value)->empty()) {
+    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is missing");
+  }
+  return std::move(**value);
+}
+
+}  // namespace idem::didit::internal

@@ -1,0 +1,372 @@
+#include "idem/didit/types.h"
+
+#include <cctype>
+#include <string>
+
+#include "didit/json_util.h"
+
+namespace idem::didit {
+
+using internal::OptAny;
+using internal::OptInt;
+using internal::OptObject;
+using internal::OptString;
+using internal::RequiredString;
+using nlohmann::json;
+
+namespace {
+
+// Propagates the error of a Result expression; otherwise yields its value.
+#define IDEM_DIDIT_TRY(var, expr)                                 \
+  auto var##_result = (expr);                                     \
+  if (!var##_result) return tl::unexpected(var##_result.error()); \
+  auto var = std::move(*var##_result)
+
+void PutOpt(json& obj, const char* key, const std::optional<std::string>& value) {
+  if (value) obj[key] = *value;
+}
+void PutOpt(json& obj, const char* key, const std::optional<bool>& value) {
+  if (value) obj[key] = *value;
+}
+
+Result<EncodedBody> JsonBody(Result<json> value) {
+  if (!value) return tl::unexpected(value.error());
+  auto text = internal::SafeDump(*value);
+  if (!text) return tl::unexpected(text.error());
+  return EncodedBody{"application/json", std::move(*text)};
+}
+
+Result<json> ParseObject(std::string_view body) {
+  auto value = internal::SafeParse(body);
+  if (!value) return value;
+  if (!value->is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
+  return value;
+}
+
+Result<std::optional<SessionStatusValue>> OptStatus(const json& obj, const char* field) {
+  IDEM_DIDIT_TRY(text, OptString(obj, field));
+  if (!text) return std::optional<SessionStatusValue>();
+  return std::optional<SessionStatusValue>(SessionStatusValue::FromString(*text));
+}
+
+Result<std::optional<std::vector<FeatureResult>>> OptFeatures(const json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<std::vector<FeatureResult>>();
+  if (!it->is_array()) {
+    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is not an array");
+  }
+  std::vector<FeatureResult> out;
+  out.reserve(it->size());
+  for (const json& item : *it) {
+    if (!item.is_object()) {
+      return MakeError(ErrorCode::kCorruption,
+                       std::string("an item of '") + field + "' is not an object");
+    }
+    FeatureResult result;
+    IDEM_DIDIT_TRY(node_id, OptString(item, "node_id"));
+    IDEM_DIDIT_TRY(status, OptString(item, "status"));
+    result.node_id = std::move(node_id);
+    result.status = std::move(status);
+    result.raw = item;
+    out.push_back(std::move(result));
+  }
+  return std::optional<std::vector<FeatureResult>>(std::move(out));
+}
+
+bool IsSettableStatus(SessionStatus status) {
+  return status == SessionStatus::kApproved || status == SessionStatus::kDeclined ||
+         status == SessionStatus::kResubmitted;
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- encoders
+
+Result<json> ToJson(const CreateSessionRequest& request) {
+  if (request.workflow_id.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "workflow_id is required");
+  }
+  json obj = json::object();
+  obj["workflow_id"] = request.workflow_id;
+  if (!request.vendor_data.empty()) obj["vendor_data"] = request.vendor_data;
+  PutOpt(obj, "callback", request.callback);
+  if (request.callback_method) {
+    const std::string& m = *request.callback_method;
+    if (m != "initiator" && m != "completer" && m != "both") {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "callback_method must be initiator, completer or both");
+    }
+    obj["callback_method"] = m;
+  }
+  if (request.metadata) {
+    if (!request.metadata->is_object()) {
+      return MakeError(ErrorCode::kInvalidArgument, "metadata must be a JSON object");
+    }
+    obj["metadata"] = *request.metadata;
+  }
+  PutOpt(obj, "language", request.language);
+  if (request.contact_details) {
+    json c = json::object();
+    PutOpt(c, "email", request.contact_details->email);
+    PutOpt(c, "send_notification_emails", request.contact_details->send_notification_emails);
+    PutOpt(c, "email_lang", request.contact_details->email_lang);
+    PutOpt(c, "phone", request.contact_details->phone);
+    obj["contact_details"] = std::move(c);
+  }
+  if (request.expected_details) {
+    const ExpectedDetails& e = *request.expected_details;
+    json d = json::object();
+    PutOpt(d, "first_name", e.first_name);
+    PutOpt(d, "last_name", e.last_name);
+    PutOpt(d, "date_of_birth", e.date_of_birth);
+    PutOpt(d, "nationality", e.nationality);
+    PutOpt(d, "id_country", e.id_country);
+    if (!e.expected_document_types.empty())
+      d["expected_document_types"] = e.expected_document_types;
+    obj["expected_details"] = std::move(d);
+  }
+  return obj;
+}
+
+Result<json> ToJson(const UpdateStatusRequest& request) {
+  if (!IsSettableStatus(request.new_status)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "new_status must be Approved, Declined or Resubmitted");
+  }
+  json obj = json::object();
+  obj["new_status"] = std::string(SessionStatusName(request.new_status));
+  PutOpt(obj, "comment", request.comment);
+  return obj;
+}
+
+Result<json> ToJson(const AmlRequest& request) {
+  if (request.full_name.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "full_name is required");
+  }
+  json obj = json::object();
+  obj["full_name"] = request.full_name;
+  PutOpt(obj, "entity_type", request.entity_type);
+  PutOpt(obj, "date_of_birth", request.date_of_birth);
+  PutOpt(obj, "nationality", request.nationality);
+  PutOpt(obj, "document_number", request.document_number);
+  PutOpt(obj, "include_adverse_media", request.include_adverse_media);
+  PutOpt(obj, "vendor_data", request.vendor_data);
+  PutOpt(obj, "save_api_request", request.save_api_request);
+  return obj;
+}
+
+Result<EncodedBody> Encode(const CreateSessionRequest& request) {
+  return JsonBody(ToJson(request));
+}
+Result<EncodedBody> Encode(const UpdateStatusRequest& request) { return JsonBody(ToJson(request)); }
+Result<EncodedBody> Encode(const AmlRequest& request) { return JsonBody(ToJson(request)); }
+
+namespace {
+void AddCommonFields(MultipartBuilder& builder, const std::optional<std::string>& vendor_data,
+                     const std::optional<bool>& save_api_request) {
+  if (vendor_data) builder.AddField("vendor_data", *vendor_data);
+  if (save_api_request) builder.AddField("save_api_request", *save_api_request ? "true" : "false");
+}
+}  // namespace
+
+Result<EncodedBody> Encode(const PassiveLivenessRequest& request, std::string_view boundary_seed) {
+  if (request.user_image.bytes.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "user_image is empty");
+  }
+  MultipartBuilder builder{std::string(boundary_seed)};
+  builder.AddFile("user_image", request.user_image);
+  AddCommonFields(builder, request.vendor_data, request.save_api_request);
+  return builder.Build();
+}
+
+Result<EncodedBody> Encode(const FaceMatchRequest& request, std::string_view boundary_seed) {
+  if (request.user_image.bytes.empty() || request.ref_image.bytes.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "user_image and ref_image are required");
+  }
+  MultipartBuilder builder{std::string(boundary_seed)};
+  builder.AddFile("user_image", request.user_image);
+  builder.AddFile("ref_image", request.ref_image);
+  AddCommonFields(builder, request.vendor_data, request.save_api_request);
+  return builder.Build();
+}
+
+Result<EncodedBody> Encode(const IdVerificationRequest& request, std::string_view boundary_seed) {
+  if (request.front_image.bytes.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "front_image is required");
+  }
+  MultipartBuilder builder{std::string(boundary_seed)};
+  builder.AddFile("front_image", request.front_image);
+  if (request.back_image) builder.AddFile("back_image", *request.back_image);
+  if (request.perform_document_liveness) {
+    builder.AddField("perform_document_liveness",
+                     *request.perform_document_liveness ? "true" : "false");
+  }
+  AddCommonFields(builder, request.vendor_data, request.save_api_request);
+  return builder.Build();
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string ListSessionsPath(const ListSessionsRequest& request) {
+  std::string path = "/v3/sessions/";
+  char sep = '?';
+  auto add = [&](const char* key, const std::string& value) {
+    path += sep;
+    sep = '&';
+    path += key;
+    path += '=';
+    path += UrlEncode(value);
+  };
+  if (request.limit) add("limit", std::to_string(*request.limit));
+  if (request.offset) add("offset", std::to_string(*request.offset));
+  if (request.vendor_data) add("vendor_data", *request.vendor_data);
+  if (request.status) add("status", *request.status);
+  if (request.workflow_id) add("workflow_id", *request.workflow_id);
+  if (request.date_from) add("date_from", *request.date_from);
+  if (request.date_to) add("date_to", *request.date_to);
+  return path;
+}
+
+// ------------------------------------------------------------------ parsers
+
+Result<Session> SessionFromJson(const json& obj) {
+  if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "session is not an object");
+  Session s;
+  IDEM_DIDIT_TRY(session_id, RequiredString(obj, "session_id"));
+  IDEM_DIDIT_TRY(session_number, OptInt(obj, "session_number"));
+  IDEM_DIDIT_TRY(session_token, OptString(obj, "session_token"));
+  IDEM_DIDIT_TRY(url, OptString(obj, "url"));
+  IDEM_DIDIT_TRY(vendor_data, OptString(obj, "vendor_data"));
+  IDEM_DIDIT_TRY(metadata, OptAny(obj, "metadata"));
+  IDEM_DIDIT_TRY(status, OptStatus(obj, "status"));
+  IDEM_DIDIT_TRY(callback, OptString(obj, "callback"));
+  IDEM_DIDIT_TRY(workflow_id, OptString(obj, "workflow_id"));
+  IDEM_DIDIT_TRY(workflow_version, OptAny(obj, "workflow_version"));
+  s.session_id = std::move(session_id);
+  s.session_number = session_number;
+  s.session_token = std::move(session_token);
+  s.url = std::move(url);
+  s.vendor_data = std::move(vendor_data);
+  s.metadata = std::move(metadata);
+  s.status = std::move(status);
+  s.callback = std::move(callback);
+  s.workflow_id = std::move(workflow_id);
+  s.workflow_version = std::move(workflow_version);
+  s.raw = obj;
+  return s;
+}
+
+Result<Session> ParseSession(std::string_view body) {
+  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  return SessionFromJson(obj);
+}
+
+Result<Decision> ParseDecision(std::string_view body) {
+  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  Decision d;
+  IDEM_DIDIT_TRY(session_id, RequiredString(obj, "session_id"));
+  IDEM_DIDIT_TRY(session_number, OptInt(obj, "session_number"));
+  IDEM_DIDIT_TRY(session_url, OptString(obj, "session_url"));
+  IDEM_DIDIT_TRY(status, OptStatus(obj, "status"));
+  IDEM_DIDIT_TRY(workflow_id, OptString(obj, "workflow_id"));
+  IDEM_DIDIT_TRY(vendor_data, OptString(obj, "vendor_data"));
+  IDEM_DIDIT_TRY(metadata, OptAny(obj, "metadata"));
+  IDEM_DIDIT_TRY(expected_details, OptAny(obj, "expected_details"));
+  IDEM_DIDIT_TRY(contact_details, OptAny(obj, "contact_details"));
+  IDEM_DIDIT_TRY(callback, OptString(obj, "callback"));
+  d.session_id = std::move(session_id);
+  d.session_number = session_number;
+  d.session_url = std::move(session_url);
+  d.status = std::move(status);
+  d.workflow_id = std::move(workflow_id);
+  d.vendor_data = std::move(vendor_data);
+  d.metadata = std::move(metadata);
+  d.expected_details = std::move(expected_details);
+  d.contact_details = std::move(contact_details);
+  d.callback = std::move(callback);
+  if (auto it = obj.find("features"); it != obj.end() && !it->is_null()) {
+    if (!it->is_array())
+      return MakeError(ErrorCode::kCorruption, "field 'features' is not an array");
+    for (const json& f : *it) {
+      if (!f.is_string()) return MakeError(ErrorCode::kCorruption, "a feature is not a string");
+      d.features.push_back(f.get<std::string>());
+    }
+  }
+  struct FeatureField {
+    const char* name;
+    std::optional<std::vector<FeatureResult>> Decision::*member;
+  };
+  static constexpr FeatureField kFeatureFields[] = {
+      {"id_verifications", &Decision::id_verifications},
+      {"liveness_checks", &Decision::liveness_checks},
+      {"face_matches", &Decision::face_matches},
+      {"poa_verifications", &Decision::poa_verifications},
+      {"phone_verifications", &Decision::phone_verifications},
+      {"email_verifications", &Decision::email_verifications},
+      {"aml_screenings", &Decision::aml_screenings},
+      {"ip_analyses", &Decision::ip_analyses},
+      {"database_validations", &Decision::database_validations},
+  };
+  for (const FeatureField& field : kFeatureFields) {
+    IDEM_DIDIT_TRY(items, OptFeatures(obj, field.name));
+    d.*field.member = std::move(items);
+  }
+  d.raw = std::move(obj);
+  return d;
+}
+
+Result<SessionList> ParseSessionList(std::string_view body) {
+  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  SessionList list;
+  IDEM_DIDIT_TRY(count, OptInt(obj, "count"));
+  IDEM_DIDIT_TRY(next, OptString(obj, "next"));
+  IDEM_DIDIT_TRY(previous, OptString(obj, "previous"));
+  auto it = obj.find("results");
+  if (it == obj.end() || !it->is_array()) {
+    return MakeError(ErrorCode::kCorruption, "field 'results' is missing or not an array");
+  }
+  for (const json& item : *it) {
+    IDEM_DIDIT_TRY(session, SessionFromJson(item));
+    list.results.push_back(std::move(session));
+  }
+  list.count = count.value_or(static_cast<std::int64_t>(list.results.size()));
+  list.next = std::move(next);
+  list.previous = std::move(previous);
+  list.raw = std::move(obj);
+  return list;
+}
+
+Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body) {
+  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  IDEM_DIDIT_TRY(session_id, OptString(obj, "session_id"));
+  return UpdateStatusResult{session_id.value_or(""), std::move(obj)};
+}
+
+Result<CheckResult> ParseCheckResult(std::string_view body) {
+  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  CheckResult r;
+  IDEM_DIDIT_TRY(request_id, OptString(obj, "request_id"));
+  IDEM_DIDIT_TRY(session_id, OptString(obj, "session_id"));
+  IDEM_DIDIT_TRY(status, OptString(obj, "status"));
+  r.request_id = std::move(request_id);
+  r.session_id = std::move(session_id);
+  r.status = std::move(status);
+  r.raw = std::move(obj);
+  return r;
+}
+
+}  // namespace idem::didit

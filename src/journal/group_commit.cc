@@ -1,0 +1,78 @@
+#include "journal/group_commit.h"
+
+#include <sqlite3.h>
+
+#include <thread>
+#include <utility>
+
+namespace idem::journal {
+
+GroupCommitter::GroupCommitter(sqlite::Database& db, std::chrono::microseconds delay)
+    : db_(db), delay_(delay) {}
+
+Status GroupCommitter::Run(const std::function<Status(sqlite::Database&)>& work) {
+  Request request{&work, {}, false};
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&request);
+  while (!request.done) {
+    if (leader_active_) {
+      cv_.wait(lock);
+      continue;
+    }
+    // Lead: take everything queued (this request included) as one batch.
+    leader_active_ = true;
+    if (delay_.count() > 0) {
+      // Let more writers join; nobody else leads meanwhile.
+      lock.unlock();
+      std::this_thread::sleep_for(delay_);
+      lock.lock();
+    }
+    std::deque<Request*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    RunBatch(batch);
+    lock.lock();
+    for (Request* r : batch) r->done = true;
+    leader_active_ = false;
+    cv_.notify_all();
+  }
+  return std::move(request.status);
+}
+
+void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
+  auto fail_all = [&](Error error) {  // by value: it may come from a request it overwrites
+    for (Request* r : batch) r->status = tl::unexpected(error);
+    failed_batches_.fetch_add(1, std::memory_order_relaxed);
+  };
+  auto tx = sqlite::Transaction::Begin(db_);
+  if (!tx) return fail_all(tx.error());
+
+  std::uint64_t committed_writes = 0;
+  for (Request* r : batch) {
+    auto savepoint = sqlite::Savepoint::Begin(db_, "journal_write");
+    if (!savepoint) return fail_all(savepoint.error());
+    r->status = (*r->work)(db_);
+    if (sqlite3_get_autocommit(db_.handle()) != 0) {
+      // SQLite rolled the whole transaction back (disk full, I/O error):
+      // every write of the batch is gone, so nobody may report success.
+      return fail_all(r->status ? Error(ErrorCode::kIo, "journal: write transaction aborted")
+                                : r->status.error());
+    }
+    auto end = r->status ? savepoint->Release() : savepoint->RollbackTo();
+    if (!end) return fail_all(end.error());
+    if (r->status) ++committed_writes;
+  }
+  if (auto st = tx->Commit(); !st) return fail_all(st.error());
+  transactions_.fetch_add(1, std::memory_order_relaxed);
+  writes_.fetch_add(committed_writes, std::memory_order_relaxed);
+}
+
+GroupCommitStats GroupCommitter::stats() const {
+  GroupCommitStats s;
+  s.writes = writes_.load(std::memory_order_relaxed);
+  s.transactions = transactions_.load(std::memory_order_relaxed);
+  s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace idem::journal

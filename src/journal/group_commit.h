@@ -1,0 +1,61 @@
+// Internal: group commit for one SQLite write connection. Concurrent writers
+// of one process queue their work; the first waiter becomes the leader, runs
+// everything queued in ONE transaction (so one fsync in synchronous=FULL) and
+// wakes the others. Each piece of work runs inside its own SAVEPOINT: a piece
+// that fails is rolled back alone and its caller gets its error, while the
+// others still commit. If the transaction itself cannot begin or commit,
+// every caller of the batch gets that error (nothing of the batch is stored).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+#include "common/sqlite.h"
+#include "idem/status.h"
+
+namespace idem::journal {
+
+struct GroupCommitStats {
+  std::uint64_t writes = 0;        // pieces of work that committed
+  std::uint64_t transactions = 0;  // transactions that committed
+  std::uint64_t failed_batches = 0;
+};
+
+class GroupCommitter {
+ public:
+  // `db` must outlive this and be used for writes only through it.
+  // `delay`: how long a leader waits for company before committing (0: none).
+  GroupCommitter(sqlite::Database& db, std::chrono::microseconds delay);
+
+  // Runs `work` inside the next batch's transaction and returns once that
+  // transaction committed (durable per the connection's synchronous mode).
+  // Returns work's error (its writes rolled back), or the batch's error.
+  Status Run(const std::function<Status(sqlite::Database&)>& work);
+
+  GroupCommitStats stats() const;
+
+ private:
+  struct Request {
+    const std::function<Status(sqlite::Database&)>* work;
+    Status status;
+    bool done = false;
+  };
+  void RunBatch(std::deque<Request*>& batch);
+
+  sqlite::Database& db_;
+  const std::chrono::microseconds delay_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request*> queue_;
+  bool leader_active_ = false;
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> transactions_{0};
+  std::atomic<std::uint64_t> failed_batches_{0};
+};
+
+}  // namespace idem::journal

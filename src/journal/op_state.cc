@@ -1,0 +1,35 @@
+// OpState names and the default journal path (declared in idem/journal.h).
+#include <cstdlib>
+
+#include "idem/journal.h"
+
+namespace idem {
+
+std::string_view OpStateName(OpState state) {
+  switch (state) {
+    case OpState::kInFlight:
+      return "in_flight";
+    case OpState::kSucceeded:
+      return "succeeded";
+    case OpState::kFailed:
+      return "failed";
+    case OpState::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+std::optional<OpState> ParseOpState(std::string_view name) {
+  for (OpState s : {OpState::kInFlight, OpState::kSucceeded, OpState::kFailed, OpState::kUnknown}) {
+    if (OpStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string DefaultJournalPath() {
+  const char* env = std::getenv("IDEM_JOURNAL");
+  if (env != nullptr && *env != '\0') return env;
+  return "./idem-journal.db";
+}
+
+}  // namespace idem

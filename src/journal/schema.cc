@@ -1,0 +1,85 @@
+#include "journal/schema.h"
+
+namespace idem::journal {
+
+const std::vector<std::string>& SchemaSteps() {
+  static const std::vector<std::string> steps = {
+      // 1: one row per logical operation. Bodies are BLOBs so that every byte
+      // (NULs, invalid UTF-8, multipart boundaries) comes back exactly.
+      R"sql(
+        CREATE TABLE ops (
+          op_id            TEXT    NOT NULL PRIMARY KEY,
+          idem_key         TEXT    NOT NULL UNIQUE,
+          kind             TEXT    NOT NULL DEFAULT '',
+          method           TEXT    NOT NULL,
+          path             TEXT    NOT NULL,
+          content_type     TEXT    NOT NULL DEFAULT '',
+          body             BLOB    NOT NULL,
+          fingerprint      TEXT    NOT NULL,
+          state            TEXT    NOT NULL
+                           CHECK (state IN ('in_flight', 'succeeded', 'failed', 'unknown')),
+          attempts         INTEGER NOT NULL DEFAULT 0,
+          created_ms       INTEGER NOT NULL,
+          first_sent_ms    INTEGER NOT NULL DEFAULT 0,
+          updated_ms       INTEGER NOT NULL,
+          next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+          lease_owner      TEXT    NOT NULL DEFAULT '',
+          lease_until_ms   INTEGER NOT NULL DEFAULT 0,
+          lease_generation INTEGER NOT NULL DEFAULT 0,
+          response_status  INTEGER NOT NULL DEFAULT 0,
+          response_headers TEXT    NOT NULL DEFAULT '',
+          response_body    BLOB    NOT NULL DEFAULT X'',
+          last_error       TEXT    NOT NULL DEFAULT ''
+        );
+        -- ClaimUnfinished and resume: unfinished ops, oldest first. Partial,
+        -- so settled history does not slow the claim down.
+        CREATE INDEX ops_unfinished ON ops (created_ms)
+          WHERE state IN ('in_flight', 'unknown');
+      )sql",
+      // 2: reconciliation by natural key and webhook heals by resource id.
+      R"sql(
+        ALTER TABLE ops ADD COLUMN natural_key TEXT NOT NULL DEFAULT '';
+        ALTER TABLE ops ADD COLUMN resource_id TEXT NOT NULL DEFAULT '';
+        CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
+        CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
+      )sql",
+  };
+  return steps;
+}
+
+Result<Operation> ReadOperation(const sqlite::Statement& stmt) {
+  Operation op;
+  int c = 0;
+  op.op_id = stmt.ColumnString(c++);
+  op.idem_key = stmt.ColumnString(c++);
+  op.kind = stmt.ColumnString(c++);
+  op.method = stmt.ColumnString(c++);
+  op.path = stmt.ColumnString(c++);
+  op.content_type = stmt.ColumnString(c++);
+  op.body = stmt.ColumnString(c++);
+  op.fingerprint = stmt.ColumnString(c++);
+  op.natural_key = stmt.ColumnString(c++);
+  const std::string state = stmt.ColumnString(c++);
+  auto parsed = ParseOpState(state);
+  if (!parsed) {
+    return MakeError(ErrorCode::kCorruption,
+                     "journal: op '" + op.op_id + "' has unknown state '" + state + "'");
+  }
+  op.state = *parsed;
+  op.attempts = stmt.ColumnInt(c++);
+  op.created_ms = stmt.ColumnInt64(c++);
+  op.first_sent_ms = stmt.ColumnInt64(c++);
+  op.updated_ms = stmt.ColumnInt64(c++);
+  op.next_attempt_ms = stmt.ColumnInt64(c++);
+  op.lease_owner = stmt.ColumnString(c++);
+  op.lease_until_ms = stmt.ColumnInt64(c++);
+  op.lease_generation = stmt.ColumnInt64(c++);
+  op.response_status = stmt.ColumnInt(c++);
+  op.response_headers = stmt.ColumnString(c++);
+  op.response_body = stmt.ColumnString(c++);
+  op.resource_id = stmt.ColumnString(c++);
+  op.last_error = stmt.ColumnString(c++);
+  return op;
+}
+
+}  // namespace idem::journal

@@ -1,0 +1,361 @@
+#include "journal/sqlite_journal.h"
+
+#include <utility>
+
+#include "journal/schema.h"
+
+namespace idem {
+namespace journal {
+namespace {
+
+using sqlite::Blob;
+using sqlite::Database;
+
+// Keys and owners are identifiers, not payloads: bounded and NUL-free so they
+// compare and print safely.
+constexpr std::size_t kMaxIdentifierBytes = 1024;
+
+Status CheckIdentifier(std::string_view what, std::string_view value) {
+  if (value.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "journal: " + std::string(what) + " is empty");
+  }
+  if (value.size() > kMaxIdentifierBytes) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: " + std::string(what) + " longer than " +
+                         std::to_string(kMaxIdentifierBytes) + " bytes");
+  }
+  if (value.find('\0') != std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: " + std::string(what) + " contains a NUL byte");
+  }
+  return {};
+}
+
+Status CheckLease(std::chrono::milliseconds lease) {
+  if (lease.count() <= 0) return MakeError(ErrorCode::kInvalidArgument, "journal: lease <= 0");
+  return {};
+}
+
+Result<std::optional<Operation>> SelectOp(Database& db, std::string_view op_id) {
+  auto stmt = db.Prepare(std::string("SELECT ") + kOpColumns + " FROM ops WHERE op_id = ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->Bind(1, op_id);
+  auto row = stmt->Step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<Operation>();
+  auto op = ReadOperation(*stmt);
+  if (!op) return tl::unexpected(op.error());
+  return std::optional<Operation>(std::move(*op));
+}
+
+Result<std::vector<Operation>> SelectOps(sqlite::Statement& stmt) {
+  std::vector<Operation> ops;
+  while (true) {
+    auto row = stmt.Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return ops;
+    auto op = ReadOperation(stmt);
+    if (!op) return tl::unexpected(op.error());
+    ops.push_back(std::move(*op));
+  }
+}
+
+// The stored op, provided the caller's lease (owner + generation) is current.
+Result<Operation> LoadFenced(Database& db, const Operation& op) {
+  if (auto st = CheckIdentifier("op_id", op.op_id); !st) return tl::unexpected(st.error());
+  auto stored = SelectOp(db, op.op_id);
+  if (!stored) return tl::unexpected(stored.error());
+  if (!*stored) return MakeError(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
+  const Operation& current = **stored;
+  if (op.lease_owner.empty() || current.lease_owner != op.lease_owner ||
+      current.lease_generation != op.lease_generation) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "journal: op '" + op.op_id + "' is leased by '" + current.lease_owner +
+                         "' (generation " + std::to_string(current.lease_generation) +
+                         "), not by '" + op.lease_owner + "' (generation " +
+                         std::to_string(op.lease_generation) + ")");
+  }
+  return std::move(**stored);
+}
+
+Status SetLease(Database& db, std::string_view op_id, std::string_view owner, std::int64_t until_ms,
+                std::int64_t generation, std::int64_t now_ms) {
+  auto stmt = db.Prepare(
+      "UPDATE ops SET lease_owner = ?, lease_until_ms = ?, lease_generation = ?, updated_ms = ? "
+      "WHERE op_id = ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->BindAll(owner, until_ms, generation, now_ms, op_id);
+  return stmt->Run();
+}
+
+}  // namespace
+
+SqliteJournal::SqliteJournal(std::unique_ptr<Database> writer, std::unique_ptr<Database> reader,
+                             JournalOptions options)
+    : writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      options_(std::move(options)),
+      committer_(std::make_unique<GroupCommitter>(*writer_, options_.group_commit_delay)) {}
+
+Result<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(const std::string& path,
+                                                           JournalOptions options) {
+  if (!options.clock) options.clock = DefaultClock();
+  sqlite::OpenOptions db_options;
+  db_options.synchronous = options.durability == Durability::kPowerLoss
+                               ? sqlite::Synchronous::kFull
+                               : sqlite::Synchronous::kNormal;
+  db_options.busy_timeout = options.busy_timeout;
+  auto writer = Database::Open(path, db_options);
+  if (!writer) return tl::unexpected(writer.error());
+  if (auto st = sqlite::Migrate(**writer, kSchemaComponent, SchemaSteps()); !st) {
+    return tl::unexpected(st.error());
+  }
+  auto reader = Database::Open(path, db_options);
+  if (!reader) return tl::unexpected(reader.error());
+  return std::unique_ptr<SqliteJournal>(
+      new SqliteJournal(std::move(*writer), std::move(*reader), std::move(options)));
+}
+
+std::int64_t SqliteJournal::NowMs() const { return ToUnixMillis(options_.clock->Now()); }
+
+Result<BeginResult> SqliteJournal::Begin(const Operation& op, std::string_view owner,
+                                         std::chrono::milliseconds lease) {
+  for (auto [what, value] : {std::pair<const char*, std::string_view>{"op_id", op.op_id},
+                             {"idem_key", op.idem_key},
+                             {"fingerprint", op.fingerprint},
+                             {"method", op.method},
+                             {"owner", owner}}) {
+    if (auto st = CheckIdentifier(what, value); !st) return tl::unexpected(st.error());
+  }
+  if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
+
+  BeginResult result{};
+  auto st = committer_->Run([&](Database& db) -> Status {
+    const std::int64_t now = NowMs();
+    const std::int64_t until = now + lease.count();
+    auto existing = SelectOp(db, op.op_id);
+    if (!existing) return tl::unexpected(existing.error());
+    if (*existing) {
+      Operation stored = std::move(**existing);
+      if (stored.fingerprint != op.fingerprint) {
+        return MakeError(ErrorCode::kAlreadyExists,
+                         "journal: op '" + op.op_id +
+                             "' exists with a different request (method, path or body); "
+                             "use another op_id");
+      }
+      const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
+      const bool take = !IsFinal(stored.state) && free;
+      if (take) {
+        if (auto set = SetLease(db, op.op_id, owner, until, stored.lease_generation + 1, now);
+            !set) {
+          return set;
+        }
+        stored.lease_owner = std::string(owner);
+        stored.lease_until_ms = until;
+        stored.lease_generation += 1;
+        stored.updated_ms = now;
+      }
+      result = BeginResult{std::move(stored), false, take};
+      return {};
+    }
+
+    Operation fresh = op;
+    fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
+    fresh.updated_ms = now;
+    const bool take = !IsFinal(fresh.state);
+    fresh.lease_owner = take ? std::string(owner) : "";
+    fresh.lease_until_ms = take ? until : 0;
+    fresh.lease_generation = 1;
+    auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                             "?, ?, ?, ?)");
+    if (!insert) return tl::unexpected(insert.error());
+    insert->BindAll(fresh.op_id, fresh.idem_key, fresh.kind, fresh.method, fresh.path,
+                    fresh.content_type, Blob{fresh.body}, fresh.fingerprint, fresh.natural_key,
+                    OpStateName(fresh.state), fresh.attempts, fresh.created_ms, fresh.first_sent_ms,
+                    fresh.updated_ms, fresh.next_attempt_ms, fresh.lease_owner,
+                    fresh.lease_until_ms, fresh.lease_generation, fresh.response_status,
+                    fresh.response_headers, Blob{fresh.response_body}, fresh.resource_id,
+                    fresh.last_error);
+    if (auto run = insert->Run(); !run) {
+      if (run.error().code() == ErrorCode::kAlreadyExists) {
+        // op_id was checked above, so the idempotency key is taken.
+        return MakeError(ErrorCode::kAlreadyExists,
+                         "journal: idem_key of op '" + op.op_id + "' is used by another op");
+      }
+      return run;
+    }
+    result = BeginResult{std::move(fresh), true, take};
+    return {};
+  });
+  if (!st) return tl::unexpected(st.error());
+  return result;
+}
+
+Status SqliteJournal::Update(const Operation& op) {
+  return committer_->Run([&](Database& db) -> Status {
+    auto stored = LoadFenced(db, op);
+    if (!stored) return tl::unexpected(stored.error());
+    const bool final = IsFinal(op.state);
+    auto stmt = db.Prepare(
+        "UPDATE ops SET state = ?, attempts = ?, first_sent_ms = ?, updated_ms = ?, "
+        "next_attempt_ms = ?, response_status = ?, response_headers = ?, response_body = ?, "
+        "resource_id = ?, last_error = ?, lease_owner = ?, lease_until_ms = ? WHERE op_id = ?");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(OpStateName(op.state), op.attempts, op.first_sent_ms, NowMs(), op.next_attempt_ms,
+                  op.response_status, op.response_headers, Blob{op.response_body}, op.resource_id,
+                  op.last_error, final ? std::string() : stored->lease_owner,
+                  final ? std::int64_t{0} : stored->lease_until_ms, op.op_id);
+    return stmt->Run();
+  });
+}
+
+Status SqliteJournal::RenewLease(const Operation& op, std::chrono::milliseconds lease) {
+  if (auto st = CheckLease(lease); !st) return st;
+  return committer_->Run([&](Database& db) -> Status {
+    auto stored = LoadFenced(db, op);
+    if (!stored) return tl::unexpected(stored.error());
+    if (IsFinal(stored->state)) {
+      return MakeError(
+          ErrorCode::kFailedPrecondition,
+          "journal: op '" + op.op_id + "' is already " + std::string(OpStateName(stored->state)));
+    }
+    const std::int64_t now = NowMs();
+    return SetLease(db, op.op_id, stored->lease_owner, now + lease.count(),
+                    stored->lease_generation, now);
+  });
+}
+
+Status SqliteJournal::Release(const Operation& op) {
+  return committer_->Run([&](Database& db) -> Status {
+    auto stored = LoadFenced(db, op);
+    if (!stored) return tl::unexpected(stored.error());
+    return SetLease(db, op.op_id, "", 0, stored->lease_generation, NowMs());
+  });
+}
+
+Result<std::vector<Operation>> SqliteJournal::ClaimUnfinished(std::string_view owner,
+                                                              std::chrono::milliseconds lease,
+                                                              std::size_t max) {
+  if (auto st = CheckIdentifier("owner", owner); !st) return tl::unexpected(st.error());
+  if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
+  std::vector<Operation> claimed;
+  auto st = committer_->Run([&](Database& db) -> Status {
+    claimed.clear();
+    const std::int64_t now = NowMs();
+    auto select = db.Prepare(std::string("SELECT ") + kOpColumns +
+                             " FROM ops WHERE state IN ('in_flight', 'unknown') "
+                             "AND (lease_owner = '' OR lease_until_ms <= ?) "
+                             "ORDER BY created_ms, rowid LIMIT ?");
+    if (!select) return tl::unexpected(select.error());
+    select->BindAll(now, max == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(max));
+    auto ops = SelectOps(*select);
+    if (!ops) return tl::unexpected(ops.error());
+    for (Operation& op : *ops) {
+      op.lease_owner = std::string(owner);
+      op.lease_until_ms = now + lease.count();
+      op.lease_generation += 1;
+      op.updated_ms = now;
+      if (auto set =
+              SetLease(db, op.op_id, op.lease_owner, op.lease_until_ms, op.lease_generation, now);
+          !set) {
+        return set;
+      }
+    }
+    claimed = std::move(*ops);
+    return {};
+  });
+  if (!st) return tl::unexpected(st.error());
+  return claimed;
+}
+
+Result<std::optional<Operation>> SqliteJournal::Get(std::string_view op_id) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  return SelectOp(*reader_, op_id);
+}
+
+Result<std::vector<Operation>> SqliteJournal::List(const OpFilter& filter) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  const std::int64_t limit = filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit);
+  if (filter.state) {
+    auto stmt = reader_->Prepare(std::string("SELECT ") + kOpColumns +
+                                 " FROM ops WHERE state = ? ORDER BY created_ms, rowid LIMIT ?");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(OpStateName(*filter.state), limit);
+    return SelectOps(*stmt);
+  }
+  auto stmt = reader_->Prepare(std::string("SELECT ") + kOpColumns +
+                               " FROM ops ORDER BY created_ms, rowid LIMIT ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->Bind(1, limit);
+  return SelectOps(*stmt);
+}
+
+Result<std::vector<Operation>> SqliteJournal::FindByNaturalKey(std::string_view natural_key) {
+  if (natural_key.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "journal: empty natural key");
+  }
+  std::lock_guard<std::mutex> lock(read_mu_);
+  // "natural_key <> ''" lets SQLite use the partial index.
+  auto stmt = reader_->Prepare(std::string("SELECT ") + kOpColumns +
+                               " FROM ops WHERE natural_key = ? AND natural_key <> '' "
+                               "ORDER BY created_ms, rowid");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->Bind(1, natural_key);
+  return SelectOps(*stmt);
+}
+
+Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view natural_key,
+                                                            std::string_view resource_id,
+                                                            std::string_view response_body) {
+  if (natural_key.empty() && resource_id.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: AdoptResource needs a natural key or a resource id");
+  }
+  std::vector<Operation> settled;
+  auto st = committer_->Run([&](Database& db) -> Status {
+    settled.clear();
+    const std::int64_t now = NowMs();
+    auto select = db.Prepare(
+        std::string("SELECT ") + kOpColumns +
+        " FROM ops WHERE state IN ('in_flight', 'unknown') AND ("
+        "(natural_key = ?1 AND natural_key <> '') OR (resource_id = ?2 AND resource_id <> '')) "
+        "ORDER BY created_ms, rowid");
+    if (!select) return tl::unexpected(select.error());
+    select->BindAll(natural_key, resource_id);
+    auto ops = SelectOps(*select);
+    if (!ops) return tl::unexpected(ops.error());
+    auto update = db.Prepare(
+        "UPDATE ops SET state = 'succeeded', resource_id = ?, response_body = ?, "
+        "lease_owner = '', lease_until_ms = 0, lease_generation = ?, updated_ms = ? "
+        "WHERE op_id = ?");
+    if (!update) return tl::unexpected(update.error());
+    for (Operation& op : *ops) {
+      op.state = OpState::kSucceeded;
+      if (!resource_id.empty()) op.resource_id = std::string(resource_id);
+      if (op.response_body.empty()) op.response_body = std::string(response_body);
+      op.lease_owner.clear();
+      op.lease_until_ms = 0;
+      op.lease_generation += 1;
+      op.updated_ms = now;
+      update->Reset();
+      update->BindAll(op.resource_id, Blob{op.response_body}, op.lease_generation, now, op.op_id);
+      if (auto run = update->Run(); !run) return run;
+    }
+    settled = std::move(*ops);
+    return {};
+  });
+  if (!st) return tl::unexpected(st.error());
+  return settled;
+}
+
+}  // namespace journal
+
+Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
+                                                   JournalOptions options) {
+  auto journal = journal::SqliteJournal::Open(path, std::move(options));
+  if (!journal) return tl::unexpected(journal.error());
+  return std::unique_ptr<Journal>(std::move(*journal));
+}
+
+}  // namespace idem

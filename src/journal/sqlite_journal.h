@@ -1,0 +1,57 @@
+// Internal: the SQLite journal behind idem::OpenSqliteJournal.
+//
+// One process holds two connections to the file: a writer, used only through
+// a GroupCommitter (concurrent writes of this process share transactions and
+// fsyncs), and a reader for Get/List/FindByNaturalKey (WAL readers never wait
+// for writers). Other processes serialise with this one on SQLite's write
+// lock; waits are retried with randomized backoff up to
+// JournalOptions::busy_timeout (see common/sqlite.h).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/sqlite.h"
+#include "idem/journal.h"
+#include "journal/group_commit.h"
+
+namespace idem::journal {
+
+class SqliteJournal final : public Journal {
+ public:
+  static Result<std::unique_ptr<SqliteJournal>> Open(const std::string& path,
+                                                     JournalOptions options);
+
+  Result<BeginResult> Begin(const Operation& op, std::string_view owner,
+                            std::chrono::milliseconds lease) override;
+  Status Update(const Operation& op) override;
+  Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
+  Status Release(const Operation& op) override;
+  Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
+                                                 std::chrono::milliseconds lease,
+                                                 std::size_t max) override;
+  Result<std::optional<Operation>> Get(std::string_view op_id) override;
+  Result<std::vector<Operation>> List(const OpFilter& filter) override;
+  Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) override;
+  Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
+                                               std::string_view resource_id,
+                                               std::string_view response_body) override;
+
+  // Writes and transactions committed by this process (group commit makes
+  // transactions < writes under concurrency).
+  GroupCommitStats stats() const { return committer_->stats(); }
+
+ private:
+  SqliteJournal(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<sqlite::Database> reader,
+                JournalOptions options);
+  std::int64_t NowMs() const;
+
+  std::unique_ptr<sqlite::Database> writer_;
+  std::unique_ptr<sqlite::Database> reader_;
+  JournalOptions options_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::mutex read_mu_;  // guards reader_
+};
+
+}  // namespace idem::journal

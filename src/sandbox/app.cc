@@ -1,0 +1,496 @@
+#include "sandbox/app.h"
+
+#include <ctime>
+
+#include "common/crypto.h"
+#include "idem/uuid.h"
+#include "sandbox/idempotency_key.h"
+#include "sandbox/multipart.h"
+#include "sandbox/responses.h"
+
+namespace idem::sandbox {
+namespace {
+
+bool IsMutating(std::string_view method) {
+  return method == "POST" || method == "PATCH" || method == "DELETE";
+}
+
+std::string_view ExecutionKind(Endpoint e) {
+  switch (e) {
+    case Endpoint::kCreateSession:
+      return "create_session";
+    case Endpoint::kUpdateStatus:
+      return "update_status";
+    case Endpoint::kDeleteSession:
+      return "delete_session";
+    case Endpoint::kAml:
+      return "aml";
+    case Endpoint::kPassiveLiveness:
+      return "passive_liveness";
+    default:
+      return "";
+  }
+}
+
+constexpr std::string_view kExecutionKinds[] = {"create_session", "update_status",
+                                                "delete_session", "aml", "passive_liveness"};
+constexpr FaultKind kFaultKinds[] = {FaultKind::kDropBefore,    FaultKind::kDropAfter,
+                                     FaultKind::kError503,      FaultKind::kError500After,
+                                     FaultKind::kRateLimit,     FaultKind::kSlow,
+                                     FaultKind::kSlowExec};
+
+Outcome Respond(Response r) {
+  Outcome o;
+  o.response = std::move(r);
+  return o;
+}
+
+Outcome Close() {
+  Outcome o;
+  o.action = Outcome::Action::kClose;
+  return o;
+}
+
+}  // namespace
+
+std::string IsoTime(std::int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+App::App(AppConfig config, std::unique_ptr<Persistence> persistence)
+    : config_(std::move(config)),
+      persistence_(std::move(persistence)),
+      fault_random_(config_.seed),
+      api_key_digest_(crypto::Sha256Hex(config_.api_key).substr(0, 16)),
+      base_url_(config_.base_url) {
+  if (!config_.clock) config_.clock = DefaultClock();
+}
+
+Result<std::unique_ptr<App>> App::Create(AppConfig config,
+                                         std::unique_ptr<Persistence> persistence) {
+  std::unique_ptr<App> app(new App(std::move(config), std::move(persistence)));
+  if (app->persistence_) {
+    auto loaded = app->persistence_->Load();
+    if (!loaded) return tl::unexpected(loaded.error());
+    for (auto& s : loaded->sessions) {
+      app->next_session_number_ = std::max(app->next_session_number_, s.session_number + 1);
+      app->session_order_.push_back(s.session_id);
+      app->IndexSession(s);
+      app->sessions_[s.session_id] = std::move(s);
+    }
+    for (auto& k : loaded->keys) app->keys_[k.scope] = std::move(k);
+    for (auto& e : loaded->executions) {
+      ++app->executions_by_fingerprint_[e.fingerprint];
+      app->executions_.push_back(std::move(e));
+    }
+  }
+  return app;
+}
+
+void App::set_base_url(std::string url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  base_url_ = std::move(url);
+}
+
+std::int64_t App::NowMs() const { return ToUnixMillis(config_.clock->Now()); }
+
+std::string App::BaseUrl(const Request& request) const {
+  if (auto host = FindHeader(request.headers, "Host"); host && !host->empty() &&
+                                                        host->find_first_of(" /\\\"") ==
+                                                            std::string_view::npos) {
+    return "http://" + std::string(*host);
+  }
+  return base_url_;
+}
+
+void App::Emit(const std::vector<SandboxSessionEvent>& events) {
+  if (!config_.event_sink) return;
+  for (const auto& e : events) config_.event_sink->OnSessionEvent(e);
+}
+
+Outcome App::Handle(const Request& request) {
+  const std::size_t q = request.target.find('?');
+  const std::string_view target(request.target);
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string::npos ? std::string_view() : target.substr(q + 1);
+  const Route route = Resolve(request.method, path);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++requests_;
+  }
+  if (route.control) return HandleControl(request, route, query);
+  return HandleApi(request, route, path, query);
+}
+
+Outcome App::HandleControl(const Request& request, const Route& route, std::string_view) {
+  if (route.endpoint == Endpoint::kNotFound) return Respond(DetailResponse(404, "Not found."));
+  if (!route.method_allowed) {
+    Response r = DetailResponse(405, "Method \"" + request.method + "\" not allowed.");
+    r.headers.push_back({"Allow", std::string(route.allowed)});
+    return Respond(std::move(r));
+  }
+  switch (route.endpoint) {
+    case Endpoint::kHealth:
+      return Respond(JsonResponse(200, {{"status", "ok"}}));
+    case Endpoint::kStats: {
+      Response r;
+      r.headers.push_back({"Content-Type", "application/json"});
+      r.body = StatsJson();
+      return Respond(std::move(r));
+    }
+    case Endpoint::kExecutions: {
+      Response r;
+      r.headers.push_back({"Content-Type", "application/json"});
+      r.body = ExecutionsJson();
+      return Respond(std::move(r));
+    }
+    case Endpoint::kAdvance: {
+      std::vector<SandboxSessionEvent> events;
+      Response r = Advance(request, route.session_id, events);
+      Emit(events);
+      return Respond(std::move(r));
+    }
+    default:
+      return Respond(DetailResponse(404, "Not found."));
+  }
+}
+
+std::optional<Response> App::CheckRateLimit() {
+  if (config_.rate_limit <= 0) return std::nullopt;
+  const std::int64_t now = NowMs();
+  constexpr std::int64_t kWindowMs = 60'000;
+  std::lock_guard<std::mutex> lock(mu_);
+  while (!rate_window_ms_.empty() && rate_window_ms_.front() <= now - kWindowMs) {
+    rate_window_ms_.pop_front();
+  }
+  if (rate_window_ms_.size() < static_cast<std::size_t>(config_.rate_limit)) {
+    rate_window_ms_.push_back(now);
+    return std::nullopt;
+  }
+  ++rate_limited_429_;
+  const std::int64_t reset_ms = rate_window_ms_.front() + kWindowMs;
+  const std::int64_t wait_s = std::max<std::int64_t>(1, (reset_ms - now + 999) / 1000);
+  Response r = DetailResponse(429, "Request was throttled.");
+  r.headers.push_back({"Retry-After", std::to_string(wait_s)});
+  r.headers.push_back({"X-RateLimit-Limit", std::to_string(config_.rate_limit)});
+  r.headers.push_back({"X-RateLimit-Remaining", "0"});
+  r.headers.push_back({"X-RateLimit-Reset", std::to_string((reset_ms + 999) / 1000)});
+  return r;
+}
+
+std::string App::Fingerprint(const Request& request, std::string_view path) const {
+  if (auto ct = FindHeader(request.headers, "Content-Type")) {
+    if (auto boundary = MultipartBoundary(*ct)) {
+      if (auto parts = ParseMultipart(request.body, *boundary)) {
+        return RequestFingerprint(request.method, path, CanonicalMultipart(*parts));
+      }
+    }
+  }
+  return RequestFingerprint(request.method, path, request.body);
+}
+
+Outcome App::HandleApi(const Request& request, const Route& route, std::string_view path,
+                       std::string_view query) {
+  if (route.endpoint == Endpoint::kNotFound) return Respond(DetailResponse(404, "Not found."));
+  if (!route.method_allowed) {
+    Response r = DetailResponse(405, "Method \"" + request.method + "\" not allowed.");
+    r.headers.push_back({"Allow", std::string(route.allowed)});
+    return Respond(std::move(r));
+  }
+  const auto api_key = FindHeader(request.headers, "x-api-key");
+  if (!api_key) {
+    return Respond(DetailResponse(403, "Authentication credentials were not provided."));
+  }
+  if (!crypto::ConstantTimeEquals(*api_key, config_.api_key)) {
+    return Respond(DetailResponse(401, "Invalid API key."));
+  }
+
+  const FaultDecision fault = config_.faults.Decide(fault_random_);
+  if (fault.kind != FaultKind::kNone) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++faults_[std::string(FaultKindName(fault.kind))];
+  }
+  switch (fault.kind) {
+    case FaultKind::kDropBefore:
+      return Close();
+    case FaultKind::kError503: {
+      Response r = DetailResponse(503, "Service temporarily unavailable.");
+      bool with_retry_after;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        with_retry_after = (error_503_count_++ % 2) == 0;
+      }
+      if (with_retry_after) {
+        r.headers.push_back(
+            {"Retry-After", std::to_string(config_.faults.retry_after_seconds())});
+      }
+      return Respond(std::move(r));
+    }
+    case FaultKind::kRateLimit: {
+      const int retry = config_.faults.retry_after_seconds();
+      Response r = DetailResponse(429, "Request was throttled.");
+      r.headers.push_back({"Retry-After", std::to_string(retry)});
+      r.headers.push_back({"X-RateLimit-Limit", "300"});
+      r.headers.push_back({"X-RateLimit-Remaining", "0"});
+      r.headers.push_back({"X-RateLimit-Reset", std::to_string(NowMs() / 1000 + retry)});
+      return Respond(std::move(r));
+    }
+    default:
+      break;
+  }
+  if (auto limited = CheckRateLimit()) return Respond(std::move(*limited));
+
+  if (route.endpoint == Endpoint::kListRedirect) {
+    Response r = DetailResponse(301, "Moved permanently.");
+    std::string location = "/v3/sessions/";
+    if (!query.empty()) location += "?" + std::string(query);
+    r.headers.push_back({"Location", location});
+    return Respond(std::move(r));
+  }
+
+  std::optional<KeyContext> key;
+  if (config_.idempotency && IsMutating(request.method)) {
+    if (auto header = FindHeader(request.headers, "Idempotency-Key")) {
+      auto parsed = ParseIdempotencyKey(*header);
+      if (!parsed) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++bad_keys_400_;
+        return Respond(ProblemResponse(400, "invalid-idempotency-key",
+                                       "Invalid Idempotency-Key", parsed.error().message()));
+      }
+      key = KeyContext{*parsed, api_key_digest_ + ":" + *parsed, Fingerprint(request, path)};
+      const std::int64_t now = NowMs();
+      const std::int64_t ttl_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_ttl).count();
+      std::unique_lock<std::mutex> lock(mu_);
+      auto it = keys_.find(key->scope);
+      if (it != keys_.end() && it->second.created_ms + ttl_ms <= now) {
+        Mutation expire;
+        expire.expired_keys.push_back(key->scope);
+        if (!persistence_ || persistence_->Commit(expire)) keys_.erase(it);
+        it = keys_.find(key->scope);
+      }
+      if (it != keys_.end()) {
+        if (it->second.fingerprint != key->fingerprint) {
+          ++mismatches_422_;
+          lock.unlock();
+          return Respond(ProblemResponse(
+              422, "idempotency-key-reused", "Idempotency-Key reused",
+              "This Idempotency-Key was used with a different request (method, path or body)."));
+        }
+        ++replays_;
+        const StoredResponse stored = it->second.response;
+        lock.unlock();
+        Response r;
+        r.status = stored.status;
+        if (!stored.content_type.empty()) r.headers.push_back({"Content-Type", stored.content_type});
+        r.headers.push_back({"Idempotent-Replayed", "true"});
+        r.body = stored.body;
+        return ApplyAfterFault(std::move(r), fault);
+      }
+      if (in_progress_.count(key->scope) != 0) {
+        ++conflicts_409_;
+        lock.unlock();
+        return Respond(ProblemResponse(
+            409, "idempotency-key-in-use", "Idempotency-Key in use",
+            "A request with this Idempotency-Key is still being processed; retry later."));
+      }
+      in_progress_.insert(key->scope);
+    }
+  }
+
+  if (fault.kind == FaultKind::kSlowExec && fault.delay_ms > 0) {
+    Outcome held;
+    held.hold_ms = fault.delay_ms;
+    // Copies: the caller's request does not outlive this call.
+    held.resume = [this, request, route, path = std::string(path), query = std::string(query),
+                   key, fault]() { return Execute(request, route, path, query, key, fault); };
+    return held;
+  }
+  return Execute(request, route, path, query, key, fault);
+}
+
+Outcome App::Execute(const Request& request, const Route& route, std::string_view,
+                     std::string_view query, std::optional<KeyContext> key,
+                     FaultDecision fault) {
+  EndpointResult result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::int64_t now = NowMs();
+    switch (route.endpoint) {
+      case Endpoint::kCreateSession:
+        result = CreateSession(request, now);
+        break;
+      case Endpoint::kDecision:
+        result = Decision(route.session_id);
+        break;
+      case Endpoint::kUpdateStatus:
+        result = UpdateStatus(request, route.session_id, now);
+        break;
+      case Endpoint::kDeleteSession:
+        result = DeleteSession(route.session_id, now);
+        break;
+      case Endpoint::kListSessions:
+        result = ListSessions(request, query);
+        break;
+      case Endpoint::kAml:
+        result = Aml(request, now);
+        break;
+      case Endpoint::kPassiveLiveness:
+        result = PassiveLiveness(request, now);
+        break;
+      default:
+        result.response = DetailResponse(404, "Not found.");
+    }
+    if (result.mutation.execution) {
+      Execution& e = *result.mutation.execution;
+      e.kind = std::string(ExecutionKind(route.endpoint));
+      e.endpoint = request.method + " " + request.target.substr(0, request.target.find('?'));
+      e.fingerprint = key ? key->fingerprint
+                          : Fingerprint(request, request.target.substr(0, request.target.find('?')));
+      if (key) e.idempotency_key = key->key;
+      e.at_ms = now;
+      e.seq = static_cast<std::int64_t>(executions_.size()) + 1;
+    }
+    // Validation failures (400) are not stored: the same key may be used again
+    // with a corrected request.
+    if (key && result.response.status != 400) {
+      KeyRecord record;
+      record.scope = key->scope;
+      record.fingerprint = key->fingerprint;
+      record.response.status = result.response.status;
+      if (auto ct = FindHeader(result.response.headers, "Content-Type")) {
+        record.response.content_type = std::string(*ct);
+      }
+      record.response.body = result.response.body;
+      record.created_ms = now;
+      result.mutation.key = std::move(record);
+    }
+    if (key) in_progress_.erase(key->scope);
+    if (result.vendor_dedup_hit) ++vendor_dedup_hits_;
+    if (!result.mutation.empty()) {
+      if (persistence_) {
+        if (auto st = persistence_->Commit(result.mutation); !st) {
+          return Respond(DetailResponse(500, "The sandbox store failed."));
+        }
+      }
+      ApplyLocked(result.mutation);
+    }
+  }
+  Emit(result.events);
+  return ApplyAfterFault(std::move(result.response), fault);
+}
+
+Outcome App::ApplyAfterFault(Response response, FaultDecision fault) {
+  switch (fault.kind) {
+    case FaultKind::kDropAfter:
+      return Close();
+    case FaultKind::kError500After: {
+      Response r;
+      r.status = 500;
+      r.headers.push_back({"Content-Type", "text/plain"});
+      r.body = "Internal Server Error";
+      return Respond(std::move(r));
+    }
+    case FaultKind::kSlow: {
+      Outcome o = Respond(std::move(response));
+      o.delay_ms = fault.delay_ms;
+      return o;
+    }
+    default:
+      return Respond(std::move(response));
+  }
+}
+
+void App::ApplyLocked(const Mutation& m) {
+  for (const auto& s : m.sessions) {
+    auto [it, inserted] = sessions_.insert_or_assign(s.session_id, s);
+    if (inserted) {
+      session_order_.push_back(s.session_id);
+      IndexSession(s);
+      next_session_number_ = std::max(next_session_number_, s.session_number + 1);
+    }
+  }
+  for (const auto& k : m.expired_keys) keys_.erase(k);
+  if (m.key) keys_[m.key->scope] = *m.key;
+  if (m.execution) {
+    ++executions_by_fingerprint_[m.execution->fingerprint];
+    executions_.push_back(*m.execution);
+  }
+}
+
+void App::IndexSession(const SessionRecord& s) {
+  if (s.vendor_data && !s.vendor_data->empty()) {
+    sessions_by_vendor_[*s.vendor_data + '\n' + s.workflow_id].push_back(s.session_id);
+  }
+}
+
+std::string App::StatsJson() {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json executions = nlohmann::json::object();
+  for (auto kind : kExecutionKinds) executions[std::string(kind)] = 0;
+  for (const auto& e : executions_) executions[e.kind] = executions[e.kind].get<int>() + 1;
+  nlohmann::json faults = nlohmann::json::object();
+  for (auto kind : kFaultKinds) {
+    const std::string name(FaultKindName(kind));
+    auto it = faults_.find(name);
+    faults[name] = it == faults_.end() ? 0 : it->second;
+  }
+  std::map<std::string, int> by_vendor_data;
+  std::size_t live = 0;
+  for (const auto& [id, s] : sessions_) {
+    if (!s.deleted) ++live;
+    if (s.vendor_data && !s.vendor_data->empty()) ++by_vendor_data[*s.vendor_data];
+  }
+  int duplicate_vendor_data = 0;
+  for (const auto& [v, n] : by_vendor_data) duplicate_vendor_data += n > 1 ? 1 : 0;
+  int duplicate_executions = 0;
+  for (const auto& [fp, n] : executions_by_fingerprint_) duplicate_executions += n > 1 ? 1 : 0;
+  nlohmann::json stats = {
+      {"executions", executions},
+      {"executions_total", executions_.size()},
+      {"sessions_total", sessions_.size()},
+      {"sessions_live", live},
+      {"requests", requests_},
+      {"replays", replays_},
+      {"conflicts_409", conflicts_409_},
+      {"mismatches_422", mismatches_422_},
+      {"bad_keys_400", bad_keys_400_},
+      {"rate_limited_429", rate_limited_429_},
+      {"vendor_dedup_hits", vendor_dedup_hits_},
+      {"faults", faults},
+      {"duplicate_vendor_data", duplicate_vendor_data},
+      {"duplicate_executions", duplicate_executions},
+      {"stored_keys", keys_.size()},
+      {"keys_in_progress", in_progress_.size()},
+  };
+  return Dump(stats);
+}
+
+std::string App::ExecutionsJson() {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : executions_) {
+    list.push_back({
+        {"seq", e.seq},
+        {"kind", e.kind},
+        {"endpoint", e.endpoint},
+        {"idempotency_key", e.idempotency_key ? nlohmann::json(*e.idempotency_key) : nullptr},
+        {"fingerprint", e.fingerprint},
+        {"vendor_data", e.vendor_data ? nlohmann::json(*e.vendor_data) : nullptr},
+        {"resource_id", e.resource_id},
+        {"timestamp_ms", e.at_ms},
+        {"timestamp", IsoTime(e.at_ms)},
+    });
+  }
+  return Dump(nlohmann::json{{"count", executions_.size()}, {"executions", list}});
+}
+
+}  // namespace idem::sandbox

@@ -1,0 +1,155 @@
+// The sandbox's application logic, free of sockets and Beast: routing, auth,
+// fault decisions, idempotency, the endpoints, stats. The server hands it a
+// parsed request and acts on the returned Outcome (respond, close without a
+// response, wait first). Unit tests drive it directly.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "idem/http.h"
+#include "idem/random.h"
+#include "idem/sandbox.h"
+#include "sandbox/fault_spec.h"
+#include "sandbox/router.h"
+#include "sandbox/state.h"
+
+namespace idem::sandbox {
+
+struct Request {
+  std::string method;
+  std::string target;  // path and query, as received
+  Headers headers;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;  // Content-Type included when there is a body
+  std::string body;
+};
+
+struct Outcome {
+  enum class Action { kRespond, kClose };
+  Action action = Action::kRespond;
+  Response response;
+  // slow: wait this long before writing the response.
+  std::int64_t delay_ms = 0;
+  // slow_exec: wait hold_ms (the key stays in progress), then call `resume`
+  // for the real outcome. Empty when there is nothing to resume.
+  std::int64_t hold_ms = 0;
+  std::function<Outcome()> resume;
+};
+
+// The parts of SandboxOptions the logic needs (the rest is the server's).
+struct AppConfig {
+  std::string api_key = "sandbox-key";
+  FaultSpec faults;
+  std::uint64_t seed = 1;
+  std::chrono::seconds key_ttl{86400};
+  bool idempotency = true;
+  bool vendor_dedup = true;
+  int rate_limit = 0;
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<SandboxEventSink> event_sink;
+  std::string base_url;  // for `url`/`next` links when the Host header is missing
+};
+
+class App {
+ public:
+  // `persistence` may be null (in memory only). Loads its state.
+  static Result<std::unique_ptr<App>> Create(AppConfig config,
+                                             std::unique_ptr<Persistence> persistence);
+
+  // Thread-safe.
+  Outcome Handle(const Request& request);
+
+  std::string StatsJson();
+  std::string ExecutionsJson();
+  void set_base_url(std::string url);
+
+ private:
+  struct KeyContext {
+    std::string key;
+    std::string scope;
+    std::string fingerprint;
+  };
+  struct EndpointResult {
+    Response response;
+    Mutation mutation;
+    std::vector<SandboxSessionEvent> events;
+    bool vendor_dedup_hit = false;
+  };
+
+  explicit App(AppConfig config, std::unique_ptr<Persistence> persistence);
+
+  Outcome HandleControl(const Request& request, const Route& route, std::string_view query);
+  Outcome HandleApi(const Request& request, const Route& route, std::string_view path,
+                    std::string_view query);
+  Outcome Execute(const Request& request, const Route& route, std::string_view path,
+                  std::string_view query, std::optional<KeyContext> key, FaultDecision fault);
+  Outcome ApplyAfterFault(Response response, FaultDecision fault);
+  std::optional<Response> CheckRateLimit();
+  std::string Fingerprint(const Request& request, std::string_view path) const;
+
+  // Endpoints; called with mu_ held. They read state_ and describe changes
+  // in the result's mutation (applied by Execute after it is persisted).
+  EndpointResult CreateSession(const Request& request, std::int64_t now_ms);
+  EndpointResult Decision(const std::string& session_id);
+  EndpointResult UpdateStatus(const Request& request, const std::string& session_id,
+                              std::int64_t now_ms);
+  EndpointResult DeleteSession(const std::string& session_id, std::int64_t now_ms);
+  EndpointResult ListSessions(const Request& request, std::string_view query);
+  EndpointResult Aml(const Request& request, std::int64_t now_ms);
+  EndpointResult PassiveLiveness(const Request& request, std::int64_t now_ms);
+  Response Advance(const Request& request, const std::string& session_id,
+                   std::vector<SandboxSessionEvent>& events);
+
+  void ApplyLocked(const Mutation& mutation);
+  void IndexSession(const SessionRecord& session);
+  std::string BaseUrl(const Request& request) const;
+  std::int64_t NowMs() const;
+  void Emit(const std::vector<SandboxSessionEvent>& events);
+
+  AppConfig config_;
+  std::unique_ptr<Persistence> persistence_;
+  SeededRandom fault_random_;
+  std::string api_key_digest_;
+
+  std::mutex mu_;
+  // state
+  std::unordered_map<std::string, SessionRecord> sessions_;
+  std::vector<std::string> session_order_;  // creation order
+  // vendor_data + '\n' + workflow_id -> session ids, for the dedup look-up.
+  std::unordered_map<std::string, std::vector<std::string>> sessions_by_vendor_;
+  std::int64_t next_session_number_ = 1;
+  std::unordered_map<std::string, KeyRecord> keys_;
+  std::set<std::string> in_progress_;
+  std::vector<Execution> executions_;
+  std::unordered_map<std::string, int> executions_by_fingerprint_;
+  std::deque<std::int64_t> rate_window_ms_;
+  // counters (since start)
+  std::uint64_t requests_ = 0;
+  std::uint64_t replays_ = 0;
+  std::uint64_t conflicts_409_ = 0;
+  std::uint64_t mismatches_422_ = 0;
+  std::uint64_t bad_keys_400_ = 0;
+  std::uint64_t rate_limited_429_ = 0;
+  std::uint64_t vendor_dedup_hits_ = 0;
+  std::uint64_t error_503_count_ = 0;
+  std::map<std::string, std::uint64_t> faults_;
+  std::string base_url_;
+};
+
+// "2026-11-27T23:15:55.123Z".
+std::string IsoTime(std::int64_t unix_ms);
+
+}  // namespace idem::sandbox

@@ -1,0 +1,486 @@
+// The Didit v3 endpoints and the /_sandbox/ advance control. Called with
+// App::mu_ held; they describe their changes in the result's Mutation.
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "common/crypto.h"
+#include "idem/uuid.h"
+#include "sandbox/aml_watchlist.h"
+#include "sandbox/app.h"
+#include "sandbox/multipart.h"
+#include "sandbox/responses.h"
+
+namespace idem::sandbox {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 10> kStatuses = {
+    "Not Started", "In Progress", "Approved", "Declined",  "In Review",
+    "Awaiting User", "Resubmitted", "Expired", "Abandoned", "Kyc Expired"};
+
+bool IsStatus(std::string_view s) {
+  return std::find(kStatuses.begin(), kStatuses.end(), s) != kStatuses.end();
+}
+
+bool IsUnfinished(std::string_view s) {
+  return s == "Not Started" || s == "In Progress" || s == "Resubmitted" || s == "Awaiting User";
+}
+
+Response FieldError(std::string_view field, std::string_view message) {
+  return JsonResponse(400, json{{"detail", std::string(field) + ": " + std::string(message)},
+                                {std::string(field), json::array({message})}});
+}
+
+json ParseStored(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json(nullptr) : parsed;
+}
+
+json VendorDataJson(const SessionRecord& s) {
+  return s.vendor_data ? json(*s.vendor_data) : json(nullptr);
+}
+
+json CallbackJson(const SessionRecord& s) {
+  return s.callback.empty() ? json(nullptr) : json(s.callback);
+}
+
+SandboxSessionEvent MakeEvent(SandboxSessionEvent::Kind kind, const SessionRecord& s,
+                              std::string previous, std::int64_t now_ms) {
+  SandboxSessionEvent e;
+  e.kind = kind;
+  e.session_id = s.session_id;
+  e.status = s.status;
+  e.previous_status = std::move(previous);
+  e.workflow_id = s.workflow_id;
+  e.vendor_data = s.vendor_data.value_or("");
+  e.metadata_json = s.metadata_json;
+  e.created_at_ms = s.created_ms;
+  e.at_ms = now_ms;
+  return e;
+}
+
+std::optional<json> RequireObject(const Request& request, Response& error) {
+  auto body = ParseJsonBody(request.body);
+  if (!body) {
+    error = DetailResponse(400, "JSON parse error: the body is not valid JSON.");
+    return std::nullopt;
+  }
+  if (!body->is_object()) {
+    error = DetailResponse(400, "Invalid data: expected a JSON object.");
+    return std::nullopt;
+  }
+  return body;
+}
+
+// A deterministic 0..99 score from bytes.
+int ScoreOf(std::string_view data) {
+  const std::string digest = crypto::Sha256(data);
+  return static_cast<unsigned char>(digest[0]) % 100;
+}
+
+}  // namespace
+
+App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  auto body = RequireObject(request, out.response);
+  if (!body) return out;
+  const json& b = *body;
+  auto wf = b.find("workflow_id");
+  if (wf == b.end() || wf->is_null()) return out.response = FieldError("workflow_id", "This field is required."), out;
+  if (!wf->is_string() || !IsUuid(wf->get_ref<const std::string&>())) {
+    out.response = FieldError("workflow_id", "Must be a valid UUID.");
+    return out;
+  }
+  std::optional<std::string> vendor_data;
+  if (auto v = b.find("vendor_data"); v != b.end() && !v->is_null()) {
+    if (!v->is_string()) return out.response = FieldError("vendor_data", "Not a valid string."), out;
+    if (v->get_ref<const std::string&>().size() > 1024) {
+      return out.response = FieldError("vendor_data", "At most 1024 characters."), out;
+    }
+    vendor_data = v->get<std::string>();
+  }
+  std::string callback;
+  if (auto c = b.find("callback"); c != b.end() && !c->is_null()) {
+    if (!c->is_string()) return out.response = FieldError("callback", "Not a valid string."), out;
+    callback = c->get<std::string>();
+  }
+  std::optional<json> metadata;
+  if (auto m = b.find("metadata"); m != b.end() && !m->is_null()) {
+    if (!m->is_object()) return out.response = FieldError("metadata", "Must be an object."), out;
+    metadata = *m;
+  }
+  json details = json::object();
+  for (const char* field : {"contact_details", "expected_details"}) {
+    if (auto d = b.find(field); d != b.end() && !d->is_null()) {
+      if (!d->is_object()) return out.response = FieldError(field, "Must be an object."), out;
+      details[field] = *d;
+    }
+  }
+  for (const char* field : {"language", "callback_method"}) {
+    if (auto d = b.find(field); d != b.end() && !d->is_null()) {
+      if (!d->is_string()) return out.response = FieldError(field, "Not a valid string."), out;
+      details[field] = *d;
+    }
+  }
+  if (auto cm = details.find("callback_method"); cm != details.end()) {
+    const auto& v = cm->get_ref<const std::string&>();
+    if (v != "initiator" && v != "completer" && v != "both") {
+      return out.response = FieldError("callback_method", "Must be initiator, completer or both."),
+             out;
+    }
+  }
+  const std::string workflow_id = wf->get<std::string>();
+
+  SessionRecord session;
+  bool dedup = false;
+  if (config_.vendor_dedup && vendor_data && !vendor_data->empty()) {
+    auto candidates = sessions_by_vendor_.find(*vendor_data + '\n' + workflow_id);
+    if (candidates != sessions_by_vendor_.end()) {
+      for (const auto& id : candidates->second) {
+        const SessionRecord& s = sessions_.at(id);
+        if (!s.deleted && IsUnfinished(s.status)) {
+          session = s;
+          dedup = true;
+          break;
+        }
+      }
+    }
+  }
+  if (dedup) {
+    // Didit updates callback and metadata of the session it returns.
+    if (!callback.empty()) session.callback = callback;
+    if (metadata) session.metadata_json = Dump(*metadata);
+    session.updated_ms = now_ms;
+    out.vendor_dedup_hit = true;
+  } else {
+    session.session_id = NewUuidV4();
+    session.session_number = next_session_number_;
+    std::string token = NewUuidV4();
+    token.erase(std::remove(token.begin(), token.end(), '-'), token.end());
+    session.session_token = token.substr(0, 20);
+    session.workflow_id = workflow_id;
+    session.vendor_data = vendor_data;
+    session.metadata_json = metadata ? Dump(*metadata) : "null";
+    session.callback = callback;
+    session.details_json = Dump(details);
+    session.created_ms = now_ms;
+    session.updated_ms = now_ms;
+    Execution e;
+    e.vendor_data = vendor_data;
+    e.resource_id = session.session_id;
+    out.mutation.execution = e;
+    out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kCreated, session, "", now_ms));
+  }
+  out.mutation.sessions.push_back(session);
+  out.response = JsonResponse(
+      201, json{{"session_id", session.session_id},
+                {"session_number", session.session_number},
+                {"session_token", session.session_token},
+                {"url", "https://verify.didit.me/session/" + session.session_token},
+                {"vendor_data", VendorDataJson(session)},
+                {"metadata", ParseStored(session.metadata_json)},
+                {"status", session.status},
+                {"callback", CallbackJson(session)},
+                {"workflow_id", session.workflow_id},
+                {"workflow_version", 1}});
+  return out;
+}
+
+App::EndpointResult App::Decision(const std::string& session_id) {
+  EndpointResult out;
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.deleted) {
+    out.response = DetailResponse(404, "Session not found.");
+    return out;
+  }
+  const SessionRecord& s = it->second;
+  const json details = ParseStored(s.details_json);
+  auto detail = [&](const char* name) {
+    return details.is_object() && details.contains(name) ? details[name] : json(nullptr);
+  };
+  json body = {{"session_id", s.session_id},
+               {"session_number", s.session_number},
+               {"session_url", "https://verify.didit.me/session/" + s.session_token},
+               {"status", s.status},
+               {"workflow_id", s.workflow_id},
+               {"features", json::array()},
+               {"vendor_data", VendorDataJson(s)},
+               {"metadata", ParseStored(s.metadata_json)},
+               {"expected_details", detail("expected_details")},
+               {"contact_details", detail("contact_details")},
+               {"callback", CallbackJson(s)},
+               {"created_at", IsoTime(s.created_ms)}};
+  for (const char* feature :
+       {"id_verifications", "liveness_checks", "face_matches", "poa_verifications",
+        "phone_verifications", "email_verifications", "aml_screenings", "ip_analyses",
+        "database_validations"}) {
+    body[feature] = nullptr;
+  }
+  out.response = JsonResponse(200, body);
+  return out;
+}
+
+App::EndpointResult App::UpdateStatus(const Request& request, const std::string& session_id,
+                                      std::int64_t now_ms) {
+  EndpointResult out;
+  auto body = RequireObject(request, out.response);
+  if (!body) return out;
+  auto ns = body->find("new_status");
+  if (ns == body->end() || !ns->is_string()) {
+    out.response = FieldError("new_status", "This field is required (a string).");
+    return out;
+  }
+  const std::string new_status = ns->get<std::string>();
+  if (new_status != "Approved" && new_status != "Declined" && new_status != "Resubmitted") {
+    out.response = FieldError("new_status", "Must be Approved, Declined or Resubmitted.");
+    return out;
+  }
+  if (auto c = body->find("comment"); c != body->end() && !c->is_null() && !c->is_string()) {
+    out.response = FieldError("comment", "Not a valid string.");
+    return out;
+  }
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.deleted) {
+    out.response = DetailResponse(404, "Session not found.");
+    return out;
+  }
+  SessionRecord s = it->second;
+  out.response = JsonResponse(200, json{{"session_id", s.session_id}});
+  if (s.status == new_status) return out;  // nothing happens, no event
+  const std::string previous = s.status;
+  s.status = new_status;
+  s.updated_ms = now_ms;
+  Execution e;
+  e.vendor_data = s.vendor_data;
+  e.resource_id = s.session_id;
+  out.mutation.execution = e;
+  out.mutation.sessions.push_back(s);
+  out.events.push_back(
+      MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now_ms));
+  return out;
+}
+
+App::EndpointResult App::DeleteSession(const std::string& session_id, std::int64_t now_ms) {
+  EndpointResult out;
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.deleted) {
+    out.response = DetailResponse(404, "Session not found.");
+    return out;
+  }
+  SessionRecord s = it->second;
+  const std::string previous = s.status;
+  s.deleted = true;
+  s.updated_ms = now_ms;
+  Execution e;
+  e.vendor_data = s.vendor_data;
+  e.resource_id = s.session_id;
+  out.mutation.execution = e;
+  out.mutation.sessions.push_back(s);
+  out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kDeleted, s, previous, now_ms));
+  out.response.status = 204;
+  return out;
+}
+
+App::EndpointResult App::ListSessions(const Request& request, std::string_view query) {
+  EndpointResult out;
+  auto params = ParseQuery(query);
+  if (!params) {
+    out.response = DetailResponse(400, "Malformed query string.");
+    return out;
+  }
+  auto number = [&](const char* name, std::size_t fallback, std::size_t max,
+                    std::size_t& value) -> bool {
+    auto it = params->find(name);
+    if (it == params->end()) {
+      value = fallback;
+      return true;
+    }
+    const std::string& s = it->second;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    return ec == std::errc() && ptr == s.data() + s.size() && value <= max;
+  };
+  std::size_t limit = 0;
+  std::size_t offset = 0;
+  if (!number("limit", 50, 1000, limit) || limit == 0) {
+    out.response = FieldError("limit", "A whole number in [1, 1000].");
+    return out;
+  }
+  if (!number("offset", 0, 1'000'000'000, offset)) {
+    out.response = FieldError("offset", "A whole number >= 0.");
+    return out;
+  }
+  auto filter = [&](const char* name) -> std::optional<std::string> {
+    auto it = params->find(name);
+    if (it == params->end()) return std::nullopt;
+    return it->second;
+  };
+  const auto vendor_data = filter("vendor_data");
+  const auto status = filter("status");
+  const auto workflow_id = filter("workflow_id");
+  std::vector<const SessionRecord*> matches;
+  // Newest first, as Didit lists them.
+  for (auto id = session_order_.rbegin(); id != session_order_.rend(); ++id) {
+    const SessionRecord& s = sessions_.at(*id);
+    if (s.deleted) continue;
+    if (vendor_data && s.vendor_data.value_or("") != *vendor_data) continue;
+    if (status && s.status != *status) continue;
+    if (workflow_id && s.workflow_id != *workflow_id) continue;
+    matches.push_back(&s);
+  }
+  const Page page = Paginate(matches.size(), limit, offset);
+  auto link = [&](std::optional<std::size_t> at) -> json {
+    if (!at) return nullptr;
+    std::string url = BaseUrl(request) + "/v3/sessions/?limit=" + std::to_string(limit) +
+                      "&offset=" + std::to_string(*at);
+    if (vendor_data) url += "&vendor_data=" + PercentEncode(*vendor_data);
+    if (status) url += "&status=" + PercentEncode(*status);
+    if (workflow_id) url += "&workflow_id=" + PercentEncode(*workflow_id);
+    return url;
+  };
+  json results = json::array();
+  for (std::size_t i = page.begin; i < page.end; ++i) {
+    const SessionRecord& s = *matches[i];
+    results.push_back({{"session_id", s.session_id},
+                       {"session_number", s.session_number},
+                       {"session_token", s.session_token},
+                       {"status", s.status},
+                       {"vendor_data", VendorDataJson(s)},
+                       {"workflow_id", s.workflow_id},
+                       {"metadata", ParseStored(s.metadata_json)},
+                       {"created_at", IsoTime(s.created_ms)}});
+  }
+  out.response = JsonResponse(200, json{{"count", matches.size()},
+                                        {"next", link(page.next_offset)},
+                                        {"previous", link(page.previous_offset)},
+                                        {"results", results}});
+  return out;
+}
+
+App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  auto body = RequireObject(request, out.response);
+  if (!body) return out;
+  auto name = body->find("full_name");
+  if (name == body->end() || name->is_null()) {
+    out.response = FieldError("full_name", "This field is required.");
+    return out;
+  }
+  if (!name->is_string() || name->get_ref<const std::string&>().empty() ||
+      name->get_ref<const std::string&>().size() > 256) {
+    out.response = FieldError("full_name", "A non-empty string of at most 256 characters.");
+    return out;
+  }
+  for (const char* field : {"entity_type", "date_of_birth", "nationality", "document_number"}) {
+    if (auto f = body->find(field); f != body->end() && !f->is_null() && !f->is_string()) {
+      out.response = FieldError(field, "Not a valid string.");
+      return out;
+    }
+  }
+  if (auto f = body->find("include_adverse_media");
+      f != body->end() && !f->is_null() && !f->is_boolean()) {
+    out.response = FieldError("include_adverse_media", "Must be a boolean.");
+    return out;
+  }
+  std::optional<std::string> vendor_data;
+  if (auto v = body->find("vendor_data"); v != body->end() && v->is_string()) {
+    vendor_data = v->get<std::string>();
+  }
+  const auto hits = ScreenName(name->get<std::string>());
+  json hit_list = json::array();
+  int score = 0;
+  for (const auto& h : hits) {
+    hit_list.push_back(
+        {{"caption", h.name}, {"datasets", json::array({h.list})}, {"country", h.country},
+         {"match_score", h.score}});
+    score = std::max(score, h.score);
+  }
+  const std::string request_id = NewUuidV4();
+  Execution e;
+  e.vendor_data = vendor_data;
+  e.resource_id = request_id;
+  out.mutation.execution = e;
+  out.response = JsonResponse(
+      200, json{{"request_id", request_id},
+                {"aml", {{"status", hits.empty() ? "Approved" : "In Review"},
+                         {"total_hits", hits.size()},
+                         {"score", score},
+                         {"hits", hit_list},
+                         {"screened_data", {{"full_name", *name}}}}},
+                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                {"created_at", IsoTime(now_ms)}});
+  return out;
+}
+
+App::EndpointResult App::PassiveLiveness(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  const auto content_type = FindHeader(request.headers, "Content-Type");
+  const auto boundary = content_type ? MultipartBoundary(*content_type) : std::nullopt;
+  if (!boundary) {
+    out.response = DetailResponse(400, "Expected multipart/form-data with a boundary.");
+    return out;
+  }
+  auto parts = ParseMultipart(request.body, *boundary);
+  if (!parts) {
+    out.response = DetailResponse(400, "Malformed multipart body: " + parts.error().message());
+    return out;
+  }
+  const MultipartPart* image = nullptr;
+  std::optional<std::string> vendor_data;
+  for (const auto& p : *parts) {
+    if (p.name == "user_image") image = &p;
+    if (p.name == "vendor_data") vendor_data = p.data;
+  }
+  if (image == nullptr || image->data.empty()) {
+    out.response = FieldError("user_image", "This field is required (a non-empty file).");
+    return out;
+  }
+  const int score = ScoreOf(image->data);
+  const std::string request_id = NewUuidV4();
+  Execution e;
+  e.vendor_data = vendor_data;
+  e.resource_id = request_id;
+  out.mutation.execution = e;
+  out.response = JsonResponse(
+      200, json{{"request_id", request_id},
+                {"liveness", {{"status", score >= 10 ? "Approved" : "Declined"},
+                              {"method", "PASSIVE"},
+                              {"score", score}}},
+                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                {"created_at", IsoTime(now_ms)}});
+  return out;
+}
+
+Response App::Advance(const Request& request, const std::string& session_id,
+                      std::vector<SandboxSessionEvent>& events) {
+  auto body = ParseJsonBody(request.body);
+  if (!body || !body->is_object() || !body->contains("status") ||
+      !(*body)["status"].is_string() || !IsStatus((*body)["status"].get<std::string>())) {
+    return FieldError("status", "One of the Didit status strings, e.g. \"Approved\".");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.deleted) return DetailResponse(404, "Session not found.");
+  SessionRecord s = it->second;
+  const std::string previous = s.status;
+  s.status = (*body)["status"].get<std::string>();
+  const std::int64_t now = NowMs();
+  s.updated_ms = now;
+  if (s.status != previous) {
+    Mutation m;
+    m.sessions.push_back(s);
+    if (persistence_) {
+      if (auto st = persistence_->Commit(m); !st) {
+        return DetailResponse(500, "The sandbox store failed.");
+      }
+    }
+    ApplyLocked(m);
+    events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now));
+  }
+  return JsonResponse(200, json{{"session_id", s.session_id},
+                                {"status", s.status},
+                                {"previous_status", previous}});
+}
+
+}  // namespace idem::sandbox

@@ -1,0 +1,62 @@
+#include "sandbox/responses.h"
+
+namespace idem::sandbox {
+
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Response JsonResponse(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.headers.push_back({"Content-Type", "application/json"});
+  r.body = Dump(body);
+  return r;
+}
+
+Response DetailResponse(int status, std::string_view detail) {
+  return JsonResponse(status, nlohmann::json{{"detail", detail}});
+}
+
+Response ProblemResponse(int status, std::string_view type, std::string_view title,
+                         std::string_view detail) {
+  Response r;
+  r.status = status;
+  r.headers.push_back({"Content-Type", "application/problem+json"});
+  r.body = Dump(nlohmann::json{{"type", "https://idem.dev/problems/" + std::string(type)},
+                               {"title", title},
+                               {"status", status},
+                               {"detail", detail}});
+  return r;
+}
+
+std::optional<nlohmann::json> ParseJsonBody(std::string_view body) {
+  // Reject deep nesting before the parser sees it.
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth) return std::nullopt;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
+}  // namespace idem::sandbox

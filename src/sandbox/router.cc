@@ -1,0 +1,142 @@
+#include "sandbox/router.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace idem::sandbox {
+namespace {
+
+// Matches "/v3/session/{id}/<suffix>" and returns the id.
+std::optional<std::string> SessionPath(std::string_view path, std::string_view suffix) {
+  constexpr std::string_view kPrefix = "/v3/session/";
+  if (path.size() <= kPrefix.size() + suffix.size() || path.substr(0, kPrefix.size()) != kPrefix ||
+      path.substr(path.size() - suffix.size()) != suffix) {
+    return std::nullopt;
+  }
+  std::string_view id =
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size());
+  if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(id);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Route Resolve(std::string_view method, std::string_view path) {
+  Route r;
+  auto set = [&](Endpoint e, std::string_view allowed) {
+    r.endpoint = e;
+    r.allowed = allowed;
+    r.method_allowed = method == allowed;
+  };
+  if (path == "/v3/session/") {
+    set(Endpoint::kCreateSession, "POST");
+  } else if (auto id = SessionPath(path, "/decision/")) {
+    set(Endpoint::kDecision, "GET");
+    r.session_id = *id;
+  } else if (auto id2 = SessionPath(path, "/update-status/")) {
+    set(Endpoint::kUpdateStatus, "PATCH");
+    r.session_id = *id2;
+  } else if (auto id3 = SessionPath(path, "/delete/")) {
+    set(Endpoint::kDeleteSession, "DELETE");
+    r.session_id = *id3;
+  } else if (path == "/v3/sessions/") {
+    set(Endpoint::kListSessions, "GET");
+  } else if (path == "/v3/sessions") {
+    set(Endpoint::kListRedirect, "GET");
+    r.method_allowed = true;
+  } else if (path == "/v3/aml/") {
+    set(Endpoint::kAml, "POST");
+  } else if (path == "/v3/passive-liveness/") {
+    set(Endpoint::kPassiveLiveness, "POST");
+  } else if (path == "/_sandbox/health") {
+    set(Endpoint::kHealth, "GET");
+    r.control = true;
+  } else if (path == "/_sandbox/stats") {
+    set(Endpoint::kStats, "GET");
+    r.control = true;
+  } else if (path == "/_sandbox/executions") {
+    set(Endpoint::kExecutions, "GET");
+    r.control = true;
+  } else if (path.substr(0, 19) == "/_sandbox/sessions/" && path.size() > 27 &&
+             path.substr(path.size() - 8) == "/advance") {
+    const std::string_view id = path.substr(19, path.size() - 19 - 8);
+    if (!id.empty() && id.find('/') == std::string_view::npos) {
+      set(Endpoint::kAdvance, "POST");
+      r.session_id = std::string(id);
+    }
+    r.control = true;
+  } else if (path.substr(0, 10) == "/_sandbox/") {
+    r.control = true;
+  }
+  return r;
+}
+
+std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;
+    const std::size_t eq = item.find('=');
+    auto key = PercentDecode(item.substr(0, eq));
+    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view()
+                                                             : item.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    out.emplace(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Page Paginate(std::size_t count, std::size_t limit, std::size_t offset) {
+  Page p;
+  p.begin = std::min(offset, count);
+  p.end = limit > count - p.begin ? count : p.begin + limit;
+  if (p.end < count) p.next_offset = p.end;
+  if (offset > 0 && limit > 0) p.previous_offset = offset > limit ? offset - limit : 0;
+  return p;
+}
+
+}  // namespace idem::sandbox

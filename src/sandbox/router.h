@@ -1,0 +1,56 @@
+// Routing of request targets to endpoints, query-string parsing and the
+// pagination maths of `GET /v3/sessions/`. Pure functions, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace idem::sandbox {
+
+enum class Endpoint {
+  kNotFound,
+  kCreateSession,     // POST   /v3/session/
+  kDecision,          // GET    /v3/session/{id}/decision/
+  kUpdateStatus,      // PATCH  /v3/session/{id}/update-status/
+  kDeleteSession,     // DELETE /v3/session/{id}/delete/
+  kListSessions,      // GET    /v3/sessions/
+  kListRedirect,      // any    /v3/sessions  (301 to the trailing slash, as Didit)
+  kAml,               // POST   /v3/aml/
+  kPassiveLiveness,   // POST   /v3/passive-liveness/
+  kHealth,            // GET    /_sandbox/health
+  kStats,             // GET    /_sandbox/stats
+  kExecutions,        // GET    /_sandbox/executions
+  kAdvance,           // POST   /_sandbox/sessions/{id}/advance
+};
+
+struct Route {
+  Endpoint endpoint = Endpoint::kNotFound;
+  std::string session_id;    // for the {id} endpoints
+  bool method_allowed = false;
+  std::string_view allowed;  // the method the path accepts, for 405's Allow
+  bool control = false;      // /_sandbox/*: no auth, no faults
+};
+
+// `path` without the query string.
+Route Resolve(std::string_view method, std::string_view path);
+
+// Splits "a=1&b=x%20y" into decoded pairs (first wins; '+' is a space).
+// nullopt on malformed percent-encoding.
+std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query);
+std::string PercentEncode(std::string_view text);
+
+struct Page {
+  std::size_t begin = 0;  // first index (clamped to count)
+  std::size_t end = 0;    // one past the last index
+  std::optional<std::size_t> next_offset;
+  std::optional<std::size_t> previous_offset;
+};
+
+// Items [offset, offset + limit) of `count`; next when more remain, previous
+// when offset > 0 (pointing at max(0, offset - limit)).
+Page Paginate(std::size_t count, std::size_t limit, std::size_t offset);
+
+}  // namespace idem::sandbox

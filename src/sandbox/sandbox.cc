@@ -1,0 +1,88 @@
+#include "idem/sandbox.h"
+
+#include <mutex>
+
+#include "sandbox/app.h"
+#include "sandbox/http_server.h"
+#include "sandbox/sqlite_store.h"
+
+namespace idem {
+namespace {
+
+class SandboxImpl final : public Sandbox {
+ public:
+  SandboxImpl(std::unique_ptr<sandbox::App> app, std::string host)
+      : app_(std::move(app)), host_(std::move(host)) {}
+  ~SandboxImpl() override { Stop(); }
+
+  Status Listen(const sandbox::ServerConfig& config) {
+    auto server = sandbox::HttpServer::Start(config, *app_);
+    if (!server) return tl::unexpected(server.error());
+    server_ = std::move(*server);
+    app_->set_base_url(base_url());
+    return {};
+  }
+
+  std::uint16_t port() const override { return server_->port(); }
+  std::string base_url() const override {
+    const bool v6 = host_.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port());
+  }
+  void Stop() override {
+    if (server_) server_->Stop();
+  }
+  std::string StatsJson() override { return app_->StatsJson(); }
+  std::string ExecutionsJson() override { return app_->ExecutionsJson(); }
+
+ private:
+  // Destroyed in reverse order: the server (and its connections) before the app.
+  std::unique_ptr<sandbox::App> app_;
+  std::unique_ptr<sandbox::HttpServer> server_;
+  std::string host_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
+  auto faults = sandbox::FaultSpec::Parse(options.faults);
+  if (!faults) return tl::unexpected(faults.error());
+  if (options.threads < 1 || options.threads > 64) {
+    return MakeError(ErrorCode::kInvalidArgument, "threads must be in [1, 64]");
+  }
+  if (options.rate_limit < 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "rate_limit must be >= 0");
+  }
+  if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
+  std::unique_ptr<sandbox::Persistence> persistence;
+  if (!options.db_path.empty()) {
+    auto store = sandbox::OpenSqliteStore(options.db_path);
+    if (!store) return tl::unexpected(store.error());
+    persistence = std::move(*store);
+  }
+  sandbox::AppConfig config;
+  config.api_key = options.api_key;
+  config.faults = std::move(*faults);
+  config.seed = options.seed;
+  config.key_ttl = options.key_ttl;
+  config.idempotency = options.idempotency;
+  config.vendor_dedup = options.vendor_dedup;
+  config.rate_limit = options.rate_limit;
+  config.clock = options.clock ? options.clock : DefaultClock();
+  config.event_sink = options.event_sink;
+  auto app = sandbox::App::Create(std::move(config), std::move(persistence));
+  if (!app) return tl::unexpected(app.error());
+
+  sandbox::ServerConfig server;
+  server.host = options.host;
+  server.port = options.port;
+  server.threads = options.threads;
+  server.max_body_bytes = options.max_body_bytes;
+  server.max_header_bytes = options.max_header_bytes;
+  server.read_timeout = options.read_timeout;
+  server.max_connections = options.max_connections;
+  auto sandbox = std::make_unique<SandboxImpl>(std::move(*app), options.host);
+  if (auto st = sandbox->Listen(server); !st) return tl::unexpected(st.error());
+  return std::unique_ptr<Sandbox>(std::move(sandbox));
+}
+
+}  // namespace idem

@@ -1,0 +1,241 @@
+// The libcurl multi transport: one background thread drives every transfer.
+//
+// Threads: Send() (any thread, including callbacks) only appends to a
+// mutex-protected queue and wakes the worker with curl_multi_wakeup. Everything
+// that touches libcurl handles happens on the worker thread, so libcurl needs
+// no locking. Callbacks run on the worker without the mutex held, which is what
+// lets them call Send() again.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "idem/transport.h"
+#include "transport/curl_global.h"
+#include "transport/transfer.h"
+
+namespace idem {
+namespace {
+
+using internal::Transfer;
+
+struct PendingRequest {
+  HttpRequest request;
+  Transport::Callback done;
+};
+
+TransportError Cancelled() {
+  return TransportError{TransportFailure::kCancelled,
+                        "the transport shut down before the request finished"};
+}
+
+// Runs a user callback; an exception escaping it must not kill the worker
+// thread (every other request would then hang), so it is swallowed here.
+void Deliver(Transport::Callback& done, TransportResult result) {
+  try {
+    done(std::move(result));
+  } catch (...) {
+  }
+}
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(TransportOptions options) : options_(std::move(options)) {
+    options_.max_in_flight = std::max(1, options_.max_in_flight);
+    options_.max_connections_per_host = std::max(1, options_.max_connections_per_host);
+    if (internal::EnsureCurlGlobalInit()) multi_ = curl_multi_init();
+    if (multi_ != nullptr) {
+      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                        static_cast<long>(options_.max_connections_per_host));
+      // The connection cache: big enough to keep every connection we may open
+      // alive between requests, so bursts do not reconnect.
+      curl_multi_setopt(
+          multi_, CURLMOPT_MAXCONNECTS,
+          static_cast<long>(std::max(options_.max_in_flight, options_.max_connections_per_host)));
+    }
+    worker_ = std::thread([this] { Run(); });
+  }
+
+  ~CurlTransport() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    if (multi_ != nullptr) curl_multi_wakeup(multi_);
+    wake_.notify_all();
+    worker_.join();
+    // The worker cancelled everything; only idle handles remain.
+    pool_.clear();
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+
+  void Send(HttpRequest request, Callback done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(PendingRequest{std::move(request), std::move(done)});
+    }
+    if (multi_ != nullptr) curl_multi_wakeup(multi_);
+    wake_.notify_all();
+  }
+
+ private:
+  void Run() {
+    if (multi_ == nullptr) {
+      RunWithoutCurl();
+      return;
+    }
+    while (true) {
+      if (!StartQueued()) break;  // stopping
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      const bool finished_any = DeliverFinished();
+      // Callbacks may have queued new requests; start them before waiting.
+      if (finished_any) continue;
+      curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
+    }
+    CancelEverything();
+  }
+
+  // Moves queued requests into libcurl while there is room. Returns false once
+  // the transport is stopping.
+  bool StartQueued() {
+    while (static_cast<int>(active_.size()) < options_.max_in_flight) {
+      PendingRequest next;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return false;
+        if (queue_.empty()) return true;
+        next = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      std::unique_ptr<Transfer> transfer = TakeFromPool();
+      auto prepared = transfer->Prepare(std::move(next.request), options_);
+      if (!prepared) {
+        ReturnToPool(std::move(transfer));
+        Deliver(next.done, tl::unexpected(std::move(prepared.error())));
+        continue;
+      }
+      if (curl_multi_add_handle(multi_, transfer->easy()) != CURLM_OK) {
+        transfer->Clear();
+        ReturnToPool(std::move(transfer));
+        Deliver(next.done, tl::unexpected(TransportError{TransportFailure::kInternal,
+                                                         "libcurl refused the transfer"}));
+        continue;
+      }
+      active_.push_back(Active{std::move(transfer), std::move(next.done)});
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return !stopping_;
+  }
+
+  // Reports every transfer libcurl has finished. Returns whether there was any.
+  bool DeliverFinished() {
+    bool any = false;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      const CURLcode code = msg->data.result;  // read before removing the handle
+      curl_multi_remove_handle(multi_, easy);
+      auto it = std::find_if(active_.begin(), active_.end(),
+                             [easy](const Active& a) { return a.transfer->easy() == easy; });
+      if (it == active_.end()) continue;  // cannot happen: every added handle is active
+      Active finished = std::move(*it);
+      *it = std::move(active_.back());
+      active_.pop_back();
+      TransportResult result = finished.transfer->Finish(code);
+      ReturnToPool(std::move(finished.transfer));
+      Deliver(finished.done, std::move(result));
+      any = true;
+    }
+    return any;
+  }
+
+  void CancelEverything() {
+    std::vector<Active> active = std::move(active_);
+    active_.clear();
+    for (Active& a : active) {
+      curl_multi_remove_handle(multi_, a.transfer->easy());
+      a.transfer->Clear();
+    }
+    for (Active& a : active) Deliver(a.done, tl::unexpected(Cancelled()));
+    CancelQueued();
+  }
+
+  // Fails everything still queued, including what cancelled callbacks queue.
+  void CancelQueued() {
+    while (true) {
+      std::deque<PendingRequest> queued;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queued.swap(queue_);
+      }
+      if (queued.empty()) return;
+      for (PendingRequest& p : queued) Deliver(p.done, tl::unexpected(Cancelled()));
+    }
+  }
+
+  // libcurl could not start: every request fails with kInternal until the
+  // transport is destroyed, then what is left is cancelled.
+  void RunWithoutCurl() {
+    while (true) {
+      std::deque<PendingRequest> queued;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) break;
+        queued.swap(queue_);
+      }
+      for (PendingRequest& p : queued) {
+        Deliver(p.done, tl::unexpected(TransportError{TransportFailure::kInternal,
+                                                      "libcurl failed to initialise"}));
+      }
+    }
+    CancelQueued();
+  }
+
+  std::unique_ptr<Transfer> TakeFromPool() {
+    if (pool_.empty()) return std::make_unique<Transfer>();
+    std::unique_ptr<Transfer> t = std::move(pool_.back());
+    pool_.pop_back();
+    return t;
+  }
+
+  void ReturnToPool(std::unique_ptr<Transfer> t) {
+    // Keep at most max_in_flight idle handles: that is all we ever use at once.
+    if (static_cast<int>(pool_.size()) < options_.max_in_flight) pool_.push_back(std::move(t));
+  }
+
+  struct Active {
+    std::unique_ptr<Transfer> transfer;
+    Callback done;
+  };
+
+  TransportOptions options_;
+  CURLM* multi_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable wake_;      // only for RunWithoutCurl
+  std::deque<PendingRequest> queue_;  // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
+
+  // Worker thread only.
+  std::vector<Active> active_;
+  std::vector<std::unique_ptr<Transfer>> pool_;
+
+  std::thread worker_;  // last: starts after everything above is constructed
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> MakeCurlTransport(TransportOptions options) {
+  return std::make_unique<CurlTransport>(std::move(options));
+}
+
+}  // namespace idem

@@ -1,0 +1,43 @@
+// Collects one response as libcurl delivers it: header lines (only those of the
+// final response; 1xx and redirect responses are discarded when the next
+// status line arrives) and body bytes up to a cap. Hostile input is bounded:
+// headers beyond a fixed size abort the transfer instead of growing memory.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "idem/http.h"
+
+namespace idem::internal {
+
+// Total bytes of response header lines kept per response. Far above any real
+// API's headers; a server sending more is broken or hostile.
+inline constexpr std::size_t kMaxResponseHeaderBytes = 256 * 1024;
+
+class ResponseCollector {
+ public:
+  explicit ResponseCollector(std::size_t max_body_bytes) : max_body_bytes_(max_body_bytes) {}
+
+  // One raw header line as libcurl gives it, CRLF included. Returns false to
+  // abort the transfer (header section too large).
+  bool OnHeaderLine(std::string_view line);
+
+  // A chunk of body bytes. Returns false to abort the transfer once the body
+  // would exceed the cap; what fits is kept and body_truncated() becomes true.
+  bool OnBodyBytes(std::string_view bytes);
+
+  bool headers_too_large() const { return headers_too_large_; }
+  bool body_truncated() const { return response_.body_truncated; }
+
+  // Moves the collected response out; the status comes from libcurl.
+  HttpResponse Take(int status);
+
+ private:
+  std::size_t max_body_bytes_;
+  std::size_t header_bytes_ = 0;
+  bool headers_too_large_ = false;
+  HttpResponse response_;
+};
+
+}  // namespace idem::internal

@@ -1,0 +1,482 @@
+// The SQLite inbox. One connection guarded by a mutex; concurrent Accept()
+// calls are committed together (leader/follower group commit) so that many
+// deliveries share one fsync.
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+#include "common/sqlite.h"
+#include "idem/natural_key.h"
+#include "idem/webhook_inbox.h"
+#include "webhook/json_parse.h"
+
+namespace idem {
+namespace {
+
+// Each step takes the component "webhook" one version up; never edit a step
+// that shipped, add a new one.
+const std::vector<std::string> kMigrations = {
+    R"sql(
+CREATE TABLE webhook_events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  dedupe_key TEXT NOT NULL UNIQUE,   -- sha256(session_id, status, webhook_type, timestamp)
+  body_sha256 TEXT NOT NULL UNIQUE,
+  delivery_id TEXT UNIQUE,           -- webhook-id (Standard Webhooks); NULL for Didit
+  event_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  webhook_type TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  workflow_id TEXT NOT NULL,
+  vendor_data TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  body BLOB NOT NULL,
+  received_ms INTEGER NOT NULL,
+  applied INTEGER NOT NULL
+);
+CREATE INDEX webhook_events_by_session ON webhook_events(session_id, seq);
+CREATE TABLE webhook_sessions(
+  session_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  status_rank INTEGER NOT NULL,
+  event_timestamp INTEGER NOT NULL,
+  decision TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  vendor_data TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE webhook_tasks(
+  seq INTEGER NOT NULL REFERENCES webhook_events(seq),
+  kind TEXT NOT NULL,                -- 'heal' | 'exec'
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  PRIMARY KEY(seq, kind)
+);
+)sql",
+};
+
+struct ParsedEvent {
+  WebhookEvent event;
+  std::string dedupe_key;
+  std::string body_sha256;
+};
+
+Result<std::string> RequiredString(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("missing or empty field ") + name);
+  }
+  return it->get<std::string>();
+}
+
+std::string OptionalString(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
+  auto json = webhook::ParseJson(body);
+  if (!json) return tl::unexpected(json.error());
+  if (!json->is_object()) return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
+  ParsedEvent p;
+  WebhookEvent& e = p.event;
+  for (auto [field, name] : {std::pair{&e.session_id, "session_id"}, {&e.status, "status"},
+                             {&e.webhook_type, "webhook_type"}}) {
+    auto v = RequiredString(*json, name);
+    if (!v) return tl::unexpected(v.error());
+    *field = std::move(*v);
+  }
+  auto ts = json->find("timestamp");
+  if (ts == json->end() || !ts->is_number_integer()) {
+    return MakeError(ErrorCode::kInvalidArgument, "missing or non-integer field timestamp");
+  }
+  e.timestamp = ts->get<std::int64_t>();
+  e.event_id = OptionalString(*json, "event_id");
+  e.workflow_id = OptionalString(*json, "workflow_id");
+  e.vendor_data = OptionalString(*json, "vendor_data");
+  auto decision = json->find("decision");
+  if (decision != json->end() && !decision->is_null()) e.decision = webhook::Canonicalize(*decision);
+  e.body = std::string(body);
+  e.delivery_id = std::string(delivery_id);
+  std::string tuple = e.session_id;
+  for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
+    tuple += '\0';
+    tuple += part;
+  }
+  p.dedupe_key = crypto::Sha256Hex(tuple);
+  p.body_sha256 = crypto::Sha256Hex(body);
+  return p;
+}
+
+WebhookEvent ReadEvent(const sqlite::Statement& s) {
+  WebhookEvent e;
+  e.seq = s.ColumnInt64(0);
+  e.event_id = s.ColumnString(1);
+  e.delivery_id = s.ColumnString(2);
+  e.session_id = s.ColumnString(3);
+  e.status = s.ColumnString(4);
+  e.webhook_type = s.ColumnString(5);
+  e.timestamp = s.ColumnInt64(6);
+  e.workflow_id = s.ColumnString(7);
+  e.vendor_data = s.ColumnString(8);
+  e.decision = s.ColumnString(9);
+  e.body = s.ColumnString(10);
+  e.received_ms = s.ColumnInt64(11);
+  e.applied = s.ColumnInt64(12) != 0;
+  return e;
+}
+
+constexpr char kEventColumns[] =
+    "seq, event_id, COALESCE(delivery_id, ''), session_id, status, webhook_type, timestamp, "
+    "workflow_id, vendor_data, decision, body, received_ms, applied";
+
+class SqliteInbox final : public WebhookInbox {
+ public:
+  SqliteInbox(std::unique_ptr<sqlite::Database> db, InboxOptions options)
+      : db_(std::move(db)), options_(std::move(options)) {}
+
+  Result<AcceptResult> Accept(std::string_view body, std::string_view delivery_id) override {
+    auto parsed = ParseEvent(body, delivery_id);
+    if (!parsed) return tl::unexpected(parsed.error());
+    Pending pending{&*parsed};
+    CommitInGroup(pending);
+    if (!pending.result) return pending.result;
+    AcceptResult result = std::move(*pending.result);
+    if (result.outcome == InboxOutcome::kStored) {
+      // The heal after the commit: if it fails (or we crash first), the
+      // persisted heal task retries it.
+      auto healed = Heal(parsed->event);
+      if (healed) {
+        result.healed_op_ids = std::move(*healed);
+        std::lock_guard<std::mutex> lock(mu_);
+        healed_tasks_.push_back(result.seq);  // deleted with the next commit
+      }
+    }
+    return result;
+  }
+
+  Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    std::string sql = std::string("SELECT ") + kEventColumns +
+                      " FROM webhook_events WHERE seq > ?1 AND (?2 = '' OR session_id = ?2)"
+                      " ORDER BY seq LIMIT ?3";
+    auto stmt = db_->Prepare(sql);
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(filter.after_seq, filter.session_id,
+                  filter.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(filter.limit));
+    std::vector<WebhookEvent> events;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      events.push_back(ReadEvent(*stmt));
+    }
+    return events;
+  }
+
+  Result<std::optional<SessionRecord>> Session(std::string_view session_id) override {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    auto stmt = db_->Prepare(
+        "SELECT session_id, status, event_timestamp, decision, workflow_id, vendor_data, "
+        "updated_ms FROM webhook_sessions WHERE session_id = ?");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(session_id);
+    auto row = stmt->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<SessionRecord>();
+    SessionRecord r;
+    r.session_id = stmt->ColumnString(0);
+    r.status = stmt->ColumnString(1);
+    r.event_timestamp = stmt->ColumnInt64(2);
+    r.decision = stmt->ColumnString(3);
+    r.workflow_id = stmt->ColumnString(4);
+    r.vendor_data = stmt->ColumnString(5);
+    r.updated_ms = stmt->ColumnInt64(6);
+    return std::optional<SessionRecord>(std::move(r));
+  }
+
+  Result<std::vector<InboxTask>> PendingTasks() override {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (auto st = FlushHealedLocked(); !st) return tl::unexpected(st.error());
+    return SelectTasks(std::numeric_limits<std::int64_t>::max(), 0);
+  }
+
+  Result<int> RunPending(const ExecRunner& exec, std::size_t max) override {
+    std::vector<std::pair<InboxTask, WebhookEvent>> due;
+    {
+      std::lock_guard<std::mutex> lock(db_mu_);
+      if (auto st = FlushHealedLocked(); !st) return tl::unexpected(st.error());
+      auto tasks = SelectTasks(NowMs(), max);
+      if (!tasks) return tl::unexpected(tasks.error());
+      for (auto& task : *tasks) {
+        auto event = EventBySeqLocked(task.seq);
+        if (!event) return tl::unexpected(event.error());
+        due.emplace_back(std::move(task), std::move(*event));
+      }
+    }
+    int done = 0;
+    for (auto& [task, event] : due) {
+      Status outcome;
+      if (task.kind == "heal") {
+        auto healed = Heal(event);
+        if (!healed) outcome = tl::unexpected(healed.error());
+      } else if (exec) {
+        outcome = exec(event);
+      } else {
+        outcome = MakeError(ErrorCode::kFailedPrecondition, "no exec runner configured");
+      }
+      std::lock_guard<std::mutex> lock(db_mu_);
+      if (outcome) {
+        auto stmt = db_->Prepare("DELETE FROM webhook_tasks WHERE seq = ? AND kind = ?");
+        if (!stmt) return tl::unexpected(stmt.error());
+        if (auto st = stmt->BindAll(task.seq, task.kind).Run(); !st) return tl::unexpected(st.error());
+        ++done;
+      } else {
+        int attempts = task.attempts + 1;
+        auto backoff = options_.task_backoff_base * (std::int64_t{1} << std::min(attempts - 1, 20));
+        backoff = std::min(backoff, options_.task_backoff_max);
+        auto stmt = db_->Prepare(
+            "UPDATE webhook_tasks SET attempts = ?, next_attempt_ms = ?, last_error = ? "
+            "WHERE seq = ? AND kind = ?");
+        if (!stmt) return tl::unexpected(stmt.error());
+        std::string error = outcome.error().message().substr(0, 500);
+        if (auto st = stmt->BindAll(attempts, NowMs() + backoff.count(), error, task.seq, task.kind)
+                          .Run();
+            !st) {
+          return tl::unexpected(st.error());
+        }
+      }
+    }
+    return done;
+  }
+
+ private:
+  struct Pending {
+    ParsedEvent* event;
+    Result<AcceptResult> result = MakeError(ErrorCode::kInternal, "not committed");
+    bool done = false;
+  };
+
+  std::int64_t NowMs() const { return ToUnixMillis(options_.clock->Now()); }
+
+  // Leader/follower group commit: the first caller to find no leader commits
+  // everything queued so far in one transaction; the others wait for it.
+  void CommitInGroup(Pending& mine) {
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(&mine);
+    while (!mine.done && leader_active_) cv_.wait(lock);
+    if (mine.done) return;
+    leader_active_ = true;
+    std::vector<Pending*> batch(queue_.begin(), queue_.end());
+    queue_.clear();
+    std::vector<std::int64_t> healed;
+    healed.swap(healed_tasks_);
+    lock.unlock();
+
+    Status st = CommitBatch(batch, healed);
+    lock.lock();
+    for (Pending* p : batch) {
+      if (!st) p->result = tl::unexpected(st.error());
+      p->done = true;
+    }
+    if (!st) healed_tasks_.insert(healed_tasks_.end(), healed.begin(), healed.end());
+    leader_active_ = false;
+    cv_.notify_all();
+  }
+
+  Status CommitBatch(std::vector<Pending*>& batch, const std::vector<std::int64_t>& healed) {
+    std::lock_guard<std::mutex> db_lock(db_mu_);
+    auto tx = sqlite::Transaction::Begin(*db_);
+    if (!tx) return tl::unexpected(tx.error());
+    if (auto st = DeleteHealTasks(healed); !st) return st;
+    std::int64_t now = NowMs();
+    for (Pending* p : batch) {
+      auto r = StoreLocked(*p->event, now);
+      if (!r) return tl::unexpected(r.error());  // ~Transaction rolls everything back
+      p->result = std::move(*r);
+    }
+    return tx->Commit();
+  }
+
+  Status DeleteHealTasks(const std::vector<std::int64_t>& seqs) {
+    for (std::int64_t seq : seqs) {
+      auto stmt = db_->Prepare("DELETE FROM webhook_tasks WHERE seq = ? AND kind = 'heal'");
+      if (!stmt) return tl::unexpected(stmt.error());
+      if (auto st = stmt->BindAll(seq).Run(); !st) return st;
+    }
+    return {};
+  }
+
+  Status FlushHealedLocked() {
+    std::vector<std::int64_t> healed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      healed.swap(healed_tasks_);
+    }
+    if (healed.empty()) return {};
+    auto tx = sqlite::Transaction::Begin(*db_);
+    if (!tx) return tl::unexpected(tx.error());
+    if (auto st = DeleteHealTasks(healed); !st) return st;
+    return tx->Commit();
+  }
+
+  Result<AcceptResult> StoreLocked(const ParsedEvent& p, std::int64_t now) {
+    const WebhookEvent& e = p.event;
+    auto insert = db_->Prepare(
+        "INSERT OR IGNORE INTO webhook_events(dedupe_key, body_sha256, delivery_id, event_id, "
+        "session_id, status, webhook_type, timestamp, workflow_id, vendor_data, decision, body, "
+        "received_ms, applied) VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+    if (!insert) return tl::unexpected(insert.error());
+    insert->BindAll(p.dedupe_key, p.body_sha256, e.delivery_id, e.event_id, e.session_id, e.status,
+                    e.webhook_type, e.timestamp, e.workflow_id, e.vendor_data, e.decision,
+                    sqlite::Blob{e.body}, now);
+    if (auto st = insert->Run(); !st) return tl::unexpected(st.error());
+    AcceptResult result;
+    if (insert->Changes() == 0) {
+      result.outcome = InboxOutcome::kDuplicate;
+      auto original = db_->Prepare(
+          "SELECT seq FROM webhook_events WHERE dedupe_key = ? OR body_sha256 = ? OR "
+          "delivery_id = NULLIF(?, '') ORDER BY seq LIMIT 1");
+      if (!original) return tl::unexpected(original.error());
+      original->BindAll(p.dedupe_key, p.body_sha256, e.delivery_id);
+      auto row = original->Step();
+      if (!row) return tl::unexpected(row.error());
+      if (*row) result.seq = original->ColumnInt64(0);
+      return result;
+    }
+    result.seq = db_->LastInsertRowId();
+
+    auto current = db_->Prepare(
+        "SELECT status_rank, event_timestamp FROM webhook_sessions WHERE session_id = ?");
+    if (!current) return tl::unexpected(current.error());
+    current->BindAll(e.session_id);
+    auto row = current->Step();
+    if (!row) return tl::unexpected(row.error());
+    int rank = StatusRank(e.status);
+    result.applied = !*row || rank > current->ColumnInt(0) ||
+                     (rank == current->ColumnInt(0) && e.timestamp > current->ColumnInt64(1));
+    current->Reset();
+    if (result.applied) {
+      auto upsert = db_->Prepare(
+          "INSERT INTO webhook_sessions(session_id, status, status_rank, event_timestamp, "
+          "decision, workflow_id, vendor_data, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+          "ON CONFLICT(session_id) DO UPDATE SET status = ?2, status_rank = ?3, "
+          "event_timestamp = ?4, decision = CASE WHEN ?5 <> '' THEN ?5 ELSE decision END, "
+          "workflow_id = CASE WHEN ?6 <> '' THEN ?6 ELSE workflow_id END, "
+          "vendor_data = CASE WHEN ?7 <> '' THEN ?7 ELSE vendor_data END, updated_ms = ?8");
+      if (!upsert) return tl::unexpected(upsert.error());
+      upsert->BindAll(e.session_id, e.status, rank, e.timestamp, e.decision, e.workflow_id,
+                      e.vendor_data, now);
+      if (auto st = upsert->Run(); !st) return tl::unexpected(st.error());
+      auto mark = db_->Prepare("UPDATE webhook_events SET applied = 1 WHERE seq = ?");
+      if (!mark) return tl::unexpected(mark.error());
+      if (auto st = mark->BindAll(result.seq).Run(); !st) return tl::unexpected(st.error());
+    }
+    for (const char* kind : {"heal", "exec"}) {
+      if (std::string_view(kind) == "exec" && !options_.queue_exec) continue;
+      auto task = db_->Prepare(
+          "INSERT INTO webhook_tasks(seq, kind, attempts, next_attempt_ms, last_error) "
+          "VALUES (?, ?, 0, 0, '')");
+      if (!task) return tl::unexpected(task.error());
+      if (auto st = task->BindAll(result.seq, kind).Run(); !st) return tl::unexpected(st.error());
+    }
+    return result;
+  }
+
+  Result<std::vector<std::string>> Heal(const WebhookEvent& e) {
+    if (!options_.journal) return std::vector<std::string>();
+    // Only a full (workflow_id, vendor_data) pair names a create op; without
+    // it the session id alone is matched against ops' resource_id.
+    std::string natural_key = !e.workflow_id.empty() && !e.vendor_data.empty()
+                                  ? SessionNaturalKey(e.workflow_id, e.vendor_data)
+                                  : std::string();
+    auto adopted = options_.journal->AdoptResource(natural_key, e.session_id, e.body);
+    if (!adopted) return tl::unexpected(adopted.error());
+    std::vector<std::string> ids;
+    for (const auto& op : *adopted) ids.push_back(op.op_id);
+    return ids;
+  }
+
+  Result<std::vector<InboxTask>> SelectTasks(std::int64_t due_before, std::size_t max) {
+    auto stmt = db_->Prepare(
+        "SELECT seq, kind, attempts, next_attempt_ms, last_error FROM webhook_tasks "
+        "WHERE next_attempt_ms <= ? ORDER BY seq, kind LIMIT ?");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(due_before, max == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(max));
+    std::vector<InboxTask> tasks;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      tasks.push_back({stmt->ColumnInt64(0), stmt->ColumnString(1), stmt->ColumnInt(2),
+                       stmt->ColumnInt64(3), stmt->ColumnString(4)});
+    }
+    return tasks;
+  }
+
+  Result<WebhookEvent> EventBySeqLocked(std::int64_t seq) {
+    auto stmt = db_->Prepare(std::string("SELECT ") + kEventColumns +
+                             " FROM webhook_events WHERE seq = ?");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->BindAll(seq);
+    auto row = stmt->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return MakeError(ErrorCode::kCorruption, "task without its event");
+    return ReadEvent(*stmt);
+  }
+
+  std::unique_ptr<sqlite::Database> db_;
+  InboxOptions options_;
+  std::mutex db_mu_;  // the connection: one user at a time
+
+  std::mutex mu_;  // the group-commit queue
+  std::condition_variable cv_;
+  std::deque<Pending*> queue_;
+  bool leader_active_ = false;
+  std::vector<std::int64_t> healed_tasks_;  // heal tasks done, to delete at the next commit
+};
+
+}  // namespace
+
+int StatusRank(std::string_view status) {
+  if (status == "Not Started") return 0;
+  if (status == "In Progress") return 1;
+  if (status == "Awaiting User" || status == "In Review" || status == "Resubmitted") return 2;
+  if (status == "Approved" || status == "Declined" || status == "Expired" ||
+      status == "Abandoned" || status == "Kyc Expired") {
+    return 3;
+  }
+  return 0;
+}
+
+Result<std::unique_ptr<WebhookInbox>> WebhookInbox::Open(const std::string& path,
+                                                         InboxOptions options) {
+  if (!options.clock) options.clock = DefaultClock();
+  sqlite::OpenOptions open;
+  open.synchronous = options.durability == Durability::kPowerLoss ? sqlite::Synchronous::kFull
+                                                                  : sqlite::Synchronous::kNormal;
+  open.busy_timeout = options.busy_timeout;
+  open.clock = options.clock;
+  auto db = sqlite::Database::Open(path, open);
+  if (!db) return tl::unexpected(db.error());
+  if (auto st = sqlite::Migrate(**db, "webhook", kMigrations); !st) {
+    return tl::unexpected(st.error());
+  }
+  if (!options.journal) {
+    JournalOptions jo;
+    jo.durability = options.durability;
+    jo.busy_timeout = options.busy_timeout;
+    jo.clock = options.clock;
+    auto journal = OpenSqliteJournal(path, jo);
+    if (!journal) return tl::unexpected(journal.error());
+    options.journal = std::move(*journal);
+  }
+  return std::unique_ptr<WebhookInbox>(new SqliteInbox(std::move(*db), std::move(options)));
+}
+
+}  // namespace idem

@@ -1,0 +1,152 @@
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "idem/webhook_receiver.h"
+#include "webhook/http_server.h"
+
+namespace idem {
+namespace {
+
+std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+webhook::ServerResponse Json(int status, std::string body) {
+  return webhook::ServerResponse{status, std::move(body)};
+}
+
+class Receiver final : public WebhookReceiver {
+ public:
+  Receiver(WebhookReceiverOptions options, WebhookVerifier verifier,
+           std::unique_ptr<WebhookInbox> inbox)
+      : options_(std::move(options)),
+        verifier_(std::move(verifier)),
+        inbox_(std::move(inbox)),
+        path_(std::string("/webhooks/") + std::string(WebhookSchemeName(options_.scheme))) {}
+  ~Receiver() override { Stop(); }
+
+  Status Start() {
+    webhook::HttpServerOptions so;
+    so.host = options_.host;
+    so.port = options_.port;
+    so.threads = options_.threads;
+    so.max_body_bytes = options_.max_body_bytes;
+    auto server = webhook::HttpServer::Start(
+        so, [this](const webhook::ServerRequest& r) { return Handle(r); });
+    if (!server) return tl::unexpected(server.error());
+    server_ = std::move(*server);
+    tasks_ = std::thread([this] { RunTasks(); });
+    return {};
+  }
+
+  std::uint16_t port() const override { return server_->port(); }
+  std::string url() const override {
+    return "http://" + server_->host() + ":" + std::to_string(server_->port());
+  }
+  WebhookInbox& inbox() override { return *inbox_; }
+
+  ReceiverStats stats() const override {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    return stats_;
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (server_) server_->Stop();
+    if (tasks_.joinable()) tasks_.join();
+  }
+
+ private:
+  void Count(std::uint64_t ReceiverStats::*field, std::uint64_t n = 1) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.*field += n;
+  }
+
+  webhook::ServerResponse Handle(const webhook::ServerRequest& request) {
+    Count(&ReceiverStats::requests);
+    if (PathOf(request.target) != path_) return Json(404, R"({"error":"not found"})");
+    if (request.method != "POST") return Json(405, R"({"error":"method not allowed"})");
+    // Verify the raw bytes before anything looks inside them.
+    auto verified = verifier_.Verify(request.headers, request.body);
+    if (!verified) {
+      Count(&ReceiverStats::unauthorized);
+      // The reason names what failed, never a secret or a signature.
+      spdlog::warn("webhook rejected (401): {}", verified.error().message());
+      return Json(401, R"({"error":"invalid signature"})");
+    }
+    auto accepted = inbox_->Accept(request.body, verified->delivery_id);
+    if (!accepted) {
+      if (accepted.error().code() == ErrorCode::kInvalidArgument) {
+        Count(&ReceiverStats::malformed);
+        spdlog::warn("webhook rejected (400): {}", accepted.error().message());
+        return Json(400, R"({"error":"malformed event"})");
+      }
+      Count(&ReceiverStats::unavailable);
+      spdlog::error("webhook not stored (503): {}", accepted.error().ToString());
+      return Json(503, R"({"error":"not stored, retry"})");
+    }
+    bool stored = accepted->outcome == InboxOutcome::kStored;
+    Count(stored ? &ReceiverStats::stored : &ReceiverStats::duplicates);
+    Count(&ReceiverStats::healed_ops, accepted->healed_op_ids.size());
+    if (stored && !options_.exec_command.empty()) stop_cv_.notify_all();  // wake the runner
+    return Json(200, std::string(R"({"result":")") + (stored ? "stored" : "duplicate") +
+                         R"(","seq":)" + std::to_string(accepted->seq) + "}");
+  }
+
+  void RunTasks() {
+    WebhookInbox::ExecRunner exec;
+    if (!options_.exec_command.empty()) {
+      exec = [this](const WebhookEvent& event) -> Status {
+        auto st = RunShellCommand(options_.exec_command, event.body, options_.exec_timeout);
+        Count(st ? &ReceiverStats::exec_done : &ReceiverStats::exec_failed);
+        if (!st) spdlog::warn("--exec failed for event {} (will retry): {}", event.seq,
+                              st.error().message());
+        return st;
+      };
+    }
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      auto done = inbox_->RunPending(exec);
+      if (!done) spdlog::error("webhook tasks: {}", done.error().ToString());
+      lock.lock();
+      if (done && *done > 0) continue;  // more may be due
+      stop_cv_.wait_for(lock, options_.task_poll_interval);
+    }
+  }
+
+  WebhookReceiverOptions options_;
+  WebhookVerifier verifier_;
+  std::unique_ptr<WebhookInbox> inbox_;
+  std::string path_;
+  std::unique_ptr<webhook::HttpServer> server_;
+  std::thread tasks_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  mutable std::mutex stats_mu_;
+  ReceiverStats stats_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WebhookReceiver>> WebhookReceiver::Start(WebhookReceiverOptions options) {
+  auto verifier = WebhookVerifier::Create(options.scheme, options.verifier);
+  if (!verifier) return tl::unexpected(verifier.error());
+  if (options.journal_path.empty()) options.journal_path = DefaultJournalPath();
+  options.inbox.queue_exec = !options.exec_command.empty();
+  auto inbox = WebhookInbox::Open(options.journal_path, options.inbox);
+  if (!inbox) return tl::unexpected(inbox.error());
+  auto receiver =
+      std::make_unique<Receiver>(std::move(options), std::move(*verifier), std::move(*inbox));
+  if (auto st = receiver->Start(); !st) return tl::unexpected(st.error());
+  return std::unique_ptr<WebhookReceiver>(std::move(receiver));
+}
+
+}  // namespace idem

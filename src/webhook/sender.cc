@@ -1,0 +1,269 @@
+// WebhookSender: one scheduler thread hands due entries to the transport;
+// transport callbacks reschedule or settle them. State shared with callbacks
+// lives in a shared_ptr so a late callback (shared transport) never touches
+// freed memory.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "idem/webhook_sender.h"
+#include "idem/webhook_signature.h"
+
+namespace idem {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct Entry {
+  std::shared_ptr<const std::string> payload;
+  int attempts = 0;
+};
+
+struct State {
+  WebhookSenderOptions options;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::multimap<SteadyTime, Entry> queue;  // by due time; equal times keep insertion order
+  int in_flight = 0;
+  bool stopping = false;
+  WebhookSenderStats stats;
+};
+
+bool Retryable(const TransportResult& result) {
+  if (!result) return result.error().failure != TransportFailure::kCancelled &&
+                      result.error().failure != TransportFailure::kInternal;
+  int s = result->status;
+  return s >= 500 || s == 404 || s == 408 || s == 429;
+}
+
+std::chrono::milliseconds Backoff(const WebhookSenderOptions& o, int attempts) {
+  double base = static_cast<double>(o.initial_backoff.count()) *
+                std::pow(2.0, std::min(attempts - 1, 30));
+  base = std::min(base, static_cast<double>(o.max_backoff.count()));
+  double jitter = 0.8 + 0.4 * o.random->NextDouble();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter));
+}
+
+class Sender final : public WebhookSender {
+ public:
+  explicit Sender(std::shared_ptr<State> state) : state_(std::move(state)) {
+    // The state (kept alive by callbacks) must not own the transport, or a
+    // callback could end up destroying the transport on its own thread.
+    transport_ = std::move(state_->options.transport);
+    scheduler_ = std::thread([this] { Schedule(); });
+  }
+  ~Sender() override {
+    Shutdown(std::chrono::milliseconds(0));
+    transport_.reset();  // an owned transport cancels what is in flight and joins
+  }
+
+  Status Enqueue(std::string payload) override {
+    auto shared = std::make_shared<const std::string>(std::move(payload));
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->stopping) return MakeError(ErrorCode::kFailedPrecondition, "sender shut down");
+    const auto& f = state_->options.faults;
+    auto& random = *state_->options.random;
+    auto& stats = state_->stats;
+    SteadyTime due = std::chrono::steady_clock::now();
+    ++stats.enqueued;
+    if (f.delay > 0 && random.NextDouble() < f.delay) {
+      due += std::chrono::milliseconds(f.delay_ms);
+      ++stats.delayed;
+    }
+    if (f.reorder > 0 && random.NextDouble() < f.reorder) {
+      due += state_->options.reorder_hold;
+      ++stats.reordered;
+    }
+    state_->queue.emplace(due, Entry{shared, 0});
+    if (f.duplicate > 0 && random.NextDouble() < f.duplicate) {
+      state_->queue.emplace(due, Entry{shared, 0});
+      ++stats.duplicates_injected;
+    }
+    state_->cv.notify_all();
+    return {};
+  }
+
+  bool WaitIdle(std::chrono::milliseconds timeout) override {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    return state_->cv.wait_for(lock, timeout, [&] {
+      return state_->queue.empty() && state_->in_flight == 0;
+    });
+  }
+
+  WebhookSenderStats stats() const override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    WebhookSenderStats s = state_->stats;
+    s.pending = state_->queue.size() + static_cast<std::uint64_t>(state_->in_flight);
+    return s;
+  }
+
+  std::string StatsJson() const override {
+    auto s = stats();
+    return nlohmann::json{{"enqueued", s.enqueued},
+                          {"deliveries", s.deliveries},
+                          {"retries", s.retries},
+                          {"acknowledged", s.acknowledged},
+                          {"failed_attempts", s.failed_attempts},
+                          {"given_up", s.given_up},
+                          {"duplicates_injected", s.duplicates_injected},
+                          {"reordered", s.reordered},
+                          {"delayed", s.delayed},
+                          {"pending", s.pending}}
+        .dump();
+  }
+
+  void Shutdown(std::chrono::milliseconds grace) override {
+    {
+      std::unique_lock<std::mutex> lock(state_->mu);
+      if (!state_->stopping) {
+        state_->cv.wait_for(lock, grace, [&] {
+          return state_->queue.empty() && state_->in_flight == 0;
+        });
+        state_->stopping = true;
+        state_->stats.given_up += state_->queue.size();
+        state_->queue.clear();
+      }
+      state_->cv.notify_all();
+    }
+    if (scheduler_.joinable()) scheduler_.join();
+  }
+
+ private:
+  void Schedule() {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    while (!state_->stopping) {
+      if (state_->queue.empty() || state_->in_flight >= state_->options.max_in_flight) {
+        state_->cv.wait(lock);
+        continue;
+      }
+      auto first = state_->queue.begin();
+      if (first->first > std::chrono::steady_clock::now()) {
+        state_->cv.wait_until(lock, first->first);
+        continue;
+      }
+      Entry entry = std::move(first->second);
+      state_->queue.erase(first);
+      ++state_->in_flight;
+      ++entry.attempts;
+      ++state_->stats.deliveries;
+      if (entry.attempts > 1) ++state_->stats.retries;
+      lock.unlock();
+      Send(std::move(entry));
+      lock.lock();
+    }
+  }
+
+  void Send(Entry entry) {
+    const auto& o = state_->options;
+    HttpRequest request;
+    request.method = "POST";
+    request.url = o.url;
+    std::int64_t now = ToUnixMillis(o.clock->Now()) / 1000;
+    request.headers = SignDidit(o.secret, *entry.payload, now);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = *entry.payload;
+    std::shared_ptr<State> state = state_;
+    transport_->Send(std::move(request), [state, entry](TransportResult result) mutable {
+      std::lock_guard<std::mutex> lock(state->mu);
+      --state->in_flight;
+      auto& stats = state->stats;
+      if (result && result->status >= 200 && result->status < 300) {
+        ++stats.acknowledged;
+      } else {
+        ++stats.failed_attempts;
+        int max = state->options.max_attempts;
+        if (!state->stopping && Retryable(result) && (max == 0 || entry.attempts < max)) {
+          auto due = std::chrono::steady_clock::now() + Backoff(state->options, entry.attempts);
+          state->queue.emplace(due, std::move(entry));
+        } else {
+          ++stats.given_up;
+        }
+      }
+      state->cv.notify_all();
+    });
+  }
+
+  std::shared_ptr<State> state_;
+  std::shared_ptr<Transport> transport_;
+  std::thread scheduler_;
+};
+
+bool ParseDouble(std::string_view text, double& out) {
+  std::string copy(text);
+  char* end = nullptr;
+  out = std::strtod(copy.c_str(), &end);
+  return !copy.empty() && end == copy.c_str() + copy.size() && std::isfinite(out);
+}
+
+}  // namespace
+
+Result<WebhookFaults> ParseWebhookFaults(std::string_view spec) {
+  WebhookFaults faults;
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, "webhook fault without '=': " + std::string(item));
+    }
+    std::string_view name = item.substr(0, eq), value = item.substr(eq + 1);
+    double p = 0;
+    if (name == "delay") {
+      auto colon = value.find(':');
+      std::int64_t ms = 0;
+      std::string_view ms_text = colon == std::string_view::npos ? "" : value.substr(colon + 1);
+      auto [end, ec] = std::from_chars(ms_text.data(), ms_text.data() + ms_text.size(), ms);
+      if (colon == std::string_view::npos || ec != std::errc() ||
+          end != ms_text.data() + ms_text.size() || ms < 0 || ms > 3'600'000) {
+        return MakeError(ErrorCode::kInvalidArgument, "delay must be P:MS (MS in 0..3600000)");
+      }
+      value = value.substr(0, colon);
+      faults.delay_ms = ms;
+    }
+    if (!ParseDouble(value, p) || p < 0 || p > 1) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "webhook fault probability must be in [0, 1]: " + std::string(item));
+    }
+    if (name == "duplicate") {
+      faults.duplicate = p;
+    } else if (name == "reorder") {
+      faults.reorder = p;
+    } else if (name == "delay") {
+      faults.delay = p;
+    } else {
+      return MakeError(ErrorCode::kInvalidArgument, "unknown webhook fault: " + std::string(name));
+    }
+  }
+  return faults;
+}
+
+Result<std::unique_ptr<WebhookSender>> WebhookSender::Create(WebhookSenderOptions options) {
+  if (options.url.empty()) return MakeError(ErrorCode::kInvalidArgument, "webhook url is required");
+  if (options.secret.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "webhook secret is required");
+  }
+  if (options.max_in_flight < 1) options.max_in_flight = 1;
+  if (!options.clock) options.clock = DefaultClock();
+  if (!options.random) options.random = std::make_shared<SeededRandom>(1);
+  if (!options.transport) {
+    TransportOptions to;
+    to.total_timeout = options.attempt_timeout;
+    to.connect_timeout = std::min(options.attempt_timeout, std::chrono::milliseconds(5000));
+    to.max_in_flight = options.max_in_flight;
+    to.verify_tls = true;
+    options.transport = MakeCurlTransport(to);
+  }
+  auto state = std::make_shared<State>();
+  state->options = std::move(options);
+  return std::unique_ptr<WebhookSender>(new Sender(std::move(state)));
+}
+
+}  // namespace idem

@@ -1,0 +1,254 @@
+// The CLI (`$IDEM_BIN session|aml|liveness`) and the example program as real
+// processes against an in-process sandbox, including SIGKILL mid-flight.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "didit/sandbox_fixture.h"
+#include "testing/fake_clock.h"
+
+namespace idem::didit {
+namespace {
+
+using testing::kWorkflow;
+
+struct Proc {
+  pid_t pid = -1;
+  int out_fd = -1;
+};
+
+// Starts `argv` with `env` added to ours; stdout to a pipe, stderr dropped.
+Proc Start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    close(fds[0]);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  return {pid, fds[0]};
+}
+
+struct Finished {
+  int exit_code = -1;
+  std::string out;
+};
+
+Finished Wait(Proc p) {
+  Finished f;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(p.out_fd, buf, sizeof buf)) > 0) f.out.append(buf, static_cast<std::size_t>(n));
+  close(p.out_fd);
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  f.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return f;
+}
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bin = std::getenv("IDEM_BIN");
+    ASSERT_NE(bin, nullptr) << "IDEM_BIN is not set (run through ctest)";
+    bin_ = bin;
+    dir_ = testing::TempDir("proc");
+  }
+  void TearDown() override {
+    if (sandbox_) sandbox_->Stop();
+    std::filesystem::remove_all(dir_);
+  }
+  void StartSandbox(SandboxOptions options = {}) {
+    options.port = 0;
+    auto sandbox = Sandbox::Start(options);
+    ASSERT_TRUE(sandbox) << sandbox.error().ToString();
+    sandbox_ = std::move(*sandbox);
+  }
+  std::map<std::string, std::string> Env(std::string key = "sandbox-key") {
+    return {{"IDEM_BASE_URL", sandbox_->base_url()},
+            {"IDEM_API_KEY", std::move(key)},
+            {"IDEM_JOURNAL", dir_ + "/journal.db"}};
+  }
+  Finished Idem(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), bin_);
+    if (env.empty()) env = Env();
+    return Wait(Start(args, env));
+  }
+  nlohmann::json Json(const Finished& f) {
+    auto j = nlohmann::json::parse(f.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << f.out;
+    return j;
+  }
+  nlohmann::json Stats() { return nlohmann::json::parse(sandbox_->StatsJson()); }
+
+  std::string bin_;
+  std::string dir_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+TEST_F(ProcessTest, SessionCommandsEndToEnd) {
+  StartSandbox();
+  auto created = Idem({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "cli-1",
+                       "--metadata", R"({"k":"v"})", "--op-id", "cli-op-1"});
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  std::string id = Json(created)["session_id"];
+  // Re-running the same op: the same session, nothing sent.
+  auto again = Idem({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "cli-1",
+                     "--metadata", R"({"k":"v"})", "--op-id", "cli-op-1"});
+  ASSERT_EQ(again.exit_code, 0);
+  EXPECT_EQ(Json(again)["session_id"], id);
+  EXPECT_EQ(Stats()["sessions_total"], 1);
+
+  auto got = Idem({"session", "get", id});
+  ASSERT_EQ(got.exit_code, 0) << got.out;
+  EXPECT_EQ(Json(got)["status"], "Not Started");
+  auto listed = Idem({"session", "list", "--vendor-data", "cli-1", "--all"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_EQ(Json(listed)["count"], 1);
+  auto updated = Idem({"session", "update-status", id, "--status", "Approved", "--comment", "ok"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.out;
+  EXPECT_EQ(Json(Idem({"session", "get", id}))["status"], "Approved");
+  auto deleted = Idem({"session", "delete", id});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.out;
+  auto twice = Idem({"session", "delete", id});
+  EXPECT_EQ(twice.exit_code, 1) << twice.out;
+  EXPECT_EQ(Json(twice)["http_status"], 404);
+}
+
+TEST_F(ProcessTest, ErrorsMapToExitCodes) {
+  StartSandbox();
+  // Usage errors: nothing sent.
+  EXPECT_EQ(Idem({"session", "create", "--vendor-data", "x"}).exit_code, 2);
+  EXPECT_EQ(Idem({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "x",
+                  "--metadata", "[1"})
+                .exit_code,
+            2);
+  EXPECT_EQ(Idem({"session", "update-status", "id", "--status", "In Review"}).exit_code, 2);
+  EXPECT_EQ(Idem({"liveness", "--image", dir_ + "/missing.jpg"}).exit_code, 2);
+  EXPECT_EQ(Stats()["requests"], 0);
+  // Refusals: 400 with field errors, 401.
+  auto bad = Idem({"session", "create", "--workflow-id", "nope", "--vendor-data", "x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(Json(bad)["field_errors"].contains("workflow_id")) << bad.out;
+  auto unauthorized = Idem({"session", "list"}, Env("wrong-key"));
+  EXPECT_EQ(unauthorized.exit_code, 1);
+  EXPECT_EQ(Json(unauthorized)["kind"], "unauthorized");
+  EXPECT_EQ(unauthorized.out.find("wrong-key"), std::string::npos);
+  // A journal that cannot be opened: 4.
+  auto env = Env();
+  env["IDEM_JOURNAL"] = dir_ + "/no/such/dir/journal.db";
+  EXPECT_EQ(Idem({"session", "list"}, env).exit_code, 4);
+}
+
+TEST_F(ProcessTest, AmlAndLiveness) {
+  StartSandbox();
+  auto aml = Idem({"aml", "--full-name", "Jane Example", "--date-of-birth", "1980-01-02", "--op-id",
+                   "aml-cli-1"});
+  ASSERT_EQ(aml.exit_code, 0) << aml.out;
+  EXPECT_TRUE(Json(aml).contains("aml"));
+  std::string image = dir_ + "/face.jpg";
+  std::ofstream(image, std::ios::binary) << std::string(3000, '\x42');
+  auto live = Idem({"liveness", "--image", image, "--op-id", "live-cli-1"});
+  ASSERT_EQ(live.exit_code, 0) << live.out;
+  EXPECT_TRUE(Json(live).contains("liveness"));
+  auto rerun = Idem({"liveness", "--image", image, "--op-id", "live-cli-1"});
+  ASSERT_EQ(rerun.exit_code, 0);
+  EXPECT_EQ(Json(rerun)["request_id"], Json(live)["request_id"]);
+  EXPECT_EQ(Stats()["executions"]["passive_liveness"], 1);
+}
+
+TEST_F(ProcessTest, ExampleCreatesASessionExactlyOnce) {
+  StartSandbox();
+  std::vector<std::string> args = {IDEM_EXAMPLE_BIN, kWorkflow, "example-user"};
+  auto first = Wait(Start(args, Env()));
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  auto second = Wait(Start(args, Env()));
+  ASSERT_EQ(second.exit_code, 0);
+  EXPECT_EQ(first.out, second.out);
+  EXPECT_EQ(Stats()["sessions_total"], 1);
+}
+
+// SIGKILL mid-flight against a server that ignores keys and does not dedup:
+// the killed processes leave ops in the journal; a resume settles each by a
+// look-up, so every vendor_data ends with at most one session and every
+// journaled op with exactly that one.
+TEST_F(ProcessTest, SigkillThenResumeCreatesNoDuplicates) {
+  SandboxOptions options;
+  options.idempotency = false;
+  options.vendor_dedup = false;
+  options.faults = "slow=0.6:1500";
+  options.seed = 3;
+  StartSandbox(options);
+  constexpr int kProcs = 6;
+  std::vector<Proc> procs;
+  for (int i = 0; i < kProcs; ++i) {
+    procs.push_back(Start({bin_, "session", "create", "--workflow-id", kWorkflow, "--vendor-data",
+                           "kill-" + std::to_string(i), "--op-id", "kill-" + std::to_string(i)},
+                          Env()));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  int killed = 0;
+  for (Proc& p : procs) {
+    if (kill(p.pid, SIGKILL) == 0) ++killed;
+  }
+  int finished_before_kill = 0;
+  for (Proc& p : procs) finished_before_kill += Wait(p).exit_code == 0 ? 1 : 0;
+
+  // A later process resumes; its journal clock is past the dead owners' leases.
+  auto clock = std::make_shared<idem::testing::FakeClock>(std::chrono::system_clock::now() +
+                                                          std::chrono::minutes(5));
+  JournalOptions journal_options;
+  journal_options.clock = clock;
+  auto journal = OpenSqliteJournal(dir_ + "/journal.db", journal_options);
+  ASSERT_TRUE(journal);
+  DiditClientOptions client_options;
+  client_options.client.base_url = sandbox_->base_url();
+  client_options.client.api_key = "sandbox-key";
+  client_options.client.journal = std::move(*journal);
+  client_options.client.transport = MakeCurlTransport();
+  auto client = DiditClient::Create(client_options);
+  ASSERT_TRUE(client);
+  auto summary = (*client)->client().Resume();
+  ASSERT_TRUE(summary) << summary.error().ToString();
+
+  nlohmann::json stats = Stats();
+  EXPECT_EQ(stats["duplicate_vendor_data"], 0) << stats.dump();
+  auto ops = (*client)->client().List({});
+  ASSERT_TRUE(ops);
+  int succeeded = 0;
+  for (const Operation& op : *ops) {
+    EXPECT_EQ(op.state, OpState::kSucceeded) << op.op_id << " " << op.last_error;
+    auto session = ParseSession(op.response_body);
+    ASSERT_TRUE(session) << op.response_body;
+    ListSessionsRequest list;
+    list.vendor_data = session->vendor_data;
+    auto listed = (*client)->ListSessions(list);
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->count, 1) << op.op_id;
+    EXPECT_EQ(listed->results[0].session_id, session->session_id);
+    ++succeeded;
+  }
+  EXPECT_EQ(stats["sessions_total"].get<int>(), succeeded) << stats.dump();
+  // The run killed some processes mid-flight (otherwise it proves nothing).
+  EXPECT_LT(finished_before_kill, kProcs) << "killed " << killed;
+  EXPECT_GT(summary->claimed, 0u);
+}
+
+}  // namespace
+}  // namespace idem::didit

@@ -1,0 +1,248 @@
+// The journal's file: schema migrations, files it must refuse, and group
+// commit across threads of one process.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "common/sqlite.h"
+#include "idem/journal.h"
+#include "journal/schema.h"
+#include "journal/sqlite_journal.h"
+#include "journal_test_util.h"
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::MakeOp;
+using testing::TempDir;
+
+constexpr milliseconds kLease{30000};
+
+TEST(JournalMigrationTest, FileAtVersionOneIsMigratedAndKeepsItsData) {
+  TempDir dir;
+  const std::string path = dir.File("v1.db");
+  {
+    auto db = sqlite::Database::Open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(sqlite::Migrate(**db, journal::kSchemaComponent, {journal::SchemaSteps()[0]}));
+    // A row as version 1 wrote it: no natural_key / resource_id columns.
+    ASSERT_TRUE((*db)->Exec(
+        "INSERT INTO ops (op_id, idem_key, method, path, body, fingerprint, state, attempts, "
+        "created_ms, updated_ms) VALUES ('old-op', 'key-1', 'POST', '/v3/session/', X'7B7D', "
+        "'fp', 'unknown', 4, 1000, 2000)"));
+    EXPECT_EQ(sqlite::SchemaVersion(**db, journal::kSchemaComponent).value(), 1);
+  }
+  auto journal = OpenSqliteJournal(path);
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  auto got = (*journal)->Get("old-op");
+  ASSERT_TRUE(got && *got);
+  const Operation& op = **got;
+  EXPECT_EQ(op.idem_key, "key-1");
+  EXPECT_EQ(op.body, "{}");
+  EXPECT_EQ(op.state, OpState::kUnknown);
+  EXPECT_EQ(op.attempts, 4);
+  EXPECT_EQ(op.natural_key, "");
+  EXPECT_EQ(op.resource_id, "");
+  // The version-2 features work on the migrated file.
+  ASSERT_TRUE((*journal)->AdoptResource("", "nothing", ""));
+  ASSERT_TRUE((*journal)->Begin(MakeOp("new-op", "{}", "nk"), "w", kLease));
+  EXPECT_EQ((*journal)->FindByNaturalKey("nk")->size(), 1u);
+  journal->reset();
+
+  auto db = sqlite::Database::Open(path);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(sqlite::SchemaVersion(**db, journal::kSchemaComponent).value(),
+            static_cast<int>(journal::SchemaSteps().size()));
+  auto index = (*db)->Prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+      "('ops_unfinished', 'ops_by_natural_key', 'ops_by_resource_id')");
+  ASSERT_TRUE(index && index->Step().value());
+  EXPECT_EQ(index->ColumnInt(0), 3);
+}
+
+TEST(JournalMigrationTest, FileFromTheFutureIsRefusedUntouched) {
+  TempDir dir;
+  const std::string path = dir.File("future.db");
+  ASSERT_TRUE(OpenSqliteJournal(path));
+  {
+    auto db = sqlite::Database::Open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec("UPDATE idem_schema SET version = 99 WHERE component = 'journal'"));
+  }
+  auto journal = OpenSqliteJournal(path);
+  ASSERT_FALSE(journal);
+  EXPECT_EQ(journal.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(journal.error().message().find("99"), std::string::npos);
+  auto db = sqlite::Database::Open(path);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(sqlite::SchemaVersion(**db, "journal").value(), 99);
+}
+
+TEST(JournalFileTest, NonSqliteFileGivesAClearError) {
+  TempDir dir;
+  const std::string path = dir.File("notes.txt");
+  std::ofstream(path) << "this is not a database\n" << std::string(4096, '\x01');
+  auto journal = OpenSqliteJournal(path);
+  ASSERT_FALSE(journal);
+  EXPECT_EQ(journal.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(journal.error().message().find("not a database"), std::string::npos)
+      << journal.error().message();
+}
+
+TEST(JournalFileTest, DamagedJournalIsReportedNotCrashed) {
+  TempDir dir;
+  const std::string path = dir.File("damaged.db");
+  {
+    auto journal = OpenSqliteJournal(path);
+    ASSERT_TRUE(journal);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(
+          (*journal)->Begin(MakeOp("op-" + std::to_string(i), std::string(500, 'b')), "w", kLease));
+    }
+  }  // the last close checkpoints the WAL into the file
+  const auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 40000u);
+  {
+    // Scribble over every page but the first (the header and schema).
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    for (std::uintmax_t offset = 4096 + 100; offset < size; offset += 4096) {
+      file.seekp(static_cast<std::streamoff>(offset));
+      file << std::string(600, '\xA5');
+    }
+  }
+  auto journal = OpenSqliteJournal(path);
+  if (!journal) {
+    EXPECT_EQ(journal.error().code(), ErrorCode::kCorruption) << journal.error().ToString();
+    return;
+  }
+  auto listed = (*journal)->List({});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code(), ErrorCode::kCorruption) << listed.error().ToString();
+}
+
+TEST(JournalFileTest, TruncatedJournalIsReportedNotCrashed) {
+  TempDir dir;
+  const std::string path = dir.File("truncated.db");
+  {
+    auto journal = OpenSqliteJournal(path);
+    ASSERT_TRUE(journal);
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE((*journal)->Begin(MakeOp("op-" + std::to_string(i), std::string(1000, 'b')), "w",
+                                    kLease));
+    }
+  }
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  auto journal = OpenSqliteJournal(path);
+  if (!journal) {
+    EXPECT_EQ(journal.error().code(), ErrorCode::kCorruption) << journal.error().ToString();
+    return;
+  }
+  auto listed = (*journal)->List({});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code(), ErrorCode::kCorruption) << listed.error().ToString();
+}
+
+TEST(JournalFileTest, PathsThatCannotHoldAJournalAreIoErrors) {
+  TempDir dir;
+  for (const std::string& path :
+       {dir.File("missing-dir/journal.db"), dir.path().string(), std::string("/proc/idem.db")}) {
+    auto journal = OpenSqliteJournal(path);
+    ASSERT_FALSE(journal) << path;
+    EXPECT_EQ(journal.error().code(), ErrorCode::kIo) << path << ": " << journal.error().ToString();
+  }
+}
+
+// Many threads of one process writing at once share transactions, and every
+// write is in the file when its call returns.
+TEST(JournalGroupCommitTest, ConcurrentWritersShareTransactions) {
+  TempDir dir;
+  const std::string path = dir.File("group.db");
+  JournalOptions options;
+  options.group_commit_delay = std::chrono::microseconds(2000);  // company is near certain
+  auto opened = journal::SqliteJournal::Open(path, options);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  journal::SqliteJournal& journal = **opened;
+
+  constexpr int kThreads = 16;
+  constexpr int kOpsPerThread = 25;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOpsPerThread; ++i) {
+        auto begun = journal.Begin(MakeOp("t" + std::to_string(t) + "-" + std::to_string(i)),
+                                   "w" + std::to_string(t), kLease);
+        if (!begun || !begun->created) {
+          ++errors;
+          continue;
+        }
+        Operation op = begun->op;
+        op.state = OpState::kSucceeded;
+        if (!journal.Update(op)) ++errors;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  const auto stats = journal.stats();
+  EXPECT_EQ(stats.writes, static_cast<std::uint64_t>(2 * kThreads * kOpsPerThread));
+  EXPECT_LT(stats.transactions, stats.writes / 2) << "transactions " << stats.transactions;
+  EXPECT_EQ(stats.failed_batches, 0u);
+
+  opened->reset();
+  auto reopened = OpenSqliteJournal(path);
+  ASSERT_TRUE(reopened);
+  auto all = (*reopened)->List({OpState::kSucceeded, 0});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), static_cast<std::size_t>(kThreads * kOpsPerThread));
+}
+
+// A write that fails inside a shared transaction is rolled back alone: the
+// others of the batch commit and get their own results.
+TEST(JournalGroupCommitTest, OneFailingWriteDoesNotFailItsBatch) {
+  TempDir dir;
+  JournalOptions options;
+  options.group_commit_delay = std::chrono::microseconds(5000);
+  auto opened = journal::SqliteJournal::Open(dir.File("mixed.db"), options);
+  ASSERT_TRUE(opened);
+  journal::SqliteJournal& journal = **opened;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(journal.Begin(MakeOp("taken-" + std::to_string(i), "original"), "w", kLease));
+  }
+  const auto before = journal.stats();
+
+  constexpr int kThreads = 16;
+  std::vector<Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Even threads conflict with a stored op (different body); odd ones are new.
+      const bool conflict = t % 2 == 0;
+      const std::string id =
+          conflict ? "taken-" + std::to_string(t / 2) : "new-" + std::to_string(t);
+      auto begun = journal.Begin(MakeOp(id, conflict ? "changed" : "fresh"), "w", kLease);
+      results[t] = begun ? Status{} : Status(tl::unexpected(begun.error()));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    if (t % 2 == 0) {
+      ASSERT_FALSE(results[t]) << t;
+      EXPECT_EQ(results[t].error().code(), ErrorCode::kAlreadyExists);
+      EXPECT_EQ(journal.Get("taken-" + std::to_string(t / 2)).value()->body, "original");
+    } else {
+      EXPECT_TRUE(results[t]) << t << ": " << results[t].error().ToString();
+      EXPECT_TRUE(journal.Get("new-" + std::to_string(t)).value().has_value());
+    }
+  }
+  const auto after = journal.stats();
+  EXPECT_EQ(after.writes - before.writes, static_cast<std::uint64_t>(kThreads / 2));
+  EXPECT_LT(after.transactions - before.transactions, static_cast<std::uint64_t>(kThreads));
+  EXPECT_EQ(after.failed_batches, 0u);
+}
+
+}  // namespace
+}  // namespace idem

@@ -1,0 +1,485 @@
+// The journal's semantics: Begin, leases and fencing, state transitions,
+// claims, reconciliation helpers and input validation. Time is a FakeClock.
+#include "idem/journal.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "journal/sqlite_journal.h"
+#include "journal_test_util.h"
+#include "testing/fake_clock.h"
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::MakeOp;
+
+constexpr milliseconds kLease{30000};
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clock_ = std::make_shared<testing::FakeClock>();
+    journal_ = Open();
+    ASSERT_NE(journal_, nullptr);
+  }
+
+  std::unique_ptr<Journal> Open() {
+    JournalOptions options;
+    options.clock = clock_;
+    auto journal = OpenSqliteJournal(dir_.File("journal.db"), options);
+    EXPECT_TRUE(journal.has_value()) << journal.error().ToString();
+    return journal ? std::move(*journal) : nullptr;
+  }
+
+  std::int64_t NowMs() const { return ToUnixMillis(clock_->Now()); }
+
+  Operation MustBegin(const Operation& op, const std::string& owner = "worker-a") {
+    auto begun = journal_->Begin(op, owner, kLease);
+    EXPECT_TRUE(begun.has_value()) << begun.error().ToString();
+    return begun ? begun->op : Operation{};
+  }
+
+  Operation MustGet(const std::string& op_id) {
+    auto got = journal_->Get(op_id);
+    EXPECT_TRUE(got.has_value() && got->has_value()) << op_id;
+    return (got && *got) ? **got : Operation{};
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<testing::FakeClock> clock_;
+  std::unique_ptr<Journal> journal_;
+};
+
+TEST(OpStateTest, NamesRoundTrip) {
+  for (OpState s : {OpState::kInFlight, OpState::kSucceeded, OpState::kFailed, OpState::kUnknown}) {
+    EXPECT_EQ(ParseOpState(OpStateName(s)), s);
+  }
+  EXPECT_EQ(OpStateName(OpState::kInFlight), "in_flight");
+  EXPECT_FALSE(ParseOpState("IN_FLIGHT"));
+  EXPECT_FALSE(ParseOpState(""));
+  EXPECT_TRUE(IsFinal(OpState::kFailed));
+  EXPECT_FALSE(IsFinal(OpState::kUnknown));
+}
+
+TEST(DefaultJournalPathTest, HonoursIdemJournal) {
+  ::setenv("IDEM_JOURNAL", "/var/lib/idem/j.db", 1);
+  EXPECT_EQ(DefaultJournalPath(), "/var/lib/idem/j.db");
+  ::setenv("IDEM_JOURNAL", "", 1);
+  EXPECT_EQ(DefaultJournalPath(), "./idem-journal.db");
+  ::unsetenv("IDEM_JOURNAL");
+  EXPECT_EQ(DefaultJournalPath(), "./idem-journal.db");
+}
+
+TEST_F(JournalTest, BeginStoresEveryFieldAndTakesTheLease) {
+  Operation op = MakeOp("op-1", R"({"vendor_data":"u1"})", "u1|wf");
+  op.kind = "create_session";
+  op.content_type = "application/json";
+  auto begun = journal_->Begin(op, "worker-a", kLease);
+  ASSERT_TRUE(begun) << begun.error().ToString();
+  EXPECT_TRUE(begun->created);
+  EXPECT_TRUE(begun->leased);
+  EXPECT_EQ(begun->op.lease_owner, "worker-a");
+  EXPECT_EQ(begun->op.lease_until_ms, NowMs() + kLease.count());
+  EXPECT_EQ(begun->op.lease_generation, 1);
+  EXPECT_EQ(begun->op.created_ms, NowMs());
+
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.idem_key, op.idem_key);
+  EXPECT_EQ(stored.kind, "create_session");
+  EXPECT_EQ(stored.method, "POST");
+  EXPECT_EQ(stored.path, "/v3/session/");
+  EXPECT_EQ(stored.content_type, "application/json");
+  EXPECT_EQ(stored.body, op.body);
+  EXPECT_EQ(stored.fingerprint, op.fingerprint);
+  EXPECT_EQ(stored.natural_key, "u1|wf");
+  EXPECT_EQ(stored.state, OpState::kInFlight);
+  EXPECT_EQ(stored.attempts, 0);
+  EXPECT_EQ(stored.first_sent_ms, 0);
+  EXPECT_EQ(stored.lease_owner, "worker-a");
+  EXPECT_EQ(stored.lease_generation, 1);
+}
+
+TEST_F(JournalTest, SameOpIdSameFingerprintReturnsTheStoredOp) {
+  const Operation first = MustBegin(MakeOp("op-1"));
+  // A re-run makes a new key for the same request: the stored key wins.
+  Operation again = MakeOp("op-1");
+  ASSERT_NE(again.idem_key, first.idem_key);
+  auto begun = journal_->Begin(again, "worker-b", kLease);
+  ASSERT_TRUE(begun) << begun.error().ToString();
+  EXPECT_FALSE(begun->created);
+  EXPECT_FALSE(begun->leased);  // worker-a still holds it
+  EXPECT_EQ(begun->op.idem_key, first.idem_key);
+  EXPECT_EQ(begun->op.lease_owner, "worker-a");
+
+  // Once the lease lapses, the re-run takes it over to resume the op.
+  clock_->Advance(kLease);
+  begun = journal_->Begin(again, "worker-b", kLease);
+  ASSERT_TRUE(begun);
+  EXPECT_FALSE(begun->created);
+  EXPECT_TRUE(begun->leased);
+  EXPECT_EQ(begun->op.lease_owner, "worker-b");
+  EXPECT_EQ(begun->op.lease_generation, 2);
+  EXPECT_EQ(begun->op.idem_key, first.idem_key);
+}
+
+TEST_F(JournalTest, SameOpIdDifferentFingerprintIsRefusedAndNothingChanges) {
+  MustBegin(MakeOp("op-1", R"({"a":1})"));
+  const Operation before = MustGet("op-1");
+  clock_->Advance(kLease * 2);  // even with the lease lapsed
+  auto refused = journal_->Begin(MakeOp("op-1", R"({"a":2})"), "worker-b", kLease);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
+  const Operation after = MustGet("op-1");
+  EXPECT_EQ(after.body, before.body);
+  EXPECT_EQ(after.idem_key, before.idem_key);
+  EXPECT_EQ(after.lease_owner, "worker-a");
+  EXPECT_EQ(after.lease_generation, before.lease_generation);
+  EXPECT_EQ(after.updated_ms, before.updated_ms);
+}
+
+TEST_F(JournalTest, AnIdempotencyKeyBelongsToOneOp) {
+  const Operation first = MustBegin(MakeOp("op-1"));
+  Operation other = MakeOp("op-2");
+  other.idem_key = first.idem_key;
+  auto refused = journal_->Begin(other, "worker-a", kLease);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
+  auto missing = journal_->Get("op-2");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(JournalTest, StateTransitionsThroughUnknownToSucceeded) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  op.attempts = 1;
+  op.first_sent_ms = NowMs();
+  op.response_status = 503;
+  op.response_headers = R"({"retry-after":"1"})";
+  op.response_body = "busy";
+  op.next_attempt_ms = NowMs() + 1000;
+  op.last_error = "http 503";
+  ASSERT_TRUE(journal_->Update(op));
+  Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.attempts, 1);
+  EXPECT_EQ(stored.first_sent_ms, op.first_sent_ms);
+  EXPECT_EQ(stored.response_status, 503);
+  EXPECT_EQ(stored.response_headers, op.response_headers);
+  EXPECT_EQ(stored.response_body, "busy");
+  EXPECT_EQ(stored.next_attempt_ms, op.next_attempt_ms);
+  EXPECT_EQ(stored.last_error, "http 503");
+
+  // Retries exhausted: unknown keeps the lease until released.
+  op.state = OpState::kUnknown;
+  op.attempts = 5;
+  ASSERT_TRUE(journal_->Update(op));
+  EXPECT_EQ(MustGet("op-1").lease_owner, "worker-a");
+  ASSERT_TRUE(journal_->Release(op));
+  stored = MustGet("op-1");
+  EXPECT_EQ(stored.state, OpState::kUnknown);
+  EXPECT_EQ(stored.lease_owner, "");
+
+  // Resume: claimed by another process and settled.
+  auto claimed = journal_->ClaimUnfinished("resumer", kLease, 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  Operation resumed = claimed->front();
+  EXPECT_EQ(resumed.lease_generation, 2);
+  resumed.state = OpState::kSucceeded;
+  resumed.attempts = 6;
+  resumed.response_status = 201;
+  resumed.response_body = R"({"session_id":"s1"})";
+  resumed.resource_id = "s1";
+  ASSERT_TRUE(journal_->Update(resumed));
+  stored = MustGet("op-1");
+  EXPECT_EQ(stored.state, OpState::kSucceeded);
+  EXPECT_EQ(stored.resource_id, "s1");
+  EXPECT_EQ(stored.lease_owner, "");  // a final state releases the lease
+  EXPECT_EQ(stored.lease_until_ms, 0);
+
+  // Final is final: no claim, no lease, no further update.
+  EXPECT_TRUE(journal_->ClaimUnfinished("resumer", kLease, 10)->empty());
+  auto begun = journal_->Begin(MakeOp("op-1"), "worker-c", kLease);
+  ASSERT_TRUE(begun);
+  EXPECT_FALSE(begun->leased);
+  EXPECT_EQ(begun->op.state, OpState::kSucceeded);
+  resumed.state = OpState::kFailed;
+  auto late = journal_->Update(resumed);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
+}
+
+TEST_F(JournalTest, FailedIsFinalToo) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  op.state = OpState::kFailed;
+  op.response_status = 422;
+  ASSERT_TRUE(journal_->Update(op));
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.state, OpState::kFailed);
+  EXPECT_EQ(stored.lease_owner, "");
+  clock_->Advance(kLease * 2);
+  EXPECT_TRUE(journal_->ClaimUnfinished("resumer", kLease, 0)->empty());
+}
+
+TEST_F(JournalTest, LapsedLeaseIsClaimedAndTheStaleOwnerIsFenced) {
+  Operation stale = MustBegin(MakeOp("op-1"));
+  // Not claimable while the lease holds.
+  clock_->Advance(kLease - milliseconds(1));
+  EXPECT_TRUE(journal_->ClaimUnfinished("worker-b", kLease, 10)->empty());
+  clock_->Advance(milliseconds(1));
+  auto claimed = journal_->ClaimUnfinished("worker-b", kLease, 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  Operation fresh = claimed->front();
+  EXPECT_EQ(fresh.lease_owner, "worker-b");
+  EXPECT_EQ(fresh.lease_generation, stale.lease_generation + 1);
+
+  stale.state = OpState::kSucceeded;
+  for (const Status& st :
+       {journal_->Update(stale), journal_->RenewLease(stale, kLease), journal_->Release(stale)}) {
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code(), ErrorCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(MustGet("op-1").state, OpState::kInFlight);
+  EXPECT_EQ(MustGet("op-1").lease_owner, "worker-b");
+
+  // The same owner name with an old generation is fenced as well.
+  Operation same_name_old_generation = fresh;
+  same_name_old_generation.lease_generation -= 1;
+  EXPECT_FALSE(journal_->Update(same_name_old_generation));
+
+  fresh.state = OpState::kSucceeded;
+  EXPECT_TRUE(journal_->Update(fresh));
+  EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
+}
+
+TEST_F(JournalTest, RenewLeaseKeepsOthersOut) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  clock_->Advance(milliseconds(20000));
+  ASSERT_TRUE(journal_->RenewLease(op, kLease));
+  EXPECT_EQ(MustGet("op-1").lease_until_ms, NowMs() + kLease.count());
+  clock_->Advance(milliseconds(20000));  // past the first expiry
+  EXPECT_TRUE(journal_->ClaimUnfinished("worker-b", kLease, 10)->empty());
+  clock_->Advance(milliseconds(10000));
+  EXPECT_EQ(journal_->ClaimUnfinished("worker-b", kLease, 10)->size(), 1u);
+  auto bad = journal_->RenewLease(op, milliseconds(0));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(JournalTest, ReleasedOpIsClaimableAtOnce) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  ASSERT_TRUE(journal_->Release(op));
+  auto claimed = journal_->ClaimUnfinished("worker-b", kLease, 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  // Releasing twice: the first release cleared the owner, so the second is fenced.
+  EXPECT_FALSE(journal_->Release(op));
+}
+
+TEST_F(JournalTest, ClaimUnfinishedTakesOldestFirstUpToMax) {
+  for (int i = 0; i < 5; ++i) {
+    Operation op = MustBegin(MakeOp("op-" + std::to_string(i)));
+    if (i == 1) {
+      op.state = OpState::kSucceeded;  // settled: never claimed
+      ASSERT_TRUE(journal_->Update(op));
+    } else if (i == 3) {
+      op.state = OpState::kUnknown;  // unknown: claimed like in_flight
+      ASSERT_TRUE(journal_->Update(op));
+      ASSERT_TRUE(journal_->Release(op));
+    } else {
+      ASSERT_TRUE(journal_->Release(op));
+    }
+    clock_->Advance(milliseconds(10));
+  }
+  auto first = journal_->ClaimUnfinished("w", kLease, 2);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].op_id, "op-0");
+  EXPECT_EQ((*first)[1].op_id, "op-2");
+  auto rest = journal_->ClaimUnfinished("w", kLease, 0);  // 0: all
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].op_id, "op-3");
+  EXPECT_EQ((*rest)[0].state, OpState::kUnknown);
+  EXPECT_EQ((*rest)[1].op_id, "op-4");
+  EXPECT_TRUE(journal_->ClaimUnfinished("w", kLease, 0)->empty());
+}
+
+TEST_F(JournalTest, AdoptResourceSettlesUnfinishedOpsByNaturalKeyAndFencesTheDriver) {
+  Operation driving = MustBegin(MakeOp("driving", "{}", "user-1|wf"));
+  Operation unknown = MustBegin(MakeOp("unknown", R"({"x":1})", "user-1|wf"));
+  unknown.state = OpState::kUnknown;
+  unknown.response_body = "kept body";
+  unknown.response_status = 504;
+  ASSERT_TRUE(journal_->Update(unknown));
+  ASSERT_TRUE(journal_->Release(unknown));
+  Operation done = MustBegin(MakeOp("done", R"({"x":2})", "user-1|wf"));
+  done.state = OpState::kFailed;
+  ASSERT_TRUE(journal_->Update(done));
+  MustBegin(MakeOp("other", R"({"x":3})", "user-2|wf"));
+
+  auto settled = journal_->AdoptResource("user-1|wf", "sess-1", R"({"session_id":"sess-1"})");
+  ASSERT_TRUE(settled) << settled.error().ToString();
+  ASSERT_EQ(settled->size(), 2u);
+  EXPECT_EQ((*settled)[0].op_id, "driving");
+  EXPECT_EQ((*settled)[1].op_id, "unknown");
+
+  const Operation a = MustGet("driving");
+  EXPECT_EQ(a.state, OpState::kSucceeded);
+  EXPECT_EQ(a.resource_id, "sess-1");
+  EXPECT_EQ(a.response_body, R"({"session_id":"sess-1"})");
+  EXPECT_EQ(a.lease_owner, "");
+  EXPECT_EQ(a.lease_generation, driving.lease_generation + 1);
+  const Operation b = MustGet("unknown");
+  EXPECT_EQ(b.state, OpState::kSucceeded);
+  EXPECT_EQ(b.response_body, "kept body");  // it had one
+  EXPECT_EQ(b.response_status, 504);        // left as is
+  EXPECT_EQ(MustGet("done").state, OpState::kFailed);
+  EXPECT_EQ(MustGet("other").state, OpState::kInFlight);
+
+  // The driver's late outcome cannot overwrite the heal.
+  driving.state = OpState::kUnknown;
+  auto late = journal_->Update(driving);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("driving").state, OpState::kSucceeded);
+
+  // Nothing left to settle.
+  EXPECT_TRUE(journal_->AdoptResource("user-1|wf", "sess-1", "{}")->empty());
+}
+
+TEST_F(JournalTest, AdoptResourceByResourceIdAlone) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  op.resource_id = "sess-9";  // known from an earlier 201 that got lost in a retry
+  op.state = OpState::kUnknown;
+  ASSERT_TRUE(journal_->Update(op));
+  auto settled = journal_->AdoptResource("", "sess-9", "body");
+  ASSERT_TRUE(settled);
+  ASSERT_EQ(settled->size(), 1u);
+  EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
+  // Empty keys never match ops that have none.
+  MustBegin(MakeOp("op-2"));
+  EXPECT_TRUE(journal_->AdoptResource("", "sess-unknown", "b")->empty());
+  EXPECT_TRUE(journal_->AdoptResource("nk-unknown", "", "b")->empty());
+  auto bad = journal_->AdoptResource("", "", "b");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustGet("op-2").state, OpState::kInFlight);
+}
+
+TEST_F(JournalTest, FindByNaturalKeyReturnsEveryStateOldestFirst) {
+  Operation a = MustBegin(MakeOp("a", "1", "nk"));
+  clock_->Advance(milliseconds(5));
+  a.state = OpState::kFailed;
+  ASSERT_TRUE(journal_->Update(a));
+  MustBegin(MakeOp("b", "2", "nk"));
+  MustBegin(MakeOp("c", "3", "other"));
+  MustBegin(MakeOp("d", "4"));
+  auto found = journal_->FindByNaturalKey("nk");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].op_id, "a");
+  EXPECT_EQ((*found)[0].state, OpState::kFailed);
+  EXPECT_EQ((*found)[1].op_id, "b");
+  EXPECT_TRUE(journal_->FindByNaturalKey("missing")->empty());
+  EXPECT_FALSE(journal_->FindByNaturalKey(""));
+}
+
+TEST_F(JournalTest, ListFiltersByStateAndLimits) {
+  for (int i = 0; i < 4; ++i) {
+    Operation op = MustBegin(MakeOp("op-" + std::to_string(i)));
+    clock_->Advance(milliseconds(1));
+    if (i % 2 == 1) {
+      op.state = OpState::kSucceeded;
+      ASSERT_TRUE(journal_->Update(op));
+    }
+  }
+  EXPECT_EQ(journal_->List({})->size(), 4u);
+  auto succeeded = journal_->List({OpState::kSucceeded, 0});
+  ASSERT_TRUE(succeeded);
+  ASSERT_EQ(succeeded->size(), 2u);
+  EXPECT_EQ((*succeeded)[0].op_id, "op-1");
+  auto limited = journal_->List({std::nullopt, 3});
+  ASSERT_EQ(limited->size(), 3u);
+  EXPECT_EQ((*limited)[0].op_id, "op-0");
+  EXPECT_TRUE(journal_->List({OpState::kUnknown, 0})->empty());
+}
+
+TEST_F(JournalTest, HostileIdentifiersAreRefusedAndNothingIsStored) {
+  Operation empty_id = MakeOp("");
+  Operation nul_id = MakeOp(std::string("op\0x", 4));
+  Operation huge_id = MakeOp(std::string(4096, 'x'));
+  Operation no_key = MakeOp("no-key");
+  no_key.idem_key.clear();
+  Operation no_fingerprint = MakeOp("no-fp");
+  no_fingerprint.fingerprint.clear();
+  for (const Operation& op : {empty_id, nul_id, huge_id, no_key, no_fingerprint}) {
+    auto begun = journal_->Begin(op, "w", kLease);
+    ASSERT_FALSE(begun);
+    EXPECT_EQ(begun.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(journal_->Begin(MakeOp("ok"), "", kLease));
+  EXPECT_FALSE(journal_->Begin(MakeOp("ok"), "w", milliseconds(0)));
+  EXPECT_FALSE(journal_->ClaimUnfinished(std::string("a\0b", 3), kLease, 1));
+  EXPECT_TRUE(journal_->List({})->empty());
+
+  // Quotes, SQL and non-ASCII in identifiers are just bytes.
+  const std::string tricky = "op'); DROP TABLE ops; -- \xc3\xa9\xff";
+  MustBegin(MakeOp(tricky));
+  EXPECT_EQ(MustGet(tricky).op_id, tricky);
+}
+
+TEST_F(JournalTest, UpdateOfAMissingOpIsNotFound) {
+  Operation ghost = MakeOp("ghost");
+  ghost.lease_owner = "w";
+  auto st = journal_->Update(ghost);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(JournalTest, BinaryAndHugeBodiesRoundTripExactly) {
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>(i % 256));  // NULs included
+  Operation op = MustBegin(MakeOp("bin", binary));
+  const std::string huge(16 * 1024 * 1024, '\0');
+  op.response_body = huge;
+  op.response_body[12345] = 'x';
+  op.response_headers = std::string("{\"h\":\"a\0b\"}", 11);
+  op.last_error = "bad byte \xff";
+  ASSERT_TRUE(journal_->Update(op));
+  journal_.reset();  // from the file, not from memory
+  journal_ = Open();
+  const Operation stored = MustGet("bin");
+  EXPECT_EQ(stored.body, binary);
+  EXPECT_EQ(stored.fingerprint, RequestFingerprint("POST", "/v3/session/", binary));
+  EXPECT_EQ(stored.response_body.size(), huge.size());
+  EXPECT_TRUE(stored.response_body == op.response_body);
+  EXPECT_EQ(stored.response_headers, op.response_headers);
+  EXPECT_EQ(stored.last_error, op.last_error);
+}
+
+TEST_F(JournalTest, EmptyBodyIsStoredAsEmpty) {
+  MustBegin(MakeOp("empty", ""));
+  EXPECT_EQ(MustGet("empty").body, "");
+}
+
+TEST_F(JournalTest, ReopenedJournalKeepsEverything) {
+  Operation op = MustBegin(MakeOp("op-1", "{}", "nk"));
+  op.attempts = 3;
+  ASSERT_TRUE(journal_->Update(op));
+  journal_.reset();
+  journal_ = Open();
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.attempts, 3);
+  EXPECT_EQ(stored.natural_key, "nk");
+  // The lease survives the reopen: the same owner can still update.
+  op.state = OpState::kSucceeded;
+  EXPECT_TRUE(journal_->Update(op));
+}
+
+}  // namespace
+}  // namespace idem

@@ -1,0 +1,52 @@
+// Helpers shared by the journal tests: a temporary directory and ops.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "idem/journal.h"
+#include "idem/uuid.h"
+
+namespace idem::testing {
+
+// A fresh directory under /tmp, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/idem-journal-test-XXXXXX";
+    if (mkdtemp(pattern) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A POST op with a fresh key and the fingerprint of its request.
+inline Operation MakeOp(const std::string& op_id, const std::string& body = R"({"a":1})",
+                        const std::string& natural_key = "") {
+  Operation op;
+  op.op_id = op_id;
+  op.idem_key = NewUuidV4();
+  op.kind = "call";
+  op.method = "POST";
+  op.path = "/v3/session/";
+  op.content_type = "application/json";
+  op.body = body;
+  op.fingerprint = RequestFingerprint(op.method, op.path, op.body);
+  op.natural_key = natural_key;
+  return op;
+}
+
+}  // namespace idem::testing

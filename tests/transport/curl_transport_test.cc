@@ -1,0 +1,510 @@
+// The libcurl transport against a real local server with injected faults.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "idem/transport.h"
+#include "transport/test_http_server.h"
+
+namespace idem {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Field;
+using ::testing::Not;
+using testing::TestHttpServer;
+
+// Collects the results of many concurrent sends and counts every callback, so
+// a test can check each one ran exactly once.
+class ResultCollector {
+ public:
+  explicit ResultCollector(int expected) : results_(expected), calls_(expected, 0) {}
+
+  Transport::Callback For(int index) {
+    return [this, index](TransportResult r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++calls_[index];
+      results_[index] = std::move(r);
+      ++done_;
+      cv_.notify_all();
+    };
+  }
+
+  // Waits (bounded) until `n` callbacks have run.
+  bool WaitFor(int n, std::chrono::seconds limit = std::chrono::seconds(20)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return done_ >= n; });
+  }
+
+  int done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  std::vector<int> calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  std::vector<std::optional<TransportResult>> results() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return results_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::optional<TransportResult>> results_;
+  std::vector<int> calls_;
+  int done_ = 0;
+};
+
+HttpRequest Request(std::string method, std::string url, std::string body = "") {
+  return HttpRequest{std::move(method), std::move(url), {}, std::move(body)};
+}
+
+TransportOptions FastOptions() {
+  TransportOptions o;
+  o.connect_timeout = std::chrono::milliseconds(1000);
+  o.total_timeout = std::chrono::milliseconds(5000);
+  return o;
+}
+
+std::string AllByteValues() {
+  std::string s;
+  for (int round = 0; round < 3; ++round) {
+    for (int b = 0; b < 256; ++b) s.push_back(static_cast<char>(b));
+  }
+  return s;
+}
+
+// A port on 127.0.0.1 nothing listens on: bound, then closed.
+int UnusedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Waits (bounded) for something another thread makes true.
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+class CurlTransportTest : public ::testing::Test {
+ protected:
+  TestHttpServer server_;
+};
+
+TEST_F(CurlTransportTest, EveryMethodSendsItsBodyByteExact) {
+  auto transport = MakeCurlTransport(FastOptions());
+  const std::string body = AllByteValues();  // includes NULs and CR/LF bytes
+  const std::vector<std::string> methods = {"POST", "PUT", "PATCH", "DELETE", "GET", "OPTIONS"};
+  for (const std::string& method : methods) {
+    TransportResult r = transport->SendAndWait(Request(method, server_.Url("/echo"), body));
+    ASSERT_TRUE(r) << method << ": " << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, body) << method;
+    EXPECT_EQ(FindHeader(r->headers, "X-Echo-Method"), method);
+  }
+  const auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), methods.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].method, methods[i]);
+    EXPECT_EQ(seen[i].body, body);
+    EXPECT_EQ(FindHeader(seen[i].headers, "Content-Length"), std::to_string(body.size()));
+    // No 100-continue round trip and no invented form content type.
+    EXPECT_FALSE(FindHeader(seen[i].headers, "Expect").has_value());
+    EXPECT_FALSE(FindHeader(seen[i].headers, "Content-Type").has_value());
+  }
+}
+
+TEST_F(CurlTransportTest, LargeBinaryBodyIsSentWhole) {
+  auto transport = MakeCurlTransport(FastOptions());
+  std::string body(3 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 31 + 7);
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/echo"), body));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body.size(), body.size());
+  EXPECT_TRUE(r->body == body);
+}
+
+TEST_F(CurlTransportTest, EmptyPostSendsContentLengthZeroAndGetSendsNoBody) {
+  auto transport = MakeCurlTransport(FastOptions());
+  ASSERT_TRUE(transport->SendAndWait(Request("POST", server_.Url("/echo"))));
+  ASSERT_TRUE(transport->SendAndWait(Request("GET", server_.Url("/echo"))));
+  ASSERT_TRUE(transport->SendAndWait(Request("DELETE", server_.Url("/echo"))));
+  const auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(FindHeader(seen[0].headers, "Content-Length"), "0");
+  EXPECT_FALSE(FindHeader(seen[1].headers, "Content-Length").has_value());
+  EXPECT_EQ(seen[2].method, "DELETE");
+  EXPECT_TRUE(seen[2].body.empty());
+}
+
+TEST_F(CurlTransportTest, HeadersRoundTripWithNamesAsGiven) {
+  auto transport = MakeCurlTransport(FastOptions());
+  HttpRequest request = Request("POST", server_.Url("/echo"), R"({"a":1})");
+  request.headers = {{"x-api-key", "secret-key-value"},
+                     {"Idempotency-Key", "5f0c7d4e-0000-4000-8000-000000000001"},
+                     {"Content-Type", "application/json"},
+                     {"X-Empty", ""},
+                     {"X-Mixed-CASE", "v"}};
+  TransportResult r = transport->SendAndWait(request);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(FindHeader(r->headers, "Echo-x-api-key"), "secret-key-value");
+  EXPECT_EQ(FindHeader(r->headers, "Echo-X-Empty"), "");
+  EXPECT_THAT(r->headers, Contains(Field(&Header::name, "Echo-X-Mixed-CASE")));
+  EXPECT_EQ(FindHeader(r->headers, "content-type"), "application/octet-stream");
+  const auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(FindHeader(seen[0].headers, "Idempotency-Key"), "5f0c7d4e-0000-4000-8000-000000000001");
+  EXPECT_EQ(FindHeader(seen[0].headers, "Content-Type"), "application/json");
+  EXPECT_EQ(FindHeader(seen[0].headers, "User-Agent"), "idem/0.1");
+}
+
+TEST_F(CurlTransportTest, HeaderInjectionIsRefusedWithoutSendingOrLeakingTheValue) {
+  auto transport = MakeCurlTransport(FastOptions());
+  HttpRequest request = Request("POST", server_.Url("/echo"), "{}");
+  request.headers = {{"x-api-key", "topsecret\r\nX-Injected: 1"}};
+  TransportResult r = transport->SendAndWait(request);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kInternal);
+  EXPECT_THAT(r.error().message, Not(::testing::HasSubstr("topsecret")));
+  EXPECT_EQ(server_.requests_received(), 0);
+}
+
+TEST_F(CurlTransportTest, BadMethodsNamesAndUrlsAreRefused) {
+  auto transport = MakeCurlTransport(FastOptions());
+  const std::vector<HttpRequest> bad = {
+      Request("PO ST", server_.Url("/echo")),
+      Request("", server_.Url("/echo")),
+      Request("GET\r\nX: y", server_.Url("/echo")),
+      HttpRequest{"GET", server_.Url("/echo"), {{"Bad Name", "v"}}, ""},
+      Request("GET", "file:///etc/passwd"),
+      Request("GET", "not a url"),
+      Request("GET", server_.Url("/echo") + "\r\nX: y"),
+      Request("GET", ""),
+  };
+  for (const HttpRequest& request : bad) {
+    TransportResult r = transport->SendAndWait(request);
+    ASSERT_FALSE(r) << request.method << " " << request.url;
+    EXPECT_EQ(r.error().failure, TransportFailure::kInternal) << r.error().message;
+  }
+  EXPECT_EQ(server_.requests_received(), 0);
+}
+
+TEST_F(CurlTransportTest, RefusedConnectionIsNotSent) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(
+      Request("POST", "http://127.0.0.1:" + std::to_string(UnusedPort()) + "/x", "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kNotSent) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, UnresolvableHostIsNotSent) {
+  TransportOptions options = FastOptions();
+  options.connect_timeout = std::chrono::milliseconds(500);
+  auto transport = MakeCurlTransport(options);
+  TransportResult r = transport->SendAndWait(Request("POST", "http://no-such-host.invalid/x"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kNotSent) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, TlsHandshakeFailureIsNotSent) {
+  // The test server speaks plain HTTP: the TLS handshake fails before any
+  // request byte is written.
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(
+      Request("POST", "https://127.0.0.1:" + std::to_string(server_.port()) + "/echo", "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kNotSent) << r.error().message;
+  EXPECT_EQ(server_.requests_received(), 0);
+}
+
+TEST_F(CurlTransportTest, EmptyReplyIsConnectionLost) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/close"), "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost) << r.error().message;
+  EXPECT_GE(server_.requests_received(), 1);  // the server did get the request
+}
+
+TEST_F(CurlTransportTest, LibcurlResendsOnceWhenAReusedConnectionDiesSilently) {
+  // Documents a libcurl behaviour the client must live with: a request whose
+  // reused keep-alive connection closes before any response byte is re-sent
+  // once on a fresh connection. Both copies reached the server.
+  auto transport = MakeCurlTransport(FastOptions());
+  ASSERT_TRUE(transport->SendAndWait(Request("GET", server_.Url("/echo"))));
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/close"), "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost);
+  int closes = 0;
+  for (const auto& seen : server_.requests()) closes += seen.target == "/close" ? 1 : 0;
+  EXPECT_EQ(closes, 2);
+}
+
+TEST_F(CurlTransportTest, ResetAfterTheRequestIsConnectionLost) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/reset"), "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, CloseMidBodyIsConnectionLostNotSuccess) {
+  auto transport = MakeCurlTransport(FastOptions());
+  for (const char* path : {"/midbody", "/chunked-cut"}) {
+    TransportResult r = transport->SendAndWait(Request("POST", server_.Url(path), "{}"));
+    ASSERT_FALSE(r) << path;
+    EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost) << r.error().message;
+  }
+}
+
+TEST_F(CurlTransportTest, MalformedResponsesAreConnectionLostNeverACrash) {
+  auto transport = MakeCurlTransport(FastOptions());
+  for (const char* path : {"/garbage", "/bad-status", "/bad-length"}) {
+    TransportResult r = transport->SendAndWait(Request("POST", server_.Url(path), "{}"));
+    ASSERT_FALSE(r) << path << " gave status " << r->status;
+    EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost)
+        << path << ": " << r.error().message;
+  }
+}
+
+TEST_F(CurlTransportTest, SlowResponseIsTimeout) {
+  TransportOptions options = FastOptions();
+  options.total_timeout = std::chrono::milliseconds(150);
+  auto transport = MakeCurlTransport(options);
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/delay/3000"), "{}"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kTimeout) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, HostileHeaderFloodIsConnectionLost) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(Request("GET", server_.Url("/header-flood")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, OversizedBodyIsCappedWithStatusAndHeadersKept) {
+  TransportOptions options = FastOptions();
+  options.max_response_bytes = 1000;
+  auto transport = MakeCurlTransport(options);
+  TransportResult r = transport->SendAndWait(Request("GET", server_.Url("/huge/5000000")));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::string(1000, 'x'));
+  EXPECT_TRUE(r->body_truncated);
+  EXPECT_EQ(FindHeader(r->headers, "Content-Length"), "5000000");
+
+  TransportResult exact = transport->SendAndWait(Request("GET", server_.Url("/huge/1000")));
+  ASSERT_TRUE(exact) << exact.error().message;
+  EXPECT_EQ(exact->body.size(), 1000u);
+  EXPECT_FALSE(exact->body_truncated);
+}
+
+TEST_F(CurlTransportTest, OddButCompleteResponsesAreReturnedAsIs) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult notype = transport->SendAndWait(Request("GET", server_.Url("/notype")));
+  ASSERT_TRUE(notype);
+  EXPECT_FALSE(FindHeader(notype->headers, "Content-Type").has_value());
+  EXPECT_EQ(notype->body, "plain");
+
+  TransportResult html = transport->SendAndWait(Request("GET", server_.Url("/wrongtype")));
+  ASSERT_TRUE(html);
+  EXPECT_EQ(FindHeader(html->headers, "Content-Type"), "text/html");
+  EXPECT_EQ(html->body, "<html>not json</html>");
+
+  TransportResult until_close =
+      transport->SendAndWait(Request("GET", server_.Url("/close-delimited")));
+  ASSERT_TRUE(until_close) << until_close.error().message;
+  EXPECT_EQ(until_close->body, "until close");
+
+  TransportResult status = transport->SendAndWait(Request("POST", server_.Url("/status/503")));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 503);
+}
+
+TEST_F(CurlTransportTest, OnlyTheFinalResponseAfterEarlyHintsIsReported) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(Request("GET", server_.Url("/early-hints")));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "final");
+  EXPECT_EQ(FindHeader(r->headers, "X-Final"), "yes");
+  EXPECT_FALSE(FindHeader(r->headers, "Link").has_value());
+}
+
+TEST_F(CurlTransportTest, RedirectsAreNotFollowed) {
+  auto transport = MakeCurlTransport(FastOptions());
+  TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/redirect"), "{}"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 302);
+  EXPECT_EQ(FindHeader(r->headers, "Location"), "/echo");
+  EXPECT_EQ(server_.requests_received(), 1);
+}
+
+TEST_F(CurlTransportTest, SequentialRequestsReuseTheConnection) {
+  server_.set_recording(false);
+  auto transport = MakeCurlTransport(FastOptions());
+  for (int i = 0; i < 100; ++i) {
+    TransportResult r =
+        transport->SendAndWait(Request("POST", server_.Url("/echo"), std::to_string(i)));
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->body, std::to_string(i));
+  }
+  EXPECT_EQ(server_.requests_received(), 100);
+  EXPECT_LE(server_.connections_accepted(), 2);
+}
+
+TEST_F(CurlTransportTest, ManyRequestsInFlightAtOnce) {
+  server_.set_recording(false);
+  TransportOptions options = FastOptions();
+  options.max_in_flight = 64;
+  options.max_connections_per_host = 64;
+  auto transport = MakeCurlTransport(options);
+  constexpr int kRequests = 256;
+  ResultCollector results(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    transport->Send(Request("POST", server_.Url("/delay/100"), "{}"), results.For(i));
+  }
+  ASSERT_TRUE(results.WaitFor(kRequests));
+  transport.reset();  // no callback may run twice, even at shutdown
+  for (int calls : results.calls()) EXPECT_EQ(calls, 1);
+  for (const auto& r : results.results()) {
+    ASSERT_TRUE(r.has_value() && r->has_value());
+    EXPECT_EQ((*r)->status, 200);
+  }
+  EXPECT_GE(server_.max_open_requests(), 32);
+  EXPECT_EQ(server_.requests_received(), kRequests);
+}
+
+TEST_F(CurlTransportTest, RequestsBeyondMaxInFlightQueue) {
+  TransportOptions options = FastOptions();
+  options.max_in_flight = 4;
+  auto transport = MakeCurlTransport(options);
+  constexpr int kRequests = 20;
+  ResultCollector results(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    transport->Send(Request("GET", server_.Url("/delay/30")), results.For(i));
+  }
+  ASSERT_TRUE(results.WaitFor(kRequests));
+  for (const auto& r : results.results()) ASSERT_TRUE(r.has_value() && r->has_value());
+  EXPECT_LE(server_.max_open_requests(), 4);
+  EXPECT_GE(server_.max_open_requests(), 2);  // but it did run several at once
+  EXPECT_LE(server_.connections_accepted(), 4);
+}
+
+TEST_F(CurlTransportTest, DestructionCancelsInFlightAndQueuedExactlyOnce) {
+  TransportOptions options = FastOptions();
+  options.max_in_flight = 4;
+  auto transport = MakeCurlTransport(options);
+  constexpr int kRequests = 10;  // 4 in flight, 6 queued
+  ResultCollector results(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    transport->Send(Request("POST", server_.Url("/delay/10000"), "{}"), results.For(i));
+  }
+  ASSERT_TRUE(Eventually([&] { return server_.requests_received() == 4; }));
+  transport.reset();
+  EXPECT_EQ(results.done(), kRequests);  // all delivered before the destructor returned
+  for (int calls : results.calls()) EXPECT_EQ(calls, 1);
+  for (const auto& r : results.results()) {
+    ASSERT_TRUE(r.has_value());
+    ASSERT_FALSE(r->has_value());
+    EXPECT_EQ(r->error().failure, TransportFailure::kCancelled);
+  }
+}
+
+TEST_F(CurlTransportTest, SendFromInsideACallbackWorks) {
+  auto transport = MakeCurlTransport(FastOptions());
+  std::promise<TransportResult> second;
+  transport->Send(Request("POST", server_.Url("/status/503"), "first"), [&](TransportResult first) {
+    ASSERT_TRUE(first);
+    // The client re-sends from callbacks: this must not deadlock.
+    transport->Send(Request("POST", server_.Url("/echo"), "second"),
+                    [&](TransportResult r) { second.set_value(std::move(r)); });
+  });
+  auto future = second.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  TransportResult r = future.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "second");
+}
+
+TEST_F(CurlTransportTest, CancelledCallbacksMaySendAndThoseAreCancelledToo) {
+  Transport* transport = MakeCurlTransport(FastOptions()).release();
+  std::atomic<int> cancelled{0};
+  std::atomic<int> resent_cancelled{0};
+  transport->Send(Request("GET", server_.Url("/delay/10000")), [&](TransportResult r) {
+    if (!r && r.error().failure == TransportFailure::kCancelled) ++cancelled;
+    // Still inside the destructor: the transport object is alive.
+    transport->Send(Request("GET", server_.Url("/echo")), [&](TransportResult again) {
+      if (!again && again.error().failure == TransportFailure::kCancelled) ++resent_cancelled;
+    });
+  });
+  ASSERT_TRUE(Eventually([&] { return server_.requests_received() == 1; }));
+  delete transport;
+  EXPECT_EQ(cancelled.load(), 1);
+  EXPECT_EQ(resent_cancelled.load(), 1);
+}
+
+TEST_F(CurlTransportTest, SendFromManyThreads) {
+  server_.set_recording(false);
+  auto transport = MakeCurlTransport(FastOptions());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  ResultCollector results(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int index = t * kPerThread + i;
+        transport->Send(Request("POST", server_.Url("/echo"), std::to_string(index)),
+                        results.For(index));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(results.WaitFor(kThreads * kPerThread));
+  const auto all = results.results();
+  for (int i = 0; i < kThreads * kPerThread; ++i) {
+    ASSERT_TRUE(all[i].has_value() && all[i]->has_value());
+    EXPECT_EQ((*all[i])->body, std::to_string(i));
+  }
+}
+
+TEST_F(CurlTransportTest, ThrowingCallbackDoesNotStopTheTransport) {
+  auto transport = MakeCurlTransport(FastOptions());
+  std::promise<void> thrown;
+  transport->Send(Request("GET", server_.Url("/echo")), [&](TransportResult) {
+    thrown.set_value();
+    throw std::runtime_error("user bug");
+  });
+  thrown.get_future().wait();
+  TransportResult r = transport->SendAndWait(Request("GET", server_.Url("/echo")));
+  EXPECT_TRUE(r);
+}
+
+}  // namespace
+}  // namespace idem

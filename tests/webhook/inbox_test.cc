@@ -1,0 +1,265 @@
+// The inbox against a real SQLite file: dedupe, status order, the heal, the
+// persisted follow-up tasks, group commit.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "idem/natural_key.h"
+#include "idem/webhook_inbox.h"
+#include "testing/fake_clock.h"
+
+namespace idem {
+namespace {
+
+constexpr char kWorkflow[] = "0b6c2f7e-1d4a-4c55-9f3e-111111111111";
+
+std::string Event(std::string session, std::string status, std::int64_t ts,
+                  std::string vendor = "user-1", std::string event_id = "evt") {
+  nlohmann::json body = {{"event_id", event_id},  {"webhook_type", "status.updated"},
+                         {"timestamp", ts},       {"created_at", ts},
+                         {"session_id", session}, {"status", status},
+                         {"workflow_id", kWorkflow}, {"vendor_data", vendor},
+                         {"metadata", nullptr}};
+  if (status == "Approved" || status == "Declined") body["decision"] = {{"status", status}};
+  return body.dump();
+}
+
+class InboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("idem-inbox-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "journal.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<WebhookInbox> Open(bool exec = false) {
+    InboxOptions o;
+    o.durability = Durability::kProcessCrash;
+    o.queue_exec = exec;
+    o.clock = clock_;
+    o.task_backoff_base = std::chrono::milliseconds(100);
+    auto inbox = WebhookInbox::Open(path_, o);
+    EXPECT_TRUE(inbox) << inbox.error().ToString();
+    return std::move(*inbox);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
+};
+
+TEST_F(InboxTest, StoresAndListsEvents) {
+  auto inbox = Open();
+  auto r = inbox->Accept(Event("s1", "In Progress", 100));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->outcome, InboxOutcome::kStored);
+  EXPECT_TRUE(r->applied);
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].session_id, "s1");
+  EXPECT_EQ((*events)[0].status, "In Progress");
+  EXPECT_EQ((*events)[0].webhook_type, "status.updated");
+  EXPECT_EQ((*events)[0].body, Event("s1", "In Progress", 100));
+}
+
+TEST_F(InboxTest, DuplicatesAreAcknowledgedNotAppliedTwice) {
+  auto inbox = Open();
+  auto first = inbox->Accept(Event("s1", "Approved", 100));
+  ASSERT_TRUE(first);
+  // Same bytes.
+  auto again = inbox->Accept(Event("s1", "Approved", 100));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, InboxOutcome::kDuplicate);
+  EXPECT_EQ(again->seq, first->seq);
+  // A retry with a new event_id: same session, status, type and timestamp.
+  auto new_id = inbox->Accept(Event("s1", "Approved", 100, "user-1", "evt-retry"));
+  ASSERT_TRUE(new_id);
+  EXPECT_EQ(new_id->outcome, InboxOutcome::kDuplicate);
+  // Same delivery id (Standard Webhooks) with a different body.
+  ASSERT_TRUE(inbox->Accept(Event("s2", "Approved", 100), "msg_1"));
+  auto same_delivery = inbox->Accept(Event("s3", "Approved", 100), "msg_1");
+  ASSERT_TRUE(same_delivery);
+  EXPECT_EQ(same_delivery->outcome, InboxOutcome::kDuplicate);
+  EXPECT_EQ(inbox->Events({})->size(), 2u);
+  // Same event_id, but a different event: not a duplicate.
+  auto other = inbox->Accept(Event("s1", "Declined", 200, "user-1", "evt"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->outcome, InboxOutcome::kStored);
+}
+
+TEST_F(InboxTest, StaleEventsNeverMoveStatusBackwards) {
+  auto inbox = Open();
+  ASSERT_TRUE(inbox->Accept(Event("s1", "Approved", 300)));
+  auto late = inbox->Accept(Event("s1", "In Progress", 200));
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->outcome, InboxOutcome::kStored);  // kept in the log
+  EXPECT_FALSE(late->applied);
+  auto late_newer_ts = inbox->Accept(Event("s1", "Not Started", 400));  // lower rank, later ts
+  ASSERT_TRUE(late_newer_ts);
+  EXPECT_FALSE(late_newer_ts->applied);
+  auto session = inbox->Session("s1");
+  ASSERT_TRUE(session && *session);
+  EXPECT_EQ((*session)->status, "Approved");
+  EXPECT_EQ((*session)->event_timestamp, 300);
+  EXPECT_EQ((*session)->decision, R"({"status":"Approved"})");
+  // A later final status of the same rank moves it (Approved -> Kyc Expired).
+  auto expired = inbox->Accept(Event("s1", "Kyc Expired", 500));
+  ASSERT_TRUE(expired);
+  EXPECT_TRUE(expired->applied);
+  EXPECT_EQ((*inbox->Session("s1"))->status, "Kyc Expired");
+  EXPECT_EQ((*inbox->Session("s1"))->decision, R"({"status":"Approved"})");
+  // An earlier final status of the same rank does not.
+  auto earlier = inbox->Accept(Event("s1", "Declined", 250));
+  ASSERT_TRUE(earlier);
+  EXPECT_FALSE(earlier->applied);
+  EXPECT_FALSE(*inbox->Session("missing"));
+}
+
+TEST_F(InboxTest, StatusOrder) {
+  EXPECT_LT(StatusRank("Not Started"), StatusRank("In Progress"));
+  EXPECT_LT(StatusRank("In Progress"), StatusRank("In Review"));
+  EXPECT_EQ(StatusRank("In Review"), StatusRank("Awaiting User"));
+  for (const char* final_status : {"Approved", "Declined", "Expired", "Abandoned", "Kyc Expired"}) {
+    EXPECT_GT(StatusRank(final_status), StatusRank("In Review")) << final_status;
+  }
+  EXPECT_EQ(StatusRank("approved"), 0);  // exact, case-sensitive strings
+}
+
+TEST_F(InboxTest, MalformedEventsAreRefusedAndNothingStored) {
+  auto inbox = Open();
+  const std::vector<std::string> bad = {
+      "", "{", "[]", "\"x\"", "{}", R"({"session_id":"s","status":"Approved","webhook_type":"t"})",
+      R"({"session_id":"s","status":"Approved","webhook_type":"t","timestamp":"1"})",
+      R"({"session_id":"","status":"Approved","webhook_type":"t","timestamp":1})",
+      R"({"session_id":1,"status":"Approved","webhook_type":"t","timestamp":1})",
+      R"({"session_id":"s","status":null,"webhook_type":"t","timestamp":1})",
+      R"({"session_id":"s","status":"Approved","timestamp":1})",
+      R"({"session_id":"s","status":"Approved","webhook_type":"t","timestamp":1.5})",
+      std::string(10000, '[') + std::string(10000, ']'),
+      Event("s", "Approved", 1).substr(0, 40)};
+  for (const auto& body : bad) {
+    auto r = inbox->Accept(body);
+    ASSERT_FALSE(r) << body.substr(0, 80);
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(inbox->Events({})->empty());
+}
+
+TEST_F(InboxTest, HealSettlesTheOpWhoseResponseWasLost) {
+  JournalOptions jo;
+  jo.durability = Durability::kProcessCrash;
+  auto journal = OpenSqliteJournal(path_, jo);
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  Operation op;
+  op.op_id = "create-user-7";
+  op.idem_key = "key-7";
+  op.kind = "create_session";
+  op.method = "POST";
+  op.path = "/v3/session/";
+  op.content_type = "application/json";
+  op.body = R"({"workflow_id":"wf","vendor_data":"user-7"})";
+  op.fingerprint = "fp";
+  op.natural_key = SessionNaturalKey(kWorkflow, "user-7");
+  auto begun = (*journal)->Begin(op, "driver", std::chrono::seconds(30));
+  ASSERT_TRUE(begun) << begun.error().ToString();
+
+  auto inbox = Open();
+  auto r = inbox->Accept(Event("sess-77", "In Progress", 100, "user-7"));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->healed_op_ids, std::vector<std::string>{"create-user-7"});
+  auto healed = (*journal)->Get("create-user-7");
+  ASSERT_TRUE(healed && *healed);
+  EXPECT_EQ((*healed)->state, OpState::kSucceeded);
+  EXPECT_EQ((*healed)->resource_id, "sess-77");
+  // The heal task is gone once the heal succeeded.
+  auto tasks = inbox->PendingTasks();
+  ASSERT_TRUE(tasks);
+  EXPECT_TRUE(tasks->empty());
+  // Another user's event does not touch it; a duplicate does not heal again.
+  auto dup = inbox->Accept(Event("sess-77", "In Progress", 100, "user-7"));
+  ASSERT_TRUE(dup);
+  EXPECT_TRUE(dup->healed_op_ids.empty());
+}
+
+TEST_F(InboxTest, ExecTasksAreRetriedAndSurviveReopen) {
+  {
+    auto inbox = Open(/*exec=*/true);
+    ASSERT_TRUE(inbox->Accept(Event("s1", "Approved", 100)));
+    ASSERT_TRUE(inbox->Accept(Event("s2", "Declined", 100)));
+    int calls = 0;
+    auto failing = [&](const WebhookEvent&) -> Status {
+      ++calls;
+      return MakeError(ErrorCode::kUnavailable, "exit status 1");
+    };
+    auto done = inbox->RunPending(failing);
+    ASSERT_TRUE(done) << done.error().ToString();
+    EXPECT_EQ(*done, 0);
+    EXPECT_EQ(calls, 2);
+    // Not due yet: backoff.
+    EXPECT_EQ(*inbox->RunPending(failing), 0);
+    EXPECT_EQ(calls, 2);
+    auto tasks = inbox->PendingTasks();
+    ASSERT_TRUE(tasks);
+    ASSERT_EQ(tasks->size(), 2u);
+    EXPECT_EQ((*tasks)[0].kind, "exec");
+    EXPECT_EQ((*tasks)[0].attempts, 1);
+    EXPECT_EQ((*tasks)[0].last_error, "exit status 1");
+  }
+  // "Restart": a new inbox on the same file still has both tasks.
+  auto inbox = Open(/*exec=*/true);
+  clock_->Advance(std::chrono::seconds(1));
+  std::vector<std::string> seen;
+  auto ok = [&](const WebhookEvent& e) -> Status {
+    seen.push_back(e.session_id);
+    return {};
+  };
+  EXPECT_EQ(*inbox->RunPending(ok), 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_TRUE(inbox->PendingTasks()->empty());
+}
+
+TEST_F(InboxTest, ConcurrentAcceptsShareCommitsAndLoseNothing) {
+  auto inbox = Open();
+  constexpr int kThreads = 4, kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> stored{0}, duplicates{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every event is sent by two threads: exactly one stores it.
+        int n = (t / 2) * kPerThread + i;
+        auto r = inbox->Accept(Event("s" + std::to_string(n), "Approved", 100));
+        ASSERT_TRUE(r) << r.error().ToString();
+        (r->outcome == InboxOutcome::kStored ? stored : duplicates)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stored.load(), kThreads / 2 * kPerThread);
+  EXPECT_EQ(duplicates.load(), kThreads / 2 * kPerThread);
+  EXPECT_EQ(inbox->Events({})->size(), static_cast<std::size_t>(kThreads / 2 * kPerThread));
+  EventFilter one;
+  one.session_id = "s3";
+  EXPECT_EQ(inbox->Events(one)->size(), 1u);
+}
+
+TEST_F(InboxTest, OpenRefusesAFileThatIsNotADatabase) {
+  {
+    std::FILE* f = std::fopen(path_.c_str(), "w");
+    std::fputs(std::string(5000, 'x').c_str(), f);
+    std::fclose(f);
+  }
+  InboxOptions o;
+  EXPECT_FALSE(WebhookInbox::Open(path_, o));
+}
+
+}  // namespace
+}  // namespace idem

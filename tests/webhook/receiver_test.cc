@@ -1,0 +1,235 @@
+// The receiver end to end over real HTTP (libcurl transport -> Beast server
+// -> SQLite inbox): every acceptance and rejection path, --exec retries.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "idem/transport.h"
+#include "idem/webhook_receiver.h"
+
+namespace idem {
+namespace {
+
+constexpr char kSecret[] = "receiver-secret";
+
+std::int64_t NowSeconds() { return ToUnixMillis(std::chrono::system_clock::now()) / 1000; }
+
+std::string Event(const std::string& session, const std::string& status, std::int64_t ts = 100) {
+  return nlohmann::json{{"event_id", "e-" + session + status}, {"webhook_type", "status.updated"},
+                        {"timestamp", ts},  {"session_id", session}, {"status", status},
+                        {"workflow_id", "wf"}, {"vendor_data", "v-" + session}}
+      .dump();
+}
+
+class ReceiverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("idem-receiver-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    TransportOptions to;
+    to.total_timeout = std::chrono::seconds(10);
+    transport_ = MakeCurlTransport(to);
+  }
+  void TearDown() override {
+    receiver_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartReceiver(WebhookScheme scheme = WebhookScheme::kDidit, std::string exec = "",
+                     std::vector<std::string> secrets = {kSecret}) {
+    WebhookReceiverOptions o;
+    o.port = 0;
+    o.scheme = scheme;
+    o.verifier.secrets = std::move(secrets);
+    o.journal_path = (dir_ / "journal.db").string();
+    o.inbox.durability = Durability::kProcessCrash;
+    o.inbox.task_backoff_base = std::chrono::milliseconds(20);
+    o.inbox.task_backoff_max = std::chrono::milliseconds(100);
+    o.task_poll_interval = std::chrono::milliseconds(10);
+    o.exec_command = std::move(exec);
+    auto r = WebhookReceiver::Start(o);
+    ASSERT_TRUE(r) << r.error().ToString();
+    receiver_ = std::move(*r);
+  }
+
+  HttpResponse Post(const std::string& body, Headers headers, std::string path = "/webhooks/didit",
+                    std::string method = "POST") {
+    HttpRequest req{method, receiver_->url() + path, std::move(headers), body};
+    auto r = transport_->SendAndWait(std::move(req));
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : HttpResponse{};
+  }
+  HttpResponse PostSigned(const std::string& body, std::int64_t ts = NowSeconds(),
+                          const std::string& secret = kSecret) {
+    return Post(body, SignDidit(secret, body, ts));
+  }
+  std::size_t StoredEvents() { return receiver_->inbox().Events({})->size(); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<WebhookReceiver> receiver_;
+};
+
+TEST_F(ReceiverTest, AcceptsThenAcknowledgesDuplicates) {
+  StartReceiver();
+  auto first = PostSigned(Event("s1", "Approved"));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(first.body)["result"], "stored");
+  auto again = PostSigned(Event("s1", "Approved"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(again.body)["result"], "duplicate");
+  EXPECT_EQ(StoredEvents(), 1u);
+  auto stats = receiver_->stats();
+  EXPECT_EQ(stats.stored, 1u);
+  EXPECT_EQ(stats.duplicates, 1u);
+  EXPECT_EQ(receiver_->url().rfind("http://127.0.0.1:", 0), 0u);
+}
+
+TEST_F(ReceiverTest, ReencodedBodyPassesOnV2) {
+  StartReceiver();
+  std::string original = R"({"webhook_type": "status.updated", "session_id": "s9", )"
+                         R"("status": "Declined", "timestamp": 5, "score": 1.0})";
+  Headers headers = SignDidit(kSecret, original, NowSeconds());
+  std::string reencoded = R"({"score":1,"session_id":"s9","status":"Declined",)"
+                          R"("timestamp":5,"webhook_type":"status.updated"})";
+  EXPECT_EQ(Post(reencoded, headers).status, 200);
+  EXPECT_EQ(StoredEvents(), 1u);
+}
+
+TEST_F(ReceiverTest, RejectionsStoreNothing) {
+  StartReceiver();
+  const std::string body = Event("s1", "Approved");
+  EXPECT_EQ(Post(body, {}).status, 401);                                       // no headers
+  EXPECT_EQ(PostSigned(body, NowSeconds(), "wrong").status, 401);             // wrong secret
+  EXPECT_EQ(PostSigned(body, NowSeconds() - 301).status, 401);                // stale
+  EXPECT_EQ(PostSigned(body, NowSeconds() + 301).status, 401);                // future
+  Headers tampered = SignDidit(kSecret, body, NowSeconds());
+  EXPECT_EQ(Post(Event("s1", "Declined"), tampered).status, 401);             // tampered
+  Headers truncated = SignDidit(kSecret, body, NowSeconds());
+  for (auto& h : truncated) {
+    if (h.name.starts_with("X-Signature")) h.value.resize(32);
+  }
+  EXPECT_EQ(Post(body, truncated).status, 401);
+  // Signed but not what an event must be.
+  EXPECT_EQ(PostSigned("{\"session_id\": ").status, 400);
+  EXPECT_EQ(PostSigned("[1,2,3]").status, 400);
+  EXPECT_EQ(PostSigned(R"({"session_id":"s","status":"Approved","timestamp":1})").status, 400);
+  EXPECT_EQ(PostSigned(std::string(5000, '[') + std::string(5000, ']')).status, 400);
+  // Too large: 413 before anything looks at it (signed or not).
+  std::string huge = "{\"pad\":\"" + std::string(1u << 20, 'x') + "\"}";
+  EXPECT_EQ(PostSigned(huge).status, 413);
+  // Paths and methods.
+  EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/standard").status, 404);
+  EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/other").status, 404);
+  EXPECT_EQ(Post("", {}, "/webhooks/didit", "GET").status, 405);
+  EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/didit", "PUT").status,
+            405);
+  EXPECT_EQ(StoredEvents(), 0u);
+  EXPECT_EQ(receiver_->stats().unauthorized, 6u);
+  // A query string does not change the route.
+  EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/didit?x=1").status, 200);
+  EXPECT_EQ(StoredEvents(), 1u);
+}
+
+TEST_F(ReceiverTest, MalformedHttpGets400) {
+  StartReceiver();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(receiver_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string garbage = "NOT HTTP AT ALL\r\n\r\n";
+  ASSERT_EQ(::write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[256] = {};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, 12), "HTTP/1.1 400");
+  EXPECT_EQ(StoredEvents(), 0u);
+}
+
+TEST_F(ReceiverTest, RotatedSecretsBothAccepted) {
+  StartReceiver(WebhookScheme::kDidit, "", {"new-secret", kSecret});
+  EXPECT_EQ(PostSigned(Event("s1", "Approved"), NowSeconds(), "new-secret").status, 200);
+  EXPECT_EQ(PostSigned(Event("s2", "Approved"), NowSeconds(), kSecret).status, 200);
+  EXPECT_EQ(PostSigned(Event("s3", "Approved"), NowSeconds(), "older").status, 401);
+}
+
+TEST_F(ReceiverTest, StandardWebhooksScheme) {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  StartReceiver(WebhookScheme::kStandard, "", {secret});
+  const std::string body = Event("s1", "Approved");
+  auto headers = SignStandard(secret, "msg_1", NowSeconds(), body);
+  ASSERT_TRUE(headers);
+  EXPECT_EQ(Post(body, *headers, "/webhooks/standard").status, 200);
+  // Same webhook-id, body re-sent: a duplicate.
+  EXPECT_EQ(nlohmann::json::parse(Post(body, *headers, "/webhooks/standard").body)["result"],
+            "duplicate");
+  EXPECT_EQ(Post(body, *headers, "/webhooks/didit").status, 404);
+  auto stale = SignStandard(secret, "msg_2", NowSeconds() - 1000, Event("s2", "Approved"));
+  EXPECT_EQ(Post(Event("s2", "Approved"), *stale, "/webhooks/standard").status, 401);
+  EXPECT_EQ(StoredEvents(), 1u);
+}
+
+TEST_F(ReceiverTest, ExecFailuresAreRetriedUntilTheCommandSucceeds) {
+  auto out = dir_ / "out.jsonl";
+  auto gate = dir_ / "gate";
+  // Fails (exit 1) until the gate file exists, then appends the event.
+  StartReceiver(WebhookScheme::kDidit,
+                "test -f '" + gate.string() + "' && cat >> '" + out.string() + "' && echo >> '" +
+                    out.string() + "'");
+  ASSERT_EQ(PostSigned(Event("s1", "Approved")).status, 200);
+  ASSERT_EQ(PostSigned(Event("s2", "Declined")).status, 200);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (receiver_->stats().exec_failed < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(receiver_->stats().exec_failed, 2u);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  std::ofstream(gate.string()) << "open";
+  while (receiver_->stats().exec_done < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(receiver_->stats().exec_done, 2u);
+  std::ifstream in(out.string());
+  std::string line;
+  std::vector<std::string> sessions;
+  while (std::getline(in, line)) sessions.push_back(nlohmann::json::parse(line)["session_id"]);
+  EXPECT_EQ(sessions, (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_TRUE(receiver_->inbox().PendingTasks()->empty());
+}
+
+TEST_F(ReceiverTest, StartRefusesBadOptions) {
+  WebhookReceiverOptions o;
+  o.port = 0;
+  o.journal_path = (dir_ / "j.db").string();
+  EXPECT_FALSE(WebhookReceiver::Start(o));  // no secret
+  o.verifier.secrets = {kSecret};
+  o.host = "not-an-ip";
+  EXPECT_FALSE(WebhookReceiver::Start(o));
+  o.host = "127.0.0.1";
+  auto first = WebhookReceiver::Start(o);
+  ASSERT_TRUE(first);
+  o.port = (*first)->port();
+  auto clash = WebhookReceiver::Start(o);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code(), ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace idem
