@@ -22,9 +22,11 @@ std::string Event(std::int64_t n) {
   std::string id = std::to_string(n);
   return R"({"event_id": "evt-)" + id +
          R"(", "webhook_type": "status.updated", "timestamp": 1800000000, "created_at": )"
-         R"(1799999990, "session_id": "sess-)" + id +
+         R"(1799999990, "session_id": "sess-)" +
+         id +
          R"(", "status": "Approved", "workflow_id": "0b6c2f7e-1d4a-4c55-9f3e-111111111111", )"
-         R"("vendor_data": "user-)" + id +
+         R"("vendor_data": "user-)" +
+         id +
          R"(", "metadata": {"plan": "gold", "region": "eu"}, "decision": {"session_id": "sess-)" +
          id +
          R"(", "status": "Approved", "id_verification": {"status": "Approved", "document_type": )"
@@ -80,7 +82,9 @@ std::atomic<std::int64_t> g_next{0};
 
 void BM_VerifyAndStore(benchmark::State& state) {
   if (state.thread_index() == 0) {
-    idem::InboxOptions o;  // kPowerLoss
+    idem::InboxOptions o;
+    o.durability =
+        state.range(0) == 0 ? idem::Durability::kPowerLoss : idem::Durability::kProcessCrash;
     g_inbox = std::move(*idem::WebhookInbox::Open(FreshDb("store"), o));
   }
   auto verifier = Verifier();
@@ -97,7 +101,8 @@ void BM_VerifyAndStore(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) g_inbox.reset();
 }
-BENCHMARK(BM_VerifyAndStore)->Threads(1)->Threads(8)->Threads(32)->UseRealTime();
+// Arg 0: synchronous=FULL (the default); 1: synchronous=NORMAL.
+BENCHMARK(BM_VerifyAndStore)->Arg(0)->Arg(1)->Threads(1)->Threads(32)->UseRealTime();
 
 // The whole path: libcurl -> Beast -> verify -> SQLite (FULL sync) -> 200,
 // `in_flight` requests at a time.
@@ -105,7 +110,7 @@ void BM_HttpReceive(benchmark::State& state) {
   const int in_flight = static_cast<int>(state.range(0));
   idem::WebhookReceiverOptions ro;
   ro.port = 0;
-  ro.threads = 4;
+  ro.threads = static_cast<int>(state.range(1));  // handlers that can wait in one group commit
   ro.verifier.secrets = {kSecret};
   ro.journal_path = FreshDb("http");
   auto receiver = std::move(*idem::WebhookReceiver::Start(ro));
@@ -133,6 +138,7 @@ void BM_HttpReceive(benchmark::State& state) {
   if (failures > 0) state.SkipWithError("some deliveries were not stored");
   state.SetItemsProcessed(state.iterations() * in_flight);
 }
-BENCHMARK(BM_HttpReceive)->Arg(1)->Arg(32)->UseRealTime()->MinTime(2.0);
+// Args: requests in flight, receiver threads.
+BENCHMARK(BM_HttpReceive)->Args({1, 2})->Args({32, 2})->Args({32, 32})->UseRealTime()->MinTime(2.0);
 
 }  // namespace

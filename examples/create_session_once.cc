@@ -1,7 +1,6 @@
 // Creates a Didit verification session exactly once.
 //
-//   IDEM_BASE_URL=http://127.0.0.1:8790 IDEM_API_KEY=sandbox-key \
-//   IDEM_JOURNAL=/tmp/example.db \
+//   IDEM_BASE_URL=http://127.0.0.1:8790 IDEM_API_KEY=sandbox-key IDEM_JOURNAL=/tmp/example.db
 //   ./create_session_once WORKFLOW_ID VENDOR_DATA [OP_ID]
 //
 // Run it twice with the same OP_ID (or kill it half-way and run it again):

@@ -44,26 +44,26 @@ namespace idem {
 int StatusRank(std::string_view status);
 
 struct WebhookEvent {
-  std::int64_t seq = 0;         // arrival order in this inbox, from 1
-  std::string event_id;         // the body's event_id ("" if absent)
-  std::string delivery_id;      // webhook-id for Standard Webhooks, else ""
+  std::int64_t seq = 0;     // arrival order in this inbox, from 1
+  std::string event_id;     // the body's event_id ("" if absent)
+  std::string delivery_id;  // webhook-id for Standard Webhooks, else ""
   std::string session_id;
   std::string status;
   std::string webhook_type;
-  std::int64_t timestamp = 0;   // the body's timestamp (unix seconds)
-  std::string workflow_id;      // "" if absent
-  std::string vendor_data;      // "" if absent
-  std::string decision;         // the body's decision as JSON text, "" if absent
-  std::string body;             // the raw body bytes as received
-  std::int64_t received_ms = 0; // Unix ms of the commit
-  bool applied = false;         // true: it moved the session's status
+  std::int64_t timestamp = 0;    // the body's timestamp (unix seconds)
+  std::string workflow_id;       // "" if absent
+  std::string vendor_data;       // "" if absent
+  std::string decision;          // the body's decision as JSON text, "" if absent
+  std::string body;              // the raw body bytes as received
+  std::int64_t received_ms = 0;  // Unix ms of the commit
+  bool applied = false;          // true: it moved the session's status
 };
 
 struct SessionRecord {
   std::string session_id;
-  std::string status;            // the latest status by the order above
+  std::string status;  // the latest status by the order above
   std::int64_t event_timestamp = 0;
-  std::string decision;          // latest non-empty decision (JSON text), "" if none yet
+  std::string decision;  // latest non-empty decision (JSON text), "" if none yet
   std::string workflow_id;
   std::string vendor_data;
   std::int64_t updated_ms = 0;
@@ -73,8 +73,8 @@ enum class InboxOutcome { kStored, kDuplicate };
 
 struct AcceptResult {
   InboxOutcome outcome = InboxOutcome::kStored;
-  std::int64_t seq = 0;   // the new event's seq; for a duplicate, the original's
-  bool applied = false;   // the event moved the session's status
+  std::int64_t seq = 0;                    // the new event's seq; for a duplicate, the original's
+  bool applied = false;                    // the event moved the session's status
   std::vector<std::string> healed_op_ids;  // ops the heal settled just now
 };
 
@@ -102,15 +102,15 @@ struct InboxOptions {
 };
 
 struct EventFilter {
-  std::string session_id;       // "" = every session
-  std::int64_t after_seq = 0;   // only events with seq > after_seq
-  std::size_t limit = 0;        // 0 = no limit
+  std::string session_id;      // "" = every session
+  std::int64_t after_seq = 0;  // only events with seq > after_seq
+  std::size_t limit = 0;       // 0 = no limit
 };
 
 // Follow-up work of one event.
 struct InboxTask {
   std::int64_t seq = 0;
-  std::string kind;        // "heal" or "exec"
+  std::string kind;  // "heal" or "exec"
   int attempts = 0;
   std::int64_t next_attempt_ms = 0;
   std::string last_error;

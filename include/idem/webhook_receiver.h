@@ -61,12 +61,12 @@ struct ReceiverStats {
   std::uint64_t requests = 0;
   std::uint64_t stored = 0;
   std::uint64_t duplicates = 0;
-  std::uint64_t unauthorized = 0;   // 401
-  std::uint64_t malformed = 0;      // 400 from the handler
-  std::uint64_t unavailable = 0;    // 503
+  std::uint64_t unauthorized = 0;  // 401
+  std::uint64_t malformed = 0;     // 400 from the handler
+  std::uint64_t unavailable = 0;   // 503
   std::uint64_t healed_ops = 0;
   std::uint64_t exec_done = 0;
-  std::uint64_t exec_failed = 0;    // failed attempts (each is retried)
+  std::uint64_t exec_failed = 0;  // failed attempts (each is retried)
 };
 
 class WebhookReceiver {

@@ -26,9 +26,9 @@ namespace idem {
 // any order; "" = none). Each applies per event, decided with the sender's
 // RandomSource.
 struct WebhookFaults {
-  double duplicate = 0;   // P(the event is delivered twice, as two queue entries)
-  double reorder = 0;     // P(the event is held back reorder_hold so later ones overtake it)
-  double delay = 0;       // P(the event's first attempt waits delay_ms)
+  double duplicate = 0;  // P(the event is delivered twice, as two queue entries)
+  double reorder = 0;    // P(the event is held back reorder_hold so later ones overtake it)
+  double delay = 0;      // P(the event's first attempt waits delay_ms)
   std::int64_t delay_ms = 0;
 };
 // kInvalidArgument for unknown names, probabilities outside [0, 1], bad numbers.
@@ -63,16 +63,16 @@ struct WebhookSenderOptions {
 };
 
 struct WebhookSenderStats {
-  std::uint64_t enqueued = 0;            // events handed to Enqueue
-  std::uint64_t deliveries = 0;          // HTTP attempts started
-  std::uint64_t retries = 0;             // attempts after the first of an entry
-  std::uint64_t acknowledged = 0;        // entries answered 2xx
-  std::uint64_t failed_attempts = 0;     // attempts not answered 2xx
-  std::uint64_t given_up = 0;            // entries dropped (max_attempts or a final status)
+  std::uint64_t enqueued = 0;         // events handed to Enqueue
+  std::uint64_t deliveries = 0;       // HTTP attempts started
+  std::uint64_t retries = 0;          // attempts after the first of an entry
+  std::uint64_t acknowledged = 0;     // entries answered 2xx
+  std::uint64_t failed_attempts = 0;  // attempts not answered 2xx
+  std::uint64_t given_up = 0;         // entries dropped (max_attempts or a final status)
   std::uint64_t duplicates_injected = 0;
   std::uint64_t reordered = 0;
   std::uint64_t delayed = 0;
-  std::uint64_t pending = 0;             // entries queued or in flight now
+  std::uint64_t pending = 0;  // entries queued or in flight now
 };
 
 class WebhookSender {

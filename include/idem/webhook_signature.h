@@ -43,9 +43,9 @@ Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape = fal
 // Which Didit signature headers a verifier accepts. A delivery passes when any
 // accepted header (tried in the order raw, V2, simple) matches under any secret.
 struct DiditSignatures {
-  bool raw = true;         // X-Signature
-  bool canonical = true;   // X-Signature-V2: the fallback when a proxy re-encoded the body
-  bool simple = false;     // X-Signature-Simple: off by default, it does not cover the decision
+  bool raw = true;        // X-Signature
+  bool canonical = true;  // X-Signature-V2: the fallback when a proxy re-encoded the body
+  bool simple = false;    // X-Signature-Simple: off by default, it does not cover the decision
 };
 
 enum class DiditSignatureKind { kRaw, kCanonical, kSimple };

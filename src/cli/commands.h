@@ -14,5 +14,8 @@ void AddAmlCommand(CLI::App& app, int& exit_code);
 void AddLivenessCommand(CLI::App& app, int& exit_code);
 void AddSandboxCommand(CLI::App& app, int& exit_code);
 void AddWebhookCommand(CLI::App& app, int& exit_code);
+void AddCallCommand(CLI::App& app, int& exit_code);
+void AddOpsCommand(CLI::App& app, int& exit_code);
+void AddResumeCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   idem::cli::AddLivenessCommand(app, exit_code);
   idem::cli::AddSandboxCommand(app, exit_code);
   idem::cli::AddWebhookCommand(app, exit_code);
+  idem::cli::AddCallCommand(app, exit_code);
+  idem::cli::AddOpsCommand(app, exit_code);
+  idem::cli::AddResumeCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

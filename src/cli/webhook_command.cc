@@ -1,11 +1,11 @@
 // `idem webhook serve` and `idem webhook events`: thin shells over
 // WebhookReceiver and WebhookInbox.
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -86,8 +86,8 @@ int Serve(const ServeFlags& flags) {
 
 int Events(const EventsFlags& flags) {
   InboxOptions options;
-  auto inbox = WebhookInbox::Open(flags.journal.empty() ? DefaultJournalPath() : flags.journal,
-                                  options);
+  auto inbox =
+      WebhookInbox::Open(flags.journal.empty() ? DefaultJournalPath() : flags.journal, options);
   if (!inbox) {
     std::fprintf(stderr, "webhook events: %s\n", inbox.error().ToString().c_str());
     return kExitConfig;
@@ -119,9 +119,9 @@ int Events(const EventsFlags& flags) {
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     for (const auto& e : *events) {
-      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq),
-                  e.session_id.c_str(), e.status.c_str(), e.webhook_type.c_str(),
-                  static_cast<long long>(e.timestamp), e.applied ? "" : "\t(not applied)");
+      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq), e.session_id.c_str(),
+                  e.status.c_str(), e.webhook_type.c_str(), static_cast<long long>(e.timestamp),
+                  e.applied ? "" : "\t(not applied)");
     }
   }
   return kExitOk;
@@ -153,7 +153,8 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
   auto* events = webhook->add_subcommand("events", "List the webhook events received");
   events->add_option("--session", events_flags->session, "only this session");
   events->add_flag("--json", events_flags->json, "a JSON array");
-  events->add_option("--journal", events_flags->journal, "journal database (default $IDEM_JOURNAL)");
+  events->add_option("--journal", events_flags->journal,
+                     "journal database (default $IDEM_JOURNAL)");
   events->callback([events_flags, &exit_code] { exit_code = Events(*events_flags); });
 }
 

@@ -70,7 +70,9 @@ struct OpenOptions {
   // Prepared statements kept for reuse by Prepare(). Default 64.
   std::size_t statement_cache_size = 64;
   // Injected for tests; defaults: system clock, real sleeper, CryptoRandom-seeded
-  // SeededRandom (backoff jitter needs no cryptographic quality).
+  // SeededRandom (backoff jitter needs no cryptographic quality). The clock
+  // measures the busy_timeout deadline, so it must advance while the sleeper
+  // sleeps: pass the real pair, or a FakeClock with its FakeSleeper.
   std::shared_ptr<Clock> clock;
   std::shared_ptr<Sleeper> sleeper;
   std::shared_ptr<RandomSource> random;

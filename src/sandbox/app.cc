@@ -77,6 +77,7 @@ Result<std::unique_ptr<App>> App::Create(AppConfig config,
                                          std::unique_ptr<Persistence> persistence) {
   std::unique_ptr<App> app(new App(std::move(config), std::move(persistence)));
   if (app->persistence_) {
+    app->committer_ = std::make_unique<GroupCommitter>(*app->persistence_);
     auto loaded = app->persistence_->Load();
     if (!loaded) return tl::unexpected(loaded.error());
     for (auto& s : loaded->sessions) {
@@ -272,9 +273,14 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
       std::unique_lock<std::mutex> lock(mu_);
       auto it = keys_.find(key->scope);
       if (it != keys_.end() && it->second.created_ms + ttl_ms <= now) {
-        Mutation expire;
-        expire.expired_keys.push_back(key->scope);
-        if (!persistence_ || persistence_->Commit(expire)) keys_.erase(it);
+        // Forgotten in memory now; on disk with the next commit (this
+        // request's own execution follows and waits for it).
+        if (committer_) {
+          Mutation expire;
+          expire.expired_keys.push_back(key->scope);
+          committer_->Enqueue(std::move(expire));
+        }
+        keys_.erase(it);
         it = keys_.find(key->scope);
       }
       if (it != keys_.end()) {
@@ -321,6 +327,7 @@ Outcome App::Execute(const Request& request, const Route& route, std::string_vie
                      std::string_view query, std::optional<KeyContext> key,
                      FaultDecision fault) {
   EndpointResult result;
+  std::shared_ptr<GroupCommitter::Ticket> ticket;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const std::int64_t now = NowMs();
@@ -376,12 +383,15 @@ Outcome App::Execute(const Request& request, const Route& route, std::string_vie
     if (key) in_progress_.erase(key->scope);
     if (result.vendor_dedup_hit) ++vendor_dedup_hits_;
     if (!result.mutation.empty()) {
-      if (persistence_) {
-        if (auto st = persistence_->Commit(result.mutation); !st) {
-          return Respond(DetailResponse(500, "The sandbox store failed."));
-        }
-      }
+      // Memory first (later requests see it at once), then the store, in the
+      // same order; the response waits below until the change is durable.
       ApplyLocked(result.mutation);
+      if (committer_) ticket = committer_->Enqueue(std::move(result.mutation));
+    }
+  }
+  if (ticket) {
+    if (auto st = committer_->Wait(ticket); !st) {
+      return Respond(DetailResponse(500, "The sandbox store failed: " + st.error().message()));
     }
   }
   Emit(result.events);

@@ -19,6 +19,7 @@
 #include "idem/random.h"
 #include "idem/sandbox.h"
 #include "sandbox/fault_spec.h"
+#include "sandbox/group_commit.h"
 #include "sandbox/router.h"
 #include "sandbox/state.h"
 
@@ -121,6 +122,7 @@ class App {
 
   AppConfig config_;
   std::unique_ptr<Persistence> persistence_;
+  std::unique_ptr<GroupCommitter> committer_;  // set when persistence_ is
   SeededRandom fault_random_;
   std::string api_key_digest_;
 

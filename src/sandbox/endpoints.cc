@@ -459,7 +459,7 @@ Response App::Advance(const Request& request, const std::string& session_id,
       !(*body)["status"].is_string() || !IsStatus((*body)["status"].get<std::string>())) {
     return FieldError("status", "One of the Didit status strings, e.g. \"Approved\".");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || it->second.deleted) return DetailResponse(404, "Session not found.");
   SessionRecord s = it->second;
@@ -467,16 +467,20 @@ Response App::Advance(const Request& request, const std::string& session_id,
   s.status = (*body)["status"].get<std::string>();
   const std::int64_t now = NowMs();
   s.updated_ms = now;
+  std::shared_ptr<GroupCommitter::Ticket> ticket;
   if (s.status != previous) {
     Mutation m;
     m.sessions.push_back(s);
-    if (persistence_) {
-      if (auto st = persistence_->Commit(m); !st) {
-        return DetailResponse(500, "The sandbox store failed.");
-      }
-    }
     ApplyLocked(m);
+    if (committer_) ticket = committer_->Enqueue(std::move(m));
     events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now));
+  }
+  lock.unlock();
+  if (ticket) {
+    if (auto st = committer_->Wait(ticket); !st) {
+      events.clear();
+      return DetailResponse(500, "The sandbox store failed: " + st.error().message());
+    }
   }
   return JsonResponse(200, json{{"session_id", s.session_id},
                                 {"status", s.status},

@@ -116,9 +116,17 @@ class SqliteStore final : public Persistence {
     return state;
   }
 
-  Status Commit(const Mutation& m) override {
+  Status CommitBatch(const std::vector<const Mutation*>& mutations) override {
     auto tx = sqlite::Transaction::Begin(*db_);
     if (!tx) return tl::unexpected(tx.error());
+    for (const Mutation* m : mutations) {
+      if (auto st = Write(*m); !st) return st;
+    }
+    return tx->Commit();
+  }
+
+ private:
+  Status Write(const Mutation& m) {
     for (const auto& s : m.sessions) {
       auto stmt = db_->Prepare(
           "INSERT OR REPLACE INTO sandbox_sessions (session_id, session_number, session_token, "
@@ -177,10 +185,9 @@ class SqliteStore final : public Persistence {
       stmt->Bind(7, e.resource_id).Bind(8, e.at_ms);
       if (auto st = stmt->Run(); !st) return st;
     }
-    return tx->Commit();
+    return {};
   }
 
- private:
   std::unique_ptr<sqlite::Database> db_;
 };
 

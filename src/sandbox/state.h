@@ -75,8 +75,9 @@ class Persistence {
  public:
   virtual ~Persistence() = default;
   virtual Result<LoadedState> Load() = 0;
-  // Durable (per the store's settings) when it returns OK; nothing applied otherwise.
-  virtual Status Commit(const Mutation& mutation) = 0;
+  // All of `mutations`, in order, in one transaction: durable (per the
+  // store's settings) when it returns OK; nothing applied otherwise.
+  virtual Status CommitBatch(const std::vector<const Mutation*>& mutations) = 0;
 };
 
 }  // namespace idem::sandbox

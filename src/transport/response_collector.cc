@@ -1,5 +1,9 @@
 #include "transport/response_collector.h"
 
+#include <strings.h>
+
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 namespace idem::internal {
@@ -75,6 +79,26 @@ HttpResponse ResponseCollector::Take(int status) {
   header_bytes_ = 0;
   headers_too_large_ = false;
   return out;
+}
+
+bool ContradictsContentLength(const HttpResponse& response, bool head_request) {
+  if (head_request || response.body_truncated) return false;
+  if (response.status < 200 || response.status == 204 || response.status == 304) return false;
+  if (FindHeader(response.headers, "Transfer-Encoding").has_value()) return false;
+  std::optional<std::string_view> declared;
+  for (const Header& h : response.headers) {
+    if (h.name.size() != 14 || strncasecmp(h.name.c_str(), "Content-Length", 14) != 0) continue;
+    if (declared && *declared != h.value) return true;
+    declared = h.value;
+  }
+  if (!declared) return false;
+  if (declared->empty() || declared->size() > 19) return true;  // > 19 digits overflows
+  std::uint64_t length = 0;
+  for (char ch : *declared) {
+    if (ch < '0' || ch > '9') return true;
+    length = length * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  return length != response.body.size();
 }
 
 }  // namespace idem::internal

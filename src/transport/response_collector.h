@@ -40,4 +40,12 @@ class ResponseCollector {
   HttpResponse response_;
 };
 
+// True when a complete, untruncated response contradicts its own framing: a
+// Content-Length that is not a plain decimal number, several different ones,
+// or one the body does not match. libcurl accepts some of these (e.g. an
+// overflowing value) as "read until close"; we treat them as a cut-off reply.
+// Responses that carry no body by definition (HEAD, 1xx, 204, 304) and
+// chunked ones are not checked.
+bool ContradictsContentLength(const HttpResponse& response, bool head_request);
+
 }  // namespace idem::internal

@@ -160,6 +160,11 @@ TransportResult Transfer::Finish(CURLcode code) {
   if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && truncated_by_cap && status > 0)) {
     // We stopped reading at the cap on purpose: the exchange itself succeeded.
     result = collector_->Take(static_cast<int>(status));
+    if (ContradictsContentLength(*result, method_ == "HEAD")) {
+      result = tl::unexpected(TransportError{
+          TransportFailure::kConnectionLost,
+          "the response body does not match its Content-Length; the request may have executed"});
+    }
   } else if (headers_too_large) {
     result = tl::unexpected(TransportError{TransportFailure::kConnectionLost,
                                            "the response headers exceed " +

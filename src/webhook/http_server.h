@@ -20,7 +20,7 @@ struct ServerRequest {
   std::string method;  // "POST"
   std::string target;  // path and query as sent
   Headers headers;
-  std::string body;    // exact bytes
+  std::string body;  // exact bytes
 };
 
 struct ServerResponse {
@@ -31,9 +31,9 @@ struct ServerResponse {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;                 // 0 = any free port
-  int threads = 2;                        // I/O threads; the handler runs on them
-  std::size_t max_body_bytes = 1u << 20;  // larger bodies get 413
+  std::uint16_t port = 0;                         // 0 = any free port
+  int threads = 2;                                // I/O threads; the handler runs on them
+  std::size_t max_body_bytes = 1u << 20;          // larger bodies get 413
   std::chrono::milliseconds idle_timeout{10000};  // a silent connection is closed
 };
 

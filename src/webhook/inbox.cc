@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
@@ -82,10 +81,12 @@ std::string OptionalString(const nlohmann::json& body, const char* name) {
 Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
   auto json = webhook::ParseJson(body);
   if (!json) return tl::unexpected(json.error());
-  if (!json->is_object()) return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
+  if (!json->is_object())
+    return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
   ParsedEvent p;
   WebhookEvent& e = p.event;
-  for (auto [field, name] : {std::pair{&e.session_id, "session_id"}, {&e.status, "status"},
+  for (auto [field, name] : {std::pair{&e.session_id, "session_id"},
+                             {&e.status, "status"},
                              {&e.webhook_type, "webhook_type"}}) {
     auto v = RequiredString(*json, name);
     if (!v) return tl::unexpected(v.error());
@@ -100,7 +101,8 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
   e.workflow_id = OptionalString(*json, "workflow_id");
   e.vendor_data = OptionalString(*json, "vendor_data");
   auto decision = json->find("decision");
-  if (decision != json->end() && !decision->is_null()) e.decision = webhook::Canonicalize(*decision);
+  if (decision != json->end() && !decision->is_null())
+    e.decision = webhook::Canonicalize(*decision);
   e.body = std::string(body);
   e.delivery_id = std::string(delivery_id);
   std::string tuple = e.session_id;
@@ -234,7 +236,8 @@ class SqliteInbox final : public WebhookInbox {
       if (outcome) {
         auto stmt = db_->Prepare("DELETE FROM webhook_tasks WHERE seq = ? AND kind = ?");
         if (!stmt) return tl::unexpected(stmt.error());
-        if (auto st = stmt->BindAll(task.seq, task.kind).Run(); !st) return tl::unexpected(st.error());
+        if (auto st = stmt->BindAll(task.seq, task.kind).Run(); !st)
+          return tl::unexpected(st.error());
         ++done;
       } else {
         int attempts = task.attempts + 1;
@@ -420,8 +423,8 @@ class SqliteInbox final : public WebhookInbox {
   }
 
   Result<WebhookEvent> EventBySeqLocked(std::int64_t seq) {
-    auto stmt = db_->Prepare(std::string("SELECT ") + kEventColumns +
-                             " FROM webhook_events WHERE seq = ?");
+    auto stmt =
+        db_->Prepare(std::string("SELECT ") + kEventColumns + " FROM webhook_events WHERE seq = ?");
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->BindAll(seq);
     auto row = stmt->Step();

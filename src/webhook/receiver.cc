@@ -1,8 +1,8 @@
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "idem/webhook_receiver.h"
 #include "webhook/http_server.h"
@@ -105,8 +105,9 @@ class Receiver final : public WebhookReceiver {
       exec = [this](const WebhookEvent& event) -> Status {
         auto st = RunShellCommand(options_.exec_command, event.body, options_.exec_timeout);
         Count(st ? &ReceiverStats::exec_done : &ReceiverStats::exec_failed);
-        if (!st) spdlog::warn("--exec failed for event {} (will retry): {}", event.seq,
-                              st.error().message());
+        if (!st)
+          spdlog::warn("--exec failed for event {} (will retry): {}", event.seq,
+                       st.error().message());
         return st;
       };
     }

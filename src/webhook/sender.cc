@@ -8,9 +8,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "idem/webhook_sender.h"
 #include "idem/webhook_signature.h"
@@ -36,15 +35,16 @@ struct State {
 };
 
 bool Retryable(const TransportResult& result) {
-  if (!result) return result.error().failure != TransportFailure::kCancelled &&
-                      result.error().failure != TransportFailure::kInternal;
+  if (!result)
+    return result.error().failure != TransportFailure::kCancelled &&
+           result.error().failure != TransportFailure::kInternal;
   int s = result->status;
   return s >= 500 || s == 404 || s == 408 || s == 429;
 }
 
 std::chrono::milliseconds Backoff(const WebhookSenderOptions& o, int attempts) {
-  double base = static_cast<double>(o.initial_backoff.count()) *
-                std::pow(2.0, std::min(attempts - 1, 30));
+  double base =
+      static_cast<double>(o.initial_backoff.count()) * std::pow(2.0, std::min(attempts - 1, 30));
   base = std::min(base, static_cast<double>(o.max_backoff.count()));
   double jitter = 0.8 + 0.4 * o.random->NextDouble();
   return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter));
@@ -91,9 +91,8 @@ class Sender final : public WebhookSender {
 
   bool WaitIdle(std::chrono::milliseconds timeout) override {
     std::unique_lock<std::mutex> lock(state_->mu);
-    return state_->cv.wait_for(lock, timeout, [&] {
-      return state_->queue.empty() && state_->in_flight == 0;
-    });
+    return state_->cv.wait_for(lock, timeout,
+                               [&] { return state_->queue.empty() && state_->in_flight == 0; });
   }
 
   WebhookSenderStats stats() const override {
@@ -122,9 +121,8 @@ class Sender final : public WebhookSender {
     {
       std::unique_lock<std::mutex> lock(state_->mu);
       if (!state_->stopping) {
-        state_->cv.wait_for(lock, grace, [&] {
-          return state_->queue.empty() && state_->in_flight == 0;
-        });
+        state_->cv.wait_for(lock, grace,
+                            [&] { return state_->queue.empty() && state_->in_flight == 0; });
         state_->stopping = true;
         state_->stats.given_up += state_->queue.size();
         state_->queue.clear();
@@ -212,7 +210,8 @@ Result<WebhookFaults> ParseWebhookFaults(std::string_view spec) {
     if (item.empty()) continue;
     auto eq = item.find('=');
     if (eq == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "webhook fault without '=': " + std::string(item));
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "webhook fault without '=': " + std::string(item));
     }
     std::string_view name = item.substr(0, eq), value = item.substr(eq + 1);
     double p = 0;

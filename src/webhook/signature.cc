@@ -71,8 +71,10 @@ Headers SignDidit(std::string_view secret, std::string_view body, std::int64_t u
   headers.push_back({"X-Signature", crypto::HmacSha256Hex(secret, body)});
   auto parsed = webhook::ParseJson(body);
   if (parsed && parsed->is_object()) {
-    headers.push_back({"X-Signature-V2", crypto::HmacSha256Hex(secret, webhook::Canonicalize(*parsed))});
-    headers.push_back({"X-Signature-Simple", crypto::HmacSha256Hex(secret, SimpleSignedText(*parsed))});
+    headers.push_back(
+        {"X-Signature-V2", crypto::HmacSha256Hex(secret, webhook::Canonicalize(*parsed))});
+    headers.push_back(
+        {"X-Signature-Simple", crypto::HmacSha256Hex(secret, SimpleSignedText(*parsed))});
   }
   return headers;
 }

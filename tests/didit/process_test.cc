@@ -202,7 +202,14 @@ TEST_F(ProcessTest, SigkillThenResumeCreatesNoDuplicates) {
                            "kill-" + std::to_string(i), "--op-id", "kill-" + std::to_string(i)},
                           Env()));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Kill once half of the creates have executed on the server: the slow
+  // responses among them are still on their way, so those processes die
+  // between the server's commit and their own journal update. Bounded: 10 s.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Stats()["sessions_total"].get<int>() < kProcs / 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   int killed = 0;
   for (Proc& p : procs) {
     if (kill(p.pid, SIGKILL) == 0) ++killed;

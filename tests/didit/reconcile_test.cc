@@ -55,7 +55,9 @@ TEST(ReconcileTest, OneSessionPerVendorDataDespiteLostResponses) {
     // resource_id is set by an adoption; a plain 201 leaves it to the body.
     auto session = ParseSession((*op)->response_body);
     ASSERT_TRUE(session) << (*op)->response_body;
-    if (!(*op)->resource_id.empty()) EXPECT_EQ((*op)->resource_id, session->session_id);
+    if (!(*op)->resource_id.empty()) {
+      EXPECT_EQ((*op)->resource_id, session->session_id);
+    }
     resources.insert(session->session_id);
   }
   EXPECT_EQ(resources.size(), static_cast<std::size_t>(kOps));

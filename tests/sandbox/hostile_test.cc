@@ -159,7 +159,8 @@ TEST(Hostile, HundredsOfConcurrentConnections) {
   for (auto& w : workers) w.join();
   EXPECT_EQ(ok.load(), 80);
   for (int i = 0; i < 300; i += 30) {
-    idle[static_cast<std::size_t>(i)]->Send("GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    idle[static_cast<std::size_t>(i)]->Send(
+        "GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_NE(idle[static_cast<std::size_t>(i)]->ReadAll(std::chrono::milliseconds(1000))
                   .find("HTTP/1.1 200"),
               std::string::npos);
@@ -180,7 +181,7 @@ TEST(Hostile, ConnectionCapDegradesGracefully) {
     for (std::size_t i = 0; i < held.size(); ++i) {
       if (closed[i]) continue;
       bool c = false;
-      held[i]->ReadAll(std::chrono::milliseconds(1), &c);
+      held[i]->ReadAll(std::chrono::milliseconds(3), &c);
       if (c) {
         closed[i] = true;
         ++refused;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace idem::internal {
 namespace {
@@ -97,6 +98,41 @@ TEST(ResponseCollectorTest, ZeroCapTruncatesAnyBody) {
   EXPECT_TRUE(c.OnBodyBytes(""));
   EXPECT_FALSE(c.OnBodyBytes("x"));
   EXPECT_TRUE(c.Take(200).body_truncated);
+}
+
+HttpResponse WithLength(std::vector<std::string> lengths, std::string body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  for (auto& l : lengths) r.headers.push_back(Header{"content-length", std::move(l)});
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(ContradictsContentLengthTest, MatchingOrAbsentLengthIsFine) {
+  EXPECT_FALSE(ContradictsContentLength(WithLength({"3"}, "abc"), false));
+  EXPECT_FALSE(ContradictsContentLength(WithLength({}, "close-delimited"), false));
+  EXPECT_FALSE(ContradictsContentLength(WithLength({"3", "3"}, "abc"), false));
+}
+
+TEST(ContradictsContentLengthTest, HostileOrMismatchedLengthsAreCaught) {
+  EXPECT_TRUE(ContradictsContentLength(WithLength({"4"}, "abc"), false));
+  EXPECT_TRUE(ContradictsContentLength(WithLength({"99999999999999999999999"}, "x"), false));
+  EXPECT_TRUE(ContradictsContentLength(WithLength({"-1"}, ""), false));
+  EXPECT_TRUE(ContradictsContentLength(WithLength({"3abc"}, "abc"), false));
+  EXPECT_TRUE(ContradictsContentLength(WithLength({""}, ""), false));
+  EXPECT_TRUE(ContradictsContentLength(WithLength({"3", "4"}, "abc"), false));
+}
+
+TEST(ContradictsContentLengthTest, BodilessAndChunkedAndCappedResponsesAreNotChecked) {
+  EXPECT_FALSE(ContradictsContentLength(WithLength({"100"}, ""), /*head_request=*/true));
+  EXPECT_FALSE(ContradictsContentLength(WithLength({"100"}, "", 304), false));
+  EXPECT_FALSE(ContradictsContentLength(WithLength({"100"}, "", 204), false));
+  HttpResponse chunked = WithLength({"100"}, "abc");
+  chunked.headers.push_back(Header{"Transfer-Encoding", "chunked"});
+  EXPECT_FALSE(ContradictsContentLength(chunked, false));
+  HttpResponse capped = WithLength({"100"}, "abc");
+  capped.body_truncated = true;
+  EXPECT_FALSE(ContradictsContentLength(capped, false));
 }
 
 }  // namespace

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "idem/natural_key.h"
 #include "idem/webhook_inbox.h"
@@ -18,9 +17,9 @@ constexpr char kWorkflow[] = "0b6c2f7e-1d4a-4c55-9f3e-111111111111";
 
 std::string Event(std::string session, std::string status, std::int64_t ts,
                   std::string vendor = "user-1", std::string event_id = "evt") {
-  nlohmann::json body = {{"event_id", event_id},  {"webhook_type", "status.updated"},
-                         {"timestamp", ts},       {"created_at", ts},
-                         {"session_id", session}, {"status", status},
+  nlohmann::json body = {{"event_id", event_id},     {"webhook_type", "status.updated"},
+                         {"timestamp", ts},          {"created_at", ts},
+                         {"session_id", session},    {"status", status},
                          {"workflow_id", kWorkflow}, {"vendor_data", vendor},
                          {"metadata", nullptr}};
   if (status == "Approved" || status == "Declined") body["decision"] = {{"status", status}};
@@ -136,7 +135,12 @@ TEST_F(InboxTest, StatusOrder) {
 TEST_F(InboxTest, MalformedEventsAreRefusedAndNothingStored) {
   auto inbox = Open();
   const std::vector<std::string> bad = {
-      "", "{", "[]", "\"x\"", "{}", R"({"session_id":"s","status":"Approved","webhook_type":"t"})",
+      "",
+      "{",
+      "[]",
+      "\"x\"",
+      "{}",
+      R"({"session_id":"s","status":"Approved","webhook_type":"t"})",
       R"({"session_id":"s","status":"Approved","webhook_type":"t","timestamp":"1"})",
       R"({"session_id":"","status":"Approved","webhook_type":"t","timestamp":1})",
       R"({"session_id":1,"status":"Approved","webhook_type":"t","timestamp":1})",

@@ -1,16 +1,15 @@
 // The receiver end to end over real HTTP (libcurl transport -> Beast server
 // -> SQLite inbox): every acceptance and rejection path, --exec retries.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "idem/transport.h"
 #include "idem/webhook_receiver.h"
@@ -23,9 +22,13 @@ constexpr char kSecret[] = "receiver-secret";
 std::int64_t NowSeconds() { return ToUnixMillis(std::chrono::system_clock::now()) / 1000; }
 
 std::string Event(const std::string& session, const std::string& status, std::int64_t ts = 100) {
-  return nlohmann::json{{"event_id", "e-" + session + status}, {"webhook_type", "status.updated"},
-                        {"timestamp", ts},  {"session_id", session}, {"status", status},
-                        {"workflow_id", "wf"}, {"vendor_data", "v-" + session}}
+  return nlohmann::json{{"event_id", "e-" + session + status},
+                        {"webhook_type", "status.updated"},
+                        {"timestamp", ts},
+                        {"session_id", session},
+                        {"status", status},
+                        {"workflow_id", "wf"},
+                        {"vendor_data", "v-" + session}}
       .dump();
 }
 
@@ -110,12 +113,12 @@ TEST_F(ReceiverTest, ReencodedBodyPassesOnV2) {
 TEST_F(ReceiverTest, RejectionsStoreNothing) {
   StartReceiver();
   const std::string body = Event("s1", "Approved");
-  EXPECT_EQ(Post(body, {}).status, 401);                                       // no headers
-  EXPECT_EQ(PostSigned(body, NowSeconds(), "wrong").status, 401);             // wrong secret
-  EXPECT_EQ(PostSigned(body, NowSeconds() - 301).status, 401);                // stale
-  EXPECT_EQ(PostSigned(body, NowSeconds() + 301).status, 401);                // future
+  EXPECT_EQ(Post(body, {}).status, 401);                           // no headers
+  EXPECT_EQ(PostSigned(body, NowSeconds(), "wrong").status, 401);  // wrong secret
+  EXPECT_EQ(PostSigned(body, NowSeconds() - 301).status, 401);     // stale
+  EXPECT_EQ(PostSigned(body, NowSeconds() + 301).status, 401);     // future
   Headers tampered = SignDidit(kSecret, body, NowSeconds());
-  EXPECT_EQ(Post(Event("s1", "Declined"), tampered).status, 401);             // tampered
+  EXPECT_EQ(Post(Event("s1", "Declined"), tampered).status, 401);  // tampered
   Headers truncated = SignDidit(kSecret, body, NowSeconds());
   for (auto& h : truncated) {
     if (h.name.starts_with("X-Signature")) h.value.resize(32);
@@ -190,9 +193,8 @@ TEST_F(ReceiverTest, ExecFailuresAreRetriedUntilTheCommandSucceeds) {
   auto out = dir_ / "out.jsonl";
   auto gate = dir_ / "gate";
   // Fails (exit 1) until the gate file exists, then appends the event.
-  StartReceiver(WebhookScheme::kDidit,
-                "test -f '" + gate.string() + "' && cat >> '" + out.string() + "' && echo >> '" +
-                    out.string() + "'");
+  StartReceiver(WebhookScheme::kDidit, "test -f '" + gate.string() + "' && cat >> '" +
+                                           out.string() + "' && echo >> '" + out.string() + "'");
   ASSERT_EQ(PostSigned(Event("s1", "Approved")).status, 200);
   ASSERT_EQ(PostSigned(Event("s2", "Declined")).status, 200);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -210,7 +212,14 @@ TEST_F(ReceiverTest, ExecFailuresAreRetriedUntilTheCommandSucceeds) {
   std::string line;
   std::vector<std::string> sessions;
   while (std::getline(in, line)) sessions.push_back(nlohmann::json::parse(line)["session_id"]);
+  // Each event's retries run on their own schedule: order across events is not promised.
+  std::sort(sessions.begin(), sessions.end());
   EXPECT_EQ(sessions, (std::vector<std::string>{"s1", "s2"}));
+  // exec_done counts before the task row is deleted: wait for the delete.
+  while (!receiver_->inbox().PendingTasks()->empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_TRUE(receiver_->inbox().PendingTasks()->empty());
 }
 

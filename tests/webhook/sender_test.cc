@@ -6,7 +6,6 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "idem/webhook_receiver.h"
@@ -20,9 +19,13 @@ constexpr char kSecret[] = "sender-secret";
 constexpr auto kWait = std::chrono::seconds(10);
 
 std::string Event(int n, const std::string& status = "Approved") {
-  return nlohmann::json{{"event_id", "e" + std::to_string(n)}, {"webhook_type", "status.updated"},
-                        {"timestamp", 1000 + n}, {"session_id", "s" + std::to_string(n)},
-                        {"status", status}, {"workflow_id", "wf"}, {"vendor_data", "v"}}
+  return nlohmann::json{{"event_id", "e" + std::to_string(n)},
+                        {"webhook_type", "status.updated"},
+                        {"timestamp", 1000 + n},
+                        {"session_id", "s" + std::to_string(n)},
+                        {"status", status},
+                        {"workflow_id", "wf"},
+                        {"vendor_data", "v"}}
       .dump();
 }
 
@@ -34,11 +37,13 @@ class ScriptedEndpoint {
     VerifierOptions vo;
     vo.secrets = {kSecret};
     vo.didit_signatures = {.raw = true, .canonical = false, .simple = false};
-    verifier_ = std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
+    verifier_ =
+        std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
     vo.didit_signatures = {.raw = false, .canonical = true, .simple = false};
     v2_ = std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
     vo.didit_signatures = {.raw = false, .canonical = false, .simple = true};
-    simple_ = std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
+    simple_ =
+        std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
     auto server = webhook::HttpServer::Start({}, [this](const webhook::ServerRequest& r) {
       std::lock_guard<std::mutex> lock(mu_);
       bool signed_ok = verifier_->Verify(r.headers, r.body) && v2_->Verify(r.headers, r.body) &&
@@ -52,7 +57,9 @@ class ScriptedEndpoint {
     EXPECT_TRUE(server);
     server_ = std::move(*server);
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook";
+  }
   std::size_t calls() {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
@@ -120,9 +127,8 @@ TEST(WebhookSenderTest, ConnectionErrorsRetriedUpToMaxAttempts) {
   // A port that was just free: nothing listens there.
   std::uint16_t port;
   {
-    auto probe = webhook::HttpServer::Start({}, [](const webhook::ServerRequest&) {
-      return webhook::ServerResponse{};
-    });
+    auto probe = webhook::HttpServer::Start(
+        {}, [](const webhook::ServerRequest&) { return webhook::ServerResponse{}; });
     ASSERT_TRUE(probe);
     port = (*probe)->port();
   }
@@ -202,9 +208,9 @@ TEST(WebhookSenderTest, ParsesFaultSpecs) {
   EXPECT_DOUBLE_EQ(f->delay, 0.1);
   EXPECT_EQ(f->delay_ms, 2000);
   EXPECT_TRUE(ParseWebhookFaults(""));
-  for (const char* bad : {"duplicate", "duplicate=2", "duplicate=-0.1", "drop=0.1", "delay=0.1",
-                          "delay=0.1:", "delay=0.1:x", "reorder=abc", "duplicate=nan",
-                          "delay=0.5:99999999999"}) {
+  for (const char* bad :
+       {"duplicate", "duplicate=2", "duplicate=-0.1", "drop=0.1", "delay=0.1",
+        "delay=0.1:", "delay=0.1:x", "reorder=abc", "duplicate=nan", "delay=0.5:99999999999"}) {
     EXPECT_FALSE(ParseWebhookFaults(bad)) << bad;
   }
   EXPECT_FALSE(WebhookSender::Create({}));

@@ -2,7 +2,6 @@
 // acknowledged event; `idem webhook events --json` lists what arrived;
 // SIGTERM stops it cleanly.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,9 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "idem/transport.h"
 #include "idem/webhook_signature.h"
@@ -29,9 +27,13 @@ std::string Bin() {
 }
 
 std::string Event(int n) {
-  return nlohmann::json{{"event_id", "e" + std::to_string(n)}, {"webhook_type", "status.updated"},
-                        {"timestamp", 1000 + n}, {"session_id", "s" + std::to_string(n)},
-                        {"status", "Approved"}, {"workflow_id", "wf"}, {"vendor_data", "v"}}
+  return nlohmann::json{{"event_id", "e" + std::to_string(n)},
+                        {"webhook_type", "status.updated"},
+                        {"timestamp", 1000 + n},
+                        {"session_id", "s" + std::to_string(n)},
+                        {"status", "Approved"},
+                        {"workflow_id", "wf"},
+                        {"vendor_data", "v"}}
       .dump();
 }
 
@@ -111,13 +113,15 @@ class ServeProcessTest : public ::testing::Test {
   int Post(const std::string& url, int n) {
     std::string body = Event(n);
     std::int64_t now = ToUnixMillis(std::chrono::system_clock::now()) / 1000;
-    auto r = transport_->SendAndWait({"POST", url + "/webhooks/didit", SignDidit(kSecret, body, now), body});
+    auto r = transport_->SendAndWait(
+        {"POST", url + "/webhooks/didit", SignDidit(kSecret, body, now), body});
     return r ? r->status : 0;
   }
 
   std::map<std::string, int> EventCounts() {
     int code = -1;
-    std::string out = RunAndCapture({Bin(), "webhook", "events", "--json", "--journal", journal_}, &code);
+    std::string out =
+        RunAndCapture({Bin(), "webhook", "events", "--json", "--journal", journal_}, &code);
     EXPECT_EQ(code, 0);
     std::map<std::string, int> counts;
     auto json = nlohmann::json::parse(out, nullptr, false);

@@ -77,7 +77,8 @@ class SignatureTest : public ::testing::Test {
             {"X-Signature-Simple", kSimpleHex}};
   }
   Headers StdHeaders(std::string ts = std::to_string(kNow)) {
-    return {{"webhook-id", kStdId}, {"webhook-timestamp", ts}, {"webhook-signature", kStdSignature}};
+    return {
+        {"webhook-id", kStdId}, {"webhook-timestamp", ts}, {"webhook-signature", kStdSignature}};
   }
 
   std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
@@ -181,8 +182,8 @@ TEST_F(SignatureTest, DefaultFallsBackToV2WhenAProxyReencodedTheBody) {
   ASSERT_TRUE(ok) << ok.error().ToString();
   EXPECT_EQ(ok->didit_signature, DiditSignatureKind::kCanonical);
   // Simple is off by default: it alone does not suffice.
-  EXPECT_FALSE(Didit().Verify({{"X-Timestamp", "1800000000"}, {"X-Signature-Simple", kSimpleHex}},
-                              kBody));
+  EXPECT_FALSE(
+      Didit().Verify({{"X-Timestamp", "1800000000"}, {"X-Signature-Simple", kSimpleHex}}, kBody));
 }
 
 TEST_F(SignatureTest, RotationAcceptsAnyConfiguredSecret) {
@@ -204,8 +205,8 @@ TEST_F(SignatureTest, DiditAttacksAreRejected) {
   EXPECT_FALSE(v.Verify(DiditHeaders("abc"), kBody));
   EXPECT_FALSE(v.Verify(DiditHeaders("-5"), kBody));
   EXPECT_FALSE(v.Verify(DiditHeaders("99999999999999999999999"), kBody));
-  EXPECT_FALSE(v.Verify({{"X-Signature", kRawHex}}, kBody));                  // no timestamp
-  EXPECT_FALSE(v.Verify({{"X-Timestamp", "1800000000"}}, kBody));            // no signature
+  EXPECT_FALSE(v.Verify({{"X-Signature", kRawHex}}, kBody));       // no timestamp
+  EXPECT_FALSE(v.Verify({{"X-Timestamp", "1800000000"}}, kBody));  // no signature
   std::string truncated(kRawHex, 63);
   EXPECT_FALSE(v.Verify({{"X-Timestamp", "1800000000"}, {"X-Signature", truncated}}, kBody));
   EXPECT_FALSE(v.Verify({{"X-Timestamp", "1800000000"}, {"X-Signature", ""}}, kBody));

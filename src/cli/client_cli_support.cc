@@ -1,0 +1,96 @@
+#include "cli/client_cli_support.h"
+
+#include <cstdlib>
+
+#include "cli/exit_codes.h"
+#include "idem/transport.h"
+
+namespace idem::cli {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+}  // namespace
+
+void AddJournalFlag(CLI::App& cmd, ClientFlags& flags) {
+  cmd.add_option("--journal", flags.journal, "Journal path (default $IDEM_JOURNAL, ./idem-journal.db)");
+}
+
+void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
+  AddJournalFlag(cmd, flags);
+  cmd.add_option("--base-url", flags.base_url,
+                 "API base URL (default $IDEM_BASE_URL, https://verification.didit.me)");
+  cmd.add_option("--api-key", flags.api_key,
+                 "API key (default $IDEM_API_KEY, then $DIDIT_API_KEY); never printed");
+  cmd.add_option("--lease-ms", flags.lease_ms, "Lease on each driven op (default 60000)")
+      ->check(CLI::Range(3, 86400000));
+  cmd.add_option("--timeout-ms", flags.timeout_ms, "Total timeout per attempt (default 30000)")
+      ->check(CLI::Range(1, 3600000));
+  cmd.add_option("--max-attempts", flags.max_attempts, "Attempts per run (default 5)")
+      ->check(CLI::Range(1, 100));
+  cmd.add_option("--backoff-base-ms", flags.backoff_base_ms, "Backoff base (default 100)")
+      ->check(CLI::Range(0, 600000));
+  cmd.add_option("--backoff-cap-ms", flags.backoff_cap_ms, "Backoff cap (default 20000)")
+      ->check(CLI::Range(0, 600000));
+}
+
+void ResolveFromEnvironment(ClientFlags& flags) {
+  if (flags.base_url.empty()) flags.base_url = Env("IDEM_BASE_URL");
+  if (flags.base_url.empty()) flags.base_url = "https://verification.didit.me";
+  if (flags.api_key.empty()) flags.api_key = Env("IDEM_API_KEY");
+  if (flags.api_key.empty()) flags.api_key = Env("DIDIT_API_KEY");
+  if (flags.journal.empty()) flags.journal = DefaultJournalPath();
+}
+
+Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) {
+  auto journal = OpenSqliteJournal(flags.journal);
+  if (!journal) return tl::unexpected(journal.error());
+  return std::shared_ptr<Journal>(std::move(*journal));
+}
+
+Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
+                                                    std::shared_ptr<Journal> journal,
+                                                    std::size_t concurrency) {
+  if (flags.api_key.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "no API key: pass --api-key or set IDEM_API_KEY or DIDIT_API_KEY");
+  }
+  TransportOptions transport_options;
+  transport_options.total_timeout = std::chrono::milliseconds(flags.timeout_ms);
+  transport_options.connect_timeout =
+      std::min(transport_options.connect_timeout, transport_options.total_timeout);
+  ClientOptions options;
+  options.base_url = flags.base_url;
+  options.api_key = flags.api_key;
+  options.journal = std::move(journal);
+  options.transport = MakeCurlTransport(transport_options);
+  options.lease = std::chrono::milliseconds(flags.lease_ms);
+  options.retry = std::make_shared<LimitedAttemptsRetryPolicy>(flags.max_attempts,
+                                                               std::chrono::seconds(60));
+  options.backoff = std::make_shared<FullJitterBackoff>(
+      std::chrono::milliseconds(flags.backoff_base_ms),
+      std::chrono::milliseconds(flags.backoff_cap_ms));
+  options.max_concurrent_ops = std::max<std::size_t>(1, concurrency);
+  return Client::Create(std::move(options));
+}
+
+int ExitCodeFor(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kInvalidArgument:
+      return kExitConfig;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kRefused:
+      return kExitRefused;
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kUnknownOutcome:
+    case ErrorCode::kDeadlineExceeded:
+      return kExitUnknown;
+    default:
+      return kExitConfig;
+  }
+}
+
+}  // namespace idem::cli

@@ -1,0 +1,42 @@
+// Shared by `idem call`, `idem ops` and `idem resume`: where the journal, the
+// API and the key come from (flags, then environment, then defaults), and how
+// library errors map to exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "idem/client.h"
+#include "idem/journal.h"
+#include "idem/status.h"
+
+namespace idem::cli {
+
+struct ClientFlags {
+  std::string base_url;     // --base-url, else $IDEM_BASE_URL, else Didit production
+  std::string api_key;      // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
+  std::string journal;      // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
+  int lease_ms = 60000;     // --lease-ms
+  int timeout_ms = 30000;   // --timeout-ms: the transport's total timeout per attempt
+  int max_attempts = 5;     // --max-attempts per driving session
+  int backoff_base_ms = 100;  // --backoff-base-ms
+  int backoff_cap_ms = 20000;  // --backoff-cap-ms
+};
+
+void AddJournalFlag(CLI::App& cmd, ClientFlags& flags);
+void AddClientFlags(CLI::App& cmd, ClientFlags& flags);
+
+// Fills the defaults from the environment.
+void ResolveFromEnvironment(ClientFlags& flags);
+
+Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags);
+// A Client over a curl transport; `concurrency` ops driven at once.
+Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
+                                                    std::shared_ptr<Journal> journal,
+                                                    std::size_t concurrency);
+
+// Exit code for an error the library returned.
+int ExitCodeFor(const Error& error);
+
+}  // namespace idem::cli

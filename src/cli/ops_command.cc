@@ -1,0 +1,102 @@
+// `idem ops list|show`: read the journal. Never prints secrets (the journal
+// holds none: the API key is never stored).
+#include <cstdio>
+
+#include "cli/client_cli_support.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "client/op_codec.h"
+
+namespace idem::cli {
+namespace {
+
+struct OpsFlags {
+  std::string state;
+  bool json = false;
+  std::size_t limit = 0;
+  std::string op_id;
+  ClientFlags client;
+};
+
+int RunList(OpsFlags& f) {
+  ResolveFromEnvironment(f.client);
+  OpFilter filter;
+  filter.limit = f.limit;
+  if (!f.state.empty()) {
+    filter.state = ParseOpState(f.state);
+    if (!filter.state) {
+      std::fprintf(stderr, "idem ops list: unknown state '%s'\n", f.state.c_str());
+      return kExitUsage;
+    }
+  }
+  auto journal = OpenJournalFromFlags(f.client);
+  if (!journal) {
+    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
+    return kExitConfig;
+  }
+  auto ops = (*journal)->List(filter);
+  if (!ops) {
+    std::fprintf(stderr, "idem ops: journal: %s\n", ops.error().ToString().c_str());
+    return kExitConfig;
+  }
+  if (f.json) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const Operation& op : *ops) {
+      nlohmann::json j = internal::OperationToJson(op);
+      j.erase("body");  // listings stay small; `ops show` has everything
+      j.erase("response_body");
+      j.erase("response_json");
+      j.erase("response_headers");
+      array.push_back(std::move(j));
+    }
+    std::printf("%s\n", internal::DumpJson(array).c_str());
+    return kExitOk;
+  }
+  std::printf("%-40s %-10s %8s %6s %s\n", "OP_ID", "STATE", "ATTEMPTS", "HTTP", "IDEM_KEY");
+  for (const Operation& op : *ops) {
+    std::printf("%-40s %-10s %8d %6d %s\n", op.op_id.c_str(),
+                std::string(OpStateName(op.state)).c_str(), op.attempts, op.response_status,
+                op.idem_key.c_str());
+  }
+  return kExitOk;
+}
+
+int RunShow(OpsFlags& f) {
+  ResolveFromEnvironment(f.client);
+  auto journal = OpenJournalFromFlags(f.client);
+  if (!journal) {
+    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
+    return kExitConfig;
+  }
+  auto op = (*journal)->Get(f.op_id);
+  if (!op) {
+    std::fprintf(stderr, "idem ops: journal: %s\n", op.error().ToString().c_str());
+    return kExitConfig;
+  }
+  if (!*op) {
+    std::fprintf(stderr, "idem ops show: no op '%s'\n", f.op_id.c_str());
+    return kExitRefused;
+  }
+  std::printf("%s\n", internal::DumpJson(internal::OperationToJson(**op), 2).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddOpsCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<OpsFlags>();
+  auto* ops = app.add_subcommand("ops", "Inspect journaled operations");
+  ops->require_subcommand(1);
+  auto* list = ops->add_subcommand("list", "List ops");
+  list->add_option("--state", flags->state, "in_flight, succeeded, failed or unknown");
+  list->add_flag("--json", flags->json, "JSON array of objects");
+  list->add_option("--limit", flags->limit, "At most N ops (default all)");
+  AddJournalFlag(*list, flags->client);
+  list->callback([flags, &exit_code] { exit_code = RunList(*flags); });
+  auto* show = ops->add_subcommand("show", "Show one op as JSON");
+  show->add_option("OP_ID", flags->op_id, "The op's id")->required();
+  AddJournalFlag(*show, flags->client);
+  show->callback([flags, &exit_code] { exit_code = RunShow(*flags); });
+}
+
+}  // namespace idem::cli

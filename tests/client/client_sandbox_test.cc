@@ -1,0 +1,244 @@
+// The client against the real sandbox on port 0, for every fault mode: each
+// logical op executes exactly once and ends succeeded (or failed for a final
+// refusal).
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <vector>
+
+#include "client/sandbox_env.h"
+
+namespace idem {
+namespace {
+
+using testing::AmlRequest;
+using testing::ClientEnv;
+using testing::ClientEnvOptions;
+
+constexpr int kOps = 40;
+
+std::vector<OpResult> RunAmlOps(ClientEnv& env, int n) {
+  std::vector<std::future<OpResult>> futures;
+  for (int i = 0; i < n; ++i) futures.push_back(env.client().Submit(AmlRequest(i)));
+  std::vector<OpResult> results;
+  for (auto& f : futures) results.push_back(f.get());
+  return results;
+}
+
+void ExpectExactlyOnce(ClientEnv& env, const std::vector<OpResult>& results) {
+  for (const OpResult& r : results) {
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_EQ(r->state, OpState::kSucceeded) << r->op_id << ": " << r->last_error;
+    EXPECT_EQ(r->response_status, 200) << r->op_id;
+    auto stored = env.journal().Get(r->op_id);
+    ASSERT_TRUE(stored.has_value() && stored->has_value());
+    EXPECT_EQ((*stored)->state, OpState::kSucceeded);
+  }
+  auto stats = env.Stats();
+  EXPECT_EQ(stats["executions"]["aml"], results.size()) << stats.dump();
+  EXPECT_EQ(stats["duplicate_executions"], 0) << stats.dump();
+  EXPECT_EQ(stats["duplicate_vendor_data"], 0) << stats.dump();
+  std::map<std::string, int> by_key;
+  const nlohmann::json executions = env.Executions();
+  for (const auto& e : executions["executions"]) {
+    by_key[e["idempotency_key"].get<std::string>()]++;
+  }
+  EXPECT_EQ(by_key.size(), results.size());
+  for (const auto& [key, n] : by_key) EXPECT_EQ(n, 1) << key;
+}
+
+struct FaultCase {
+  const char* name;
+  const char* faults;
+  int timeout_ms;
+};
+
+class FaultModeTest : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(FaultModeTest, EveryOpExecutesExactlyOnce) {
+  ClientEnvOptions o;
+  o.faults = GetParam().faults;
+  o.timeout = std::chrono::milliseconds(GetParam().timeout_ms);
+  ClientEnv env(o);
+  auto results = RunAmlOps(env, kOps);
+  ExpectExactlyOnce(env, results);
+  auto stats = env.Stats();
+  int faults = 0;
+  for (const auto& [kind, n] : stats["faults"].items()) faults += n.get<int>();
+  EXPECT_GT(faults, 0) << "the fault mode never fired: " << stats.dump();
+  int retried = 0;
+  for (const OpResult& r : results) retried += r->attempts > 1 ? 1 : 0;
+  EXPECT_GT(retried, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sandbox, FaultModeTest,
+    ::testing::Values(FaultCase{"drop_before", "drop_before=0.3", 2000},
+                      FaultCase{"drop_after", "drop_after=0.3", 2000},
+                      FaultCase{"error_503", "error_503=0.3,retry_after=0", 2000},
+                      FaultCase{"error_500_after", "error_500_after=0.3", 2000},
+                      FaultCase{"rate_limit", "rate_limit=0.3,retry_after=0", 2000},
+                      FaultCase{"slow", "slow=0.2:400", 150},
+                      FaultCase{"slow_exec", "slow_exec=0.2:400", 150},
+                      FaultCase{"mixed",
+                                "drop_before=0.1,drop_after=0.1,error_503=0.1,"
+                                "error_500_after=0.1,rate_limit=0.1,slow=0.05:300,"
+                                "slow_exec=0.05:300,retry_after=0",
+                                150}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ClientSandbox, RetryAfterIsHonouredAsAFloor) {
+  ClientEnvOptions o;
+  o.faults = "rate_limit=0.5,retry_after=1";
+  ClientEnv env(o);
+  auto start = std::chrono::steady_clock::now();
+  auto results = RunAmlOps(env, 4);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ExpectExactlyOnce(env, results);
+  int limited = env.Stats()["faults"]["rate_limit"];
+  ASSERT_GT(limited, 0);
+  // Backoff alone is at most 50 ms; a 1 s Retry-After floor shows.
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1000));
+}
+
+TEST(ClientSandbox, FinalRefusalFailsWithoutRetryOrExecution) {
+  ClientEnv env;
+  OpRequest r = AmlRequest(1);
+  r.body = R"({"entity_type":"person"})";  // no full_name: 400
+  OpResult result = env.client().Call(r);
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_EQ(result->state, OpState::kFailed);
+  EXPECT_EQ(result->response_status, 400);
+  EXPECT_EQ(result->attempts, 1);
+  EXPECT_NE(result->response_body.find("full_name"), std::string::npos);
+  EXPECT_EQ(env.Stats()["executions_total"], 0);
+}
+
+TEST(ClientSandbox, WrongApiKeyIsAFinalRefusal) {
+  ClientEnv env;
+  env.options().api_key = "wrong-key";
+  OpResult result = env.client().Call(AmlRequest(1));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state, OpState::kFailed);
+  EXPECT_EQ(result->response_status, 401);
+  // The key never reaches the journal.
+  EXPECT_EQ(result->response_headers.find("wrong-key"), std::string::npos);
+  EXPECT_EQ(result->last_error.find("wrong-key"), std::string::npos);
+}
+
+TEST(ClientSandbox, SameOpIdSameRequestReturnsStoredResultWithoutSending) {
+  ClientEnv env;
+  OpResult first = env.client().Call(AmlRequest(1));
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->state, OpState::kSucceeded);
+  int requests = env.Stats()["requests"];
+  OpResult second = env.client().Call(AmlRequest(1));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->state, OpState::kSucceeded);
+  EXPECT_EQ(second->idem_key, first->idem_key);
+  EXPECT_EQ(second->response_body, first->response_body);
+  EXPECT_EQ(env.Stats()["requests"], requests);
+}
+
+TEST(ClientSandbox, SameOpIdDifferentRequestIsRefusedLocally) {
+  ClientEnv env;
+  ASSERT_TRUE(env.client().Call(AmlRequest(1)).has_value());
+  int requests = env.Stats()["requests"];
+  OpRequest other = AmlRequest(2);
+  other.op_id = "aml-1";
+  OpResult result = env.client().Call(other);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(env.Stats()["requests"], requests);
+}
+
+TEST(ClientSandbox, CallersOwnKeyIsTheOpsKeyAndIsNeverDoubled) {
+  ClientEnvOptions o;
+  o.faults = "drop_after=0.5";
+  ClientEnv env(o);
+  OpRequest r = AmlRequest(1);
+  r.headers.push_back({"Idempotency-Key", "\"caller-key-1\""});
+  OpResult result = env.client().Call(r);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state, OpState::kSucceeded);
+  EXPECT_EQ(result->idem_key, "caller-key-1");
+  const nlohmann::json executions = env.Executions()["executions"];
+  ASSERT_EQ(executions.size(), 1u);
+  EXPECT_EQ(executions[0]["idempotency_key"], "caller-key-1");
+  EXPECT_EQ(env.Stats()["bad_keys_400"], 0);
+}
+
+TEST(ClientSandbox, MalformedCallerKeyIsRejectedBeforeAnythingIsStored) {
+  ClientEnv env;
+  OpRequest r = AmlRequest(1);
+  r.headers.push_back({"Idempotency-Key", "\"unbalanced"});
+  OpResult result = env.client().Call(r);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_FALSE(stored->has_value());
+}
+
+TEST(ClientSandbox, QuotedKeyFormatIsAcceptedAsTheSameKey) {
+  ClientEnvOptions o;
+  o.faults = "drop_after=0.4";
+  ClientEnv env(o);
+  env.options().key_format = KeyFormat::kQuotedString;
+  env.options().key_version = KeyVersion::kUuidV7;
+  auto results = RunAmlOps(env, 10);
+  ExpectExactlyOnce(env, results);
+  for (const auto& r : results) EXPECT_EQ(r->idem_key[14], '7');
+}
+
+TEST(ClientSandbox, RetriesExhaustedLeaveTheOpUnknownAndResumeSettlesIt) {
+  ClientEnvOptions o;
+  o.faults = "drop_after=1";  // executes, never answers
+  o.max_attempts = 2;
+  o.persistent_sandbox = true;
+  ClientEnv env(o);
+  OpResult result = env.client().Call(AmlRequest(1));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->state, OpState::kUnknown);
+  EXPECT_EQ(result->attempts, 2);
+  EXPECT_FALSE(result->last_error.empty());
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_EQ((*stored)->state, OpState::kUnknown);
+  EXPECT_EQ((*stored)->lease_owner, "");  // released for resume at once
+
+  // The network heals; resume replays the stored response under the same key.
+  env.RestartSandbox("");
+  auto summary = env.client().Resume();
+  ASSERT_TRUE(summary.has_value()) << summary.error().ToString();
+  EXPECT_EQ(summary->claimed, 1u);
+  EXPECT_EQ(summary->succeeded, 1u);
+  stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_EQ((*stored)->state, OpState::kSucceeded);
+  EXPECT_EQ((*stored)->idem_key, result->idem_key);
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+}
+
+TEST(ClientSandbox, RetryBudgetStopsAStorm) {
+  ClientEnvOptions o;
+  o.faults = "error_503=1,retry_after=0";
+  o.max_attempts = 1000;
+  ClientEnv env(o);
+  env.options().budget = std::make_shared<RetryBudget>(
+      RetryBudgetOptions{.capacity = 50, .retry_cost = 5, .timeout_retry_cost = 10,
+                         .success_refund = 1});
+  auto results = RunAmlOps(env, 5);
+  int requests = env.Stats()["requests"];
+  EXPECT_EQ(requests, 5 + 10);  // first attempts + 50/5 retries
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->state, OpState::kUnknown);
+  }
+  EXPECT_EQ(env.Stats()["executions_total"], 0);
+}
+
+}  // namespace
+}  // namespace idem
