@@ -2,9 +2,10 @@
 // first byte of the request leaves and updated at every outcome. It is what
 // lets a crashed process resume with the same idempotency key.
 //
-// Implementations: SQLite (embedded default, OpenSqliteJournal) and, later,
-// PostgreSQL. All methods are thread-safe; many processes may share one
-// SQLite file.
+// Implementations: SQLite (embedded default, OpenSqliteJournal) and
+// PostgreSQL (OpenPostgresJournal, many processes on many hosts); OpenJournal
+// picks one from a path or URL. All methods are thread-safe; many processes
+// may share one SQLite file or one PostgreSQL database.
 #pragma once
 
 #include <chrono>
@@ -155,6 +156,25 @@ class Journal {
 // in WAL mode.
 Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
                                                    JournalOptions options = {});
+
+// Opens (creating and migrating as needed) the PostgreSQL journal at
+// `conninfo_or_url`: a libpq URL ("postgresql://user@host:5432/db") or a
+// key/value conninfo ("host=... dbname=..."). The connection string may hold a
+// password; it never appears in errors or logs. A server that cannot be
+// reached -> kUnavailable. Durability maps to synchronous_commit (on/off);
+// busy_timeout bounds row-lock waits (lock_timeout) and how long a call keeps
+// reconnecting after the server went away; group_commit_delay is ignored
+// (PostgreSQL groups commits itself). See docs/postgres.md.
+Result<std::unique_ptr<Journal>> OpenPostgresJournal(const std::string& conninfo_or_url,
+                                                     JournalOptions options = {});
+
+// True for "postgres://..." and "postgresql://..." URLs.
+bool IsPostgresUrl(std::string_view path_or_url);
+
+// The journal named by `path_or_url`: PostgreSQL for a postgres:// or
+// postgresql:// URL, else the SQLite file at that path.
+Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
+                                             JournalOptions options = {});
 
 // The default journal path: $IDEM_JOURNAL, else ./idem-journal.db.
 std::string DefaultJournalPath();

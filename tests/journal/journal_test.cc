@@ -6,7 +6,6 @@
 
 #include <cstdlib>
 
-#include "journal/sqlite_journal.h"
 #include "journal_test_util.h"
 #include "testing/fake_clock.h"
 
@@ -29,7 +28,9 @@ class JournalTest : public ::testing::Test {
   std::unique_ptr<Journal> Open() {
     JournalOptions options;
     options.clock = clock_;
-    auto journal = OpenSqliteJournal(dir_.File("journal.db"), options);
+    // The backend is the test binary's (journal_backend_sqlite.cc, or the
+    // PostgreSQL one in postgres_journal_test.cc): one suite, both journals.
+    auto journal = testing::OpenJournalUnderTest(dir_, options);
     EXPECT_TRUE(journal.has_value()) << journal.error().ToString();
     return journal ? std::move(*journal) : nullptr;
   }

@@ -33,6 +33,12 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The journal that journal_test.cc's behaviour tests run against; each test
+// binary links one definition (SQLite: journal_backend_sqlite.cc, PostgreSQL:
+// postgres_journal_test.cc). The same `dir` reopens the same journal.
+Result<std::unique_ptr<Journal>> OpenJournalUnderTest(const TempDir& dir,
+                                                      const JournalOptions& options);
+
 // A POST op with a fresh key and the fingerprint of its request.
 inline Operation MakeOp(const std::string& op_id, const std::string& body = R"({"a":1})",
                         const std::string& natural_key = "") {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -114,6 +115,13 @@ bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::millis
 
 class CurlTransportTest : public ::testing::Test {
  protected:
+  // The transport honours proxy variables (as it must); the local test server
+  // must be reached directly even on a machine that sets them.
+  static void SetUpTestSuite() {
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+  }
+
   TestHttpServer server_;
 };
 

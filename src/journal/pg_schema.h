@@ -1,0 +1,27 @@
+// Internal: the PostgreSQL journal's schema, its migrations and statements.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "idem/journal.h"
+#include "journal/pg_connection.h"
+
+namespace idem::journal::pg {
+
+// Migration steps; step i brings the schema to version i + 1.
+const std::vector<std::string>& SchemaSteps();
+
+// Brings the database to the latest schema version in one transaction,
+// serialised with every other process by a transaction-level advisory lock
+// (so concurrent first use creates the tables once). A database newer than
+// this build -> kFailedPrecondition.
+Status Migrate(Connection& conn);
+
+// Every prepared statement of the journal (names "j_*").
+const std::vector<StatementSpec>& Statements();
+
+// The op in `row` of a result whose first columns are kOpColumns.
+Result<Operation> ReadOperation(const Rows& rows, int row);
+
+}  // namespace idem::journal::pg
