@@ -4,6 +4,8 @@
 //
 //   sandbox_load [--seconds S] [--connections N] [--pipeline P] [--threads T]
 //                [--memory] [--port PORT]
+#include "idem/sandbox_load.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,7 +15,6 @@
 #include <string>
 
 #include "idem/sandbox.h"
-#include "idem/sandbox_load.h"
 
 int main(int argc, char** argv) {
   double seconds = 3;
@@ -25,19 +26,25 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
-    if (arg == "--seconds") seconds = std::atof(next());
-    else if (arg == "--connections") connections = std::atoi(next());
-    else if (arg == "--pipeline") pipeline = std::atoi(next());
-    else if (arg == "--threads") threads = std::atoi(next());
-    else if (arg == "--memory") memory = true;
-    else if (arg == "--port") port = std::atoi(next());
+    if (arg == "--seconds")
+      seconds = std::atof(next());
+    else if (arg == "--connections")
+      connections = std::atoi(next());
+    else if (arg == "--pipeline")
+      pipeline = std::atoi(next());
+    else if (arg == "--threads")
+      threads = std::atoi(next());
+    else if (arg == "--memory")
+      memory = true;
+    else if (arg == "--port")
+      port = std::atoi(next());
     else {
       std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
       return 2;
     }
   }
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("idem-sandbox-load-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("idem-sandbox-load-" + std::to_string(getpid()));
   std::unique_ptr<idem::Sandbox> sandbox;
   if (port == 0) {
     idem::SandboxOptions options;
@@ -57,8 +64,8 @@ int main(int argc, char** argv) {
   }
   std::printf("store=%s connections=%d pipeline=%d server_threads=%d seconds=%.1f\n",
               memory ? "memory" : "sqlite", connections, pipeline, threads, seconds);
-  for (auto mode : {idem::SandboxLoadOptions::Mode::kReplay,
-                    idem::SandboxLoadOptions::Mode::kCreate}) {
+  for (auto mode :
+       {idem::SandboxLoadOptions::Mode::kReplay, idem::SandboxLoadOptions::Mode::kCreate}) {
     idem::SandboxLoadOptions load;
     load.port = static_cast<std::uint16_t>(port);
     load.mode = mode;

@@ -112,7 +112,9 @@ class Journal {
                                     std::chrono::milliseconds lease) = 0;
 
   // Writes every mutable field of `op` (state, attempts, timestamps, response,
-  // resource_id, last_error, next_attempt). Fenced: fails with
+  // resource_id, last_error, next_attempt, and idem_key, which changes only
+  // when a look-up past the key window proved the first request never
+  // executed and the op is sent afresh under a new key). Fenced: fails with
   // kFailedPrecondition unless the stored lease_owner and lease_generation
   // equal op's, so a worker whose lease lapsed cannot overwrite the newer
   // owner's outcome. A final state releases the lease.

@@ -94,9 +94,9 @@ class RetryPolicy {
 class LimitedAttemptsRetryPolicy final : public RetryPolicy {
  public:
   // Defaults: 5 attempts (Didit's advice), 60 s, the system clock.
-  explicit LimitedAttemptsRetryPolicy(int max_attempts = 5,
-                                      std::chrono::milliseconds max_elapsed = std::chrono::seconds(60),
-                                      std::shared_ptr<Clock> clock = nullptr);
+  explicit LimitedAttemptsRetryPolicy(
+      int max_attempts = 5, std::chrono::milliseconds max_elapsed = std::chrono::seconds(60),
+      std::shared_ptr<Clock> clock = nullptr);
   std::unique_ptr<RetryPolicy> Clone() const override;
   bool OnFailure() override;
   bool IsExhausted() const override;
@@ -147,9 +147,9 @@ class RetryBudget {
 // Classification
 
 enum class Verdict {
-  kSuccess,    // 2xx
-  kRetry,      // retry with the same key
-  kFinal,      // a definitive refusal: do not retry
+  kSuccess,  // 2xx
+  kRetry,    // retry with the same key
+  kFinal,    // a definitive refusal: do not retry
 };
 
 // 2xx -> kSuccess. 408, 409 (key in use), 425, 429 and every 5xx -> kRetry

@@ -33,8 +33,8 @@ struct SandboxSessionEvent {
   std::string status;           // the status after the change ("Not Started", "Approved", ...)
   std::string previous_status;  // empty for kCreated
   std::string workflow_id;
-  std::string vendor_data;      // empty when the session has none
-  std::string metadata_json;    // the session's metadata as JSON text ("null" when none)
+  std::string vendor_data;         // empty when the session has none
+  std::string metadata_json;       // the session's metadata as JSON text ("null" when none)
   std::int64_t created_at_ms = 0;  // Unix ms of the session's creation
   std::int64_t at_ms = 0;          // Unix ms of this change
 };
@@ -89,8 +89,8 @@ struct SandboxOptions {
   // read_timeout of its first byte (and an idle keep-alive connection is
   // closed after it), so a slow or half-sent request cannot hold a
   // connection. Over max_connections, new connections are closed at once.
-  std::size_t max_body_bytes = 1 << 20;          // 1 MiB
-  std::size_t max_header_bytes = 16 * 1024;      // 16 KiB
+  std::size_t max_body_bytes = 1 << 20;           // 1 MiB
+  std::size_t max_header_bytes = 16 * 1024;       // 16 KiB
   std::chrono::milliseconds read_timeout{10000};  // 10 s
   std::size_t max_connections = 10000;
   // Wall clock for timestamps, key TTL and the rate limiter. Default: the

@@ -29,8 +29,8 @@ struct SandboxLoadOptions {
 };
 
 struct SandboxLoadResult {
-  std::uint64_t requests = 0;   // answered requests
-  std::uint64_t unexpected = 0; // answers other than 201 (or a replay without the header)
+  std::uint64_t requests = 0;    // answered requests
+  std::uint64_t unexpected = 0;  // answers other than 201 (or a replay without the header)
   double seconds = 0;
   double requests_per_second = 0;
 };

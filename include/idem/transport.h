@@ -63,9 +63,8 @@ class Transport {
   // called from any thread and from inside a callback, but not from another
   // thread concurrently with the transport's destruction. Do not re-send on
   // kCancelled: the destructor cancels whatever callbacks queue until none do.
-  // Note: libcurl itself re-sends a request once when a reused keep-alive
-  // connection turns out dead before any response byte arrived, so a server
-  // may see one Send twice; mutating requests need an Idempotency-Key.
+  // The server sees each Send at most once: libcurl's own silent re-send on a
+  // dead reused connection is refused and reported as kConnectionLost.
   virtual void Send(HttpRequest request, Callback done) = 0;
 
   // Blocks until the request finishes. Must not be called from a callback.

@@ -74,7 +74,8 @@ int RunCall(CallFlags& f) {
                    op.op_id.c_str());
       return kExitRefused;
     default:
-      std::fprintf(stderr, "idem call: outcome unknown, journaled as op %s (%s); run `idem resume`\n",
+      std::fprintf(stderr,
+                   "idem call: outcome unknown, journaled as op %s (%s); run `idem resume`\n",
                    op.op_id.c_str(), op.last_error.c_str());
       return kExitUnknown;
   }

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/exit_codes.h"
+#include "idem/didit/client.h"
 #include "idem/transport.h"
 
 namespace idem::cli {
@@ -16,7 +17,9 @@ std::string Env(const char* name) {
 }  // namespace
 
 void AddJournalFlag(CLI::App& cmd, ClientFlags& flags) {
-  cmd.add_option("--journal", flags.journal, "Journal path (default $IDEM_JOURNAL, ./idem-journal.db)");
+  cmd.add_option(
+      "--journal", flags.journal,
+      "Journal: SQLite path or postgres:// URL (default $IDEM_JOURNAL, ./idem-journal.db)");
 }
 
 void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
@@ -46,7 +49,7 @@ void ResolveFromEnvironment(ClientFlags& flags) {
 }
 
 Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) {
-  auto journal = OpenSqliteJournal(flags.journal);
+  auto journal = OpenJournal(flags.journal);  // SQLite path or postgres:// URL
   if (!journal) return tl::unexpected(journal.error());
   return std::shared_ptr<Journal>(std::move(*journal));
 }
@@ -68,12 +71,16 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
   options.journal = std::move(journal);
   options.transport = MakeCurlTransport(transport_options);
   options.lease = std::chrono::milliseconds(flags.lease_ms);
-  options.retry = std::make_shared<LimitedAttemptsRetryPolicy>(flags.max_attempts,
-                                                               std::chrono::seconds(60));
-  options.backoff = std::make_shared<FullJitterBackoff>(
-      std::chrono::milliseconds(flags.backoff_base_ms),
-      std::chrono::milliseconds(flags.backoff_cap_ms));
+  options.retry =
+      std::make_shared<LimitedAttemptsRetryPolicy>(flags.max_attempts, std::chrono::seconds(60));
+  options.backoff =
+      std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(flags.backoff_base_ms),
+                                          std::chrono::milliseconds(flags.backoff_cap_ms));
   options.max_concurrent_ops = std::max<std::size_t>(1, concurrency);
+  // Every CLI client may resume Didit ops (`idem resume` above all): without
+  // the look-ups, a resumed create_session would rely on the key alone, and a
+  // server that ignores keys would execute it twice.
+  didit::AddDiditReconcilers(options);
   return Client::Create(std::move(options));
 }
 

@@ -14,13 +14,13 @@
 namespace idem::cli {
 
 struct ClientFlags {
-  std::string base_url;     // --base-url, else $IDEM_BASE_URL, else Didit production
-  std::string api_key;      // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
-  std::string journal;      // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
-  int lease_ms = 60000;     // --lease-ms
-  int timeout_ms = 30000;   // --timeout-ms: the transport's total timeout per attempt
-  int max_attempts = 5;     // --max-attempts per driving session
-  int backoff_base_ms = 100;  // --backoff-base-ms
+  std::string base_url;        // --base-url, else $IDEM_BASE_URL, else Didit production
+  std::string api_key;         // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
+  std::string journal;         // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
+  int lease_ms = 60000;        // --lease-ms
+  int timeout_ms = 30000;      // --timeout-ms: the transport's total timeout per attempt
+  int max_attempts = 5;        // --max-attempts per driving session
+  int backoff_base_ms = 100;   // --backoff-base-ms
   int backoff_cap_ms = 20000;  // --backoff-cap-ms
 };
 

@@ -3,17 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/client_cli_support.h"
 #include "cli/exit_codes.h"
 #include "idem/journal.h"
 #include "idem/transport.h"
 
 namespace idem::cli {
 namespace {
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
 
 int ExitCodeFor(ErrorCode code) {
   switch (code) {
@@ -35,12 +31,14 @@ int ExitCodeFor(ErrorCode code) {
 }  // namespace
 
 std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv() {
+  // The same environment and journal resolution as `idem call` (a SQLite path
+  // or a postgres:// URL in $IDEM_JOURNAL).
+  ClientFlags flags;
+  ResolveFromEnvironment(flags);
   didit::DiditClientOptions options;
-  std::string base_url = Env("IDEM_BASE_URL");
-  if (!base_url.empty()) options.client.base_url = base_url;
-  options.client.api_key = Env("IDEM_API_KEY");
-  if (options.client.api_key.empty()) options.client.api_key = Env("DIDIT_API_KEY");
-  auto journal = OpenSqliteJournal(DefaultJournalPath());
+  options.client.base_url = flags.base_url;
+  options.client.api_key = flags.api_key;
+  auto journal = OpenJournalFromFlags(flags);
   if (!journal) {
     ReportError(journal.error());
     return nullptr;

@@ -2,11 +2,11 @@
 // or `--self-check` drives a scripted set of requests against an in-process
 // sandbox and prints a pass/fail table.
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <iostream>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -34,7 +34,8 @@ bool ParseListen(const std::string& listen, SandboxOptions& options) {
     host = host.substr(1, host.size() - 2);
   }
   const std::string port = listen.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
   const int value = std::stoi(port);
@@ -71,9 +72,8 @@ int RunSandbox(SandboxFlags& flags) {
   std::printf("listening on %s\n", (*sandbox)->base_url().c_str());
   std::fflush(stdout);
   log->info("sandbox up: store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}",
-            flags.options.db_path.empty() ? "memory" : flags.options.db_path,
-            flags.options.faults, flags.options.seed, flags.options.idempotency,
-            flags.options.vendor_dedup);
+            flags.options.db_path.empty() ? "memory" : flags.options.db_path, flags.options.faults,
+            flags.options.seed, flags.options.idempotency, flags.options.vendor_dedup);
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log->info("signal {}: shutting down", signal_number);

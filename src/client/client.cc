@@ -2,6 +2,8 @@
 // workers; a step ends by handing the op to the transport, to a reconciler,
 // to a timer, or by finishing it. Only one step of an op runs at a time, so
 // an OpDrive needs no lock of its own.
+#include "idem/client.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -13,7 +15,6 @@
 #include "client/executor.h"
 #include "client/op_codec.h"
 #include "common/crypto.h"
-#include "idem/client.h"
 #include "idem/uuid.h"
 
 namespace idem {
@@ -53,8 +54,8 @@ namespace {
 // One op being driven.
 struct OpDrive {
   Operation op;
-  Headers extra_headers;     // first driving session only (not journaled)
-  bool caller_key = false;   // extra_headers carries the caller's Idempotency-Key
+  Headers extra_headers;    // first driving session only (not journaled)
+  bool caller_key = false;  // extra_headers carries the caller's Idempotency-Key
   bool needs_reconcile = false;
   std::unique_ptr<BackoffPolicy> backoff;
   std::unique_ptr<RetryPolicy> retry;
@@ -295,9 +296,8 @@ void ClientImpl::Attempt(const DrivePtr& d) {
   auto reconciler = ReconcilerFor(op.kind);
   if (window_passed) {
     if (!reconciler) {
-      return GiveUp(d,
-                    "the key window has passed and kind '" + op.kind +
-                        "' has no reconciler: re-sending could execute twice");
+      return GiveUp(d, "the key window has passed and kind '" + op.kind +
+                           "' has no reconciler: re-sending could execute twice");
     }
     return Reconcile(d, true);
   }
@@ -309,9 +309,8 @@ void ClientImpl::Reconcile(const DrivePtr& d, bool window_passed) {
   auto reconciler = ReconcilerFor(d->op.kind);
   reconciler->Lookup(d->op, [this, d, window_passed](ReconcileResult r) {
     auto shared = std::make_shared<ReconcileResult>(std::move(r));
-    executor_.Post([this, d, shared, window_passed] {
-      OnReconciled(d, std::move(*shared), window_passed);
-    });
+    executor_.Post(
+        [this, d, shared, window_passed] { OnReconciled(d, std::move(*shared), window_passed); });
   });
 }
 
@@ -329,12 +328,13 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
     case ReconcileResult::Outcome::kNotFound:
       d->needs_reconcile = false;
       if (window_passed) {
-        // Proven never executed, so one more execution is the first. The
-        // journal's Update cannot change idem_key (no durable re-key), so the
-        // op keeps its key, which the server has forgotten, and the window
-        // restarts from now, durably before the send.
-        op.last_error = "key window passed; look-up proved no execution; re-sent with key " +
-                        op.idem_key + " from now on";
+        // Proven never executed, so one more execution is the first: send it
+        // afresh under a new key, recorded (with the old key, for the audit
+        // trail) durably before the send, and the window restarts from now.
+        const std::string old_key = op.idem_key;
+        op.idem_key = NewKey();
+        op.last_error = "key window passed; look-up proved no execution; key " + old_key +
+                        " replaced by a fresh key";
         op.first_sent_ms = NowMs();
         op.updated_ms = NowMs();
         auto updated = options_.journal->Update(op);
@@ -500,10 +500,18 @@ Result<ResumeSummary> ClientImpl::Resume() {
                           ++summary.errors;
                         } else {
                           switch (result->state) {
-                            case OpState::kSucceeded: ++summary.succeeded; break;
-                            case OpState::kFailed: ++summary.failed; break;
-                            case OpState::kUnknown: ++summary.unknown; break;
-                            case OpState::kInFlight: ++summary.in_flight; break;
+                            case OpState::kSucceeded:
+                              ++summary.succeeded;
+                              break;
+                            case OpState::kFailed:
+                              ++summary.failed;
+                              break;
+                            case OpState::kUnknown:
+                              ++summary.unknown;
+                              break;
+                            case OpState::kInFlight:
+                              ++summary.in_flight;
+                              break;
                           }
                         }
                         if (--remaining == 0) cv.notify_all();
@@ -519,7 +527,8 @@ Result<ResumeSummary> ClientImpl::Resume() {
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
-  if (!options.journal) return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.journal is required");
+  if (!options.journal)
+    return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.journal is required");
   if (!options.transport) {
     return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.transport is required");
   }
@@ -529,12 +538,12 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
   if (!options.clock) options.clock = DefaultClock();
   if (!options.backoff) {
-    options.backoff = std::make_shared<FullJitterBackoff>(milliseconds(100), std::chrono::seconds(20),
-                                                          options.random);
+    options.backoff = std::make_shared<FullJitterBackoff>(milliseconds(100),
+                                                          std::chrono::seconds(20), options.random);
   }
   if (!options.retry) {
-    options.retry = std::make_shared<LimitedAttemptsRetryPolicy>(5, std::chrono::seconds(60),
-                                                                 options.clock);
+    options.retry =
+        std::make_shared<LimitedAttemptsRetryPolicy>(5, std::chrono::seconds(60), options.clock);
   }
   if (!options.budget) options.budget = std::make_shared<RetryBudget>();
   if (options.owner.empty()) options.owner = DefaultOwnerId();

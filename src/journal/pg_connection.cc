@@ -91,14 +91,16 @@ PgResult<std::unique_ptr<Connection>> Connection::Open(
   const char* const values[] = {"10", conninfo.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (raw == nullptr) {
-    return tl::unexpected(Failure{Error(ErrorCode::kInternal, "postgres: out of memory"), false, false});
+    return tl::unexpected(
+        Failure{Error(ErrorCode::kInternal, "postgres: out of memory"), false, false});
   }
   std::unique_ptr<Connection> conn(new Connection(raw));
   if (PQstatus(raw) != CONNECTION_OK) {
     // libpq's message names host and port, never the password.
-    return tl::unexpected(Failure{
-        Error(ErrorCode::kUnavailable, "postgres: cannot connect: " + TrimmedMessage(PQerrorMessage(raw))),
-        true, false});
+    return tl::unexpected(
+        Failure{Error(ErrorCode::kUnavailable,
+                      "postgres: cannot connect: " + TrimmedMessage(PQerrorMessage(raw))),
+                true, false});
   }
   if (!session_sql.empty()) {
     auto set = conn->Simple(session_sql.c_str());
@@ -106,9 +108,9 @@ PgResult<std::unique_ptr<Connection>> Connection::Open(
   }
   if (statements != nullptr) {
     for (const StatementSpec& spec : *statements) {
-      auto prepared = conn->Check(PQprepare(raw, spec.name, spec.sql,
-                                            static_cast<int>(spec.param_types.size()),
-                                            spec.param_types.data()));
+      auto prepared =
+          conn->Check(PQprepare(raw, spec.name, spec.sql, static_cast<int>(spec.param_types.size()),
+                                spec.param_types.data()));
       if (!prepared) return tl::unexpected(prepared.error());
     }
   }
@@ -125,8 +127,8 @@ PgResult<Rows> Connection::Check(PGresult* result) {
     // A COMMIT of an aborted transaction "succeeds" as ROLLBACK.
     const char* tag = PQcmdStatus(result);
     if (tag != nullptr && std::strcmp(tag, "ROLLBACK") == 0) {
-      return tl::unexpected(
-          Failure{Error(ErrorCode::kInternal, "postgres: transaction was rolled back"), false, false});
+      return tl::unexpected(Failure{
+          Error(ErrorCode::kInternal, "postgres: transaction was rolled back"), false, false});
     }
     return rows;
   }
@@ -140,13 +142,16 @@ PgResult<Rows> Connection::Check(PGresult* result) {
     return tl::unexpected(Lost(message));
   }
   if (sqlstate == kUniqueViolation) {
-    return tl::unexpected(Failure{Error(ErrorCode::kAlreadyExists, "postgres: " + message), false, false});
+    return tl::unexpected(
+        Failure{Error(ErrorCode::kAlreadyExists, "postgres: " + message), false, false});
   }
   if (sqlstate == kSerializationFailure || sqlstate == kDeadlockDetected) {
-    return tl::unexpected(Failure{Error(ErrorCode::kUnavailable, "postgres: " + message), false, true});
+    return tl::unexpected(
+        Failure{Error(ErrorCode::kUnavailable, "postgres: " + message), false, true});
   }
   if (sqlstate == kLockNotAvailable || sqlstate == kQueryCanceled) {
-    return tl::unexpected(Failure{Error(ErrorCode::kUnavailable, "postgres: " + message), false, false});
+    return tl::unexpected(
+        Failure{Error(ErrorCode::kUnavailable, "postgres: " + message), false, false});
   }
   return tl::unexpected(Failure{Error(ErrorCode::kIo, "postgres: " + message), false, false});
 }

@@ -9,13 +9,14 @@ constexpr const char* kComponent = "journal";
 constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(1768187245)";
 
 // Result columns, in ReadOperation's order; `seq` (insertion order) last.
-#define IDEM_PG_OP_COLUMNS                                                               \
+#define IDEM_PG_OP_COLUMNS                                                              \
   "op_id, idem_key, kind, method, path, content_type, body, fingerprint, natural_key, " \
   "state, attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms, "           \
   "lease_owner, lease_until_ms, lease_generation, response_status, response_headers, "  \
   "response_body, resource_id, last_error, seq"
 
-#define IDEM_PG_FENCE "op_id = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_generation = $3"
+#define IDEM_PG_FENCE \
+  "op_id = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_generation = $3"
 
 constexpr Oid B = kByteaOid;
 constexpr Oid I = kInt8Oid;
@@ -71,10 +72,9 @@ Status Migrate(Connection& conn) {
     (void)conn.Simple("ROLLBACK");
     return tl::unexpected(f.error);
   };
-  for (const char* sql :
-       {"BEGIN", kMigrationLockSql,
-        "CREATE TABLE IF NOT EXISTS idem_schema (component text PRIMARY KEY, "
-        "version bigint NOT NULL)"}) {
+  for (const char* sql : {"BEGIN", kMigrationLockSql,
+                          "CREATE TABLE IF NOT EXISTS idem_schema (component text PRIMARY KEY, "
+                          "version bigint NOT NULL)"}) {
     if (auto r = conn.Simple(sql); !r) return fail(r.error());
   }
   auto current = conn.Params("SELECT version FROM idem_schema WHERE component = $1",
@@ -121,20 +121,23 @@ const std::vector<StatementSpec>& Statements() {
        {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B}},
       {"j_select", "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1", {B}},
       {"j_select_locked",
-       "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1 FOR UPDATE", {B}},
+       "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1 FOR UPDATE",
+       {B}},
       {"j_set_lease",
        "UPDATE idem_ops SET lease_owner = $2, lease_until_ms = $3, lease_generation = $4, "
        "updated_ms = $5 WHERE op_id = $1",
        {B, B, I, I, I}},
-      // $14 = 1: a final state, which releases the lease.
+      // $14 = 1: a final state, which releases the lease. $15: the key, new
+      // only when the op is sent afresh past the server's key window.
       {"j_update",
-       "UPDATE idem_ops SET state = $4, attempts = $5, first_sent_ms = $6, updated_ms = $7, "
+       "UPDATE idem_ops SET idem_key = $15, state = $4, attempts = $5, first_sent_ms = $6, "
+       "updated_ms = $7, "
        "next_attempt_ms = $8, response_status = $9, response_headers = $10, "
        "response_body = $11, resource_id = $12, last_error = $13, "
        "lease_owner = CASE WHEN $14 = 1 THEN ''::bytea ELSE lease_owner END, "
        "lease_until_ms = CASE WHEN $14 = 1 THEN 0 ELSE lease_until_ms END "
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
-       {B, B, I, T, I, I, I, I, I, B, B, B, B, I}},
+       {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B}},
       {"j_renew",
        "UPDATE idem_ops SET lease_until_ms = $4, updated_ms = $5 WHERE " IDEM_PG_FENCE
        " AND state IN ('in_flight', 'unknown') RETURNING seq",
@@ -146,14 +149,16 @@ const std::vector<StatementSpec>& Statements() {
       // SKIP LOCKED: concurrent claimers (threads or hosts) split the queue
       // instead of waiting for each other or taking the same op.
       {"j_claim",
-       "WITH picked AS (SELECT op_id FROM idem_ops WHERE state IN ('in_flight', 'unknown') "
+       "WITH picked AS (SELECT op_id AS picked_id FROM idem_ops WHERE state IN ('in_flight', "
+       "'unknown') "
        "AND (lease_owner = '' OR lease_until_ms <= $1) ORDER BY created_ms, seq LIMIT $2 "
        "FOR UPDATE SKIP LOCKED) "
        "UPDATE idem_ops SET lease_owner = $3, lease_until_ms = $4, "
        "lease_generation = idem_ops.lease_generation + 1, updated_ms = $1 "
-       "FROM picked WHERE idem_ops.op_id = picked.op_id RETURNING " IDEM_PG_OP_COLUMNS,
+       "FROM picked WHERE idem_ops.op_id = picked.picked_id RETURNING " IDEM_PG_OP_COLUMNS,
        {I, I, B, I}},
-      {"j_list", "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops ORDER BY created_ms, seq LIMIT $1",
+      {"j_list",
+       "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops ORDER BY created_ms, seq LIMIT $1",
        {I}},
       {"j_list_state",
        "SELECT " IDEM_PG_OP_COLUMNS

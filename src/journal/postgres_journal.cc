@@ -77,8 +77,8 @@ PgResult<void> ExplainFenced(pg::Connection& conn, const Operation& op) {
   if (rows->size() == 0) return Fail(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
   auto current = pg::ReadOperation(*rows, 0);
   if (!current) return Fail(current.error());
-  if (current->lease_owner == op.lease_owner &&
-      current->lease_generation == op.lease_generation && !op.lease_owner.empty()) {
+  if (current->lease_owner == op.lease_owner && current->lease_generation == op.lease_generation &&
+      !op.lease_owner.empty()) {
     return Fail(ErrorCode::kFailedPrecondition, "journal: op '" + op.op_id + "' is already " +
                                                     std::string(OpStateName(current->state)));
   }
@@ -91,13 +91,13 @@ PgResult<void> ExplainFenced(pg::Connection& conn, const Operation& op) {
 std::string SessionSql(const JournalOptions& options) {
   // kProcessCrash: commits return before the WAL reaches disk (a server
   // crash may lose the last ones), like SQLite's synchronous=NORMAL.
-  std::string sql = options.durability == Durability::kPowerLoss
-                        ? "SET synchronous_commit = on; "
-                        : "SET synchronous_commit = off; ";
+  std::string sql = options.durability == Durability::kPowerLoss ? "SET synchronous_commit = on; "
+                                                                 : "SET synchronous_commit = off; ";
   // Waiting on a row lock held by another process counts against
   // busy_timeout, as SQLite's busy wait does.
-  sql += "SET lock_timeout = " + std::to_string(std::max<std::int64_t>(1, options.busy_timeout.count())) +
-         "; SET application_name = 'idem-journal'";
+  sql += "SET lock_timeout = " +
+         std::to_string(std::max<std::int64_t>(1, options.busy_timeout.count())) +
+         "; SET application_name = 'idem-journal'; SET client_min_messages = warning";
   return sql;
 }
 
@@ -193,10 +193,10 @@ Status PostgresJournal::Transaction(const Body& body) {
     const bool may_retry = (failure.connection_lost || failure.retryable) && !commit_sent &&
                            std::chrono::steady_clock::now() < deadline;
     if (!may_retry) {
-      if (commit_sent) {
-        return MakeError(ErrorCode::kUnavailable,
-                         "postgres: outcome of COMMIT unknown (" + failure.error.message() +
-                             "); repeat the call");
+      if (commit_sent && failure.connection_lost) {
+        return MakeError(ErrorCode::kUnavailable, "postgres: outcome of COMMIT unknown (" +
+                                                      failure.error.message() +
+                                                      "); repeat the call");
       }
       return tl::unexpected(failure.error);
     }
@@ -235,17 +235,18 @@ Result<BeginResult> PostgresJournal::Begin(const Operation& op, std::string_view
     fresh.lease_generation = 1;
     const std::string_view state = OpStateName(fresh.state);
     auto inserted = conn.Exec(
-        "j_insert",
-        {Param::Bytes(fresh.op_id), Param::Bytes(fresh.idem_key), Param::Bytes(fresh.kind),
-         Param::Bytes(fresh.method), Param::Bytes(fresh.path), Param::Bytes(fresh.content_type),
-         Param::Bytes(fresh.body), Param::Bytes(fresh.fingerprint),
-         Param::Bytes(fresh.natural_key), Param::Bytes(state), Param::Int(fresh.attempts),
-         Param::Int(fresh.created_ms), Param::Int(fresh.first_sent_ms),
-         Param::Int(fresh.updated_ms), Param::Int(fresh.next_attempt_ms),
-         Param::Bytes(fresh.lease_owner), Param::Int(fresh.lease_until_ms),
-         Param::Int(fresh.lease_generation), Param::Int(fresh.response_status),
-         Param::Bytes(fresh.response_headers), Param::Bytes(fresh.response_body),
-         Param::Bytes(fresh.resource_id), Param::Bytes(fresh.last_error)});
+        "j_insert", {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
+                     Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
+                     Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
+                     Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
+                     Param::Bytes(fresh.natural_key),   Param::Bytes(state),
+                     Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
+                     Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
+                     Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
+                     Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
+                     Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
+                     Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
+                     Param::Bytes(fresh.last_error)});
     if (!inserted) {
       if (inserted.error().error.code() == ErrorCode::kAlreadyExists) {
         // op_id conflicts are absorbed by ON CONFLICT: the key is taken.
@@ -276,9 +277,9 @@ Result<BeginResult> PostgresJournal::Begin(const Operation& op, std::string_view
     const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
     const bool take = !IsFinal(stored.state) && free;
     if (take) {
-      auto set = conn.Exec("j_set_lease",
-                           {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
-                            Param::Int(stored.lease_generation + 1), Param::Int(now)});
+      auto set =
+          conn.Exec("j_set_lease", {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
+                                    Param::Int(stored.lease_generation + 1), Param::Int(now)});
       if (!set) return tl::unexpected(set.error());
       stored.lease_owner = std::string(owner);
       stored.lease_until_ms = until;
@@ -297,12 +298,12 @@ Status PostgresJournal::Update(const Operation& op) {
   return Transaction([&](pg::Connection& conn) -> PgResult<void> {
     std::vector<Param> params = FenceParams(op);
     const std::string_view state = OpStateName(op.state);
-    params.insert(params.end(),
-                  {Param::Bytes(state), Param::Int(op.attempts), Param::Int(op.first_sent_ms),
-                   Param::Int(NowMs()), Param::Int(op.next_attempt_ms),
-                   Param::Int(op.response_status), Param::Bytes(op.response_headers),
-                   Param::Bytes(op.response_body), Param::Bytes(op.resource_id),
-                   Param::Bytes(op.last_error), Param::Int(IsFinal(op.state) ? 1 : 0)});
+    params.insert(params.end(), {Param::Bytes(state), Param::Int(op.attempts),
+                                 Param::Int(op.first_sent_ms), Param::Int(NowMs()),
+                                 Param::Int(op.next_attempt_ms), Param::Int(op.response_status),
+                                 Param::Bytes(op.response_headers), Param::Bytes(op.response_body),
+                                 Param::Bytes(op.resource_id), Param::Bytes(op.last_error),
+                                 Param::Int(IsFinal(op.state) ? 1 : 0), Param::Bytes(op.idem_key)});
     auto rows = conn.Exec("j_update", params);
     if (!rows) return tl::unexpected(rows.error());
     if (rows->size() == 0) return ExplainFenced(conn, op);
@@ -344,10 +345,10 @@ Result<std::vector<Operation>> PostgresJournal::ClaimUnfinished(std::string_view
   std::vector<Operation> claimed;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
     const std::int64_t now = NowMs();
-    auto rows = conn.Exec(
-        "j_claim", {Param::Int(now),
-                    max == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(max)),
-                    Param::Bytes(owner), Param::Int(now + lease.count())});
+    auto rows =
+        conn.Exec("j_claim", {Param::Int(now),
+                              max == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(max)),
+                              Param::Bytes(owner), Param::Int(now + lease.count())});
     if (!rows) return tl::unexpected(rows.error());
     auto ops = ReadOps(*rows);
     if (!ops) return tl::unexpected(ops.error());

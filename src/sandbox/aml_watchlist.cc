@@ -14,10 +14,8 @@ struct Entry {
 
 // Fictional names only.
 constexpr Entry kWatchList[] = {
-    {"Viktor Sanctionov", "SANCTIONS", "XXA"},
-    {"Maria Exposita", "PEP", "XXB"},
-    {"John Launderer", "SANCTIONS", "XXC"},
-    {"Olga Fraudina", "ADVERSE_MEDIA", "XXD"},
+    {"Viktor Sanctionov", "SANCTIONS", "XXA"},  {"Maria Exposita", "PEP", "XXB"},
+    {"John Launderer", "SANCTIONS", "XXC"},     {"Olga Fraudina", "ADVERSE_MEDIA", "XXD"},
     {"Test Watchlist Hit", "SANCTIONS", "XXE"},
 };
 

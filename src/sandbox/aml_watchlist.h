@@ -10,10 +10,10 @@
 namespace idem::sandbox {
 
 struct WatchListHit {
-  std::string name;      // as listed
-  std::string list;      // e.g. "SANCTIONS", "PEP"
-  std::string country;   // ISO alpha-3
-  int score = 0;         // 0..100
+  std::string name;     // as listed
+  std::string list;     // e.g. "SANCTIONS", "PEP"
+  std::string country;  // ISO alpha-3
+  int score = 0;        // 0..100
 };
 
 // "  JOHN   q. Doe " -> "john q doe".

@@ -32,12 +32,11 @@ std::string_view ExecutionKind(Endpoint e) {
   }
 }
 
-constexpr std::string_view kExecutionKinds[] = {"create_session", "update_status",
-                                                "delete_session", "aml", "passive_liveness"};
-constexpr FaultKind kFaultKinds[] = {FaultKind::kDropBefore,    FaultKind::kDropAfter,
-                                     FaultKind::kError503,      FaultKind::kError500After,
-                                     FaultKind::kRateLimit,     FaultKind::kSlow,
-                                     FaultKind::kSlowExec};
+constexpr std::string_view kExecutionKinds[] = {"create_session", "update_status", "delete_session",
+                                                "aml", "passive_liveness"};
+constexpr FaultKind kFaultKinds[] = {
+    FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
+    FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
 
 Outcome Respond(Response r) {
   Outcome o;
@@ -103,9 +102,8 @@ void App::set_base_url(std::string url) {
 std::int64_t App::NowMs() const { return ToUnixMillis(config_.clock->Now()); }
 
 std::string App::BaseUrl(const Request& request) const {
-  if (auto host = FindHeader(request.headers, "Host"); host && !host->empty() &&
-                                                        host->find_first_of(" /\\\"") ==
-                                                            std::string_view::npos) {
+  if (auto host = FindHeader(request.headers, "Host");
+      host && !host->empty() && host->find_first_of(" /\\\"") == std::string_view::npos) {
     return "http://" + std::string(*host);
   }
   return base_url_;
@@ -229,8 +227,7 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
         with_retry_after = (error_503_count_++ % 2) == 0;
       }
       if (with_retry_after) {
-        r.headers.push_back(
-            {"Retry-After", std::to_string(config_.faults.retry_after_seconds())});
+        r.headers.push_back({"Retry-After", std::to_string(config_.faults.retry_after_seconds())});
       }
       return Respond(std::move(r));
     }
@@ -263,8 +260,8 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
       if (!parsed) {
         std::lock_guard<std::mutex> lock(mu_);
         ++bad_keys_400_;
-        return Respond(ProblemResponse(400, "invalid-idempotency-key",
-                                       "Invalid Idempotency-Key", parsed.error().message()));
+        return Respond(ProblemResponse(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
+                                       parsed.error().message()));
       }
       key = KeyContext{*parsed, api_key_digest_ + ":" + *parsed, Fingerprint(request, path)};
       const std::int64_t now = NowMs();
@@ -296,7 +293,8 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
         lock.unlock();
         Response r;
         r.status = stored.status;
-        if (!stored.content_type.empty()) r.headers.push_back({"Content-Type", stored.content_type});
+        if (!stored.content_type.empty())
+          r.headers.push_back({"Content-Type", stored.content_type});
         r.headers.push_back({"Idempotent-Replayed", "true"});
         r.body = stored.body;
         return ApplyAfterFault(std::move(r), fault);
@@ -316,16 +314,15 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
     Outcome held;
     held.hold_ms = fault.delay_ms;
     // Copies: the caller's request does not outlive this call.
-    held.resume = [this, request, route, path = std::string(path), query = std::string(query),
-                   key, fault]() { return Execute(request, route, path, query, key, fault); };
+    held.resume = [this, request, route, path = std::string(path), query = std::string(query), key,
+                   fault]() { return Execute(request, route, path, query, key, fault); };
     return held;
   }
   return Execute(request, route, path, query, key, fault);
 }
 
 Outcome App::Execute(const Request& request, const Route& route, std::string_view,
-                     std::string_view query, std::optional<KeyContext> key,
-                     FaultDecision fault) {
+                     std::string_view query, std::optional<KeyContext> key, FaultDecision fault) {
   EndpointResult result;
   std::shared_ptr<GroupCommitter::Ticket> ticket;
   {
@@ -360,8 +357,9 @@ Outcome App::Execute(const Request& request, const Route& route, std::string_vie
       Execution& e = *result.mutation.execution;
       e.kind = std::string(ExecutionKind(route.endpoint));
       e.endpoint = request.method + " " + request.target.substr(0, request.target.find('?'));
-      e.fingerprint = key ? key->fingerprint
-                          : Fingerprint(request, request.target.substr(0, request.target.find('?')));
+      e.fingerprint =
+          key ? key->fingerprint
+              : Fingerprint(request, request.target.substr(0, request.target.find('?')));
       if (key) e.idempotency_key = key->key;
       e.at_ms = now;
       e.seq = static_cast<std::int64_t>(executions_.size()) + 1;

@@ -77,17 +77,19 @@ class App {
   std::string ExecutionsJson();
   void set_base_url(std::string url);
 
- private:
-  struct KeyContext {
-    std::string key;
-    std::string scope;
-    std::string fingerprint;
-  };
+  // What an endpoint produced: the response and the changes to commit.
   struct EndpointResult {
     Response response;
     Mutation mutation;
     std::vector<SandboxSessionEvent> events;
     bool vendor_dedup_hit = false;
+  };
+
+ private:
+  struct KeyContext {
+    std::string key;
+    std::string scope;
+    std::string fingerprint;
   };
 
   explicit App(AppConfig config, std::unique_ptr<Persistence> persistence);

@@ -24,8 +24,10 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
   const std::size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     response->headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
@@ -75,8 +77,8 @@ Result<HttpResponse> CurlClient::Send(std::string_view method, const std::string
   const CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {
-    const ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kDeadlineExceeded
-                                                          : ErrorCode::kUnavailable;
+    const ErrorCode code =
+        rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable;
     return MakeError(code, curl_easy_strerror(rc));
   }
   long status = 0;

@@ -17,8 +17,15 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::string_view, 10> kStatuses = {
-    "Not Started", "In Progress", "Approved", "Declined",  "In Review",
-    "Awaiting User", "Resubmitted", "Expired", "Abandoned", "Kyc Expired"};
+    "Not Started",   "In Progress", "Approved", "Declined",  "In Review",
+    "Awaiting User", "Resubmitted", "Expired",  "Abandoned", "Kyc Expired"};
+
+// An endpoint result that is only an error response (nothing changes).
+App::EndpointResult Fail(Response response) {
+  App::EndpointResult result;
+  result.response = std::move(response);
+  return result;
+}
 
 bool IsStatus(std::string_view s) {
   return std::find(kStatuses.begin(), kStatuses.end(), s) != kStatuses.end();
@@ -88,47 +95,47 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
   if (!body) return out;
   const json& b = *body;
   auto wf = b.find("workflow_id");
-  if (wf == b.end() || wf->is_null()) return out.response = FieldError("workflow_id", "This field is required."), out;
+  if (wf == b.end() || wf->is_null())
+    return Fail(FieldError("workflow_id", "This field is required."));
   if (!wf->is_string() || !IsUuid(wf->get_ref<const std::string&>())) {
     out.response = FieldError("workflow_id", "Must be a valid UUID.");
     return out;
   }
   std::optional<std::string> vendor_data;
   if (auto v = b.find("vendor_data"); v != b.end() && !v->is_null()) {
-    if (!v->is_string()) return out.response = FieldError("vendor_data", "Not a valid string."), out;
+    if (!v->is_string()) return Fail(FieldError("vendor_data", "Not a valid string."));
     if (v->get_ref<const std::string&>().size() > 1024) {
-      return out.response = FieldError("vendor_data", "At most 1024 characters."), out;
+      return Fail(FieldError("vendor_data", "At most 1024 characters."));
     }
     vendor_data = v->get<std::string>();
   }
   std::string callback;
   if (auto c = b.find("callback"); c != b.end() && !c->is_null()) {
-    if (!c->is_string()) return out.response = FieldError("callback", "Not a valid string."), out;
+    if (!c->is_string()) return Fail(FieldError("callback", "Not a valid string."));
     callback = c->get<std::string>();
   }
   std::optional<json> metadata;
   if (auto m = b.find("metadata"); m != b.end() && !m->is_null()) {
-    if (!m->is_object()) return out.response = FieldError("metadata", "Must be an object."), out;
+    if (!m->is_object()) return Fail(FieldError("metadata", "Must be an object."));
     metadata = *m;
   }
   json details = json::object();
   for (const char* field : {"contact_details", "expected_details"}) {
     if (auto d = b.find(field); d != b.end() && !d->is_null()) {
-      if (!d->is_object()) return out.response = FieldError(field, "Must be an object."), out;
+      if (!d->is_object()) return Fail(FieldError(field, "Must be an object."));
       details[field] = *d;
     }
   }
   for (const char* field : {"language", "callback_method"}) {
     if (auto d = b.find(field); d != b.end() && !d->is_null()) {
-      if (!d->is_string()) return out.response = FieldError(field, "Not a valid string."), out;
+      if (!d->is_string()) return Fail(FieldError(field, "Not a valid string."));
       details[field] = *d;
     }
   }
   if (auto cm = details.find("callback_method"); cm != details.end()) {
     const auto& v = cm->get_ref<const std::string&>();
     if (v != "initiator" && v != "completer" && v != "both") {
-      return out.response = FieldError("callback_method", "Must be initiator, completer or both."),
-             out;
+      return Fail(FieldError("callback_method", "Must be initiator, completer or both."));
     }
   }
   const std::string workflow_id = wf->get<std::string>();
@@ -174,17 +181,17 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
     out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kCreated, session, "", now_ms));
   }
   out.mutation.sessions.push_back(session);
-  out.response = JsonResponse(
-      201, json{{"session_id", session.session_id},
-                {"session_number", session.session_number},
-                {"session_token", session.session_token},
-                {"url", "https://verify.didit.me/session/" + session.session_token},
-                {"vendor_data", VendorDataJson(session)},
-                {"metadata", ParseStored(session.metadata_json)},
-                {"status", session.status},
-                {"callback", CallbackJson(session)},
-                {"workflow_id", session.workflow_id},
-                {"workflow_version", 1}});
+  out.response =
+      JsonResponse(201, json{{"session_id", session.session_id},
+                             {"session_number", session.session_number},
+                             {"session_token", session.session_token},
+                             {"url", "https://verify.didit.me/session/" + session.session_token},
+                             {"vendor_data", VendorDataJson(session)},
+                             {"metadata", ParseStored(session.metadata_json)},
+                             {"status", session.status},
+                             {"callback", CallbackJson(session)},
+                             {"workflow_id", session.workflow_id},
+                             {"workflow_version", 1}});
   return out;
 }
 
@@ -212,10 +219,9 @@ App::EndpointResult App::Decision(const std::string& session_id) {
                {"contact_details", detail("contact_details")},
                {"callback", CallbackJson(s)},
                {"created_at", IsoTime(s.created_ms)}};
-  for (const char* feature :
-       {"id_verifications", "liveness_checks", "face_matches", "poa_verifications",
-        "phone_verifications", "email_verifications", "aml_screenings", "ip_analyses",
-        "database_validations"}) {
+  for (const char* feature : {"id_verifications", "liveness_checks", "face_matches",
+                              "poa_verifications", "phone_verifications", "email_verifications",
+                              "aml_screenings", "ip_analyses", "database_validations"}) {
     body[feature] = nullptr;
   }
   out.response = JsonResponse(200, body);
@@ -257,8 +263,7 @@ App::EndpointResult App::UpdateStatus(const Request& request, const std::string&
   e.resource_id = s.session_id;
   out.mutation.execution = e;
   out.mutation.sessions.push_back(s);
-  out.events.push_back(
-      MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now_ms));
+  out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now_ms));
   return out;
 }
 
@@ -391,9 +396,10 @@ App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
   json hit_list = json::array();
   int score = 0;
   for (const auto& h : hits) {
-    hit_list.push_back(
-        {{"caption", h.name}, {"datasets", json::array({h.list})}, {"country", h.country},
-         {"match_score", h.score}});
+    hit_list.push_back({{"caption", h.name},
+                        {"datasets", json::array({h.list})},
+                        {"country", h.country},
+                        {"match_score", h.score}});
     score = std::max(score, h.score);
   }
   const std::string request_id = NewUuidV4();
@@ -401,15 +407,16 @@ App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
   e.vendor_data = vendor_data;
   e.resource_id = request_id;
   out.mutation.execution = e;
-  out.response = JsonResponse(
-      200, json{{"request_id", request_id},
-                {"aml", {{"status", hits.empty() ? "Approved" : "In Review"},
-                         {"total_hits", hits.size()},
-                         {"score", score},
-                         {"hits", hit_list},
-                         {"screened_data", {{"full_name", *name}}}}},
-                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                {"created_at", IsoTime(now_ms)}});
+  out.response =
+      JsonResponse(200, json{{"request_id", request_id},
+                             {"aml",
+                              {{"status", hits.empty() ? "Approved" : "In Review"},
+                               {"total_hits", hits.size()},
+                               {"score", score},
+                               {"hits", hit_list},
+                               {"screened_data", {{"full_name", *name}}}}},
+                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                             {"created_at", IsoTime(now_ms)}});
   return out;
 }
 
@@ -442,21 +449,22 @@ App::EndpointResult App::PassiveLiveness(const Request& request, std::int64_t no
   e.vendor_data = vendor_data;
   e.resource_id = request_id;
   out.mutation.execution = e;
-  out.response = JsonResponse(
-      200, json{{"request_id", request_id},
-                {"liveness", {{"status", score >= 10 ? "Approved" : "Declined"},
-                              {"method", "PASSIVE"},
-                              {"score", score}}},
-                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                {"created_at", IsoTime(now_ms)}});
+  out.response =
+      JsonResponse(200, json{{"request_id", request_id},
+                             {"liveness",
+                              {{"status", score >= 10 ? "Approved" : "Declined"},
+                               {"method", "PASSIVE"},
+                               {"score", score}}},
+                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                             {"created_at", IsoTime(now_ms)}});
   return out;
 }
 
 Response App::Advance(const Request& request, const std::string& session_id,
                       std::vector<SandboxSessionEvent>& events) {
   auto body = ParseJsonBody(request.body);
-  if (!body || !body->is_object() || !body->contains("status") ||
-      !(*body)["status"].is_string() || !IsStatus((*body)["status"].get<std::string>())) {
+  if (!body || !body->is_object() || !body->contains("status") || !(*body)["status"].is_string() ||
+      !IsStatus((*body)["status"].get<std::string>())) {
     return FieldError("status", "One of the Didit status strings, e.g. \"Approved\".");
   }
   std::unique_lock<std::mutex> lock(mu_);
@@ -482,9 +490,8 @@ Response App::Advance(const Request& request, const std::string& session_id,
       return DetailResponse(500, "The sandbox store failed: " + st.error().message());
     }
   }
-  return JsonResponse(200, json{{"session_id", s.session_id},
-                                {"status", s.status},
-                                {"previous_status", previous}});
+  return JsonResponse(
+      200, json{{"session_id", s.session_id}, {"status", s.status}, {"previous_status", previous}});
 }
 
 }  // namespace idem::sandbox

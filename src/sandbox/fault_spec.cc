@@ -95,20 +95,17 @@ Result<FaultSpec> FaultSpec::Parse(std::string_view text) {
     rule.kind = kind->kind;
     const std::size_t colon = value.find(':');
     if (kind->needs_delay) {
-      if (colon == std::string_view::npos ||
-          !ParseInt(value.substr(colon + 1), rule.delay_ms) || rule.delay_ms < 0 ||
-          rule.delay_ms > 600000) {
+      if (colon == std::string_view::npos || !ParseInt(value.substr(colon + 1), rule.delay_ms) ||
+          rule.delay_ms < 0 || rule.delay_ms > 600000) {
         return MakeError(ErrorCode::kInvalidArgument,
-                         "faults: '" + std::string(name) +
-                             "' needs P:MS with MS in [0, 600000]");
+                         "faults: '" + std::string(name) + "' needs P:MS with MS in [0, 600000]");
       }
       value = value.substr(0, colon);
     } else if (colon != std::string_view::npos) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "faults: '" + std::string(name) + "' takes no delay");
     }
-    if (!ParseDouble(value, rule.probability) || rule.probability < 0 ||
-        rule.probability > 1) {
+    if (!ParseDouble(value, rule.probability) || rule.probability < 0 || rule.probability > 1) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "faults: probability of '" + std::string(name) + "' must be in [0, 1]");
     }

@@ -38,10 +38,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // One deadline for the whole request (and for an idle keep-alive wait):
     // a slow or half-sent request cannot hold the connection.
     stream_.expires_after(shared_->config.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -160,7 +159,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class BeastServer final : public HttpServer {
  public:
   BeastServer(const ServerConfig& config, App& app)
-      : io_(config.threads), acceptor_(io_), retry_timer_(io_),
+      : io_(config.threads),
+        acceptor_(io_),
+        retry_timer_(io_),
         shared_(std::make_shared<Shared>()) {
     shared_->config = config;
     shared_->app = &app;
@@ -206,26 +207,26 @@ class BeastServer final : public HttpServer {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
-                                                           tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (ec) {
-        // Out of descriptors or similar: back off briefly, keep serving.
-        retry_timer_.expires_after(std::chrono::milliseconds(20));
-        retry_timer_.async_wait([this](beast::error_code e) {
-          if (!e) Accept();
+    acceptor_.async_accept(
+        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec) {
+            // Out of descriptors or similar: back off briefly, keep serving.
+            retry_timer_.expires_after(std::chrono::milliseconds(20));
+            retry_timer_.async_wait([this](beast::error_code e) {
+              if (!e) Accept();
+            });
+            return;
+          }
+          if (shared_->connections.load() >= shared_->config.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the cap: refuse this one, keep the rest healthy
+          } else {
+            ++shared_->connections;
+            std::make_shared<Connection>(std::move(socket), shared_)->Start();
+          }
+          Accept();
         });
-        return;
-      }
-      if (shared_->connections.load() >= shared_->config.max_connections) {
-        beast::error_code ignored;
-        socket.close(ignored);  // over the cap: refuse this one, keep the rest healthy
-      } else {
-        ++shared_->connections;
-        std::make_shared<Connection>(std::move(socket), shared_)->Start();
-      }
-      Accept();
-    });
   }
 
   asio::io_context io_;

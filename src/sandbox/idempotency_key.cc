@@ -25,8 +25,7 @@ Result<std::string> ParseQuoted(std::string_view s) {
     }
     if (c == '"') break;
     if (c < 0x20 || c > 0x7E) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "Idempotency-Key: non-printable character");
+      return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: non-printable character");
     }
     out.push_back(static_cast<char>(c));
   }
@@ -34,8 +33,7 @@ Result<std::string> ParseQuoted(std::string_view s) {
     return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: unterminated string");
   }
   if (i + 1 != s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "Idempotency-Key: text after the closing quote");
+    return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: text after the closing quote");
   }
   return out;
 }
@@ -62,8 +60,7 @@ Result<std::string> ParseIdempotencyKey(std::string_view header_value) {
   }
   if (key.empty()) return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key is empty");
   if (key.size() > kMaxIdempotencyKeyLength) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "Idempotency-Key is longer than 255 characters");
+    return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key is longer than 255 characters");
   }
   return key;
 }

@@ -19,8 +19,8 @@ constexpr char kWorkflow[] = "11111111-2222-4333-8444-555555555555";
 
 std::string BuildRequest(const SandboxLoadOptions& o, const std::string& key,
                          const std::string& vendor_data) {
-  const std::string body = std::string(R"({"workflow_id":")") + kWorkflow +
-                           R"(","vendor_data":")" + vendor_data + "\"}";
+  const std::string body =
+      std::string(R"({"workflow_id":")") + kWorkflow + R"(","vendor_data":")" + vendor_data + "\"}";
   return "POST /v3/session/ HTTP/1.1\r\nHost: " + o.host + "\r\nx-api-key: " + o.api_key +
          "\r\nContent-Type: application/json\r\nIdempotency-Key: " + key +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -96,7 +96,8 @@ Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options) {
     }
     connections.push_back(std::move(c));
   }
-  const std::string run_id = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  const std::string run_id =
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   const std::string replay_request = BuildRequest(options, "load-replay-" + run_id, "load-replay");
   // Prime the replayed key so every measured request is a replay.
   if (options.mode == SandboxLoadOptions::Mode::kReplay) {
@@ -135,8 +136,8 @@ Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options) {
           break;
         }
         ++done;
-        const bool ok = status == 201 &&
-                        (options.mode == SandboxLoadOptions::Mode::kReplay) == replayed;
+        const bool ok =
+            status == 201 && (options.mode == SandboxLoadOptions::Mode::kReplay) == replayed;
         if (!ok) ++bad;
         if (std::chrono::steady_clock::now() < stop_at) {
           if (!c.Send(next_request())) break;
@@ -151,8 +152,7 @@ Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options) {
   SandboxLoadResult result;
   result.requests = total.load();
   result.unexpected = unexpected.load();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.requests_per_second = result.seconds > 0 ? result.requests / result.seconds : 0;
   return result;
 }

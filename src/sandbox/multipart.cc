@@ -51,8 +51,7 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type) {
   return boundary;
 }
 
-Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
-                                                  std::string_view boundary,
+Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary,
                                                   std::size_t max_parts) {
   const std::string delimiter = "--" + std::string(boundary);
   std::vector<MultipartPart> parts;

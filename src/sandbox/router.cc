@@ -13,8 +13,7 @@ std::optional<std::string> SessionPath(std::string_view path, std::string_view s
       path.substr(path.size() - suffix.size()) != suffix) {
     return std::nullopt;
   }
-  std::string_view id =
-      path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size());
+  std::string_view id = path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size());
   if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
   return std::string(id);
 }
@@ -107,8 +106,8 @@ std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view qu
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     auto key = PercentDecode(item.substr(0, eq));
-    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view()
-                                                             : item.substr(eq + 1));
+    auto value =
+        PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
     if (!key || !value) return std::nullopt;
     out.emplace(std::move(*key), std::move(*value));
   }

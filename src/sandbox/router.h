@@ -12,23 +12,23 @@ namespace idem::sandbox {
 
 enum class Endpoint {
   kNotFound,
-  kCreateSession,     // POST   /v3/session/
-  kDecision,          // GET    /v3/session/{id}/decision/
-  kUpdateStatus,      // PATCH  /v3/session/{id}/update-status/
-  kDeleteSession,     // DELETE /v3/session/{id}/delete/
-  kListSessions,      // GET    /v3/sessions/
-  kListRedirect,      // any    /v3/sessions  (301 to the trailing slash, as Didit)
-  kAml,               // POST   /v3/aml/
-  kPassiveLiveness,   // POST   /v3/passive-liveness/
-  kHealth,            // GET    /_sandbox/health
-  kStats,             // GET    /_sandbox/stats
-  kExecutions,        // GET    /_sandbox/executions
-  kAdvance,           // POST   /_sandbox/sessions/{id}/advance
+  kCreateSession,    // POST   /v3/session/
+  kDecision,         // GET    /v3/session/{id}/decision/
+  kUpdateStatus,     // PATCH  /v3/session/{id}/update-status/
+  kDeleteSession,    // DELETE /v3/session/{id}/delete/
+  kListSessions,     // GET    /v3/sessions/
+  kListRedirect,     // any    /v3/sessions  (301 to the trailing slash, as Didit)
+  kAml,              // POST   /v3/aml/
+  kPassiveLiveness,  // POST   /v3/passive-liveness/
+  kHealth,           // GET    /_sandbox/health
+  kStats,            // GET    /_sandbox/stats
+  kExecutions,       // GET    /_sandbox/executions
+  kAdvance,          // POST   /_sandbox/sessions/{id}/advance
 };
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
-  std::string session_id;    // for the {id} endpoints
+  std::string session_id;  // for the {id} endpoints
   bool method_allowed = false;
   std::string_view allowed;  // the method the path accepts, for 405's Allow
   bool control = false;      // /_sandbox/*: no auth, no faults

@@ -34,8 +34,8 @@ class Checker {
     for (const auto& c : checks_) width = std::max(width, c.name.size());
     int failed = 0;
     for (const auto& c : checks_) {
-      out << (c.passed ? "PASS  " : "FAIL  ") << c.name << std::string(width - c.name.size() + 2, ' ')
-          << c.detail << "\n";
+      out << (c.passed ? "PASS  " : "FAIL  ") << c.name
+          << std::string(width - c.name.size() + 2, ' ') << c.detail << "\n";
       failed += c.passed ? 0 : 1;
     }
     out << checks_.size() - static_cast<std::size_t>(failed) << "/" << checks_.size()
@@ -68,10 +68,10 @@ void RunRules(Checker& c) {
   const std::string url = (*sb)->base_url();
   CurlClient http;
   c.Add("health", Is(http.Send("GET", url + "/_sandbox/health"), 200));
-  const std::string body = std::string(R"({"workflow_id":")") + kWorkflow +
-                           R"(","vendor_data":"self-check-1"})";
-  auto missing = http.Send("POST", url + "/v3/session/",
-                           {{"Content-Type", "application/json"}}, body);
+  const std::string body =
+      std::string(R"({"workflow_id":")") + kWorkflow + R"(","vendor_data":"self-check-1"})";
+  auto missing =
+      http.Send("POST", url + "/v3/session/", {{"Content-Type", "application/json"}}, body);
   c.Add("missing x-api-key -> 403", Is(missing, 403), Status(missing));
   auto wrong = http.Send("POST", url + "/v3/session/",
                          {{"x-api-key", "wrong"}, {"Content-Type", "application/json"}}, body);
@@ -96,9 +96,9 @@ void RunRules(Checker& c) {
   auto quoted = http.Send("POST", url + "/v3/session/", Auth("\"" + key + "\""), body);
   c.Add("quoted key = bare key (replay)",
         Is(quoted, 201) && created && quoted->body == created->body, Status(quoted));
-  auto mismatch = http.Send("POST", url + "/v3/session/", Auth(key),
-                            std::string(R"({"workflow_id":")") + kWorkflow +
-                                R"(","vendor_data":"other"})");
+  auto mismatch =
+      http.Send("POST", url + "/v3/session/", Auth(key),
+                std::string(R"({"workflow_id":")") + kWorkflow + R"(","vendor_data":"other"})");
   c.Add("same key, other body -> 422", Is(mismatch, 422), Status(mismatch));
   auto empty_key = http.Send("POST", url + "/v3/session/", Auth("\"\""), body);
   c.Add("empty key -> 400", Is(empty_key, 400), Status(empty_key));
@@ -108,24 +108,23 @@ void RunRules(Checker& c) {
   c.Add("missing workflow_id -> 400", Is(no_workflow, 400), Status(no_workflow));
   auto bad_json = http.Send("POST", url + "/v3/session/", Auth(NewUuidV4()), "{not json");
   c.Add("malformed JSON -> 400", Is(bad_json, 400), Status(bad_json));
-  auto stats = nlohmann::json::parse(http.Send("GET", url + "/_sandbox/stats")->body, nullptr,
-                                     false);
+  auto stats =
+      nlohmann::json::parse(http.Send("GET", url + "/_sandbox/stats")->body, nullptr, false);
   c.Add("stats: 1 create, 1 conflict, 1 mismatch, 2 replays",
         stats.is_object() && stats["executions"]["create_session"] == 1 &&
-            stats["conflicts_409"] == 1 && stats["mismatches_422"] == 1 &&
-            stats["replays"] == 2,
+            stats["conflicts_409"] == 1 && stats["mismatches_422"] == 1 && stats["replays"] == 2,
         stats.is_object() ? stats.dump() : "no stats");
   (*sb)->Stop();
 }
 
 void RunDropAfterAndRestart(Checker& c) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("idem-self-check-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("idem-self-check-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "sandbox.db").string();
   const std::string key = NewUuidV4();
-  const std::string body = std::string(R"({"workflow_id":")") + kWorkflow +
-                           R"(","vendor_data":"self-check-2"})";
+  const std::string body =
+      std::string(R"({"workflow_id":")") + kWorkflow + R"(","vendor_data":"self-check-2"})";
   {
     SandboxOptions options;
     options.port = 0;
@@ -135,9 +134,8 @@ void RunDropAfterAndRestart(Checker& c) {
     if (!sb) return c.Add("start sandbox with --db", false, sb.error().ToString());
     CurlClient http;
     auto dropped = http.Send("POST", (*sb)->base_url() + "/v3/session/", Auth(key), body);
-    c.Add("drop_after: executed, no response", !dropped && dropped.error().code() ==
-                                                             ErrorCode::kUnavailable,
-          Status(dropped));
+    c.Add("drop_after: executed, no response",
+          !dropped && dropped.error().code() == ErrorCode::kUnavailable, Status(dropped));
     (*sb)->Stop();
   }
   {

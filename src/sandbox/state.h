@@ -59,10 +59,8 @@ struct Mutation {
   std::vector<SessionRecord> sessions;  // upserts (a delete is an upsert with deleted = true)
   std::optional<KeyRecord> key;         // upsert
   std::vector<std::string> expired_keys;
-  std::optional<Execution> execution;   // append
-  bool empty() const {
-    return sessions.empty() && !key && expired_keys.empty() && !execution;
-  }
+  std::optional<Execution> execution;  // append
+  bool empty() const { return sessions.empty() && !key && expired_keys.empty() && !execution; }
 };
 
 struct LoadedState {

@@ -194,7 +194,14 @@ size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
 }
 
 int Transfer::OnPrereq(void* self, char*, char*, int, int) {
-  static_cast<Transfer*>(self)->request_started_ = true;
+  auto* t = static_cast<Transfer*>(self);
+  // libcurl re-sends a request on its own, once, when a reused keep-alive
+  // connection dies before any response byte. The first copy may have
+  // executed, and a server that ignores idempotency keys would execute the
+  // second too: refuse the silent re-send and report kConnectionLost, so the
+  // client decides (replay with the key, or reconcile by look-up).
+  if (t->request_started_) return CURL_PREREQFUNC_ABORT;
+  t->request_started_ = true;
   return CURL_PREREQFUNC_OK;
 }
 

@@ -1,6 +1,7 @@
 // Crash test: `idem call` and `idem resume` processes driving ops against the
 // real sandbox are killed with SIGKILL at random moments, round after round;
 // at the end every op executed exactly once on the sandbox.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 
 #include "client/sandbox_env.h"
 #include "idem/random.h"
+#include "idem/uuid.h"
 
 extern char** environ;
 
@@ -69,8 +71,8 @@ class CrashTest : public ::testing::Test {
   }
 
   std::vector<std::string> CallArgs(ClientEnv& env, const OpRequest& r) {
-    std::vector<std::string> args = {Bin(),   "call",   r.method, r.path, "--data",
-                                     r.body,  "--op-id", r.op_id, "--kind", r.kind};
+    std::vector<std::string> args = {Bin(),  "call",    r.method, r.path,   "--data",
+                                     r.body, "--op-id", r.op_id,  "--kind", r.kind};
     for (auto& a : Common(env)) args.push_back(a);
     return args;
   }

@@ -227,9 +227,8 @@ TEST(ClientSandbox, RetryBudgetStopsAStorm) {
   o.faults = "error_503=1,retry_after=0";
   o.max_attempts = 1000;
   ClientEnv env(o);
-  env.options().budget = std::make_shared<RetryBudget>(
-      RetryBudgetOptions{.capacity = 50, .retry_cost = 5, .timeout_retry_cost = 10,
-                         .success_refund = 1});
+  env.options().budget = std::make_shared<RetryBudget>(RetryBudgetOptions{
+      .capacity = 50, .retry_cost = 5, .timeout_retry_cost = 10, .success_refund = 1});
   auto results = RunAmlOps(env, 5);
   int requests = env.Stats()["requests"];
   EXPECT_EQ(requests, 5 + 10);  // first attempts + 50/5 retries

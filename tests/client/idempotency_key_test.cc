@@ -23,8 +23,9 @@ TEST(IdempotencyKey, ParsesWhatItFormats) {
 }
 
 TEST(IdempotencyKey, RejectsMalformedAndOversized) {
-  for (const std::string& bad : std::vector<std::string>{"", "   ", "\"\"", "\"abc", "abc\"", "\"a\\x\"", "a b", "a\"b",
-                          std::string("\"a\x01\""), std::string("a\0b", 3), "\xff"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "   ", "\"\"", "\"abc", "abc\"", "\"a\\x\"", "a b", "a\"b",
+                                std::string("\"a\x01\""), std::string("a\0b", 3), "\xff"}) {
     EXPECT_EQ(ParseIdempotencyKey(bad), std::nullopt) << bad;
   }
   EXPECT_TRUE(ParseIdempotencyKey(std::string(255, 'k')).has_value());

@@ -37,11 +37,12 @@ TEST(ParseRetryAfter, DateInThePastMeansNoWait) {
 
 TEST(ParseRetryAfter, GarbageIsIgnored) {
   auto now = system_clock::now();
-  for (const std::string& bad : std::vector<std::string>{"", " ", "-1", "+5", "1.5", "5s", "abc", "0x10", "Sun, 06 Nov 1994 08:49:37 UTC",
-        "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-        "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Sun, 06 Nov 1994",
-        "Sun, 06 Nov 1994 08:49:37 GMT trailing", std::string("1\0", 2), "\xff\xfe",
-        std::string(10000, 'A'), std::string(10000, ' ') + "x"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", " ", "-1", "+5", "1.5", "5s", "abc", "0x10", "Sun, 06 Nov 1994 08:49:37 UTC",
+           "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+           "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Sun, 06 Nov 1994",
+           "Sun, 06 Nov 1994 08:49:37 GMT trailing", std::string("1\0", 2), "\xff\xfe",
+           std::string(10000, 'A'), std::string(10000, ' ') + "x"}) {
     EXPECT_EQ(ParseRetryAfter(bad, now), std::nullopt) << bad;
   }
 }

@@ -54,10 +54,8 @@ TEST(RetryBudget, TimeoutsCostDouble) {
 }
 
 TEST(RetryBudget, SuccessRefundsUpToCapacity) {
-  RetryBudget budget(RetryBudgetOptions{.capacity = 12,
-                                        .retry_cost = 5,
-                                        .timeout_retry_cost = 10,
-                                        .success_refund = 1});
+  RetryBudget budget(RetryBudgetOptions{
+      .capacity = 12, .retry_cost = 5, .timeout_retry_cost = 10, .success_refund = 1});
   budget.OnSuccess();
   EXPECT_EQ(budget.available(), 12);  // never above capacity
   EXPECT_TRUE(budget.TryAcquireRetry(true));
@@ -99,22 +97,21 @@ TEST_P(ClassifyStatusTest, Table) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, ClassifyStatusTest,
-    ::testing::Values(StatusCase{200, Verdict::kSuccess, false},
-                      StatusCase{201, Verdict::kSuccess, false},
-                      StatusCase{204, Verdict::kSuccess, false},
-                      StatusCase{408, Verdict::kRetry, false}, StatusCase{409, Verdict::kRetry, false},
-                      StatusCase{425, Verdict::kRetry, false}, StatusCase{429, Verdict::kRetry, false},
-                      StatusCase{500, Verdict::kRetry, true}, StatusCase{502, Verdict::kRetry, true},
-                      StatusCase{503, Verdict::kRetry, true}, StatusCase{504, Verdict::kRetry, true},
-                      StatusCase{599, Verdict::kRetry, true},  // other 5xx: retried
-                      StatusCase{400, Verdict::kFinal, false}, StatusCase{401, Verdict::kFinal, false},
-                      StatusCase{402, Verdict::kFinal, false}, StatusCase{403, Verdict::kFinal, false},
-                      StatusCase{404, Verdict::kFinal, false}, StatusCase{410, Verdict::kFinal, false},
-                      StatusCase{413, Verdict::kFinal, false}, StatusCase{422, Verdict::kFinal, false},
-                      StatusCase{301, Verdict::kFinal, false}, StatusCase{100, Verdict::kFinal, false},
-                      StatusCase{0, Verdict::kFinal, false}, StatusCase{-1, Verdict::kFinal, false},
-                      StatusCase{600, Verdict::kFinal, false},
-                      StatusCase{99999, Verdict::kFinal, false}));
+    ::testing::Values(
+        StatusCase{200, Verdict::kSuccess, false}, StatusCase{201, Verdict::kSuccess, false},
+        StatusCase{204, Verdict::kSuccess, false}, StatusCase{408, Verdict::kRetry, false},
+        StatusCase{409, Verdict::kRetry, false}, StatusCase{425, Verdict::kRetry, false},
+        StatusCase{429, Verdict::kRetry, false}, StatusCase{500, Verdict::kRetry, true},
+        StatusCase{502, Verdict::kRetry, true}, StatusCase{503, Verdict::kRetry, true},
+        StatusCase{504, Verdict::kRetry, true},
+        StatusCase{599, Verdict::kRetry, true},  // other 5xx: retried
+        StatusCase{400, Verdict::kFinal, false}, StatusCase{401, Verdict::kFinal, false},
+        StatusCase{402, Verdict::kFinal, false}, StatusCase{403, Verdict::kFinal, false},
+        StatusCase{404, Verdict::kFinal, false}, StatusCase{410, Verdict::kFinal, false},
+        StatusCase{413, Verdict::kFinal, false}, StatusCase{422, Verdict::kFinal, false},
+        StatusCase{301, Verdict::kFinal, false}, StatusCase{100, Verdict::kFinal, false},
+        StatusCase{0, Verdict::kFinal, false}, StatusCase{-1, Verdict::kFinal, false},
+        StatusCase{600, Verdict::kFinal, false}, StatusCase{99999, Verdict::kFinal, false}));
 
 TEST(ClassifyTransportFailure, Table) {
   EXPECT_EQ(ClassifyTransportFailure(TransportFailure::kNotSent), Verdict::kRetry);

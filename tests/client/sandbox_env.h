@@ -57,8 +57,8 @@ class ClientEnv {
     options_.transport = transport_;
     options_.backoff = std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(2),
                                                            std::chrono::milliseconds(50));
-    options_.retry = std::make_shared<LimitedAttemptsRetryPolicy>(o.max_attempts,
-                                                                  std::chrono::seconds(30));
+    options_.retry =
+        std::make_shared<LimitedAttemptsRetryPolicy>(o.max_attempts, std::chrono::seconds(30));
     options_.max_concurrent_ops = o.concurrency;
     // Fault tests retry a lot on purpose; RetryBudgetStopsAStorm tests the
     // default-sized bucket.

@@ -26,8 +26,7 @@ SandboxOptions KeylessFaultySandbox() {
 constexpr int kOps = 20;
 
 TEST(ReconcileTest, OneSessionPerVendorDataDespiteLostResponses) {
-  auto h = MakeHarness(
-      KeylessFaultySandbox(), [](DiditClientOptions&) {}, true);
+  auto h = MakeHarness(KeylessFaultySandbox());
   ASSERT_TRUE(h);
   for (int i = 0; i < kOps; ++i) {
     auto s = h->didit->CreateSession(SessionFor("proof-" + std::to_string(i)),
@@ -66,8 +65,7 @@ TEST(ReconcileTest, OneSessionPerVendorDataDespiteLostResponses) {
 // The control: the same server and faults, the same requests through the bare
 // driver with no reconciler, do create duplicates. (So the test above can fail.)
 TEST(ReconcileTest, WithoutTheLookUpTheSameRunDuplicates) {
-  auto h = MakeHarness(
-      KeylessFaultySandbox(), [](DiditClientOptions&) {}, true);
+  auto h = MakeHarness(KeylessFaultySandbox());
   ASSERT_TRUE(h);
   ClientOptions options;
   options.base_url = h->sandbox->base_url();
@@ -198,9 +196,9 @@ TEST_F(KeyWindowTest, NeverExecuted_LookUpAllowsOneFreshSendWithANewKey) {
   ASSERT_TRUE(client->client().Resume());
   Operation op = Stored("w2");
   EXPECT_EQ(op.state, OpState::kSucceeded) << op.last_error;
-  // The fresh send is recorded: first_sent_ms restarts the window at the
-  // re-send. (The new idem_key is sent but Journal::Update does not yet
-  // persist idem_key; see docs/didit.md.)
+  // The fresh send is recorded: a new key, and first_sent_ms restarts the
+  // window at the re-send.
+  EXPECT_NE(op.idem_key, old_key);
   EXPECT_EQ(op.first_sent_ms, ToUnixMillis(clock_->Now()));
   nlohmann::json stats = nlohmann::json::parse(healthy->StatsJson());
   EXPECT_EQ(stats["sessions_total"], 1) << stats.dump();

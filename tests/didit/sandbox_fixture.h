@@ -31,25 +31,6 @@ inline std::string TempDir(const std::string& tag) {
   return dir.string();
 }
 
-// Asks the server to close the connection after each response, so libcurl
-// never re-uses one. Why: libcurl silently re-sends a request (POST included)
-// when a RE-USED connection dies before any response byte ("Connection died,
-// retrying a fresh connect"), which against a server that ignores keys is a
-// second execution that neither the transport nor the driver sees. Until the
-// transport refuses that re-send (see docs/didit.md), the exactly-once proofs
-// run on fresh connections so that they test reconciliation, not libcurl.
-class FreshConnectionTransport final : public Transport {
- public:
-  explicit FreshConnectionTransport(std::shared_ptr<Transport> inner) : inner_(std::move(inner)) {}
-  void Send(HttpRequest request, Callback done) override {
-    request.headers.push_back({"Connection", "close"});
-    inner_->Send(std::move(request), std::move(done));
-  }
-
- private:
-  std::shared_ptr<Transport> inner_;
-};
-
 struct Harness {
   std::string dir;
   std::unique_ptr<Sandbox> sandbox;
@@ -70,8 +51,7 @@ struct Harness {
 // `sandbox_options.port` is forced to 0. `tweak` may adjust the client
 // options before the client is made.
 template <typename Tweak>
-std::unique_ptr<Harness> MakeHarness(SandboxOptions sandbox_options, Tweak tweak,
-                                     bool fresh_connections = false) {
+std::unique_ptr<Harness> MakeHarness(SandboxOptions sandbox_options, Tweak tweak) {
   auto h = std::make_unique<Harness>();
   h->dir = TempDir("h");
   sandbox_options.port = 0;
@@ -90,10 +70,9 @@ std::unique_ptr<Harness> MakeHarness(SandboxOptions sandbox_options, Tweak tweak
   TransportOptions transport_options;
   transport_options.connect_timeout = std::chrono::milliseconds(1000);
   transport_options.total_timeout = std::chrono::milliseconds(2000);
+  // Keep-alive connections as in production: the transport refuses libcurl's
+  // silent re-send on a dead reused connection, so the proofs below hold.
   h->transport = MakeCurlTransport(transport_options);
-  if (fresh_connections) {
-    h->transport = std::make_shared<FreshConnectionTransport>(std::move(h->transport));
-  }
 
   DiditClientOptions options;
   options.client.base_url = h->sandbox->base_url();

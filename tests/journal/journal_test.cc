@@ -442,6 +442,19 @@ TEST_F(JournalTest, UpdateOfAMissingOpIsNotFound) {
   EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(JournalTest, UpdateRecordsAFreshKeyAfterTheKeyWindow) {
+  // Past the server's key window, a look-up that proves the first request
+  // never executed lets the op be sent afresh under a new key; the journal
+  // must record that key, or a crash would resume with the old one.
+  Operation op = MustBegin(MakeOp("op-1"));
+  const std::string old_key = op.idem_key;
+  op.idem_key = NewUuidV4();
+  ASSERT_TRUE(journal_->Update(op));
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.idem_key, op.idem_key);
+  EXPECT_NE(stored.idem_key, old_key);
+}
+
 TEST_F(JournalTest, BinaryAndHugeBodiesRoundTripExactly) {
   std::string binary;
   for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>(i % 256));  // NULs included

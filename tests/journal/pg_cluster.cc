@@ -129,11 +129,11 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(Options options) {
       return MakeError(ErrorCode::kIo, "chown of " + cluster->root_ + " failed");
     }
   }
-  const pid_t initdb = Spawn(
-      {cluster->bindir_ + "/initdb", "-D", cluster->root_ + "/data", "-U", "postgres", "-A",
-       "trust", "--locale=C", "-E", "UTF8", "--no-sync", "--no-instructions"},
-      cluster->root_ + "/initdb.log", cluster->root_, cluster->drop_privileges_, cluster->run_uid_,
-      cluster->run_gid_, SIGKILL);
+  const pid_t initdb =
+      Spawn({cluster->bindir_ + "/initdb", "-D", cluster->root_ + "/data", "-U", "postgres", "-A",
+             "trust", "--locale=C", "-E", "UTF8", "--no-sync", "--no-instructions"},
+            cluster->root_ + "/initdb.log", cluster->root_, cluster->drop_privileges_,
+            cluster->run_uid_, cluster->run_gid_, SIGKILL);
   if (initdb < 0) return MakeError(ErrorCode::kInternal, "fork failed");
   auto code = WaitExit(initdb);
   if (!code || *code != 0) {
@@ -187,8 +187,8 @@ Status PgCluster::StartServer() {
     argv.insert(argv.end(), {"-c", "full_page_writes=off"});
   }
   // SIGQUIT: immediate shutdown if the test process dies.
-  postmaster_ = Spawn(argv, root_ + "/server.log", root_, drop_privileges_, run_uid_, run_gid_,
-                      SIGQUIT);
+  postmaster_ =
+      Spawn(argv, root_ + "/server.log", root_, drop_privileges_, run_uid_, run_gid_, SIGQUIT);
   if (postmaster_ < 0) return MakeError(ErrorCode::kInternal, "fork failed");
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -4,6 +4,8 @@
 // below); this file adds what only a server has: migrations under concurrent
 // first use, SKIP LOCKED claims across processes, fencing across hosts and a
 // server restart mid-run. Missing PostgreSQL binaries fail the run.
+#include "journal/postgres_journal.h"
+
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sys/wait.h>
@@ -17,7 +19,6 @@
 #include <thread>
 
 #include "idem/journal.h"
-#include "journal/postgres_journal.h"
 #include "journal_test_util.h"
 #include "pg_cluster.h"
 #include "testing/fake_clock.h"
@@ -174,8 +175,8 @@ TEST_F(PostgresJournalTest, UnreachableServerIsUnavailableAndThePasswordIsNotSho
   EXPECT_NE(refused.error().ToString().find("no_such_db"), std::string::npos);
 
   // Malformed URLs and conninfo are errors, not crashes.
-  for (const std::string bad : {"postgresql://[::1", "postgresql://h:notaport/db",
-                                "host='unterminated"}) {
+  for (const std::string bad :
+       {"postgresql://[::1", "postgresql://h:notaport/db", "host='unterminated"}) {
     auto opened = OpenPostgresJournal(bad);
     EXPECT_FALSE(opened) << bad;
   }
@@ -362,7 +363,8 @@ TEST_F(PostgresJournalTest, ServerRestartMidRunLosesNothingAndDoublesNothing) {
   }
   // Restart once a third of the work is done (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (done.load() < kThreads * kOpsPerThread / 3 && std::chrono::steady_clock::now() < deadline) {
+  while (done.load() < kThreads * kOpsPerThread / 3 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(1));
   }
   const int done_before_restart = done.load();
@@ -386,8 +388,8 @@ TEST_F(PostgresJournalTest, ServerRestartMidRunLosesNothingAndDoublesNothing) {
   for (const auto& per_thread : created) {
     for (const auto& [id, count] : per_thread) EXPECT_LE(count, 1) << id;
   }
-  std::cerr << "restart: " << done_before_restart << " ops done before, "
-            << journal->reconnects() << " transactions replayed, " << unavailable.load()
+  std::cerr << "restart: " << done_before_restart << " ops done before, " << journal->reconnects()
+            << " transactions replayed, " << unavailable.load()
             << " kUnavailable reported to callers\n";
 }
 

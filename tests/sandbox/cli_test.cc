@@ -95,8 +95,8 @@ TEST(SandboxCli, CurlCreatesReplaysAndSigtermExitsZero) {
   EXPECT_NE(second.find("Idempotent-Replayed: true"), std::string::npos) << second;
   // Byte-identical bodies.
   EXPECT_EQ(first.substr(first.find("\r\n\r\n")), second.substr(second.find("\r\n\r\n")));
-  const std::string missing = RunShell("curl -s -o /dev/null -w '%{http_code}' --max-time 5 " + url +
-                                  "/v3/sessions/");
+  const std::string missing =
+      RunShell("curl -s -o /dev/null -w '%{http_code}' --max-time 5 " + url + "/v3/sessions/");
   EXPECT_EQ(missing, "403");
   const std::string stats = RunShell("curl -s --max-time 5 " + url + "/_sandbox/stats");
   EXPECT_NE(stats.find("\"create_session\":1"), std::string::npos) << stats;
@@ -112,7 +112,8 @@ TEST(SandboxCli, SigintExitsZero) {
 TEST(SandboxCli, BadFaultSpecIsAUsageError) {
   const std::string bin = std::getenv("IDEM_BIN");
   const int status = std::system((bin + " sandbox --listen 127.0.0.1:0 --faults nope=1 "
-                                        ">/dev/null 2>&1").c_str());
+                                        ">/dev/null 2>&1")
+                                     .c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
 }
@@ -130,8 +131,8 @@ TEST(SandboxCli, ApiKeyNeverReachesTheLogs) {
   p.Terminate(SIGTERM);
   // The log went to the test's stderr; check through a second run capturing it.
   const std::string logs = RunShell("(" + bin +
-                               " sandbox --listen 127.0.0.1:0 --api-key super-secret-key-123 "
-                               "2>&1 & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid)");
+                                    " sandbox --listen 127.0.0.1:0 --api-key super-secret-key-123 "
+                                    "2>&1 & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid)");
   EXPECT_NE(logs.find("listening on"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("super-secret-key-123"), std::string::npos) << logs;
 }

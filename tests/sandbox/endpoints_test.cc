@@ -17,9 +17,9 @@ TEST(Endpoints, HealthStatsAndExecutionsNeedNoAuth) {
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->status, 200);
   auto json = Json(stats);
-  for (const char* field : {"executions", "sessions_total", "replays", "conflicts_409",
-                            "mismatches_422", "faults", "duplicate_vendor_data",
-                            "duplicate_executions"}) {
+  for (const char* field :
+       {"executions", "sessions_total", "replays", "conflicts_409", "mismatches_422", "faults",
+        "duplicate_vendor_data", "duplicate_executions"}) {
     EXPECT_TRUE(json.contains(field)) << field;
   }
   for (const char* kind :
@@ -47,10 +47,9 @@ TEST(Endpoints, AuthMissingIs403WrongIs401) {
 
 TEST(Endpoints, CreateSessionShape) {
   Harness h;
-  auto r = h.Post("/v3/session/",
-                  std::string(R"({"workflow_id":")") + kWorkflow +
-                      R"(","vendor_data":"user-1","metadata":{"plan":"gold"},)"
-                      R"("callback":"https://example.test/cb","language":"en"})");
+  auto r = h.Post("/v3/session/", std::string(R"({"workflow_id":")") + kWorkflow +
+                                      R"(","vendor_data":"user-1","metadata":{"plan":"gold"},)"
+                                      R"("callback":"https://example.test/cb","language":"en"})");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 201) << r->body;
   auto j = Json(r);
@@ -104,7 +103,8 @@ TEST(Endpoints, DecisionUpdateDeleteLifecycle) {
   EXPECT_TRUE(d["id_verifications"].is_null());
   EXPECT_TRUE(d["aml_screenings"].is_null());
 
-  auto bad = h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Expired"})");
+  auto bad =
+      h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Expired"})");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   auto wrong_type = h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":1})");
@@ -114,8 +114,8 @@ TEST(Endpoints, DecisionUpdateDeleteLifecycle) {
   ASSERT_TRUE(approved);
   EXPECT_EQ(approved->status, 200);
   EXPECT_EQ(Json(approved)["session_id"], id);
-  auto again = h.Send("PATCH", "/v3/session/" + id + "/update-status/",
-                      R"({"new_status":"Approved"})");
+  auto again =
+      h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Approved"})");
   EXPECT_EQ(again->status, 200);
   EXPECT_EQ(h.Stats()["executions"]["update_status"], 1);  // the repeat changed nothing
   EXPECT_EQ(Json(h.Send("GET", "/v3/session/" + id + "/decision/"))["status"], "Approved");
@@ -126,8 +126,8 @@ TEST(Endpoints, DecisionUpdateDeleteLifecycle) {
   EXPECT_TRUE(del->body.empty());
   EXPECT_EQ(h.Send("DELETE", "/v3/session/" + id + "/delete/")->status, 404);
   EXPECT_EQ(h.Send("GET", "/v3/session/" + id + "/decision/")->status, 404);
-  EXPECT_EQ(h.Send("PATCH", "/v3/session/" + id + "/update-status/",
-                   R"({"new_status":"Declined"})")->status,
+  EXPECT_EQ(h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Declined"})")
+                ->status,
             404);
   EXPECT_EQ(h.Stats()["executions"]["delete_session"], 1);
 }
@@ -154,8 +154,7 @@ TEST(Endpoints, ListFiltersAndPagination) {
   auto spaced = Json(h.Send("GET", "/v3/sessions/?vendor_data=b%20c"));
   EXPECT_EQ(spaced["count"], 3);
   EXPECT_EQ(Json(h.Send("GET", "/v3/sessions/?status=Approved"))["count"], 0);
-  EXPECT_EQ(Json(h.Send("GET", std::string("/v3/sessions/?workflow_id=") + kWorkflow))["count"],
-            8);
+  EXPECT_EQ(Json(h.Send("GET", std::string("/v3/sessions/?workflow_id=") + kWorkflow))["count"], 8);
   EXPECT_EQ(h.Stats()["duplicate_vendor_data"], 2);
   for (const char* bad : {"limit=0", "limit=-1", "limit=x", "limit=1001", "offset=-3", "a=%zz"}) {
     EXPECT_EQ(h.Send("GET", std::string("/v3/sessions/?") + bad)->status, 400) << bad;
@@ -169,7 +168,7 @@ TEST(Endpoints, VendorDataDedupReturnsTheUnfinishedSession) {
   Harness h;
   auto first = Json(h.Post("/v3/session/", CreateBody("dedup")));
   auto second = h.Post("/v3/session/", std::string(R"({"workflow_id":")") + kWorkflow +
-                                            R"(","vendor_data":"dedup","metadata":{"v":2}})");
+                                           R"(","vendor_data":"dedup","metadata":{"v":2}})");
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 201);
   EXPECT_EQ(Json(second)["session_id"], first["session_id"]);
@@ -237,12 +236,13 @@ TEST(Endpoints, PassiveLivenessMultipart) {
   EXPECT_EQ(Json(ok)["liveness"]["method"], "PASSIVE");
   const auto score = Json(ok)["liveness"]["score"];
   EXPECT_EQ(Json(send("b2", LivenessForm("b2", "image-bytes"), ""))["liveness"]["score"], score);
-  EXPECT_EQ(send("b1", "--b1\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--b1--",
-                 "")->status,
-            400);
+  EXPECT_EQ(
+      send("b1", "--b1\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--b1--", "")
+          ->status,
+      400);
   EXPECT_EQ(send("b1", LivenessForm("b1", ""), "")->status, 400);
   EXPECT_EQ(send("b1", LivenessForm("b1", "x").substr(0, 40), "")->status, 400);  // truncated
-  EXPECT_EQ(h.Send("POST", "/v3/passive-liveness/", "{}")->status, 400);  // not multipart
+  EXPECT_EQ(h.Send("POST", "/v3/passive-liveness/", "{}")->status, 400);          // not multipart
   // The same parts under another boundary are the same request for idempotency.
   auto first = send("boundary-one", LivenessForm("boundary-one", "img"), "mp-key");
   auto again = send("boundary-two", LivenessForm("boundary-two", "img"), "mp-key");
@@ -266,11 +266,13 @@ TEST(Endpoints, AdvanceMovesASessionAlong) {
   EXPECT_EQ(Json(r)["previous_status"], "Not Started");
   EXPECT_EQ(Json(h.Send("GET", "/v3/session/" + id + "/decision/"))["status"], "In Progress");
   EXPECT_EQ(raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/advance", {},
-                     R"({"status":"Bogus"})")->status,
+                     R"({"status":"Bogus"})")
+                ->status,
             400);
-  EXPECT_EQ(raw.Send("POST", h.url() + "/_sandbox/sessions/nope/advance", {},
-                     R"({"status":"Approved"})")->status,
-            404);
+  EXPECT_EQ(
+      raw.Send("POST", h.url() + "/_sandbox/sessions/nope/advance", {}, R"({"status":"Approved"})")
+          ->status,
+      404);
 }
 
 TEST(Endpoints, UnknownPathIs404WrongMethodIs405) {

@@ -130,7 +130,8 @@ TEST(Faults, SameSeedSameFaultSequence) {
     options.seed = seed;
     Harness h(options);
     std::string pattern;
-    for (int i = 0; i < 20; ++i) pattern += h.Send("GET", "/v3/sessions/")->status == 503 ? 'F' : '.';
+    for (int i = 0; i < 20; ++i)
+      pattern += h.Send("GET", "/v3/sessions/")->status == 503 ? 'F' : '.';
     return pattern;
   };
   EXPECT_EQ(run(7), run(7));

@@ -37,8 +37,9 @@ TEST(Hostile, DeclaredOversizedBodyIs413BeforeItIsSent) {
   Harness h(ShortTimeouts());
   RawSocket s(h.sandbox().port());
   ASSERT_TRUE(s.connected());
-  s.Send("POST /v3/session/ HTTP/1.1\r\nHost: x\r\nx-api-key: sandbox-key\r\n"
-         "Content-Length: 5000000\r\n\r\n");
+  s.Send(
+      "POST /v3/session/ HTTP/1.1\r\nHost: x\r\nx-api-key: sandbox-key\r\n"
+      "Content-Length: 5000000\r\n\r\n");
   const std::string reply = s.ReadAll(std::chrono::milliseconds(2000));
   EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
 }
@@ -94,8 +95,9 @@ TEST(Hostile, SlowlorisTricklingBytesIsCutOffAtTheDeadline) {
 TEST(Hostile, TruncatedBodyTimesOutWithoutExecuting) {
   Harness h(ShortTimeouts());
   RawSocket s(h.sandbox().port());
-  s.Send("POST /v3/session/ HTTP/1.1\r\nHost: x\r\nx-api-key: sandbox-key\r\n"
-         "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"workflow_id\":");
+  s.Send(
+      "POST /v3/session/ HTTP/1.1\r\nHost: x\r\nx-api-key: sandbox-key\r\n"
+      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"workflow_id\":");
   bool closed = false;
   s.ReadAll(std::chrono::milliseconds(2000), &closed);
   EXPECT_TRUE(closed);
@@ -161,7 +163,8 @@ TEST(Hostile, HundredsOfConcurrentConnections) {
   for (int i = 0; i < 300; i += 30) {
     idle[static_cast<std::size_t>(i)]->Send(
         "GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    EXPECT_NE(idle[static_cast<std::size_t>(i)]->ReadAll(std::chrono::milliseconds(1000))
+    EXPECT_NE(idle[static_cast<std::size_t>(i)]
+                  ->ReadAll(std::chrono::milliseconds(1000))
                   .find("HTTP/1.1 200"),
               std::string::npos);
   }

@@ -69,8 +69,7 @@ TEST(Idempotency, BadKeysAre400AndNothingExecutes) {
     EXPECT_EQ(Header(r, "Content-Type"), "application/problem+json");
   }
   // An empty header value (curl sends "Idempotency-Key:" for "Idempotency-Key;").
-  auto empty = h.Send("POST", "/v3/session/", CreateBody("bad"), "",
-                      {{"Idempotency-Key", ""}});
+  auto empty = h.Send("POST", "/v3/session/", CreateBody("bad"), "", {{"Idempotency-Key", ""}});
   EXPECT_EQ(empty->status, 400);
   EXPECT_EQ(h.Stats()["executions"]["create_session"], 0);
   EXPECT_EQ(h.Stats()["bad_keys_400"], 6);

@@ -21,10 +21,10 @@ TEST(IdempotencyKey, BareAndQuotedAreTheSameKey) {
 TEST(IdempotencyKey, QuotedEscapes) {
   EXPECT_EQ(*ParseIdempotencyKey(R"("a\"b\\c")"), "a\"b\\c");
   EXPECT_EQ(*ParseIdempotencyKey(R"("with space")"), "with space");
-  EXPECT_FALSE(ParseIdempotencyKey(R"("bad\n")"));     // only \" and \\ escape
+  EXPECT_FALSE(ParseIdempotencyKey(R"("bad\n")"));  // only \" and \\ escape
   EXPECT_FALSE(ParseIdempotencyKey(R"("dangling\)"));
   EXPECT_FALSE(ParseIdempotencyKey(R"("unterminated)"));
-  EXPECT_FALSE(ParseIdempotencyKey(R"("a"b)"));        // text after the closing quote
+  EXPECT_FALSE(ParseIdempotencyKey(R"("a"b)"));  // text after the closing quote
 }
 
 TEST(IdempotencyKey, EmptyIsRejected) {
@@ -73,12 +73,26 @@ TEST(FaultSpec, EmptyMeansNoFaultsAndNoDraws) {
 }
 
 TEST(FaultSpec, RejectsMalformedSpecs) {
-  for (const char* bad :
-       {"drop_before", "drop_before=", "drop_before=x", "drop_before=1.5", "drop_before=-0.1",
-        "nope=0.1", "slow=0.1", "slow=0.1:", "slow=0.1:abc", "slow=0.1:-5", "drop_after=0.1:5",
-        "drop_before=0.6,drop_after=0.6", "drop_before=0.1,drop_before=0.1", "a=b=c", ",",
-        "drop_before=0.1,,", "retry_after=x", "retry_after=-1", "drop_before=nan",
-        "drop_before=inf"}) {
+  for (const char* bad : {"drop_before",
+                          "drop_before=",
+                          "drop_before=x",
+                          "drop_before=1.5",
+                          "drop_before=-0.1",
+                          "nope=0.1",
+                          "slow=0.1",
+                          "slow=0.1:",
+                          "slow=0.1:abc",
+                          "slow=0.1:-5",
+                          "drop_after=0.1:5",
+                          "drop_before=0.6,drop_after=0.6",
+                          "drop_before=0.1,drop_before=0.1",
+                          "a=b=c",
+                          ",",
+                          "drop_before=0.1,,",
+                          "retry_after=x",
+                          "retry_after=-1",
+                          "drop_before=nan",
+                          "drop_before=inf"}) {
     EXPECT_FALSE(FaultSpec::Parse(bad)) << bad;
   }
 }
@@ -123,8 +137,8 @@ std::string Form(const std::string& boundary,
 }
 
 TEST(Multipart, ParsesParts) {
-  const std::string body = Form("XyZ", {{"user_image", std::string("\x89PNG\0\r\n", 7)},
-                                        {"vendor_data", "u1"}});
+  const std::string body =
+      Form("XyZ", {{"user_image", std::string("\x89PNG\0\r\n", 7)}, {"vendor_data", "u1"}});
   auto parts = ParseMultipart(body, "XyZ");
   ASSERT_TRUE(parts) << parts.error().ToString();
   ASSERT_EQ(parts->size(), 2u);

@@ -259,10 +259,11 @@ TEST_F(CurlTransportTest, EmptyReplyIsConnectionLost) {
   EXPECT_GE(server_.requests_received(), 1);  // the server did get the request
 }
 
-TEST_F(CurlTransportTest, LibcurlResendsOnceWhenAReusedConnectionDiesSilently) {
-  // Documents a libcurl behaviour the client must live with: a request whose
-  // reused keep-alive connection closes before any response byte is re-sent
-  // once on a fresh connection. Both copies reached the server.
+TEST_F(CurlTransportTest, NoSilentResendWhenAReusedConnectionDies) {
+  // libcurl would re-send a request whose reused keep-alive connection closes
+  // before any response byte, once, on a fresh connection. The transport
+  // refuses that re-send: the server sees one copy and the caller sees
+  // kConnectionLost, so the retry decision stays with the client.
   auto transport = MakeCurlTransport(FastOptions());
   ASSERT_TRUE(transport->SendAndWait(Request("GET", server_.Url("/echo"))));
   TransportResult r = transport->SendAndWait(Request("POST", server_.Url("/close"), "{}"));
@@ -270,7 +271,7 @@ TEST_F(CurlTransportTest, LibcurlResendsOnceWhenAReusedConnectionDiesSilently) {
   EXPECT_EQ(r.error().failure, TransportFailure::kConnectionLost);
   int closes = 0;
   for (const auto& seen : server_.requests()) closes += seen.target == "/close" ? 1 : 0;
-  EXPECT_EQ(closes, 2);
+  EXPECT_EQ(closes, 1);
 }
 
 TEST_F(CurlTransportTest, ResetAfterTheRequestIsConnectionLost) {
