@@ -30,9 +30,11 @@ test-asan: build-asan
 demo: build
 	@./build/default/idem sandbox --self-check
 
-# Opt-in: throughput figures (see docs/benchmarks.md). Not part of `make test`.
+# Opt-in: the benchmarks (figures and their commands are in README.md and
+# docs/<component>.md). Not part of `make test`.
 bench: build
-	@./build/default/idem bench
+	@./build/default/bench/idem_micro_bench
+	@./build/default/bench/sandbox_load --seconds 3
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

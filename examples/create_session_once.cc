@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   idem::didit::DiditClientOptions options;
   if (base_url != nullptr) options.client.base_url = base_url;
   if (api_key != nullptr) options.client.api_key = api_key;
-  auto journal = idem::OpenSqliteJournal(idem::DefaultJournalPath());
+  auto journal = idem::OpenJournal(idem::DefaultJournalPath());  // a path or postgres:// URL
   if (!journal) {
     std::fprintf(stderr, "journal: %s\n", journal.error().ToString().c_str());
     return 4;

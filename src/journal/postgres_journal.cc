@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "journal/pg_schema.h"
+#include "journal/validation.h"
 
 namespace idem {
 namespace journal {
@@ -15,29 +16,7 @@ using pg::Param;
 using pg::PgResult;
 using pg::Rows;
 
-constexpr std::size_t kMaxIdentifierBytes = 1024;
 constexpr int kSeqColumn = 23;  // `seq`, after the op's columns
-
-Status CheckIdentifier(std::string_view what, std::string_view value) {
-  if (value.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "journal: " + std::string(what) + " is empty");
-  }
-  if (value.size() > kMaxIdentifierBytes) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: " + std::string(what) + " longer than " +
-                         std::to_string(kMaxIdentifierBytes) + " bytes");
-  }
-  if (value.find('\0') != std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: " + std::string(what) + " contains a NUL byte");
-  }
-  return {};
-}
-
-Status CheckLease(std::chrono::milliseconds lease) {
-  if (lease.count() <= 0) return MakeError(ErrorCode::kInvalidArgument, "journal: lease <= 0");
-  return {};
-}
 
 tl::unexpected<Failure> Fail(ErrorCode code, std::string message) {
   return tl::unexpected(Failure{Error(code, std::move(message)), false, false});
@@ -213,14 +192,7 @@ Status PostgresJournal::Transaction(const Body& body) {
 
 Result<BeginResult> PostgresJournal::Begin(const Operation& op, std::string_view owner,
                                            std::chrono::milliseconds lease) {
-  for (auto [what, value] : {std::pair<const char*, std::string_view>{"op_id", op.op_id},
-                             {"idem_key", op.idem_key},
-                             {"fingerprint", op.fingerprint},
-                             {"method", op.method},
-                             {"owner", owner}}) {
-    if (auto st = CheckIdentifier(what, value); !st) return tl::unexpected(st.error());
-  }
-  if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
+  if (auto st = CheckBegin(op, owner, lease); !st) return tl::unexpected(st.error());
 
   BeginResult result{};
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {

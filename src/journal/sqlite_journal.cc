@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "journal/schema.h"
+#include "journal/validation.h"
 
 namespace idem {
 namespace journal {
@@ -10,31 +11,6 @@ namespace {
 
 using sqlite::Blob;
 using sqlite::Database;
-
-// Keys and owners are identifiers, not payloads: bounded and NUL-free so they
-// compare and print safely.
-constexpr std::size_t kMaxIdentifierBytes = 1024;
-
-Status CheckIdentifier(std::string_view what, std::string_view value) {
-  if (value.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "journal: " + std::string(what) + " is empty");
-  }
-  if (value.size() > kMaxIdentifierBytes) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: " + std::string(what) + " longer than " +
-                         std::to_string(kMaxIdentifierBytes) + " bytes");
-  }
-  if (value.find('\0') != std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: " + std::string(what) + " contains a NUL byte");
-  }
-  return {};
-}
-
-Status CheckLease(std::chrono::milliseconds lease) {
-  if (lease.count() <= 0) return MakeError(ErrorCode::kInvalidArgument, "journal: lease <= 0");
-  return {};
-}
 
 Result<std::optional<Operation>> SelectOp(Database& db, std::string_view op_id) {
   auto stmt = db.Prepare(std::string("SELECT ") + kOpColumns + " FROM ops WHERE op_id = ?");
@@ -120,14 +96,7 @@ std::int64_t SqliteJournal::NowMs() const { return ToUnixMillis(options_.clock->
 
 Result<BeginResult> SqliteJournal::Begin(const Operation& op, std::string_view owner,
                                          std::chrono::milliseconds lease) {
-  for (auto [what, value] : {std::pair<const char*, std::string_view>{"op_id", op.op_id},
-                             {"idem_key", op.idem_key},
-                             {"fingerprint", op.fingerprint},
-                             {"method", op.method},
-                             {"owner", owner}}) {
-    if (auto st = CheckIdentifier(what, value); !st) return tl::unexpected(st.error());
-  }
-  if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
+  if (auto st = CheckBegin(op, owner, lease); !st) return tl::unexpected(st.error());
 
   BeginResult result{};
   auto st = committer_->Run([&](Database& db) -> Status {

@@ -141,8 +141,11 @@ class Sender final : public WebhookSender {
         continue;
       }
       auto first = state_->queue.begin();
-      if (first->first > std::chrono::steady_clock::now()) {
-        state_->cv.wait_until(lock, first->first);
+      // A copy: wait_until reads its deadline again after waking, and by then
+      // Shutdown (or a delivery) may have erased the node it lives in.
+      const auto due = first->first;
+      if (due > std::chrono::steady_clock::now()) {
+        state_->cv.wait_until(lock, due);
         continue;
       }
       Entry entry = std::move(first->second);
