@@ -2,40 +2,12 @@
 
 #include <string>
 
+#include "common/json_depth.h"
+
 namespace idem::didit::internal {
-namespace {
-
-// Maximum nesting of [ and { outside strings; stops counting past `limit`.
-bool DepthWithin(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 Result<nlohmann::json> SafeParse(std::string_view text, int max_depth) {
-  if (!DepthWithin(text, max_depth)) {
+  if (!JsonNestingWithin(text, max_depth)) {
     return MakeError(ErrorCode::kCorruption,
                      "JSON nested deeper than " + std::to_string(max_depth));
   }

@@ -1,5 +1,7 @@
 #include "sandbox/responses.h"
 
+#include "common/json_depth.h"
+
 namespace idem::sandbox {
 
 std::string Dump(const nlohmann::json& value) {
@@ -32,28 +34,7 @@ Response ProblemResponse(int status, std::string_view type, std::string_view tit
 
 std::optional<nlohmann::json> ParseJsonBody(std::string_view body) {
   // Reject deep nesting before the parser sees it.
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) return std::nullopt;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
+  if (!JsonNestingWithin(body, kMaxJsonDepth)) return std::nullopt;
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return std::nullopt;
   return parsed;
