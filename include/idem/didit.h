@@ -6,8 +6,8 @@
 //   client.h          DiditClient: journaled, reconciled calls over idem::Client
 #pragma once
 
+#include "idem/didit/client.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/multipart.h"
 #include "idem/didit/session_status.h"
 #include "idem/didit/types.h"
-#include "idem/didit/client.h"

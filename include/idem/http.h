@@ -21,13 +21,13 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string url;     // absolute: "http://127.0.0.1:8790/v3/session/"
   Headers headers;
-  std::string body;    // exact bytes sent
+  std::string body;  // exact bytes sent
 };
 
 struct HttpResponse {
   int status = 0;
-  Headers headers;           // names as received
-  std::string body;          // at most TransportOptions::max_response_bytes
+  Headers headers;              // names as received
+  std::string body;             // at most TransportOptions::max_response_bytes
   bool body_truncated = false;  // the server sent more than the cap; the rest was dropped
 };
 

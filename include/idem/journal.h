@@ -44,19 +44,19 @@ struct Operation {
   std::string fingerprint;   // RequestFingerprint(method, path, body)
   std::string natural_key;   // look-up key for reconciliation, e.g. vendor_data + workflow_id
   OpState state = OpState::kInFlight;
-  int attempts = 0;          // requests handed to the transport so far
-  std::int64_t created_ms = 0;       // Unix ms
-  std::int64_t first_sent_ms = 0;    // Unix ms of the first send with idem_key; 0 = never sent
+  int attempts = 0;                // requests handed to the transport so far
+  std::int64_t created_ms = 0;     // Unix ms
+  std::int64_t first_sent_ms = 0;  // Unix ms of the first send with idem_key; 0 = never sent
   std::int64_t updated_ms = 0;
-  std::int64_t next_attempt_ms = 0;  // earliest next attempt; 0 = now
-  std::string lease_owner;           // who drives it now ("" = nobody)
-  std::int64_t lease_until_ms = 0;   // the lease lapses after this
-  std::int64_t lease_generation = 0; // bumped by every claim; fences stale owners
-  int response_status = 0;           // last HTTP status seen, 0 = none
-  std::string response_headers;      // last response headers as a JSON object
-  std::string response_body;         // last response body, raw (capped by the transport)
-  std::string resource_id;           // e.g. the session_id the op created or adopted
-  std::string last_error;            // last transport/parse error, never secrets
+  std::int64_t next_attempt_ms = 0;   // earliest next attempt; 0 = now
+  std::string lease_owner;            // who drives it now ("" = nobody)
+  std::int64_t lease_until_ms = 0;    // the lease lapses after this
+  std::int64_t lease_generation = 0;  // bumped by every claim; fences stale owners
+  int response_status = 0;            // last HTTP status seen, 0 = none
+  std::string response_headers;       // last response headers as a JSON object
+  std::string response_body;          // last response body, raw (capped by the transport)
+  std::string resource_id;            // e.g. the session_id the op created or adopted
+  std::string last_error;             // last transport/parse error, never secrets
 };
 
 enum class Durability {
@@ -84,9 +84,9 @@ struct JournalOptions {
 };
 
 struct BeginResult {
-  Operation op;       // as stored now
-  bool created;       // true: a new record; false: an op with this op_id existed
-  bool leased;        // true: the caller now holds the lease and must drive it
+  Operation op;  // as stored now
+  bool created;  // true: a new record; false: an op with this op_id existed
+  bool leased;   // true: the caller now holds the lease and must drive it
 };
 
 struct OpFilter {

@@ -10,17 +10,17 @@
 namespace idem {
 
 enum class ErrorCode {
-  kInvalidArgument,      // the caller's input is wrong; nothing was done
-  kNotFound,             // the named thing does not exist
-  kAlreadyExists,        // e.g. the same op_id with a different request fingerprint
-  kFailedPrecondition,   // the state does not allow this (e.g. op leased by another owner)
-  kUnavailable,          // transient: try again later (network, locked database, 5xx)
-  kDeadlineExceeded,     // a timeout
-  kRefused,              // the remote API refused for good (definitive 4xx)
-  kUnknownOutcome,       // the request may or may not have executed; it is journaled
-  kIo,                   // local storage failed
-  kCorruption,           // stored data is not what it should be
-  kInternal,             // a bug in idem
+  kInvalidArgument,     // the caller's input is wrong; nothing was done
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // e.g. the same op_id with a different request fingerprint
+  kFailedPrecondition,  // the state does not allow this (e.g. op leased by another owner)
+  kUnavailable,         // transient: try again later (network, locked database, 5xx)
+  kDeadlineExceeded,    // a timeout
+  kRefused,             // the remote API refused for good (definitive 4xx)
+  kUnknownOutcome,      // the request may or may not have executed; it is journaled
+  kIo,                  // local storage failed
+  kCorruption,          // stored data is not what it should be
+  kInternal,            // a bug in idem
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

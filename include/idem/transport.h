@@ -9,7 +9,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-
 #include <tl/expected.hpp>
 
 #include "idem/http.h"

@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include "idem/random.h"
 #include "common/crypto.h"
+#include "idem/random.h"
 
 namespace idem {
 

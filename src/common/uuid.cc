@@ -10,8 +10,8 @@ namespace idem {
 namespace {
 
 std::string FormatUuid(const std::array<unsigned char, 16>& b) {
-  std::string hex = crypto::HexEncode(
-      std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  std::string hex =
+      crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }

@@ -172,9 +172,9 @@ Status SqliteJournal::Update(const Operation& op) {
         "resource_id = ?, last_error = ?, lease_owner = ?, lease_until_ms = ? WHERE op_id = ?");
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->BindAll(op.idem_key, OpStateName(op.state), op.attempts, op.first_sent_ms, NowMs(),
-                  op.next_attempt_ms,
-                  op.response_status, op.response_headers, Blob{op.response_body}, op.resource_id,
-                  op.last_error, final ? std::string() : stored->lease_owner,
+                  op.next_attempt_ms, op.response_status, op.response_headers,
+                  Blob{op.response_body}, op.resource_id, op.last_error,
+                  final ? std::string() : stored->lease_owner,
                   final ? std::int64_t{0} : stored->lease_until_ms, op.op_id);
     return stmt->Run();
   });

@@ -36,8 +36,9 @@ TEST(UuidTest, V7EncodesTimeAndSortsByIt) {
   EXPECT_LT(first, second);
   // The first 48 bits are the Unix milliseconds.
   std::string hex = first.substr(0, 8) + first.substr(9, 4);
-  EXPECT_EQ(std::stoull(hex, nullptr, 16), static_cast<unsigned long long>(ToUnixMillis(
-                                                 clock.Now() - std::chrono::milliseconds(5))));
+  EXPECT_EQ(
+      std::stoull(hex, nullptr, 16),
+      static_cast<unsigned long long>(ToUnixMillis(clock.Now() - std::chrono::milliseconds(5))));
 }
 
 TEST(UuidTest, IsUuidRejectsNearMisses) {
