@@ -26,15 +26,18 @@ test-default: build
 test-asan: build-asan
 	@ctest --preset asan -j $(JOBS)
 
-# Until `idem demo` exists (issue 6), the main job is the sandbox self-check.
+# The main job: faults, retries, webhooks and a naive client, in one process
+# (docs/demo.md).
 demo: build
-	@./build/default/idem sandbox --self-check
+	@./build/default/idem demo
 
 # Opt-in: the benchmarks (figures and their commands are in README.md and
 # docs/<component>.md). Not part of `make test`.
 bench: build
 	@./build/default/bench/idem_micro_bench
 	@./build/default/bench/sandbox_load --seconds 3
+	@./build/default/bench/client_vs_curl --queued 10000
+	@./build/default/idem bench
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -3,7 +3,7 @@
 // default. Starts the sandbox in-process unless --port is given.
 //
 //   sandbox_load [--seconds S] [--connections N] [--pipeline P] [--threads T]
-//                [--memory] [--port PORT]
+//                [--memory] [--db PATH|postgres://URL] [--port PORT]
 #include "idem/sandbox_load.h"
 
 #include <unistd.h>
@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   bool memory = false;
   int port = 0;
+  std::string db;  // --db: a SQLite path or a postgres:// URL instead of a temp SQLite file
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(next());
     else if (arg == "--memory")
       memory = true;
+    else if (arg == "--db")
+      db = next();
     else if (arg == "--port")
       port = std::atoi(next());
     else {
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
     idem::SandboxOptions options;
     options.port = 0;
     options.threads = threads;
-    if (!memory) {
+    if (!db.empty()) {
+      options.db_path = db;
+    } else if (!memory) {
       std::filesystem::create_directories(dir);
       options.db_path = (dir / "sandbox.db").string();
     }
@@ -63,7 +68,10 @@ int main(int argc, char** argv) {
     port = sandbox->port();
   }
   std::printf("store=%s connections=%d pipeline=%d server_threads=%d seconds=%.1f\n",
-              memory ? "memory" : "sqlite", connections, pipeline, threads, seconds);
+              !db.empty() && db.rfind("postgres", 0) == 0 ? "postgres"
+              : memory                                    ? "memory"
+                                                          : "sqlite",
+              connections, pipeline, threads, seconds);
   for (auto mode :
        {idem::SandboxLoadOptions::Mode::kReplay, idem::SandboxLoadOptions::Mode::kCreate}) {
     idem::SandboxLoadOptions load;

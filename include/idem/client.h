@@ -130,13 +130,27 @@ struct ClientOptions {
   std::chrono::milliseconds key_window{std::chrono::hours(24)};
   // Reconcilers by OpRequest::kind. Kinds without one rely on the key alone.
   std::map<std::string, std::shared_ptr<Reconciler>> reconcilers;
+  // By OpRequest::kind: the id of the resource a 2xx response created or
+  // touched (a session_id, a check's request_id), read from the op once its
+  // response is in (`response_status`, `response_body`, `path`) and stored as
+  // `Operation::resource_id` in the same journal write that settles the op.
+  // Kinds without one keep resource_id empty. Default: none (the Didit layer
+  // registers its kinds, see didit::AddDiditReconcilers).
+  std::map<std::string, std::function<std::string(const Operation&)>> resource_id_of;
   // Wall clock for timestamps, the key window and pushback dates; its
   // steady time for retry deadlines. Default: the system clock.
   std::shared_ptr<Clock> clock;
   // Jitter. Default: a generator seeded from the CSPRNG.
   std::shared_ptr<RandomSource> random;
-  // Ops driven at once; further submissions wait in a queue (only their
-  // request is held). Default 64.
+  // Ops driven at once: an op holds one of these slots from its first attempt
+  // until its answer settles it (waits between retries included); the slot is
+  // freed as soon as the answer is in, while the outcome is committed. Up to
+  // max(2 x this, 16) further ops are journaled ahead (Begin, committed in
+  // batches) so a free slot never waits for a commit; beyond that,
+  // submissions wait in a queue (only their request is held, nothing
+  // journaled). Crash: journaled-ahead ops are in_flight with a lease that
+  // lapses; Resume() re-drives them with their key like any unfinished op.
+  // Default 64.
   std::size_t max_concurrent_ops = 64;
   // Worker threads that run journal writes (blocking, fsync) and state
   // transitions. More threads let more ops share a group commit. Default 8.
@@ -173,7 +187,10 @@ class Client {
   virtual ~Client() = default;
 
   using Callback = std::function<void(OpResult)>;
-  // Queues the op and returns at once; `done` runs once, on a worker thread.
+  // Queues the op and returns at once; `done` runs once, on a worker thread,
+  // after the op's outcome is durable in the journal. Journal writes of
+  // concurrent ops are batched: one Begin commit for a batch before any of
+  // its ops is sent, one commit for a batch of outcomes.
   virtual void Submit(OpRequest request, Callback done) = 0;
   std::future<OpResult> Submit(OpRequest request);
   // Submit and wait. Must not be called from a Client callback.

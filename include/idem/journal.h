@@ -120,6 +120,17 @@ class Journal {
   // owner's outcome. A final state releases the lease.
   virtual Status Update(const Operation& op) = 0;
 
+  // Batches, for a driver with many ops at once: the same as calling Begin
+  // (with one owner and lease) or Update for each op in order, one result per
+  // op, except that a backend may commit them together (SQLite: one
+  // transaction, so one fsync for the batch). One op's error does not affect
+  // the others; if the shared transaction itself fails, every op gets that
+  // error and nothing of the batch is stored. The defaults loop.
+  virtual std::vector<Result<BeginResult>> BeginMany(const std::vector<Operation>& ops,
+                                                     std::string_view owner,
+                                                     std::chrono::milliseconds lease);
+  virtual std::vector<Status> UpdateMany(const std::vector<const Operation*>& ops);
+
   // Extends the lease of an op the caller holds (fenced like Update).
   virtual Status RenewLease(const Operation& op, std::chrono::milliseconds lease) = 0;
 

@@ -61,7 +61,20 @@ struct SandboxOptions {
   // server). Keys still executing (409 window) are kept in memory only: a
   // sandbox killed mid-execution forgets them, as if the request never arrived,
   // although an execution already committed stays recorded.
+  // A postgres:// or postgresql:// URL instead: the PostgreSQL store, which
+  // several sandbox processes may share (one idempotency table, sessions and
+  // executions). There every execution runs in a transaction under a
+  // database-wide advisory lock, after merging what the others committed, and
+  // "key still executing" is a row in the database: a duplicate sent to
+  // another process replays or gets 409, never executes twice. A commit is
+  // durable per the server's settings. See docs/sandbox.md.
   std::string db_path;
+  // PostgreSQL store only: a key claimed longer ago than this whose response
+  // was never stored (its sandbox process died mid-execution) is taken over
+  // by the next request with that key. The claim is fenced: a slow process
+  // that commits after losing its claim commits nothing and answers 409.
+  // Default 30 s (longer than any injected slow_exec).
+  std::chrono::milliseconds key_claim_timeout{30000};
   // Fault spec, e.g. "drop_before=0.1,drop_after=0.1,error_503=0.05,
   // error_500_after=0.05,rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,
   // retry_after=1". Empty (default) = no faults. Faults never apply to /_sandbox/*.
@@ -96,8 +109,23 @@ struct SandboxOptions {
   // Wall clock for timestamps, key TTL and the rate limiter. Default: the
   // system clock. Tests pass a FakeClock to expire keys without sleeping.
   std::shared_ptr<Clock> clock;
-  // Told about every session status change. Default: none.
+  // Told about every session status change. Default: none. Combined with the
+  // webhook sender below when both are set (this sink is called first).
   std::shared_ptr<SandboxEventSink> event_sink;
+  // Webhooks: when webhook_url is set, every session change is POSTed there as
+  // Didit's `status.updated` event, signed with webhook_secret. Default: off.
+  // Delivery is at least once (WebhookSender: retries on timeouts, 5xx, 404),
+  // from memory: events still queued when the sandbox stops are lost.
+  std::string webhook_url;
+  std::string webhook_secret;  // required with webhook_url; never logged
+  // "duplicate=0.2,reorder=0.1,delay=0.1:2000" (WebhookFaults). Default none.
+  std::string webhook_faults;
+  // Auto-complete: each created session moves to "In Progress" and then to a
+  // final status (mostly Approved, some Declined / In Review, decided by `seed`)
+  // about this long after creation. Default 0 = off (sessions stay Not Started).
+  // Timers live in memory: a sandbox stopped before they fire never completes
+  // those sessions (reload from db_path does not re-arm them).
+  std::chrono::milliseconds auto_complete{0};
 };
 
 class Sandbox {
@@ -119,6 +147,10 @@ class Sandbox {
   virtual std::string StatsJson() = 0;
   // The JSON of `GET /_sandbox/executions`.
   virtual std::string ExecutionsJson() = 0;
+  // Blocks until no webhook is queued or in flight and no auto-complete is
+  // pending, or `timeout` passes. true = idle. Without webhooks and
+  // auto-complete it returns true at once.
+  virtual bool WaitWebhooksIdle(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace idem

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
+#include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
 
 namespace idem::cli {
@@ -12,6 +13,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     didit::AmlRequest request;
     std::string date_of_birth, nationality, document_number, entity_type, vendor_data, op_id;
+    bool enqueue = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("aml", "AML screening of a person or company (billed)");
@@ -22,6 +24,8 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--entity-type", flags->entity_type, "person|company");
   cmd->add_option("--vendor-data", flags->vendor_data, "Your reference");
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  cmd->add_flag("--enqueue", flags->enqueue,
+                "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   cmd->callback([flags, &exit_code] {
     didit::AmlRequest request = flags->request;
     auto set = [](std::optional<std::string>& field, const std::string& value) {
@@ -32,6 +36,11 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
     set(request.document_number, flags->document_number);
     set(request.entity_type, flags->entity_type);
     set(request.vendor_data, flags->vendor_data);
+    if (flags->enqueue) {
+      exit_code =
+          EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = flags->op_id}));
+      return;
+    }
     auto client = MakeDiditClientFromEnv();
     if (!client) {
       exit_code = kExitConfig;

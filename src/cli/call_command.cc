@@ -6,6 +6,7 @@
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
+#include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
 
 namespace idem::cli {
@@ -19,6 +20,7 @@ struct CallFlags {
   std::string op_id;
   std::string kind = "call";
   std::string natural_key;
+  bool enqueue = false;
   ClientFlags client;
 };
 
@@ -38,6 +40,16 @@ int RunCall(CallFlags& f) {
   if (f.path.empty() || f.path.front() != '/') {
     std::fprintf(stderr, "idem call: PATH must start with '/'\n");
     return kExitUsage;
+  }
+  if (f.enqueue) {
+    OpRequest request;
+    request.op_id = f.op_id;
+    request.kind = f.kind;
+    request.method = f.method;
+    request.path = f.path;
+    request.body = f.data;
+    request.natural_key = f.natural_key;
+    return EnqueueAndPrint("idem call", f.client, std::move(request));
   }
   auto journal = OpenJournalFromFlags(f.client);
   if (!journal) {
@@ -95,6 +107,8 @@ void AddCallCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (default: generated)");
   cmd->add_option("--kind", flags->kind, "Op kind (selects a reconciler; default call)");
   cmd->add_option("--natural-key", flags->natural_key, "Look-up key for reconciliation");
+  cmd->add_flag("--enqueue", flags->enqueue,
+                "Store the op and exit (prints it as JSON); `idem worker` sends it");
   AddClientFlags(*cmd, flags->client);
   cmd->callback([flags, &exit_code] { exit_code = RunCall(*flags); });
 }

@@ -17,5 +17,9 @@ void AddWebhookCommand(CLI::App& app, int& exit_code);
 void AddCallCommand(CLI::App& app, int& exit_code);
 void AddOpsCommand(CLI::App& app, int& exit_code);
 void AddResumeCommand(CLI::App& app, int& exit_code);
+void AddBenchCommand(CLI::App& app, int& exit_code);
+void AddDemoCommand(CLI::App& app, int& exit_code);
+void AddWorkerCommand(CLI::App& app, int& exit_code);
+void AddChaosCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

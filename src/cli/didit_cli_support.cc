@@ -30,7 +30,7 @@ int ExitCodeFor(ErrorCode code) {
 
 }  // namespace
 
-std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv() {
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
   // The same environment and journal resolution as `idem call` (a SQLite path
   // or a postgres:// URL in $IDEM_JOURNAL).
   ClientFlags flags;
@@ -38,6 +38,7 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv() {
   didit::DiditClientOptions options;
   options.client.base_url = flags.base_url;
   options.client.api_key = flags.api_key;
+  if (lease_ms > 0) options.client.lease = std::chrono::milliseconds(lease_ms);
   auto journal = OpenJournalFromFlags(flags);
   if (!journal) {
     ReportError(journal.error());

@@ -18,7 +18,8 @@ namespace idem::cli {
 // Opens the journal and transport and makes a DiditClient (Didit reconcilers
 // registered). On failure prints the error and returns nullptr; the exit code
 // is then kExitConfig.
-std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv();
+// `lease_ms` > 0 overrides the lease held on each driven op (--lease-ms).
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms = 0);
 
 // Prints `value` as one line of JSON on stdout (invalid UTF-8 replaced).
 void PrintJson(const nlohmann::json& value);

@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   idem::cli::AddCallCommand(app, exit_code);
   idem::cli::AddOpsCommand(app, exit_code);
   idem::cli::AddResumeCommand(app, exit_code);
+  idem::cli::AddBenchCommand(app, exit_code);
+  idem::cli::AddDemoCommand(app, exit_code);
+  idem::cli::AddWorkerCommand(app, exit_code);
+  idem::cli::AddChaosCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 // `idem ops list|show`: read the journal. Never prints secrets (the journal
 // holds none: the API key is never stored).
 #include <cstdio>
+#include <ctime>
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
@@ -52,11 +53,26 @@ int RunList(OpsFlags& f) {
     std::printf("%s\n", internal::DumpJson(array).c_str());
     return kExitOk;
   }
-  std::printf("%-40s %-10s %8s %6s %s\n", "OP_ID", "STATE", "ATTEMPTS", "HTTP", "IDEM_KEY");
+  // OWNER/LEASE_UNTIL: which worker holds the op and until when (UTC); "-"
+  // when nobody does (a lapsed lease is shown as it is stored: free to take).
+  std::printf("%-40s %-10s %8s %6s %-36s %-32s %s\n", "OP_ID", "STATE", "ATTEMPTS", "HTTP",
+              "IDEM_KEY", "OWNER", "LEASE_UNTIL");
   for (const Operation& op : *ops) {
-    std::printf("%-40s %-10s %8d %6d %s\n", op.op_id.c_str(),
+    std::string until = "-";
+    if (!op.lease_owner.empty() && op.lease_until_ms > 0) {
+      std::time_t secs = static_cast<std::time_t>(op.lease_until_ms / 1000);
+      std::tm tm{};
+      gmtime_r(&secs, &tm);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    static_cast<int>(op.lease_until_ms % 1000));
+      until = buf;
+    }
+    std::printf("%-40s %-10s %8d %6d %-36s %-32s %s\n", op.op_id.c_str(),
                 std::string(OpStateName(op.state)).c_str(), op.attempts, op.response_status,
-                op.idem_key.c_str());
+                op.idem_key.c_str(), op.lease_owner.empty() ? "-" : op.lease_owner.c_str(),
+                until.c_str());
   }
   return kExitOk;
 }

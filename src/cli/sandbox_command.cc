@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -20,10 +21,12 @@ struct SandboxFlags {
   std::string listen = "127.0.0.1:8790";
   SandboxOptions options;
   std::int64_t key_ttl_seconds = 86400;
+  std::int64_t key_claim_timeout_ms = 30000;
   std::int64_t read_timeout_ms = 10000;
   bool no_idempotency = false;
   bool no_vendor_dedup = false;
   bool self_check = false;
+  double auto_complete_seconds = 0;
 };
 
 bool ParseListen(const std::string& listen, SandboxOptions& options) {
@@ -52,9 +55,19 @@ int RunSandbox(SandboxFlags& flags) {
     return kExitUsage;
   }
   flags.options.key_ttl = std::chrono::seconds(flags.key_ttl_seconds);
+  flags.options.key_claim_timeout = std::chrono::milliseconds(flags.key_claim_timeout_ms);
   flags.options.read_timeout = std::chrono::milliseconds(flags.read_timeout_ms);
   flags.options.idempotency = !flags.no_idempotency;
   flags.options.vendor_dedup = !flags.no_vendor_dedup;
+  flags.options.auto_complete =
+      std::chrono::milliseconds(static_cast<std::int64_t>(flags.auto_complete_seconds * 1000));
+  if (flags.options.webhook_secret.empty()) {
+    if (const char* env = std::getenv("IDEM_WEBHOOK_SECRET")) flags.options.webhook_secret = env;
+  }
+  if (!flags.options.webhook_url.empty() && flags.options.webhook_secret.empty()) {
+    log->error("--webhook-url needs --webhook-secret or IDEM_WEBHOOK_SECRET");
+    return kExitUsage;
+  }
 
   // Block the stop signals in every thread (the server threads inherit the
   // mask) and wait for them here.
@@ -71,9 +84,21 @@ int RunSandbox(SandboxFlags& flags) {
   }
   std::printf("listening on %s\n", (*sandbox)->base_url().c_str());
   std::fflush(stdout);
-  log->info("sandbox up: store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}",
-            flags.options.db_path.empty() ? "memory" : flags.options.db_path, flags.options.faults,
-            flags.options.seed, flags.options.idempotency, flags.options.vendor_dedup);
+  // A postgres URL may hold a password: only its kind is logged.
+  const std::string& db = flags.options.db_path;
+  const std::string store = db.empty() ? "memory"
+                            : db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0
+                                ? "postgresql (URL not logged)"
+                                : db;
+  log->info("sandbox up: store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}", store,
+            flags.options.faults, flags.options.seed, flags.options.idempotency,
+            flags.options.vendor_dedup);
+  if (!flags.options.webhook_url.empty() || flags.options.auto_complete.count() > 0) {
+    // The secret is never logged.
+    log->info("webhooks: url='{}', faults='{}', auto_complete={} ms",
+              flags.options.webhook_url.empty() ? "off" : flags.options.webhook_url,
+              flags.options.webhook_faults, flags.options.auto_complete.count());
+  }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log->info("signal {}: shutting down", signal_number);
@@ -96,7 +121,8 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--api-key", flags->options.api_key,
                   "the accepted x-api-key (default sandbox-key; never logged)");
   cmd->add_option("--db", flags->options.db_path,
-                  "SQLite file (WAL) for sessions, keys and executions; default in memory");
+                  "SQLite file (WAL) for sessions, keys and executions, or a postgres:// URL "
+                  "that several sandbox processes share; default in memory");
   cmd->add_option("--faults", flags->options.faults,
                   "e.g. drop_before=0.1,drop_after=0.1,error_503=0.05,error_500_after=0.05,"
                   "rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,retry_after=1");
@@ -105,6 +131,11 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--key-ttl", flags->key_ttl_seconds, "seconds an idempotency key is kept")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86400));
+  cmd->add_option("--key-claim-timeout-ms", flags->key_claim_timeout_ms,
+                  "postgres store: a key left executing this long by a dead sandbox process is "
+                  "taken over")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
   cmd->add_flag("--no-idempotency", flags->no_idempotency,
                 "ignore Idempotency-Key (emulate an API without keys)");
   cmd->add_flag("--no-vendor-dedup", flags->no_vendor_dedup,
@@ -123,6 +154,16 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-connections", flags->options.max_connections,
                   "connections over this are closed at once")
       ->capture_default_str();
+  cmd->add_option("--webhook-url", flags->options.webhook_url,
+                  "POST every session change there as Didit's signed status.updated event");
+  cmd->add_option("--webhook-secret", flags->options.webhook_secret,
+                  "the webhook signing secret (or env IDEM_WEBHOOK_SECRET; never printed)");
+  cmd->add_option("--webhook-faults", flags->options.webhook_faults,
+                  "webhook delivery faults, e.g. duplicate=0.2,reorder=0.1,delay=0.1:2000");
+  cmd->add_option("--auto-complete", flags->auto_complete_seconds,
+                  "move each new session to In Progress, then to a final status (decided by "
+                  "--seed) about this many seconds (fractional ok) after creation; 0 = off")
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--self-check", flags->self_check,
                 "start an in-process sandbox with faults, check every rule with an HTTP "
                 "client, print a pass/fail table; exit 0 only if all pass");

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
+#include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
 
 namespace idem::cli {
@@ -23,6 +24,8 @@ struct SessionFlags {
   int limit = 0;
   int offset = 0;
   bool all = false;
+  bool enqueue = false;
+  int lease_ms = 0;  // 0: the client's default
 };
 
 int RunCreate(const SessionFlags& f) {
@@ -38,7 +41,11 @@ int RunCreate(const SessionFlags& f) {
     }
     request.metadata = std::move(metadata);
   }
-  auto client = MakeDiditClientFromEnv();
+  if (f.enqueue) {
+    return EnqueueAndPrint("idem session create", {},
+                           didit::CreateSessionOp(request, {.op_id = f.op_id}));
+  }
+  auto client = MakeDiditClientFromEnv(f.lease_ms);
   if (!client) return kExitConfig;
   auto session = client->CreateSession(request, {.op_id = f.op_id});
   if (!session) return ReportError(session.error());
@@ -118,6 +125,13 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   create->add_option("--metadata", flags->metadata, "A JSON object stored with the session");
   create->add_option("--language", flags->language, "UI language, e.g. en");
   create->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  create
+      ->add_option("--lease-ms", flags->lease_ms,
+                   "Lease held on the op while driven (default 60000); a crashed run's op "
+                   "can be resumed once it lapses")
+      ->check(CLI::Range(1, 86'400'000));
+  create->add_flag("--enqueue", flags->enqueue,
+                   "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   create->callback([flags, &exit_code] { exit_code = RunCreate(*flags); });
 
   auto* get = session->add_subcommand("get", "A session's decision");

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -77,22 +78,22 @@ class ClientImpl final : public Client {
       : options_(std::move(options)), executor_(options_.worker_threads) {}
 
   ~ClientImpl() override {
+    std::deque<Pending> refused;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
-      // Never-started work is refused: nothing of it reached the journal.
-      while (!pending_.empty()) {
-        Pending p = std::move(pending_.front());
-        pending_.pop_front();
-        lock.unlock();
-        if (p.claimed) options_.journal->Release(*p.claimed);
-        p.done(MakeError(ErrorCode::kUnavailable, "client is shutting down"));
-        lock.lock();
-      }
+      refused.swap(pending_);
     }
+    // Never-admitted work is refused: nothing of it reached the journal (a
+    // claimed op only gets its lease back).
+    for (Pending& p : refused) {
+      if (p.claimed) options_.journal->Release(*p.claimed);
+      FinishUnstarted(p.done, MakeError(ErrorCode::kUnavailable, "client is shutting down"));
+    }
+    // Admitted ops still waiting for a slot are parked by Attempt.
     executor_.ExpireTimers();
     std::unique_lock<std::mutex> lock(mu_);
-    idle_cv_.wait(lock, [this] { return active_ == 0; });
+    idle_cv_.wait(lock, [this] { return live_ == 0; });
     lock.unlock();
     executor_.Shutdown();
   }
@@ -111,6 +112,12 @@ class ClientImpl final : public Client {
   }
 
  private:
+  // The pipeline: pending_ (requests, claimed ops) -> an admission batch
+  // (Journal::BeginMany: one commit for the batch) -> ready_ (durable, lease
+  // held) -> a driving slot (at most max_concurrent_ops: attempts, waits) ->
+  // settling_ (response in, slot freed) -> a flush (Journal::UpdateMany: one
+  // commit) -> the callback. One admission and one flush run at a time, so
+  // each batches whatever arrived while the previous one committed.
   void Enqueue(Pending p) {
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) {
@@ -118,40 +125,75 @@ class ClientImpl final : public Client {
       p.done(MakeError(ErrorCode::kUnavailable, "client is shutting down"));
       return;
     }
-    if (active_ < options_.max_concurrent_ops) {
-      ++active_;
-      lock.unlock();
-      Start(std::move(p));
-    } else {
-      pending_.push_back(std::move(p));
-    }
+    ++live_;
+    pending_.push_back(std::move(p));
+    Pump(lock);
   }
 
-  void Start(Pending p) {
-    auto shared = std::make_shared<Pending>(std::move(p));
-    executor_.Post([this, shared] {
-      if (shared->request) {
-        Admit(std::move(*shared->request), std::move(shared->done));
-      } else {
-        DriveClaimed(std::move(*shared->claimed), std::move(shared->done));
+  // Ops journaled ahead of a free slot: enough that sending never waits for
+  // a Begin commit, few enough that a crash leaves little begun-but-unsent.
+  std::size_t Lookahead() const {
+    return std::max<std::size_t>(2 * options_.max_concurrent_ops, 16);
+  }
+
+  // Takes `lock` (held) and releases it: fills free slots from ready_ and
+  // starts an admission batch when the window has room.
+  void Pump(std::unique_lock<std::mutex>& lock) {
+    std::vector<DrivePtr> start;
+    while (driving_ < options_.max_concurrent_ops && !ready_.empty()) {
+      start.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+      ++driving_;
+    }
+    std::vector<Pending> admit;
+    const std::size_t window = Lookahead();
+    if (!admitting_ && !stopping_ && !pending_.empty() && ready_.size() < window) {
+      const std::size_t n = std::min(pending_.size(), window - ready_.size());
+      admit.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        admit.push_back(std::move(pending_.front()));
+        pending_.pop_front();
       }
-    });
+      admitting_ = true;
+    }
+    lock.unlock();
+    for (DrivePtr& d : start) {
+      // A fresh op's first attempt is just a hand-off to the transport: do
+      // it here rather than wait for a worker (under load every thread hop
+      // holds the slot longer). Anything that may block goes to a worker.
+      if (PlainSend(*d)) {
+        Send(d);
+      } else {
+        executor_.Post([this, d] { Attempt(d); });
+      }
+    }
+    if (!admit.empty()) {
+      auto shared = std::make_shared<std::vector<Pending>>(std::move(admit));
+      executor_.Post([this, shared] { AdmitBatch(std::move(*shared)); });
+    }
   }
 
-  // Frees the op's slot and starts the next waiting one.
-  void Finish(const DrivePtr& d, OpResult result) { FinishWith(d->done, std::move(result)); }
-  void FinishWith(Callback& done, OpResult result) {
-    done(std::move(result));
+  // Ends an op that holds a driving slot: frees the slot, starts the next.
+  void Finish(const DrivePtr& d, OpResult result) {
+    d->done(std::move(result));
     std::unique_lock<std::mutex> lock(mu_);
-    if (!pending_.empty() && !stopping_) {
-      Pending next = std::move(pending_.front());
-      pending_.pop_front();
-      lock.unlock();
-      Start(std::move(next));
-      return;
-    }
-    --active_;
-    if (active_ == 0) idle_cv_.notify_all();
+    --driving_;
+    if (--live_ == 0) idle_cv_.notify_all();
+    Pump(lock);
+  }
+  // Ends an op that never got a slot (refused, or found settled by Begin).
+  void FinishUnstarted(Callback& done, OpResult result) {
+    done(std::move(result));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--live_ == 0) idle_cv_.notify_all();
+  }
+
+  // True when Attempt(d) would do nothing but Send(d): not stopping, no
+  // look-up due, lease renewal not due, key window not passed.
+  bool PlainSend(const OpDrive& d) {
+    if (d.needs_reconcile || Stopping()) return false;
+    if (options_.clock->SteadyNow() - d.last_renew >= options_.lease / 3) return false;
+    return d.op.first_sent_ms == 0 || NowMs() - d.op.first_sent_ms < Ms(options_.key_window);
   }
 
   bool Stopping() {
@@ -169,8 +211,9 @@ class ClientImpl final : public Client {
     return d;
   }
 
-  void Admit(OpRequest req, Callback done);
-  void DriveClaimed(Operation op, Callback done);
+  void AdmitBatch(std::vector<Pending> batch);
+  Result<Operation> NewOperation(OpRequest& req, bool& caller_key);
+  void Flush();
   void Attempt(const DrivePtr& d);
   void Reconcile(const DrivePtr& d, bool window_passed);
   void OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_passed);
@@ -181,6 +224,7 @@ class ClientImpl final : public Client {
   void Wait(const DrivePtr& d, milliseconds delay);
   void Settle(const DrivePtr& d, OpState state);
   void GiveUp(const DrivePtr& d, std::string why);
+  OpResult SettledElsewhere(const DrivePtr& d, const Error& error);
   void Park(const DrivePtr& d);
   bool RenewIfDue(const DrivePtr& d);
   std::shared_ptr<Reconciler> ReconcilerFor(const std::string& kind) const {
@@ -196,25 +240,29 @@ class ClientImpl final : public Client {
   internal::Executor executor_;
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::deque<Pending> pending_;
-  std::size_t active_ = 0;
+  std::deque<Pending> pending_;     // submitted, not yet admitted
+  std::deque<DrivePtr> ready_;      // admitted (durable, leased), waiting for a slot
+  std::vector<DrivePtr> settling_;  // settled, outcome not yet durable
+  std::size_t driving_ = 0;         // slots in use (<= max_concurrent_ops)
+  std::size_t live_ = 0;            // enqueued ops whose callback has not run
+  bool admitting_ = false;
+  bool flushing_ = false;
   bool stopping_ = false;
 };
 
-void ClientImpl::Admit(OpRequest req, Callback done) {
+// The op record for a new request (nothing written yet).
+Result<Operation> ClientImpl::NewOperation(OpRequest& req, bool& caller_key) {
   if (req.method.empty() || req.path.empty() || req.path.front() != '/') {
-    FinishWith(done, MakeError(ErrorCode::kInvalidArgument,
-                               "an op needs a method and a path starting with '/'"));
-    return;
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "an op needs a method and a path starting with '/'");
   }
   Operation op;
-  bool caller_key = false;
+  caller_key = false;
   if (auto header = FindHeader(req.headers, "Idempotency-Key")) {
     auto key = ParseIdempotencyKey(*header);
     if (!key) {
-      FinishWith(done, MakeError(ErrorCode::kInvalidArgument,
-                                 "the caller's Idempotency-Key header is malformed"));
-      return;
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "the caller's Idempotency-Key header is malformed");
     }
     op.idem_key = std::move(*key);
     caller_key = true;
@@ -235,44 +283,77 @@ void ClientImpl::Admit(OpRequest req, Callback done) {
   // Recorded before the send rather than after it: from the moment Begin
   // commits, the key may be on the wire, and the key window counts from here.
   op.first_sent_ms = op.created_ms;
-
-  auto begun = options_.journal->Begin(op, options_.owner, options_.lease);
-  if (!begun) {
-    FinishWith(done, tl::unexpected(begun.error()));
-    return;
-  }
-  if (!begun->created) {
-    if (IsFinal(begun->op.state)) {
-      FinishWith(done, std::move(begun->op));
-      return;
-    }
-    if (!begun->leased) {
-      FinishWith(done, MakeError(ErrorCode::kFailedPrecondition,
-                                 "op " + begun->op.op_id + " is being driven by another owner"));
-      return;
-    }
-  }
-  auto d = NewDrive(std::move(begun->op), std::move(done));
-  // A resumed op keeps its stored key; the caller's header is only sent
-  // verbatim when it is that key.
-  d->caller_key = caller_key && d->op.idem_key == op.idem_key;
-  d->extra_headers = std::move(req.headers);
-  if (caller_key && !d->caller_key) {
-    std::erase_if(d->extra_headers, [](const Header& h) {
-      return FindHeader(Headers{h}, "Idempotency-Key").has_value();
-    });
-  }
-  // An existing unfinished op may already have executed.
-  d->needs_reconcile = !begun->created && d->op.first_sent_ms != 0;
-  d->op.state = OpState::kInFlight;
-  Attempt(d);
+  return op;
 }
 
-void ClientImpl::DriveClaimed(Operation op, Callback done) {
-  auto d = NewDrive(std::move(op), std::move(done));
-  d->needs_reconcile = d->op.first_sent_ms != 0;
-  d->op.state = OpState::kInFlight;
-  Attempt(d);
+// Begins a batch of new ops in one journal commit (claimed ops need none),
+// then hands the ones to drive to ready_. Every op is durable before any
+// byte of it is sent: Attempt only runs on ops that went through here.
+void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
+  std::vector<DrivePtr> ready;
+  std::vector<Operation> ops;
+  std::vector<std::size_t> which;  // ops[k] is batch[which[k]]
+  std::vector<bool> caller_keys;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    if (p.claimed) {
+      auto d = NewDrive(std::move(*p.claimed), std::move(p.done));
+      d->needs_reconcile = d->op.first_sent_ms != 0;
+      d->op.state = OpState::kInFlight;
+      ready.push_back(std::move(d));
+      continue;
+    }
+    bool caller_key = false;
+    auto op = NewOperation(*p.request, caller_key);
+    if (!op) {
+      FinishUnstarted(p.done, tl::unexpected(op.error()));
+      continue;
+    }
+    ops.push_back(std::move(*op));
+    which.push_back(i);
+    caller_keys.push_back(caller_key);
+  }
+  auto results = ops.empty() ? std::vector<Result<BeginResult>>()
+                             : options_.journal->BeginMany(ops, options_.owner, options_.lease);
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    Pending& p = batch[which[k]];
+    auto& begun = results[k];
+    if (!begun) {
+      FinishUnstarted(p.done, tl::unexpected(begun.error()));
+      continue;
+    }
+    if (!begun->created) {
+      if (IsFinal(begun->op.state)) {
+        FinishUnstarted(p.done, std::move(begun->op));
+        continue;
+      }
+      if (!begun->leased) {
+        FinishUnstarted(p.done,
+                        MakeError(ErrorCode::kFailedPrecondition,
+                                  "op " + begun->op.op_id + " is being driven by another owner"));
+        continue;
+      }
+    }
+    const bool caller_key = caller_keys[k];
+    auto d = NewDrive(std::move(begun->op), std::move(p.done));
+    // A resumed op keeps its stored key; the caller's header is only sent
+    // verbatim when it is that key.
+    d->caller_key = caller_key && d->op.idem_key == ops[k].idem_key;
+    d->extra_headers = std::move(p.request->headers);
+    if (caller_key && !d->caller_key) {
+      std::erase_if(d->extra_headers, [](const Header& h) {
+        return FindHeader(Headers{h}, "Idempotency-Key").has_value();
+      });
+    }
+    // An existing unfinished op may already have executed.
+    d->needs_reconcile = !begun->created && d->op.first_sent_ms != 0;
+    d->op.state = OpState::kInFlight;
+    ready.push_back(std::move(d));
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  for (DrivePtr& d : ready) ready_.push_back(std::move(d));
+  admitting_ = false;
+  Pump(lock);
 }
 
 bool ClientImpl::RenewIfDue(const DrivePtr& d) {
@@ -367,6 +448,10 @@ void ClientImpl::Send(const DrivePtr& d) {
   }
   for (const Header& h : d->extra_headers) request.headers.push_back(h);
   options_.transport->Send(std::move(request), [this, d](TransportResult r) {
+    // A 2xx or a final refusal only queues the outcome for the next flush
+    // (no blocking I/O), so it is settled right on the transport's thread;
+    // failures (journal writes, reconciliation) go to a worker.
+    if (r && ClassifyStatus(r->status) != Verdict::kRetry) return OnResult(d, std::move(r));
     auto shared = std::make_shared<TransportResult>(std::move(r));
     executor_.Post([this, d, shared] { OnResult(d, std::move(*shared)); });
   });
@@ -398,6 +483,10 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
   switch (ClassifyStatus(response.status)) {
     case Verdict::kSuccess:
       options_.budget->OnSuccess();
+      if (auto it = options_.resource_id_of.find(op.kind);
+          it != options_.resource_id_of.end() && it->second) {
+        op.resource_id = it->second(op);
+      }
       return Settle(d, OpState::kSucceeded);
     case Verdict::kFinal:
       return Settle(d, OpState::kFailed);
@@ -438,16 +527,64 @@ void ClientImpl::Wait(const DrivePtr& d, milliseconds delay) {
   });
 }
 
+// The answer is in: the op's slot is freed at once and its outcome joins the
+// next flush; its callback runs only after that commit (durable outcome).
 void ClientImpl::Settle(const DrivePtr& d, OpState state) {
   d->op.state = state;
   d->op.next_attempt_ms = 0;
   d->op.updated_ms = NowMs();
-  auto updated = options_.journal->Update(d->op);
-  if (!updated) return Finish(d, tl::unexpected(updated.error()));
-  // Update released the lease of a final op.
-  d->op.lease_owner.clear();
-  d->op.lease_until_ms = 0;
-  Finish(d, d->op);
+  std::unique_lock<std::mutex> lock(mu_);
+  settling_.push_back(d);
+  --driving_;
+  const bool start_flush = !flushing_;
+  flushing_ = true;
+  Pump(lock);
+  if (start_flush) executor_.Post([this] { Flush(); });
+}
+
+// Commits every settled outcome queued so far in one journal commit, then
+// runs their callbacks; repeats while more arrived meanwhile.
+void ClientImpl::Flush() {
+  std::vector<DrivePtr> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(settling_);
+  }
+  std::vector<const Operation*> ops;
+  ops.reserve(batch.size());
+  for (const DrivePtr& d : batch) ops.push_back(&d->op);
+  std::vector<Status> statuses = options_.journal->UpdateMany(ops);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const DrivePtr& d = batch[i];
+    if (!statuses[i]) {
+      d->done(SettledElsewhere(d, statuses[i].error()));
+      continue;
+    }
+    // Update released the lease of a final op.
+    d->op.lease_owner.clear();
+    d->op.lease_until_ms = 0;
+    d->done(d->op);
+  }
+  bool again = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_ -= batch.size();
+    if (live_ == 0) idle_cv_.notify_all();
+    again = !settling_.empty();
+    flushing_ = again;
+  }
+  if (again) executor_.Post([this] { Flush(); });
+}
+
+// A write fenced out (kFailedPrecondition) because someone else settled the
+// op meanwhile, typically the webhook inbox's heal (Journal::AdoptResource)
+// racing this driver's own success: the stored outcome is the op's outcome.
+OpResult ClientImpl::SettledElsewhere(const DrivePtr& d, const Error& error) {
+  if (error.code() == ErrorCode::kFailedPrecondition) {
+    auto stored = options_.journal->Get(d->op.op_id);
+    if (stored && *stored && (*stored)->state == OpState::kSucceeded) return **stored;
+  }
+  return tl::unexpected(error);
 }
 
 void ClientImpl::GiveUp(const DrivePtr& d, std::string why) {
@@ -456,7 +593,7 @@ void ClientImpl::GiveUp(const DrivePtr& d, std::string why) {
   d->op.next_attempt_ms = 0;
   d->op.updated_ms = NowMs();
   auto updated = options_.journal->Update(d->op);
-  if (!updated) return Finish(d, tl::unexpected(updated.error()));
+  if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
   // Free for `idem resume` (here or in another process) at once.
   options_.journal->Release(d->op);
   Finish(d, d->op);

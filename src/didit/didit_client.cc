@@ -26,6 +26,19 @@ Headers HeadersFromJson(const std::string& text) {
   return headers;
 }
 
+OpRequest MakeOp(std::string_view kind, std::string method, std::string path, EncodedBody body,
+                 std::string op_id, std::string natural_key = {}) {
+  OpRequest request;
+  request.op_id = std::move(op_id);
+  request.kind = std::string(kind);
+  request.method = std::move(method);
+  request.path = std::move(path);
+  request.content_type = std::move(body.content_type);
+  request.body = std::move(body.body);
+  request.natural_key = std::move(natural_key);
+  return request;
+}
+
 // What a settled (or unsettled) op means to the caller, before parsing.
 tl::expected<Operation, DiditError> Outcome(OpResult result) {
   if (!result) return tl::unexpected(PlainError(result.error()));
@@ -66,9 +79,37 @@ DiditResult<T> ParsedOr(Result<T> parsed, const std::string& op_id) {
   return std::move(*parsed);
 }
 
+// A top-level string field of a JSON response body; empty when absent.
+std::string BodyField(const Operation& op, const char* field) {
+  auto parsed = internal::SafeParse(op.response_body);
+  if (!parsed || !parsed->is_object()) return {};
+  auto it = parsed->find(field);
+  return it != parsed->end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// "/v3/session/{id}/delete/" -> id: a 204 has no body to read it from.
+std::string SessionIdInPath(const Operation& op) {
+  constexpr std::string_view kPrefix = "/v3/session/";
+  std::string_view path(op.path);
+  if (path.substr(0, kPrefix.size()) != kPrefix) return {};
+  path.remove_prefix(kPrefix.size());
+  return std::string(path.substr(0, path.find('/')));
+}
+
 }  // namespace
 
 void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
+  auto session_id = [](const Operation& op) { return BodyField(op, "session_id"); };
+  auto request_id = [](const Operation& op) { return BodyField(op, "request_id"); };
+  options.resource_id_of[std::string(kCreateSessionKind)] = session_id;
+  options.resource_id_of[std::string(kUpdateStatusKind)] = [](const Operation& op) {
+    std::string id = BodyField(op, "session_id");
+    return id.empty() ? SessionIdInPath(op) : id;
+  };
+  options.resource_id_of[std::string(kDeleteSessionKind)] = SessionIdInPath;
+  for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind}) {
+    options.resource_id_of[std::string(kind)] = request_id;
+  }
   internal::LookupTarget target{options.transport, options.base_url, options.api_key};
   options.reconcilers[std::string(kCreateSessionKind)] =
       std::make_shared<internal::CreateSessionReconciler>(target, reconciler);
@@ -82,15 +123,8 @@ struct DiditClient::Impl {
 
   OpResult Submit(std::string_view kind, std::string method, std::string path, EncodedBody body,
                   std::string op_id, std::string natural_key = {}) {
-    OpRequest request;
-    request.op_id = std::move(op_id);
-    request.kind = std::string(kind);
-    request.method = std::move(method);
-    request.path = std::move(path);
-    request.content_type = std::move(body.content_type);
-    request.body = std::move(body.body);
-    request.natural_key = std::move(natural_key);
-    return client->Call(std::move(request));
+    return client->Call(MakeOp(kind, std::move(method), std::move(path), std::move(body),
+                               std::move(op_id), std::move(natural_key)));
   }
 
   template <typename Request>
@@ -176,15 +210,27 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url) {
   return tl::unexpected(std::move(*last));
 }
 
-DiditResult<Session> DiditClient::CreateSession(const CreateSessionRequest& request,
-                                                CallOptions call) {
+Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call) {
   auto body = Encode(request);
-  if (!body) return tl::unexpected(PlainError(body.error()));
+  if (!body) return tl::unexpected(body.error());
   std::string natural_key = request.vendor_data.empty()
                                 ? ""
                                 : SessionNaturalKey(request.workflow_id, request.vendor_data);
-  auto op = Outcome(impl_->Submit(kCreateSessionKind, "POST", "/v3/session/", std::move(*body),
-                                  std::move(call.op_id), std::move(natural_key)));
+  return MakeOp(kCreateSessionKind, "POST", "/v3/session/", std::move(*body), std::move(call.op_id),
+                std::move(natural_key));
+}
+
+Result<OpRequest> AmlScreeningOp(const AmlRequest& request, CallOptions call) {
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(body.error());
+  return MakeOp(kAmlKind, "POST", "/v3/aml/", std::move(*body), std::move(call.op_id));
+}
+
+DiditResult<Session> DiditClient::CreateSession(const CreateSessionRequest& request,
+                                                CallOptions call) {
+  auto op_request = CreateSessionOp(request, std::move(call));
+  if (!op_request) return tl::unexpected(PlainError(op_request.error()));
+  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return ParsedOr(ParseSession(op->response_body), op->op_id);
 }
@@ -252,10 +298,9 @@ DiditResult<DeleteResult> DiditClient::DeleteSession(std::string_view session_id
 }
 
 DiditResult<AmlResult> DiditClient::AmlScreening(const AmlRequest& request, CallOptions call) {
-  auto body = Encode(request);
-  if (!body) return tl::unexpected(PlainError(body.error()));
-  auto op =
-      Outcome(impl_->Submit(kAmlKind, "POST", "/v3/aml/", std::move(*body), std::move(call.op_id)));
+  auto op_request = AmlScreeningOp(request, std::move(call));
+  if (!op_request) return tl::unexpected(PlainError(op_request.error()));
+  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
 }

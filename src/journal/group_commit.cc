@@ -10,16 +10,43 @@ namespace idem::journal {
 GroupCommitter::GroupCommitter(sqlite::Database& db, std::chrono::microseconds delay)
     : db_(db), delay_(delay) {}
 
-Status GroupCommitter::Run(const std::function<Status(sqlite::Database&)>& work) {
+Status GroupCommitter::Run(const Work& work) {
   Request request{&work, {}, false};
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&request);
-  while (!request.done) {
+  WaitDone(lock, {&request});
+  return std::move(request.status);
+}
+
+std::vector<Status> GroupCommitter::RunMany(const std::vector<Work>& works) {
+  std::vector<Request> requests(works.size());
+  std::vector<Request*> pointers;
+  pointers.reserve(works.size());
+  for (std::size_t i = 0; i < works.size(); ++i) {
+    requests[i].work = &works[i];
+    pointers.push_back(&requests[i]);
+  }
+  std::vector<Status> statuses;
+  statuses.reserve(works.size());
+  if (works.empty()) return statuses;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (Request* r : pointers) queue_.push_back(r);
+  WaitDone(lock, pointers);
+  lock.unlock();
+  for (Request& r : requests) statuses.push_back(std::move(r.status));
+  return statuses;
+}
+
+void GroupCommitter::WaitDone(std::unique_lock<std::mutex>& lock,
+                              const std::vector<Request*>& requests) {
+  // Batches run in queue order, so the last request is done last.
+  Request& last = *requests.back();
+  while (!last.done) {
     if (leader_active_) {
       cv_.wait(lock);
       continue;
     }
-    // Lead: take everything queued (this request included) as one batch.
+    // Lead: take everything queued (these requests included) as one batch.
     leader_active_ = true;
     if (delay_.count() > 0) {
       // Let more writers join; nobody else leads meanwhile.
@@ -36,7 +63,6 @@ Status GroupCommitter::Run(const std::function<Status(sqlite::Database&)>& work)
     leader_active_ = false;
     cv_.notify_all();
   }
-  return std::move(request.status);
 }
 
 void GroupCommitter::RunBatch(std::deque<Request*>& batch) {

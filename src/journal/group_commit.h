@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include "common/sqlite.h"
 #include "idem/status.h"
@@ -35,17 +36,23 @@ class GroupCommitter {
   // Runs `work` inside the next batch's transaction and returns once that
   // transaction committed (durable per the connection's synchronous mode).
   // Returns work's error (its writes rolled back), or the batch's error.
-  Status Run(const std::function<Status(sqlite::Database&)>& work);
+  using Work = std::function<Status(sqlite::Database&)>;
+  Status Run(const Work& work);
+  // Queues every piece at once (so they share a transaction, in order, each
+  // in its own savepoint) and returns their statuses once all committed.
+  std::vector<Status> RunMany(const std::vector<Work>& works);
 
   GroupCommitStats stats() const;
 
  private:
   struct Request {
-    const std::function<Status(sqlite::Database&)>* work;
+    const std::function<Status(sqlite::Database&)>* work = nullptr;
     Status status;
     bool done = false;
   };
   void RunBatch(std::deque<Request*>& batch);
+  // Leads or waits for batches until every one of `requests` is done.
+  void WaitDone(std::unique_lock<std::mutex>& lock, const std::vector<Request*>& requests);
 
   sqlite::Database& db_;
   const std::chrono::microseconds delay_;

@@ -99,7 +99,42 @@ Result<BeginResult> SqliteJournal::Begin(const Operation& op, std::string_view o
   if (auto st = CheckBegin(op, owner, lease); !st) return tl::unexpected(st.error());
 
   BeginResult result{};
-  auto st = committer_->Run([&](Database& db) -> Status {
+  auto st = committer_->Run([&](Database& db) { return BeginIn(db, op, owner, lease, result); });
+  if (!st) return tl::unexpected(st.error());
+  return result;
+}
+
+std::vector<Result<BeginResult>> SqliteJournal::BeginMany(const std::vector<Operation>& ops,
+                                                          std::string_view owner,
+                                                          std::chrono::milliseconds lease) {
+  std::vector<Result<BeginResult>> results(ops.size());
+  std::vector<GroupCommitter::Work> works;
+  std::vector<std::size_t> index;  // works[k] is ops[index[k]]
+  std::vector<BeginResult> begun(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (auto st = CheckBegin(ops[i], owner, lease); !st) {
+      results[i] = tl::unexpected(st.error());
+      continue;
+    }
+    index.push_back(i);
+    works.push_back([&, i](Database& db) { return BeginIn(db, ops[i], owner, lease, begun[i]); });
+  }
+  // One transaction for the whole batch (and whatever else is queued).
+  std::vector<Status> statuses = committer_->RunMany(works);
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    const std::size_t i = index[k];
+    if (statuses[k]) {
+      results[i] = std::move(begun[i]);
+    } else {
+      results[i] = tl::unexpected(statuses[k].error());
+    }
+  }
+  return results;
+}
+
+Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_view owner,
+                              std::chrono::milliseconds lease, BeginResult& result) {
+  {
     const std::int64_t now = NowMs();
     const std::int64_t until = now + lease.count();
     auto existing = SelectOp(db, op.op_id);
@@ -156,13 +191,24 @@ Result<BeginResult> SqliteJournal::Begin(const Operation& op, std::string_view o
     }
     result = BeginResult{std::move(fresh), true, take};
     return {};
-  });
-  if (!st) return tl::unexpected(st.error());
-  return result;
+  }
 }
 
 Status SqliteJournal::Update(const Operation& op) {
-  return committer_->Run([&](Database& db) -> Status {
+  return committer_->Run([&](Database& db) { return UpdateIn(db, op); });
+}
+
+std::vector<Status> SqliteJournal::UpdateMany(const std::vector<const Operation*>& ops) {
+  std::vector<GroupCommitter::Work> works;
+  works.reserve(ops.size());
+  for (const Operation* op : ops) {
+    works.push_back([this, op](Database& db) { return UpdateIn(db, *op); });
+  }
+  return committer_->RunMany(works);  // one transaction for the batch
+}
+
+Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
+  {
     auto stored = LoadFenced(db, op);
     if (!stored) return tl::unexpected(stored.error());
     const bool final = IsFinal(op.state);
@@ -177,7 +223,7 @@ Status SqliteJournal::Update(const Operation& op) {
                   final ? std::string() : stored->lease_owner,
                   final ? std::int64_t{0} : stored->lease_until_ms, op.op_id);
     return stmt->Run();
-  });
+  }
 }
 
 Status SqliteJournal::RenewLease(const Operation& op, std::chrono::milliseconds lease) {

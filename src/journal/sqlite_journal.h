@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/sqlite.h"
 #include "idem/journal.h"
@@ -26,6 +27,10 @@ class SqliteJournal final : public Journal {
   Result<BeginResult> Begin(const Operation& op, std::string_view owner,
                             std::chrono::milliseconds lease) override;
   Status Update(const Operation& op) override;
+  std::vector<Result<BeginResult>> BeginMany(const std::vector<Operation>& ops,
+                                             std::string_view owner,
+                                             std::chrono::milliseconds lease) override;
+  std::vector<Status> UpdateMany(const std::vector<const Operation*>& ops) override;
   Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
   Status Release(const Operation& op) override;
   Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
@@ -46,6 +51,10 @@ class SqliteJournal final : public Journal {
   SqliteJournal(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<sqlite::Database> reader,
                 JournalOptions options);
   std::int64_t NowMs() const;
+  // The writes themselves, run inside a group-commit batch.
+  Status BeginIn(sqlite::Database& db, const Operation& op, std::string_view owner,
+                 std::chrono::milliseconds lease, BeginResult& result);
+  Status UpdateIn(sqlite::Database& db, const Operation& op);
 
   std::unique_ptr<sqlite::Database> writer_;
   std::unique_ptr<sqlite::Database> reader_;

@@ -27,13 +27,18 @@ std::string_view ExecutionKind(Endpoint e) {
       return "aml";
     case Endpoint::kPassiveLiveness:
       return "passive_liveness";
+    case Endpoint::kFaceMatch:
+      return "face_match";
+    case Endpoint::kIdVerification:
+      return "id_verification";
     default:
       return "";
   }
 }
 
-constexpr std::string_view kExecutionKinds[] = {"create_session", "update_status", "delete_session",
-                                                "aml", "passive_liveness"};
+constexpr std::string_view kExecutionKinds[] = {
+    "create_session",   "update_status", "delete_session", "aml",
+    "passive_liveness", "face_match",    "id_verification"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -49,6 +54,29 @@ Outcome Close() {
   o.action = Outcome::Action::kClose;
   return o;
 }
+
+Response KeyReusedResponse() {
+  return ProblemResponse(
+      422, "idempotency-key-reused", "Idempotency-Key reused",
+      "This Idempotency-Key was used with a different request (method, path or body).");
+}
+
+Response KeyInUseResponse() {
+  return ProblemResponse(
+      409, "idempotency-key-in-use", "Idempotency-Key in use",
+      "A request with this Idempotency-Key is still being processed; retry later.");
+}
+
+Response ReplayedResponse(const StoredResponse& stored) {
+  Response r;
+  r.status = stored.status;
+  if (!stored.content_type.empty()) r.headers.push_back({"Content-Type", stored.content_type});
+  r.headers.push_back({"Idempotent-Replayed", "true"});
+  r.body = stored.body;
+  return r;
+}
+
+bool ReadOnly(Endpoint e) { return e == Endpoint::kDecision || e == Endpoint::kListSessions; }
 
 }  // namespace
 
@@ -76,22 +104,43 @@ Result<std::unique_ptr<App>> App::Create(AppConfig config,
                                          std::unique_ptr<Persistence> persistence) {
   std::unique_ptr<App> app(new App(std::move(config), std::move(persistence)));
   if (app->persistence_) {
-    app->committer_ = std::make_unique<GroupCommitter>(*app->persistence_);
+    // A shared store commits each execution itself, inside its exclusive
+    // section: no group commit (the lock already serialises the writers).
+    app->shared_ = dynamic_cast<SharedStore*>(app->persistence_.get());
+    if (!app->shared_) app->committer_ = std::make_unique<GroupCommitter>(*app->persistence_);
     auto loaded = app->persistence_->Load();
     if (!loaded) return tl::unexpected(loaded.error());
-    for (auto& s : loaded->sessions) {
-      app->next_session_number_ = std::max(app->next_session_number_, s.session_number + 1);
-      app->session_order_.push_back(s.session_id);
-      app->IndexSession(s);
-      app->sessions_[s.session_id] = std::move(s);
-    }
-    for (auto& k : loaded->keys) app->keys_[k.scope] = std::move(k);
-    for (auto& e : loaded->executions) {
-      ++app->executions_by_fingerprint_[e.fingerprint];
-      app->executions_.push_back(std::move(e));
-    }
+    std::lock_guard<std::mutex> lock(app->mu_);
+    app->MergeLocked(std::move(*loaded));
   }
   return app;
+}
+
+void App::MergeLocked(LoadedState changes) {
+  for (auto& s : changes.sessions) {
+    auto it = sessions_.find(s.session_id);
+    if (it == sessions_.end()) {
+      next_session_number_ = std::max(next_session_number_, s.session_number + 1);
+      session_order_.push_back(s.session_id);
+      IndexSession(s);
+      sessions_.emplace(s.session_id, std::move(s));
+    } else {
+      it->second = std::move(s);
+    }
+  }
+  for (auto& k : changes.keys) keys_[k.scope] = std::move(k);
+  for (auto& e : changes.executions) {
+    // A shared store returns this process's own commits too: seq is dense.
+    if (!executions_.empty() && e.seq <= executions_.back().seq) continue;
+    ++executions_by_fingerprint_[e.fingerprint];
+    executions_.push_back(std::move(e));
+  }
+}
+
+void App::RefreshSharedLocked() {
+  if (!shared_) return;
+  // A failed read leaves the local copy as it was (stale, never wrong).
+  if (auto changes = shared_->Changes()) MergeLocked(std::move(*changes));
 }
 
 void App::set_base_url(std::string url) {
@@ -268,45 +317,60 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
       const std::int64_t ttl_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_ttl).count();
       std::unique_lock<std::mutex> lock(mu_);
-      auto it = keys_.find(key->scope);
-      if (it != keys_.end() && it->second.created_ms + ttl_ms <= now) {
-        // Forgotten in memory now; on disk with the next commit (this
-        // request's own execution follows and waits for it).
-        if (committer_) {
-          Mutation expire;
-          expire.expired_keys.push_back(key->scope);
-          committer_->Enqueue(std::move(expire));
+      if (shared_) {
+        // The key's state lives in the shared database: a duplicate sent to
+        // another sandbox process sees this claim.
+        auto claim = shared_->ClaimKey(key->scope, key->fingerprint, now, ttl_ms);
+        if (!claim) {
+          return Respond(
+              DetailResponse(503, "The sandbox store is unavailable: " + claim.error().message()));
         }
-        keys_.erase(it);
-        it = keys_.find(key->scope);
-      }
-      if (it != keys_.end()) {
-        if (it->second.fingerprint != key->fingerprint) {
-          ++mismatches_422_;
+        switch (claim->state) {
+          case SharedStore::KeyState::kReplay:
+            ++replays_;
+            lock.unlock();
+            return ApplyAfterFault(ReplayedResponse(claim->response), fault);
+          case SharedStore::KeyState::kMismatch:
+            ++mismatches_422_;
+            return Respond(KeyReusedResponse());
+          case SharedStore::KeyState::kInProgress:
+            ++conflicts_409_;
+            return Respond(KeyInUseResponse());
+          case SharedStore::KeyState::kClaimed:
+            key->token = claim->token;
+            break;
+        }
+      } else {
+        auto it = keys_.find(key->scope);
+        if (it != keys_.end() && it->second.created_ms + ttl_ms <= now) {
+          // Forgotten in memory now; on disk with the next commit (this
+          // request's own execution follows and waits for it).
+          if (committer_) {
+            Mutation expire;
+            expire.expired_keys.push_back(key->scope);
+            committer_->Enqueue(std::move(expire));
+          }
+          keys_.erase(it);
+          it = keys_.find(key->scope);
+        }
+        if (it != keys_.end()) {
+          if (it->second.fingerprint != key->fingerprint) {
+            ++mismatches_422_;
+            lock.unlock();
+            return Respond(KeyReusedResponse());
+          }
+          ++replays_;
+          const StoredResponse stored = it->second.response;
           lock.unlock();
-          return Respond(ProblemResponse(
-              422, "idempotency-key-reused", "Idempotency-Key reused",
-              "This Idempotency-Key was used with a different request (method, path or body)."));
+          return ApplyAfterFault(ReplayedResponse(stored), fault);
         }
-        ++replays_;
-        const StoredResponse stored = it->second.response;
-        lock.unlock();
-        Response r;
-        r.status = stored.status;
-        if (!stored.content_type.empty())
-          r.headers.push_back({"Content-Type", stored.content_type});
-        r.headers.push_back({"Idempotent-Replayed", "true"});
-        r.body = stored.body;
-        return ApplyAfterFault(std::move(r), fault);
+        if (in_progress_.count(key->scope) != 0) {
+          ++conflicts_409_;
+          lock.unlock();
+          return Respond(KeyInUseResponse());
+        }
+        in_progress_.insert(key->scope);
       }
-      if (in_progress_.count(key->scope) != 0) {
-        ++conflicts_409_;
-        lock.unlock();
-        return Respond(ProblemResponse(
-            409, "idempotency-key-in-use", "Idempotency-Key in use",
-            "A request with this Idempotency-Key is still being processed; retry later."));
-      }
-      in_progress_.insert(key->scope);
     }
   }
 
@@ -321,63 +385,76 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
   return Execute(request, route, path, query, key, fault);
 }
 
+App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
+                                     std::string_view query, const std::optional<KeyContext>& key,
+                                     std::int64_t now) {
+  EndpointResult result;
+  switch (route.endpoint) {
+    case Endpoint::kCreateSession:
+      result = CreateSession(request, now);
+      break;
+    case Endpoint::kDecision:
+      result = Decision(route.session_id);
+      break;
+    case Endpoint::kUpdateStatus:
+      result = UpdateStatus(request, route.session_id, now);
+      break;
+    case Endpoint::kDeleteSession:
+      result = DeleteSession(route.session_id, now);
+      break;
+    case Endpoint::kListSessions:
+      result = ListSessions(request, query);
+      break;
+    case Endpoint::kAml:
+      result = Aml(request, now);
+      break;
+    case Endpoint::kPassiveLiveness:
+      result = PassiveLiveness(request, now);
+      break;
+    case Endpoint::kFaceMatch:
+      result = FaceMatch(request, now);
+      break;
+    case Endpoint::kIdVerification:
+      result = IdVerification(request, now);
+      break;
+    default:
+      result.response = DetailResponse(404, "Not found.");
+  }
+  if (result.mutation.execution) {
+    Execution& e = *result.mutation.execution;
+    e.kind = std::string(ExecutionKind(route.endpoint));
+    e.endpoint = request.method + " " + request.target.substr(0, request.target.find('?'));
+    e.fingerprint = key ? key->fingerprint
+                        : Fingerprint(request, request.target.substr(0, request.target.find('?')));
+    if (key) e.idempotency_key = key->key;
+    e.at_ms = now;
+    e.seq = static_cast<std::int64_t>(executions_.size()) + 1;
+  }
+  // Validation failures (400) are not stored: the same key may be used again
+  // with a corrected request.
+  if (key && result.response.status != 400) {
+    KeyRecord record;
+    record.scope = key->scope;
+    record.fingerprint = key->fingerprint;
+    record.response.status = result.response.status;
+    if (auto ct = FindHeader(result.response.headers, "Content-Type")) {
+      record.response.content_type = std::string(*ct);
+    }
+    record.response.body = result.response.body;
+    record.created_ms = now;
+    result.mutation.key = std::move(record);
+  }
+  return result;
+}
+
 Outcome App::Execute(const Request& request, const Route& route, std::string_view,
                      std::string_view query, std::optional<KeyContext> key, FaultDecision fault) {
+  if (shared_) return ExecuteShared(request, route, query, std::move(key), fault);
   EndpointResult result;
   std::shared_ptr<GroupCommitter::Ticket> ticket;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::int64_t now = NowMs();
-    switch (route.endpoint) {
-      case Endpoint::kCreateSession:
-        result = CreateSession(request, now);
-        break;
-      case Endpoint::kDecision:
-        result = Decision(route.session_id);
-        break;
-      case Endpoint::kUpdateStatus:
-        result = UpdateStatus(request, route.session_id, now);
-        break;
-      case Endpoint::kDeleteSession:
-        result = DeleteSession(route.session_id, now);
-        break;
-      case Endpoint::kListSessions:
-        result = ListSessions(request, query);
-        break;
-      case Endpoint::kAml:
-        result = Aml(request, now);
-        break;
-      case Endpoint::kPassiveLiveness:
-        result = PassiveLiveness(request, now);
-        break;
-      default:
-        result.response = DetailResponse(404, "Not found.");
-    }
-    if (result.mutation.execution) {
-      Execution& e = *result.mutation.execution;
-      e.kind = std::string(ExecutionKind(route.endpoint));
-      e.endpoint = request.method + " " + request.target.substr(0, request.target.find('?'));
-      e.fingerprint =
-          key ? key->fingerprint
-              : Fingerprint(request, request.target.substr(0, request.target.find('?')));
-      if (key) e.idempotency_key = key->key;
-      e.at_ms = now;
-      e.seq = static_cast<std::int64_t>(executions_.size()) + 1;
-    }
-    // Validation failures (400) are not stored: the same key may be used again
-    // with a corrected request.
-    if (key && result.response.status != 400) {
-      KeyRecord record;
-      record.scope = key->scope;
-      record.fingerprint = key->fingerprint;
-      record.response.status = result.response.status;
-      if (auto ct = FindHeader(result.response.headers, "Content-Type")) {
-        record.response.content_type = std::string(*ct);
-      }
-      record.response.body = result.response.body;
-      record.created_ms = now;
-      result.mutation.key = std::move(record);
-    }
+    result = RunEndpoint(request, route, query, key, NowMs());
     if (key) in_progress_.erase(key->scope);
     if (result.vendor_dedup_hit) ++vendor_dedup_hits_;
     if (!result.mutation.empty()) {
@@ -390,6 +467,47 @@ Outcome App::Execute(const Request& request, const Route& route, std::string_vie
   if (ticket) {
     if (auto st = committer_->Wait(ticket); !st) {
       return Respond(DetailResponse(500, "The sandbox store failed: " + st.error().message()));
+    }
+  }
+  Emit(result.events);
+  return ApplyAfterFault(std::move(result.response), fault);
+}
+
+// With a SharedStore the database is the truth: a write runs inside the
+// store's exclusive section (a transaction under a database-wide lock), on a
+// copy first brought up to date with what other processes committed, and is
+// applied to memory only once committed. Reads merge the latest changes
+// without the lock. mu_ is held throughout: it also guards the one connection.
+Outcome App::ExecuteShared(const Request& request, const Route& route, std::string_view query,
+                           std::optional<KeyContext> key, FaultDecision fault) {
+  EndpointResult result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool read_only = ReadOnly(route.endpoint) && !key;
+    auto changes = read_only ? shared_->Changes() : shared_->BeginExclusive();
+    if (!changes) {
+      // Nothing executed. A key claimed for this request stays claimed until
+      // the claim timeout (the store is unreachable anyway).
+      return Respond(
+          DetailResponse(503, "The sandbox store is unavailable: " + changes.error().message()));
+    }
+    MergeLocked(std::move(*changes));
+    result = RunEndpoint(request, route, query, key, NowMs());
+    if (!read_only) {
+      std::optional<SharedStore::KeyFence> fence;
+      if (key) fence = SharedStore::KeyFence{key->scope, key->token};
+      if (auto st = shared_->CommitExclusive(result.mutation, fence); !st) {
+        if (st.error().code() == ErrorCode::kFailedPrecondition) {
+          // The claim timed out and another request took the key over: it
+          // executes (or executed) instead of this one.
+          ++conflicts_409_;
+          return Respond(KeyInUseResponse());
+        }
+        return Respond(DetailResponse(500, "The sandbox store failed: " + st.error().message()));
+      }
+      result.mutation.key.reset();  // kept in the database only
+      ApplyLocked(result.mutation);
+      if (result.vendor_dedup_hit) ++vendor_dedup_hits_;
     }
   }
   Emit(result.events);
@@ -441,7 +559,20 @@ void App::IndexSession(const SessionRecord& s) {
 }
 
 std::string App::StatsJson() {
+  // Outside mu_: the sender has its own lock.
+  const std::string webhooks = config_.webhook_stats ? config_.webhook_stats() : std::string();
   std::lock_guard<std::mutex> lock(mu_);
+  // Shared store: sessions and executions of every process; the request
+  // counters below are this process's own.
+  RefreshSharedLocked();
+  std::int64_t stored_keys = static_cast<std::int64_t>(keys_.size());
+  std::int64_t keys_in_progress = static_cast<std::int64_t>(in_progress_.size());
+  if (shared_) {
+    if (auto counts = shared_->CountKeys()) {
+      stored_keys = counts->stored;
+      keys_in_progress = counts->executing;
+    }
+  }
   nlohmann::json executions = nlohmann::json::object();
   for (auto kind : kExecutionKinds) executions[std::string(kind)] = 0;
   for (const auto& e : executions_) executions[e.kind] = executions[e.kind].get<int>() + 1;
@@ -476,14 +607,16 @@ std::string App::StatsJson() {
       {"faults", faults},
       {"duplicate_vendor_data", duplicate_vendor_data},
       {"duplicate_executions", duplicate_executions},
-      {"stored_keys", keys_.size()},
-      {"keys_in_progress", in_progress_.size()},
+      {"stored_keys", stored_keys},
+      {"keys_in_progress", keys_in_progress},
   };
+  if (!webhooks.empty()) stats["webhooks"] = nlohmann::json::parse(webhooks, nullptr, false);
   return Dump(stats);
 }
 
 std::string App::ExecutionsJson() {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshSharedLocked();
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : executions_) {
     list.push_back({

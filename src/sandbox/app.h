@@ -61,6 +61,9 @@ struct AppConfig {
   int rate_limit = 0;
   std::shared_ptr<Clock> clock;
   std::shared_ptr<SandboxEventSink> event_sink;
+  // The webhook sender's stats as a JSON object, shown under "webhooks" in
+  // /_sandbox/stats. Empty = webhooks off (no such key).
+  std::function<std::string()> webhook_stats;
   std::string base_url;  // for `url`/`next` links when the Host header is missing
 };
 
@@ -77,6 +80,16 @@ class App {
   std::string ExecutionsJson();
   void set_base_url(std::string url);
 
+  // What POST /_sandbox/sessions/{id}/advance does (commit, then the event
+  // sink), for the auto-completer. With `only_from` non-empty, nothing
+  // happens (OK) unless the session's status is `only_from` now, so a manual
+  // advance wins over a later timer. kNotFound for an unknown or deleted session.
+  Status AdvanceSession(const std::string& session_id, const std::string& status,
+                        const std::string& only_from = "");
+  // The body GET /v3/session/{id}/decision/ would return now; nullopt when the
+  // session is unknown or deleted.
+  std::optional<std::string> DecisionJson(const std::string& session_id);
+
   // What an endpoint produced: the response and the changes to commit.
   struct EndpointResult {
     Response response;
@@ -90,6 +103,7 @@ class App {
     std::string key;
     std::string scope;
     std::string fingerprint;
+    std::int64_t token = 0;  // the claim in a SharedStore
   };
 
   explicit App(AppConfig config, std::unique_ptr<Persistence> persistence);
@@ -99,6 +113,14 @@ class App {
                     std::string_view query);
   Outcome Execute(const Request& request, const Route& route, std::string_view path,
                   std::string_view query, std::optional<KeyContext> key, FaultDecision fault);
+  Outcome ExecuteShared(const Request& request, const Route& route, std::string_view query,
+                        std::optional<KeyContext> key, FaultDecision fault);
+  // The endpoint's result, its execution record and stored key filled in.
+  EndpointResult RunEndpoint(const Request& request, const Route& route, std::string_view query,
+                             const std::optional<KeyContext>& key, std::int64_t now);
+  // Merges what other processes committed to a SharedStore.
+  void MergeLocked(LoadedState changes);
+  void RefreshSharedLocked();
   Outcome ApplyAfterFault(Response response, FaultDecision fault);
   std::optional<Response> CheckRateLimit();
   std::string Fingerprint(const Request& request, std::string_view path) const;
@@ -113,8 +135,13 @@ class App {
   EndpointResult ListSessions(const Request& request, std::string_view query);
   EndpointResult Aml(const Request& request, std::int64_t now_ms);
   EndpointResult PassiveLiveness(const Request& request, std::int64_t now_ms);
+  EndpointResult FaceMatch(const Request& request, std::int64_t now_ms);
+  EndpointResult IdVerification(const Request& request, std::int64_t now_ms);
   Response Advance(const Request& request, const std::string& session_id,
                    std::vector<SandboxSessionEvent>& events);
+  // Takes mu_ itself (unlike the endpoints above).
+  Response AdvanceTo(const std::string& session_id, const std::string& status,
+                     std::vector<SandboxSessionEvent>& events, const std::string* only_from);
 
   void ApplyLocked(const Mutation& mutation);
   void IndexSession(const SessionRecord& session);
@@ -124,7 +151,8 @@ class App {
 
   AppConfig config_;
   std::unique_ptr<Persistence> persistence_;
-  std::unique_ptr<GroupCommitter> committer_;  // set when persistence_ is
+  std::unique_ptr<GroupCommitter> committer_;  // set when persistence_ is, unless shared
+  SharedStore* shared_ = nullptr;              // persistence_ when it is a SharedStore (PostgreSQL)
   SeededRandom fault_random_;
   std::string api_key_digest_;
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <limits>
 
 #include "common/crypto.h"
 #include "idem/uuid.h"
@@ -85,6 +88,36 @@ std::optional<json> RequireObject(const Request& request, Response& error) {
 int ScoreOf(std::string_view data) {
   const std::string digest = crypto::Sha256(data);
   return static_cast<unsigned char>(digest[0]) % 100;
+}
+
+// A `date_from`/`date_to` value: "YYYY-MM-DD" (a whole UTC day) or
+// "YYYY-MM-DDTHH:MM:SS[.mmm]Z". Returns [first ms, last ms] it covers.
+std::optional<std::pair<std::int64_t, std::int64_t>> ParseDateFilter(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+  char tail = 0;
+  bool whole_day = false;
+  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3) {
+    whole_day = true;
+  } else if (text.size() == 20 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &y, &mo,
+                                              &d, &h, &mi, &sec, &tail) == 6) {
+  } else if (text.size() == 24 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%c", &y,
+                                              &mo, &d, &h, &mi, &sec, &ms, &tail) == 7) {
+  } else {
+    return std::nullopt;
+  }
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const std::int64_t start = static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+  if (tm.tm_mday != d) return std::nullopt;  // 2026-02-30 normalised away
+  return std::make_pair(start, whole_day ? start + 86'400'000 - 1 : start);
 }
 
 }  // namespace
@@ -324,6 +357,20 @@ App::EndpointResult App::ListSessions(const Request& request, std::string_view q
   const auto vendor_data = filter("vendor_data");
   const auto status = filter("status");
   const auto workflow_id = filter("workflow_id");
+  const auto date_from = filter("date_from");
+  const auto date_to = filter("date_to");
+  std::int64_t from_ms = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();
+  if (date_from) {
+    auto range = ParseDateFilter(*date_from);
+    if (!range) return Fail(FieldError("date_from", "A date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."));
+    from_ms = range->first;
+  }
+  if (date_to) {
+    auto range = ParseDateFilter(*date_to);
+    if (!range) return Fail(FieldError("date_to", "A date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."));
+    to_ms = range->second;
+  }
   std::vector<const SessionRecord*> matches;
   // Newest first, as Didit lists them.
   for (auto id = session_order_.rbegin(); id != session_order_.rend(); ++id) {
@@ -332,6 +379,7 @@ App::EndpointResult App::ListSessions(const Request& request, std::string_view q
     if (vendor_data && s.vendor_data.value_or("") != *vendor_data) continue;
     if (status && s.status != *status) continue;
     if (workflow_id && s.workflow_id != *workflow_id) continue;
+    if (s.created_ms < from_ms || s.created_ms > to_ms) continue;
     matches.push_back(&s);
   }
   const Page page = Paginate(matches.size(), limit, offset);
@@ -342,6 +390,8 @@ App::EndpointResult App::ListSessions(const Request& request, std::string_view q
     if (vendor_data) url += "&vendor_data=" + PercentEncode(*vendor_data);
     if (status) url += "&status=" + PercentEncode(*status);
     if (workflow_id) url += "&workflow_id=" + PercentEncode(*workflow_id);
+    if (date_from) url += "&date_from=" + PercentEncode(*date_from);
+    if (date_to) url += "&date_to=" + PercentEncode(*date_to);
     return url;
   };
   json results = json::array();
@@ -460,6 +510,120 @@ App::EndpointResult App::PassiveLiveness(const Request& request, std::int64_t no
   return out;
 }
 
+namespace {
+
+// The parts of a multipart check request, or the 400 to answer.
+std::optional<std::vector<MultipartPart>> CheckParts(const Request& request, Response& error) {
+  const auto content_type = FindHeader(request.headers, "Content-Type");
+  const auto boundary = content_type ? MultipartBoundary(*content_type) : std::nullopt;
+  if (!boundary) {
+    error = DetailResponse(400, "Expected multipart/form-data with a boundary.");
+    return std::nullopt;
+  }
+  auto parts = ParseMultipart(request.body, *boundary);
+  if (!parts) {
+    error = DetailResponse(400, "Malformed multipart body: " + parts.error().message());
+    return std::nullopt;
+  }
+  return std::move(*parts);
+}
+
+const MultipartPart* FindPart(const std::vector<MultipartPart>& parts, std::string_view name) {
+  for (const auto& p : parts) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> VendorDataPart(const std::vector<MultipartPart>& parts) {
+  const MultipartPart* v = FindPart(parts, "vendor_data");
+  return v ? std::optional<std::string>(v->data) : std::nullopt;
+}
+
+}  // namespace
+
+App::EndpointResult App::FaceMatch(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  auto parts = CheckParts(request, out.response);
+  if (!parts) return out;
+  for (const char* field : {"user_image", "ref_image"}) {
+    const MultipartPart* image = FindPart(*parts, field);
+    if (image == nullptr || image->data.empty()) {
+      return Fail(FieldError(field, "This field is required (a non-empty file)."));
+    }
+  }
+  const std::string& user = FindPart(*parts, "user_image")->data;
+  const std::string& ref = FindPart(*parts, "ref_image")->data;
+  // Deterministic: the same two images always score the same; identical
+  // images score 100.
+  const int score = user == ref ? 100 : ScoreOf(user + ref);
+  const auto vendor_data = VendorDataPart(*parts);
+  const std::string request_id = NewUuidV4();
+  Execution e;
+  e.vendor_data = vendor_data;
+  e.resource_id = request_id;
+  out.mutation.execution = e;
+  out.response =
+      JsonResponse(200, json{{"request_id", request_id},
+                             {"face_match",
+                              {{"status", score >= 50 ? "Approved" : "Declined"},
+                               {"score", score},
+                               {"user_image", {{"entities", json::array()}, {"best_angle", 0}}},
+                               {"ref_image", {{"entities", json::array()}, {"best_angle", 0}}},
+                               {"warnings", json::array()}}},
+                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                             {"created_at", IsoTime(now_ms)}});
+  return out;
+}
+
+App::EndpointResult App::IdVerification(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  auto parts = CheckParts(request, out.response);
+  if (!parts) return out;
+  const MultipartPart* front = FindPart(*parts, "front_image");
+  if (front == nullptr || front->data.empty()) {
+    return Fail(FieldError("front_image", "This field is required (a non-empty file)."));
+  }
+  const MultipartPart* back = FindPart(*parts, "back_image");
+  if (back != nullptr && back->data.empty()) {
+    return Fail(FieldError("back_image", "The submitted file is empty."));
+  }
+  bool document_liveness = false;
+  if (const MultipartPart* f = FindPart(*parts, "perform_document_liveness")) {
+    if (f->data != "true" && f->data != "false") {
+      return Fail(FieldError("perform_document_liveness", "Must be a valid boolean."));
+    }
+    document_liveness = f->data == "true";
+  }
+  const int score = ScoreOf(front->data + (back ? back->data : std::string()));
+  const auto vendor_data = VendorDataPart(*parts);
+  const std::string request_id = NewUuidV4();
+  Execution e;
+  e.vendor_data = vendor_data;
+  e.resource_id = request_id;
+  out.mutation.execution = e;
+  json warnings = json::array();
+  if (back == nullptr) warnings.push_back({{"risk", "DOCUMENT_BACK_NOT_PROVIDED"}});
+  out.response = JsonResponse(
+      200, json{{"request_id", request_id},
+                {"id_verification",
+                 {{"status", score >= 10 ? "Approved" : "Declined"},
+                  {"document_type", "Identity Card"},
+                  {"document_number", "SBX" + std::to_string(1000000 + score * 7919)},
+                  {"first_name", "Sandbox"},
+                  {"last_name", "User"},
+                  {"full_name", "Sandbox User"},
+                  {"date_of_birth", "1990-01-01"},
+                  {"expiration_date", "2035-01-01"},
+                  {"issuing_state", "ESP"},
+                  {"issuing_state_name", "Spain"},
+                  {"document_liveness", document_liveness ? json("Approved") : json(nullptr)},
+                  {"warnings", warnings}}},
+                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                {"created_at", IsoTime(now_ms)}});
+  return out;
+}
+
 Response App::Advance(const Request& request, const std::string& session_id,
                       std::vector<SandboxSessionEvent>& events) {
   auto body = ParseJsonBody(request.body);
@@ -467,21 +631,42 @@ Response App::Advance(const Request& request, const std::string& session_id,
       !IsStatus((*body)["status"].get<std::string>())) {
     return FieldError("status", "One of the Didit status strings, e.g. \"Approved\".");
   }
+  return AdvanceTo(session_id, (*body)["status"].get<std::string>(), events, nullptr);
+}
+
+Response App::AdvanceTo(const std::string& session_id, const std::string& status,
+                        std::vector<SandboxSessionEvent>& events, const std::string* only_from) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (shared_) {
+    // As an execution: under the shared store's lock, on the latest state.
+    auto changes = shared_->BeginExclusive();
+    if (!changes) return DetailResponse(503, "The sandbox store is unavailable.");
+    MergeLocked(std::move(*changes));
+  }
   auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || it->second.deleted) return DetailResponse(404, "Session not found.");
+  if (it == sessions_.end() || it->second.deleted) {
+    if (shared_) shared_->AbortExclusive();
+    return DetailResponse(404, "Session not found.");
+  }
   SessionRecord s = it->second;
   const std::string previous = s.status;
-  s.status = (*body)["status"].get<std::string>();
+  if (only_from == nullptr || *only_from == previous) s.status = status;
   const std::int64_t now = NowMs();
   s.updated_ms = now;
   std::shared_ptr<GroupCommitter::Ticket> ticket;
   if (s.status != previous) {
     Mutation m;
     m.sessions.push_back(s);
+    if (shared_) {
+      if (auto st = shared_->CommitExclusive(m, std::nullopt); !st) {
+        return DetailResponse(500, "The sandbox store failed: " + st.error().message());
+      }
+    }
     ApplyLocked(m);
     if (committer_) ticket = committer_->Enqueue(std::move(m));
     events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now));
+  } else if (shared_) {
+    shared_->AbortExclusive();
   }
   lock.unlock();
   if (ticket) {
@@ -492,6 +677,27 @@ Response App::Advance(const Request& request, const std::string& session_id,
   }
   return JsonResponse(
       200, json{{"session_id", s.session_id}, {"status", s.status}, {"previous_status", previous}});
+}
+
+Status App::AdvanceSession(const std::string& session_id, const std::string& status,
+                           const std::string& only_from) {
+  if (!IsStatus(status)) return MakeError(ErrorCode::kInvalidArgument, "unknown status: " + status);
+  std::vector<SandboxSessionEvent> events;
+  Response r = AdvanceTo(session_id, status, events, only_from.empty() ? nullptr : &only_from);
+  if (r.status != 200) {
+    return MakeError(r.status == 404 ? ErrorCode::kNotFound : ErrorCode::kIo,
+                     "advance " + session_id + ": HTTP " + std::to_string(r.status));
+  }
+  Emit(events);
+  return {};
+}
+
+std::optional<std::string> App::DecisionJson(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshSharedLocked();
+  EndpointResult result = Decision(session_id);
+  if (result.response.status != 200) return std::nullopt;
+  return result.response.body;
 }
 
 }  // namespace idem::sandbox

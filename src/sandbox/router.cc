@@ -74,6 +74,10 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kAml, "POST");
   } else if (path == "/v3/passive-liveness/") {
     set(Endpoint::kPassiveLiveness, "POST");
+  } else if (path == "/v3/face-match/") {
+    set(Endpoint::kFaceMatch, "POST");
+  } else if (path == "/v3/id-verification/") {
+    set(Endpoint::kIdVerification, "POST");
   } else if (path == "/_sandbox/health") {
     set(Endpoint::kHealth, "GET");
     r.control = true;

@@ -20,6 +20,8 @@ enum class Endpoint {
   kListRedirect,     // any    /v3/sessions  (301 to the trailing slash, as Didit)
   kAml,              // POST   /v3/aml/
   kPassiveLiveness,  // POST   /v3/passive-liveness/
+  kFaceMatch,        // POST   /v3/face-match/
+  kIdVerification,   // POST   /v3/id-verification/
   kHealth,           // GET    /_sandbox/health
   kStats,            // GET    /_sandbox/stats
   kExecutions,       // GET    /_sandbox/executions

@@ -2,17 +2,21 @@
 
 #include <mutex>
 
+#include "idem/journal.h"
 #include "sandbox/app.h"
 #include "sandbox/http_server.h"
+#include "sandbox/pg_store.h"
 #include "sandbox/sqlite_store.h"
+#include "sandbox/webhook_dispatch.h"
 
 namespace idem {
 namespace {
 
 class SandboxImpl final : public Sandbox {
  public:
-  SandboxImpl(std::unique_ptr<sandbox::App> app, std::string host)
-      : app_(std::move(app)), host_(std::move(host)) {}
+  SandboxImpl(std::unique_ptr<sandbox::App> app, std::string host,
+              std::shared_ptr<sandbox::WebhookDispatch> dispatch)
+      : app_(std::move(app)), host_(std::move(host)), dispatch_(std::move(dispatch)) {}
   ~SandboxImpl() override { Stop(); }
 
   Status Listen(const sandbox::ServerConfig& config) {
@@ -30,15 +34,22 @@ class SandboxImpl final : public Sandbox {
   }
   void Stop() override {
     if (server_) server_->Stop();
+    // After the server: no request can emit an event any more.
+    if (dispatch_) dispatch_->Stop();
   }
   std::string StatsJson() override { return app_->StatsJson(); }
   std::string ExecutionsJson() override { return app_->ExecutionsJson(); }
+  bool WaitWebhooksIdle(std::chrono::milliseconds timeout) override {
+    return dispatch_ ? dispatch_->WaitIdle(timeout) : true;
+  }
 
  private:
   // Destroyed in reverse order: the server (and its connections) before the app.
   std::unique_ptr<sandbox::App> app_;
   std::unique_ptr<sandbox::HttpServer> server_;
   std::string host_;
+  // Also held by the app as its event sink; stopped before the app goes.
+  std::shared_ptr<sandbox::WebhookDispatch> dispatch_;
 };
 
 }  // namespace
@@ -54,7 +65,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   }
   if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
   std::unique_ptr<sandbox::Persistence> persistence;
-  if (!options.db_path.empty()) {
+  if (IsPostgresUrl(options.db_path)) {
+    if (options.key_claim_timeout.count() <= 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "key_claim_timeout must be > 0");
+    }
+    auto store = sandbox::OpenPgStore(options.db_path, options.key_claim_timeout);
+    if (!store) return tl::unexpected(store.error());
+    persistence = std::move(*store);
+  } else if (!options.db_path.empty()) {
     auto store = sandbox::OpenSqliteStore(options.db_path);
     if (!store) return tl::unexpected(store.error());
     persistence = std::move(*store);
@@ -69,8 +87,41 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.rate_limit = options.rate_limit;
   config.clock = options.clock ? options.clock : DefaultClock();
   config.event_sink = options.event_sink;
+  std::shared_ptr<sandbox::WebhookDispatch> dispatch;
+  if (!options.webhook_url.empty() || options.auto_complete.count() != 0) {
+    sandbox::WebhookDispatchConfig wh;
+    if (!options.webhook_url.empty()) {
+      if (options.webhook_secret.empty()) {
+        return MakeError(ErrorCode::kInvalidArgument, "webhook_url needs webhook_secret");
+      }
+      if (options.webhook_url.rfind("http://", 0) != 0 &&
+          options.webhook_url.rfind("https://", 0) != 0) {
+        return MakeError(ErrorCode::kInvalidArgument, "webhook_url must be http:// or https://");
+      }
+      auto webhook_faults = ParseWebhookFaults(options.webhook_faults);
+      if (!webhook_faults) return tl::unexpected(webhook_faults.error());
+      wh.url = options.webhook_url;
+      wh.secret = options.webhook_secret;
+      wh.faults = *webhook_faults;
+    }
+    wh.auto_complete = options.auto_complete;
+    wh.seed = options.seed;
+    wh.clock = config.clock;
+    wh.user_sink = options.event_sink;
+    auto created = sandbox::WebhookDispatch::Create(std::move(wh));
+    if (!created) return tl::unexpected(created.error());
+    dispatch = std::move(*created);
+    config.event_sink = dispatch;
+    if (dispatch->sending()) {
+      sandbox::WebhookDispatch* raw = dispatch.get();
+      config.webhook_stats = [raw] { return raw->StatsJson(); };
+    }
+  } else if (!options.webhook_faults.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "webhook_faults needs webhook_url");
+  }
   auto app = sandbox::App::Create(std::move(config), std::move(persistence));
   if (!app) return tl::unexpected(app.error());
+  if (dispatch) dispatch->Attach(app->get());
 
   sandbox::ServerConfig server;
   server.host = options.host;
@@ -80,7 +131,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   server.max_header_bytes = options.max_header_bytes;
   server.read_timeout = options.read_timeout;
   server.max_connections = options.max_connections;
-  auto sandbox = std::make_unique<SandboxImpl>(std::move(*app), options.host);
+  auto sandbox = std::make_unique<SandboxImpl>(std::move(*app), options.host, dispatch);
   if (auto st = sandbox->Listen(server); !st) return tl::unexpected(st.error());
   return std::unique_ptr<Sandbox>(std::move(sandbox));
 }

@@ -45,7 +45,8 @@ struct KeyRecord {
 
 struct Execution {
   std::int64_t seq = 0;
-  std::string kind;      // create_session, update_status, delete_session, aml, passive_liveness
+  std::string kind;      // create_session, update_status, delete_session, aml, passive_liveness,
+                         // face_match, id_verification
   std::string endpoint;  // "POST /v3/session/"
   std::optional<std::string> idempotency_key;
   std::string fingerprint;
@@ -76,6 +77,52 @@ class Persistence {
   // All of `mutations`, in order, in one transaction: durable (per the
   // store's settings) when it returns OK; nothing applied otherwise.
   virtual Status CommitBatch(const std::vector<const Mutation*>& mutations) = 0;
+};
+
+// A store several sandbox processes share (PostgreSQL). Besides persisting,
+// it is the source of truth: a process runs every state-changing execution
+// inside an exclusive section (a transaction holding a database-wide lock),
+// first merging what other processes committed, and the idempotency-key
+// "still executing" state lives in the database, not in memory.
+class SharedStore : public Persistence {
+ public:
+  enum class KeyState {
+    kClaimed,     // this request owns the key now (`token` fences its commit)
+    kReplay,      // stored response of the same request: replay it
+    kMismatch,    // stored for a different request: 422
+    kInProgress,  // another request (any process) is executing it: 409
+  };
+  struct KeyClaim {
+    KeyState state = KeyState::kClaimed;
+    std::int64_t token = 0;
+    StoredResponse response;
+  };
+  // A claimed key: committed with the execution only while still ours.
+  struct KeyFence {
+    std::string scope;
+    std::int64_t token = 0;
+  };
+  struct KeyCounts {
+    std::int64_t stored = 0;
+    std::int64_t executing = 0;
+  };
+
+  // Claims `scope` or reports its state. A stored key older than `ttl_ms` is
+  // forgotten (and claimed afresh); a claim older than the store's claim
+  // timeout (its process died mid-execution) is taken over.
+  virtual Result<KeyClaim> ClaimKey(const std::string& scope, const std::string& fingerprint,
+                                    std::int64_t now_ms, std::int64_t ttl_ms) = 0;
+  // Starts the exclusive section; returns what changed since the last
+  // BeginExclusive/Changes call of this process.
+  virtual Result<LoadedState> BeginExclusive() = 0;
+  // Writes `m` and ends the section. With `fence`: stores m.key over the
+  // claim, or deletes the claim when m.key is empty (a 400 is not stored);
+  // kFailedPrecondition, nothing written, when the claim is no longer ours.
+  virtual Status CommitExclusive(const Mutation& m, const std::optional<KeyFence>& fence) = 0;
+  virtual void AbortExclusive() = 0;
+  // What changed since the last call (no lock: for reads and stats).
+  virtual Result<LoadedState> Changes() = 0;
+  virtual Result<KeyCounts> CountKeys() = 0;
 };
 
 }  // namespace idem::sandbox

@@ -30,8 +30,7 @@ TEST(DiditClientTest, CreateGetUpdateDeleteASession) {
   ASSERT_TRUE(op && *op);
   EXPECT_EQ((*op)->kind, "create_session");
   EXPECT_EQ((*op)->state, OpState::kSucceeded);
-  EXPECT_EQ((*op)->resource_id.empty() ? session->session_id : (*op)->resource_id,
-            session->session_id);
+  EXPECT_EQ((*op)->resource_id, session->session_id);
   EXPECT_EQ((*op)->natural_key, SessionNaturalKey(kWorkflow, "user-1"));
 
   // The same op id again: the stored outcome, nothing sent.
@@ -187,19 +186,97 @@ TEST(DiditClientTest, LocalValidationSendsNothing) {
   EXPECT_EQ(h->Stats()["requests"], 0);
 }
 
-TEST(DiditClientTest, ChecksTheSandboxDoesNotServeAreRefusedAsData) {
+TEST(DiditClientTest, FaceMatchExactlyOnceAndErrors) {
   auto h = MakeHarness();
   ASSERT_TRUE(h);
   FaceMatchRequest fm;
-  fm.user_image = FilePart::FromBytes("a");
-  fm.ref_image = FilePart::FromBytes("b");
-  auto r = h->didit->FaceMatch(fm);
-  ASSERT_FALSE(r);
-  ASSERT_TRUE(r.error().api);
-  EXPECT_EQ(r.error().api->http_status, 404);
+  fm.user_image = FilePart::FromBytes(std::string(500, '\x11'), "me.jpg", "image/jpeg");
+  fm.ref_image = FilePart::FromBytes(std::string(500, '\x11'), "ref.jpg", "image/jpeg");
+  fm.vendor_data = "user-fm";
+  auto matched = h->didit->FaceMatch(fm, {.op_id = "fm-1"});
+  ASSERT_TRUE(matched) << matched.error().ToString();
+  ASSERT_TRUE(matched->request_id);
+  EXPECT_EQ(matched->raw["face_match"]["score"], 100);
+  EXPECT_EQ(matched->raw["vendor_data"], "user-fm");
+  auto op = h->didit->client().Get("fm-1");
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->kind, "face_match");
+  EXPECT_EQ((*op)->resource_id, *matched->request_id);
+  auto rerun = h->didit->FaceMatch(fm, {.op_id = "fm-1"});
+  ASSERT_TRUE(rerun);
+  EXPECT_EQ(rerun->request_id, matched->request_id);
+  EXPECT_EQ(h->Stats()["executions"]["face_match"], 1);
+
+  // Refused locally (nothing sent) and by the server (typed 400).
+  FaceMatchRequest no_ref;
+  no_ref.user_image = FilePart::FromBytes("a");
+  EXPECT_EQ(h->didit->FaceMatch(no_ref).error().error.code(), ErrorCode::kInvalidArgument);
+  FaceMatchRequest other = fm;
+  other.ref_image = FilePart::FromBytes("another face");
+  auto reused = h->didit->FaceMatch(other, {.op_id = "fm-1"});  // op id taken by another request
+  ASSERT_FALSE(reused);
+  EXPECT_EQ(reused.error().error.code(), ErrorCode::kAlreadyExists);
+  // A different pair: a second billed execution with a lower score.
+  auto different = h->didit->FaceMatch(other, {.op_id = "fm-2"});
+  ASSERT_TRUE(different) << different.error().ToString();
+  EXPECT_LT(different->raw["face_match"]["score"].get<int>(), 100);
+  EXPECT_EQ(h->Stats()["executions"]["face_match"], 2);
+}
+
+TEST(DiditClientTest, IdVerificationExactlyOnceAndErrors) {
+  auto h = MakeHarness();
+  ASSERT_TRUE(h);
   IdVerificationRequest id;
-  id.front_image = FilePart::FromBytes("f");
-  EXPECT_FALSE(h->didit->IdVerification(id));
+  id.front_image = FilePart::FromBytes("front-bytes", "front.jpg", "image/jpeg");
+  id.back_image = FilePart::FromBytes("back-bytes", "back.jpg", "image/jpeg");
+  id.perform_document_liveness = true;
+  id.vendor_data = "user-id";
+  auto verified = h->didit->IdVerification(id, {.op_id = "id-1"});
+  ASSERT_TRUE(verified) << verified.error().ToString();
+  ASSERT_TRUE(verified->request_id);
+  EXPECT_EQ(verified->raw["id_verification"]["document_liveness"], "Approved");
+  EXPECT_TRUE(verified->raw["id_verification"]["document_number"].is_string());
+  auto op = h->didit->client().Get("id-1");
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->kind, "id_verification");
+  EXPECT_EQ((*op)->resource_id, *verified->request_id);
+  auto expected = Encode(id, "id-1");
+  ASSERT_TRUE(expected);
+  EXPECT_EQ((*op)->body, expected->body);  // journaled byte for byte
+  EXPECT_EQ(h->didit->IdVerification(id, {.op_id = "id-1"})->request_id, verified->request_id);
+  EXPECT_EQ(h->Stats()["executions"]["id_verification"], 1);
+
+  EXPECT_EQ(h->didit->IdVerification({}).error().error.code(), ErrorCode::kInvalidArgument);
+  // A back image the server finds empty: a typed 400 with the field named.
+  IdVerificationRequest empty_back;
+  empty_back.front_image = FilePart::FromBytes("front");
+  empty_back.back_image = FilePart::FromBytes("");
+  auto refused = h->didit->IdVerification(empty_back, {.op_id = "id-bad"});
+  ASSERT_FALSE(refused);
+  ASSERT_TRUE(refused.error().api) << refused.error().ToString();
+  EXPECT_EQ(refused.error().api->kind, ApiErrorKind::kBadRequest);
+  EXPECT_EQ(refused.error().api->field_errors.count("back_image"), 1u);
+  EXPECT_EQ(h->Stats()["executions"]["id_verification"], 1);
+}
+
+TEST(DiditClientTest, TwoHundredsFillResourceIdPerKind) {
+  auto h = MakeHarness();
+  ASSERT_TRUE(h);
+  auto session = h->didit->CreateSession(SessionFor("rid"), {.op_id = "rid-create"});
+  ASSERT_TRUE(session) << session.error().ToString();
+  ASSERT_TRUE(h->didit->UpdateStatus(session->session_id, {SessionStatus::kApproved, {}},
+                                     {.op_id = "rid-update"}));
+  ASSERT_TRUE(h->didit->DeleteSession(session->session_id, {.op_id = "rid-delete"}));
+  for (const char* op_id : {"rid-create", "rid-update", "rid-delete"}) {
+    auto op = h->didit->client().Get(op_id);
+    ASSERT_TRUE(op && *op) << op_id;
+    EXPECT_EQ((*op)->resource_id, session->session_id) << op_id;
+  }
+  AmlRequest aml;
+  aml.full_name = "Jane Ordinary";
+  auto screened = h->didit->AmlScreening(aml, {.op_id = "rid-aml"});
+  ASSERT_TRUE(screened && screened->request_id);
+  EXPECT_EQ((*h->didit->client().Get("rid-aml"))->resource_id, *screened->request_id);
 }
 
 TEST(DiditClientTest, ForeignNextLinksAreNotFollowed) {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -255,6 +256,77 @@ TEST_F(ProcessTest, SigkillThenResumeCreatesNoDuplicates) {
   // The run killed some processes mid-flight (otherwise it proves nothing).
   EXPECT_LT(finished_before_kill, kProcs) << "killed " << killed;
   EXPECT_GT(summary->claimed, 0u);
+}
+
+// The same proof through the real CLI end to end: killed `idem session
+// create` children (short lease) leave ops in the journal, and `idem resume
+// --journal ...` (a new process) settles them by look-up against a server that
+// ignores keys, does not dedup and drops 30% of responses after executing.
+// `slow` holds some responses back after the commit, so that the kill lands
+// between the server's execution and the client's journal update.
+TEST_F(ProcessTest, SigkillThenCliResumeCreatesNoDuplicates) {
+  SandboxOptions options;
+  options.idempotency = false;
+  options.vendor_dedup = false;
+  options.faults = "drop_after=0.3,slow=0.3:600";
+  options.seed = 11;
+  StartSandbox(options);
+  constexpr int kProcs = 8;
+  std::vector<Proc> procs;
+  for (int i = 0; i < kProcs; ++i) {
+    procs.push_back(Start({bin_, "session", "create", "--workflow-id", kWorkflow, "--vendor-data",
+                           "cli-kill-" + std::to_string(i), "--op-id",
+                           "cli-kill-" + std::to_string(i), "--lease-ms", "300"},
+                          Env()));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Stats()["sessions_total"].get<int>() < kProcs / 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (Proc& p : procs) kill(p.pid, SIGKILL);
+  int finished_before_kill = 0;
+  for (Proc& p : procs) finished_before_kill += Wait(p).exit_code == 0 ? 1 : 0;
+  EXPECT_LT(finished_before_kill, kProcs) << "no process was killed mid-flight";
+
+  // `idem resume` claims an op only once its dead owner's 300 ms lease has
+  // lapsed: run it until every journaled op is settled (bounded: 40 runs).
+  const std::string journal_path = dir_ + "/journal.db";
+  auto journal = OpenSqliteJournal(journal_path);
+  ASSERT_TRUE(journal);
+  std::vector<Operation> ops;
+  std::size_t claimed = 0;
+  for (int run = 0; run < 40; ++run) {
+    auto resumed = Idem({"resume", "--journal", journal_path, "--lease-ms", "300"});
+    ASSERT_NE(resumed.exit_code, 4) << resumed.out;
+    claimed += Json(resumed).value("claimed", 0u);
+    auto listed = (*journal)->List({});
+    ASSERT_TRUE(listed);
+    ops = std::move(*listed);
+    bool settled = std::all_of(ops.begin(), ops.end(), [](const Operation& op) {
+      return op.state == OpState::kSucceeded || op.state == OpState::kFailed;
+    });
+    if (settled && resumed.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(claimed, 0u) << "resume had nothing to do: the test proved nothing";
+
+  nlohmann::json stats = Stats();
+  EXPECT_EQ(stats["duplicate_vendor_data"], 0) << stats.dump();
+  ASSERT_FALSE(ops.empty());
+  for (const Operation& op : ops) {
+    EXPECT_EQ(op.state, OpState::kSucceeded) << op.op_id << " " << op.last_error;
+    auto session = ParseSession(op.response_body);
+    ASSERT_TRUE(session) << op.response_body;
+    EXPECT_EQ(op.resource_id, session->session_id);
+    auto listed = Idem({"session", "list", "--vendor-data", op.op_id});
+    ASSERT_EQ(listed.exit_code, 0) << listed.out;
+    ASSERT_EQ(Json(listed)["count"], 1) << op.op_id;  // exactly one session per vendor_data
+    EXPECT_EQ(Json(listed)["results"][0]["session_id"], session->session_id);
+  }
+  // No session exists without its op (a child killed before its journal
+  // write never sent anything).
+  EXPECT_EQ(stats["sessions_total"].get<std::size_t>(), ops.size()) << stats.dump();
 }
 
 }  // namespace

@@ -495,5 +495,42 @@ TEST_F(JournalTest, ReopenedJournalKeepsEverything) {
   EXPECT_TRUE(journal_->Update(op));
 }
 
+TEST_F(JournalTest, BeginManyAndUpdateManyAnswerPerOpLikeSingleCalls) {
+  const Operation existing = MustBegin(MakeOp("op-old", R"({"a":1})"));
+  Operation bad = MakeOp("op-bad");
+  bad.idem_key.clear();  // invalid: refused alone
+  std::vector<Operation> ops = {MakeOp("op-1"), MakeOp("op-old", R"({"a":2})"), bad,
+                                MakeOp("op-2")};
+  auto results = journal_->BeginMany(ops, "worker-a", kLease);
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0]) << results[0].error().ToString();
+  EXPECT_TRUE(results[0]->created);
+  EXPECT_TRUE(results[0]->leased);
+  ASSERT_FALSE(results[1]);  // same op_id, other request
+  EXPECT_EQ(results[1].error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_FALSE(results[2]);
+  EXPECT_EQ(results[2].error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(results[3]) << results[3].error().ToString();
+  EXPECT_EQ(MustGet("op-1").idem_key, ops[0].idem_key);
+  EXPECT_EQ(MustGet("op-2").lease_owner, "worker-a");
+  EXPECT_EQ(MustGet("op-old").body, existing.body);
+
+  Operation done = results[0]->op;
+  done.state = OpState::kSucceeded;
+  done.response_status = 201;
+  Operation stale = results[3]->op;
+  stale.lease_generation += 1;  // not the stored lease: fenced
+  stale.state = OpState::kSucceeded;
+  auto statuses = journal_->UpdateMany({&done, &stale});
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_TRUE(statuses[0]) << statuses[0].error().ToString();
+  ASSERT_FALSE(statuses[1]);
+  EXPECT_EQ(statuses[1].error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
+  EXPECT_EQ(MustGet("op-1").lease_owner, "");  // final releases the lease
+  EXPECT_EQ(MustGet("op-2").state, OpState::kInFlight);
+  EXPECT_TRUE(journal_->BeginMany({}, "worker-a", kLease).empty());
+}
+
 }  // namespace
 }  // namespace idem

@@ -11,7 +11,7 @@
 
 #include "idem/journal.h"
 #include "journal_test_util.h"
-#include "pg_cluster.h"
+#include "testing/pg_cluster.h"
 
 namespace {
 

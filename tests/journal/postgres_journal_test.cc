@@ -20,8 +20,8 @@
 
 #include "idem/journal.h"
 #include "journal_test_util.h"
-#include "pg_cluster.h"
 #include "testing/fake_clock.h"
+#include "testing/pg_cluster.h"
 
 namespace idem {
 namespace testing {

@@ -60,6 +60,10 @@ struct ReconcilerOptions {
 // before Client::Create for any Client that may drive Didit ops, notably the
 // one `idem resume` uses: without it, a resumed create_session is re-sent with
 // its key only, which a server that ignores keys would execute twice.
+// Also registers `options.resource_id_of` for every Didit kind, so a 2xx
+// fills Operation::resource_id: session_id (create_session, update_status),
+// the id in the path (delete_session, whose 204 has no body), request_id
+// (aml and the multipart checks).
 void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler = {});
 
 // Per call.
@@ -84,6 +88,13 @@ struct DiditClientOptions {
   // Sleeps between GET attempts. Default: a real sleeper.
   std::shared_ptr<Sleeper> sleeper;
 };
+
+// The OpRequest that CreateSession / AmlScreening submit (kind, path, exact
+// body bytes, natural key), for the producer side: idem::Enqueue stores it
+// and a worker drives it later (include/idem/enqueue.h). kInvalidArgument
+// when the request cannot be encoded.
+Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call = {});
+Result<OpRequest> AmlScreeningOp(const AmlRequest& request, CallOptions call = {});
 
 class SessionPages;
 

@@ -1,4 +1,4 @@
-#include "pg_cluster.h"
+#include "testing/pg_cluster.h"
 
 #include <fcntl.h>
 #include <glob.h>

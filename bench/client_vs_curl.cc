@@ -1,0 +1,73 @@
+// The issue-3 benchmark (not a test): the journaled client (SQLite journal,
+// default durability: fsync per commit) against a bare libcurl loop sending
+// the same session creates to an in-process sandbox (SQLite store) at the
+// same concurrency, alternating runs; or, with --queued N, N ops submitted at
+// once and the process's peak RSS. Figures: docs/client.md.
+//
+//   client_vs_curl [--concurrency C] [--seconds S] [--ops N] [--rounds R]
+//                  [--process-crash]
+//   client_vs_curl --queued 10000 [--concurrency C]
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "idem/bench.h"
+
+int main(int argc, char** argv) {
+  idem::ClientBenchOptions options;
+  std::size_t queued = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&] { return i + 1 < argc ? argv[++i] : "0"; };
+    if (arg == "--concurrency") {
+      options.concurrency = std::atoi(next());
+    } else if (arg == "--seconds") {
+      options.run_duration = std::chrono::milliseconds(static_cast<long>(std::atof(next()) * 1000));
+    } else if (arg == "--ops") {
+      options.ops_per_run = static_cast<std::size_t>(std::atol(next()));
+    } else if (arg == "--rounds") {
+      options.rounds = std::atoi(next());
+    } else if (arg == "--process-crash") {
+      options.durability = idem::Durability::kProcessCrash;
+    } else if (arg == "--queued") {
+      queued = static_cast<std::size_t>(std::atol(next()));
+    } else {
+      std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  if (queued > 0) {
+    idem::QueuedBenchOptions q;
+    q.ops = queued;
+    q.concurrency = options.concurrency;
+    auto r = idem::RunQueuedClientBench(q);
+    if (!r) {
+      std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+      return 1;
+    }
+    std::printf(
+        "queued=%zu succeeded=%zu seconds=%.2f rate=%.0f/s rss_before=%.1f MB "
+        "peak_rss=%.1f MB (this process; the sandbox runs in a child)\n",
+        r->ops, r->succeeded, r->seconds, r->seconds > 0 ? r->succeeded / r->seconds : 0.0,
+        r->rss_before_kb / 1024.0, r->peak_rss_kb / 1024.0);
+    return r->succeeded == r->ops ? 0 : 1;
+  }
+  auto r = idem::RunClientVsCurl(options);
+  if (!r) {
+    std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+    return 1;
+  }
+  std::printf("concurrency=%d ops_per_run=%zu rounds=%d durability=%s\n", r->concurrency,
+              r->ops_per_run, options.rounds,
+              options.durability == idem::Durability::kPowerLoss ? "power_loss" : "process_crash");
+  std::printf("bare libcurl loop   %8.0f ops/s  (failures %llu)\n", r->bare_ops_per_second,
+              static_cast<unsigned long long>(r->bare_failures));
+  std::printf("journaled client    %8.0f ops/s  (failures %llu)\n", r->client_ops_per_second,
+              static_cast<unsigned long long>(r->client_failures));
+  std::printf("ratio client/bare   %8.2f  (best of each; every run, bare/client:", r->ratio);
+  for (std::size_t i = 0; i < r->bare_runs.size(); ++i) {
+    std::printf(" %.0f/%.0f", r->bare_runs[i], r->client_runs[i]);
+  }
+  std::printf(")\n");
+  return 0;
+}

@@ -1,0 +1,118 @@
+// The library behind `idem bench` and bench/client_vs_curl: throughput
+// figures measured in one process, against real parts on loopback (the
+// sandbox with its SQLite store, a SQLite journal, the webhook receiver).
+// These are benchmarks, not tests: they report what they measured, never
+// assert a speed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "idem/journal.h"
+#include "idem/status.h"
+
+namespace idem {
+
+// The journaled client against a bare libcurl loop sending the same requests
+// (POST /v3/session/ with a fresh Idempotency-Key and unique vendor_data) to
+// an in-process sandbox with a SQLite store, at the same concurrency.
+struct ClientBenchOptions {
+  // Requests in flight: the bare loop's transfers and the client's
+  // max_concurrent_ops (and its transport's max_in_flight). Default 32.
+  int concurrency = 32;
+  // Target length of one run; the number of ops per run is derived from a
+  // short bare-loop warm-up so every run sends the same count. Default 3 s.
+  std::chrono::milliseconds run_duration{3000};
+  // Ops per run; 0 (default) derives it from run_duration.
+  std::size_t ops_per_run = 0;
+  // Alternating pairs of runs (bare, client); the best of each is reported.
+  // Default 2.
+  int rounds = 2;
+  // The client's journal durability. Default kPowerLoss (fsync per commit).
+  Durability durability = Durability::kPowerLoss;
+  // The sandbox's I/O threads. Default 2.
+  int sandbox_threads = 2;
+};
+
+struct ClientBenchResult {
+  int concurrency = 0;
+  std::size_t ops_per_run = 0;
+  double bare_ops_per_second = 0;     // best bare-loop run
+  double client_ops_per_second = 0;   // best journaled-client run
+  double ratio = 0;                   // client / bare
+  std::uint64_t bare_failures = 0;    // responses other than 201, or none
+  std::uint64_t client_failures = 0;  // ops that did not end succeeded
+  std::vector<double> bare_runs;      // ops/s of every run, in order
+  std::vector<double> client_runs;
+};
+
+Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options);
+
+// Submits `ops` at once to one journaled client (default durability) and
+// waits for all: the memory a large queue costs. The sandbox runs in a forked
+// child process (started before any client thread), so the peak RSS is the
+// client's: its queue, journal connections, transport and threads.
+struct QueuedBenchOptions {
+  std::size_t ops = 10000;
+  int concurrency = 32;
+  int sandbox_threads = 2;
+};
+
+struct QueuedBenchResult {
+  std::size_t ops = 0;
+  std::size_t succeeded = 0;
+  double seconds = 0;
+  // getrusage(RUSAGE_SELF).ru_maxrss at the end: this process's peak since
+  // it started (so run this first in a process to measure the queue alone).
+  std::int64_t peak_rss_kb = 0;
+  // VmRSS before the ops were submitted (client created).
+  std::int64_t rss_before_kb = 0;
+};
+
+Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options);
+
+// Signed Didit webhooks POSTed over HTTP to a WebhookReceiver (SQLite inbox,
+// default durability): verified and stored events per second.
+struct WebhookBenchOptions {
+  int in_flight = 32;
+  int receiver_threads = 2;
+  std::chrono::milliseconds duration{3000};
+};
+
+struct WebhookBenchResult {
+  std::uint64_t events = 0;    // acknowledged with 200 (stored)
+  std::uint64_t failures = 0;  // anything else
+  double seconds = 0;
+  double events_per_second = 0;
+};
+
+Result<WebhookBenchResult> RunWebhookReceiveBench(const WebhookBenchOptions& options);
+
+// A realistic Didit status.updated payload (~700 bytes), unique per n.
+std::string WebhookBenchEvent(std::int64_t n);
+
+// `idem bench`: everything above (except the queued-memory run) in one table.
+struct BenchOptions {
+  // Scales every phase: the client comparison gets about half of it, the
+  // sandbox replay and create runs and the webhook run share the rest.
+  // Default 40 s.
+  double seconds = 40;
+  int concurrency = 32;
+};
+
+struct BenchReport {
+  ClientBenchResult client;
+  double sandbox_replays_per_second = 0;
+  double sandbox_creates_per_second = 0;
+  int sandbox_connections = 0;
+  WebhookBenchResult webhook;
+  int webhook_in_flight = 0;
+};
+
+Result<BenchReport> RunBench(const BenchOptions& options);
+std::string FormatBenchTable(const BenchReport& report);
+std::string BenchReportJson(const BenchReport& report);  // one JSON object
+
+}  // namespace idem

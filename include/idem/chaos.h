@@ -1,0 +1,126 @@
+// `idem chaos` as a library: the harness that proves the exactly-once promise
+// under process kills. It runs the sandbox as its own process (SQLite store),
+// enqueues N ops (session creations, each with its own vendor_data, and
+// billed AML checks) into a journal, runs C `idem worker` processes on it,
+// SIGKILLs a random worker at seeded random moments K times (starting a new
+// one each time), kills and restarts the sandbox once mid-run on the same
+// port with the same store, and when every worker has exited idle verifies:
+//
+//   from the sandbox's own records (GET /_sandbox/executions, /_sandbox/stats)
+//     executions per op (matched by the op's unique vendor_data): duplicates =
+//     executions beyond one per op;
+//   from the journal
+//     lost = ops not final + ops succeeded with no execution on the server.
+//
+// With no_idempotency the sandbox ignores keys and has no vendor_data dedup,
+// and only session creation (which the look-up reconciler protects) is
+// driven: that run proves the reconciliation path, not the key.
+//
+// Everything random (kill moments, which worker, the sandbox's faults) comes
+// from `seed`; a failing run is replayed with the same seed (process timing
+// still varies, so a replay is likely, not certain, to fail the same way).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "idem/status.h"
+
+namespace idem {
+
+struct ChaosOptions {
+  // Logical ops. Default 200.
+  std::size_t ops = 200;
+  // Worker processes alive at once. Default 3.
+  int concurrency = 3;
+  // Ops each worker drives at once (`idem worker --concurrency`). Default 8.
+  int worker_concurrency = 8;
+  // SIGKILLs of a random worker, each followed by a new worker. Default 5.
+  int kills = 5;
+  // Kills are placed by progress (not time, so they land while work is left
+  // on any machine): kill i fires once a seeded fraction, uniform in 5%..85%
+  // (sorted), of the ops is final, and at least kill_gap after the previous
+  // kill. Default 100 ms.
+  std::chrono::milliseconds kill_gap{100};
+  // Restart the sandbox once (SIGKILL, then start on the same port and
+  // store), right after a seeded one of the kills. Default true.
+  bool restart_sandbox = true;
+  // The sandbox's --faults (see docs/sandbox.md). Default: moderate, every kind.
+  std::string faults =
+      "drop_before=0.04,drop_after=0.04,error_503=0.04,error_500_after=0.04,rate_limit=0.03,"
+      "slow=0.02:300,slow_exec=0.02:300,retry_after=1";
+  // Sandbox without keys and vendor_data dedup; session creation only.
+  bool no_idempotency = false;
+  // With no_idempotency, drive billed AML checks too. They have no look-up,
+  // so nothing can protect them from a lost response: the run is EXPECTED to
+  // fail with duplicates. It shows the harness does see duplicates.
+  bool billed_without_keys = false;
+  // Seeds the kills and the sandbox's faults. 0: one is drawn (and reported).
+  std::uint64_t seed = 0;
+  // Journal: a SQLite path or a postgres:// URL (a database of its own: the
+  // run's ops are told apart by their op_id prefix, but `lost` counts only
+  // them). Empty: a SQLite file in the work directory.
+  std::string journal;
+  // The idem executable (runs `sandbox` and `worker`). Empty: /proc/self/exe.
+  std::string idem_binary;
+  // Where the sandbox store, a temp journal and the processes' logs go.
+  // Empty: a fresh directory under $TMPDIR (or /tmp), removed afterwards
+  // unless the run failed or keep_files is set.
+  std::string work_dir;
+  bool keep_files = false;
+  // Lease each worker holds on an op (`--lease-ms`): how soon a killed
+  // worker's ops are taken over. Default 1000 ms.
+  std::chrono::milliseconds lease{1000};
+  // The whole run (until every worker exits idle). Past it the run stops,
+  // the workers are killed and the report has timed_out set. Default 120 s.
+  std::chrono::milliseconds deadline{120000};
+  // Progress lines (kills, restarts); default none. Called on the caller's
+  // thread.
+  std::function<void(std::string_view)> log;
+};
+
+struct ChaosReport {
+  std::uint64_t seed = 0;
+  bool no_idempotency = false;
+  std::string journal_kind;     // "sqlite" or "postgres"
+  std::size_t ops = 0;          // logical ops enqueued
+  std::size_t session_ops = 0;  // of which session creations
+  std::size_t aml_ops = 0;      // of which billed AML checks
+  std::size_t executions = 0;   // the sandbox's executions of the run's ops
+  std::size_t duplicates = 0;   // executions beyond one per op
+  std::size_t lost = 0;         // not final + succeeded without an execution
+  std::size_t not_final = 0;    // in_flight or unknown at the end
+  std::size_t succeeded = 0;    // journal states at the end
+  std::size_t failed = 0;       // refused for good (none expected)
+  std::size_t succeeded_without_execution = 0;
+  std::size_t stray_executions = 0;        // executions matching no op of the run
+  std::int64_t duplicate_vendor_data = 0;  // from /_sandbox/stats
+  std::int64_t duplicate_executions = 0;   // from /_sandbox/stats
+  std::int64_t faults_injected = 0;        // by the sandbox (its stats), over both of its runs
+  std::size_t attempts = 0;                // requests sent, summed from the journal
+  std::size_t retries = 0;                 // attempts beyond one per op
+  int kills = 0;                           // SIGKILLs of workers done
+  int kills_requested = 0;
+  int sandbox_restarts = 0;
+  int worker_starts = 0;
+  int worker_failures = 0;  // workers that exited non-zero on their own
+  bool timed_out = false;
+  std::int64_t elapsed_ms = 0;
+  std::string work_dir;  // kept when the run failed (logs inside)
+
+  bool passed() const {
+    return duplicates == 0 && lost == 0 && failed == 0 && !timed_out && worker_failures == 0;
+  }
+};
+
+// Runs the harness. Errors (kInvalidArgument for bad options, kUnavailable
+// when the sandbox or the journal cannot be started/opened, kIo) mean the run
+// could not take place; a run that took place returns its report, passed or
+// not.
+Result<ChaosReport> RunChaos(ChaosOptions options);
+
+}  // namespace idem

@@ -1,0 +1,400 @@
+// RunChaos: the sandbox and the workers are real processes (the idem binary
+// itself), the kills are SIGKILL, and the verdict is computed from the
+// sandbox's own execution records and the journal, never from what the
+// workers believe.
+#include "idem/chaos.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "chaos/process.h"
+#include "idem/didit/client.h"
+#include "idem/enqueue.h"
+#include "idem/journal.h"
+#include "idem/random.h"
+#include "idem/transport.h"
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr char kApiKey[] = "sandbox-key";
+// Any valid workflow UUID: the sandbox accepts every one.
+constexpr char kWorkflowId[] = "0c3b6a52-7f1e-4c8a-9d2b-3e4f5a6b7c8d";
+
+std::string SelfExe() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.string();
+}
+
+Result<std::string> MakeWorkDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/idem-chaos-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return MakeError(ErrorCode::kIo, "cannot create a work directory under " + pattern);
+  }
+  return pattern;
+}
+
+class Harness {
+ public:
+  Harness(ChaosOptions o, std::string dir) : o_(std::move(o)), dir_(std::move(dir)) {}
+
+  void Log(const std::string& line) {
+    if (o_.log) o_.log(line);
+  }
+
+  // Starts the sandbox; port 0 the first time, the same port on a restart.
+  Status StartSandbox(int generation) {
+    std::vector<std::string> argv = {
+        o_.idem_binary, "sandbox",
+        "--listen",     "127.0.0.1:" + std::to_string(port_),
+        "--db",         dir_ + "/sandbox.db",
+        "--api-key",    kApiKey,
+        "--faults",     o_.faults,
+        "--seed",       std::to_string(o_.seed + static_cast<std::uint64_t>(generation))};
+    if (o_.no_idempotency) {
+      argv.push_back("--no-idempotency");
+      argv.push_back("--no-vendor-dedup");
+    }
+    // A restart may find the port still held for a moment: try again.
+    std::string last_error;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto child = chaos::Child::Spawn(argv, dir_ + "/sandbox.log", true);
+      if (!child) return tl::unexpected(child.error());
+      auto line = child->ReadLine(milliseconds(15000));
+      const std::string prefix = "listening on ";
+      if (line && line->rfind(prefix, 0) == 0) {
+        base_url_ = line->substr(prefix.size());
+        port_ = std::stoi(base_url_.substr(base_url_.rfind(':') + 1));
+        sandbox_ = std::move(*child);
+        return {};
+      }
+      child->KillAndWait(SIGKILL);
+      last_error = "the sandbox did not start (see " + dir_ + "/sandbox.log)";
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return MakeError(ErrorCode::kUnavailable, last_error);
+  }
+
+  // Adds the faults the sandbox injected so far (its counters restart with
+  // the process, so they are read before each stop).
+  void CountFaults() {
+    auto transport = MakeCurlTransport();
+    auto stats = GetJson(*transport, "/_sandbox/stats");
+    if (!stats || !stats->contains("faults") || !(*stats)["faults"].is_object()) return;
+    for (const auto& [kind, n] : (*stats)["faults"].items()) {
+      if (n.is_number_integer()) report_.faults_injected += n.get<std::int64_t>();
+    }
+  }
+
+  Status RestartSandbox() {
+    CountFaults();
+    sandbox_.KillAndWait(SIGKILL);
+    ++report_.sandbox_restarts;
+    Log("sandbox SIGKILLed; restarting on port " + std::to_string(port_));
+    return StartSandbox(report_.sandbox_restarts);
+  }
+
+  Status StartWorker() {
+    int n = report_.worker_starts++;
+    std::vector<std::string> argv = {o_.idem_binary,
+                                     "worker",
+                                     "--exit-when-idle",
+                                     "--journal",
+                                     journal_,
+                                     "--base-url",
+                                     base_url_,
+                                     "--api-key",
+                                     kApiKey,
+                                     "--lease-ms",
+                                     std::to_string(o_.lease.count()),
+                                     "--concurrency",
+                                     std::to_string(o_.worker_concurrency),
+                                     "--poll-ms",
+                                     "50",
+                                     "--timeout-ms",
+                                     "3000",
+                                     "--max-attempts",
+                                     "20",
+                                     "--backoff-base-ms",
+                                     "20",
+                                     "--backoff-cap-ms",
+                                     "500"};
+    auto child = chaos::Child::Spawn(argv, dir_ + "/worker-" + std::to_string(n) + ".log", false);
+    if (!child) return tl::unexpected(child.error());
+    workers_.push_back(std::move(*child));
+    return {};
+  }
+
+  Status Enqueue(Journal& journal) {
+    const std::string prefix = OpPrefix();
+    for (std::size_t i = 0; i < o_.ops; ++i) {
+      const std::string id = prefix + std::to_string(i);
+      Result<OpRequest> request;
+      // Every third op is a billed AML check (key only); the rest create
+      // sessions (look-up reconciler). Without keys: sessions only.
+      if ((!o_.no_idempotency || o_.billed_without_keys) && i % 3 == 2) {
+        didit::AmlRequest aml;
+        aml.full_name = "Chaos Person " + std::to_string(i);
+        aml.vendor_data = id;
+        request = didit::AmlScreeningOp(aml, {.op_id = id});
+        ++report_.aml_ops;
+      } else {
+        didit::CreateSessionRequest session;
+        session.workflow_id = kWorkflowId;
+        session.vendor_data = id;
+        request = didit::CreateSessionOp(session, {.op_id = id});
+        ++report_.session_ops;
+      }
+      if (!request) return tl::unexpected(request.error());
+      auto op = idem::Enqueue(journal, std::move(*request));
+      if (!op) return tl::unexpected(op.error());
+    }
+    report_.ops = o_.ops;
+    return {};
+  }
+
+  std::string OpPrefix() const { return "chaos-" + std::to_string(o_.seed) + "-"; }
+
+  // Ops of the run not yet final, from the journal; nullopt on a journal
+  // error (the caller just tries again on the next tick).
+  std::optional<std::size_t> Unfinished(Journal& journal) {
+    std::size_t n = 0;
+    for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
+      OpFilter filter;
+      filter.state = state;
+      auto ops = journal.List(filter);
+      if (!ops) return std::nullopt;
+      n += ops->size();
+    }
+    return n;
+  }
+
+  // Kills and restarts until every worker exited idle or the deadline. The
+  // kills are placed by progress, not by time, so that they land while work
+  // is left whatever the machine's speed: kill i fires once a seeded fraction
+  // (5%..85%, sorted) of the ops is final, at least kill_gap after the
+  // previous one (so its replacement has started).
+  void Drive(Journal& journal, Steady::time_point deadline) {
+    SeededRandom random(o_.seed);
+    std::vector<std::size_t> thresholds;
+    for (int i = 0; i < o_.kills; ++i) {
+      thresholds.push_back(static_cast<std::size_t>(static_cast<double>(o_.ops) *
+                                                    (0.05 + 0.80 * random.NextDouble())));
+    }
+    std::sort(thresholds.begin(), thresholds.end());
+    // The sandbox restart comes right after a seeded one of the kills (or
+    // at a seeded point of progress when there are none).
+    const int restart_after = o_.restart_sandbox
+                                  ? static_cast<int>(random.NextInRange(
+                                        0, static_cast<std::uint64_t>(std::max(0, o_.kills - 1))))
+                                  : -1;
+    const std::size_t restart_threshold =
+        static_cast<std::size_t>(static_cast<double>(o_.ops) * (0.05 + 0.80 * random.NextDouble()));
+    bool restarted = !o_.restart_sandbox;
+    auto last_kill = Steady::now();
+    for (;;) {
+      for (auto& w : workers_) {
+        if (w.running() && w.Poll() && *w.exit_code() != 0) {
+          ++report_.worker_failures;
+          Log("a worker exited with " + std::to_string(*w.exit_code()));
+        }
+      }
+      std::vector<std::size_t> live;
+      for (std::size_t i = 0; i < workers_.size(); ++i) {
+        if (workers_[i].running()) live.push_back(i);
+      }
+      if (live.empty()) return;
+      if (Steady::now() > deadline) {
+        report_.timed_out = true;
+        Log("deadline passed: stopping the workers");
+        for (auto& w : workers_) w.KillAndWait(SIGKILL);
+        return;
+      }
+      const bool kills_left = report_.kills < o_.kills;
+      if (kills_left || !restarted) {
+        auto unfinished = Unfinished(journal);
+        const std::size_t done =
+            unfinished ? o_.ops - std::min(o_.ops, *unfinished) : std::size_t{0};
+        if (kills_left && unfinished && done >= thresholds[report_.kills] &&
+            Steady::now() - last_kill >= o_.kill_gap) {
+          std::size_t victim = live[random.NextInRange(0, live.size() - 1)];
+          workers_[victim].KillAndWait(SIGKILL);
+          last_kill = Steady::now();
+          ++report_.kills;
+          Log("SIGKILL worker " + std::to_string(victim) + " at " + std::to_string(done) + "/" +
+              std::to_string(o_.ops) + " ops final (kill " + std::to_string(report_.kills) + "/" +
+              std::to_string(o_.kills) + ")");
+          if (auto st = StartWorker(); !st) Log("cannot start a worker: " + st.error().message());
+        }
+        const bool restart_due = o_.kills == 0 ? (unfinished && done >= restart_threshold)
+                                               : report_.kills > restart_after;
+        if (!restarted && restart_due) {
+          restarted = true;
+          if (auto st = RestartSandbox(); !st) {
+            Log("sandbox restart failed: " + st.error().message());
+            for (auto& w : workers_) w.KillAndWait(SIGKILL);
+            report_.timed_out = true;
+            return;
+          }
+        }
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  Result<nlohmann::json> GetJson(Transport& transport, const std::string& path) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = base_url_ + path;
+    auto response = transport.SendAndWait(std::move(request));
+    if (!response)
+      return MakeError(ErrorCode::kUnavailable, "GET " + path + ": " + response.error().message);
+    if (response->status != 200) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "GET " + path + ": HTTP " + std::to_string(response->status));
+    }
+    auto j = nlohmann::json::parse(response->body, nullptr, false);
+    if (j.is_discarded()) return MakeError(ErrorCode::kCorruption, "GET " + path + ": not JSON");
+    return j;
+  }
+
+  Status Verify(Journal& journal) {
+    auto transport = MakeCurlTransport();
+    auto executions = GetJson(*transport, "/_sandbox/executions");
+    if (!executions) return tl::unexpected(executions.error());
+    auto stats = GetJson(*transport, "/_sandbox/stats");
+    if (!stats) return tl::unexpected(stats.error());
+    report_.duplicate_vendor_data = stats->value("duplicate_vendor_data", std::int64_t{0});
+    report_.duplicate_executions = stats->value("duplicate_executions", std::int64_t{0});
+    CountFaults();
+
+    const std::string prefix = OpPrefix();
+    std::map<std::string, std::size_t> per_op;  // vendor_data (= op_id) -> executions
+    for (const auto& e : (*executions)["executions"]) {
+      std::string vendor = e.contains("vendor_data") && e["vendor_data"].is_string()
+                               ? e["vendor_data"].get<std::string>()
+                               : std::string();
+      if (vendor.rfind(prefix, 0) != 0) {
+        ++report_.stray_executions;
+        continue;
+      }
+      ++per_op[vendor];
+      ++report_.executions;
+    }
+    auto ops = journal.List({});
+    if (!ops) return tl::unexpected(ops.error());
+    std::size_t seen = 0;
+    for (const Operation& op : *ops) {
+      if (op.op_id.rfind(prefix, 0) != 0) continue;
+      ++seen;
+      report_.attempts += static_cast<std::size_t>(std::max(0, op.attempts));
+      const std::size_t n = per_op.count(op.op_id) ? per_op[op.op_id] : 0;
+      if (n > 1) report_.duplicates += n - 1;
+      switch (op.state) {
+        case OpState::kSucceeded:
+          ++report_.succeeded;
+          if (n == 0) ++report_.succeeded_without_execution;
+          break;
+        case OpState::kFailed:
+          ++report_.failed;
+          break;
+        default:
+          ++report_.not_final;
+          break;
+      }
+    }
+    // An op the journal does not even hold is lost too.
+    report_.not_final += o_.ops > seen ? o_.ops - seen : 0;
+    report_.lost = report_.not_final + report_.succeeded_without_execution;
+    report_.retries = report_.attempts > seen ? report_.attempts - seen : 0;
+    return {};
+  }
+
+  void StopSandbox() { sandbox_.KillAndWait(SIGTERM); }
+
+  ChaosOptions o_;
+  std::string dir_;
+  std::string journal_;
+  std::string base_url_;
+  int port_ = 0;
+  chaos::Child sandbox_;
+  std::vector<chaos::Child> workers_;
+  ChaosReport report_;
+};
+
+}  // namespace
+
+Result<ChaosReport> RunChaos(ChaosOptions o) {
+  if (o.ops == 0) return MakeError(ErrorCode::kInvalidArgument, "chaos needs at least one op");
+  if (o.concurrency < 1 || o.worker_concurrency < 1 || o.kills < 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "concurrency and worker concurrency must be >= 1, kills >= 0");
+  }
+  if (o.lease.count() < 3) return MakeError(ErrorCode::kInvalidArgument, "lease must be >= 3 ms");
+  if (o.seed == 0) {
+    std::random_device rd;
+    o.seed = (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000 + 1;
+  }
+  if (o.idem_binary.empty()) o.idem_binary = SelfExe();
+  if (o.idem_binary.empty() || access(o.idem_binary.c_str(), X_OK) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot run the idem binary '" + o.idem_binary + "'");
+  }
+  const bool own_dir = o.work_dir.empty();
+  if (own_dir) {
+    auto dir = MakeWorkDir();
+    if (!dir) return tl::unexpected(dir.error());
+    o.work_dir = *dir;
+  }
+  const auto started = Steady::now();
+  Harness h(o, o.work_dir);
+  h.report_.seed = o.seed;
+  h.report_.no_idempotency = o.no_idempotency;
+  h.report_.kills_requested = o.kills;
+  h.report_.work_dir = o.work_dir;
+  h.journal_ = o.journal.empty() ? o.work_dir + "/journal.db" : o.journal;
+  h.report_.journal_kind = IsPostgresUrl(h.journal_) ? "postgres" : "sqlite";
+  h.Log("seed " + std::to_string(o.seed) + ", work dir " + o.work_dir);
+
+  // Process crashes are what this run makes, not power loss: the enqueuer
+  // skips the fsync per commit (the workers use the default).
+  JournalOptions journal_options;
+  journal_options.durability = Durability::kProcessCrash;
+  auto journal = OpenJournal(h.journal_, journal_options);
+  if (!journal) return tl::unexpected(journal.error());
+  if (auto st = h.StartSandbox(0); !st) return tl::unexpected(st.error());
+  h.Log("sandbox at " + h.base_url_);
+  if (auto st = h.Enqueue(**journal); !st) return tl::unexpected(st.error());
+  h.Log("enqueued " + std::to_string(o.ops) + " ops");
+  for (int i = 0; i < o.concurrency; ++i) {
+    if (auto st = h.StartWorker(); !st) return tl::unexpected(st.error());
+  }
+  h.Drive(**journal, started + o.deadline);
+  auto verified = h.Verify(**journal);
+  h.StopSandbox();
+  if (!verified) return tl::unexpected(verified.error());
+  h.report_.elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - started).count();
+  if (own_dir && h.report_.passed() && !o.keep_files) {
+    std::error_code ec;
+    fs::remove_all(o.work_dir, ec);
+    h.report_.work_dir.clear();
+  }
+  return h.report_;
+}
+
+}  // namespace idem

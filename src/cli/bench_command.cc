@@ -1,0 +1,38 @@
+// `idem bench [--seconds S] [--concurrency C] [--json]`: the throughput table
+// (journaled client vs bare libcurl, sandbox replays/creates, webhook
+// receiver), measured in this process on loopback; see include/idem/bench.h.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "idem/bench.h"
+
+namespace idem::cli {
+
+void AddBenchCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "Measure throughput on loopback: journaled client vs bare libcurl, sandbox, "
+      "webhook receiver (about --seconds in total)");
+  auto options = std::make_shared<BenchOptions>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--seconds", options->seconds, "Total time budget, roughly (default 40)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--concurrency", options->concurrency,
+                  "Requests in flight for the client comparison and webhooks (default 32)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--json", *json, "Print one JSON object instead of the table");
+  cmd->callback([&exit_code, options, json] {
+    auto report = RunBench(*options);
+    if (!report) {
+      std::fprintf(stderr, "idem bench: %s\n", report.error().ToString().c_str());
+      exit_code = kExitConfig;
+      return;
+    }
+    std::fputs((*json ? BenchReportJson(*report) + "\n" : FormatBenchTable(*report)).c_str(),
+               stdout);
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace idem::cli

@@ -1,0 +1,128 @@
+// `idem chaos`: the exactly-once proof under process kills; a thin shell over
+// idem::RunChaos (include/idem/chaos.h). Exit 0 only when the run passed
+// (duplicates 0, lost 0); kExitChaosFailed when it ran and failed.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "client/op_codec.h"
+#include "idem/chaos.h"
+
+namespace idem::cli {
+namespace {
+
+struct ChaosFlags {
+  ChaosOptions options;
+  int lease_ms = 1000;
+  int deadline_s = 120;
+  bool json = false;
+};
+
+nlohmann::json ReportJson(const ChaosReport& r) {
+  return {{"passed", r.passed()},
+          {"seed", r.seed},
+          {"no_idempotency", r.no_idempotency},
+          {"journal", r.journal_kind},
+          {"ops", r.ops},
+          {"session_ops", r.session_ops},
+          {"aml_ops", r.aml_ops},
+          {"executions", r.executions},
+          {"duplicates", r.duplicates},
+          {"lost", r.lost},
+          {"not_final", r.not_final},
+          {"succeeded", r.succeeded},
+          {"failed", r.failed},
+          {"succeeded_without_execution", r.succeeded_without_execution},
+          {"stray_executions", r.stray_executions},
+          {"duplicate_vendor_data", r.duplicate_vendor_data},
+          {"duplicate_executions", r.duplicate_executions},
+          {"faults_injected", r.faults_injected},
+          {"attempts", r.attempts},
+          {"retries", r.retries},
+          {"kills", r.kills},
+          {"kills_requested", r.kills_requested},
+          {"sandbox_restarts", r.sandbox_restarts},
+          {"worker_starts", r.worker_starts},
+          {"worker_failures", r.worker_failures},
+          {"timed_out", r.timed_out},
+          {"elapsed_ms", r.elapsed_ms},
+          {"work_dir", r.work_dir}};
+}
+
+int RunChaosCommand(ChaosFlags& f) {
+  f.options.lease = std::chrono::milliseconds(f.lease_ms);
+  f.options.deadline = std::chrono::seconds(f.deadline_s);
+  if (!f.json) {
+    f.options.log = [](std::string_view line) {
+      std::fprintf(stderr, "chaos: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+  }
+  auto report = RunChaos(f.options);
+  if (!report) {
+    std::fprintf(stderr, "idem chaos: %s\n", report.error().ToString().c_str());
+    return report.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+  }
+  const ChaosReport& r = *report;
+  if (f.json) {
+    std::printf("%s\n", internal::DumpJson(ReportJson(r)).c_str());
+  } else {
+    std::printf(
+        "idem chaos %s (seed %llu; replay: idem chaos --seed %llu ...)\n"
+        "  ops %zu (%zu session creations, %zu billed AML checks)%s, journal %s\n"
+        "  executions on the sandbox %zu, duplicates %zu, lost %zu "
+        "(not final %zu, succeeded without execution %zu), failed %zu\n"
+        "  sandbox stats: duplicate_vendor_data %lld, duplicate_executions %lld, faults "
+        "injected %lld\n"
+        "  requests sent %zu (retries %zu), worker kills %d/%d, sandbox restarts %d, "
+        "workers started %d, worker failures %d%s\n"
+        "  elapsed %lld ms%s%s\n",
+        r.passed() ? "PASSED" : "FAILED", static_cast<unsigned long long>(r.seed),
+        static_cast<unsigned long long>(r.seed), r.ops, r.session_ops, r.aml_ops,
+        r.no_idempotency ? " against a sandbox WITHOUT keys or vendor_data dedup" : "",
+        r.journal_kind.c_str(), r.executions, r.duplicates, r.lost, r.not_final,
+        r.succeeded_without_execution, r.failed, static_cast<long long>(r.duplicate_vendor_data),
+        static_cast<long long>(r.duplicate_executions), static_cast<long long>(r.faults_injected),
+        r.attempts, r.retries, r.kills, r.kills_requested, r.sandbox_restarts, r.worker_starts,
+        r.worker_failures, r.timed_out ? ", TIMED OUT" : "", static_cast<long long>(r.elapsed_ms),
+        r.work_dir.empty() ? "" : ", logs in ", r.work_dir.c_str());
+  }
+  return r.passed() ? kExitOk : kExitChaosFailed;
+}
+
+}  // namespace
+
+void AddChaosCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ChaosFlags>();
+  ChaosOptions& o = flags->options;
+  auto* cmd = app.add_subcommand(
+      "chaos",
+      "Prove exactly-once under fire: sandbox + worker processes, random SIGKILLs, one sandbox "
+      "restart; verified from the sandbox's records. Exit 0 only with 0 duplicates, 0 lost");
+  cmd->add_option("--ops", o.ops, "Logical ops (default 200)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--concurrency", o.concurrency, "Worker processes (default 3)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--worker-concurrency", o.worker_concurrency, "Ops per worker at once (8)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--kills", o.kills, "Worker SIGKILLs (default 5)")->check(CLI::Range(0, 10000));
+  cmd->add_option("--faults", o.faults, "Sandbox fault spec (default: moderate, every kind)")
+      ->capture_default_str();
+  cmd->add_flag("--no-idempotency", o.no_idempotency,
+                "Sandbox ignores keys, no vendor_data dedup; only session creation (look-up "
+                "reconciled) is driven");
+  cmd->add_flag("--billed-without-keys", o.billed_without_keys,
+                "With --no-idempotency, drive billed AML checks too: the run must FAIL with "
+                "duplicates (shows the harness catches them)");
+  cmd->add_option("--seed", o.seed, "Seed of kills and faults (default: drawn, then reported)");
+  cmd->add_option("--journal", o.journal,
+                  "SQLite path or postgres:// URL (default a temp SQLite file)");
+  cmd->add_option("--lease-ms", flags->lease_ms, "Workers' lease (default 1000)")
+      ->check(CLI::Range(3, 600000));
+  cmd->add_option("--deadline-s", flags->deadline_s, "Give up after this (default 120)")
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--idem-bin", o.idem_binary, "The idem binary to run (default this one)");
+  cmd->add_flag("--keep-files", o.keep_files, "Keep the work directory (logs, stores)");
+  cmd->add_flag("--json", flags->json, "Print the report as JSON");
+  cmd->callback([flags, &exit_code] { exit_code = RunChaosCommand(*flags); });
+}
+
+}  // namespace idem::cli

@@ -1,0 +1,18 @@
+// Internal to the CLI: `--enqueue` on `idem call`, `idem session create` and
+// `idem aml` stores the op (idem::Enqueue) instead of driving it, prints the
+// stored op as JSON and exits 0; `idem worker` drives it later.
+#pragma once
+
+#include <string>
+
+#include "cli/client_cli_support.h"
+#include "idem/client.h"
+#include "idem/status.h"
+
+namespace idem::cli {
+
+// Opens the journal named by `flags` (resolved from the environment first),
+// enqueues `request` and prints the op. Returns the exit code.
+int EnqueueAndPrint(const char* command, ClientFlags flags, Result<OpRequest> request);
+
+}  // namespace idem::cli

@@ -1,0 +1,119 @@
+// The naive column: what a plain client does with the same workload and the
+// same faults. No Idempotency-Key, no journal, no look-up: any failure
+// (connection lost, timeout, any non-2xx) is simply sent again, up to
+// max_attempts. Every retry after a drop_after or a 500-after-commit executes
+// the request a second time.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "demo/counting_transport.h"
+#include "demo/runs.h"
+#include "demo/server_tally.h"
+#include "idem/clock.h"
+#include "idem/sandbox.h"
+
+namespace idem::demo {
+
+namespace {
+using Ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+}  // namespace
+
+Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
+                               const DemoProgressSink& progress) {
+  // A fresh sandbox with the same faults and seed; no webhooks (nobody
+  // listens), sessions still auto-complete.
+  SandboxOptions so;
+  so.port = 0;
+  so.faults = options.faults;
+  so.seed = options.seed;
+  so.auto_complete = options.auto_complete;
+  auto sandbox = Sandbox::Start(so);
+  if (!sandbox) return tl::unexpected(sandbox.error());
+
+  TransportOptions to;
+  to.max_in_flight = options.concurrency * 2;
+  to.max_connections_per_host = options.concurrency;
+  to.total_timeout = Ms(10000);
+  auto transport = std::make_shared<CountingTransport>(MakeCurlTransport(to));
+  RealSleeper sleeper;
+
+  const int total = static_cast<int>(items.size());
+  const std::string base_url = (*sandbox)->base_url();
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> done{0};
+  std::atomic<int> started{0};
+  std::vector<double> latencies(items.size(), 0.0);
+  const auto t0 = SteadyClock::now();
+  {
+    ProgressTicker ticker(progress, options.progress_interval, [&] {
+      DemoProgress p;
+      p.run = "naive";
+      p.phase = "driving";
+      p.done = done.load();
+      p.total = total;
+      p.requests = transport->requests();
+      auto begun = static_cast<std::uint64_t>(started.load());
+      p.retries = transport->requests() > begun ? transport->requests() - begun : 0;
+      p.elapsed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+      p.ops_per_s = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
+      return p;
+    });
+    // One blocking worker per in-flight op: the simplest client there is.
+    std::vector<std::thread> workers;
+    for (int w = 0; w < options.concurrency; ++w) {
+      workers.emplace_back([&] {
+        for (std::size_t i = next++; i < items.size(); i = next++) {
+          ++started;
+          const WorkItem& item = items[i];
+          auto start = SteadyClock::now();
+          for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+            HttpRequest req;
+            req.method = "POST";
+            req.url = base_url + item.path;
+            req.headers = {{"x-api-key", "sandbox-key"}, {"Content-Type", item.content_type}};
+            req.body = item.body;
+            TransportResult r = transport->SendAndWait(std::move(req));
+            if (r && r->status >= 200 && r->status <= 299) break;
+            // Plain exponential backoff, no jitter, no Retry-After.
+            if (attempt < options.max_attempts) {
+              sleeper.SleepFor(std::min(Ms(50) * (1 << (attempt - 1)), Ms(1000)));
+            }
+          }
+          latencies[i] =
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+          ++done;
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+  }
+  DemoRunReport run;
+  run.seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  run.ops_per_s = run.seconds > 0 ? total / run.seconds : 0;
+  run.p50_ms = Percentile(latencies, 50);
+  run.p99_ms = Percentile(latencies, 99);
+  // Let pending auto-completes finish so the records are final.
+  (*sandbox)->WaitWebhooksIdle(options.settle_timeout);
+
+  auto tally = TallyExecutions((*sandbox)->ExecutionsJson(), items);
+  if (!tally) return tl::unexpected(tally.error());
+  auto stats = ApplyStats((*sandbox)->StatsJson(), run);
+  if (!stats) return tl::unexpected(stats.error());
+  run.ops = total;
+  for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
+  run.executions = tally->executions;
+  run.duplicate_sessions = tally->duplicate_sessions;
+  run.duplicate_aml = tally->duplicate_aml;
+  run.duplicates = run.duplicate_sessions + run.duplicate_aml;
+  // Without a journal, an op is lost when the server never executed it.
+  run.lost = tally->never_executed;
+  run.retries = transport->requests() > static_cast<std::uint64_t>(total)
+                    ? transport->requests() - static_cast<std::uint64_t>(total)
+                    : 0;
+  (*sandbox)->Stop();
+  return run;
+}
+
+}  // namespace idem::demo

@@ -1,0 +1,37 @@
+// The two halves of the demo. Each starts its own sandbox (fresh, same faults
+// and seed) and returns its column of the report.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "demo/workload.h"
+#include "idem/demo.h"
+#include "idem/status.h"
+
+namespace idem::demo {
+
+// The journaled client, webhooks, heal and resume. `workdir` holds the
+// temporary journal.
+Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<WorkItem>& items,
+                              const std::string& workdir, const DemoProgressSink& progress);
+
+// No Idempotency-Key, plain retries on any failure, no journal.
+Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
+                               const DemoProgressSink& progress);
+
+// Reports progress every `interval` on its own thread until destroyed.
+class ProgressTicker {
+ public:
+  using Sample = std::function<DemoProgress()>;
+  ProgressTicker(const DemoProgressSink& sink, std::chrono::milliseconds interval, Sample sample);
+  ~ProgressTicker();
+  ProgressTicker(const ProgressTicker&) = delete;
+  ProgressTicker& operator=(const ProgressTicker&) = delete;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace idem::demo

@@ -1,0 +1,68 @@
+#include "demo/server_tally.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace idem::demo {
+
+namespace {
+std::uint64_t U64(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number()) return 0;
+  return it->get<std::uint64_t>();
+}
+}  // namespace
+
+Result<ServerTally> TallyExecutions(const std::string& executions_json,
+                                    const std::vector<WorkItem>& items) {
+  auto doc = nlohmann::json::parse(executions_json, nullptr, false);
+  if (!doc.is_object() || !doc.contains("executions") || !doc["executions"].is_array()) {
+    return MakeError(ErrorCode::kCorruption, "sandbox executions: unexpected JSON");
+  }
+  std::map<std::pair<std::string, std::string>, int> count;
+  ServerTally tally;
+  for (const auto& e : doc["executions"]) {
+    if (!e.is_object()) continue;
+    std::string kind = e.value("kind", "");
+    if (kind != "create_session" && kind != "aml") continue;  // auto-complete etc.
+    std::string vendor_data = e.contains("vendor_data") && e["vendor_data"].is_string()
+                                  ? e["vendor_data"].get<std::string>()
+                                  : "";
+    ++tally.executions;
+    ++count[{kind, vendor_data}];
+  }
+  tally.executed.resize(items.size(), false);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto it = count.find({items[i].kind, items[i].vendor_data});
+    int n = it == count.end() ? 0 : it->second;
+    tally.executed[i] = n > 0;
+    if (n == 0) ++tally.never_executed;
+    if (n > 1) (items[i].kind == "aml" ? tally.duplicate_aml : tally.duplicate_sessions) += n - 1;
+  }
+  return tally;
+}
+
+Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
+  auto j = nlohmann::json::parse(stats_json, nullptr, false);
+  if (!j.is_object()) return MakeError(ErrorCode::kCorruption, "sandbox stats: not JSON");
+  run.requests = U64(j, "requests");
+  run.replays = U64(j, "replays");
+  run.conflicts_409 = U64(j, "conflicts_409");
+  run.mismatches_422 = U64(j, "mismatches_422");
+  run.rate_limited_429 = U64(j, "rate_limited_429");
+  run.vendor_dedup_hits = U64(j, "vendor_dedup_hits");
+  run.faults_injected = 0;
+  if (auto f = j.find("faults"); f != j.end() && f->is_object()) {
+    for (const auto& [name, n] : f->items()) {
+      if (n.is_number()) run.faults_injected += n.get<std::uint64_t>();
+    }
+    // Injected 429s are faults, the real limiter's are counted apart: show both.
+    if (auto r = f->find("rate_limit"); r != f->end() && r->is_number()) {
+      run.rate_limited_429 += r->get<std::uint64_t>();
+    }
+  }
+  return {};
+}
+
+}  // namespace idem::demo

@@ -1,0 +1,31 @@
+// Counts a run from the sandbox's own records: /_sandbox/executions (every
+// billable execution with the vendor_data of its request) and /_sandbox/stats.
+// Nothing here trusts what a client believes happened.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "demo/workload.h"
+#include "idem/demo.h"
+#include "idem/status.h"
+
+namespace idem::demo {
+
+struct ServerTally {
+  int executions = 0;  // create_session + aml executions
+  int duplicate_sessions = 0;
+  int duplicate_aml = 0;
+  int never_executed = 0;      // logical ops with no execution at all
+  std::vector<bool> executed;  // per work item
+};
+
+// Matches executions to `items` by (kind, vendor_data).
+Result<ServerTally> TallyExecutions(const std::string& executions_json,
+                                    const std::vector<WorkItem>& items);
+
+// Copies requests, replays, 409/422/429, faults and vendor_dedup_hits from
+// the stats JSON into `run`.
+Status ApplyStats(const std::string& stats_json, DemoRunReport& run);
+
+}  // namespace idem::demo

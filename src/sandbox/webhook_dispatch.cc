@@ -1,0 +1,166 @@
+#include "sandbox/webhook_dispatch.h"
+
+#include <nlohmann/json.hpp>
+
+#include "idem/uuid.h"
+#include "sandbox/app.h"
+
+namespace idem::sandbox {
+namespace {
+
+using nlohmann::json;
+
+json ParseOrNull(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json(nullptr) : parsed;
+}
+
+}  // namespace
+
+bool CarriesDecision(std::string_view status) {
+  return status == "Approved" || status == "Declined" || status == "In Review" ||
+         status == "Abandoned";
+}
+
+std::string BuildStatusUpdatedPayload(const SandboxSessionEvent& event, const std::string& event_id,
+                                      const std::string& decision_json) {
+  json body = {{"event_id", event_id},
+               {"webhook_type", "status.updated"},
+               {"timestamp", event.at_ms / 1000},
+               {"created_at", event.created_at_ms / 1000},
+               {"session_id", event.session_id},
+               {"status", event.status},
+               {"workflow_id", event.workflow_id},
+               {"vendor_data", event.vendor_data.empty() ? json(nullptr) : json(event.vendor_data)},
+               {"metadata", ParseOrNull(event.metadata_json)}};
+  if (!decision_json.empty()) {
+    json decision = ParseOrNull(decision_json);
+    // Read after the commit: a later change may already be visible; the
+    // decision describes this event's status.
+    if (decision.is_object()) decision["status"] = event.status;
+    body["decision"] = std::move(decision);
+  }
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<std::shared_ptr<WebhookDispatch>> WebhookDispatch::Create(WebhookDispatchConfig config) {
+  if (config.auto_complete.count() < 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "auto_complete must be >= 0");
+  }
+  if (!config.clock) config.clock = DefaultClock();
+  std::shared_ptr<WebhookDispatch> dispatch(new WebhookDispatch(config));
+  if (!config.url.empty()) {
+    WebhookSenderOptions options;
+    options.url = config.url;
+    options.secret = config.secret;
+    options.faults = config.faults;
+    options.clock = config.clock;
+    // Distinct from the auto-complete outcomes, still fixed by the seed.
+    options.random = std::make_shared<SeededRandom>(config.seed * 2654435761u + 17);
+    auto sender = WebhookSender::Create(std::move(options));
+    if (!sender) return tl::unexpected(sender.error());
+    dispatch->sender_ = std::move(*sender);
+  }
+  if (config.auto_complete.count() > 0) {
+    WebhookDispatch* raw = dispatch.get();
+    dispatch->timer_ = std::thread([raw] { raw->TimerLoop(); });
+  }
+  return dispatch;
+}
+
+WebhookDispatch::WebhookDispatch(WebhookDispatchConfig config)
+    : config_(std::move(config)), outcome_random_(config_.seed) {}
+
+WebhookDispatch::~WebhookDispatch() { Stop(); }
+
+void WebhookDispatch::Attach(App* app) { app_ = app; }
+
+std::string WebhookDispatch::PickFinalStatus() {
+  // 80% Approved, 10% Declined, 10% In Review; drawn in creation order.
+  const double r = outcome_random_.NextDouble();
+  if (r < 0.8) return "Approved";
+  if (r < 0.9) return "Declined";
+  return "In Review";
+}
+
+void WebhookDispatch::OnSessionEvent(const SandboxSessionEvent& event) {
+  if (config_.user_sink) config_.user_sink->OnSessionEvent(event);
+  // Didit documents no webhook for a deletion.
+  if (event.kind == SandboxSessionEvent::Kind::kDeleted) return;
+  if (sender_) {
+    std::string decision;
+    if (CarriesDecision(event.status) && app_ != nullptr) {
+      decision = app_->DecisionJson(event.session_id).value_or("");
+    }
+    // A duplicate delivery (sender fault or retry) reuses this payload, so
+    // the same event_id.
+    (void)sender_->Enqueue(BuildStatusUpdatedPayload(event, NewUuidV4(), decision));
+  }
+  if (event.kind == SandboxSessionEvent::Kind::kCreated && config_.auto_complete.count() > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    const std::string final_status = PickFinalStatus();
+    steps_.emplace(now + config_.auto_complete / 2,
+                   Step{event.session_id, "Not Started", "In Progress"});
+    steps_.emplace(now + config_.auto_complete,
+                   Step{event.session_id, "In Progress", final_status});
+    cv_.notify_all();
+  }
+}
+
+void WebhookDispatch::TimerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (steps_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    const auto due = steps_.begin()->first;  // a copy: the node may go while waiting
+    if (due > std::chrono::steady_clock::now()) {
+      cv_.wait_until(lock, due);
+      continue;
+    }
+    Step step = std::move(steps_.begin()->second);
+    steps_.erase(steps_.begin());
+    ++running_;
+    lock.unlock();
+    // A session deleted or advanced by hand meanwhile is left alone.
+    if (app_ != nullptr) (void)app_->AdvanceSession(step.session_id, step.to, step.from);
+    lock.lock();
+    --running_;
+    cv_.notify_all();
+  }
+}
+
+bool WebhookDispatch::WaitIdle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    // A step's webhook is enqueued before running_ drops, so once this holds
+    // the sender has every event.
+    if (!cv_.wait_until(lock, deadline,
+                        [&] { return stopping_ || (steps_.empty() && running_ == 0); })) {
+      return false;
+    }
+  }
+  if (!sender_) return true;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return sender_->WaitIdle(std::max(left, std::chrono::milliseconds(0)));
+}
+
+std::string WebhookDispatch::StatsJson() const { return sender_ ? sender_->StatsJson() : ""; }
+
+void WebhookDispatch::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    steps_.clear();
+    cv_.notify_all();
+  }
+  if (timer_.joinable()) timer_.join();
+  if (sender_) sender_->Shutdown(std::chrono::milliseconds(0));
+}
+
+}  // namespace idem::sandbox

@@ -1,0 +1,291 @@
+// The producer/worker split with real processes: ops stored by
+// `idem call --enqueue` are driven by `idem worker`; two workers on one
+// SQLite journal never drive the same op (a sandbox that ignores keys would
+// execute it twice); a SIGTERM'd worker exits 0 and leaves nothing leased.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "idem/didit/client.h"
+#include "idem/enqueue.h"
+#include "idem/journal.h"
+#include "idem/sandbox.h"
+
+extern char** environ;
+
+namespace idem {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string Bin() {
+  const char* bin = std::getenv("IDEM_BIN");
+  return bin ? bin : "idem";
+}
+
+// Runs argv; stdout to `out_path` (or /dev/null), stderr to /dev/null.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path = "/dev/null") {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0);
+  return rc == 0 ? pid : -1;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::string text;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  }
+  return text;
+}
+
+class WorkerProcessTest : public ::testing::Test {
+ protected:
+  void StartSandbox(std::string faults, bool idempotency) {
+    SandboxOptions options;
+    options.port = 0;
+    options.faults = std::move(faults);
+    options.seed = 11;
+    options.idempotency = idempotency;
+    auto sandbox = Sandbox::Start(options);
+    ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
+    sandbox_ = std::move(*sandbox);
+  }
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "idem-worker-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto journal = OpenSqliteJournal(JournalPath());
+    ASSERT_TRUE(journal.has_value());
+    journal_ = std::move(*journal);
+  }
+  void TearDown() override {
+    if (sandbox_) sandbox_->Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string JournalPath() const { return dir_ + "/journal.db"; }
+
+  std::vector<std::string> WorkerArgs(int concurrency) {
+    return {Bin(),
+            "worker",
+            "--exit-when-idle",
+            "--concurrency",
+            std::to_string(concurrency),
+            "--poll-ms",
+            "20",
+            "--journal",
+            JournalPath(),
+            "--base-url",
+            sandbox_->base_url(),
+            "--api-key",
+            "sandbox-key",
+            "--lease-ms",
+            "2000",
+            "--timeout-ms",
+            "3000",
+            "--max-attempts",
+            "30",
+            "--backoff-base-ms",
+            "5",
+            "--backoff-cap-ms",
+            "50"};
+  }
+
+  // Executions per vendor_data, from the sandbox's own records.
+  std::map<std::string, int> ExecutionsByVendorData() {
+    auto j = nlohmann::json::parse(sandbox_->ExecutionsJson());
+    std::map<std::string, int> by;
+    for (const auto& e : j["executions"]) {
+      if (e["vendor_data"].is_string()) ++by[e["vendor_data"].get<std::string>()];
+    }
+    return by;
+  }
+
+  void EnqueueAml(int n, const std::string& prefix) {
+    for (int i = 0; i < n; ++i) {
+      didit::AmlRequest aml;
+      aml.full_name = "Worker Person " + std::to_string(i);
+      aml.vendor_data = prefix + std::to_string(i);
+      auto request = didit::AmlScreeningOp(aml, {.op_id = prefix + std::to_string(i)});
+      ASSERT_TRUE(request.has_value());
+      auto op = Enqueue(*journal_, std::move(*request));
+      ASSERT_TRUE(op.has_value()) << op.error().ToString();
+      EXPECT_EQ(op->state, OpState::kInFlight);
+      EXPECT_TRUE(op->lease_owner.empty());
+      EXPECT_EQ(op->attempts, 0);
+    }
+  }
+
+  std::string dir_;
+  std::unique_ptr<Sandbox> sandbox_;
+  std::unique_ptr<Journal> journal_;
+};
+
+TEST_F(WorkerProcessTest, CallEnqueueStoresWithoutSendingAndAWorkerDrivesIt) {
+  StartSandbox("drop_before=0.1,drop_after=0.1,error_500_after=0.1,error_503=0.1,retry_after=0",
+               true);
+  constexpr int kOps = 12;
+  for (int i = 0; i < kOps; ++i) {
+    const std::string out = dir_ + "/enqueue.json";
+    std::string body = R"({"full_name":"Enqueued )" + std::to_string(i) +
+                       R"(","vendor_data":"enq-)" + std::to_string(i) + R"("})";
+    // No API key needed to enqueue: nothing is sent.
+    pid_t pid = Spawn(
+        {Bin(), "call", "POST", "/v3/aml/", "--data", body, "--op-id", "enq-" + std::to_string(i),
+         "--kind", "aml", "--enqueue", "--journal", JournalPath()},
+        out);
+    ASSERT_EQ(WaitExit(pid), 0);
+    auto printed = nlohmann::json::parse(ReadFile(out));
+    EXPECT_EQ(printed["op_id"], "enq-" + std::to_string(i));
+    EXPECT_EQ(printed["state"], "in_flight");
+    EXPECT_EQ(printed["attempts"], 0);
+  }
+  // Re-enqueueing the same op is a no-op; another body under its id is refused.
+  EXPECT_EQ(WaitExit(Spawn({Bin(), "call", "POST", "/v3/aml/", "--data",
+                            R"({"full_name":"Enqueued 0","vendor_data":"enq-0"})", "--op-id",
+                            "enq-0", "--kind", "aml", "--enqueue", "--journal", JournalPath()})),
+            0);
+  EXPECT_EQ(WaitExit(Spawn({Bin(), "call", "POST", "/v3/aml/", "--data",
+                            R"({"full_name":"Someone else"})", "--op-id", "enq-0", "--enqueue",
+                            "--journal", JournalPath()})),
+            1);
+  EXPECT_TRUE(ExecutionsByVendorData().empty()) << "enqueue must not send";
+
+  ASSERT_EQ(WaitExit(Spawn(WorkerArgs(4))), 0);
+  auto by = ExecutionsByVendorData();
+  for (int i = 0; i < kOps; ++i) {
+    const std::string id = "enq-" + std::to_string(i);
+    EXPECT_EQ(by[id], 1) << id;
+    auto op = journal_->Get(id);
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->state, OpState::kSucceeded) << id << " " << (*op)->last_error;
+  }
+}
+
+TEST_F(WorkerProcessTest, TwoWorkersOnOneJournalNeverDriveTheSameOp) {
+  // Keys ignored: an op driven by both workers would execute twice.
+  StartSandbox("slow=0.3:30", false);
+  constexpr int kOps = 60;
+  EnqueueAml(kOps, "two-");
+  pid_t a = Spawn(WorkerArgs(8), dir_ + "/a.json");
+  pid_t b = Spawn(WorkerArgs(8), dir_ + "/b.json");
+  EXPECT_EQ(WaitExit(a), 0);
+  EXPECT_EQ(WaitExit(b), 0);
+  // Both really worked (else the test would prove nothing about sharing).
+  auto summary_a = nlohmann::json::parse(ReadFile(dir_ + "/a.json"));
+  auto summary_b = nlohmann::json::parse(ReadFile(dir_ + "/b.json"));
+  EXPECT_GT(summary_a["succeeded"].get<int>(), 0) << summary_a.dump();
+  EXPECT_GT(summary_b["succeeded"].get<int>(), 0) << summary_b.dump();
+  // (An op the other worker settled between a poll and the claim is handed
+  // back succeeded without being sent, so the sum may exceed kOps.)
+  EXPECT_GE(summary_a["succeeded"].get<int>() + summary_b["succeeded"].get<int>(), kOps);
+  auto by = ExecutionsByVendorData();
+  int total = 0;
+  for (int i = 0; i < kOps; ++i) {
+    const std::string id = "two-" + std::to_string(i);
+    EXPECT_EQ(by[id], 1) << id;
+    total += by[id];
+    auto op = journal_->Get(id);
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->state, OpState::kSucceeded) << id;
+    EXPECT_EQ((*op)->attempts, 1) << id << ": driven more than once";
+  }
+  EXPECT_EQ(total, kOps);
+}
+
+TEST_F(WorkerProcessTest, SigtermFinishesInFlightWorkAndExitsZero) {
+  // Every answer takes 300 ms: at SIGTERM some ops are on the wire.
+  StartSandbox("slow=1.0:300", true);
+  constexpr int kOps = 40;
+  EnqueueAml(kOps, "term-");
+  std::vector<std::string> args = WorkerArgs(4);
+  args.erase(args.begin() + 2);  // no --exit-when-idle: runs until stopped
+  pid_t pid = Spawn(args);
+  // Wait (bounded) until the worker has something on the wire.
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    std::this_thread::sleep_for(milliseconds(25));
+    started = !ExecutionsByVendorData().empty();
+  }
+  ASSERT_TRUE(started);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(pid), 0);
+  // Nothing half-done: every op is final or waits unleased for the next
+  // worker, and each executed at most once.
+  auto ops = journal_->List({});
+  ASSERT_TRUE(ops.has_value());
+  int finished = 0;
+  for (const Operation& op : *ops) {
+    if (IsFinal(op.state)) {
+      ++finished;
+      EXPECT_EQ(op.state, OpState::kSucceeded) << op.op_id;
+    }
+    EXPECT_TRUE(op.lease_owner.empty()) << op.op_id << " still leased by " << op.lease_owner;
+  }
+  EXPECT_GT(finished, 0);
+  EXPECT_LT(finished, kOps) << "the worker should have stopped before finishing everything";
+  // Another worker finishes the rest; each op executed exactly once.
+  ASSERT_EQ(WaitExit(Spawn(WorkerArgs(16))), 0);
+  auto by = ExecutionsByVendorData();
+  for (int i = 0; i < kOps; ++i) EXPECT_EQ(by["term-" + std::to_string(i)], 1) << i;
+}
+
+TEST_F(WorkerProcessTest, OpsListShowsTheLeaseHolder) {
+  StartSandbox("slow=1.0:2000", true);
+  EnqueueAml(2, "own-");
+  std::vector<std::string> args = WorkerArgs(2);
+  args.erase(args.begin() + 2);
+  pid_t pid = Spawn(args);
+  // While the 2 s answers are pending, the journal names the owner.
+  std::string owner;
+  for (int i = 0; i < 200 && owner.empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+    auto op = journal_->Get("own-0");
+    if (op && *op) owner = (*op)->lease_owner;
+  }
+  ASSERT_FALSE(owner.empty());
+  EXPECT_NE(owner.find(":" + std::to_string(pid) + ":"), std::string::npos) << owner;
+  const std::string out = dir_ + "/list.txt";
+  ASSERT_EQ(WaitExit(Spawn({Bin(), "ops", "list", "--journal", JournalPath()}, out)), 0);
+  std::string text = ReadFile(out);
+  EXPECT_NE(text.find("OWNER"), std::string::npos);
+  EXPECT_NE(text.find("LEASE_UNTIL"), std::string::npos);
+  EXPECT_NE(text.find(owner), std::string::npos) << text;
+  kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+}
+
+}  // namespace
+}  // namespace idem
