@@ -92,7 +92,7 @@ BENCHMARK(BM_VerifyAndStore)->Arg(0)->Arg(1)->Threads(1)->Threads(32)->UseRealTi
 void BM_HttpReceive(benchmark::State& state) {
   idem::WebhookBenchOptions o;
   o.in_flight = static_cast<int>(state.range(0));
-  o.receiver_threads = static_cast<int>(state.range(1));  // handlers sharing a group commit
+  o.receiver_threads = static_cast<int>(state.range(1));  // HTTP I/O threads
   o.duration = std::chrono::seconds(2);
   std::int64_t events = 0;
   for (auto _ : state) {
@@ -111,6 +111,7 @@ BENCHMARK(BM_HttpReceive)
     ->Args({1, 2})
     ->Args({32, 2})
     ->Args({32, 32})
+    ->Args({128, 2})
     ->UseManualTime()
     ->Iterations(1);
 

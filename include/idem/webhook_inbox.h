@@ -130,6 +130,18 @@ class WebhookInbox {
   // Storage failures: kUnavailable / kIo (nothing acknowledged).
   virtual Result<AcceptResult> Accept(std::string_view body, std::string_view delivery_id = "") = 0;
 
+  // Accept() for several deliveries at once (the receiver's store thread
+  // hands over everything that arrived meanwhile): they are committed in one
+  // transaction, shared with concurrent callers, and it returns after all are
+  // committed; one result per delivery, in order. A malformed delivery gets
+  // its own kInvalidArgument and does not affect the others; a storage
+  // failure fails every delivery of the transaction (none acknowledged).
+  struct Delivery {
+    std::string_view body;
+    std::string_view delivery_id;
+  };
+  virtual std::vector<Result<AcceptResult>> AcceptMany(const std::vector<Delivery>& deliveries) = 0;
+
   virtual Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) = 0;
   virtual Result<std::optional<SessionRecord>> Session(std::string_view session_id) = 0;
 

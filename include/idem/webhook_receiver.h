@@ -51,7 +51,10 @@ struct WebhookReceiverOptions {
   // How often the follow-up task runner (heal retries, exec) looks for due
   // work. Default 100 ms.
   std::chrono::milliseconds task_poll_interval{100};
-  // HTTP I/O threads (verification and the commit run on them). Default 2.
+  // HTTP I/O threads (parsing and signature verification run on them). The
+  // inbox commit runs on one more thread, which stores everything that arrived
+  // during the previous commit in one transaction, so many requests in flight
+  // share an fsync without a thread each. Default 2.
   int threads = 2;
   // Bodies larger than this are refused with 413. Default 1 MiB.
   std::size_t max_body_bytes = 1u << 20;

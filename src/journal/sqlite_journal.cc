@@ -328,6 +328,22 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view nat
     return MakeError(ErrorCode::kInvalidArgument,
                      "journal: AdoptResource needs a natural key or a resource id");
   }
+  // Almost every webhook finds nothing to adopt: answer that from the read
+  // connection (a WAL snapshot, no lock) instead of taking the write lock,
+  // which the webhook inbox's commits need at the same moment. Nothing found
+  // now is what the write transaction would also have found at this instant.
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    auto probe = reader_->Prepare(
+        "SELECT 1 FROM ops WHERE state IN ('in_flight', 'unknown') AND ("
+        "(natural_key = ?1 AND natural_key <> '') OR (resource_id = ?2 AND resource_id <> '')) "
+        "LIMIT 1");
+    if (!probe) return tl::unexpected(probe.error());
+    probe->BindAll(natural_key, resource_id);
+    auto row = probe->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::vector<Operation>();
+  }
   std::vector<Operation> settled;
   auto st = committer_->Run([&](Database& db) -> Status {
     settled.clear();

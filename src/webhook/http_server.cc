@@ -32,7 +32,7 @@ std::string_view ReasonJson(int status) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, const HttpServerOptions& options,
-             const HttpServer::Handler& handler)
+             const HttpServer::AsyncHandler& handler)
       : stream_(std::move(socket)), options_(options), handler_(handler) {}
 
   void Run() { ReadNext(); }
@@ -72,13 +72,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
     request.body = std::move(msg.body());
-    ServerResponse response;
+    const bool keep_alive = msg.keep_alive();
+    // The answer may come from another thread: hop back onto this
+    // connection's strand (inline when already on it).
+    auto respond = [self = shared_from_this(), keep_alive](ServerResponse response) {
+      auto executor = self->stream_.get_executor();
+      asio::dispatch(
+          executor, [self = std::move(self), keep_alive, response = std::move(response)]() mutable {
+            self->Write(std::move(response), keep_alive);
+          });
+    };
     try {
-      response = handler_(request);
+      handler_(std::move(request), std::move(respond));
     } catch (const std::exception&) {
-      response = ServerResponse{500, R"({"error":"internal"})"};
+      Write(ServerResponse{500, R"({"error":"internal"})"}, /*keep_alive=*/false);
     }
-    Write(std::move(response), msg.keep_alive());
   }
 
   void Write(ServerResponse response, bool keep_alive) {
@@ -102,12 +110,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpServerOptions& options_;
-  const HttpServer::Handler& handler_;
+  const HttpServer::AsyncHandler& handler_;
 };
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(HttpServerOptions options, Handler handler)
+  BeastServer(HttpServerOptions options, AsyncHandler handler)
       : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_) {}
   ~BeastServer() override { Stop(); }
 
@@ -159,7 +167,7 @@ class BeastServer final : public HttpServer {
   }
 
   HttpServerOptions options_;
-  Handler handler_;
+  AsyncHandler handler_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -170,6 +178,14 @@ class BeastServer final : public HttpServer {
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, Handler handler) {
+  return StartAsync(std::move(options),
+                    [handler = std::move(handler)](ServerRequest request, Responder respond) {
+                      respond(handler(request));
+                    });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::StartAsync(HttpServerOptions options,
+                                                           AsyncHandler handler) {
   auto server = std::make_unique<BeastServer>(std::move(options), std::move(handler));
   if (auto st = server->Listen(); !st) return tl::unexpected(st.error());
   return std::unique_ptr<HttpServer>(std::move(server));

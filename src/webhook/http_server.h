@@ -43,6 +43,15 @@ class HttpServer {
   // Binds and starts serving. kUnavailable if the address cannot be bound,
   // kInvalidArgument if the host is not an IP address.
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, Handler handler);
+
+  // The asynchronous form: the handler runs on an I/O thread and must call
+  // `respond` exactly once, from any thread, now or later; the connection
+  // reads nothing more until then. Lets a slow step (the inbox's fsync) wait
+  // without holding an I/O thread, so a few threads serve many requests.
+  using Responder = std::function<void(ServerResponse)>;
+  using AsyncHandler = std::function<void(ServerRequest, Responder)>;
+  static Result<std::unique_ptr<HttpServer>> StartAsync(HttpServerOptions options,
+                                                        AsyncHandler handler);
   virtual ~HttpServer() = default;
   virtual std::uint16_t port() const = 0;
   virtual const std::string& host() const = 0;

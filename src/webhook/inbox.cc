@@ -143,23 +143,48 @@ class SqliteInbox final : public WebhookInbox {
       : db_(std::move(db)), options_(std::move(options)) {}
 
   Result<AcceptResult> Accept(std::string_view body, std::string_view delivery_id) override {
-    auto parsed = ParseEvent(body, delivery_id);
-    if (!parsed) return tl::unexpected(parsed.error());
-    Pending pending{&*parsed};
+    auto results = AcceptMany({Delivery{body, delivery_id}});
+    return std::move(results.front());
+  }
+
+  std::vector<Result<AcceptResult>> AcceptMany(const std::vector<Delivery>& deliveries) override {
+    std::vector<Result<AcceptResult>> results;
+    results.reserve(deliveries.size());
+    std::vector<ParsedEvent> parsed;  // reserved: Pending points into it
+    parsed.reserve(deliveries.size());
+    std::vector<std::size_t> index;  // results[index[k]] belongs to parsed[k]
+    for (std::size_t i = 0; i < deliveries.size(); ++i) {
+      auto p = ParseEvent(deliveries[i].body, deliveries[i].delivery_id);
+      if (!p) {
+        results.emplace_back(tl::unexpected(p.error()));
+        continue;
+      }
+      results.emplace_back(MakeError(ErrorCode::kInternal, "not committed"));
+      parsed.push_back(std::move(*p));
+      index.push_back(i);
+    }
+    if (parsed.empty()) return results;
+    std::vector<Pending> pending(parsed.size());
+    for (std::size_t k = 0; k < parsed.size(); ++k) pending[k].event = &parsed[k];
     CommitInGroup(pending);
-    if (!pending.result) return pending.result;
-    AcceptResult result = std::move(*pending.result);
-    if (result.outcome == InboxOutcome::kStored) {
+    std::vector<std::int64_t> healed_seqs;
+    for (std::size_t k = 0; k < parsed.size(); ++k) {
+      Result<AcceptResult>& result = results[index[k]];
+      result = std::move(pending[k].result);
+      if (!result || result->outcome != InboxOutcome::kStored) continue;
       // The heal after the commit: if it fails (or we crash first), the
       // persisted heal task retries it.
-      auto healed = Heal(parsed->event);
+      auto healed = Heal(parsed[k].event);
       if (healed) {
-        result.healed_op_ids = std::move(*healed);
-        std::lock_guard<std::mutex> lock(mu_);
-        healed_tasks_.push_back(result.seq);  // deleted with the next commit
+        result->healed_op_ids = std::move(*healed);
+        healed_seqs.push_back(result->seq);
       }
     }
-    return result;
+    if (!healed_seqs.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);  // deleted with the next commit
+      healed_tasks_.insert(healed_tasks_.end(), healed_seqs.begin(), healed_seqs.end());
+    }
+    return results;
   }
 
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
@@ -260,7 +285,7 @@ class SqliteInbox final : public WebhookInbox {
 
  private:
   struct Pending {
-    ParsedEvent* event;
+    ParsedEvent* event = nullptr;
     Result<AcceptResult> result = MakeError(ErrorCode::kInternal, "not committed");
     bool done = false;
   };
@@ -269,11 +294,12 @@ class SqliteInbox final : public WebhookInbox {
 
   // Leader/follower group commit: the first caller to find no leader commits
   // everything queued so far in one transaction; the others wait for it.
-  void CommitInGroup(Pending& mine) {
+  // `mine` is queued as a whole, so a leader takes all of it or none of it.
+  void CommitInGroup(std::vector<Pending>& mine) {
     std::unique_lock<std::mutex> lock(mu_);
-    queue_.push_back(&mine);
-    while (!mine.done && leader_active_) cv_.wait(lock);
-    if (mine.done) return;
+    for (Pending& p : mine) queue_.push_back(&p);
+    while (!mine.front().done && leader_active_) cv_.wait(lock);
+    if (mine.front().done) return;
     leader_active_ = true;
     std::vector<Pending*> batch(queue_.begin(), queue_.end());
     queue_.clear();
@@ -384,9 +410,16 @@ class SqliteInbox final : public WebhookInbox {
       if (std::string_view(kind) == "exec" && !options_.queue_exec) continue;
       auto task = db_->Prepare(
           "INSERT INTO webhook_tasks(seq, kind, attempts, next_attempt_ms, last_error) "
-          "VALUES (?, ?, 0, 0, '')");
+          "VALUES (?, ?, 0, ?, '')");
       if (!task) return tl::unexpected(task.error());
-      if (auto st = task->BindAll(result.seq, kind).Run(); !st) return tl::unexpected(st.error());
+      // The heal runs inline right after this commit; its task is only the
+      // net for a failed heal or a crash, so it is not due before one backoff
+      // (else the task runner re-heals every event in that window, each
+      // task's DELETE costing a transaction of its own).
+      std::int64_t due =
+          std::string_view(kind) == "heal" ? now + options_.task_backoff_base.count() : 0;
+      if (auto st = task->BindAll(result.seq, kind, due).Run(); !st)
+        return tl::unexpected(st.error());
     }
     return result;
   }

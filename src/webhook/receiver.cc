@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "idem/webhook_receiver.h"
 #include "webhook/http_server.h"
@@ -32,9 +33,15 @@ class Receiver final : public WebhookReceiver {
     so.port = options_.port;
     so.threads = options_.threads;
     so.max_body_bytes = options_.max_body_bytes;
-    auto server = webhook::HttpServer::Start(
-        so, [this](const webhook::ServerRequest& r) { return Handle(r); });
-    if (!server) return tl::unexpected(server.error());
+    store_ = std::thread([this] { RunStore(); });
+    auto server = webhook::HttpServer::StartAsync(
+        so, [this](webhook::ServerRequest r, webhook::HttpServer::Responder respond) {
+          Handle(std::move(r), std::move(respond));
+        });
+    if (!server) {
+      StopStore();
+      return tl::unexpected(server.error());
+    }
     server_ = std::move(*server);
     tasks_ = std::thread([this] { RunTasks(); });
     return {};
@@ -58,6 +65,9 @@ class Receiver final : public WebhookReceiver {
       stopping_ = true;
     }
     stop_cv_.notify_all();
+    // Commit and answer what is queued, then stop the I/O threads (they
+    // answer 503 meanwhile).
+    StopStore();
     if (server_) server_->Stop();
     if (tasks_.joinable()) tasks_.join();
   }
@@ -68,19 +78,66 @@ class Receiver final : public WebhookReceiver {
     stats_.*field += n;
   }
 
-  webhook::ServerResponse Handle(const webhook::ServerRequest& request) {
+  // On an I/O thread: cheap checks and the signature, then the delivery waits
+  // for the store thread; the I/O thread goes on serving other connections.
+  void Handle(webhook::ServerRequest request, webhook::HttpServer::Responder respond) {
     Count(&ReceiverStats::requests);
-    if (PathOf(request.target) != path_) return Json(404, R"({"error":"not found"})");
-    if (request.method != "POST") return Json(405, R"({"error":"method not allowed"})");
+    if (PathOf(request.target) != path_) return respond(Json(404, R"({"error":"not found"})"));
+    if (request.method != "POST") {
+      return respond(Json(405, R"({"error":"method not allowed"})"));
+    }
     // Verify the raw bytes before anything looks inside them.
     auto verified = verifier_.Verify(request.headers, request.body);
     if (!verified) {
       Count(&ReceiverStats::unauthorized);
       // The reason names what failed, never a secret or a signature.
       spdlog::warn("webhook rejected (401): {}", verified.error().message());
-      return Json(401, R"({"error":"invalid signature"})");
+      return respond(Json(401, R"({"error":"invalid signature"})"));
     }
-    auto accepted = inbox_->Accept(request.body, verified->delivery_id);
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      if (!store_stopping_) {
+        store_queue_.push_back(
+            {std::move(request.body), std::move(verified->delivery_id), std::move(respond)});
+        store_cv_.notify_one();
+        return;
+      }
+    }
+    Count(&ReceiverStats::unavailable);
+    respond(Json(503, R"({"error":"shutting down, retry"})"));
+  }
+
+  // The store thread: everything that arrived while the previous commit ran
+  // goes into the next one (one fsync for all), and each delivery is answered
+  // only after its commit returned. One thread suffices: the wait is the
+  // fsync, not CPU, and the batch grows with the load.
+  void RunStore() {
+    std::unique_lock<std::mutex> lock(store_mu_);
+    while (true) {
+      store_cv_.wait(lock, [this] { return store_stopping_ || !store_queue_.empty(); });
+      if (store_queue_.empty()) return;  // stopping, and all answered
+      std::vector<Queued> batch;
+      batch.swap(store_queue_);
+      lock.unlock();
+      std::vector<WebhookInbox::Delivery> deliveries;
+      deliveries.reserve(batch.size());
+      for (const Queued& q : batch) deliveries.push_back({q.body, q.delivery_id});
+      auto results = inbox_->AcceptMany(deliveries);
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].respond(Answer(results[i]));
+      lock.lock();
+    }
+  }
+
+  void StopStore() {
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      store_stopping_ = true;
+    }
+    store_cv_.notify_all();
+    if (store_.joinable()) store_.join();
+  }
+
+  webhook::ServerResponse Answer(const Result<AcceptResult>& accepted) {
     if (!accepted) {
       if (accepted.error().code() == ErrorCode::kInvalidArgument) {
         Count(&ReceiverStats::malformed);
@@ -128,6 +185,17 @@ class Receiver final : public WebhookReceiver {
   std::string path_;
   std::unique_ptr<webhook::HttpServer> server_;
   std::thread tasks_;
+
+  struct Queued {
+    std::string body;
+    std::string delivery_id;
+    webhook::HttpServer::Responder respond;
+  };
+  std::mutex store_mu_;
+  std::condition_variable store_cv_;
+  std::vector<Queued> store_queue_;
+  bool store_stopping_ = false;
+  std::thread store_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

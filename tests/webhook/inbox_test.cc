@@ -255,6 +255,34 @@ TEST_F(InboxTest, ConcurrentAcceptsShareCommitsAndLoseNothing) {
   EXPECT_EQ(inbox->Events(one)->size(), 1u);
 }
 
+TEST_F(InboxTest, AcceptManyAnswersEachDeliveryOnItsOwn) {
+  auto inbox = Open();
+  const std::string a = Event("s1", "Approved", 100), b = Event("s2", "In Progress", 100);
+  // A malformed one and a duplicate inside the same batch: each gets its own
+  // answer, the others are stored.
+  auto results = inbox->AcceptMany({{a, ""}, {"{not json", ""}, {b, ""}, {a, ""}});
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0]) << results[0].error().ToString();
+  EXPECT_EQ(results[0]->outcome, InboxOutcome::kStored);
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(results[2]);
+  EXPECT_EQ(results[2]->outcome, InboxOutcome::kStored);
+  ASSERT_TRUE(results[3]);
+  EXPECT_EQ(results[3]->outcome, InboxOutcome::kDuplicate);
+  EXPECT_EQ(results[3]->seq, results[0]->seq);
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->size(), 2u);
+  // The inline heal ran, so its safety-net task is gone at the next commit
+  // and the task runner has nothing to redo.
+  ASSERT_TRUE(inbox->Accept(Event("s3", "Approved", 100)));
+  clock_->Advance(std::chrono::seconds(1));
+  auto pending = inbox->PendingTasks();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->size(), 0u);
+}
+
 TEST_F(InboxTest, OpenRefusesAFileThatIsNotADatabase) {
   {
     std::FILE* f = std::fopen(path_.c_str(), "w");

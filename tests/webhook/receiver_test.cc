@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -61,6 +62,7 @@ class ReceiverTest : public ::testing::Test {
     o.inbox.task_backoff_max = std::chrono::milliseconds(100);
     o.task_poll_interval = std::chrono::milliseconds(10);
     o.exec_command = std::move(exec);
+    o.threads = threads_;
     auto r = WebhookReceiver::Start(o);
     ASSERT_TRUE(r) << r.error().ToString();
     receiver_ = std::move(*r);
@@ -82,6 +84,7 @@ class ReceiverTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<WebhookReceiver> receiver_;
+  int threads_ = 2;
 };
 
 TEST_F(ReceiverTest, AcceptsThenAcknowledgesDuplicates) {
@@ -97,6 +100,37 @@ TEST_F(ReceiverTest, AcceptsThenAcknowledgesDuplicates) {
   EXPECT_EQ(stats.stored, 1u);
   EXPECT_EQ(stats.duplicates, 1u);
   EXPECT_EQ(receiver_->url().rfind("http://127.0.0.1:", 0), 0u);
+}
+
+// One I/O thread, many requests in flight: the commit waits on the store
+// thread, not on the I/O thread, so every request is answered, and only after
+// its event is stored; duplicates racing their original are answered as such.
+TEST_F(ReceiverTest, OneIoThreadServesManyRequestsInFlight) {
+  threads_ = 1;
+  StartReceiver();
+  constexpr int kPosters = 8, kEach = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      TransportOptions to;
+      to.total_timeout = std::chrono::seconds(10);
+      auto transport = MakeCurlTransport(to);
+      for (int i = 0; i < kEach; ++i) {
+        // Posters 2k and 2k + 1 send the same events: half are duplicates.
+        std::string body = Event("s" + std::to_string(p / 2) + "-" + std::to_string(i), "Approved");
+        auto r = transport->SendAndWait({"POST", receiver_->url() + "/webhooks/didit",
+                                         SignDidit(kSecret, body, NowSeconds()), body});
+        if (r && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : posters) t.join();
+  EXPECT_EQ(ok.load(), kPosters * kEach);
+  EXPECT_EQ(StoredEvents(), static_cast<std::size_t>(kPosters * kEach / 2));
+  auto stats = receiver_->stats();
+  EXPECT_EQ(stats.stored, static_cast<std::uint64_t>(kPosters * kEach / 2));
+  EXPECT_EQ(stats.duplicates, static_cast<std::uint64_t>(kPosters * kEach / 2));
 }
 
 TEST_F(ReceiverTest, ReencodedBodyPassesOnV2) {
