@@ -130,9 +130,13 @@ TEST(SandboxCli, ApiKeyNeverReachesTheLogs) {
   ASSERT_FALSE(p.first_line().empty());
   p.Terminate(SIGTERM);
   // The log went to the test's stderr; check through a second run capturing it.
-  const std::string logs = RunShell("(" + bin +
-                                    " sandbox --listen 127.0.0.1:0 --api-key super-secret-key-123 "
-                                    "2>&1 & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid)");
+  // Waits (bounded, 30 s) for the first line rather than a fixed time: under
+  // ASan on a loaded machine start-up can take longer than any fixed sleep.
+  const std::string logs = RunShell(
+      "(out=$(mktemp); " + bin +
+      " sandbox --listen 127.0.0.1:0 --api-key super-secret-key-123 >\"$out\" 2>&1 & pid=$!; "
+      "for i in $(seq 600); do grep -q 'listening on' \"$out\" && break; sleep 0.05; done; "
+      "kill -TERM $pid; wait $pid; cat \"$out\"; rm -f \"$out\")");
   EXPECT_NE(logs.find("listening on"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("super-secret-key-123"), std::string::npos) << logs;
 }
