@@ -14,6 +14,7 @@
 #include <set>
 
 #include "client/executor.h"
+#include "client/new_operation.h"
 #include "client/op_codec.h"
 #include "common/crypto.h"
 #include "idem/uuid.h"
@@ -212,7 +213,6 @@ class ClientImpl final : public Client {
   }
 
   void AdmitBatch(std::vector<Pending> batch);
-  Result<Operation> NewOperation(OpRequest& req, bool& caller_key);
   void Flush();
   void Attempt(const DrivePtr& d);
   void Reconcile(const DrivePtr& d, bool window_passed);
@@ -250,42 +250,6 @@ class ClientImpl final : public Client {
   bool stopping_ = false;
 };
 
-// The op record for a new request (nothing written yet).
-Result<Operation> ClientImpl::NewOperation(OpRequest& req, bool& caller_key) {
-  if (req.method.empty() || req.path.empty() || req.path.front() != '/') {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "an op needs a method and a path starting with '/'");
-  }
-  Operation op;
-  caller_key = false;
-  if (auto header = FindHeader(req.headers, "Idempotency-Key")) {
-    auto key = ParseIdempotencyKey(*header);
-    if (!key) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "the caller's Idempotency-Key header is malformed");
-    }
-    op.idem_key = std::move(*key);
-    caller_key = true;
-  } else {
-    op.idem_key = NewKey();
-  }
-  op.op_id = req.op_id.empty() ? NewUuidV4() : std::move(req.op_id);
-  op.kind = std::move(req.kind);
-  op.method = std::move(req.method);
-  op.path = std::move(req.path);
-  op.content_type = std::move(req.content_type);
-  op.fingerprint = RequestFingerprint(op.method, op.path, req.body);
-  op.body = std::move(req.body);
-  op.natural_key = std::move(req.natural_key);
-  op.state = OpState::kInFlight;
-  op.created_ms = NowMs();
-  op.updated_ms = op.created_ms;
-  // Recorded before the send rather than after it: from the moment Begin
-  // commits, the key may be on the wire, and the key window counts from here.
-  op.first_sent_ms = op.created_ms;
-  return op;
-}
-
 // Begins a batch of new ops in one journal commit (claimed ops need none),
 // then hands the ones to drive to ready_. Every op is durable before any
 // byte of it is sent: Attempt only runs on ops that went through here.
@@ -304,7 +268,8 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
       continue;
     }
     bool caller_key = false;
-    auto op = NewOperation(*p.request, caller_key);
+    auto op = internal::NewOperation(
+        *p.request, [this] { return NewKey(); }, NowMs(), &caller_key);
     if (!op) {
       FinishUnstarted(p.done, tl::unexpected(op.error()));
       continue;

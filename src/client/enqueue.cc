@@ -2,40 +2,22 @@
 // waits, durable and unleased, for a worker.
 #include "idem/enqueue.h"
 
+#include "client/new_operation.h"
 #include "idem/uuid.h"
 
 namespace idem {
 
 Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOptions& options) {
-  if (request.method.empty() || request.path.empty() || request.path.front() != '/') {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "an op needs a method and a path starting with '/'");
-  }
   std::shared_ptr<Clock> clock = options.clock ? options.clock : DefaultClock();
-  Operation op;
   // Extra headers are not journaled (as for Submit); only the caller's key is.
-  if (auto header = FindHeader(request.headers, "Idempotency-Key")) {
-    auto key = ParseIdempotencyKey(*header);
-    if (!key) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "the caller's Idempotency-Key header is malformed");
-    }
-    op.idem_key = std::move(*key);
-  } else {
-    op.idem_key = options.key_version == KeyVersion::kUuidV7 ? NewUuidV7(*clock) : NewUuidV4();
-  }
-  op.op_id = request.op_id.empty() ? NewUuidV4() : std::move(request.op_id);
-  op.kind = std::move(request.kind);
-  op.method = std::move(request.method);
-  op.path = std::move(request.path);
-  op.content_type = std::move(request.content_type);
-  op.fingerprint = RequestFingerprint(op.method, op.path, request.body);
-  op.body = std::move(request.body);
-  op.natural_key = std::move(request.natural_key);
-  op.state = OpState::kInFlight;
-  op.created_ms = ToUnixMillis(clock->Now());
-  op.updated_ms = op.created_ms;
-  op.first_sent_ms = op.created_ms;  // see the header: a queued op may have been sent
+  // first_sent_ms is set: see the header, a queued op may have been sent.
+  bool caller_key = false;
+  auto made = internal::NewOperation(
+      request,
+      [&] { return options.key_version == KeyVersion::kUuidV7 ? NewUuidV7(*clock) : NewUuidV4(); },
+      ToUnixMillis(clock->Now()), &caller_key);
+  if (!made) return tl::unexpected(made.error());
+  Operation& op = *made;
 
   const std::string owner = options.owner.empty() ? "enqueue:" + DefaultOwnerId() : options.owner;
   auto begun = journal.Begin(op, owner, std::chrono::milliseconds(1));
