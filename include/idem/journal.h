@@ -192,4 +192,9 @@ Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
 // The default journal path: $IDEM_JOURNAL, else ./idem-journal.db.
 std::string DefaultJournalPath();
 
+// Every unfinished op: in_flight ones, then (with include_unknown) unknown
+// ones, each oldest first. What a worker drives and what "nothing lost yet"
+// counts.
+Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown = true);
+
 }  // namespace idem

@@ -173,15 +173,9 @@ class Harness {
   // Ops of the run not yet final, from the journal; nullopt on a journal
   // error (the caller just tries again on the next tick).
   std::optional<std::size_t> Unfinished(Journal& journal) {
-    std::size_t n = 0;
-    for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
-      OpFilter filter;
-      filter.state = state;
-      auto ops = journal.List(filter);
-      if (!ops) return std::nullopt;
-      n += ops->size();
-    }
-    return n;
+    auto ops = ListUnfinished(journal);
+    if (!ops) return std::nullopt;
+    return ops->size();
   }
 
   // Kills and restarts until every worker exited idle or the deadline. The

@@ -1,4 +1,5 @@
-// OpState names and the default journal path (declared in idem/journal.h).
+// OpState names, the default journal path and ListUnfinished (declared in
+// idem/journal.h).
 #include <cstdlib>
 
 #include "idem/journal.h"
@@ -30,6 +31,19 @@ std::string DefaultJournalPath() {
   const char* env = std::getenv("IDEM_JOURNAL");
   if (env != nullptr && *env != '\0') return env;
   return "./idem-journal.db";
+}
+
+Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown) {
+  std::vector<Operation> unfinished;
+  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
+    if (state == OpState::kUnknown && !include_unknown) continue;
+    OpFilter filter;
+    filter.state = state;
+    auto ops = journal.List(filter);
+    if (!ops) return tl::unexpected(ops.error());
+    for (Operation& op : *ops) unfinished.push_back(std::move(op));
+  }
+  return unfinished;
 }
 
 }  // namespace idem

@@ -53,19 +53,9 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   const milliseconds poll = std::max(milliseconds(1), options.poll_interval);
 
   while (!stop.stop_requested()) {
-    std::vector<Operation> unfinished;
-    bool listed = true;
-    for (OpState s : {OpState::kInFlight, OpState::kUnknown}) {
-      if (s == OpState::kUnknown && !options.drive_unknown) continue;
-      OpFilter filter;
-      filter.state = s;
-      auto ops = journal.List(filter);
-      if (!ops) {
-        listed = false;
-        break;
-      }
-      for (Operation& op : *ops) unfinished.push_back(std::move(op));
-    }
+    auto listing = ListUnfinished(journal, options.drive_unknown);
+    const bool listed = listing.has_value();
+    std::vector<Operation> unfinished = listed ? std::move(*listing) : std::vector<Operation>();
     std::unique_lock<std::mutex> lock(state->mu);
     ++state->summary.polls;
     if (!listed) ++state->summary.errors;

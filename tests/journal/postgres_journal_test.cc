@@ -21,48 +21,14 @@
 #include "idem/journal.h"
 #include "journal_test_util.h"
 #include "testing/fake_clock.h"
-#include "testing/pg_cluster.h"
+#include "testing/pg_environment.h"
 
 namespace idem {
 namespace testing {
 namespace {
 
-PgCluster* g_cluster = nullptr;
-std::string g_cluster_error;
-
-class PgEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto cluster = PgCluster::Start();
-    if (!cluster) {
-      g_cluster_error = cluster.error().ToString();
-      FAIL() << "cannot start a throwaway PostgreSQL cluster: " << g_cluster_error;
-    }
-    cluster_ = std::move(*cluster);
-    g_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    g_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<PgCluster> cluster_;
-};
-
-[[maybe_unused]] ::testing::Environment* const g_environment =
-    ::testing::AddGlobalTestEnvironment(new PgEnvironment);
-
 // A fresh database on the shared cluster.
-Result<std::string> FreshDatabaseUrl() {
-  static std::atomic<int> counter{0};
-  if (g_cluster == nullptr) {
-    return MakeError(ErrorCode::kFailedPrecondition, "no PostgreSQL cluster: " + g_cluster_error);
-  }
-  const std::string name = "idem_test_" + std::to_string(counter.fetch_add(1));
-  if (auto st = g_cluster->CreateDatabase(name); !st) return tl::unexpected(st.error());
-  return g_cluster->Url(name);
-}
+Result<std::string> FreshDatabaseUrl() { return FreshPgDatabaseUrl("idem_test_"); }
 
 // One statement on `url`, outside the journal (to inspect or tamper).
 std::string QueryOne(const std::string& url, const std::string& sql) {
@@ -115,7 +81,7 @@ constexpr milliseconds kLease{30000};
 class PostgresJournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NE(g_cluster, nullptr) << "no PostgreSQL cluster: " << g_cluster_error;
+    ASSERT_NE(SharedPgCluster(), nullptr) << "no PostgreSQL cluster: " << SharedPgClusterError();
     auto url = FreshDatabaseUrl();
     ASSERT_TRUE(url) << url.error().ToString();
     url_ = *url;
@@ -167,7 +133,7 @@ TEST_F(PostgresJournalTest, UnreachableServerIsUnavailableAndThePasswordIsNotSho
   EXPECT_EQ(journal.error().ToString().find("s3cret-pw"), std::string::npos);
 
   // A wrong database on a live server: refused at connect, nothing leaks.
-  std::string missing = g_cluster->Url("no_such_db");
+  std::string missing = SharedPgCluster()->Url("no_such_db");
   missing.insert(std::string("postgresql://postgres").size(), ":s3cret-pw");
   auto refused = OpenPostgresJournal(missing);
   ASSERT_FALSE(refused);
@@ -368,7 +334,7 @@ TEST_F(PostgresJournalTest, ServerRestartMidRunLosesNothingAndDoublesNothing) {
     std::this_thread::sleep_for(milliseconds(1));
   }
   const int done_before_restart = done.load();
-  ASSERT_TRUE(g_cluster->Restart()) << "restart failed";
+  ASSERT_TRUE(SharedPgCluster()->Restart()) << "restart failed";
   for (auto& t : threads) t.join();
   for (const std::string& f : failures) EXPECT_EQ(f, "");
   EXPECT_LT(done_before_restart, kThreads * kOpsPerThread) << "restart came too late to matter";

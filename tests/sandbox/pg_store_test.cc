@@ -9,48 +9,20 @@
 
 #include "sandbox_harness.h"
 #include "testing/fake_clock.h"
-#include "testing/pg_cluster.h"
+#include "testing/pg_environment.h"
 
 namespace idem::sandbox::testing {
 namespace {
 
 using idem::testing::PgCluster;
 
-PgCluster* g_cluster = nullptr;
-std::string g_cluster_error;
-
-class PgEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto cluster = PgCluster::Start();
-    if (!cluster) {
-      g_cluster_error = cluster.error().ToString();
-      FAIL() << "cannot start a throwaway PostgreSQL cluster: " << g_cluster_error;
-    }
-    cluster_ = std::move(*cluster);
-    g_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    g_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<PgCluster> cluster_;
-};
-
-[[maybe_unused]] ::testing::Environment* const g_environment =
-    ::testing::AddGlobalTestEnvironment(new PgEnvironment);
-
 std::string FreshDatabaseUrl() {
-  static std::atomic<int> counter{0};
-  if (g_cluster == nullptr) {
-    ADD_FAILURE() << "no PostgreSQL cluster: " << g_cluster_error;
+  auto url = idem::testing::FreshPgDatabaseUrl("sandbox_test_");
+  if (!url) {
+    ADD_FAILURE() << url.error().ToString();
     return "postgresql://nowhere.invalid/none";
   }
-  const std::string name = "sandbox_test_" + std::to_string(counter.fetch_add(1));
-  if (auto st = g_cluster->CreateDatabase(name); !st) ADD_FAILURE() << st.error().ToString();
-  return g_cluster->Url(name);
+  return *url;
 }
 
 SandboxOptions On(const std::string& url, std::string faults = "") {

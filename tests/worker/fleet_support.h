@@ -145,15 +145,9 @@ inline Result<std::map<std::string, int>> ExecutionsByVendorData(const std::stri
 
 // Ops not yet final (in_flight or unknown); nullopt on a journal error.
 inline std::optional<std::size_t> Unfinished(Journal& journal) {
-  std::size_t n = 0;
-  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
-    OpFilter filter;
-    filter.state = state;
-    auto ops = journal.List(filter);
-    if (!ops) return std::nullopt;
-    n += ops->size();
-  }
-  return n;
+  auto ops = ListUnfinished(journal);
+  if (!ops) return std::nullopt;
+  return ops->size();
 }
 
 }  // namespace idem::fleet
