@@ -71,6 +71,40 @@ SandboxSessionEvent MakeEvent(SandboxSessionEvent::Kind kind, const SessionRecor
   return e;
 }
 
+// Records that the endpoint executed (the row the exactly-once verdict
+// counts); kind, endpoint and key are filled in by the caller of the endpoint.
+void RecordExecution(App::EndpointResult& out, std::optional<std::string> vendor_data,
+                     std::string resource_id) {
+  Execution e;
+  e.vendor_data = std::move(vendor_data);
+  e.resource_id = std::move(resource_id);
+  out.mutation.execution = std::move(e);
+}
+
+// A changed session: its execution, its new row and its webhook event.
+void RecordSessionChange(App::EndpointResult& out, const SessionRecord& s,
+                         SandboxSessionEvent::Kind kind, std::string previous,
+                         std::int64_t now_ms) {
+  RecordExecution(out, s.vendor_data, s.session_id);
+  out.mutation.sessions.push_back(s);
+  out.events.push_back(MakeEvent(kind, s, std::move(previous), now_ms));
+}
+
+// The 200 answer of a standalone check: {request_id, <check>: result,
+// vendor_data, created_at}, recorded as one execution.
+App::EndpointResult CheckAnswer(const char* check, json result,
+                                std::optional<std::string> vendor_data, std::int64_t now_ms) {
+  App::EndpointResult out;
+  const std::string request_id = NewUuidV4();
+  out.response =
+      JsonResponse(200, json{{"request_id", request_id},
+                             {check, std::move(result)},
+                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
+                             {"created_at", IsoTime(now_ms)}});
+  RecordExecution(out, std::move(vendor_data), request_id);
+  return out;
+}
+
 std::optional<json> RequireObject(const Request& request, Response& error) {
   auto body = ParseJsonBody(request.body);
   if (!body) {
@@ -207,10 +241,7 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
     session.details_json = Dump(details);
     session.created_ms = now_ms;
     session.updated_ms = now_ms;
-    Execution e;
-    e.vendor_data = vendor_data;
-    e.resource_id = session.session_id;
-    out.mutation.execution = e;
+    RecordExecution(out, vendor_data, session.session_id);
     out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kCreated, session, "", now_ms));
   }
   out.mutation.sessions.push_back(session);
@@ -291,12 +322,7 @@ App::EndpointResult App::UpdateStatus(const Request& request, const std::string&
   const std::string previous = s.status;
   s.status = new_status;
   s.updated_ms = now_ms;
-  Execution e;
-  e.vendor_data = s.vendor_data;
-  e.resource_id = s.session_id;
-  out.mutation.execution = e;
-  out.mutation.sessions.push_back(s);
-  out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, previous, now_ms));
+  RecordSessionChange(out, s, SandboxSessionEvent::Kind::kStatusChanged, previous, now_ms);
   return out;
 }
 
@@ -311,12 +337,7 @@ App::EndpointResult App::DeleteSession(const std::string& session_id, std::int64
   const std::string previous = s.status;
   s.deleted = true;
   s.updated_ms = now_ms;
-  Execution e;
-  e.vendor_data = s.vendor_data;
-  e.resource_id = s.session_id;
-  out.mutation.execution = e;
-  out.mutation.sessions.push_back(s);
-  out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kDeleted, s, previous, now_ms));
+  RecordSessionChange(out, s, SandboxSessionEvent::Kind::kDeleted, previous, now_ms);
   out.response.status = 204;
   return out;
 }
@@ -452,62 +473,13 @@ App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
                         {"match_score", h.score}});
     score = std::max(score, h.score);
   }
-  const std::string request_id = NewUuidV4();
-  Execution e;
-  e.vendor_data = vendor_data;
-  e.resource_id = request_id;
-  out.mutation.execution = e;
-  out.response =
-      JsonResponse(200, json{{"request_id", request_id},
-                             {"aml",
-                              {{"status", hits.empty() ? "Approved" : "In Review"},
-                               {"total_hits", hits.size()},
-                               {"score", score},
-                               {"hits", hit_list},
-                               {"screened_data", {{"full_name", *name}}}}},
-                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                             {"created_at", IsoTime(now_ms)}});
-  return out;
-}
-
-App::EndpointResult App::PassiveLiveness(const Request& request, std::int64_t now_ms) {
-  EndpointResult out;
-  const auto content_type = FindHeader(request.headers, "Content-Type");
-  const auto boundary = content_type ? MultipartBoundary(*content_type) : std::nullopt;
-  if (!boundary) {
-    out.response = DetailResponse(400, "Expected multipart/form-data with a boundary.");
-    return out;
-  }
-  auto parts = ParseMultipart(request.body, *boundary);
-  if (!parts) {
-    out.response = DetailResponse(400, "Malformed multipart body: " + parts.error().message());
-    return out;
-  }
-  const MultipartPart* image = nullptr;
-  std::optional<std::string> vendor_data;
-  for (const auto& p : *parts) {
-    if (p.name == "user_image") image = &p;
-    if (p.name == "vendor_data") vendor_data = p.data;
-  }
-  if (image == nullptr || image->data.empty()) {
-    out.response = FieldError("user_image", "This field is required (a non-empty file).");
-    return out;
-  }
-  const int score = ScoreOf(image->data);
-  const std::string request_id = NewUuidV4();
-  Execution e;
-  e.vendor_data = vendor_data;
-  e.resource_id = request_id;
-  out.mutation.execution = e;
-  out.response =
-      JsonResponse(200, json{{"request_id", request_id},
-                             {"liveness",
-                              {{"status", score >= 10 ? "Approved" : "Declined"},
-                               {"method", "PASSIVE"},
-                               {"score", score}}},
-                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                             {"created_at", IsoTime(now_ms)}});
-  return out;
+  return CheckAnswer("aml",
+                     {{"status", hits.empty() ? "Approved" : "In Review"},
+                      {"total_hits", hits.size()},
+                      {"score", score},
+                      {"hits", hit_list},
+                      {"screened_data", {{"full_name", *name}}}},
+                     std::move(vendor_data), now_ms);
 }
 
 namespace {
@@ -542,6 +514,21 @@ std::optional<std::string> VendorDataPart(const std::vector<MultipartPart>& part
 
 }  // namespace
 
+App::EndpointResult App::PassiveLiveness(const Request& request, std::int64_t now_ms) {
+  EndpointResult out;
+  auto parts = CheckParts(request, out.response);
+  if (!parts) return out;
+  const MultipartPart* image = FindPart(*parts, "user_image");
+  if (image == nullptr || image->data.empty()) {
+    return Fail(FieldError("user_image", "This field is required (a non-empty file)."));
+  }
+  const int score = ScoreOf(image->data);
+  return CheckAnswer(
+      "liveness",
+      {{"status", score >= 10 ? "Approved" : "Declined"}, {"method", "PASSIVE"}, {"score", score}},
+      VendorDataPart(*parts), now_ms);
+}
+
 App::EndpointResult App::FaceMatch(const Request& request, std::int64_t now_ms) {
   EndpointResult out;
   auto parts = CheckParts(request, out.response);
@@ -557,23 +544,13 @@ App::EndpointResult App::FaceMatch(const Request& request, std::int64_t now_ms) 
   // Deterministic: the same two images always score the same; identical
   // images score 100.
   const int score = user == ref ? 100 : ScoreOf(user + ref);
-  const auto vendor_data = VendorDataPart(*parts);
-  const std::string request_id = NewUuidV4();
-  Execution e;
-  e.vendor_data = vendor_data;
-  e.resource_id = request_id;
-  out.mutation.execution = e;
-  out.response =
-      JsonResponse(200, json{{"request_id", request_id},
-                             {"face_match",
-                              {{"status", score >= 50 ? "Approved" : "Declined"},
-                               {"score", score},
-                               {"user_image", {{"entities", json::array()}, {"best_angle", 0}}},
-                               {"ref_image", {{"entities", json::array()}, {"best_angle", 0}}},
-                               {"warnings", json::array()}}},
-                             {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                             {"created_at", IsoTime(now_ms)}});
-  return out;
+  return CheckAnswer("face_match",
+                     {{"status", score >= 50 ? "Approved" : "Declined"},
+                      {"score", score},
+                      {"user_image", {{"entities", json::array()}, {"best_angle", 0}}},
+                      {"ref_image", {{"entities", json::array()}, {"best_angle", 0}}},
+                      {"warnings", json::array()}},
+                     VendorDataPart(*parts), now_ms);
 }
 
 App::EndpointResult App::IdVerification(const Request& request, std::int64_t now_ms) {
@@ -596,32 +573,22 @@ App::EndpointResult App::IdVerification(const Request& request, std::int64_t now
     document_liveness = f->data == "true";
   }
   const int score = ScoreOf(front->data + (back ? back->data : std::string()));
-  const auto vendor_data = VendorDataPart(*parts);
-  const std::string request_id = NewUuidV4();
-  Execution e;
-  e.vendor_data = vendor_data;
-  e.resource_id = request_id;
-  out.mutation.execution = e;
   json warnings = json::array();
   if (back == nullptr) warnings.push_back({{"risk", "DOCUMENT_BACK_NOT_PROVIDED"}});
-  out.response = JsonResponse(
-      200, json{{"request_id", request_id},
-                {"id_verification",
-                 {{"status", score >= 10 ? "Approved" : "Declined"},
-                  {"document_type", "Identity Card"},
-                  {"document_number", "SBX" + std::to_string(1000000 + score * 7919)},
-                  {"first_name", "Sandbox"},
-                  {"last_name", "User"},
-                  {"full_name", "Sandbox User"},
-                  {"date_of_birth", "1990-01-01"},
-                  {"expiration_date", "2035-01-01"},
-                  {"issuing_state", "ESP"},
-                  {"issuing_state_name", "Spain"},
-                  {"document_liveness", document_liveness ? json("Approved") : json(nullptr)},
-                  {"warnings", warnings}}},
-                {"vendor_data", vendor_data ? json(*vendor_data) : json(nullptr)},
-                {"created_at", IsoTime(now_ms)}});
-  return out;
+  return CheckAnswer("id_verification",
+                     {{"status", score >= 10 ? "Approved" : "Declined"},
+                      {"document_type", "Identity Card"},
+                      {"document_number", "SBX" + std::to_string(1000000 + score * 7919)},
+                      {"first_name", "Sandbox"},
+                      {"last_name", "User"},
+                      {"full_name", "Sandbox User"},
+                      {"date_of_birth", "1990-01-01"},
+                      {"expiration_date", "2035-01-01"},
+                      {"issuing_state", "ESP"},
+                      {"issuing_state_name", "Spain"},
+                      {"document_liveness", document_liveness ? json("Approved") : json(nullptr)},
+                      {"warnings", warnings}},
+                     VendorDataPart(*parts), now_ms);
 }
 
 Response App::Advance(const Request& request, const std::string& session_id,
