@@ -41,18 +41,9 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
           EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = flags->op_id}));
       return;
     }
-    auto client = MakeDiditClientFromEnv();
-    if (!client) {
-      exit_code = kExitConfig;
-      return;
-    }
-    auto result = client->AmlScreening(request, {.op_id = flags->op_id});
-    if (!result) {
-      exit_code = ReportError(result.error());
-      return;
-    }
-    PrintJson(result->raw);
-    exit_code = kExitOk;
+    exit_code = CallAndPrintRaw([&](didit::DiditClient& client) {
+      return client.AmlScreening(request, {.op_id = flags->op_id});
+    });
   });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/exit_codes.h"
 #include "idem/didit.h"
 
 namespace idem::cli {
@@ -29,5 +30,17 @@ void PrintJson(const nlohmann::json& value);
 // kUnknownOutcome/kUnavailable/kDeadlineExceeded -> 3, anything else -> 4.
 int ReportError(const didit::DiditError& error);
 int ReportError(const Error& error);
+
+// Makes the client, runs `call(client)` (a typed call whose answer has
+// `raw`) and prints the raw answer. Returns the exit code.
+template <typename Call>
+int CallAndPrintRaw(Call&& call, int lease_ms = 0) {
+  auto client = MakeDiditClientFromEnv(lease_ms);
+  if (!client) return kExitConfig;
+  auto result = call(*client);
+  if (!result) return ReportError(result.error());
+  PrintJson(result->raw);
+  return kExitOk;
+}
 
 }  // namespace idem::cli

@@ -29,18 +29,9 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
     didit::PassiveLivenessRequest request;
     request.user_image = std::move(*image);
     if (!flags->vendor_data.empty()) request.vendor_data = flags->vendor_data;
-    auto client = MakeDiditClientFromEnv();
-    if (!client) {
-      exit_code = kExitConfig;
-      return;
-    }
-    auto result = client->PassiveLiveness(request, {.op_id = flags->op_id});
-    if (!result) {
-      exit_code = ReportError(result.error());
-      return;
-    }
-    PrintJson(result->raw);
-    exit_code = kExitOk;
+    exit_code = CallAndPrintRaw([&](didit::DiditClient& client) {
+      return client.PassiveLiveness(request, {.op_id = flags->op_id});
+    });
   });
 }
 

@@ -45,21 +45,14 @@ int RunCreate(const SessionFlags& f) {
     return EnqueueAndPrint("idem session create", {},
                            didit::CreateSessionOp(request, {.op_id = f.op_id}));
   }
-  auto client = MakeDiditClientFromEnv(f.lease_ms);
-  if (!client) return kExitConfig;
-  auto session = client->CreateSession(request, {.op_id = f.op_id});
-  if (!session) return ReportError(session.error());
-  PrintJson(session->raw);
-  return kExitOk;
+  return CallAndPrintRaw(
+      [&](didit::DiditClient& client) { return client.CreateSession(request, {.op_id = f.op_id}); },
+      f.lease_ms);
 }
 
 int RunGet(const SessionFlags& f) {
-  auto client = MakeDiditClientFromEnv();
-  if (!client) return kExitConfig;
-  auto decision = client->GetDecision(f.session_id);
-  if (!decision) return ReportError(decision.error());
-  PrintJson(decision->raw);
-  return kExitOk;
+  return CallAndPrintRaw(
+      [&](didit::DiditClient& client) { return client.GetDecision(f.session_id); });
 }
 
 int RunList(const SessionFlags& f) {
@@ -92,12 +85,9 @@ int RunUpdateStatus(const SessionFlags& f) {
   didit::UpdateStatusRequest request;
   request.new_status = didit::ParseSessionStatus(f.status);
   if (!f.comment.empty()) request.comment = f.comment;
-  auto client = MakeDiditClientFromEnv();
-  if (!client) return kExitConfig;
-  auto result = client->UpdateStatus(f.session_id, request, {.op_id = f.op_id});
-  if (!result) return ReportError(result.error());
-  PrintJson(result->raw);
-  return kExitOk;
+  return CallAndPrintRaw([&](didit::DiditClient& client) {
+    return client.UpdateStatus(f.session_id, request, {.op_id = f.op_id});
+  });
 }
 
 int RunDelete(const SessionFlags& f) {

@@ -22,6 +22,21 @@ struct ProgressTicker::State {
   std::thread thread;
 };
 
+DemoProgress DrivingProgress(std::string run, int done, int total, std::uint64_t requests,
+                             std::uint64_t sends, std::uint64_t begun,
+                             std::chrono::steady_clock::time_point t0) {
+  DemoProgress p;
+  p.run = std::move(run);
+  p.phase = "driving";
+  p.done = done;
+  p.total = total;
+  p.requests = requests;
+  p.retries = sends > begun ? sends - begun : 0;
+  p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.ops_per_s = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
+  return p;
+}
+
 ProgressTicker::ProgressTicker(const DemoProgressSink& sink, std::chrono::milliseconds interval,
                                Sample sample)
     : state_(std::make_shared<State>()) {

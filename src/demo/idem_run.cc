@@ -110,21 +110,13 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
 
   {
     ProgressTicker ticker(progress, options.progress_interval, [&] {
-      DemoProgress p;
-      p.run = "idem";
-      p.phase = "driving";
-      p.done = done.load();
-      p.total = total;
-      p.requests = transport->requests();
       std::uint64_t begun = 0;
       {
         std::lock_guard<std::mutex> lock(mu);
         begun = static_cast<std::uint64_t>(started);
       }
-      p.retries = transport->mutations() > begun ? transport->mutations() - begun : 0;
-      p.elapsed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-      p.ops_per_s = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
-      return p;
+      return DrivingProgress("idem", done.load(), total, transport->requests(),
+                             transport->mutations(), begun, t0);
     });
     // Feed at most `concurrency` ops at once, so latency is the op's own
     // time and not time spent queued behind the others.

@@ -48,17 +48,10 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
   const auto t0 = SteadyClock::now();
   {
     ProgressTicker ticker(progress, options.progress_interval, [&] {
-      DemoProgress p;
-      p.run = "naive";
-      p.phase = "driving";
-      p.done = done.load();
-      p.total = total;
-      p.requests = transport->requests();
-      auto begun = static_cast<std::uint64_t>(started.load());
-      p.retries = transport->requests() > begun ? transport->requests() - begun : 0;
-      p.elapsed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-      p.ops_per_s = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
-      return p;
+      // Every request of the naive client sends an op.
+      const std::uint64_t requests = transport->requests();
+      return DrivingProgress("naive", done.load(), total, requests, requests,
+                             static_cast<std::uint64_t>(started.load()), t0);
     });
     // One blocking worker per in-flight op: the simplest client there is.
     std::vector<std::thread> workers;

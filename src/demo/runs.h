@@ -2,6 +2,8 @@
 // and seed) and returns its column of the report.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,13 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
 // No Idempotency-Key, plain retries on any failure, no journal.
 Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
                                const DemoProgressSink& progress);
+
+// A "driving" progress sample. `sends` counts the requests that sent an op
+// (first sends and retries alike) and `begun` the ops started, so retries are
+// their difference.
+DemoProgress DrivingProgress(std::string run, int done, int total, std::uint64_t requests,
+                             std::uint64_t sends, std::uint64_t begun,
+                             std::chrono::steady_clock::time_point t0);
 
 // Reports progress every `interval` on its own thread until destroyed.
 class ProgressTicker {
