@@ -1,10 +1,7 @@
 // `idem chaos` end to end: real sandbox and worker processes, SIGKILLs, one
 // sandbox restart; the verdict comes from the sandbox's execution records.
 // Each run is bounded by --deadline-s and the test's TIMEOUT.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,9 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/child_process.h"
 #include "testing/pg_cluster.h"
-
-extern char** environ;
 
 namespace idem {
 namespace {
@@ -27,36 +23,17 @@ struct ChaosRun {
 };
 
 // Runs `$IDEM_BIN chaos ARGS --json`; stdout parsed as the report, stderr
-// kept in a file the failure message points at.
+// (progress, the seed) left in the test log.
 ChaosRun RunChaos(std::vector<std::string> args) {
-  const char* bin = std::getenv("IDEM_BIN");
-  EXPECT_NE(bin, nullptr) << "IDEM_BIN is set by CTest";
   std::string out = (std::filesystem::temp_directory_path() / "idem-chaos-test-XXXXXX").string();
   int fd = mkstemp(out.data());
   EXPECT_GE(fd, 0);
   close(fd);
-  std::vector<std::string> all = {bin ? bin : "idem", "chaos", "--json", "--deadline-s", "100"};
+  std::vector<std::string> all = {testing::IdemBin(), "chaos", "--json", "--deadline-s", "100"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_TRUNC, 0644);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
   ChaosRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string text;
-  if (FILE* f = std::fopen(out.c_str(), "rb")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
+  run.exit_code = testing::WaitExit(testing::SpawnChild(all, out, ""));
+  const std::string text = testing::ReadWholeFile(out);
   std::remove(out.c_str());
   run.report = nlohmann::json::parse(text, nullptr, false);
   EXPECT_FALSE(run.report.is_discarded()) << "not JSON: " << text;

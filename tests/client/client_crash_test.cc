@@ -1,10 +1,7 @@
 // Crash test: `idem call` and `idem resume` processes driving ops against the
 // real sandbox are killed with SIGKILL at random moments, round after round;
 // at the end every op executed exactly once on the sandbox.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,8 +13,7 @@
 #include "client/sandbox_env.h"
 #include "idem/random.h"
 #include "idem/uuid.h"
-
-extern char** environ;
+#include "testing/child_process.h"
 
 namespace idem {
 namespace {
@@ -25,40 +21,17 @@ namespace {
 using std::chrono::milliseconds;
 using testing::ClientEnv;
 using testing::ClientEnvOptions;
+// Children are $IDEM_BIN processes.
+using testing::IdemBin;
+using testing::SpawnChild;
+using testing::WaitExit;
 
 constexpr int kOps = 12;
 constexpr int kRounds = 4;
 constexpr int kLeaseMs = 300;
 
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0);
-  return rc == 0 ? pid : -1;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 class CrashTest : public ::testing::Test {
  protected:
-  std::string Bin() {
-    const char* bin = std::getenv("IDEM_BIN");
-    EXPECT_NE(bin, nullptr) << "IDEM_BIN is set by CTest";
-    return bin ? bin : "idem";
-  }
-
   std::vector<std::string> Common(ClientEnv& env) {
     return {"--base-url",        env.sandbox().base_url(),
             "--api-key",         "sandbox-key",
@@ -71,14 +44,14 @@ class CrashTest : public ::testing::Test {
   }
 
   std::vector<std::string> CallArgs(ClientEnv& env, const OpRequest& r) {
-    std::vector<std::string> args = {Bin(),  "call",    r.method, r.path,   "--data",
-                                     r.body, "--op-id", r.op_id,  "--kind", r.kind};
+    std::vector<std::string> args = {IdemBin(), "call",    r.method, r.path,   "--data",
+                                     r.body,    "--op-id", r.op_id,  "--kind", r.kind};
     for (auto& a : Common(env)) args.push_back(a);
     return args;
   }
 
   std::vector<std::string> ResumeArgs(ClientEnv& env) {
-    std::vector<std::string> args = {Bin(), "resume", "--concurrency", "8"};
+    std::vector<std::string> args = {IdemBin(), "resume", "--concurrency", "8"};
     for (auto& a : Common(env)) args.push_back(a);
     return args;
   }
@@ -90,8 +63,8 @@ class CrashTest : public ::testing::Test {
     int killed = 0;
     for (int round = 0; round < kRounds; ++round) {
       std::vector<pid_t> pids;
-      for (const auto& r : ops) pids.push_back(Spawn(CallArgs(env, r)));
-      if (round > 0) pids.push_back(Spawn(ResumeArgs(env)));
+      for (const auto& r : ops) pids.push_back(SpawnChild(CallArgs(env, r)));
+      if (round > 0) pids.push_back(SpawnChild(ResumeArgs(env)));
       std::this_thread::sleep_for(milliseconds(random.NextInRange(10, 150)));
       for (pid_t pid : pids) {
         if (pid > 0 && kill(pid, SIGKILL) == 0) ++killed;
@@ -105,9 +78,9 @@ class CrashTest : public ::testing::Test {
     EXPECT_GT(killed, 0);
     // Clean finish: resume what is journaled, then call every op (an op
     // whose Begin never committed is created and sent now).
-    EXPECT_NE(WaitExit(Spawn(ResumeArgs(env))), -1);
+    EXPECT_NE(WaitExit(SpawnChild(ResumeArgs(env))), -1);
     for (const auto& r : ops) {
-      int code = WaitExit(Spawn(CallArgs(env, r)));
+      int code = WaitExit(SpawnChild(CallArgs(env, r)));
       EXPECT_EQ(code, 0) << r.op_id;
     }
     for (const auto& r : ops) {

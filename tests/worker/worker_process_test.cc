@@ -2,12 +2,8 @@
 // `idem call --enqueue` are driven by `idem worker`; two workers on one
 // SQLite journal never drive the same op (a sandbox that ignores keys would
 // execute it twice); a SIGTERM'd worker exits 0 and leaves nothing leased.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -23,52 +19,17 @@
 #include "idem/enqueue.h"
 #include "idem/journal.h"
 #include "idem/sandbox.h"
-
-extern char** environ;
+#include "testing/child_process.h"
 
 namespace idem {
 namespace {
 
 using std::chrono::milliseconds;
-
-std::string Bin() {
-  const char* bin = std::getenv("IDEM_BIN");
-  return bin ? bin : "idem";
-}
-
-// Runs argv; stdout to `out_path` (or /dev/null), stderr to /dev/null.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path = "/dev/null") {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0);
-  return rc == 0 ? pid : -1;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::string text;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
-  return text;
-}
+// Children are $IDEM_BIN processes.
+using testing::IdemBin;
+using testing::ReadWholeFile;
+using testing::SpawnChild;
+using testing::WaitExit;
 
 class WorkerProcessTest : public ::testing::Test {
  protected:
@@ -98,7 +59,7 @@ class WorkerProcessTest : public ::testing::Test {
   std::string JournalPath() const { return dir_ + "/journal.db"; }
 
   std::vector<std::string> WorkerArgs(int concurrency) {
-    return {Bin(),
+    return {IdemBin(),
             "worker",
             "--exit-when-idle",
             "--concurrency",
@@ -162,28 +123,29 @@ TEST_F(WorkerProcessTest, CallEnqueueStoresWithoutSendingAndAWorkerDrivesIt) {
     std::string body = R"({"full_name":"Enqueued )" + std::to_string(i) +
                        R"(","vendor_data":"enq-)" + std::to_string(i) + R"("})";
     // No API key needed to enqueue: nothing is sent.
-    pid_t pid = Spawn(
-        {Bin(), "call", "POST", "/v3/aml/", "--data", body, "--op-id", "enq-" + std::to_string(i),
-         "--kind", "aml", "--enqueue", "--journal", JournalPath()},
+    pid_t pid = SpawnChild(
+        {IdemBin(), "call", "POST", "/v3/aml/", "--data", body, "--op-id",
+         "enq-" + std::to_string(i), "--kind", "aml", "--enqueue", "--journal", JournalPath()},
         out);
     ASSERT_EQ(WaitExit(pid), 0);
-    auto printed = nlohmann::json::parse(ReadFile(out));
+    auto printed = nlohmann::json::parse(ReadWholeFile(out));
     EXPECT_EQ(printed["op_id"], "enq-" + std::to_string(i));
     EXPECT_EQ(printed["state"], "in_flight");
     EXPECT_EQ(printed["attempts"], 0);
   }
   // Re-enqueueing the same op is a no-op; another body under its id is refused.
-  EXPECT_EQ(WaitExit(Spawn({Bin(), "call", "POST", "/v3/aml/", "--data",
-                            R"({"full_name":"Enqueued 0","vendor_data":"enq-0"})", "--op-id",
-                            "enq-0", "--kind", "aml", "--enqueue", "--journal", JournalPath()})),
-            0);
-  EXPECT_EQ(WaitExit(Spawn({Bin(), "call", "POST", "/v3/aml/", "--data",
-                            R"({"full_name":"Someone else"})", "--op-id", "enq-0", "--enqueue",
-                            "--journal", JournalPath()})),
+  EXPECT_EQ(
+      WaitExit(SpawnChild({IdemBin(), "call", "POST", "/v3/aml/", "--data",
+                           R"({"full_name":"Enqueued 0","vendor_data":"enq-0"})", "--op-id",
+                           "enq-0", "--kind", "aml", "--enqueue", "--journal", JournalPath()})),
+      0);
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "call", "POST", "/v3/aml/", "--data",
+                                 R"({"full_name":"Someone else"})", "--op-id", "enq-0", "--enqueue",
+                                 "--journal", JournalPath()})),
             1);
   EXPECT_TRUE(ExecutionsByVendorData().empty()) << "enqueue must not send";
 
-  ASSERT_EQ(WaitExit(Spawn(WorkerArgs(4))), 0);
+  ASSERT_EQ(WaitExit(SpawnChild(WorkerArgs(4))), 0);
   auto by = ExecutionsByVendorData();
   for (int i = 0; i < kOps; ++i) {
     const std::string id = "enq-" + std::to_string(i);
@@ -199,13 +161,13 @@ TEST_F(WorkerProcessTest, TwoWorkersOnOneJournalNeverDriveTheSameOp) {
   StartSandbox("slow=0.3:30", false);
   constexpr int kOps = 60;
   EnqueueAml(kOps, "two-");
-  pid_t a = Spawn(WorkerArgs(8), dir_ + "/a.json");
-  pid_t b = Spawn(WorkerArgs(8), dir_ + "/b.json");
+  pid_t a = SpawnChild(WorkerArgs(8), dir_ + "/a.json");
+  pid_t b = SpawnChild(WorkerArgs(8), dir_ + "/b.json");
   EXPECT_EQ(WaitExit(a), 0);
   EXPECT_EQ(WaitExit(b), 0);
   // Both really worked (else the test would prove nothing about sharing).
-  auto summary_a = nlohmann::json::parse(ReadFile(dir_ + "/a.json"));
-  auto summary_b = nlohmann::json::parse(ReadFile(dir_ + "/b.json"));
+  auto summary_a = nlohmann::json::parse(ReadWholeFile(dir_ + "/a.json"));
+  auto summary_b = nlohmann::json::parse(ReadWholeFile(dir_ + "/b.json"));
   EXPECT_GT(summary_a["succeeded"].get<int>(), 0) << summary_a.dump();
   EXPECT_GT(summary_b["succeeded"].get<int>(), 0) << summary_b.dump();
   // (An op the other worker settled between a poll and the claim is handed
@@ -232,7 +194,7 @@ TEST_F(WorkerProcessTest, SigtermFinishesInFlightWorkAndExitsZero) {
   EnqueueAml(kOps, "term-");
   std::vector<std::string> args = WorkerArgs(4);
   args.erase(args.begin() + 2);  // no --exit-when-idle: runs until stopped
-  pid_t pid = Spawn(args);
+  pid_t pid = SpawnChild(args);
   // Wait (bounded) until the worker has something on the wire.
   bool started = false;
   for (int i = 0; i < 200 && !started; ++i) {
@@ -257,7 +219,7 @@ TEST_F(WorkerProcessTest, SigtermFinishesInFlightWorkAndExitsZero) {
   EXPECT_GT(finished, 0);
   EXPECT_LT(finished, kOps) << "the worker should have stopped before finishing everything";
   // Another worker finishes the rest; each op executed exactly once.
-  ASSERT_EQ(WaitExit(Spawn(WorkerArgs(16))), 0);
+  ASSERT_EQ(WaitExit(SpawnChild(WorkerArgs(16))), 0);
   auto by = ExecutionsByVendorData();
   for (int i = 0; i < kOps; ++i) EXPECT_EQ(by["term-" + std::to_string(i)], 1) << i;
 }
@@ -267,7 +229,7 @@ TEST_F(WorkerProcessTest, OpsListShowsTheLeaseHolder) {
   EnqueueAml(2, "own-");
   std::vector<std::string> args = WorkerArgs(2);
   args.erase(args.begin() + 2);
-  pid_t pid = Spawn(args);
+  pid_t pid = SpawnChild(args);
   // While the 2 s answers are pending, the journal names the owner.
   std::string owner;
   for (int i = 0; i < 200 && owner.empty(); ++i) {
@@ -278,8 +240,8 @@ TEST_F(WorkerProcessTest, OpsListShowsTheLeaseHolder) {
   ASSERT_FALSE(owner.empty());
   EXPECT_NE(owner.find(":" + std::to_string(pid) + ":"), std::string::npos) << owner;
   const std::string out = dir_ + "/list.txt";
-  ASSERT_EQ(WaitExit(Spawn({Bin(), "ops", "list", "--journal", JournalPath()}, out)), 0);
-  std::string text = ReadFile(out);
+  ASSERT_EQ(WaitExit(SpawnChild({IdemBin(), "ops", "list", "--journal", JournalPath()}, out)), 0);
+  std::string text = ReadWholeFile(out);
   EXPECT_NE(text.find("OWNER"), std::string::npos);
   EXPECT_NE(text.find("LEASE_UNTIL"), std::string::npos);
   EXPECT_NE(text.find(owner), std::string::npos) << text;
