@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chaos/process.h"
+#include "chaos/sandbox_json.h"
 #include "idem/didit/client.h"
 #include "idem/enqueue.h"
 #include "idem/journal.h"
@@ -252,19 +253,7 @@ class Harness {
   }
 
   Result<nlohmann::json> GetJson(Transport& transport, const std::string& path) {
-    HttpRequest request;
-    request.method = "GET";
-    request.url = base_url_ + path;
-    auto response = transport.SendAndWait(std::move(request));
-    if (!response)
-      return MakeError(ErrorCode::kUnavailable, "GET " + path + ": " + response.error().message);
-    if (response->status != 200) {
-      return MakeError(ErrorCode::kUnavailable,
-                       "GET " + path + ": HTTP " + std::to_string(response->status));
-    }
-    auto j = nlohmann::json::parse(response->body, nullptr, false);
-    if (j.is_discarded()) return MakeError(ErrorCode::kCorruption, "GET " + path + ": not JSON");
-    return j;
+    return chaos::GetSandboxJson(transport, base_url_, path);
   }
 
   Status Verify(Journal& journal) {

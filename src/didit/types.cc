@@ -22,6 +22,14 @@ namespace {
   if (!var##_result) return tl::unexpected(var##_result.error()); \
   auto var = std::move(*var##_result)
 
+// Parses one field straight into `target`, or returns the parser's error.
+#define IDEM_DIDIT_SET(target, expr)                                \
+  do {                                                              \
+    auto field_result = (expr);                                     \
+    if (!field_result) return tl::unexpected(field_result.error()); \
+    target = std::move(*field_result);                              \
+  } while (0)
+
 void PutOpt(json& obj, const char* key, const std::optional<std::string>& value) {
   if (value) obj[key] = *value;
 }
@@ -63,10 +71,8 @@ Result<std::optional<std::vector<FeatureResult>>> OptFeatures(const json& obj, c
                        std::string("an item of '") + field + "' is not an object");
     }
     FeatureResult result;
-    IDEM_DIDIT_TRY(node_id, OptString(item, "node_id"));
-    IDEM_DIDIT_TRY(status, OptString(item, "status"));
-    result.node_id = std::move(node_id);
-    result.status = std::move(status);
+    IDEM_DIDIT_SET(result.node_id, OptString(item, "node_id"));
+    IDEM_DIDIT_SET(result.status, OptString(item, "status"));
     result.raw = item;
     out.push_back(std::move(result));
   }
@@ -246,26 +252,16 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
 Result<Session> SessionFromJson(const json& obj) {
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "session is not an object");
   Session s;
-  IDEM_DIDIT_TRY(session_id, RequiredString(obj, "session_id"));
-  IDEM_DIDIT_TRY(session_number, OptInt(obj, "session_number"));
-  IDEM_DIDIT_TRY(session_token, OptString(obj, "session_token"));
-  IDEM_DIDIT_TRY(url, OptString(obj, "url"));
-  IDEM_DIDIT_TRY(vendor_data, OptString(obj, "vendor_data"));
-  IDEM_DIDIT_TRY(metadata, OptAny(obj, "metadata"));
-  IDEM_DIDIT_TRY(status, OptStatus(obj, "status"));
-  IDEM_DIDIT_TRY(callback, OptString(obj, "callback"));
-  IDEM_DIDIT_TRY(workflow_id, OptString(obj, "workflow_id"));
-  IDEM_DIDIT_TRY(workflow_version, OptAny(obj, "workflow_version"));
-  s.session_id = std::move(session_id);
-  s.session_number = session_number;
-  s.session_token = std::move(session_token);
-  s.url = std::move(url);
-  s.vendor_data = std::move(vendor_data);
-  s.metadata = std::move(metadata);
-  s.status = std::move(status);
-  s.callback = std::move(callback);
-  s.workflow_id = std::move(workflow_id);
-  s.workflow_version = std::move(workflow_version);
+  IDEM_DIDIT_SET(s.session_id, RequiredString(obj, "session_id"));
+  IDEM_DIDIT_SET(s.session_number, OptInt(obj, "session_number"));
+  IDEM_DIDIT_SET(s.session_token, OptString(obj, "session_token"));
+  IDEM_DIDIT_SET(s.url, OptString(obj, "url"));
+  IDEM_DIDIT_SET(s.vendor_data, OptString(obj, "vendor_data"));
+  IDEM_DIDIT_SET(s.metadata, OptAny(obj, "metadata"));
+  IDEM_DIDIT_SET(s.status, OptStatus(obj, "status"));
+  IDEM_DIDIT_SET(s.callback, OptString(obj, "callback"));
+  IDEM_DIDIT_SET(s.workflow_id, OptString(obj, "workflow_id"));
+  IDEM_DIDIT_SET(s.workflow_version, OptAny(obj, "workflow_version"));
   s.raw = obj;
   return s;
 }
@@ -278,26 +274,16 @@ Result<Session> ParseSession(std::string_view body) {
 Result<Decision> ParseDecision(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   Decision d;
-  IDEM_DIDIT_TRY(session_id, RequiredString(obj, "session_id"));
-  IDEM_DIDIT_TRY(session_number, OptInt(obj, "session_number"));
-  IDEM_DIDIT_TRY(session_url, OptString(obj, "session_url"));
-  IDEM_DIDIT_TRY(status, OptStatus(obj, "status"));
-  IDEM_DIDIT_TRY(workflow_id, OptString(obj, "workflow_id"));
-  IDEM_DIDIT_TRY(vendor_data, OptString(obj, "vendor_data"));
-  IDEM_DIDIT_TRY(metadata, OptAny(obj, "metadata"));
-  IDEM_DIDIT_TRY(expected_details, OptAny(obj, "expected_details"));
-  IDEM_DIDIT_TRY(contact_details, OptAny(obj, "contact_details"));
-  IDEM_DIDIT_TRY(callback, OptString(obj, "callback"));
-  d.session_id = std::move(session_id);
-  d.session_number = session_number;
-  d.session_url = std::move(session_url);
-  d.status = std::move(status);
-  d.workflow_id = std::move(workflow_id);
-  d.vendor_data = std::move(vendor_data);
-  d.metadata = std::move(metadata);
-  d.expected_details = std::move(expected_details);
-  d.contact_details = std::move(contact_details);
-  d.callback = std::move(callback);
+  IDEM_DIDIT_SET(d.session_id, RequiredString(obj, "session_id"));
+  IDEM_DIDIT_SET(d.session_number, OptInt(obj, "session_number"));
+  IDEM_DIDIT_SET(d.session_url, OptString(obj, "session_url"));
+  IDEM_DIDIT_SET(d.status, OptStatus(obj, "status"));
+  IDEM_DIDIT_SET(d.workflow_id, OptString(obj, "workflow_id"));
+  IDEM_DIDIT_SET(d.vendor_data, OptString(obj, "vendor_data"));
+  IDEM_DIDIT_SET(d.metadata, OptAny(obj, "metadata"));
+  IDEM_DIDIT_SET(d.expected_details, OptAny(obj, "expected_details"));
+  IDEM_DIDIT_SET(d.contact_details, OptAny(obj, "contact_details"));
+  IDEM_DIDIT_SET(d.callback, OptString(obj, "callback"));
   if (auto it = obj.find("features"); it != obj.end() && !it->is_null()) {
     if (!it->is_array())
       return MakeError(ErrorCode::kCorruption, "field 'features' is not an array");
@@ -333,8 +319,8 @@ Result<SessionList> ParseSessionList(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   SessionList list;
   IDEM_DIDIT_TRY(count, OptInt(obj, "count"));
-  IDEM_DIDIT_TRY(next, OptString(obj, "next"));
-  IDEM_DIDIT_TRY(previous, OptString(obj, "previous"));
+  IDEM_DIDIT_SET(list.next, OptString(obj, "next"));
+  IDEM_DIDIT_SET(list.previous, OptString(obj, "previous"));
   auto it = obj.find("results");
   if (it == obj.end() || !it->is_array()) {
     return MakeError(ErrorCode::kCorruption, "field 'results' is missing or not an array");
@@ -344,8 +330,6 @@ Result<SessionList> ParseSessionList(std::string_view body) {
     list.results.push_back(std::move(session));
   }
   list.count = count.value_or(static_cast<std::int64_t>(list.results.size()));
-  list.next = std::move(next);
-  list.previous = std::move(previous);
   list.raw = std::move(obj);
   return list;
 }
@@ -359,12 +343,9 @@ Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body) {
 Result<CheckResult> ParseCheckResult(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   CheckResult r;
-  IDEM_DIDIT_TRY(request_id, OptString(obj, "request_id"));
-  IDEM_DIDIT_TRY(session_id, OptString(obj, "session_id"));
-  IDEM_DIDIT_TRY(status, OptString(obj, "status"));
-  r.request_id = std::move(request_id);
-  r.session_id = std::move(session_id);
-  r.status = std::move(status);
+  IDEM_DIDIT_SET(r.request_id, OptString(obj, "request_id"));
+  IDEM_DIDIT_SET(r.session_id, OptString(obj, "session_id"));
+  IDEM_DIDIT_SET(r.status, OptString(obj, "status"));
   r.raw = std::move(obj);
   return r;
 }

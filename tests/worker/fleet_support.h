@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chaos/process.h"
+#include "chaos/sandbox_json.h"
 #include "idem/didit/client.h"
 #include "idem/enqueue.h"
 #include "idem/journal.h"
@@ -113,20 +114,7 @@ inline Status EnqueueMix(Journal& journal, const std::string& prefix, std::size_
 
 inline Result<nlohmann::json> GetJson(const std::string& base_url, const std::string& path) {
   auto transport = MakeCurlTransport();
-  HttpRequest request;
-  request.method = "GET";
-  request.url = base_url + path;
-  auto response = transport->SendAndWait(std::move(request));
-  if (!response) {
-    return MakeError(ErrorCode::kUnavailable, "GET " + path + ": " + response.error().message);
-  }
-  if (response->status != 200) {
-    return MakeError(ErrorCode::kUnavailable,
-                     "GET " + path + ": HTTP " + std::to_string(response->status));
-  }
-  auto j = nlohmann::json::parse(response->body, nullptr, false);
-  if (j.is_discarded()) return MakeError(ErrorCode::kCorruption, "GET " + path + ": not JSON");
-  return j;
+  return chaos::GetSandboxJson(*transport, base_url, path);
 }
 
 // vendor_data -> executions, from /_sandbox/executions (with a PostgreSQL
