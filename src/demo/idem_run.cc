@@ -210,17 +210,8 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
     attempts += static_cast<std::uint64_t>(op.attempts);
     state_by_body[op.body] = op.state;
   }
-  auto tally = TallyExecutions((*sandbox)->ExecutionsJson(), items);
+  auto tally = TallyRun(**sandbox, items, run);
   if (!tally) return tl::unexpected(tally.error());
-  auto stats = ApplyStats((*sandbox)->StatsJson(), run);
-  if (!stats) return tl::unexpected(stats.error());
-
-  run.ops = total;
-  for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
-  run.executions = tally->executions;
-  run.duplicate_sessions = tally->duplicate_sessions;
-  run.duplicate_aml = tally->duplicate_aml;
-  run.duplicates = run.duplicate_sessions + run.duplicate_aml;
   // Lost: an op the server never executed, or one the journal does not hold
   // as succeeded (or does not hold at all).
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -90,16 +90,8 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
   // Let pending auto-completes finish so the records are final.
   (*sandbox)->WaitWebhooksIdle(options.settle_timeout);
 
-  auto tally = TallyExecutions((*sandbox)->ExecutionsJson(), items);
+  auto tally = TallyRun(**sandbox, items, run);
   if (!tally) return tl::unexpected(tally.error());
-  auto stats = ApplyStats((*sandbox)->StatsJson(), run);
-  if (!stats) return tl::unexpected(stats.error());
-  run.ops = total;
-  for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
-  run.executions = tally->executions;
-  run.duplicate_sessions = tally->duplicate_sessions;
-  run.duplicate_aml = tally->duplicate_aml;
-  run.duplicates = run.duplicate_sessions + run.duplicate_aml;
   // Without a journal, an op is lost when the server never executed it.
   run.lost = tally->never_executed;
   run.retries = transport->requests() > static_cast<std::uint64_t>(total)

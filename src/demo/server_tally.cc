@@ -65,4 +65,20 @@ Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
   return {};
 }
 
+Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
+                             DemoRunReport& run) {
+  auto tally = TallyExecutions(sandbox.ExecutionsJson(), items);
+  if (!tally) return tl::unexpected(tally.error());
+  if (auto stats = ApplyStats(sandbox.StatsJson(), run); !stats) {
+    return tl::unexpected(stats.error());
+  }
+  run.ops = static_cast<int>(items.size());
+  for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
+  run.executions = tally->executions;
+  run.duplicate_sessions = tally->duplicate_sessions;
+  run.duplicate_aml = tally->duplicate_aml;
+  run.duplicates = run.duplicate_sessions + run.duplicate_aml;
+  return tally;
+}
+
 }  // namespace idem::demo

@@ -8,6 +8,7 @@
 
 #include "demo/workload.h"
 #include "idem/demo.h"
+#include "idem/sandbox.h"
 #include "idem/status.h"
 
 namespace idem::demo {
@@ -27,5 +28,11 @@ Result<ServerTally> TallyExecutions(const std::string& executions_json,
 // Copies requests, replays, 409/422/429, faults and vendor_dedup_hits from
 // the stats JSON into `run`.
 Status ApplyStats(const std::string& stats_json, DemoRunReport& run);
+
+// Both of the above from the sandbox, and the counts every run reports: ops,
+// sessions, AML checks, executions and duplicates. Returns the tally for the
+// run's own idea of "lost".
+Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
+                             DemoRunReport& run);
 
 }  // namespace idem::demo
