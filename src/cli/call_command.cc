@@ -41,16 +41,14 @@ int RunCall(CallFlags& f) {
     std::fprintf(stderr, "idem call: PATH must start with '/'\n");
     return kExitUsage;
   }
-  if (f.enqueue) {
-    OpRequest request;
-    request.op_id = f.op_id;
-    request.kind = f.kind;
-    request.method = f.method;
-    request.path = f.path;
-    request.body = f.data;
-    request.natural_key = f.natural_key;
-    return EnqueueAndPrint("idem call", f.client, std::move(request));
-  }
+  OpRequest request;
+  request.op_id = f.op_id;
+  request.kind = f.kind;
+  request.method = f.method;
+  request.path = f.path;
+  request.body = f.data;
+  request.natural_key = f.natural_key;
+  if (f.enqueue) return EnqueueAndPrint("idem call", f.client, std::move(request));
   auto journal = OpenJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem call: journal: %s\n", journal.error().ToString().c_str());
@@ -61,13 +59,6 @@ int RunCall(CallFlags& f) {
     std::fprintf(stderr, "idem call: %s\n", client.error().ToString().c_str());
     return kExitConfig;
   }
-  OpRequest request;
-  request.op_id = f.op_id;
-  request.kind = f.kind;
-  request.method = f.method;
-  request.path = f.path;
-  request.body = f.data;
-  request.natural_key = f.natural_key;
   OpResult result = (*client)->Call(std::move(request));
   if (!result) {
     std::fprintf(stderr, "idem call: %s\n", result.error().ToString().c_str());

@@ -1,0 +1,238 @@
+// `idem call`, `idem ops` and `idem resume` as a user runs them: real
+// processes ($IDEM_BIN) against the real sandbox on port 0 and a real SQLite
+// journal file. Checks the exit-code contract (0 done, 1 refused, 2 usage,
+// 3 unknown), what is printed, and that the API key is never printed or
+// journaled.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "idem/sandbox.h"
+#include "testing/child_process.h"
+
+namespace idem {
+namespace {
+
+using nlohmann::json;
+using testing::IdemBin;
+using testing::ReadWholeFile;
+using testing::SpawnChild;
+using testing::WaitExit;
+
+// Looks like a live key; the sandbox accepts only it.
+constexpr char kSecret[] = "sk-live-7f3a9c2e5b1d4f60";
+
+struct Ran {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// A loopback port nothing listens on (bound, then closed).
+std::uint16_t ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class CallCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("idem-call-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    SandboxOptions options;
+    options.port = 0;
+    options.api_key = kSecret;
+    options.seed = 5;
+    auto sandbox = Sandbox::Start(options);
+    ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
+    sandbox_ = std::move(*sandbox);
+  }
+  void TearDown() override {
+    sandbox_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Journal() const { return (dir_ / "journal.db").string(); }
+
+  // `idem ARGS` with the journal; stdout and stderr captured.
+  Ran Run(std::vector<std::string> args) {
+    args.insert(args.begin(), IdemBin());
+    args.insert(args.end(), {"--journal", Journal()});
+    const std::string out = (dir_ / "out.txt").string();
+    const std::string err = (dir_ / "err.txt").string();
+    std::filesystem::remove(err);
+    Ran ran;
+    ran.code = WaitExit(SpawnChild(args, out, err));
+    ran.out = ReadWholeFile(out);
+    ran.err = ReadWholeFile(err);
+    EXPECT_EQ(ran.out.find(kSecret), std::string::npos) << "the key on stdout: " << ran.out;
+    EXPECT_EQ(ran.err.find(kSecret), std::string::npos) << "the key on stderr: " << ran.err;
+    return ran;
+  }
+
+  // `idem call` with fast retries against `base_url` (default: the sandbox).
+  Ran Call(const std::string& method, const std::string& path, const std::string& body,
+           const std::string& op_id, std::string base_url = "",
+           const std::string& max_attempts = "5") {
+    if (base_url.empty()) base_url = sandbox_->base_url();
+    return Run({"call",       method,
+                path,         "--data",
+                body,         "--op-id",
+                op_id,        "--kind",
+                "aml",        "--base-url",
+                base_url,     "--api-key",
+                kSecret,      "--max-attempts",
+                max_attempts, "--backoff-base-ms",
+                "1",          "--backoff-cap-ms",
+                "5",          "--timeout-ms",
+                "3000"});
+  }
+
+  int Executions(const std::string& vendor_data) {
+    const json all = json::parse(sandbox_->ExecutionsJson());
+    int n = 0;
+    for (const auto& e : all["executions"]) {
+      if (e["vendor_data"] == vendor_data) ++n;
+    }
+    return n;
+  }
+
+  json OpsList(const std::string& state = "") {
+    std::vector<std::string> args = {"ops", "list", "--json"};
+    if (!state.empty()) args.insert(args.end(), {"--state", state});
+    Ran ran = Run(args);
+    EXPECT_EQ(ran.code, 0) << ran.err;
+    auto list = json::parse(ran.out, nullptr, false);
+    EXPECT_TRUE(list.is_array()) << ran.out;
+    return list;
+  }
+
+  json OpsShow(const std::string& op_id) {
+    Ran ran = Run({"ops", "show", op_id});
+    EXPECT_EQ(ran.code, 0) << ran.err;
+    auto op = json::parse(ran.out, nullptr, false);
+    EXPECT_TRUE(op.is_object()) << ran.out;
+    return op;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+TEST_F(CallCliTest, SuccessPrintsTheBodyAndARerunReturnsTheStoredAnswer) {
+  const std::string body = R"({"full_name":"Ada Lovelace","vendor_data":"cli-ok"})";
+  Ran first = Call("POST", "/v3/aml/", body, "cli-ok");
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto answer = json::parse(first.out, nullptr, false);
+  ASSERT_TRUE(answer.is_object()) << first.out;
+  EXPECT_TRUE(answer["request_id"].is_string());
+
+  // The same op again: the stored answer, nothing sent.
+  Ran again = Call("POST", "/v3/aml/", body, "cli-ok");
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, first.out);
+  EXPECT_EQ(Executions("cli-ok"), 1);
+
+  json list = OpsList();
+  ASSERT_EQ(list.size(), 1u) << list.dump();
+  EXPECT_EQ(list[0]["op_id"], "cli-ok");
+  EXPECT_EQ(list[0]["state"], "succeeded");
+  EXPECT_GE(list[0]["attempts"].get<int>(), 1);
+  EXPECT_TRUE(list[0]["idem_key"].is_string());
+  EXPECT_FALSE(list[0]["idem_key"].get<std::string>().empty());
+  EXPECT_EQ(OpsShow("cli-ok")["state"], "succeeded");
+}
+
+TEST_F(CallCliTest, SameOpIdWithADifferentBodyIsRefusedLocally) {
+  ASSERT_EQ(
+      Call("POST", "/v3/aml/", R"({"full_name":"Ada","vendor_data":"cli-fp"})", "cli-fp").code, 0);
+  const auto requests = json::parse(sandbox_->StatsJson())["requests"];
+  Ran other = Call("POST", "/v3/aml/", R"({"full_name":"Grace","vendor_data":"cli-fp"})", "cli-fp");
+  EXPECT_NE(other.code, 0);
+  EXPECT_NE(other.err.find("cli-fp"), std::string::npos) << other.err;
+  // Nothing was sent.
+  EXPECT_EQ(json::parse(sandbox_->StatsJson())["requests"], requests);
+  EXPECT_EQ(Executions("cli-fp"), 1);
+}
+
+TEST_F(CallCliTest, DefinitiveRefusalExitsOneWithTheServersAnswer) {
+  // No full_name: the sandbox answers 400, which is final.
+  Ran ran = Call("POST", "/v3/aml/", R"({"vendor_data":"cli-bad"})", "cli-bad");
+  EXPECT_EQ(ran.code, 1) << ran.err;
+  EXPECT_NE(ran.out.find("full_name"), std::string::npos) << ran.out;
+  EXPECT_EQ(OpsShow("cli-bad")["state"], "failed");
+  EXPECT_EQ(Executions("cli-bad"), 0);
+}
+
+TEST_F(CallCliTest, WrongKeyIsARefusalAndTheKeyIsNeverPrinted) {
+  Ran ran = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada"})", "--op-id",
+                 "cli-401", "--base-url", sandbox_->base_url(), "--api-key",
+                 std::string(kSecret) + "-wrong", "--backoff-base-ms", "1"});
+  EXPECT_EQ(ran.code, 1) << ran.err;
+  EXPECT_EQ(ran.err.find("-wrong"), std::string::npos) << ran.err;
+  EXPECT_EQ(OpsShow("cli-401")["state"], "failed");
+}
+
+TEST_F(CallCliTest, UnknownOutcomeExitsThreeAndResumeSettlesIt) {
+  const std::string body = R"({"full_name":"Alan Turing","vendor_data":"cli-unknown"})";
+  const std::string down = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  Ran ran = Call("POST", "/v3/aml/", body, "cli-unknown", down, "2");
+  EXPECT_EQ(ran.code, 3) << ran.err;
+  EXPECT_NE(ran.err.find("idem resume"), std::string::npos) << ran.err;
+
+  json unknown = OpsList("unknown");
+  ASSERT_EQ(unknown.size(), 1u) << unknown.dump();
+  EXPECT_EQ(unknown[0]["op_id"], "cli-unknown");
+  EXPECT_EQ(unknown[0]["attempts"], 2);
+  const std::string key = unknown[0]["idem_key"];
+  EXPECT_TRUE(OpsList("succeeded").empty());
+
+  // The server is back: resume sends the op once, with its original key.
+  Ran resumed = Run({"resume", "--base-url", sandbox_->base_url(), "--api-key", kSecret,
+                     "--backoff-base-ms", "1", "--backoff-cap-ms", "5"});
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  json op = OpsShow("cli-unknown");
+  EXPECT_EQ(op["state"], "succeeded") << op.dump();
+  EXPECT_EQ(op["idem_key"], key);
+  EXPECT_EQ(Executions("cli-unknown"), 1);
+}
+
+TEST_F(CallCliTest, TheKeyIsNotInTheJournalFile) {
+  ASSERT_EQ(Call("POST", "/v3/aml/", R"({"full_name":"Ada","vendor_data":"cli-j"})", "cli-j").code,
+            0);
+  std::string bytes;
+  for (const char* suffix : {"", "-wal"}) bytes += ReadWholeFile(Journal() + suffix);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(kSecret), std::string::npos);
+}
+
+TEST_F(CallCliTest, UsageErrorsExitTwoAndStoreNothing) {
+  EXPECT_EQ(Run({"call", "POST", "v3/aml/", "--data", "{}"}).code, 2);
+  EXPECT_EQ(Run({"call", "POST"}).code, 2);
+  EXPECT_EQ(Run({"call", "POST", "/v3/aml/", "--data", "{}", "--data-file", "/dev/null"}).code, 2);
+  EXPECT_EQ(Run({"ops", "list", "--state", "sideways"}).code, 2);
+  EXPECT_EQ(json::parse(sandbox_->StatsJson())["requests"], 0);
+}
+
+}  // namespace
+}  // namespace idem
