@@ -24,6 +24,8 @@
 
 namespace idem {
 
+class Transport;  // idem/transport.h
+
 // A session status change, as the sandbox's single event point reports it
 // (create, advance, update-status, delete). Webhook delivery plugs in here.
 struct SandboxSessionEvent {
@@ -126,6 +128,10 @@ struct SandboxOptions {
   // Timers live in memory: a sandbox stopped before they fire never completes
   // those sessions (reload from db_path does not re-arm them).
   std::chrono::milliseconds auto_complete{0};
+  // The transport the webhooks are sent with. Default (null): a libcurl
+  // transport of the sender's own (5 s per attempt). A shared one brings its
+  // own timeouts; tests pass one that also records what was acknowledged.
+  std::shared_ptr<Transport> webhook_transport;
 };
 
 class Sandbox {

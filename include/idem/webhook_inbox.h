@@ -1,7 +1,9 @@
 // The webhook inbox: verified deliveries stored durably and deduplicated in
-// the journal's SQLite database (its own tables, schema component "webhook"),
-// applied to a per-session status table and to the journal (the lost-response
-// heal), with follow-up work (heal retries, --exec) kept in a persisted queue.
+// the journal's database (its own tables, schema component "webhook"): a
+// SQLite file, or PostgreSQL so that several receiver processes on several
+// hosts share one inbox. Events are applied to a per-session status table and
+// to the journal (the lost-response heal), with follow-up work (heal retries,
+// --exec) kept in a persisted queue.
 //
 // Rules:
 //  - Accept() returns only after the event is committed (per durability), so
@@ -10,7 +12,9 @@
 //    (session_id, status, webhook_type, timestamp), or the same body bytes
 //    (SHA-256), or the same delivery id (Standard Webhooks webhook-id). A
 //    duplicate is acknowledged and not applied again. event_id alone is not
-//    trusted (whether Didit's retries reuse it is disputed).
+//    trusted (whether Didit's retries reuse it is disputed). On PostgreSQL
+//    these are UNIQUE constraints, so two receivers accepting the same
+//    delivery at the same moment store it once (the other gets kDuplicate).
 //  - Status order (StatusRank): Not Started (0) < In Progress (1) <
 //    Awaiting User = In Review = Resubmitted (2) < Approved = Declined =
 //    Expired = Abandoned = Kyc Expired (3); an unknown status ranks 0. An
@@ -23,6 +27,10 @@
 //    whose create response was lost becomes succeeded with the session id.
 //    It runs right after the commit; if it fails, a persisted "heal" task
 //    retries it (RunPending).
+//  - Several receivers on one PostgreSQL inbox: each task runs on one of them
+//    at a time (claimed with FOR UPDATE SKIP LOCKED and held while it runs);
+//    seq is unique but, with concurrent writers, not commit order, so
+//    EventFilter::after_seq is no gap-free cursor there.
 #pragma once
 
 #include <chrono>
@@ -79,19 +87,22 @@ struct AcceptResult {
 };
 
 struct InboxOptions {
-  // kPowerLoss (default): synchronous=FULL, an acknowledged event survives
-  // power loss. kProcessCrash: synchronous=NORMAL, survives a crash of the
-  // process only.
+  // kPowerLoss (default): synchronous=FULL (PostgreSQL: synchronous_commit
+  // on), an acknowledged event survives power loss. kProcessCrash:
+  // synchronous=NORMAL (synchronous_commit off), survives a crash of the
+  // process only (on PostgreSQL: of the receiver, not of the server).
   Durability durability = Durability::kPowerLoss;
   // How long a write waits for another process's lock before kUnavailable
-  // (the receiver answers 503 and the sender retries). Default 30 s.
+  // (the receiver answers 503 and the sender retries). Default 30 s. On
+  // PostgreSQL: lock_timeout, and how long a transaction cut by a lost
+  // connection is retried on a fresh one.
   std::chrono::milliseconds busy_timeout{30000};
   // Queue an "exec" task for every new event (the receiver's --exec). The
   // task survives restarts until RunPending's runner reports success.
   // Default false.
   bool queue_exec = false;
   // The journal the heal adopts sessions into. Default (null): the inbox
-  // opens the SQLite journal in the same file.
+  // opens the journal in the same database (OpenJournal(path_or_url)).
   std::shared_ptr<Journal> journal;
   // Backoff of failed follow-up tasks: base * 2^(attempts-1), capped.
   // Defaults 200 ms and 30 s.
@@ -118,16 +129,23 @@ struct InboxTask {
 
 class WebhookInbox {
  public:
-  // Opens (creating and migrating) the inbox tables in the SQLite file `path`.
-  static Result<std::unique_ptr<WebhookInbox>> Open(const std::string& path,
+  // Opens (creating and migrating) the inbox tables. The backend is picked
+  // like OpenJournal's: a postgres:// or postgresql:// URL (any libpq
+  // parameter; the password never appears in errors) opens PostgreSQL,
+  // anything else is a SQLite file path. Unreachable server: kUnavailable.
+  static Result<std::unique_ptr<WebhookInbox>> Open(const std::string& path_or_url,
                                                     InboxOptions options = {});
   virtual ~WebhookInbox() = default;
 
   // Validates and stores one verified delivery. `body` must be a JSON object
   // with string session_id, status, webhook_type and an integer timestamp
   // (else kInvalidArgument, nothing stored). Concurrent calls share one
-  // transaction (group commit); each returns after its event is committed.
-  // Storage failures: kUnavailable / kIo (nothing acknowledged).
+  // transaction on SQLite (group commit); on PostgreSQL each call is its own
+  // transaction (the server groups their WAL flushes). Each returns after its
+  // event is committed. Storage failures: kUnavailable / kIo (nothing
+  // acknowledged; on PostgreSQL kUnavailable also when the connection broke
+  // during COMMIT, so the event may be stored: the sender's retry is then a
+  // duplicate).
   virtual Result<AcceptResult> Accept(std::string_view body, std::string_view delivery_id = "") = 0;
 
   // Accept() for several deliveries at once (the receiver's store thread

@@ -34,8 +34,10 @@ struct WebhookReceiverOptions {
   WebhookScheme scheme = WebhookScheme::kDidit;
   // Secrets, tolerance, accepted Didit signatures, clock. secrets required.
   VerifierOptions verifier;
-  // The SQLite file of the inbox (the journal's database). Default:
-  // DefaultJournalPath() ($IDEM_JOURNAL or ./idem-journal.db).
+  // The inbox's database (the journal's): a SQLite file, or a postgres:// /
+  // postgresql:// URL, so that several receivers share one inbox (see
+  // WebhookInbox::Open). Default: DefaultJournalPath() ($IDEM_JOURNAL or
+  // ./idem-journal.db).
   std::string journal_path;
   // Inbox durability, heal journal and task backoff (see InboxOptions).
   // queue_exec is set from exec_command.

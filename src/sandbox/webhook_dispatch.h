@@ -33,6 +33,7 @@ struct WebhookDispatchConfig {
   std::uint64_t seed = 1;
   std::shared_ptr<Clock> clock;
   std::shared_ptr<SandboxEventSink> user_sink;  // called first; may be null
+  std::shared_ptr<Transport> transport;         // null: the sender's own
 };
 
 // Didit's payload for one event (exposed for tests). `decision_json` is the

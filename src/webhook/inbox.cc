@@ -1,20 +1,21 @@
 // The SQLite inbox. One connection guarded by a mutex; concurrent Accept()
 // calls are committed together (leader/follower group commit) so that many
 // deliveries share one fsync.
-#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
-#include "common/crypto.h"
 #include "common/sqlite.h"
-#include "idem/natural_key.h"
 #include "idem/webhook_inbox.h"
-#include "webhook/json_parse.h"
+#include "webhook/inbox_event.h"
+#include "webhook/pg_inbox.h"
+#include "webhook/staged_inbox.h"
 
 namespace idem {
 namespace {
+
+using webhook::ParsedEvent;
 
 // Each step takes the component "webhook" one version up; never edit a step
 // that shipped, add a new one.
@@ -59,62 +60,6 @@ CREATE TABLE webhook_tasks(
 )sql",
 };
 
-struct ParsedEvent {
-  WebhookEvent event;
-  std::string dedupe_key;
-  std::string body_sha256;
-};
-
-Result<std::string> RequiredString(const nlohmann::json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string("missing or empty field ") + name);
-  }
-  return it->get<std::string>();
-}
-
-std::string OptionalString(const nlohmann::json& body, const char* name) {
-  auto it = body.find(name);
-  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
-  auto json = webhook::ParseJson(body);
-  if (!json) return tl::unexpected(json.error());
-  if (!json->is_object())
-    return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
-  ParsedEvent p;
-  WebhookEvent& e = p.event;
-  for (auto [field, name] : {std::pair{&e.session_id, "session_id"},
-                             {&e.status, "status"},
-                             {&e.webhook_type, "webhook_type"}}) {
-    auto v = RequiredString(*json, name);
-    if (!v) return tl::unexpected(v.error());
-    *field = std::move(*v);
-  }
-  auto ts = json->find("timestamp");
-  if (ts == json->end() || !ts->is_number_integer()) {
-    return MakeError(ErrorCode::kInvalidArgument, "missing or non-integer field timestamp");
-  }
-  e.timestamp = ts->get<std::int64_t>();
-  e.event_id = OptionalString(*json, "event_id");
-  e.workflow_id = OptionalString(*json, "workflow_id");
-  e.vendor_data = OptionalString(*json, "vendor_data");
-  auto decision = json->find("decision");
-  if (decision != json->end() && !decision->is_null())
-    e.decision = webhook::Canonicalize(*decision);
-  e.body = std::string(body);
-  e.delivery_id = std::string(delivery_id);
-  std::string tuple = e.session_id;
-  for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
-    tuple += '\0';
-    tuple += part;
-  }
-  p.dedupe_key = crypto::Sha256Hex(tuple);
-  p.body_sha256 = crypto::Sha256Hex(body);
-  return p;
-}
-
 WebhookEvent ReadEvent(const sqlite::Statement& s) {
   WebhookEvent e;
   e.seq = s.ColumnInt64(0);
@@ -137,7 +82,7 @@ constexpr char kEventColumns[] =
     "seq, event_id, COALESCE(delivery_id, ''), session_id, status, webhook_type, timestamp, "
     "workflow_id, vendor_data, decision, body, received_ms, applied";
 
-class SqliteInbox final : public WebhookInbox {
+class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
  public:
   SqliteInbox(std::unique_ptr<sqlite::Database> db, InboxOptions options)
       : db_(std::move(db)), options_(std::move(options)) {}
@@ -148,43 +93,31 @@ class SqliteInbox final : public WebhookInbox {
   }
 
   std::vector<Result<AcceptResult>> AcceptMany(const std::vector<Delivery>& deliveries) override {
-    std::vector<Result<AcceptResult>> results;
-    results.reserve(deliveries.size());
-    std::vector<ParsedEvent> parsed;  // reserved: Pending points into it
-    parsed.reserve(deliveries.size());
-    std::vector<std::size_t> index;  // results[index[k]] belongs to parsed[k]
-    for (std::size_t i = 0; i < deliveries.size(); ++i) {
-      auto p = ParseEvent(deliveries[i].body, deliveries[i].delivery_id);
-      if (!p) {
-        results.emplace_back(tl::unexpected(p.error()));
-        continue;
-      }
-      results.emplace_back(MakeError(ErrorCode::kInternal, "not committed"));
-      parsed.push_back(std::move(*p));
-      index.push_back(i);
-    }
-    if (parsed.empty()) return results;
-    std::vector<Pending> pending(parsed.size());
-    for (std::size_t k = 0; k < parsed.size(); ++k) pending[k].event = &parsed[k];
+    webhook::ParsedBatch batch = webhook::ParseDeliveries(deliveries);
+    if (batch.events.empty()) return std::move(batch.results);
+    Commit(batch);
+    Heal(batch);
+    return std::move(batch.results);
+  }
+
+  void Commit(webhook::ParsedBatch& batch) override {
+    if (batch.events.empty()) return;
+    std::vector<Pending> pending(batch.events.size());
+    for (std::size_t k = 0; k < batch.events.size(); ++k) pending[k].event = &batch.events[k];
     CommitInGroup(pending);
-    std::vector<std::int64_t> healed_seqs;
-    for (std::size_t k = 0; k < parsed.size(); ++k) {
-      Result<AcceptResult>& result = results[index[k]];
-      result = std::move(pending[k].result);
-      if (!result || result->outcome != InboxOutcome::kStored) continue;
-      // The heal after the commit: if it fails (or we crash first), the
-      // persisted heal task retries it.
-      auto healed = Heal(parsed[k].event);
-      if (healed) {
-        result->healed_op_ids = std::move(*healed);
-        healed_seqs.push_back(result->seq);
-      }
+    for (std::size_t k = 0; k < batch.events.size(); ++k) {
+      batch.results[batch.index[k]] = std::move(pending[k].result);
     }
+  }
+
+  void Heal(webhook::ParsedBatch& batch) override {
+    // The heal after the commit: if it fails (or we crash first), the
+    // persisted heal task retries it.
+    std::vector<std::int64_t> healed_seqs = webhook::HealStored(options_.journal.get(), batch);
     if (!healed_seqs.empty()) {
       std::lock_guard<std::mutex> lock(mu_);  // deleted with the next commit
       healed_tasks_.insert(healed_tasks_.end(), healed_seqs.begin(), healed_seqs.end());
     }
-    return results;
   }
 
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
@@ -248,15 +181,7 @@ class SqliteInbox final : public WebhookInbox {
     }
     int done = 0;
     for (auto& [task, event] : due) {
-      Status outcome;
-      if (task.kind == "heal") {
-        auto healed = Heal(event);
-        if (!healed) outcome = tl::unexpected(healed.error());
-      } else if (exec) {
-        outcome = exec(event);
-      } else {
-        outcome = MakeError(ErrorCode::kFailedPrecondition, "no exec runner configured");
-      }
+      Status outcome = webhook::RunTask(options_.journal.get(), exec, task, event);
       std::lock_guard<std::mutex> lock(db_mu_);
       if (outcome) {
         auto stmt = db_->Prepare("DELETE FROM webhook_tasks WHERE seq = ? AND kind = ?");
@@ -266,14 +191,12 @@ class SqliteInbox final : public WebhookInbox {
         ++done;
       } else {
         int attempts = task.attempts + 1;
-        auto backoff = options_.task_backoff_base * (std::int64_t{1} << std::min(attempts - 1, 20));
-        backoff = std::min(backoff, options_.task_backoff_max);
         auto stmt = db_->Prepare(
             "UPDATE webhook_tasks SET attempts = ?, next_attempt_ms = ?, last_error = ? "
             "WHERE seq = ? AND kind = ?");
         if (!stmt) return tl::unexpected(stmt.error());
-        std::string error = outcome.error().message().substr(0, 500);
-        if (auto st = stmt->BindAll(attempts, NowMs() + backoff.count(), error, task.seq, task.kind)
+        if (auto st = stmt->BindAll(attempts, webhook::RetryDueMs(options_, attempts, NowMs()),
+                                    webhook::TaskError(outcome.error()), task.seq, task.kind)
                           .Run();
             !st) {
           return tl::unexpected(st.error());
@@ -412,30 +335,12 @@ class SqliteInbox final : public WebhookInbox {
           "INSERT INTO webhook_tasks(seq, kind, attempts, next_attempt_ms, last_error) "
           "VALUES (?, ?, 0, ?, '')");
       if (!task) return tl::unexpected(task.error());
-      // The heal runs inline right after this commit; its task is only the
-      // net for a failed heal or a crash, so it is not due before one backoff
-      // (else the task runner re-heals every event in that window, each
-      // task's DELETE costing a transaction of its own).
-      std::int64_t due =
-          std::string_view(kind) == "heal" ? now + options_.task_backoff_base.count() : 0;
-      if (auto st = task->BindAll(result.seq, kind, due).Run(); !st)
+      // FirstDueMs: the heal task is only the net for a failed inline heal.
+      if (auto st = task->BindAll(result.seq, kind, webhook::FirstDueMs(options_, kind, now)).Run();
+          !st)
         return tl::unexpected(st.error());
     }
     return result;
-  }
-
-  Result<std::vector<std::string>> Heal(const WebhookEvent& e) {
-    if (!options_.journal) return std::vector<std::string>();
-    // Only a full (workflow_id, vendor_data) pair names a create op; without
-    // it the session id alone is matched against ops' resource_id.
-    std::string natural_key = !e.workflow_id.empty() && !e.vendor_data.empty()
-                                  ? SessionNaturalKey(e.workflow_id, e.vendor_data)
-                                  : std::string();
-    auto adopted = options_.journal->AdoptResource(natural_key, e.session_id, e.body);
-    if (!adopted) return tl::unexpected(adopted.error());
-    std::vector<std::string> ids;
-    for (const auto& op : *adopted) ids.push_back(op.op_id);
-    return ids;
   }
 
   Result<std::vector<InboxTask>> SelectTasks(std::int64_t due_before, std::size_t max) {
@@ -479,19 +384,9 @@ class SqliteInbox final : public WebhookInbox {
 
 }  // namespace
 
-int StatusRank(std::string_view status) {
-  if (status == "Not Started") return 0;
-  if (status == "In Progress") return 1;
-  if (status == "Awaiting User" || status == "In Review" || status == "Resubmitted") return 2;
-  if (status == "Approved" || status == "Declined" || status == "Expired" ||
-      status == "Abandoned" || status == "Kyc Expired") {
-    return 3;
-  }
-  return 0;
-}
-
 Result<std::unique_ptr<WebhookInbox>> WebhookInbox::Open(const std::string& path,
                                                          InboxOptions options) {
+  if (IsPostgresUrl(path)) return webhook::OpenPostgresInbox(path, std::move(options));
   if (!options.clock) options.clock = DefaultClock();
   sqlite::OpenOptions open;
   open.synchronous = options.durability == Durability::kPowerLoss ? sqlite::Synchronous::kFull
@@ -503,15 +398,7 @@ Result<std::unique_ptr<WebhookInbox>> WebhookInbox::Open(const std::string& path
   if (auto st = sqlite::Migrate(**db, "webhook", kMigrations); !st) {
     return tl::unexpected(st.error());
   }
-  if (!options.journal) {
-    JournalOptions jo;
-    jo.durability = options.durability;
-    jo.busy_timeout = options.busy_timeout;
-    jo.clock = options.clock;
-    auto journal = OpenSqliteJournal(path, jo);
-    if (!journal) return tl::unexpected(journal.error());
-    options.journal = std::move(*journal);
-  }
+  if (auto st = webhook::OpenHealJournal(options, path); !st) return tl::unexpected(st.error());
   return std::unique_ptr<WebhookInbox>(new SqliteInbox(std::move(*db), std::move(options)));
 }
 

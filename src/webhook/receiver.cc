@@ -1,12 +1,15 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "idem/webhook_receiver.h"
 #include "webhook/http_server.h"
+#include "webhook/inbox_event.h"
+#include "webhook/staged_inbox.h"
 
 namespace idem {
 namespace {
@@ -24,6 +27,7 @@ class Receiver final : public WebhookReceiver {
       : options_(std::move(options)),
         verifier_(std::move(verifier)),
         inbox_(std::move(inbox)),
+        staged_(dynamic_cast<webhook::StagedInbox*>(inbox_.get())),
         path_(std::string("/webhooks/") + std::string(WebhookSchemeName(options_.scheme))) {}
   ~Receiver() override { Stop(); }
 
@@ -33,6 +37,7 @@ class Receiver final : public WebhookReceiver {
     so.port = options_.port;
     so.threads = options_.threads;
     so.max_body_bytes = options_.max_body_bytes;
+    answer_ = std::thread([this] { RunAnswer(); });
     store_ = std::thread([this] { RunStore(); });
     auto server = webhook::HttpServer::StartAsync(
         so, [this](webhook::ServerRequest r, webhook::HttpServer::Responder respond) {
@@ -78,8 +83,9 @@ class Receiver final : public WebhookReceiver {
     stats_.*field += n;
   }
 
-  // On an I/O thread: cheap checks and the signature, then the delivery waits
-  // for the store thread; the I/O thread goes on serving other connections.
+  // On an I/O thread: cheap checks, the signature, then the JSON (parsed,
+  // validated and hashed here, so the store thread only writes); the delivery
+  // waits for the store thread while the I/O thread serves other connections.
   void Handle(webhook::ServerRequest request, webhook::HttpServer::Responder respond) {
     Count(&ReceiverStats::requests);
     if (PathOf(request.target) != path_) return respond(Json(404, R"({"error":"not found"})"));
@@ -94,11 +100,12 @@ class Receiver final : public WebhookReceiver {
       spdlog::warn("webhook rejected (401): {}", verified.error().message());
       return respond(Json(401, R"({"error":"invalid signature"})"));
     }
+    auto parsed = webhook::ParseEvent(request.body, verified->delivery_id);
+    if (!parsed) return respond(Answer(Result<AcceptResult>(tl::unexpected(parsed.error()))));
     {
       std::lock_guard<std::mutex> lock(store_mu_);
       if (!store_stopping_) {
-        store_queue_.push_back(
-            {std::move(request.body), std::move(verified->delivery_id), std::move(respond)});
+        store_queue_.push_back({std::move(*parsed), std::move(respond)});
         store_cv_.notify_one();
         return;
       }
@@ -108,22 +115,66 @@ class Receiver final : public WebhookReceiver {
   }
 
   // The store thread: everything that arrived while the previous commit ran
-  // goes into the next one (one fsync for all), and each delivery is answered
-  // only after its commit returned. One thread suffices: the wait is the
-  // fsync, not CPU, and the batch grows with the load.
+  // goes into the next one (one fsync for all). Then the batch goes to the
+  // answer thread, which heals it and answers each request (only after its
+  // commit returned) while this thread commits the next batch. One store
+  // thread suffices: the wait is the fsync, and the batch grows with the load.
   void RunStore() {
     std::unique_lock<std::mutex> lock(store_mu_);
     while (true) {
       store_cv_.wait(lock, [this] { return store_stopping_ || !store_queue_.empty(); });
-      if (store_queue_.empty()) return;  // stopping, and all answered
-      std::vector<Queued> batch;
-      batch.swap(store_queue_);
+      if (store_queue_.empty()) break;  // stopping, and all committed
+      std::vector<Queued> queued;
+      queued.swap(store_queue_);
       lock.unlock();
-      std::vector<WebhookInbox::Delivery> deliveries;
-      deliveries.reserve(batch.size());
-      for (const Queued& q : batch) deliveries.push_back({q.body, q.delivery_id});
-      auto results = inbox_->AcceptMany(deliveries);
-      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].respond(Answer(results[i]));
+      Committed committed;
+      webhook::ParsedBatch& batch = committed.batch;
+      batch.events.reserve(queued.size());
+      committed.responders.reserve(queued.size());
+      for (std::size_t i = 0; i < queued.size(); ++i) {
+        batch.events.push_back(std::move(queued[i].event));
+        batch.index.push_back(i);
+        committed.responders.push_back(std::move(queued[i].respond));
+      }
+      if (staged_ != nullptr) {
+        batch.results.assign(queued.size(), MakeError(ErrorCode::kInternal, "not committed"));
+        staged_->Commit(batch);
+      } else {
+        // Another backend: AcceptMany parses again and heals inline.
+        std::vector<WebhookInbox::Delivery> deliveries;
+        deliveries.reserve(batch.events.size());
+        for (const auto& p : batch.events)
+          deliveries.push_back({p.event.body, p.event.delivery_id});
+        batch.results = inbox_->AcceptMany(deliveries);
+      }
+      {
+        std::lock_guard<std::mutex> answer_lock(answer_mu_);
+        answer_queue_.push_back(std::move(committed));
+      }
+      answer_cv_.notify_one();
+      lock.lock();
+    }
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> answer_lock(answer_mu_);
+      answer_stopping_ = true;
+    }
+    answer_cv_.notify_one();
+  }
+
+  // The answer thread: heals each committed batch, then answers its requests.
+  void RunAnswer() {
+    std::unique_lock<std::mutex> lock(answer_mu_);
+    while (true) {
+      answer_cv_.wait(lock, [this] { return answer_stopping_ || !answer_queue_.empty(); });
+      if (answer_queue_.empty()) return;  // the store thread is done, all answered
+      Committed committed = std::move(answer_queue_.front());
+      answer_queue_.pop_front();
+      lock.unlock();
+      if (staged_ != nullptr) staged_->Heal(committed.batch);
+      for (std::size_t i = 0; i < committed.responders.size(); ++i) {
+        committed.responders[i](Answer(committed.batch.results[i]));
+      }
       lock.lock();
     }
   }
@@ -135,6 +186,7 @@ class Receiver final : public WebhookReceiver {
     }
     store_cv_.notify_all();
     if (store_.joinable()) store_.join();
+    if (answer_.joinable()) answer_.join();
   }
 
   webhook::ServerResponse Answer(const Result<AcceptResult>& accepted) {
@@ -182,13 +234,13 @@ class Receiver final : public WebhookReceiver {
   WebhookReceiverOptions options_;
   WebhookVerifier verifier_;
   std::unique_ptr<WebhookInbox> inbox_;
+  webhook::StagedInbox* staged_;  // inbox_ in two steps; null: AcceptMany
   std::string path_;
   std::unique_ptr<webhook::HttpServer> server_;
   std::thread tasks_;
 
   struct Queued {
-    std::string body;
-    std::string delivery_id;
+    webhook::ParsedEvent event;
     webhook::HttpServer::Responder respond;
   };
   std::mutex store_mu_;
@@ -196,6 +248,16 @@ class Receiver final : public WebhookReceiver {
   std::vector<Queued> store_queue_;
   bool store_stopping_ = false;
   std::thread store_;
+
+  struct Committed {
+    webhook::ParsedBatch batch;  // results[i] answers responders[i]
+    std::vector<webhook::HttpServer::Responder> responders;
+  };
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  std::deque<Committed> answer_queue_;
+  bool answer_stopping_ = false;
+  std::thread answer_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

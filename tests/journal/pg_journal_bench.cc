@@ -47,14 +47,11 @@ double Run(idem::Journal& journal, int threads, int ops, const std::string& tag)
 
 int main(int argc, char** argv) {
   const int ops = argc > 1 ? std::atoi(argv[1]) : 2000;
-  idem::testing::PgCluster::Options options;
-  options.fsync = true;
-  auto cluster = idem::testing::PgCluster::Start(options);
+  auto cluster = idem::testing::PgCluster::StartWithDatabase({.fsync = true}, "bench");
   if (!cluster) {
     std::fprintf(stderr, "%s\n", cluster.error().ToString().c_str());
     return 1;
   }
-  if (!(*cluster)->CreateDatabase("bench")) return 1;
   auto journal = idem::OpenPostgresJournal((*cluster)->Url("bench"));
   if (!journal) {
     std::fprintf(stderr, "%s\n", journal.error().ToString().c_str());

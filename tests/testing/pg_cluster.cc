@@ -226,6 +226,14 @@ Status PgCluster::Restart() {
   return StartServer();
 }
 
+Result<std::unique_ptr<PgCluster>> PgCluster::StartWithDatabase(Options options,
+                                                                const std::string& database) {
+  auto cluster = Start(options);
+  if (!cluster) return cluster;
+  if (auto st = (*cluster)->CreateDatabase(database); !st) return tl::unexpected(st.error());
+  return cluster;
+}
+
 Status PgCluster::CreateDatabase(const std::string& name) {
   const std::string conninfo =
       "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=postgres user=postgres";

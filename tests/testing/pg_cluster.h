@@ -27,6 +27,9 @@ class PgCluster {
   // kFailedPrecondition naming scripts/setup.
   static Result<std::unique_ptr<PgCluster>> Start(Options options);
   static Result<std::unique_ptr<PgCluster>> Start() { return Start(Options{}); }
+  // Start(options) and an empty database `database` (for benchmarks).
+  static Result<std::unique_ptr<PgCluster>> StartWithDatabase(Options options,
+                                                              const std::string& database);
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;

@@ -1,5 +1,8 @@
-// The inbox against a real SQLite file: dedupe, status order, the heal, the
-// persisted follow-up tasks, group commit.
+// The inbox's behaviour suite: dedupe, status order, the heal, the persisted
+// follow-up tasks, concurrent accepts. It runs against every backend: this
+// file is compiled into webhook_inbox_test (SQLite files,
+// inbox_backend_sqlite.cc) and webhook_pg_inbox_test (a throwaway PostgreSQL
+// cluster, pg_inbox_test.cc), each defining InboxTargetUnderTest.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,23 +11,14 @@
 
 #include "idem/natural_key.h"
 #include "idem/webhook_inbox.h"
+#include "inbox_test_util.h"
 #include "testing/fake_clock.h"
 
 namespace idem {
 namespace {
 
-constexpr char kWorkflow[] = "0b6c2f7e-1d4a-4c55-9f3e-111111111111";
-
-std::string Event(std::string session, std::string status, std::int64_t ts,
-                  std::string vendor = "user-1", std::string event_id = "evt") {
-  nlohmann::json body = {{"event_id", event_id},     {"webhook_type", "status.updated"},
-                         {"timestamp", ts},          {"created_at", ts},
-                         {"session_id", session},    {"status", status},
-                         {"workflow_id", kWorkflow}, {"vendor_data", vendor},
-                         {"metadata", nullptr}};
-  if (status == "Approved" || status == "Declined") body["decision"] = {{"status", status}};
-  return body.dump();
-}
+using testing::Event;
+using testing::kWorkflow;
 
 class InboxTest : public ::testing::Test {
  protected:
@@ -34,7 +28,9 @@ class InboxTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "journal.db").string();
+    auto target = testing::InboxTargetUnderTest(dir_);
+    ASSERT_TRUE(target) << target.error().ToString();
+    target_ = *target;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -44,13 +40,13 @@ class InboxTest : public ::testing::Test {
     o.queue_exec = exec;
     o.clock = clock_;
     o.task_backoff_base = std::chrono::milliseconds(100);
-    auto inbox = WebhookInbox::Open(path_, o);
+    auto inbox = WebhookInbox::Open(target_, o);
     EXPECT_TRUE(inbox) << inbox.error().ToString();
     return std::move(*inbox);
   }
 
   std::filesystem::path dir_;
-  std::string path_;
+  std::string target_;  // a SQLite path or a PostgreSQL URL
   std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
 };
 
@@ -160,7 +156,7 @@ TEST_F(InboxTest, MalformedEventsAreRefusedAndNothingStored) {
 TEST_F(InboxTest, HealSettlesTheOpWhoseResponseWasLost) {
   JournalOptions jo;
   jo.durability = Durability::kProcessCrash;
-  auto journal = OpenSqliteJournal(path_, jo);
+  auto journal = OpenJournal(target_, jo);  // the inbox's own journal
   ASSERT_TRUE(journal) << journal.error().ToString();
   Operation op;
   op.op_id = "create-user-7";
@@ -281,16 +277,6 @@ TEST_F(InboxTest, AcceptManyAnswersEachDeliveryOnItsOwn) {
   auto pending = inbox->PendingTasks();
   ASSERT_TRUE(pending);
   EXPECT_EQ(pending->size(), 0u);
-}
-
-TEST_F(InboxTest, OpenRefusesAFileThatIsNotADatabase) {
-  {
-    std::FILE* f = std::fopen(path_.c_str(), "w");
-    std::fputs(std::string(5000, 'x').c_str(), f);
-    std::fclose(f);
-  }
-  InboxOptions o;
-  EXPECT_FALSE(WebhookInbox::Open(path_, o));
 }
 
 }  // namespace

@@ -1,0 +1,155 @@
+#include "webhook/inbox_event.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+#include "idem/natural_key.h"
+#include "webhook/json_parse.h"
+
+namespace idem {
+
+int StatusRank(std::string_view status) {
+  if (status == "Not Started") return 0;
+  if (status == "In Progress") return 1;
+  if (status == "Awaiting User" || status == "In Review" || status == "Resubmitted") return 2;
+  if (status == "Approved" || status == "Declined" || status == "Expired" ||
+      status == "Abandoned" || status == "Kyc Expired") {
+    return 3;
+  }
+  return 0;
+}
+
+namespace webhook {
+namespace {
+
+Result<std::string> RequiredString(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("missing or empty field ") + name);
+  }
+  return it->get<std::string>();
+}
+
+std::string OptionalString(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
+  auto json = ParseJson(body);
+  if (!json) return tl::unexpected(json.error());
+  if (!json->is_object())
+    return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
+  ParsedEvent p;
+  WebhookEvent& e = p.event;
+  for (auto [field, name] : {std::pair{&e.session_id, "session_id"},
+                             {&e.status, "status"},
+                             {&e.webhook_type, "webhook_type"}}) {
+    auto v = RequiredString(*json, name);
+    if (!v) return tl::unexpected(v.error());
+    *field = std::move(*v);
+  }
+  auto ts = json->find("timestamp");
+  if (ts == json->end() || !ts->is_number_integer()) {
+    return MakeError(ErrorCode::kInvalidArgument, "missing or non-integer field timestamp");
+  }
+  e.timestamp = ts->get<std::int64_t>();
+  e.event_id = OptionalString(*json, "event_id");
+  e.workflow_id = OptionalString(*json, "workflow_id");
+  e.vendor_data = OptionalString(*json, "vendor_data");
+  auto decision = json->find("decision");
+  if (decision != json->end() && !decision->is_null()) e.decision = Canonicalize(*decision);
+  e.body = std::string(body);
+  e.delivery_id = std::string(delivery_id);
+  std::string tuple = e.session_id;
+  for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
+    tuple += '\0';
+    tuple += part;
+  }
+  p.dedupe_key = crypto::Sha256Hex(tuple);
+  p.body_sha256 = crypto::Sha256Hex(body);
+  return p;
+}
+
+ParsedBatch ParseDeliveries(const std::vector<WebhookInbox::Delivery>& deliveries) {
+  ParsedBatch batch;
+  batch.results.reserve(deliveries.size());
+  batch.events.reserve(deliveries.size());
+  for (std::size_t i = 0; i < deliveries.size(); ++i) {
+    auto p = ParseEvent(deliveries[i].body, deliveries[i].delivery_id);
+    if (!p) {
+      batch.results.emplace_back(tl::unexpected(p.error()));
+      continue;
+    }
+    batch.results.emplace_back(MakeError(ErrorCode::kInternal, "not committed"));
+    batch.events.push_back(std::move(*p));
+    batch.index.push_back(i);
+  }
+  return batch;
+}
+
+Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
+  if (options.journal) return {};
+  JournalOptions jo;
+  jo.durability = options.durability;
+  jo.busy_timeout = options.busy_timeout;
+  jo.clock = options.clock;
+  auto journal = OpenJournal(path_or_url, jo);
+  if (!journal) return tl::unexpected(journal.error());
+  options.journal = std::move(*journal);
+  return {};
+}
+
+Result<std::vector<std::string>> HealEvent(Journal* journal, const WebhookEvent& e) {
+  if (journal == nullptr) return std::vector<std::string>();
+  std::string natural_key = !e.workflow_id.empty() && !e.vendor_data.empty()
+                                ? SessionNaturalKey(e.workflow_id, e.vendor_data)
+                                : std::string();
+  auto adopted = journal->AdoptResource(natural_key, e.session_id, e.body);
+  if (!adopted) return tl::unexpected(adopted.error());
+  std::vector<std::string> ids;
+  for (const auto& op : *adopted) ids.push_back(op.op_id);
+  return ids;
+}
+
+std::vector<std::int64_t> HealStored(Journal* journal, ParsedBatch& batch) {
+  std::vector<std::int64_t> healed_seqs;
+  for (std::size_t k = 0; k < batch.events.size(); ++k) {
+    Result<AcceptResult>& result = batch.results[batch.index[k]];
+    if (!result || result->outcome != InboxOutcome::kStored) continue;
+    auto healed = HealEvent(journal, batch.events[k].event);
+    if (healed) {
+      result->healed_op_ids = std::move(*healed);
+      healed_seqs.push_back(result->seq);
+    }
+  }
+  return healed_seqs;
+}
+
+Status RunTask(Journal* journal, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
+               const WebhookEvent& event) {
+  if (task.kind == "heal") {
+    auto healed = HealEvent(journal, event);
+    if (!healed) return tl::unexpected(healed.error());
+    return {};
+  }
+  if (!exec) return MakeError(ErrorCode::kFailedPrecondition, "no exec runner configured");
+  return exec(event);
+}
+
+std::int64_t FirstDueMs(const InboxOptions& options, std::string_view kind, std::int64_t now_ms) {
+  return kind == "heal" ? now_ms + options.task_backoff_base.count() : 0;
+}
+
+std::int64_t RetryDueMs(const InboxOptions& options, int attempts, std::int64_t now_ms) {
+  auto backoff = options.task_backoff_base * (std::int64_t{1} << std::clamp(attempts - 1, 0, 20));
+  return now_ms + std::min(backoff, options.task_backoff_max).count();
+}
+
+std::string TaskError(const Error& error) { return error.message().substr(0, 500); }
+
+}  // namespace webhook
+}  // namespace idem

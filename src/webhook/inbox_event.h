@@ -1,0 +1,73 @@
+// Internal: the backend-independent half of the webhook inbox (SQLite in
+// inbox.cc, PostgreSQL in pg_inbox.cc): parsing and validating a delivery,
+// its dedupe keys, AcceptMany's bookkeeping, the heal, follow-up tasks.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "idem/journal.h"
+#include "idem/webhook_inbox.h"
+
+namespace idem::webhook {
+
+// One valid delivery, ready to store.
+struct ParsedEvent {
+  WebhookEvent event;      // every field but seq, received_ms and applied
+  std::string dedupe_key;  // hex SHA-256 of (session_id, status, webhook_type, timestamp)
+  std::string body_sha256;
+};
+
+// Validates `body` (a JSON object with string session_id, status,
+// webhook_type and an integer timestamp); kInvalidArgument otherwise.
+Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id);
+
+// AcceptMany's deliveries, parsed: a result per delivery (its parse error,
+// or a "not committed" placeholder the backend fills after its commit).
+struct ParsedBatch {
+  std::vector<Result<AcceptResult>> results;
+  std::vector<ParsedEvent> events;  // the valid deliveries, in order
+  std::vector<std::size_t> index;   // results[index[k]] belongs to events[k]
+};
+ParsedBatch ParseDeliveries(const std::vector<WebhookInbox::Delivery>& deliveries);
+
+// options.journal null: opens the journal the heal adopts into, in the same
+// database (OpenJournal(path_or_url), SQLite file or PostgreSQL URL), with
+// the inbox's durability, busy_timeout and clock.
+Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
+
+// The lost-response heal of one event: Journal::AdoptResource with the
+// session's natural key (only a full workflow_id + vendor_data pair names a
+// create op; without it only the session id is matched against resource_id).
+// Returns the op ids settled now. No journal: nothing to heal.
+Result<std::vector<std::string>> HealEvent(Journal* journal, const WebhookEvent& event);
+
+// After the batch's commit: heals every newly stored event (results filled
+// in), records the healed op ids in its result and returns the seqs whose
+// heal succeeded (their safety-net heal tasks can be deleted). A failed heal
+// is left to its persisted task.
+std::vector<std::int64_t> HealStored(Journal* journal, ParsedBatch& batch);
+
+// Runs one follow-up task: "heal" calls the journal again, "exec" the
+// runner (kFailedPrecondition without one).
+Status RunTask(Journal* journal, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
+               const WebhookEvent& event);
+
+// When a new task is first due. The heal runs inline right after the commit;
+// its task is only the net for a failed heal or a crash, so it is not due
+// before one backoff (else a task runner re-heals every event in that
+// window). An exec task is due at once.
+std::int64_t FirstDueMs(const InboxOptions& options, std::string_view kind, std::int64_t now_ms);
+
+// When a task that failed its `attempts`-th time (>= 1) is due again:
+// base * 2^(attempts-1), capped at task_backoff_max.
+std::int64_t RetryDueMs(const InboxOptions& options, int attempts, std::int64_t now_ms);
+
+// A task's last_error as stored (bounded).
+std::string TaskError(const Error& error);
+
+}  // namespace idem::webhook

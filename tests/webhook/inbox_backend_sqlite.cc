@@ -1,0 +1,36 @@
+// inbox_test.cc's suite against SQLite files, and what only a file has.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "idem/webhook_inbox.h"
+#include "inbox_test_util.h"
+
+namespace idem {
+namespace testing {
+
+Result<std::string> InboxTargetUnderTest(const std::filesystem::path& dir) {
+  return (dir / "journal.db").string();
+}
+
+}  // namespace testing
+
+namespace {
+
+TEST(SqliteInboxTest, OpenRefusesAFileThatIsNotADatabase) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("idem-inbox-not-a-db-" + std::to_string(::getpid())))
+                               .string();
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(std::string(5000, 'x').c_str(), f);
+    std::fclose(f);
+  }
+  EXPECT_FALSE(WebhookInbox::Open(path, InboxOptions{}));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace idem
