@@ -37,7 +37,8 @@ namespace idem {
 
 // One logical call.
 struct OpRequest {
-  // The caller's business key ("session:user-123"). Empty: a UUIDv4 is made.
+  // The caller's business key ("session:user-123"). Empty: a UUIDv7 is made
+  // (time-ordered, so new ops append to the journal's op_id index).
   // The same op_id with the same request returns/resumes the stored op; with
   // a different request it is refused (kAlreadyExists), nothing sent.
   std::string op_id;
@@ -200,6 +201,29 @@ class Client {
   // and drives it with its original key and stored bytes, at most
   // max_concurrent_ops at once. Blocks until each has been driven once.
   virtual Result<ResumeSummary> Resume() = 0;
+
+  // Drives an op the caller has already claimed in the journal (as
+  // Journal::ClaimUnfinished returned it, typically claimed with owner() and
+  // lease()), without a second Begin: with its stored key and bytes, under
+  // the claim's lease. Every write is fenced by the op's lease_owner and
+  // lease_generation, so if the lease lapsed and another owner took the op,
+  // this Client writes nothing more and `done` gets kFailedPrecondition (the
+  // newer owner's outcome stands). The lease is renewed as for any op, the
+  // first time by when a third of ClientOptions::lease has run or earlier if
+  // the claim's own expiry (lease_until_ms) comes sooner. An op that may have
+  // executed (first_sent_ms != 0) is looked up first when its kind has a
+  // Reconciler. `done` runs as for Submit; a final op comes back as is; an op
+  // with no lease owner -> kInvalidArgument. Queued behind max_concurrent_ops
+  // like Submit. Crash semantics: nothing is held only here; the op stays in
+  // the journal under the claim's lease and, once that lapses, any driver
+  // takes it over with the same key. If the Client is shutting down the
+  // lease is released and `done` gets kUnavailable.
+  virtual void Drive(Operation claimed, Callback done) = 0;
+
+  // The lease owner and lease length this Client writes (ClientOptions::owner
+  // and ::lease after defaults), for claiming ops to Drive.
+  virtual const std::string& owner() const = 0;
+  virtual std::chrono::milliseconds lease() const = 0;
 
   // Pass-throughs to the journal.
   virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;

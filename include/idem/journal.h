@@ -89,6 +89,19 @@ struct BeginResult {
   bool leased;   // true: the caller now holds the lease and must drive it
 };
 
+// Which unfinished ops Journal::ClaimUnfinished may take (beyond "lease free
+// or lapsed"). The default takes every one, as `idem resume` wants.
+struct ClaimFilter {
+  // Take `unknown` ops too; false: in_flight ones only. Default true.
+  bool include_unknown = true;
+  // Take an `unknown` op only if its last write (updated_ms: for an op that
+  // ran out of retries, the moment its driver gave it up and released it) is
+  // at or before this Unix ms. A worker passes now - its retry delay, so that
+  // no worker drives again at once an op that just ended unknown. Default 0:
+  // no limit.
+  std::int64_t max_unknown_updated_ms = 0;
+};
+
 struct OpFilter {
   std::optional<OpState> state;
   std::size_t limit = 0;  // 0 = no limit
@@ -140,10 +153,13 @@ class Journal {
   // Claims up to `max` unfinished ops (in_flight or unknown) whose lease is
   // free or lapsed (whatever their next_attempt_ms), oldest first: sets the
   // owner, the expiry and bumps the generation. Returns the claimed ops as
-  // stored. max = 0 claims them all.
+  // stored. max = 0 claims them all. `filter` narrows what may be taken.
+  // Concurrent claimers (threads, processes, hosts) never get the same op;
+  // on PostgreSQL they skip each other's locked rows instead of waiting.
   virtual Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
                                                          std::chrono::milliseconds lease,
-                                                         std::size_t max) = 0;
+                                                         std::size_t max,
+                                                         const ClaimFilter& filter = {}) = 0;
 
   virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
   // Oldest first (by created_ms).

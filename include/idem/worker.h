@@ -1,17 +1,21 @@
 // The worker side of the producer/worker split: RunWorker drives queued and
 // unfinished ops from a journal (stored by idem::Enqueue, or left behind by a
 // crashed process) until stopped. Many workers, in one process or in many, on
-// one host or many (PostgreSQL journal), may run on one journal: each op is
-// claimed through its journal lease (Journal::Begin takes it only when it is
-// free or lapsed), so two workers never drive the same op at once, and a dead
-// worker's ops are taken over once its lease lapses.
+// one host or many (PostgreSQL journal), may run on one journal: a worker
+// claims at most as many ops as it has free slots with
+// Journal::ClaimUnfinished (a lease with its owner and a new generation;
+// PostgreSQL: FOR UPDATE SKIP LOCKED), and hands them to Client::Drive, so two
+// workers never pick the same op, a poll costs O(free slots) whatever the
+// backlog, and a dead worker's ops are taken over once its lease lapses.
 //
 //   std::stop_source stop;
 //   auto summary = idem::RunWorker(*client, *journal, {.concurrency = 16}, stop.get_token());
 //
 // Crash semantics: nothing lives only in the worker. SIGKILL a worker at any
 // moment: its ops stay in the journal with their keys and are driven by
-// another worker after `ClientOptions::lease`.
+// another worker after `ClientOptions::lease`. A worker whose lease lapsed
+// (stalled) is fenced by the lease generation: its late writes fail, the
+// newer owner's outcome stands.
 #pragma once
 
 #include <chrono>
@@ -26,8 +30,9 @@ namespace idem {
 
 struct WorkerOptions {
   // How often the journal is polled for unfinished ops whose lease is free or
-  // lapsed. Also the longest a freed driving slot waits before it is refilled
-  // when the last poll found nothing more. Default 200 ms.
+  // lapsed when the last claim found fewer than the free slots (nothing more
+  // to take now). After a full claim the worker claims again as soon as a
+  // slot frees, with no sleep. Default 200 ms.
   std::chrono::milliseconds poll_interval{200};
   // Ops this worker drives at once (the Client's max_concurrent_ops should be
   // at least this). Default 16.
@@ -39,24 +44,26 @@ struct WorkerOptions {
   // Drive `unknown` ops (retries exhausted earlier, kept) again too, as
   // `idem resume` does. Default true.
   bool drive_unknown = true;
-  // An op that ended `unknown` in this worker is not picked again for this
-  // long (so a server that is down for a while is not hammered at the poll
-  // rate). Default 1 s.
+  // An `unknown` op is not claimed until this long after its last journal
+  // write (the moment its driver gave it up), by this worker or any other
+  // (ClaimFilter::max_unknown_updated_ms), so a server that is down for a
+  // while is not hammered at the poll rate. Default 1 s.
   std::chrono::milliseconds unknown_retry_delay{1000};
 };
 
 struct WorkerSummary {
-  std::size_t polls = 0;
-  std::size_t driven = 0;  // ops handed to the Client (each a driving session)
-  // By the state the Client handed back. An op another worker settled
-  // between this worker's poll and its claim comes back final without being
-  // sent here, and is counted too.
+  std::size_t polls = 0;   // claims (Journal::ClaimUnfinished calls)
+  std::size_t driven = 0;  // ops claimed and handed to Client::Drive
+  // By the state the Client handed back.
   std::size_t succeeded = 0;
   std::size_t failed = 0;
   std::size_t unknown = 0;
   std::size_t in_flight = 0;  // parked (the Client is shutting down)
-  std::size_t busy = 0;       // another owner held the lease by the time we asked
-  std::size_t errors = 0;     // journal errors (the loop keeps going)
+  // The lease was lost before the op settled here (it lapsed and another
+  // owner claimed the op, or a webhook settled it): kFailedPrecondition. With
+  // claims two live workers never collide, so this stays ~0.
+  std::size_t busy = 0;
+  std::size_t errors = 0;  // journal errors (the loop keeps going)
 };
 
 // Runs until `stop` is requested or, with exit_when_idle, until nothing is

@@ -105,6 +105,17 @@ class ClientImpl final : public Client {
 
   Result<ResumeSummary> Resume() override;
 
+  void Drive(Operation claimed, Callback done) override {
+    if (IsFinal(claimed.state)) return done(std::move(claimed));
+    if (claimed.lease_owner.empty()) {
+      return done(MakeError(ErrorCode::kInvalidArgument,
+                            "Drive: op " + claimed.op_id + " is not claimed (no lease owner)"));
+    }
+    Enqueue(Pending{std::nullopt, std::move(claimed), std::move(done)});
+  }
+  const std::string& owner() const override { return options_.owner; }
+  milliseconds lease() const override { return options_.lease; }
+
   Result<std::optional<Operation>> Get(std::string_view op_id) override {
     return options_.journal->Get(op_id);
   }
@@ -123,6 +134,7 @@ class ClientImpl final : public Client {
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) {
       lock.unlock();
+      if (p.claimed) options_.journal->Release(*p.claimed);  // another driver may take it
       p.done(MakeError(ErrorCode::kUnavailable, "client is shutting down"));
       return;
     }
@@ -262,6 +274,11 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
     Pending& p = batch[i];
     if (p.claimed) {
       auto d = NewDrive(std::move(*p.claimed), std::move(p.done));
+      // Renewal is due a third of a lease after the claim's own lease began
+      // (lease_until_ms - lease), so a claim made long ago or with a shorter
+      // lease is renewed before it lapses.
+      const milliseconds left(std::max<std::int64_t>(0, d->op.lease_until_ms - NowMs()));
+      if (left < options_.lease) d->last_renew -= options_.lease - left;
       d->needs_reconcile = d->op.first_sent_ms != 0;
       d->op.state = OpState::kInFlight;
       ready.push_back(std::move(d));

@@ -1,5 +1,7 @@
 #include "client/executor.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace idem::internal {
@@ -7,8 +9,17 @@ namespace idem::internal {
 Executor::Executor(int worker_threads) {
   int n = std::max(1, worker_threads);
   workers_.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-  timer_thread_ = std::thread([this] { TimerLoop(); });
+  // Named so that `top -H` and `perf --sort comm` tell the client's threads apart.
+  for (int i = 0; i < n; ++i) {
+    workers_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "idem-worker");
+      WorkerLoop();
+    });
+  }
+  timer_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "idem-timer");
+    TimerLoop();
+  });
 }
 
 Executor::~Executor() { Shutdown(); }

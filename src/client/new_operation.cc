@@ -7,6 +7,22 @@
 #include "idem/uuid.h"
 
 namespace idem::internal {
+namespace {
+
+// A clock stopped at one instant, for NewUuidV7.
+class AtMillis final : public Clock {
+ public:
+  explicit AtMillis(std::int64_t ms) : at_(FromUnixMillis(ms)) {}
+  std::chrono::system_clock::time_point Now() const override { return at_; }
+  std::chrono::steady_clock::time_point SteadyNow() const override {
+    return std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::chrono::system_clock::time_point at_;
+};
+
+}  // namespace
 
 Result<Operation> NewOperation(OpRequest& request, const std::function<std::string()>& new_key,
                                std::int64_t now_ms, bool* caller_key) {
@@ -27,7 +43,11 @@ Result<Operation> NewOperation(OpRequest& request, const std::function<std::stri
   } else {
     op.idem_key = new_key();
   }
-  op.op_id = request.op_id.empty() ? NewUuidV4() : std::move(request.op_id);
+  // A generated op_id is time-ordered (UUIDv7 at now_ms): new rows then append
+  // to the journal's op_id index instead of dirtying a random page of it, one
+  // page less per op in every commit. (The idempotency key stays as
+  // configured: UUIDv4 by default.)
+  op.op_id = request.op_id.empty() ? NewUuidV7(AtMillis(now_ms)) : std::move(request.op_id);
   op.kind = std::move(request.kind);
   op.method = std::move(request.method);
   op.path = std::move(request.path);

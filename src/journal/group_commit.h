@@ -1,9 +1,12 @@
 // Internal: group commit for one SQLite write connection. Concurrent writers
 // of one process queue their work; the first waiter becomes the leader, runs
 // everything queued in ONE transaction (so one fsync in synchronous=FULL) and
-// wakes the others. Each piece of work runs inside its own SAVEPOINT: a piece
-// that fails is rolled back alone and its caller gets its error, while the
-// others still commit. If the transaction itself cannot begin or commit,
+// wakes the others. A piece of work that fails is undone alone and its caller
+// gets its error, while the others still commit: the batch first runs every
+// piece straight in the transaction (cheap); if one fails, the transaction is
+// rolled back and the batch re-run with each piece inside its own SAVEPOINT.
+// So a piece may run twice and must compute its results afresh each time
+// (assign, never append). If the transaction itself cannot begin or commit,
 // every caller of the batch gets that error (nothing of the batch is stored).
 #pragma once
 
@@ -25,6 +28,8 @@ struct GroupCommitStats {
   std::uint64_t writes = 0;        // pieces of work that committed
   std::uint64_t transactions = 0;  // transactions that committed
   std::uint64_t failed_batches = 0;
+  std::uint64_t optimistic_retries = 0;  // batches re-run with savepoints after a piece failed
+  std::uint64_t busy_ns = 0;             // time spent running batches (transaction, writes, commit)
 };
 
 class GroupCommitter {
@@ -50,7 +55,11 @@ class GroupCommitter {
     Status status;
     bool done = false;
   };
+  enum class Outcome { kCommitted, kFailed, kPieceFailed };
   void RunBatch(std::deque<Request*>& batch);
+  // One attempt at the batch's transaction; kPieceFailed (only without
+  // savepoints) means a piece failed and the transaction was rolled back.
+  Outcome RunOnce(std::deque<Request*>& batch, bool savepoints);
   // Leads or waits for batches until every one of `requests` is done.
   void WaitDone(std::unique_lock<std::mutex>& lock, const std::vector<Request*>& requests);
 
@@ -63,6 +72,8 @@ class GroupCommitter {
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> transactions_{0};
   std::atomic<std::uint64_t> failed_batches_{0};
+  std::atomic<std::uint64_t> optimistic_retries_{0};
+  std::atomic<std::uint64_t> busy_ns_{0};
 };
 
 }  // namespace idem::journal

@@ -67,7 +67,10 @@ const std::vector<std::string>& SchemaSteps() {
   return steps;
 }
 
-Status Migrate(Connection& conn) {
+Status Migrate(Connection& conn) { return MigrateComponent(conn, kComponent, SchemaSteps()); }
+
+Status MigrateComponent(Connection& conn, const char* component,
+                        const std::vector<std::string>& steps) {
   auto fail = [&](const Failure& f) -> Status {
     (void)conn.Simple("ROLLBACK");
     return tl::unexpected(f.error);
@@ -78,23 +81,23 @@ Status Migrate(Connection& conn) {
     if (auto r = conn.Simple(sql); !r) return fail(r.error());
   }
   auto current = conn.Params("SELECT version FROM idem_schema WHERE component = $1",
-                             {Param::Bytes(kComponent)});
+                             {Param::Bytes(component)});
   if (!current) return fail(current.error());
   const std::int64_t version = current->size() > 0 ? current->Int(0, 0) : 0;
-  const auto& steps = SchemaSteps();
   const auto latest = static_cast<std::int64_t>(steps.size());
   if (version > latest) {
     (void)conn.Simple("ROLLBACK");
     return MakeError(ErrorCode::kFailedPrecondition,
-                     "postgres: journal schema version " + std::to_string(version) +
-                         " is newer than this build knows (" + std::to_string(latest) +
-                         "); use a newer idem");
+                     "postgres: " + std::string(component) + " schema version " +
+                         std::to_string(version) + " is newer than this build knows (" +
+                         std::to_string(latest) + "); use a newer idem");
   }
   for (std::int64_t step = version; step < latest; ++step) {
     if (auto r = conn.Simple(steps[static_cast<std::size_t>(step)].c_str()); !r) {
       Failure f = r.error();
-      f.error = Error(f.error.code(), "postgres: journal migration to version " +
-                                          std::to_string(step + 1) + ": " + f.error.message());
+      f.error =
+          Error(f.error.code(), "postgres: " + std::string(component) + " migration to version " +
+                                    std::to_string(step + 1) + ": " + f.error.message());
       return fail(f);
     }
   }
@@ -102,7 +105,7 @@ Status Migrate(Connection& conn) {
     auto set = conn.Params(
         "INSERT INTO idem_schema (component, version) VALUES ($1, $2) "
         "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        {Param::Bytes(kComponent), Param::Int(latest)});
+        {Param::Bytes(component), Param::Int(latest)});
     if (!set) return fail(set.error());
   }
   if (auto r = conn.Simple("COMMIT"); !r) return tl::unexpected(r.error().error);
@@ -117,7 +120,10 @@ const std::vector<StatementSpec>& Statements() {
        "next_attempt_ms, lease_owner, lease_until_ms, lease_generation, response_status, "
        "response_headers, response_body, resource_id, last_error) VALUES ($1, $2, $3, $4, $5, "
        "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) "
-       "ON CONFLICT (op_id) DO NOTHING RETURNING seq",
+       // No conflict target: an idem_key taken by another op is absorbed too
+       // (Begin tells the two apart with a look-up), so no statement of a
+       // BeginMany batch fails and aborts the others' transaction.
+       "ON CONFLICT DO NOTHING RETURNING seq",
        {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B}},
       {"j_select", "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1", {B}},
       {"j_select_locked",
@@ -147,16 +153,19 @@ const std::vector<StatementSpec>& Statements() {
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
        {B, B, I, I}},
       // SKIP LOCKED: concurrent claimers (threads or hosts) split the queue
-      // instead of waiting for each other or taking the same op.
+      // instead of waiting for each other or taking the same op. $5 = 1:
+      // unknown ops too, if last written at or before $6 (0 = any time).
       {"j_claim",
        "WITH picked AS (SELECT op_id AS picked_id FROM idem_ops WHERE state IN ('in_flight', "
        "'unknown') "
-       "AND (lease_owner = '' OR lease_until_ms <= $1) ORDER BY created_ms, seq LIMIT $2 "
+       "AND (lease_owner = '' OR lease_until_ms <= $1) "
+       "AND (state = 'in_flight' OR ($5 = 1 AND ($6 = 0 OR updated_ms <= $6))) "
+       "ORDER BY created_ms, seq LIMIT $2 "
        "FOR UPDATE SKIP LOCKED) "
        "UPDATE idem_ops SET lease_owner = $3, lease_until_ms = $4, "
        "lease_generation = idem_ops.lease_generation + 1, updated_ms = $1 "
        "FROM picked WHERE idem_ops.op_id = picked.picked_id RETURNING " IDEM_PG_OP_COLUMNS,
-       {I, I, B, I}},
+       {I, I, B, I, I, I}},
       {"j_list",
        "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops ORDER BY created_ms, seq LIMIT $1",
        {I}},

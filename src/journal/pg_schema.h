@@ -12,10 +12,16 @@ namespace idem::journal::pg {
 // Migration steps; step i brings the schema to version i + 1.
 const std::vector<std::string>& SchemaSteps();
 
-// Brings the database to the latest schema version in one transaction,
-// serialised with every other process by a transaction-level advisory lock
-// (so concurrent first use creates the tables once). A database newer than
-// this build -> kFailedPrecondition.
+// Brings `component`'s tables (its row in idem_schema) to version
+// steps.size() in one transaction, serialised with every other process and
+// component by a transaction-level advisory lock (so concurrent first use
+// creates the tables once). Step i brings the component to version i + 1;
+// never edit a step that shipped, add one. A database newer than this build
+// -> kFailedPrecondition.
+Status MigrateComponent(Connection& conn, const char* component,
+                        const std::vector<std::string>& steps);
+
+// MigrateComponent for the journal ("journal", SchemaSteps()).
 Status Migrate(Connection& conn);
 
 // Every prepared statement of the journal (names "j_*").

@@ -1,7 +1,6 @@
 #include "journal/postgres_journal.h"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "journal/pg_schema.h"
@@ -17,10 +16,6 @@ using pg::PgResult;
 using pg::Rows;
 
 constexpr int kSeqColumn = 23;  // `seq`, after the op's columns
-
-tl::unexpected<Failure> Fail(ErrorCode code, std::string message) {
-  return tl::unexpected(Failure{Error(code, std::move(message)), false, false});
-}
 
 tl::unexpected<Failure> Fail(const Error& error) {
   return tl::unexpected(Failure{error, false, false});
@@ -49,238 +44,226 @@ std::vector<Param> FenceParams(const Operation& op) {
 }
 
 // Why a fenced statement touched no row: no such op, someone else's lease,
-// or (for RenewLease) a settled op.
-PgResult<void> ExplainFenced(pg::Connection& conn, const Operation& op) {
+// or (for RenewLease) a settled op. A failed look-up is the outer error.
+PgResult<Error> WhyFenced(pg::Connection& conn, const Operation& op) {
   auto rows = conn.Exec("j_select", {Param::Bytes(op.op_id)});
   if (!rows) return tl::unexpected(rows.error());
-  if (rows->size() == 0) return Fail(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
+  if (rows->size() == 0) return Error(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
   auto current = pg::ReadOperation(*rows, 0);
   if (!current) return Fail(current.error());
   if (current->lease_owner == op.lease_owner && current->lease_generation == op.lease_generation &&
       !op.lease_owner.empty()) {
-    return Fail(ErrorCode::kFailedPrecondition, "journal: op '" + op.op_id + "' is already " +
-                                                    std::string(OpStateName(current->state)));
+    return Error(ErrorCode::kFailedPrecondition, "journal: op '" + op.op_id + "' is already " +
+                                                     std::string(OpStateName(current->state)));
   }
-  return Fail(ErrorCode::kFailedPrecondition,
-              "journal: op '" + op.op_id + "' is leased by '" + current->lease_owner +
-                  "' (generation " + std::to_string(current->lease_generation) + "), not by '" +
-                  op.lease_owner + "' (generation " + std::to_string(op.lease_generation) + ")");
+  return Error(ErrorCode::kFailedPrecondition,
+               "journal: op '" + op.op_id + "' is leased by '" + current->lease_owner +
+                   "' (generation " + std::to_string(current->lease_generation) + "), not by '" +
+                   op.lease_owner + "' (generation " + std::to_string(op.lease_generation) + ")");
 }
 
-std::string SessionSql(const JournalOptions& options) {
-  // kProcessCrash: commits return before the WAL reaches disk (a server
-  // crash may lose the last ones), like SQLite's synchronous=NORMAL.
-  std::string sql = options.durability == Durability::kPowerLoss ? "SET synchronous_commit = on; "
-                                                                 : "SET synchronous_commit = off; ";
-  // Waiting on a row lock held by another process counts against
-  // busy_timeout, as SQLite's busy wait does.
-  sql += "SET lock_timeout = " +
-         std::to_string(std::max<std::int64_t>(1, options.busy_timeout.count())) +
-         "; SET application_name = 'idem-journal'; SET client_min_messages = warning";
-  return sql;
+PgResult<void> ExplainFenced(pg::Connection& conn, const Operation& op) {
+  auto why = WhyFenced(conn, op);
+  if (!why) return tl::unexpected(why.error());
+  return Fail(*why);
 }
 
 }  // namespace
 
-PostgresJournal::PostgresJournal(std::string conninfo, std::string session_sql,
+PostgresJournal::PostgresJournal(const std::string& conninfo, std::string session_sql,
                                  JournalOptions options)
-    : conninfo_(std::move(conninfo)),
-      session_sql_(std::move(session_sql)),
-      options_(std::move(options)) {}
+    : options_(std::move(options)),
+      pool_(conninfo, std::move(session_sql), &pg::Statements(), kMaxConnections,
+            options_.busy_timeout) {}
 
 PostgresJournal::~PostgresJournal() = default;
 
 Result<std::unique_ptr<PostgresJournal>> PostgresJournal::Open(const std::string& conninfo,
                                                                JournalOptions options) {
   if (!options.clock) options.clock = DefaultClock();
-  std::string session_sql = SessionSql(options);
+  std::string session_sql =
+      pg::SessionSql(options.durability, options.busy_timeout, "idem-journal");
   auto conn = pg::Connection::Open(conninfo, session_sql, nullptr);
   if (!conn) return tl::unexpected(conn.error().error);
   if (auto st = pg::Migrate(**conn); !st) return tl::unexpected(st.error());
   std::unique_ptr<PostgresJournal> journal(
       new PostgresJournal(conninfo, std::move(session_sql), std::move(options)));
   // Prepare on a first pooled connection now, so a bad setup fails Open.
-  auto first = journal->Acquire();
+  auto first = journal->pool_.Acquire();
   if (!first) return tl::unexpected(first.error().error);
-  journal->Return(std::move(*first));
+  journal->pool_.Return(std::move(*first));
   return journal;
 }
 
 std::int64_t PostgresJournal::NowMs() const { return ToUnixMillis(options_.clock->Now()); }
 
-std::uint64_t PostgresJournal::reconnects() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return reconnects_;
-}
+std::uint64_t PostgresJournal::reconnects() const { return pool_.reconnects(); }
 
-PgResult<std::unique_ptr<pg::Connection>> PostgresJournal::Acquire() {
-  std::unique_lock<std::mutex> lock(mu_);
-  returned_.wait(lock, [&] { return !idle_.empty() || open_ < kMaxConnections; });
-  if (!idle_.empty()) {
-    std::unique_ptr<pg::Connection> conn = std::move(idle_.back());
-    idle_.pop_back();
-    if (conn->Healthy()) return conn;
-    --open_;  // broken while idle: replace it below
+PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, const Operation& op,
+                                                       std::string_view owner,
+                                                       std::chrono::milliseconds lease) {
+  const std::int64_t now = NowMs();
+  const std::int64_t until = now + lease.count();
+  Operation fresh = op;
+  fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
+  fresh.updated_ms = now;
+  const bool take_fresh = !IsFinal(fresh.state);
+  fresh.lease_owner = take_fresh ? std::string(owner) : "";
+  fresh.lease_until_ms = take_fresh ? until : 0;
+  fresh.lease_generation = 1;
+  const std::string_view state = OpStateName(fresh.state);
+  auto inserted = conn.Exec(
+      "j_insert", {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
+                   Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
+                   Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
+                   Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
+                   Param::Bytes(fresh.natural_key),   Param::Bytes(state),
+                   Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
+                   Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
+                   Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
+                   Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
+                   Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
+                   Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
+                   Param::Bytes(fresh.last_error)});
+  if (!inserted) return tl::unexpected(inserted.error());
+  if (inserted->size() == 1)
+    return Result<BeginResult>(BeginResult{std::move(fresh), true, take_fresh});
+  // A conflict: the op exists (lock it, so a concurrent Begin or claim waits
+  // for us), or another op holds the key.
+  auto rows = conn.Exec("j_select_locked", {Param::Bytes(op.op_id)});
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() != 1) {
+    return Result<BeginResult>(
+        MakeError(ErrorCode::kAlreadyExists,
+                  "journal: idem_key of op '" + op.op_id + "' is used by another op"));
   }
-  ++open_;
-  lock.unlock();
-  auto conn = pg::Connection::Open(conninfo_, session_sql_, &pg::Statements());
-  if (!conn) {
-    lock.lock();
-    --open_;
-    returned_.notify_one();
+  auto existing = pg::ReadOperation(*rows, 0);
+  if (!existing) return Fail(existing.error());
+  Operation stored = std::move(*existing);
+  if (stored.fingerprint != op.fingerprint) {
+    return Result<BeginResult>(MakeError(
+        ErrorCode::kAlreadyExists, "journal: op '" + op.op_id +
+                                       "' exists with a different request (method, path or body); "
+                                       "use another op_id"));
   }
-  return conn;
-}
-
-void PostgresJournal::Return(std::unique_ptr<pg::Connection> conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (conn && conn->Healthy()) {
-    idle_.push_back(std::move(conn));
-  } else {
-    --open_;
+  const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
+  const bool take = !IsFinal(stored.state) && free;
+  if (take) {
+    auto set =
+        conn.Exec("j_set_lease", {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
+                                  Param::Int(stored.lease_generation + 1), Param::Int(now)});
+    if (!set) return tl::unexpected(set.error());
+    stored.lease_owner = std::string(owner);
+    stored.lease_until_ms = until;
+    stored.lease_generation += 1;
+    stored.updated_ms = now;
   }
-  returned_.notify_one();
-}
-
-Status PostgresJournal::Transaction(const Body& body) {
-  // Real time, not options_.clock: this bounds waiting for a real server.
-  const auto deadline = std::chrono::steady_clock::now() + options_.busy_timeout;
-  auto backoff = std::chrono::milliseconds(5);
-  while (true) {
-    bool commit_sent = false;
-    auto conn = Acquire();
-    PgResult<void> outcome = [&]() -> PgResult<void> {
-      if (!conn) return tl::unexpected(conn.error());
-      if (auto r = (*conn)->Simple("BEGIN"); !r) return tl::unexpected(r.error());
-      if (auto r = body(**conn); !r) return r;
-      commit_sent = true;
-      if (auto r = (*conn)->Simple("COMMIT"); !r) return tl::unexpected(r.error());
-      return {};
-    }();
-    if (outcome) {
-      Return(std::move(*conn));
-      return {};
-    }
-    const Failure failure = outcome.error();
-    if (conn && !failure.connection_lost) {
-      if (!commit_sent) (void)(*conn)->Simple("ROLLBACK");
-      Return(std::move(*conn));
-    } else if (conn) {
-      Return(nullptr);  // counts the broken connection out of the pool
-    }
-    const bool may_retry = (failure.connection_lost || failure.retryable) && !commit_sent &&
-                           std::chrono::steady_clock::now() < deadline;
-    if (!may_retry) {
-      if (commit_sent && failure.connection_lost) {
-        return MakeError(ErrorCode::kUnavailable, "postgres: outcome of COMMIT unknown (" +
-                                                      failure.error.message() +
-                                                      "); repeat the call");
-      }
-      return tl::unexpected(failure.error);
-    }
-    if (failure.connection_lost) {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++reconnects_;
-    }
-    // Nothing committed: a short pause (the server may be restarting), then
-    // the whole transaction again on a fresh connection.
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
-  }
+  return Result<BeginResult>(BeginResult{std::move(stored), false, take});
 }
 
 Result<BeginResult> PostgresJournal::Begin(const Operation& op, std::string_view owner,
                                            std::chrono::milliseconds lease) {
   if (auto st = CheckBegin(op, owner, lease); !st) return tl::unexpected(st.error());
-
-  BeginResult result{};
+  Result<BeginResult> result = MakeError(ErrorCode::kInternal, "journal: Begin did not run");
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
-    const std::int64_t now = NowMs();
-    const std::int64_t until = now + lease.count();
-    Operation fresh = op;
-    fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
-    fresh.updated_ms = now;
-    const bool take_fresh = !IsFinal(fresh.state);
-    fresh.lease_owner = take_fresh ? std::string(owner) : "";
-    fresh.lease_until_ms = take_fresh ? until : 0;
-    fresh.lease_generation = 1;
-    const std::string_view state = OpStateName(fresh.state);
-    auto inserted = conn.Exec(
-        "j_insert", {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
-                     Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
-                     Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
-                     Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
-                     Param::Bytes(fresh.natural_key),   Param::Bytes(state),
-                     Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
-                     Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
-                     Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
-                     Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
-                     Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
-                     Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
-                     Param::Bytes(fresh.last_error)});
-    if (!inserted) {
-      if (inserted.error().error.code() == ErrorCode::kAlreadyExists) {
-        // op_id conflicts are absorbed by ON CONFLICT: the key is taken.
-        return Fail(ErrorCode::kAlreadyExists,
-                    "journal: idem_key of op '" + op.op_id + "' is used by another op");
-      }
-      return tl::unexpected(inserted.error());
-    }
-    if (inserted->size() == 1) {
-      result = BeginResult{std::move(fresh), true, take_fresh};
-      return {};
-    }
-    // The op exists: lock it, so a concurrent Begin or claim waits for us.
-    auto rows = conn.Exec("j_select_locked", {Param::Bytes(op.op_id)});
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() != 1) {
-      return Fail(ErrorCode::kInternal, "journal: op '" + op.op_id + "' vanished during Begin");
-    }
-    auto existing = pg::ReadOperation(*rows, 0);
-    if (!existing) return Fail(existing.error());
-    Operation stored = std::move(*existing);
-    if (stored.fingerprint != op.fingerprint) {
-      return Fail(ErrorCode::kAlreadyExists,
-                  "journal: op '" + op.op_id +
-                      "' exists with a different request (method, path or body); "
-                      "use another op_id");
-    }
-    const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
-    const bool take = !IsFinal(stored.state) && free;
-    if (take) {
-      auto set =
-          conn.Exec("j_set_lease", {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
-                                    Param::Int(stored.lease_generation + 1), Param::Int(now)});
-      if (!set) return tl::unexpected(set.error());
-      stored.lease_owner = std::string(owner);
-      stored.lease_until_ms = until;
-      stored.lease_generation += 1;
-      stored.updated_ms = now;
-    }
-    result = BeginResult{std::move(stored), false, take};
+    auto begun = BeginIn(conn, op, owner, lease);
+    if (!begun) return tl::unexpected(begun.error());
+    if (!*begun) return Fail(begun->error());  // nothing was written
+    result = std::move(*begun);
     return {};
   });
   if (!st) return tl::unexpected(st.error());
   return result;
 }
 
+// One transaction (so one commit, one WAL flush) for the whole batch. No
+// statement fails for a reason of one op's own (see j_insert), so one op's
+// refusal never aborts the others.
+std::vector<Result<BeginResult>> PostgresJournal::BeginMany(const std::vector<Operation>& ops,
+                                                            std::string_view owner,
+                                                            std::chrono::milliseconds lease) {
+  std::vector<Result<BeginResult>> results(ops.size());
+  std::vector<std::size_t> valid;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (auto st = CheckBegin(ops[i], owner, lease); !st) {
+      results[i] = tl::unexpected(st.error());
+    } else {
+      valid.push_back(i);
+    }
+  }
+  if (valid.empty()) return results;
+  std::vector<Result<BeginResult>> begun;
+  auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
+    begun.clear();  // the body may run again on a fresh connection
+    for (std::size_t i : valid) {
+      auto one = BeginIn(conn, ops[i], owner, lease);
+      if (!one) return tl::unexpected(one.error());
+      begun.push_back(std::move(*one));
+    }
+    return {};
+  });
+  for (std::size_t k = 0; k < valid.size(); ++k) {
+    if (st) {
+      results[valid[k]] = std::move(begun[k]);
+    } else {
+      results[valid[k]] = tl::unexpected(st.error());
+    }
+  }
+  return results;
+}
+
+PgResult<Status> PostgresJournal::UpdateIn(pg::Connection& conn, const Operation& op) {
+  std::vector<Param> params = FenceParams(op);
+  const std::string_view state = OpStateName(op.state);
+  params.insert(params.end(), {Param::Bytes(state), Param::Int(op.attempts),
+                               Param::Int(op.first_sent_ms), Param::Int(NowMs()),
+                               Param::Int(op.next_attempt_ms), Param::Int(op.response_status),
+                               Param::Bytes(op.response_headers), Param::Bytes(op.response_body),
+                               Param::Bytes(op.resource_id), Param::Bytes(op.last_error),
+                               Param::Int(IsFinal(op.state) ? 1 : 0), Param::Bytes(op.idem_key)});
+  auto rows = conn.Exec("j_update", params);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() == 1) return Status{};
+  auto why = WhyFenced(conn, op);
+  if (!why) return tl::unexpected(why.error());
+  return Status(tl::unexpected(*why));
+}
+
 Status PostgresJournal::Update(const Operation& op) {
   if (auto st = CheckIdentifier("op_id", op.op_id); !st) return st;
   return Transaction([&](pg::Connection& conn) -> PgResult<void> {
-    std::vector<Param> params = FenceParams(op);
-    const std::string_view state = OpStateName(op.state);
-    params.insert(params.end(), {Param::Bytes(state), Param::Int(op.attempts),
-                                 Param::Int(op.first_sent_ms), Param::Int(NowMs()),
-                                 Param::Int(op.next_attempt_ms), Param::Int(op.response_status),
-                                 Param::Bytes(op.response_headers), Param::Bytes(op.response_body),
-                                 Param::Bytes(op.resource_id), Param::Bytes(op.last_error),
-                                 Param::Int(IsFinal(op.state) ? 1 : 0), Param::Bytes(op.idem_key)});
-    auto rows = conn.Exec("j_update", params);
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return ExplainFenced(conn, op);
+    auto updated = UpdateIn(conn, op);
+    if (!updated) return tl::unexpected(updated.error());
+    if (!*updated) return Fail(updated->error());
     return {};
   });
+}
+
+// One transaction for the batch, as BeginMany. A fenced op touches no row,
+// so it never aborts the others.
+std::vector<Status> PostgresJournal::UpdateMany(const std::vector<const Operation*>& ops) {
+  std::vector<Status> results(ops.size());
+  std::vector<std::size_t> valid;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (auto st = CheckIdentifier("op_id", ops[i]->op_id); !st) {
+      results[i] = st;
+    } else {
+      valid.push_back(i);
+    }
+  }
+  if (valid.empty()) return results;
+  std::vector<Status> updated;
+  auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
+    updated.clear();  // the body may run again on a fresh connection
+    for (std::size_t i : valid) {
+      auto one = UpdateIn(conn, *ops[i]);
+      if (!one) return tl::unexpected(one.error());
+      updated.push_back(std::move(*one));
+    }
+    return {};
+  });
+  for (std::size_t k = 0; k < valid.size(); ++k) results[valid[k]] = st ? updated[k] : st;
+  return results;
 }
 
 Status PostgresJournal::RenewLease(const Operation& op, std::chrono::milliseconds lease) {
@@ -311,16 +294,18 @@ Status PostgresJournal::Release(const Operation& op) {
 
 Result<std::vector<Operation>> PostgresJournal::ClaimUnfinished(std::string_view owner,
                                                                 std::chrono::milliseconds lease,
-                                                                std::size_t max) {
+                                                                std::size_t max,
+                                                                const ClaimFilter& filter) {
   if (auto st = CheckIdentifier("owner", owner); !st) return tl::unexpected(st.error());
   if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
   std::vector<Operation> claimed;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
     const std::int64_t now = NowMs();
-    auto rows =
-        conn.Exec("j_claim", {Param::Int(now),
-                              max == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(max)),
-                              Param::Bytes(owner), Param::Int(now + lease.count())});
+    auto rows = conn.Exec(
+        "j_claim",
+        {Param::Int(now), max == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(max)),
+         Param::Bytes(owner), Param::Int(now + lease.count()),
+         Param::Int(filter.include_unknown ? 1 : 0), Param::Int(filter.max_unknown_updated_ms)});
     if (!rows) return tl::unexpected(rows.error());
     auto ops = ReadOps(*rows);
     if (!ops) return tl::unexpected(ops.error());

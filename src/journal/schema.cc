@@ -43,6 +43,56 @@ const std::vector<std::string>& SchemaSteps() {
         CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
         CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
       )sql",
+      // 3: the same table, its state rule written as comparisons. SQLite
+      // evaluates `state IN (four constants)` by building a temporary table on
+      // every INSERT and every UPDATE of state, about a tenth of the CPU of
+      // the journal's two writes per op. The rows (rowids included, so the
+      // created_ms, rowid order holds) and the indexes are copied unchanged.
+      R"sql(
+        CREATE TABLE ops_v3 (
+          op_id            TEXT    NOT NULL PRIMARY KEY,
+          idem_key         TEXT    NOT NULL UNIQUE,
+          kind             TEXT    NOT NULL DEFAULT '',
+          method           TEXT    NOT NULL,
+          path             TEXT    NOT NULL,
+          content_type     TEXT    NOT NULL DEFAULT '',
+          body             BLOB    NOT NULL,
+          fingerprint      TEXT    NOT NULL,
+          state            TEXT    NOT NULL
+                           CHECK (state = 'in_flight' OR state = 'succeeded' OR
+                                  state = 'failed' OR state = 'unknown'),
+          attempts         INTEGER NOT NULL DEFAULT 0,
+          created_ms       INTEGER NOT NULL,
+          first_sent_ms    INTEGER NOT NULL DEFAULT 0,
+          updated_ms       INTEGER NOT NULL,
+          next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+          lease_owner      TEXT    NOT NULL DEFAULT '',
+          lease_until_ms   INTEGER NOT NULL DEFAULT 0,
+          lease_generation INTEGER NOT NULL DEFAULT 0,
+          response_status  INTEGER NOT NULL DEFAULT 0,
+          response_headers TEXT    NOT NULL DEFAULT '',
+          response_body    BLOB    NOT NULL DEFAULT X'',
+          last_error       TEXT    NOT NULL DEFAULT '',
+          natural_key      TEXT    NOT NULL DEFAULT '',
+          resource_id      TEXT    NOT NULL DEFAULT ''
+        );
+        INSERT INTO ops_v3 (rowid, op_id, idem_key, kind, method, path, content_type, body,
+                            fingerprint, state, attempts, created_ms, first_sent_ms, updated_ms,
+                            next_attempt_ms, lease_owner, lease_until_ms, lease_generation,
+                            response_status, response_headers, response_body, last_error,
+                            natural_key, resource_id)
+          SELECT rowid, op_id, idem_key, kind, method, path, content_type, body, fingerprint,
+                 state, attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms,
+                 lease_owner, lease_until_ms, lease_generation, response_status,
+                 response_headers, response_body, last_error, natural_key, resource_id
+          FROM ops;
+        DROP TABLE ops;
+        ALTER TABLE ops_v3 RENAME TO ops;
+        CREATE INDEX ops_unfinished ON ops (created_ms)
+          WHERE state IN ('in_flight', 'unknown');
+        CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
+        CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
+      )sql",
   };
   return steps;
 }

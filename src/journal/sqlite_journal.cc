@@ -134,64 +134,62 @@ std::vector<Result<BeginResult>> SqliteJournal::BeginMany(const std::vector<Oper
 
 Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_view owner,
                               std::chrono::milliseconds lease, BeginResult& result) {
-  {
-    const std::int64_t now = NowMs();
-    const std::int64_t until = now + lease.count();
-    auto existing = SelectOp(db, op.op_id);
-    if (!existing) return tl::unexpected(existing.error());
-    if (*existing) {
-      Operation stored = std::move(**existing);
-      if (stored.fingerprint != op.fingerprint) {
-        return MakeError(ErrorCode::kAlreadyExists,
-                         "journal: op '" + op.op_id +
-                             "' exists with a different request (method, path or body); "
-                             "use another op_id");
-      }
-      const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
-      const bool take = !IsFinal(stored.state) && free;
-      if (take) {
-        if (auto set = SetLease(db, op.op_id, owner, until, stored.lease_generation + 1, now);
-            !set) {
-          return set;
-        }
-        stored.lease_owner = std::string(owner);
-        stored.lease_until_ms = until;
-        stored.lease_generation += 1;
-        stored.updated_ms = now;
-      }
-      result = BeginResult{std::move(stored), false, take};
-      return {};
-    }
-
-    Operation fresh = op;
-    fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
-    fresh.updated_ms = now;
-    const bool take = !IsFinal(fresh.state);
-    fresh.lease_owner = take ? std::string(owner) : "";
-    fresh.lease_until_ms = take ? until : 0;
-    fresh.lease_generation = 1;
-    auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                             "?, ?, ?, ?)");
-    if (!insert) return tl::unexpected(insert.error());
-    insert->BindAll(fresh.op_id, fresh.idem_key, fresh.kind, fresh.method, fresh.path,
-                    fresh.content_type, Blob{fresh.body}, fresh.fingerprint, fresh.natural_key,
-                    OpStateName(fresh.state), fresh.attempts, fresh.created_ms, fresh.first_sent_ms,
-                    fresh.updated_ms, fresh.next_attempt_ms, fresh.lease_owner,
-                    fresh.lease_until_ms, fresh.lease_generation, fresh.response_status,
-                    fresh.response_headers, Blob{fresh.response_body}, fresh.resource_id,
-                    fresh.last_error);
-    if (auto run = insert->Run(); !run) {
-      if (run.error().code() == ErrorCode::kAlreadyExists) {
-        // op_id was checked above, so the idempotency key is taken.
-        return MakeError(ErrorCode::kAlreadyExists,
-                         "journal: idem_key of op '" + op.op_id + "' is used by another op");
-      }
-      return run;
-    }
-    result = BeginResult{std::move(fresh), true, take};
+  const std::int64_t now = NowMs();
+  const std::int64_t until = now + lease.count();
+  // A new op is the common case: insert straight away. A taken op_id (or
+  // idem_key) fails the INSERT alone (SQLite undoes just that statement), and
+  // only then is the stored op read.
+  Operation fresh = op;
+  fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
+  fresh.updated_ms = now;
+  const bool take_new = !IsFinal(fresh.state);
+  fresh.lease_owner = take_new ? std::string(owner) : "";
+  fresh.lease_until_ms = take_new ? until : 0;
+  fresh.lease_generation = 1;
+  auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?, ?)");
+  if (!insert) return tl::unexpected(insert.error());
+  insert->BindAll(fresh.op_id, fresh.idem_key, fresh.kind, fresh.method, fresh.path,
+                  fresh.content_type, Blob{fresh.body}, fresh.fingerprint, fresh.natural_key,
+                  OpStateName(fresh.state), fresh.attempts, fresh.created_ms, fresh.first_sent_ms,
+                  fresh.updated_ms, fresh.next_attempt_ms, fresh.lease_owner, fresh.lease_until_ms,
+                  fresh.lease_generation, fresh.response_status, fresh.response_headers,
+                  Blob{fresh.response_body}, fresh.resource_id, fresh.last_error);
+  auto inserted = insert->Run();
+  if (inserted) {
+    result = BeginResult{std::move(fresh), true, take_new};
     return {};
   }
+  if (inserted.error().code() != ErrorCode::kAlreadyExists) return inserted;
+
+  auto existing = SelectOp(db, op.op_id);
+  if (!existing) return tl::unexpected(existing.error());
+  if (!*existing) {
+    // op_id is free, so the idempotency key is taken.
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "journal: idem_key of op '" + op.op_id + "' is used by another op");
+  }
+  Operation stored = std::move(**existing);
+  if (stored.fingerprint != op.fingerprint) {
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "journal: op '" + op.op_id +
+                         "' exists with a different request (method, path or body); "
+                         "use another op_id");
+  }
+  const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
+  const bool take = !IsFinal(stored.state) && free;
+  if (take) {
+    if (auto set = SetLease(db, op.op_id, owner, until, stored.lease_generation + 1, now); !set) {
+      return set;
+    }
+    stored.lease_owner = std::string(owner);
+    stored.lease_until_ms = until;
+    stored.lease_generation += 1;
+    stored.updated_ms = now;
+  }
+  result = BeginResult{std::move(stored), false, take};
+  return {};
 }
 
 Status SqliteJournal::Update(const Operation& op) {
@@ -208,22 +206,42 @@ std::vector<Status> SqliteJournal::UpdateMany(const std::vector<const Operation*
 }
 
 Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
-  {
-    auto stored = LoadFenced(db, op);
-    if (!stored) return tl::unexpected(stored.error());
-    const bool final = IsFinal(op.state);
+  if (auto st = CheckIdentifier("op_id", op.op_id); !st) return st;
+  // Fenced in the WHERE clause (owner and generation must be the caller's), so
+  // the common case is one statement; the row is read only to explain a miss.
+  // The key almost never changes (only past the key window): the first try
+  // leaves idem_key (and so its UNIQUE index) alone and matches only if the
+  // stored key is the op's; a miss retries with the key in the SET list.
+  const bool final = IsFinal(op.state);
+  for (const bool set_key : {false, true}) {
     auto stmt = db.Prepare(
-        "UPDATE ops SET idem_key = ?, state = ?, attempts = ?, first_sent_ms = ?, updated_ms = ?, "
-        "next_attempt_ms = ?, response_status = ?, response_headers = ?, response_body = ?, "
-        "resource_id = ?, last_error = ?, lease_owner = ?, lease_until_ms = ? WHERE op_id = ?");
+        set_key ? "UPDATE ops SET idem_key = ?1, state = ?2, attempts = ?3, first_sent_ms = ?4, "
+                  "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, "
+                  "response_headers = ?8, response_body = ?9, resource_id = ?10, "
+                  "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
+                  "lease_until_ms = CASE WHEN ?12 THEN 0 ELSE lease_until_ms END "
+                  "WHERE op_id = ?13 AND lease_owner = ?14 AND lease_owner <> '' "
+                  "AND lease_generation = ?15"
+                : "UPDATE ops SET state = ?2, attempts = ?3, first_sent_ms = ?4, "
+                  "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, "
+                  "response_headers = ?8, response_body = ?9, resource_id = ?10, "
+                  "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
+                  "lease_until_ms = CASE WHEN ?12 THEN 0 ELSE lease_until_ms END "
+                  "WHERE op_id = ?13 AND lease_owner = ?14 AND lease_owner <> '' "
+                  "AND lease_generation = ?15 AND idem_key = ?1");
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->BindAll(op.idem_key, OpStateName(op.state), op.attempts, op.first_sent_ms, NowMs(),
                   op.next_attempt_ms, op.response_status, op.response_headers,
                   Blob{op.response_body}, op.resource_id, op.last_error,
-                  final ? std::string() : stored->lease_owner,
-                  final ? std::int64_t{0} : stored->lease_until_ms, op.op_id);
-    return stmt->Run();
+                  std::int64_t{final ? 1 : 0}, op.op_id, op.lease_owner, op.lease_generation);
+    if (auto run = stmt->Run(); !run) return run;
+    if (stmt->Changes() == 1) return {};
   }
+  // Missing, or fenced out: LoadFenced says which.
+  auto stored = LoadFenced(db, op);
+  if (!stored) return tl::unexpected(stored.error());
+  return MakeError(ErrorCode::kInternal,
+                   "journal: update of op '" + op.op_id + "' changed nothing");
 }
 
 Status SqliteJournal::RenewLease(const Operation& op, std::chrono::milliseconds lease) {
@@ -252,19 +270,23 @@ Status SqliteJournal::Release(const Operation& op) {
 
 Result<std::vector<Operation>> SqliteJournal::ClaimUnfinished(std::string_view owner,
                                                               std::chrono::milliseconds lease,
-                                                              std::size_t max) {
+                                                              std::size_t max,
+                                                              const ClaimFilter& filter) {
   if (auto st = CheckIdentifier("owner", owner); !st) return tl::unexpected(st.error());
   if (auto st = CheckLease(lease); !st) return tl::unexpected(st.error());
   std::vector<Operation> claimed;
   auto st = committer_->Run([&](Database& db) -> Status {
     claimed.clear();
     const std::int64_t now = NowMs();
-    auto select = db.Prepare(std::string("SELECT ") + kOpColumns +
-                             " FROM ops WHERE state IN ('in_flight', 'unknown') "
-                             "AND (lease_owner = '' OR lease_until_ms <= ?) "
-                             "ORDER BY created_ms, rowid LIMIT ?");
+    auto select =
+        db.Prepare(std::string("SELECT ") + kOpColumns +
+                   " FROM ops WHERE state IN ('in_flight', 'unknown') "
+                   "AND (lease_owner = '' OR lease_until_ms <= ?1) "
+                   "AND (state = 'in_flight' OR (?3 = 1 AND (?4 = 0 OR updated_ms <= ?4))) "
+                   "ORDER BY created_ms, rowid LIMIT ?2");
     if (!select) return tl::unexpected(select.error());
-    select->BindAll(now, max == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(max));
+    select->BindAll(now, max == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(max),
+                    std::int64_t{filter.include_unknown ? 1 : 0}, filter.max_unknown_updated_ms);
     auto ops = SelectOps(*select);
     if (!ops) return tl::unexpected(ops.error());
     for (Operation& op : *ops) {

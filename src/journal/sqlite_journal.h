@@ -34,8 +34,8 @@ class SqliteJournal final : public Journal {
   Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
   Status Release(const Operation& op) override;
   Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
-                                                 std::chrono::milliseconds lease,
-                                                 std::size_t max) override;
+                                                 std::chrono::milliseconds lease, std::size_t max,
+                                                 const ClaimFilter& filter = {}) override;
   Result<std::optional<Operation>> Get(std::string_view op_id) override;
   Result<std::vector<Operation>> List(const OpFilter& filter) override;
   Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) override;

@@ -6,10 +6,12 @@
 // no locking. Callbacks run on the worker without the mutex held, which is what
 // lets them call Send() again.
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -59,7 +61,15 @@ class CurlTransport final : public Transport {
           multi_, CURLMOPT_MAXCONNECTS,
           static_cast<long>(std::max(options_.max_in_flight, options_.max_connections_per_host)));
     }
-    worker_ = std::thread([this] { Run(); });
+    std::promise<void> started;
+    std::future<void> running = started.get_future();
+    worker_ = std::thread([this, &started] {
+      pthread_setname_np(pthread_self(), "idem-curl");
+      worker_id_ = std::this_thread::get_id();
+      started.set_value();
+      Run();
+    });
+    running.wait();  // worker_id_ is set before any Send can compare with it
   }
 
   ~CurlTransport() override {
@@ -76,10 +86,21 @@ class CurlTransport final : public Transport {
   }
 
   void Send(HttpRequest request, Callback done) override {
+    // From a callback (the worker itself) no wake-up is needed: the loop
+    // starts queued requests before it polls again. From another thread one
+    // wake-up per burst is enough: the worker drains the whole queue.
+    const bool on_worker = std::this_thread::get_id() == worker_id_;
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(PendingRequest{std::move(request), std::move(done)});
+      if (on_worker) {
+        queued_by_worker_ = true;
+      } else if (!wakeup_pending_) {
+        wakeup_pending_ = wake = true;
+      }
     }
+    if (!wake) return;
     if (multi_ != nullptr) curl_multi_wakeup(multi_);
     wake_.notify_all();
   }
@@ -95,16 +116,27 @@ class CurlTransport final : public Transport {
       int running = 0;
       curl_multi_perform(multi_, &running);
       const bool finished_any = DeliverFinished();
-      // Callbacks may have queued new requests; start them before waiting.
-      if (finished_any) continue;
+      const bool queued_by_callback = TakeQueuedByWorker();
+      // Freed slots and requests queued by callbacks: start them before waiting.
+      if (finished_any || queued_by_callback) continue;
       curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
     }
     CancelEverything();
   }
 
+  bool TakeQueuedByWorker() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(queued_by_worker_, false);
+  }
+
   // Moves queued requests into libcurl while there is room. Returns false once
   // the transport is stopping.
   bool StartQueued() {
+    {
+      // Whatever is queued from now on needs a new wake-up (or is seen below).
+      std::lock_guard<std::mutex> lock(mu_);
+      wakeup_pending_ = false;
+    }
     while (static_cast<int>(active_.size()) < options_.max_in_flight) {
       PendingRequest next;
       {
@@ -191,6 +223,7 @@ class CurlTransport final : public Transport {
         wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (stopping_) break;
         queued.swap(queue_);
+        wakeup_pending_ = false;
       }
       for (PendingRequest& p : queued) {
         Deliver(p.done, tl::unexpected(TransportError{TransportFailure::kInternal,
@@ -224,6 +257,9 @@ class CurlTransport final : public Transport {
   std::condition_variable wake_;      // only for RunWithoutCurl
   std::deque<PendingRequest> queue_;  // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
+  bool wakeup_pending_ = false;       // guarded by mu_: a wake-up is on its way
+  bool queued_by_worker_ = false;     // guarded by mu_: a callback queued a request
+  std::thread::id worker_id_;         // set once before the constructor returns
 
   // Worker thread only.
   std::vector<Active> active_;

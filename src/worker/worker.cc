@@ -1,12 +1,14 @@
-// The worker loop: poll the journal, hand each unfinished op whose lease is
-// free or lapsed to Client::Submit as its stored request. Submit's
-// Journal::Begin is the claim: it takes the lease only when it is free or
-// lapsed (else kFailedPrecondition, counted as `busy`), keeps the stored key,
-// and the Client reconciles before re-sending an op that may have executed.
+// The worker loop: claim up to as many unfinished ops as there are free
+// driving slots (Journal::ClaimUnfinished: on PostgreSQL `FOR UPDATE SKIP
+// LOCKED LIMIT n`, on SQLite under its write lock), and hand each to
+// Client::Drive, which drives it under that claim's lease without a second
+// Begin. Two workers never claim the same op, so none is wasted on `busy`,
+// and a poll costs O(free slots), not O(backlog). The Client keeps the
+// stored key and reconciles an op that may have executed before re-sending.
 #include "idem/worker.h"
 
+#include <algorithm>
 #include <condition_variable>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -17,19 +19,6 @@ namespace idem {
 namespace {
 
 using std::chrono::milliseconds;
-using SteadyTime = std::chrono::steady_clock::time_point;
-
-OpRequest RequestFor(const Operation& op) {
-  OpRequest request;
-  request.op_id = op.op_id;
-  request.kind = op.kind;
-  request.method = op.method;
-  request.path = op.path;
-  request.content_type = op.content_type;
-  request.body = op.body;
-  request.natural_key = op.natural_key;
-  return request;
-}
 
 // Shared with the Client callbacks, which may outlive a RunWorker that
 // returned early only in theory (it waits for them), hence a shared_ptr.
@@ -37,12 +26,49 @@ struct State {
   std::mutex mu;
   std::condition_variable_any cv;
   std::set<std::string> driving;
-  std::map<std::string, SteadyTime> unknown_until;  // op_id -> not before
   WorkerSummary summary;
-  bool slot_freed = false;
 };
 
 std::int64_t NowMs() { return ToUnixMillis(std::chrono::system_clock::now()); }
+
+void Count(WorkerSummary& summary, const OpResult& result) {
+  if (!result) {
+    // kFailedPrecondition: the lease was lost to another owner (it lapsed)
+    // or the op was settled elsewhere (a webhook) meanwhile.
+    if (result.error().code() == ErrorCode::kFailedPrecondition) {
+      ++summary.busy;
+    } else {
+      ++summary.errors;
+    }
+    return;
+  }
+  switch (result->state) {
+    case OpState::kSucceeded:
+      ++summary.succeeded;
+      break;
+    case OpState::kFailed:
+      ++summary.failed;
+      break;
+    case OpState::kUnknown:
+      ++summary.unknown;
+      break;
+    case OpState::kInFlight:
+      ++summary.in_flight;
+      break;
+  }
+}
+
+// For exit_when_idle: is any op left that this worker would drive, whoever
+// holds it now? (Two LIMIT 1 look-ups; only run when this worker is idle.)
+Result<bool> AnyUnfinished(Journal& journal, bool include_unknown) {
+  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
+    if (state == OpState::kUnknown && !include_unknown) break;
+    auto ops = journal.List({.state = state, .limit = 1});
+    if (!ops) return tl::unexpected(ops.error());
+    if (!ops->empty()) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -53,71 +79,71 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   const milliseconds poll = std::max(milliseconds(1), options.poll_interval);
 
   while (!stop.stop_requested()) {
-    auto listing = ListUnfinished(journal, options.drive_unknown);
-    const bool listed = listing.has_value();
-    std::vector<Operation> unfinished = listed ? std::move(*listing) : std::vector<Operation>();
-    std::unique_lock<std::mutex> lock(state->mu);
-    ++state->summary.polls;
-    if (!listed) ++state->summary.errors;
-    if (listed && options.exit_when_idle && unfinished.empty() && state->driving.empty()) break;
-
-    const std::int64_t now_ms = NowMs();
-    const SteadyTime now = std::chrono::steady_clock::now();
-    bool more = false;  // candidates left over because every slot was taken
-    for (const Operation& op : unfinished) {
-      if (state->driving.count(op.op_id)) continue;
-      if (!op.lease_owner.empty() && op.lease_until_ms > now_ms) continue;
-      if (auto it = state->unknown_until.find(op.op_id);
-          it != state->unknown_until.end() && it->second > now) {
-        continue;
-      }
-      if (state->driving.size() >= concurrency) {
-        more = true;
-        break;
-      }
-      state->driving.insert(op.op_id);
-      ++state->summary.driven;
-      lock.unlock();
-      client.Submit(RequestFor(op),
-                    [state, id = op.op_id, delay = options.unknown_retry_delay](OpResult result) {
-                      std::lock_guard<std::mutex> guard(state->mu);
-                      state->driving.erase(id);
-                      state->slot_freed = true;
-                      if (!result) {
-                        if (result.error().code() == ErrorCode::kFailedPrecondition) {
-                          ++state->summary.busy;
-                        } else {
-                          ++state->summary.errors;
-                        }
-                      } else {
-                        switch (result->state) {
-                          case OpState::kSucceeded:
-                            ++state->summary.succeeded;
-                            break;
-                          case OpState::kFailed:
-                            ++state->summary.failed;
-                            break;
-                          case OpState::kUnknown:
-                            ++state->summary.unknown;
-                            state->unknown_until[id] = std::chrono::steady_clock::now() + delay;
-                            break;
-                          case OpState::kInFlight:
-                            ++state->summary.in_flight;
-                            break;
-                        }
-                      }
-                      state->cv.notify_all();
-                    });
-      if (stop.stop_requested()) {
-        lock.lock();
-        break;
-      }
-      lock.lock();
+    std::size_t free = 0;
+    {
+      // Claim only for free slots; with none, wait for one (a freed slot is
+      // claimed for at once: there may be backlog).
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->cv.wait(lock, stop, [&] { return state->driving.size() < concurrency; });
+      if (stop.stop_requested()) break;
+      free = concurrency - state->driving.size();
     }
-    // Sleep until the next poll; a freed slot ends the sleep early when the
-    // last poll left work over.
-    state->slot_freed = false;
-    state->cv.wait_for(lock, stop, poll, [&] { return more && state->slot_freed; });
+    ClaimFilter filter;
+    filter.include_unknown = options.drive_unknown;
+    // An op that just ran out of retries (here or in any worker) waits
+    // unknown_retry_delay after it was given up before it is claimed again.
+    filter.max_unknown_updated_ms = NowMs() - options.unknown_retry_delay.count();
+    if (filter.max_unknown_updated_ms <= 0) filter.max_unknown_updated_ms = 1;
+    auto claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
+
+    std::size_t started = 0;
+    bool idle = false;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      ++state->summary.polls;
+      if (!claimed) ++state->summary.errors;
+      idle = claimed && claimed->empty() && state->driving.empty();
+    }
+    if (claimed) {
+      for (Operation& op : *claimed) {
+        {
+          std::lock_guard<std::mutex> lock(state->mu);
+          if (!state->driving.insert(op.op_id).second) {
+            // Our own earlier drive of it lost its lease (it lapsed): that
+            // drive is fenced out; give this claim back rather than drive
+            // the op twice here.
+            (void)journal.Release(op);
+            continue;
+          }
+          ++state->summary.driven;
+        }
+        ++started;
+        std::string id = op.op_id;
+        client.Drive(std::move(op), [state, id = std::move(id)](OpResult result) {
+          std::lock_guard<std::mutex> guard(state->mu);
+          state->driving.erase(id);
+          Count(state->summary, result);
+          state->cv.notify_all();
+        });
+      }
+    }
+    if (idle && options.exit_when_idle) {
+      auto left = AnyUnfinished(journal, options.drive_unknown);
+      if (left && !*left) {
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (state->driving.empty()) break;
+      }
+      if (!left) {
+        std::lock_guard<std::mutex> lock(state->mu);
+        ++state->summary.errors;
+      }
+    }
+    // A full batch means there may be more: claim again as soon as a slot
+    // is free. Otherwise (nothing claimable now, or a journal error) wait
+    // for the poll interval.
+    if (claimed && started == free) continue;
+    std::unique_lock<std::mutex> lock(state->mu);
+    state->cv.wait_for(lock, stop, poll, [] { return false; });
   }
 
   // Stop (or idle): take nothing new, wait for what we drive to settle.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/sandbox_env.h"
+#include "idem/enqueue.h"
 
 namespace idem {
 namespace {
@@ -237,6 +238,70 @@ TEST(ClientSandbox, RetryBudgetStopsAStorm) {
     EXPECT_EQ(r->state, OpState::kUnknown);
   }
   EXPECT_EQ(env.Stats()["executions_total"], 0);
+}
+
+OpResult DriveAndWait(Client& client, Operation op) {
+  std::promise<OpResult> done;
+  client.Drive(std::move(op), [&done](OpResult r) { done.set_value(std::move(r)); });
+  return done.get_future().get();
+}
+
+TEST(ClientSandbox, DriveSettlesAClaimedOpWithoutASecondBegin) {
+  ClientEnv env;
+  auto queued = Enqueue(env.journal(), AmlRequest(1));
+  ASSERT_TRUE(queued) << queued.error().ToString();
+  Client& client = env.client();
+  auto claimed = env.journal().ClaimUnfinished(client.owner(), client.lease(), 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  const std::int64_t generation = claimed->front().lease_generation;
+
+  OpResult result = DriveAndWait(client, claimed->front());
+  ASSERT_TRUE(result) << result.error().ToString();
+  EXPECT_EQ(result->state, OpState::kSucceeded);
+  EXPECT_EQ(result->idem_key, queued->idem_key);
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, OpState::kSucceeded);
+  EXPECT_EQ((*stored)->lease_generation, generation);  // no Begin took it again
+  EXPECT_EQ((*stored)->lease_owner, "");
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+
+  // A settled op comes back as is; an unclaimed one is refused.
+  OpResult again = DriveAndWait(client, **stored);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->response_body, (*stored)->response_body);
+  Operation unclaimed = **stored;
+  unclaimed.state = OpState::kInFlight;
+  unclaimed.lease_owner.clear();
+  OpResult refused = DriveAndWait(client, unclaimed);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+}
+
+TEST(ClientSandbox, DriveOfAStaleClaimNeverOverwritesTheNewerOwner) {
+  ClientEnv env;
+  ASSERT_TRUE(Enqueue(env.journal(), AmlRequest(1)));
+  auto old_claim = env.journal().ClaimUnfinished("old-owner", std::chrono::seconds(60), 1);
+  ASSERT_TRUE(old_claim && old_claim->size() == 1u);
+  // The old owner's lease ends (as if it lapsed) and a new owner claims the
+  // op and is still driving it.
+  ASSERT_TRUE(env.journal().Release(old_claim->front()));
+  auto new_claim = env.journal().ClaimUnfinished("new-owner", std::chrono::seconds(60), 1);
+  ASSERT_TRUE(new_claim && new_claim->size() == 1u);
+
+  OpResult result = DriveAndWait(env.client(), old_claim->front());
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kFailedPrecondition);
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, OpState::kInFlight);
+  EXPECT_EQ((*stored)->lease_owner, "new-owner");
+  EXPECT_EQ((*stored)->lease_generation, new_claim->front().lease_generation);
+  EXPECT_EQ((*stored)->response_status, 0);  // the stale driver's answer is not stored
+  // Its request carried the op's key: still one execution at most.
+  EXPECT_LE(env.Stats()["executions"]["aml"].get<int>(), 1);
 }
 
 }  // namespace

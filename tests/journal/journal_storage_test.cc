@@ -8,6 +8,7 @@
 
 #include "common/sqlite.h"
 #include "idem/journal.h"
+#include "journal/group_commit.h"
 #include "journal/schema.h"
 #include "journal/sqlite_journal.h"
 #include "journal_test_util.h"
@@ -242,6 +243,54 @@ TEST(JournalGroupCommitTest, OneFailingWriteDoesNotFailItsBatch) {
   EXPECT_EQ(after.writes - before.writes, static_cast<std::uint64_t>(kThreads / 2));
   EXPECT_LT(after.transactions - before.transactions, static_cast<std::uint64_t>(kThreads));
   EXPECT_EQ(after.failed_batches, 0u);
+}
+
+// The fast path runs a batch without savepoints; a piece that wrote and then
+// failed makes the committer roll back and re-run the batch with a savepoint
+// per piece, so only that piece's writes are undone and the others commit once.
+TEST(JournalGroupCommitTest, APieceThatWroteThenFailedIsUndoneAloneOnTheRerun) {
+  TempDir dir;
+  auto db = sqlite::Database::Open(dir.File("pieces.db"));
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (name TEXT PRIMARY KEY)"));
+  journal::GroupCommitter committer(**db, std::chrono::microseconds(0));
+  std::vector<int> runs(3, 0);
+  auto insert = [&](int piece, const char* name, bool fail) {
+    return [&, piece, name, fail](sqlite::Database& d) -> Status {
+      ++runs[piece];
+      auto stmt = d.Prepare("INSERT INTO t (name) VALUES (?)");
+      if (!stmt) return tl::unexpected(stmt.error());
+      stmt->Bind(1, std::string_view(name));
+      if (auto st = stmt->Run(); !st) return st;
+      if (fail) return MakeError(ErrorCode::kFailedPrecondition, "piece refused after writing");
+      return {};
+    };
+  };
+  auto statuses =
+      committer.RunMany({insert(0, "a", false), insert(1, "b", true), insert(2, "c", false)});
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0]);
+  ASSERT_FALSE(statuses[1]);
+  EXPECT_EQ(statuses[1].error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(statuses[2]);
+  auto count =
+      (*db)->Prepare("SELECT group_concat(name, ',') FROM (SELECT name FROM t ORDER BY name)");
+  ASSERT_TRUE(count);
+  ASSERT_TRUE(count->Step().value());
+  EXPECT_EQ(count->ColumnString(0), "a,c");
+  // Piece 2 never ran on the fast path: the failure of piece 1 stopped it.
+  EXPECT_EQ(runs, (std::vector<int>{2, 2, 1}));
+  const auto stats = committer.stats();
+  EXPECT_EQ(stats.optimistic_retries, 1u);
+  EXPECT_EQ(stats.transactions, 1u);
+  EXPECT_EQ(stats.writes, 2u);
+  EXPECT_EQ(stats.failed_batches, 0u);
+
+  // A batch where nothing fails runs once, without a retry.
+  statuses = committer.RunMany({insert(0, "d", false), insert(2, "e", false)});
+  EXPECT_TRUE(statuses[0] && statuses[1]);
+  EXPECT_EQ(runs, (std::vector<int>{3, 2, 2}));
+  EXPECT_EQ(committer.stats().optimistic_retries, 1u);
 }
 
 }  // namespace

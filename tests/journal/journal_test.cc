@@ -532,5 +532,51 @@ TEST_F(JournalTest, BeginManyAndUpdateManyAnswerPerOpLikeSingleCalls) {
   EXPECT_TRUE(journal_->BeginMany({}, "worker-a", kLease).empty());
 }
 
+TEST_F(JournalTest, BeginManyRefusesATakenKeyAloneAndStoresTheRest) {
+  const Operation existing = MustBegin(MakeOp("op-old"));
+  Operation thief = MakeOp("op-thief");
+  thief.idem_key = existing.idem_key;  // another op's key
+  auto results = journal_->BeginMany({MakeOp("op-1"), thief, MakeOp("op-2")}, "worker-a", kLease);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0]) << results[0].error().ToString();
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(results[2]) << results[2].error().ToString();
+  EXPECT_EQ(MustGet("op-1").lease_owner, "worker-a");
+  EXPECT_EQ(MustGet("op-2").lease_owner, "worker-a");
+  auto thief_stored = journal_->Get("op-thief");
+  ASSERT_TRUE(thief_stored);
+  EXPECT_FALSE(thief_stored->has_value());
+}
+
+TEST_F(JournalTest, ClaimFilterLeavesOutUnknownOpsOrRecentlyGivenUpOnes) {
+  Operation flight = MustBegin(MakeOp("op-0"));
+  ASSERT_TRUE(journal_->Release(flight));
+  clock_->Advance(milliseconds(10));
+  Operation unknown = MustBegin(MakeOp("op-1"));
+  unknown.state = OpState::kUnknown;
+  ASSERT_TRUE(journal_->Update(unknown));
+  ASSERT_TRUE(journal_->Release(unknown));
+  const std::int64_t given_up = MustGet("op-1").updated_ms;
+
+  ClaimFilter in_flight_only;
+  in_flight_only.include_unknown = false;
+  auto claimed = journal_->ClaimUnfinished("w", kLease, 0, in_flight_only);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().op_id, "op-0");
+  EXPECT_TRUE(journal_->ClaimUnfinished("w", kLease, 0, in_flight_only)->empty());
+
+  ClaimFilter given_up_long_ago;
+  given_up_long_ago.max_unknown_updated_ms = given_up - 1;  // op-1 is more recent
+  EXPECT_TRUE(journal_->ClaimUnfinished("w", kLease, 0, given_up_long_ago)->empty());
+  given_up_long_ago.max_unknown_updated_ms = given_up;
+  claimed = journal_->ClaimUnfinished("w", kLease, 0, given_up_long_ago);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().op_id, "op-1");
+  EXPECT_EQ(claimed->front().state, OpState::kUnknown);
+}
+
 }  // namespace
 }  // namespace idem

@@ -7,6 +7,7 @@
 // PostgreSQL server used, to show where the time goes (docs/postgres.md).
 //
 //   IDEM_BIN=build/x/idem build/x/tests/worker/pg_workers_bench [ops] [concurrency] [nofsync]
+#include <libpq-fe.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -64,25 +65,51 @@ double PostgresCpuSeconds() {
   return total;
 }
 
+// Transactions committed in the database at `url` so far (pg_stat_database;
+// a backend reports its counts when it exits, so wait a moment first). -1 on
+// an error or for a SQLite path.
+std::int64_t CommittedTransactions(const std::string& url) {
+  if (!IsPostgresUrl(url)) return -1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  PGconn* conn = PQconnectdb(url.c_str());
+  std::int64_t commits = -1;
+  if (PQstatus(conn) == CONNECTION_OK) {
+    PGresult* r = PQexec(conn,
+                         "SELECT xact_commit FROM pg_stat_database WHERE datname = "
+                         "current_database()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+      commits = std::stoll(PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return commits;
+}
+
 struct Run {
   double seconds = 0;
   double worker_cpu = 0;
   double sandbox_cpu = 0;
   double postgres_cpu = 0;
   std::size_t succeeded = 0;
-  std::int64_t polls = 0;  // journal polls (a List of every unfinished op), all workers
+  // From the summary line each worker prints on exit, summed over the workers.
+  std::int64_t polls = 0;     // journal polls (claims)
+  std::int64_t driven = 0;    // ops handed to the Client
+  std::int64_t busy = 0;      // ops another worker held by the time this one asked
+  std::int64_t commits = -1;  // PostgreSQL transactions committed during the run
 };
 
-// The `polls` of the summary line a worker prints on exit.
-std::int64_t PollsInLog(const std::string& path) {
+// Adds the summary line a worker printed on exit to `run`.
+void AddWorkerSummary(const std::string& path, Run& run) {
   std::ifstream in(path);
-  std::int64_t polls = 0;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] != '{') continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object()) polls += j.value("polls", std::int64_t{0});
+    if (!j.is_object()) continue;
+    run.polls += j.value("polls", std::int64_t{0});
+    run.driven += j.value("driven", std::int64_t{0});
+    run.busy += j.value("busy", std::int64_t{0});
   }
-  return polls;
 }
 
 Result<Run> Drain(const std::string& journal_url, const fleet::SandboxProcess& sandbox,
@@ -96,6 +123,7 @@ Result<Run> Drain(const std::string& journal_url, const fleet::SandboxProcess& s
     if (auto st = fleet::EnqueueMix(**journal, prefix, ops); !st) return tl::unexpected(st.error());
   }
   Run run;
+  const std::int64_t commits0 = CommittedTransactions(journal_url);
   const double cpu0 = ChildrenCpuSeconds();
   const double sandbox0 = ProcessCpuSeconds(sandbox.child.pid(), false);
   const double pg0 = PostgresCpuSeconds();
@@ -119,7 +147,12 @@ Result<Run> Drain(const std::string& journal_url, const fleet::SandboxProcess& s
   run.sandbox_cpu = ProcessCpuSeconds(sandbox.child.pid(), false) - sandbox0;
   run.postgres_cpu = PostgresCpuSeconds() - pg0;
   for (int i = 0; i < workers; ++i) {
-    run.polls += PollsInLog(log_dir + "/" + prefix + std::to_string(i) + ".log");
+    AddWorkerSummary(log_dir + "/" + prefix + std::to_string(i) + ".log", run);
+  }
+  if (commits0 >= 0) {
+    const std::int64_t commits1 = CommittedTransactions(journal_url);
+    // Minus the look-up's own transaction.
+    if (commits1 >= 0) run.commits = commits1 - commits0 - 1;
   }
   auto journal = OpenJournal(journal_url, options);
   if (!journal) return tl::unexpected(journal.error());
@@ -153,8 +186,9 @@ int main(int argc, char** argv) {
       "%zu ops per run, --concurrency %d per worker, sandbox in memory, no faults, "
       "postgres fsync %s\n",
       ops, concurrency, fsync ? "on" : "off");
-  std::printf("%-8s %7s %8s %8s %11s %11s %12s %9s %6s\n", "journal", "workers", "seconds", "ops/s",
-              "worker_cpu", "sandbox_cpu", "postgres_cpu", "succeeded", "polls");
+  std::printf("%-8s %7s %8s %8s %11s %11s %12s %9s %6s %6s %6s %9s\n", "journal", "workers",
+              "seconds", "ops/s", "worker_cpu", "sandbox_cpu", "postgres_cpu", "succeeded", "polls",
+              "driven", "busy", "commits");
   int status = 0;
   for (const char* kind : {"postgres", "sqlite"}) {
     for (int workers : {1, 2, 4}) {
@@ -171,10 +205,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), run.error().ToString().c_str());
         return 1;
       }
-      std::printf("%-8s %7d %8.2f %8.0f %11.2f %11.2f %12.2f %9zu %6lld\n", kind, workers,
-                  run->seconds, static_cast<double>(ops) / run->seconds, run->worker_cpu,
+      std::printf("%-8s %7d %8.2f %8.0f %11.2f %11.2f %12.2f %9zu %6lld %6lld %6lld %9lld\n", kind,
+                  workers, run->seconds, static_cast<double>(ops) / run->seconds, run->worker_cpu,
                   run->sandbox_cpu, run->postgres_cpu, run->succeeded,
-                  static_cast<long long>(run->polls));
+                  static_cast<long long>(run->polls), static_cast<long long>(run->driven),
+                  static_cast<long long>(run->busy), static_cast<long long>(run->commits));
       std::fflush(stdout);
       if (run->succeeded != ops) status = 2;
     }
