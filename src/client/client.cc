@@ -16,6 +16,7 @@
 #include "client/executor.h"
 #include "client/new_operation.h"
 #include "client/op_codec.h"
+#include "client/outcome_counts.h"
 #include "common/crypto.h"
 #include "idem/uuid.h"
 
@@ -618,20 +619,7 @@ Result<ResumeSummary> ClientImpl::Resume() {
                         if (!result) {
                           ++summary.errors;
                         } else {
-                          switch (result->state) {
-                            case OpState::kSucceeded:
-                              ++summary.succeeded;
-                              break;
-                            case OpState::kFailed:
-                              ++summary.failed;
-                              break;
-                            case OpState::kUnknown:
-                              ++summary.unknown;
-                              break;
-                            case OpState::kInFlight:
-                              ++summary.in_flight;
-                              break;
-                          }
+                          CountState(summary, result->state);
                         }
                         if (--remaining == 0) cv.notify_all();
                       }});

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "client/outcome_counts.h"
+
 namespace idem {
 namespace {
 
@@ -42,20 +44,7 @@ void Count(WorkerSummary& summary, const OpResult& result) {
     }
     return;
   }
-  switch (result->state) {
-    case OpState::kSucceeded:
-      ++summary.succeeded;
-      break;
-    case OpState::kFailed:
-      ++summary.failed;
-      break;
-    case OpState::kUnknown:
-      ++summary.unknown;
-      break;
-    case OpState::kInFlight:
-      ++summary.in_flight;
-      break;
-  }
+  CountState(summary, result->state);
 }
 
 // For exit_when_idle: is any op left that this worker would drive, whoever

@@ -157,8 +157,11 @@ TEST_F(WorkerProcessTest, CallEnqueueStoresWithoutSendingAndAWorkerDrivesIt) {
 }
 
 TEST_F(WorkerProcessTest, TwoWorkersOnOneJournalNeverDriveTheSameOp) {
-  // Keys ignored: an op driven by both workers would execute twice.
-  StartSandbox("slow=0.3:30", false);
+  // Keys ignored: an op driven by both workers would execute twice. Every
+  // answer takes 300 ms and a worker claims only as many ops as it has free
+  // slots (8), so one worker alone needs >= 60 / 8 x 0.3 s = 2.25 s: the
+  // second one starts long before the first could have taken everything.
+  StartSandbox("slow=1:300", false);
   constexpr int kOps = 60;
   EnqueueAml(kOps, "two-");
   pid_t a = SpawnChild(WorkerArgs(8), dir_ + "/a.json");
