@@ -62,6 +62,11 @@ TEST(JournalMigrationTest, FileAtVersionOneIsMigratedAndKeepsItsData) {
       "('ops_unfinished', 'ops_by_natural_key', 'ops_by_resource_id')");
   ASSERT_TRUE(index && index->Step().value());
   EXPECT_EQ(index->ColumnInt(0), 3);
+  // The rebuilt table (step 3) still refuses a state that is none of the four.
+  EXPECT_FALSE((*db)->Exec(
+      "INSERT INTO ops (op_id, idem_key, method, path, body, fingerprint, state, created_ms, "
+      "updated_ms) VALUES ('bad-op', 'key-2', 'POST', '/x', X'', 'fp', 'done', 1, 1)"));
+  EXPECT_FALSE((*db)->Exec("UPDATE ops SET state = 'sideways' WHERE op_id = 'old-op'"));
 }
 
 TEST(JournalMigrationTest, FileFromTheFutureIsRefusedUntouched) {
