@@ -4,6 +4,7 @@
 #include <random>
 
 #include "journal/pg_connection.h"
+#include "journal/pg_schema.h"
 
 namespace idem::sandbox {
 namespace {
@@ -11,11 +12,8 @@ namespace {
 namespace pg = idem::journal::pg;
 using pg::Param;
 
-// Serialises migrations of every idem component (same key as the journal's).
-constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(1768187245)";
 // The exclusive section of every sandbox process on this database ("sbox").
 constexpr const char* kExclusiveLockSql = "SELECT pg_advisory_xact_lock(1935831928)";
-constexpr std::int64_t kSchemaVersion = 1;
 // "relation already exists, skipping" and such stay out of the sandbox's
 // stderr. synchronous_commit=off: a commit returns before its WAL is flushed,
 // so a crash of the PostgreSQL server (not of a sandbox) may lose the last
@@ -68,6 +66,20 @@ constexpr const char* kSchemaSql = R"sql(
   );
 )sql";
 
+// Step 2: the backend that holds a claim (pg_backend_pid() of the claiming
+// sandbox's connection, 0 = unknown). A sandbox process that dies while
+// executing closes its connection and its backend exits, so a claim whose
+// backend is gone is taken over at once instead of after the claim timeout.
+// Safe: a holder that is in fact alive (its connection dropped, it
+// reconnected) commits nothing after losing the claim (the token fence).
+constexpr const char* kClaimPidSql =
+    "ALTER TABLE sandbox_keys ADD COLUMN claim_pid bigint NOT NULL DEFAULT 0";
+
+const std::vector<std::string>& SandboxSchemaSteps() {
+  static const std::vector<std::string> steps = {kSchemaSql, kClaimPidSql};
+  return steps;
+}
+
 constexpr Oid B = pg::kByteaOid;
 constexpr Oid I = pg::kInt8Oid;
 
@@ -100,19 +112,22 @@ const std::vector<pg::StatementSpec>& Statements() {
        {I}},
       {"s_key_insert",
        "INSERT INTO sandbox_keys (scope, fingerprint, state, token, status, content_type, body, "
-       "created_ms, claimed_ms) VALUES ($1, $2, 0, $3, 0, ''::bytea, ''::bytea, $4, $4) "
+       "created_ms, claimed_ms, claim_pid) VALUES ($1, $2, 0, $3, 0, ''::bytea, ''::bytea, $4, $4, "
+       "pg_backend_pid()) "
        "ON CONFLICT (scope) DO NOTHING RETURNING token",
        {B, B, I, I}},
       {"s_key_select",
-       "SELECT fingerprint, state, token, status, content_type, body, created_ms, claimed_ms "
+       "SELECT fingerprint, state, token, status, content_type, body, created_ms, claimed_ms, "
+       "CASE WHEN claim_pid <> 0 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity "
+       "WHERE pid = claim_pid) THEN 1::bigint ELSE 0::bigint END AS holder_gone "
        "FROM sandbox_keys WHERE scope = $1",
        {B}},
       // Takes over a key (expired response, or a stale claim) only if nobody
       // else changed it since we read it (same token).
       {"s_key_reclaim",
        "UPDATE sandbox_keys SET fingerprint = $2, state = 0, token = $3, status = 0, "
-       "content_type = ''::bytea, body = ''::bytea, created_ms = $4, claimed_ms = $4 "
-       "WHERE scope = $1 AND token = $5 RETURNING token",
+       "content_type = ''::bytea, body = ''::bytea, created_ms = $4, claimed_ms = $4, "
+       "claim_pid = pg_backend_pid() WHERE scope = $1 AND token = $5 RETURNING token",
        {B, B, I, I, I}},
       {"s_key_store",
        "UPDATE sandbox_keys SET state = 1, status = $3, content_type = $4, body = $5, "
@@ -136,36 +151,8 @@ Error Failed(const pg::Failure& f) {
   return Error(f.error.code(), "sandbox postgres store: " + f.error.message());
 }
 
-Status Migrate(pg::Connection& conn) {
-  auto fail = [&](const pg::Failure& f) -> Status {
-    (void)conn.Simple("ROLLBACK");
-    return tl::unexpected(Failed(f));
-  };
-  for (const char* sql : {"BEGIN", kMigrationLockSql,
-                          "CREATE TABLE IF NOT EXISTS idem_schema (component text PRIMARY KEY, "
-                          "version bigint NOT NULL)"}) {
-    if (auto r = conn.Simple(sql); !r) return fail(r.error());
-  }
-  auto current = conn.Params("SELECT version FROM idem_schema WHERE component = $1",
-                             {Param::Bytes("sandbox")});
-  if (!current) return fail(current.error());
-  const std::int64_t version = current->size() > 0 ? current->Int(0, 0) : 0;
-  if (version > kSchemaVersion) {
-    (void)conn.Simple("ROLLBACK");
-    return MakeError(ErrorCode::kFailedPrecondition, "sandbox postgres store: schema version " +
-                                                         std::to_string(version) +
-                                                         " is newer than this build knows");
-  }
-  if (version < 1) {
-    if (auto r = conn.Simple(kSchemaSql); !r) return fail(r.error());
-    auto set = conn.Params(
-        "INSERT INTO idem_schema (component, version) VALUES ($1, $2) "
-        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        {Param::Bytes("sandbox"), Param::Int(kSchemaVersion)});
-    if (!set) return fail(set.error());
-  }
-  if (auto r = conn.Simple("COMMIT"); !r) return tl::unexpected(Failed(r.error()));
-  return {};
+Status MigrateSandboxSchema(pg::Connection& conn) {
+  return pg::MigrateComponent(conn, "sandbox", SandboxSchemaSteps());
 }
 
 class PgStore final : public SharedStore {
@@ -187,7 +174,7 @@ class PgStore final : public SharedStore {
   Status Init() {
     auto conn = pg::Connection::Open(url_, kSessionSql, nullptr);
     if (!conn) return tl::unexpected(Failed(conn.error()));
-    if (auto st = Migrate(**conn); !st) return st;
+    if (auto st = MigrateSandboxSchema(**conn); !st) return st;
     return Connect();
   }
 
@@ -225,7 +212,10 @@ class PgStore final : public SharedStore {
       const std::int64_t created_ms = row->Int(0, 6);
       const std::int64_t claimed_ms = row->Int(0, 7);
       const bool expired = stored && created_ms + ttl_ms <= now_ms;
-      const bool stale_claim = !stored && claimed_ms + claim_timeout_ms_ <= now_ms;
+      // A claim is stale when it is older than the claim timeout, or at once
+      // when the backend that made it is gone (its sandbox process died).
+      const bool holder_gone = row->Int(0, 8) == 1;
+      const bool stale_claim = !stored && (holder_gone || claimed_ms + claim_timeout_ms_ <= now_ms);
       if (expired || stale_claim) {
         auto taken = conn_->Exec("s_key_reclaim", {Str(scope), Str(fingerprint), Param::Int(token),
                                                    Param::Int(now_ms), Param::Int(old_token)});

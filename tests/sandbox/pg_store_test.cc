@@ -2,12 +2,15 @@
 // its own connection, exactly as separate processes would be) on one
 // throwaway database share keys, sessions and executions.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
 #include "sandbox_harness.h"
+#include "testing/child_process.h"
 #include "testing/fake_clock.h"
 #include "testing/pg_environment.h"
 
@@ -249,6 +252,58 @@ TEST(PgStore, AStaleClaimIsTakenOverAndTheLateCommitIsFenced) {
   EXPECT_EQ(b.Stats()["executions"]["aml"], 1);
   auto replay = a.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-aml");
   EXPECT_EQ(replay->body, taken->body);
+}
+
+// A real `idem sandbox` process ($IDEM_BIN) on the shared database dies
+// (SIGKILL) while it executes a request: its connection closes, its backend
+// exits, and the key it claimed is taken over by the next request at once,
+// not after the claim timeout (30 s by default, kept here).
+TEST(PgStore, AClaimOfADeadProcessIsTakenOverAtOnce) {
+  const std::string url = FreshDatabaseUrl();
+  const std::string out = (std::filesystem::temp_directory_path() /
+                           ("idem-pg-claim-" + std::to_string(::getpid()) + ".out"))
+                              .string();
+  // Every execution there stalls for a minute after claiming its key.
+  pid_t pid =
+      idem::testing::SpawnChild({idem::testing::IdemBin(), "sandbox", "--listen", "127.0.0.1:0",
+                                 "--db", url, "--faults", "slow_exec=1:60000"},
+                                out);
+  ASSERT_GT(pid, 0);
+  std::string base_url;
+  const std::string prefix = "listening on ";
+  for (int i = 0; i < 1000 && base_url.empty(); ++i) {  // bounded: 20 s
+    const std::string text = idem::testing::ReadWholeFile(out);
+    if (auto at = text.find(prefix);
+        at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      base_url = text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ASSERT_FALSE(base_url.empty()) << "the sandbox process did not start";
+  Harness b(On(url));
+  ASSERT_TRUE(b.ok());
+  std::thread doomed(
+      [&] { (void)PostTo(base_url, "/v3/aml/", R"({"full_name":"Jo"})", "k-dead"); });
+  for (int i = 0; i < 500 && b.Stats()["keys_in_progress"] != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(b.Stats()["keys_in_progress"], 1);
+  EXPECT_EQ(b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-dead")->status, 409);  // alive: held
+  ::kill(pid, SIGKILL);
+  EXPECT_EQ(idem::testing::WaitExit(pid), -1);
+  doomed.join();
+  // Its backend exits once it sees the closed connection: bounded wait.
+  Result<HttpResponse> taken = MakeError(ErrorCode::kInternal, "not sent");
+  for (int i = 0; i < 250; ++i) {
+    taken = b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-dead");
+    if (!taken || taken->status != 409) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 200) << taken->body;
+  EXPECT_EQ(b.Stats()["executions"]["aml"], 1);  // the dead process committed nothing
+  std::filesystem::remove(out);
 }
 
 TEST(PgStore, AnUnreachableDatabaseFailsStart) {
