@@ -22,6 +22,23 @@ struct ProgressTicker::State {
   std::thread thread;
 };
 
+SandboxOptions DemoSandboxOptions(const DemoOptions& options) {
+  SandboxOptions so;
+  so.port = 0;
+  so.faults = options.faults;
+  so.seed = options.seed;
+  so.auto_complete = options.auto_complete;
+  return so;
+}
+
+std::shared_ptr<CountingTransport> MakeDemoTransport(const DemoOptions& options) {
+  TransportOptions to;
+  to.max_in_flight = options.concurrency * 2;
+  to.max_connections_per_host = options.concurrency;
+  to.total_timeout = std::chrono::milliseconds(10000);
+  return std::make_shared<CountingTransport>(MakeCurlTransport(to));
+}
+
 DemoProgress DrivingProgress(std::string run, int done, int total, std::uint64_t requests,
                              std::uint64_t sends, std::uint64_t begun,
                              std::chrono::steady_clock::time_point t0) {

@@ -76,22 +76,13 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   auto receiver = WebhookReceiver::Start(ro);
   if (!receiver) return tl::unexpected(receiver.error());
 
-  SandboxOptions so;
-  so.port = 0;
-  so.faults = options.faults;
-  so.seed = options.seed;
+  SandboxOptions so = DemoSandboxOptions(options);
   so.webhook_url = (*receiver)->url() + "/webhooks/didit";
   so.webhook_secret = secret;
   so.webhook_faults = options.webhook_faults;
-  so.auto_complete = options.auto_complete;
   auto sandbox = Sandbox::Start(so);
   if (!sandbox) return tl::unexpected(sandbox.error());
-
-  TransportOptions to;
-  to.max_in_flight = options.concurrency * 2;
-  to.max_connections_per_host = options.concurrency;
-  to.total_timeout = Ms(10000);
-  auto transport = std::make_shared<CountingTransport>(MakeCurlTransport(to));
+  auto transport = MakeDemoTransport(options);
 
   auto primary = MakeClient(options, journal, transport, (*sandbox)->base_url(),
                             options.max_attempts, options.seed);

@@ -24,19 +24,9 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
                                const DemoProgressSink& progress) {
   // A fresh sandbox with the same faults and seed; no webhooks (nobody
   // listens), sessions still auto-complete.
-  SandboxOptions so;
-  so.port = 0;
-  so.faults = options.faults;
-  so.seed = options.seed;
-  so.auto_complete = options.auto_complete;
-  auto sandbox = Sandbox::Start(so);
+  auto sandbox = Sandbox::Start(DemoSandboxOptions(options));
   if (!sandbox) return tl::unexpected(sandbox.error());
-
-  TransportOptions to;
-  to.max_in_flight = options.concurrency * 2;
-  to.max_connections_per_host = options.concurrency;
-  to.total_timeout = Ms(10000);
-  auto transport = std::make_shared<CountingTransport>(MakeCurlTransport(to));
+  auto transport = MakeDemoTransport(options);
   RealSleeper sleeper;
 
   const int total = static_cast<int>(items.size());

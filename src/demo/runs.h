@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "demo/counting_transport.h"
 #include "demo/workload.h"
 #include "idem/demo.h"
+#include "idem/sandbox.h"
 #include "idem/status.h"
 
 namespace idem::demo {
@@ -21,6 +24,12 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
 // No Idempotency-Key, plain retries on any failure, no journal.
 Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
                                const DemoProgressSink& progress);
+
+// Both runs drive the same kind of sandbox (port 0, the demo's faults, seed
+// and auto-complete; the idem run adds its webhook receiver) through the same
+// transport limits (2 x concurrency in flight, 10 s per request), counted.
+SandboxOptions DemoSandboxOptions(const DemoOptions& options);
+std::shared_ptr<CountingTransport> MakeDemoTransport(const DemoOptions& options);
 
 // A "driving" progress sample. `sends` counts the requests that sent an op
 // (first sends and retries alike) and `begun` the ops started, so retries are
