@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "journal/new_record.h"
 #include "journal/pg_schema.h"
 #include "journal/validation.h"
 
@@ -104,13 +105,8 @@ PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, con
                                                        std::chrono::milliseconds lease) {
   const std::int64_t now = NowMs();
   const std::int64_t until = now + lease.count();
-  Operation fresh = op;
-  fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
-  fresh.updated_ms = now;
-  const bool take_fresh = !IsFinal(fresh.state);
-  fresh.lease_owner = take_fresh ? std::string(owner) : "";
-  fresh.lease_until_ms = take_fresh ? until : 0;
-  fresh.lease_generation = 1;
+  Operation fresh = NewRecord(op, owner, now, lease);
+  const bool take_fresh = !fresh.lease_owner.empty();
   const std::string_view state = OpStateName(fresh.state);
   auto inserted = conn.Exec(
       "j_insert", {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "journal/new_record.h"
 #include "journal/schema.h"
 #include "journal/validation.h"
 
@@ -139,13 +140,8 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
   // A new op is the common case: insert straight away. A taken op_id (or
   // idem_key) fails the INSERT alone (SQLite undoes just that statement), and
   // only then is the stored op read.
-  Operation fresh = op;
-  fresh.created_ms = op.created_ms != 0 ? op.created_ms : now;
-  fresh.updated_ms = now;
-  const bool take_new = !IsFinal(fresh.state);
-  fresh.lease_owner = take_new ? std::string(owner) : "";
-  fresh.lease_until_ms = take_new ? until : 0;
-  fresh.lease_generation = 1;
+  Operation fresh = NewRecord(op, owner, now, lease);
+  const bool take_new = !fresh.lease_owner.empty();
   auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                            "?, ?, ?, ?)");
