@@ -116,11 +116,13 @@ const std::vector<pg::StatementSpec>& Statements() {
        "pg_backend_pid()) "
        "ON CONFLICT (scope) DO NOTHING RETURNING token",
        {B, B, I, I}},
+      // holder_gone is looked up only for a claim (state 0), not for the
+      // stored answers a replay reads (CASE tests its branches in order).
       {"s_key_select",
        "SELECT fingerprint, state, token, status, content_type, body, created_ms, claimed_ms, "
-       "CASE WHEN claim_pid <> 0 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity "
-       "WHERE pid = claim_pid) THEN 1::bigint ELSE 0::bigint END AS holder_gone "
-       "FROM sandbox_keys WHERE scope = $1",
+       "CASE WHEN state <> 0 OR claim_pid = 0 THEN 0::bigint "
+       "WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = claim_pid) THEN 1::bigint "
+       "ELSE 0::bigint END AS holder_gone FROM sandbox_keys WHERE scope = $1",
        {B}},
       // Takes over a key (expired response, or a stale claim) only if nobody
       // else changed it since we read it (same token).
