@@ -237,24 +237,23 @@ TEST_F(SandboxSenderTest, StatsHaveNoWebhooksWhenOffAndBadOptionsAreRefused) {
   StartSandbox({});
   EXPECT_FALSE(SandboxStats().contains("webhooks"));
   EXPECT_TRUE(sandbox_->WaitWebhooksIdle(std::chrono::milliseconds(0)));
+  auto expect_refused = [](const SandboxOptions& options, const char* why) {
+    auto r = Sandbox::Start(options);
+    ASSERT_FALSE(r) << why;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << why;
+  };
   SandboxOptions no_secret;
   no_secret.port = 0;
   no_secret.webhook_url = "http://127.0.0.1:1/";
-  auto r = Sandbox::Start(no_secret);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  expect_refused(no_secret, "a webhook URL without a secret");
   SandboxOptions bad_url = no_secret;
   bad_url.webhook_secret = "s";
   bad_url.webhook_url = "/webhooks/didit";
-  r = Sandbox::Start(bad_url);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  expect_refused(bad_url, "a relative webhook URL");
   SandboxOptions bad_faults = no_secret;
   bad_faults.webhook_secret = "s";
   bad_faults.webhook_faults = "duplicate=2";
-  r = Sandbox::Start(bad_faults);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  expect_refused(bad_faults, "a probability above 1");
 }
 
 // Auto-complete + duplicate/reorder/delay faults -> the real receiver: every
