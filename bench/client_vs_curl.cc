@@ -1,7 +1,7 @@
 // The issue-3 benchmark (not a test): the journaled client (SQLite journal,
 // default durability: fsync per commit) against a bare libcurl loop sending
 // the same session creates to an in-process sandbox (SQLite store) at the
-// same concurrency, alternating runs; or, with --queued N, N ops submitted at
+// same concurrency, in rounds of alternating order; or, with --queued N, N ops submitted at
 // once and the process's peak RSS. Figures: docs/client.md.
 //
 //   client_vs_curl [--concurrency C] [--seconds S] [--ops N] [--rounds R]
@@ -64,10 +64,20 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(r->bare_failures));
   std::printf("journaled client    %8.0f ops/s  (failures %llu)\n", r->client_ops_per_second,
               static_cast<unsigned long long>(r->client_failures));
-  std::printf("ratio client/bare   %8.2f  (best of each; every run, bare/client:", r->ratio);
+  std::printf("ratio client/bare   %8.2f  (best of each; every round, bare/client:", r->ratio);
   for (std::size_t i = 0; i < r->bare_runs.size(); ++i) {
     std::printf(" %.0f/%.0f", r->bare_runs[i], r->client_runs[i]);
   }
   std::printf(")\n");
+  std::printf("median round ratio  %8.2f\n", r->median_ratio);
+  std::printf(
+      "per op, whole process (sandbox included), median of runs: bare %.0f us CPU, %.1f KB "
+      "written; client %.0f us CPU, %.1f KB written\n",
+      r->bare_cpu_us_per_op, r->bare_write_kb_per_op, r->client_cpu_us_per_op,
+      r->client_write_kb_per_op);
+  std::printf(
+      "per op, sending side only (sandbox excluded), median of runs: bare %.0f us CPU, "
+      "client %.0f us CPU\n",
+      r->bare_side_cpu_us_per_op, r->client_side_cpu_us_per_op);
   return 0;
 }

@@ -27,8 +27,11 @@ struct ClientBenchOptions {
   std::chrono::milliseconds run_duration{3000};
   // Ops per run; 0 (default) derives it from run_duration.
   std::size_t ops_per_run = 0;
-  // Alternating pairs of runs (bare, client); the best of each is reported.
-  // Default 2.
+  // Rounds of one bare run and one client run, in alternating order (bare
+  // first in even rounds, client first in odd ones: the sandbox's store grows
+  // with every run, and a fixed order would always give one side the smaller
+  // store). The best of each and the median of the rounds' ratios are
+  // reported. Default 2.
   int rounds = 2;
   // The client's journal durability. Default kPowerLoss (fsync per commit).
   Durability durability = Durability::kPowerLoss;
@@ -41,11 +44,23 @@ struct ClientBenchResult {
   std::size_t ops_per_run = 0;
   double bare_ops_per_second = 0;     // best bare-loop run
   double client_ops_per_second = 0;   // best journaled-client run
-  double ratio = 0;                   // client / bare
+  double ratio = 0;                   // best client / best bare
+  double median_ratio = 0;            // median over rounds of client / bare
   std::uint64_t bare_failures = 0;    // responses other than 201, or none
   std::uint64_t client_failures = 0;  // ops that did not end succeeded
   std::vector<double> bare_runs;      // ops/s of every run, in order
   std::vector<double> client_runs;
+  // Per op, whole process (the in-process sandbox included), median over
+  // runs: CPU (user + system) and bytes sent to storage.
+  double bare_cpu_us_per_op = 0;
+  double client_cpu_us_per_op = 0;
+  double bare_write_kb_per_op = 0;
+  double client_write_kb_per_op = 0;
+  // Per op, the sending side alone, median over runs: the bare loop's thread;
+  // the submitting thread and the client's own threads (curl, workers,
+  // timer). The sandbox's CPU is not in these.
+  double bare_side_cpu_us_per_op = 0;
+  double client_side_cpu_us_per_op = 0;
 };
 
 Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options);

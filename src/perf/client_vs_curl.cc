@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "idem/client.h"
 #include "idem/sandbox.h"
 #include "idem/uuid.h"
+#include "perf/process_usage.h"
 #include "perf/temp_dir.h"
 #include "transport/bare_curl_loop.h"
 
@@ -29,12 +31,12 @@ std::string SessionBody(const std::string& vendor_data) {
          "\"}";
 }
 
-Result<std::unique_ptr<Sandbox>> StartSandbox(const perf::TempDir& dir, int threads) {
+Result<std::unique_ptr<Sandbox>> StartSandbox(const std::string& db_path, int threads) {
   SandboxOptions o;
   o.port = 0;
   o.api_key = kApiKey;
   o.threads = threads;
-  o.db_path = dir.File("sandbox.db");  // a real server keeps its sessions on disk
+  o.db_path = db_path;  // a real server keeps its sessions on disk
   return Sandbox::Start(std::move(o));
 }
 
@@ -57,7 +59,7 @@ class ChildSandbox {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       close(ready[0]);
       close(stop[1]);
-      auto sandbox = StartSandbox(dir, threads);
+      auto sandbox = StartSandbox(dir.File("sandbox.db"), threads);
       std::uint16_t port = sandbox ? (*sandbox)->port() : 0;
       if (write(ready[1], &port, sizeof port) != sizeof port) _exit(1);
       char byte;
@@ -96,10 +98,39 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+// What one run cost the whole process, per op.
+struct RunCost {
+  double cpu_us = 0;
+  double write_kb = 0;
+};
+class CostMeter {
+ public:
+  CostMeter() : cpu_(perf::ProcessCpu()), written_(perf::StorageWriteBytes()) {}
+  RunCost PerOp(std::size_t ops) const {
+    if (ops == 0) return {};
+    const perf::CpuSeconds cpu = perf::ProcessCpu();
+    const double cpu_s = (cpu.user - cpu_.user) + (cpu.system - cpu_.system);
+    const double written = static_cast<double>(perf::StorageWriteBytes() - written_);
+    return {cpu_s * 1e6 / static_cast<double>(ops), written / 1024.0 / static_cast<double>(ops)};
+  }
+
+ private:
+  perf::CpuSeconds cpu_;
+  std::int64_t written_;
+};
+
 // The bare loop: the same headers the client sends (key, API key, type).
 struct BareRun {
   double ops_per_second = 0;
   std::uint64_t failures = 0;
+  double side_cpu_seconds = 0;  // the loop's thread
 };
 BareRun RunBare(const std::string& base_url, const std::string& tag, std::size_t n,
                 int concurrency) {
@@ -115,8 +146,10 @@ BareRun RunBare(const std::string& base_url, const std::string& tag, std::size_t
     r.body = SessionBody(tag + "-" + std::to_string(i));
     requests.push_back(std::move(r));
   }
+  const double cpu_before = perf::ThisThreadCpuSeconds();
   auto result = internal::RunBareCurlLoop(requests, concurrency);
   BareRun run;
+  run.side_cpu_seconds = perf::ThisThreadCpuSeconds() - cpu_before;
   std::uint64_t created = 0;
   for (const auto& [status, count] : result.status_counts) {
     if (status == 201) created += static_cast<std::uint64_t>(count);
@@ -132,6 +165,7 @@ struct ClientRun {
   double seconds = 0;
   std::uint64_t succeeded = 0;
   std::uint64_t failures = 0;
+  double side_cpu_seconds = 0;  // the submitting thread and the client's own
 };
 
 // A fresh journal (default options but `durability`), one Client, `n` ops
@@ -159,6 +193,7 @@ Result<ClientRun> RunClient(const std::string& base_url, const std::string& jour
   std::size_t remaining = n;
   ClientRun run;
   if (rss_before_kb) *rss_before_kb = perf::CurrentRssKb();
+  const double cpu_before = perf::ThisThreadCpuSeconds();
   auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     OpRequest req;
@@ -180,6 +215,10 @@ Result<ClientRun> RunClient(const std::string& base_url, const std::string& jour
     cv.wait(lock, [&] { return remaining == 0; });
   }
   run.seconds = Seconds(std::chrono::steady_clock::now() - start);
+  // The client's threads are named idem-* (the sandbox's are not), and live
+  // as long as the client: their CPU so far is this run's.
+  run.side_cpu_seconds =
+      perf::ThisThreadCpuSeconds() - cpu_before + perf::NamedThreadsCpuSeconds("idem-");
   run.ops_per_second = run.seconds > 0 ? static_cast<double>(run.succeeded) / run.seconds : 0;
   return run;
 }
@@ -190,35 +229,94 @@ Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
   const int concurrency = std::max(1, options.concurrency);
   auto dir = perf::TempDir::Create("idem-client-bench");
   if (!dir) return tl::unexpected(dir.error());
-  auto sandbox = StartSandbox(*dir, options.sandbox_threads);
-  if (!sandbox) return tl::unexpected(sandbox.error());
-  const std::string base_url = (*sandbox)->base_url();
   const std::string run_id = NewUuidV4().substr(0, 8);
+  int sandboxes = 0;
+  // Every run gets a sandbox of its own with a fresh store, warmed up the
+  // same way (connections, page cache): the store slows down as it fills, so
+  // a shared one would favour whichever side ran first.
+  auto fresh_sandbox = [&]() -> Result<std::unique_ptr<Sandbox>> {
+    const std::string name = "sandbox-" + std::to_string(sandboxes++);
+    std::error_code ignored;
+    std::filesystem::create_directories(dir->File(name), ignored);
+    auto sandbox = StartSandbox(dir->File(name + "/sandbox.db"), options.sandbox_threads);
+    if (sandbox) RunBare((*sandbox)->base_url(), run_id + "-" + name + "-warm", 300, concurrency);
+    return sandbox;
+  };
+  auto drop_sandbox = [&](std::unique_ptr<Sandbox>& sandbox) {
+    sandbox->Stop();
+    sandbox.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir->File("sandbox-" + std::to_string(sandboxes - 1)), ignored);
+  };
 
   ClientBenchResult result;
   result.concurrency = concurrency;
   std::size_t n = options.ops_per_run;
   if (n == 0) {
-    // Warm-up (connections, sandbox store, page cache) that also sizes runs.
-    BareRun warm = RunBare(base_url, run_id + "-warm", 500, concurrency);
+    // A bare run of 500 ops sizes the runs.
+    auto sandbox = fresh_sandbox();
+    if (!sandbox) return tl::unexpected(sandbox.error());
+    BareRun sizing = RunBare((*sandbox)->base_url(), run_id + "-size", 500, concurrency);
+    drop_sandbox(*sandbox);
     double secs = std::chrono::duration<double>(options.run_duration).count();
-    n = static_cast<std::size_t>(std::max(200.0, warm.ops_per_second * secs));
+    n = static_cast<std::size_t>(std::max(200.0, sizing.ops_per_second * secs));
   }
   result.ops_per_run = n;
+  std::vector<double> ratios, bare_cpu, client_cpu, bare_kb, client_kb, bare_side, client_side;
   for (int round = 0; round < std::max(1, options.rounds); ++round) {
     const std::string tag = run_id + "-" + std::to_string(round);
-    BareRun bare = RunBare(base_url, tag + "-bare", n, concurrency);
+    BareRun bare;
+    ClientRun client;
+    auto run_bare = [&]() -> Status {
+      auto sandbox = fresh_sandbox();
+      if (!sandbox) return tl::unexpected(sandbox.error());
+      CostMeter meter;
+      bare = RunBare((*sandbox)->base_url(), tag + "-bare", n, concurrency);
+      RunCost cost = meter.PerOp(n);
+      drop_sandbox(*sandbox);
+      bare_side.push_back(bare.side_cpu_seconds * 1e6 / static_cast<double>(n));
+      bare_cpu.push_back(cost.cpu_us);
+      bare_kb.push_back(cost.write_kb);
+      return {};
+    };
+    auto run_client = [&]() -> Status {
+      auto sandbox = fresh_sandbox();
+      if (!sandbox) return tl::unexpected(sandbox.error());
+      const std::string journal = dir->File("journal-" + std::to_string(round) + ".db");
+      CostMeter meter;
+      auto run = RunClient((*sandbox)->base_url(), journal, tag + "-client", n, concurrency,
+                           options.durability);
+      RunCost cost = meter.PerOp(n);
+      drop_sandbox(*sandbox);
+      for (const char* suffix : {"", "-wal", "-shm"}) std::remove((journal + suffix).c_str());
+      if (!run) return tl::unexpected(run.error());
+      client = *run;
+      client_side.push_back(client.side_cpu_seconds * 1e6 / static_cast<double>(n));
+      client_cpu.push_back(cost.cpu_us);
+      client_kb.push_back(cost.write_kb);
+      return {};
+    };
+    // Alternating order, so that drift of the machine during a round
+    // (another tenant, the page cache) does not always fall on one side.
+    Status first = round % 2 == 0 ? run_bare() : run_client();
+    if (!first) return tl::unexpected(first.error());
+    Status second = round % 2 == 0 ? run_client() : run_bare();
+    if (!second) return tl::unexpected(second.error());
     result.bare_ops_per_second = std::max(result.bare_ops_per_second, bare.ops_per_second);
     result.bare_runs.push_back(bare.ops_per_second);
     result.bare_failures += bare.failures;
-    auto client = RunClient(base_url, dir->File("journal-" + std::to_string(round) + ".db"),
-                            tag + "-client", n, concurrency, options.durability);
-    if (!client) return tl::unexpected(client.error());
-    result.client_ops_per_second = std::max(result.client_ops_per_second, client->ops_per_second);
-    result.client_runs.push_back(client->ops_per_second);
-    result.client_failures += client->failures;
+    result.client_ops_per_second = std::max(result.client_ops_per_second, client.ops_per_second);
+    result.client_runs.push_back(client.ops_per_second);
+    result.client_failures += client.failures;
+    if (bare.ops_per_second > 0) ratios.push_back(client.ops_per_second / bare.ops_per_second);
   }
-  (*sandbox)->Stop();
+  result.median_ratio = Median(ratios);
+  result.bare_cpu_us_per_op = Median(bare_cpu);
+  result.client_cpu_us_per_op = Median(client_cpu);
+  result.bare_write_kb_per_op = Median(bare_kb);
+  result.bare_side_cpu_us_per_op = Median(bare_side);
+  result.client_side_cpu_us_per_op = Median(client_side);
+  result.client_write_kb_per_op = Median(client_kb);
   result.ratio = result.bare_ops_per_second > 0
                      ? result.client_ops_per_second / result.bare_ops_per_second
                      : 0;

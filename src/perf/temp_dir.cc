@@ -1,9 +1,6 @@
 #include "perf/temp_dir.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
-
-#include <fstream>
 
 #include "idem/uuid.h"
 
@@ -22,21 +19,6 @@ TempDir::~TempDir() {
   if (path_.empty()) return;
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
-}
-
-std::int64_t CurrentRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  return 0;
-}
-
-std::int64_t PeakRssKb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;  // kilobytes on Linux
 }
 
 }  // namespace idem::perf

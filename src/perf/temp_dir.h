@@ -1,5 +1,5 @@
 // Internal to the perf component: a scratch directory removed on destruction
-// (journals and sandbox stores of one benchmark run), and memory readings.
+// (journals and sandbox stores of one benchmark run).
 #pragma once
 
 #include <cstdint>
@@ -24,10 +24,5 @@ class TempDir {
   explicit TempDir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
 };
-
-// VmRSS now, from /proc/self/status (0 if unreadable).
-std::int64_t CurrentRssKb();
-// getrusage(RUSAGE_SELF).ru_maxrss: the process's peak resident set.
-std::int64_t PeakRssKb();
 
 }  // namespace idem::perf
