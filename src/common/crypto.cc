@@ -5,9 +5,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace idem::crypto {
 
@@ -32,12 +35,51 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return HexEncode(HmacSha256(key, data));
 }
 
+namespace {
+
+[[noreturn]] void RandomFailed() {
+  std::fputs("idem: OpenSSL RAND_bytes failed; refusing to make keys from a weak source\n", stderr);
+  std::abort();
+}
+
+void FillFromOpenSsl(unsigned char* out, std::size_t size) {
+  if (RAND_bytes(out, static_cast<int>(size)) != 1) RandomFailed();
+}
+
+// Bumped in the child of every fork(): bytes a thread drew before the fork
+// are in both processes' memory, and handing them out in both would make the
+// same keys twice. A pool drawn under another generation is thrown away.
+std::atomic<std::uint64_t> fork_generation{0};
+void OnForkChild() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+const bool fork_handler_installed = pthread_atfork(nullptr, nullptr, &OnForkChild) == 0;
+
+// RAND_bytes costs about 1 us a call whatever the size (provider look-up,
+// DRBG lock); a key or an op id needs 16 bytes. One call fills a small
+// per-thread pool that many keys are then cut from. Bytes handed out are
+// wiped from the pool, so the pool never holds a key already in use.
+constexpr std::size_t kPoolBytes = 256;
+struct RandomPool {
+  unsigned char bytes[kPoolBytes];
+  std::size_t used = kPoolBytes;  // nothing left: fill before the first use
+  std::uint64_t generation = 0;
+  ~RandomPool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+};
+thread_local RandomPool pool;
+
+}  // namespace
+
 void RandomBytes(void* out, std::size_t size) {
-  if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(size)) != 1) {
-    std::fputs("idem: OpenSSL RAND_bytes failed; refusing to make keys from a weak source\n",
-               stderr);
-    std::abort();
+  auto* dest = static_cast<unsigned char*>(out);
+  if (!fork_handler_installed || size > kPoolBytes / 4) return FillFromOpenSsl(dest, size);
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation || kPoolBytes - pool.used < size) {
+    FillFromOpenSsl(pool.bytes, kPoolBytes);
+    pool.used = 0;
+    pool.generation = generation;
   }
+  std::memcpy(dest, pool.bytes + pool.used, size);
+  OPENSSL_cleanse(pool.bytes + pool.used, size);
+  pool.used += size;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

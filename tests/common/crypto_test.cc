@@ -1,6 +1,11 @@
 #include "common/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
 
 namespace idem::crypto {
 namespace {
@@ -46,6 +51,50 @@ TEST(CryptoTest, RandomBytesAreNotConstant) {
   RandomBytes(a.data(), a.size());
   RandomBytes(b.data(), b.size());
   EXPECT_NE(a, b);
+}
+
+// Keys are cut from a per-thread pool: draws across many refills never
+// repeat, and sizes larger than a pool slice come straight from OpenSSL.
+TEST(CryptoTest, RandomDrawsNeverRepeatAcrossPoolRefills) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 20000; ++i) {
+    std::string key(16, '\0');
+    RandomBytes(key.data(), key.size());
+    ASSERT_TRUE(seen.insert(key).second) << "draw " << i << " repeated";
+  }
+  std::string big(4096, '\0'), big2(4096, '\0');
+  RandomBytes(big.data(), big.size());
+  RandomBytes(big2.data(), big2.size());
+  EXPECT_NE(big, big2);
+  EXPECT_NE(big.substr(0, 16), std::string(16, '\0'));
+}
+
+// A pool drawn before fork() is in both processes: the child must not hand
+// out the bytes the parent hands out next (same keys in two processes).
+TEST(CryptoTest, AForkedChildNeverRepeatsTheParentsNextBytes) {
+  std::string first(16, '\0');
+  RandomBytes(first.data(), first.size());  // the pool now holds more bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    char child[16];
+    RandomBytes(child, sizeof child);
+    const bool sent = write(fds[1], child, sizeof child) == static_cast<ssize_t>(sizeof child);
+    _exit(sent ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string parent(16, '\0');
+  RandomBytes(parent.data(), parent.size());
+  std::string child(16, '\0');
+  ASSERT_EQ(read(fds[0], child.data(), child.size()), 16);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(child, parent);
+  EXPECT_NE(child, first);
 }
 
 }  // namespace
