@@ -1,7 +1,6 @@
 #include "perf/process_usage.h"
 
 #include <sys/resource.h>
-
 #include <time.h>
 
 #include <filesystem>
