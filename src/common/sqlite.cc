@@ -203,7 +203,17 @@ Status Database::Configure() {
   // The first read of the file: a non-SQLite file fails here with NOTADB.
   auto mode = Prepare("PRAGMA journal_mode=WAL");
   if (!mode) return tl::unexpected(mode.error());
-  auto row = mode->Step();
+  // SQLite may answer BUSY here without calling the busy handler: while the
+  // last connection of another process checkpoints and removes the WAL on
+  // close, or turns a new file to WAL. Opening waits like any other lock.
+  const auto started = options_.clock->SteadyNow();
+  Result<bool> row = mode->Step();
+  for (int attempt = 0;
+       !row && row.error().code() == ErrorCode::kUnavailable && BackoffOrGiveUp(started, attempt);
+       ++attempt) {
+    mode->Reset();
+    row = mode->Step();
+  }
   if (!row) return tl::unexpected(row.error());
   const std::string journal_mode = *row ? mode->ColumnString(0) : "";
   if (journal_mode != "wal" && path_ != ":memory:") {

@@ -113,7 +113,10 @@ TEST(JournalProcessTest, ConcurrentFirstOpensOfANewFileAllSucceed) {
     char byte;
     if (read(go[0], &byte, 1) != 0) _exit(20);  // EOF: the parent closed it, start
     auto journal = OpenSqliteJournal(path);
-    if (!journal) _exit(21);
+    if (!journal) {
+      std::fprintf(stderr, "child: %s\n", journal.error().ToString().c_str());
+      _exit(21);
+    }
     if (!(*journal)->Begin(MakeOp(OpId(p, 0)), "p", milliseconds(1000))) _exit(22);
     _exit(0);
   }
