@@ -34,8 +34,13 @@ std::optional<OpState> ParseOpState(std::string_view name);
 inline bool IsFinal(OpState s) { return s == OpState::kSucceeded || s == OpState::kFailed; }
 
 struct Operation {
-  std::string op_id;         // the caller's business key, or generated
-  std::string idem_key;      // the Idempotency-Key, made once, never changed by a retry
+  std::string op_id;     // the caller's business key, or generated
+  std::string idem_key;  // the Idempotency-Key, made once, never changed by a retry
+  // The caller supplied idem_key (their own Idempotency-Key header) rather
+  // than idem generating it. Only such keys are checked for reuse across ops
+  // on SQLite: a caller may reuse a key by mistake, while a generated UUIDv4
+  // has 122 bits from the CSPRNG (see Journal::Begin).
+  bool idem_key_from_caller = false;
   std::string kind;          // "call", "create_session", "aml", ...
   std::string method;        // "POST"
   std::string path;          // "/v3/session/" (relative to the base URL, query included)
@@ -119,8 +124,14 @@ class Journal {
   //    taken (leased = true) so the caller resumes it.
   // The new record gets lease_generation 1 and created_ms = now unless set.
   // op_id, idem_key, fingerprint, method and owner must be non-empty, at most
-  // 1 KiB and free of NUL bytes (else kInvalidArgument); an idem_key already
-  // used by another op_id -> kAlreadyExists. Bodies are stored byte for byte.
+  // 1 KiB and free of NUL bytes (else kInvalidArgument). A caller-supplied
+  // idem_key (idem_key_from_caller) already used by another op_id ->
+  // kAlreadyExists. Generated keys are not looked up on SQLite (a unique
+  // index over random keys costs a random page write per op; a collision of
+  // two v4 keys among 2^32 ops has a chance under 2^-58); PostgreSQL checks
+  // every key. So a caller key copied from a generated one is not caught on
+  // SQLite: the server then answers it as the earlier op's retry. Bodies are
+  // stored byte for byte.
   virtual Result<BeginResult> Begin(const Operation& op, std::string_view owner,
                                     std::chrono::milliseconds lease) = 0;
 

@@ -397,6 +397,7 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
         // trail) durably before the send, and the window restarts from now.
         const std::string old_key = op.idem_key;
         op.idem_key = NewKey();
+        op.idem_key_from_caller = false;
         op.last_error = "key window passed; look-up proved no execution; key " + old_key +
                         " replaced by a fresh key";
         op.first_sent_ms = NowMs();

@@ -39,6 +39,7 @@ Result<Operation> NewOperation(OpRequest& request, const std::function<std::stri
                        "the caller's Idempotency-Key header is malformed");
     }
     op.idem_key = std::move(*key);
+    op.idem_key_from_caller = true;
     *caller_key = true;
   } else {
     op.idem_key = new_key();

@@ -13,7 +13,7 @@ constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(17681872
   "op_id, idem_key, kind, method, path, content_type, body, fingerprint, natural_key, " \
   "state, attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms, "           \
   "lease_owner, lease_until_ms, lease_generation, response_status, response_headers, "  \
-  "response_body, resource_id, last_error, seq"
+  "response_body, resource_id, last_error, key_from_caller, seq"
 
 #define IDEM_PG_FENCE \
   "op_id = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_generation = $3"
@@ -62,6 +62,12 @@ const std::vector<std::string>& SchemaSteps() {
         CREATE INDEX idem_ops_by_natural_key ON idem_ops (natural_key) WHERE natural_key <> '';
         CREATE INDEX idem_ops_by_resource_id ON idem_ops (resource_id) WHERE resource_id <> '';
         CREATE INDEX idem_ops_by_created ON idem_ops (created_ms, seq);
+      )sql",
+      // 2: whether the caller supplied idem_key (Operation::idem_key_from_caller).
+      // Every key stays UNIQUE here: PostgreSQL serves many workers, where the
+      // index's cost is not the bottleneck.
+      R"sql(
+        ALTER TABLE idem_ops ADD COLUMN key_from_caller bigint NOT NULL DEFAULT 0;
       )sql",
   };
   return steps;
@@ -118,13 +124,14 @@ const std::vector<StatementSpec>& Statements() {
        "INSERT INTO idem_ops (op_id, idem_key, kind, method, path, content_type, body, "
        "fingerprint, natural_key, state, attempts, created_ms, first_sent_ms, updated_ms, "
        "next_attempt_ms, lease_owner, lease_until_ms, lease_generation, response_status, "
-       "response_headers, response_body, resource_id, last_error) VALUES ($1, $2, $3, $4, $5, "
-       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) "
+       "response_headers, response_body, resource_id, last_error, key_from_caller) VALUES ($1, "
+       "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+       "$21, $22, $23, $24) "
        // No conflict target: an idem_key taken by another op is absorbed too
        // (Begin tells the two apart with a look-up), so no statement of a
        // BeginMany batch fails and aborts the others' transaction.
        "ON CONFLICT DO NOTHING RETURNING seq",
-       {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B}},
+       {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B, I}},
       {"j_select", "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1", {B}},
       {"j_select_locked",
        "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1 FOR UPDATE",
@@ -133,17 +140,19 @@ const std::vector<StatementSpec>& Statements() {
        "UPDATE idem_ops SET lease_owner = $2, lease_until_ms = $3, lease_generation = $4, "
        "updated_ms = $5 WHERE op_id = $1",
        {B, B, I, I, I}},
-      // $14 = 1: a final state, which releases the lease. $15: the key, new
-      // only when the op is sent afresh past the server's key window.
+      // $14 = 1: a final state, which releases the lease. $15, $16: the key
+      // and its source, new only when the op is sent afresh past the server's
+      // key window.
       {"j_update",
-       "UPDATE idem_ops SET idem_key = $15, state = $4, attempts = $5, first_sent_ms = $6, "
+       "UPDATE idem_ops SET idem_key = $15, key_from_caller = $16, state = $4, attempts = $5, "
+       "first_sent_ms = $6, "
        "updated_ms = $7, "
        "next_attempt_ms = $8, response_status = $9, response_headers = $10, "
        "response_body = $11, resource_id = $12, last_error = $13, "
        "lease_owner = CASE WHEN $14 = 1 THEN ''::bytea ELSE lease_owner END, "
        "lease_until_ms = CASE WHEN $14 = 1 THEN 0 ELSE lease_until_ms END "
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
-       {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B}},
+       {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B, I}},
       {"j_renew",
        "UPDATE idem_ops SET lease_until_ms = $4, updated_ms = $5 WHERE " IDEM_PG_FENCE
        " AND state IN ('in_flight', 'unknown') RETURNING seq",
@@ -222,6 +231,7 @@ Result<Operation> ReadOperation(const Rows& rows, int row) {
   op.response_body = rows.Bytes(row, c++);
   op.resource_id = rows.Bytes(row, c++);
   op.last_error = rows.Bytes(row, c++);
+  op.idem_key_from_caller = rows.Int(row, c++) != 0;
   return op;
 }
 

@@ -16,7 +16,7 @@ using pg::Param;
 using pg::PgResult;
 using pg::Rows;
 
-constexpr int kSeqColumn = 23;  // `seq`, after the op's columns
+constexpr int kSeqColumn = 24;  // `seq`, after the op's columns
 
 tl::unexpected<Failure> Fail(const Error& error) {
   return tl::unexpected(Failure{error, false, false});
@@ -109,18 +109,19 @@ PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, con
   const bool take_fresh = !fresh.lease_owner.empty();
   const std::string_view state = OpStateName(fresh.state);
   auto inserted = conn.Exec(
-      "j_insert", {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
-                   Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
-                   Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
-                   Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
-                   Param::Bytes(fresh.natural_key),   Param::Bytes(state),
-                   Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
-                   Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
-                   Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
-                   Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
-                   Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
-                   Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
-                   Param::Bytes(fresh.last_error)});
+      "j_insert",
+      {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
+       Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
+       Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
+       Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
+       Param::Bytes(fresh.natural_key),   Param::Bytes(state),
+       Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
+       Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
+       Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
+       Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
+       Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
+       Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
+       Param::Bytes(fresh.last_error),    Param::Int(fresh.idem_key_from_caller ? 1 : 0)});
   if (!inserted) return tl::unexpected(inserted.error());
   if (inserted->size() == 1)
     return Result<BeginResult>(BeginResult{std::move(fresh), true, take_fresh});
@@ -211,12 +212,13 @@ std::vector<Result<BeginResult>> PostgresJournal::BeginMany(const std::vector<Op
 PgResult<Status> PostgresJournal::UpdateIn(pg::Connection& conn, const Operation& op) {
   std::vector<Param> params = FenceParams(op);
   const std::string_view state = OpStateName(op.state);
-  params.insert(params.end(), {Param::Bytes(state), Param::Int(op.attempts),
-                               Param::Int(op.first_sent_ms), Param::Int(NowMs()),
-                               Param::Int(op.next_attempt_ms), Param::Int(op.response_status),
-                               Param::Bytes(op.response_headers), Param::Bytes(op.response_body),
-                               Param::Bytes(op.resource_id), Param::Bytes(op.last_error),
-                               Param::Int(IsFinal(op.state) ? 1 : 0), Param::Bytes(op.idem_key)});
+  params.insert(params.end(),
+                {Param::Bytes(state), Param::Int(op.attempts), Param::Int(op.first_sent_ms),
+                 Param::Int(NowMs()), Param::Int(op.next_attempt_ms),
+                 Param::Int(op.response_status), Param::Bytes(op.response_headers),
+                 Param::Bytes(op.response_body), Param::Bytes(op.resource_id),
+                 Param::Bytes(op.last_error), Param::Int(IsFinal(op.state) ? 1 : 0),
+                 Param::Bytes(op.idem_key), Param::Int(op.idem_key_from_caller ? 1 : 0)});
   auto rows = conn.Exec("j_update", params);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->size() == 1) return Status{};

@@ -93,6 +93,60 @@ const std::vector<std::string>& SchemaSteps() {
         CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
         CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
       )sql",
+      // 4: idem_key is unique among the keys callers supplied (a caller may
+      // reuse one by mistake), not among generated ones: a UUIDv4 from the
+      // CSPRNG has 122 random bits, and its entry in a UNIQUE index dirtied a
+      // random index page per op in every commit (a 4 KiB WAL frame, a
+      // checkpoint write, about an eighth of the client's CPU per op). Rows
+      // from before the change keep their keys in the index (from_caller 1).
+      R"sql(
+        CREATE TABLE ops_v4 (
+          op_id            TEXT    NOT NULL PRIMARY KEY,
+          idem_key         TEXT    NOT NULL,
+          key_from_caller  INTEGER NOT NULL DEFAULT 0
+                           CHECK (key_from_caller = 0 OR key_from_caller = 1),
+          kind             TEXT    NOT NULL DEFAULT '',
+          method           TEXT    NOT NULL,
+          path             TEXT    NOT NULL,
+          content_type     TEXT    NOT NULL DEFAULT '',
+          body             BLOB    NOT NULL,
+          fingerprint      TEXT    NOT NULL,
+          state            TEXT    NOT NULL
+                           CHECK (state = 'in_flight' OR state = 'succeeded' OR
+                                  state = 'failed' OR state = 'unknown'),
+          attempts         INTEGER NOT NULL DEFAULT 0,
+          created_ms       INTEGER NOT NULL,
+          first_sent_ms    INTEGER NOT NULL DEFAULT 0,
+          updated_ms       INTEGER NOT NULL,
+          next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+          lease_owner      TEXT    NOT NULL DEFAULT '',
+          lease_until_ms   INTEGER NOT NULL DEFAULT 0,
+          lease_generation INTEGER NOT NULL DEFAULT 0,
+          response_status  INTEGER NOT NULL DEFAULT 0,
+          response_headers TEXT    NOT NULL DEFAULT '',
+          response_body    BLOB    NOT NULL DEFAULT X'',
+          last_error       TEXT    NOT NULL DEFAULT '',
+          natural_key      TEXT    NOT NULL DEFAULT '',
+          resource_id      TEXT    NOT NULL DEFAULT ''
+        );
+        INSERT INTO ops_v4 (rowid, op_id, idem_key, key_from_caller, kind, method, path,
+                            content_type, body, fingerprint, state, attempts, created_ms,
+                            first_sent_ms, updated_ms, next_attempt_ms, lease_owner,
+                            lease_until_ms, lease_generation, response_status, response_headers,
+                            response_body, last_error, natural_key, resource_id)
+          SELECT rowid, op_id, idem_key, 1, kind, method, path, content_type, body, fingerprint,
+                 state, attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms,
+                 lease_owner, lease_until_ms, lease_generation, response_status,
+                 response_headers, response_body, last_error, natural_key, resource_id
+          FROM ops;
+        DROP TABLE ops;
+        ALTER TABLE ops_v4 RENAME TO ops;
+        CREATE UNIQUE INDEX ops_caller_keys ON ops (idem_key) WHERE key_from_caller = 1;
+        CREATE INDEX ops_unfinished ON ops (created_ms)
+          WHERE state IN ('in_flight', 'unknown');
+        CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
+        CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
+      )sql",
   };
   return steps;
 }
@@ -102,6 +156,7 @@ Result<Operation> ReadOperation(const sqlite::Statement& stmt) {
   int c = 0;
   op.op_id = stmt.ColumnString(c++);
   op.idem_key = stmt.ColumnString(c++);
+  op.idem_key_from_caller = stmt.ColumnInt(c++) != 0;
   op.kind = stmt.ColumnString(c++);
   op.method = stmt.ColumnString(c++);
   op.path = stmt.ColumnString(c++);

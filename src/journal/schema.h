@@ -21,7 +21,8 @@ const std::vector<std::string>& SchemaSteps();
 
 // The columns every SELECT of a whole op lists, in ReadOperation's order.
 inline constexpr char kOpColumns[] =
-    "op_id, idem_key, kind, method, path, content_type, body, fingerprint, natural_key, state, "
+    "op_id, idem_key, key_from_caller, kind, method, path, content_type, body, fingerprint, "
+    "natural_key, state, "
     "attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms, lease_owner, "
     "lease_until_ms, lease_generation, response_status, response_headers, response_body, "
     "resource_id, last_error";

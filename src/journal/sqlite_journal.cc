@@ -138,20 +138,21 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
   const std::int64_t now = NowMs();
   const std::int64_t until = now + lease.count();
   // A new op is the common case: insert straight away. A taken op_id (or
-  // idem_key) fails the INSERT alone (SQLite undoes just that statement), and
+  // caller-supplied idem_key) fails the INSERT alone (SQLite undoes just that statement), and
   // only then is the stored op read.
   Operation fresh = NewRecord(op, owner, now, lease);
   const bool take_new = !fresh.lease_owner.empty();
   auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                           "?, ?, ?, ?)");
+                           "?, ?, ?, ?, ?)");
   if (!insert) return tl::unexpected(insert.error());
-  insert->BindAll(fresh.op_id, fresh.idem_key, fresh.kind, fresh.method, fresh.path,
-                  fresh.content_type, Blob{fresh.body}, fresh.fingerprint, fresh.natural_key,
-                  OpStateName(fresh.state), fresh.attempts, fresh.created_ms, fresh.first_sent_ms,
-                  fresh.updated_ms, fresh.next_attempt_ms, fresh.lease_owner, fresh.lease_until_ms,
-                  fresh.lease_generation, fresh.response_status, fresh.response_headers,
-                  Blob{fresh.response_body}, fresh.resource_id, fresh.last_error);
+  insert->BindAll(fresh.op_id, fresh.idem_key, std::int64_t{fresh.idem_key_from_caller ? 1 : 0},
+                  fresh.kind, fresh.method, fresh.path, fresh.content_type, Blob{fresh.body},
+                  fresh.fingerprint, fresh.natural_key, OpStateName(fresh.state), fresh.attempts,
+                  fresh.created_ms, fresh.first_sent_ms, fresh.updated_ms, fresh.next_attempt_ms,
+                  fresh.lease_owner, fresh.lease_until_ms, fresh.lease_generation,
+                  fresh.response_status, fresh.response_headers, Blob{fresh.response_body},
+                  fresh.resource_id, fresh.last_error);
   auto inserted = insert->Run();
   if (inserted) {
     result = BeginResult{std::move(fresh), true, take_new};
@@ -206,12 +207,14 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
   // Fenced in the WHERE clause (owner and generation must be the caller's), so
   // the common case is one statement; the row is read only to explain a miss.
   // The key almost never changes (only past the key window): the first try
-  // leaves idem_key (and so its UNIQUE index) alone and matches only if the
-  // stored key is the op's; a miss retries with the key in the SET list.
+  // leaves idem_key (and so the caller-key index) alone and matches only if the
+  // stored key (and its source) is the op's; a miss retries with the key in
+  // the SET list.
   const bool final = IsFinal(op.state);
   for (const bool set_key : {false, true}) {
     auto stmt = db.Prepare(
-        set_key ? "UPDATE ops SET idem_key = ?1, state = ?2, attempts = ?3, first_sent_ms = ?4, "
+        set_key ? "UPDATE ops SET idem_key = ?1, key_from_caller = ?16, state = ?2, attempts = ?3, "
+                  "first_sent_ms = ?4, "
                   "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, "
                   "response_headers = ?8, response_body = ?9, resource_id = ?10, "
                   "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
@@ -224,12 +227,13 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
                   "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
                   "lease_until_ms = CASE WHEN ?12 THEN 0 ELSE lease_until_ms END "
                   "WHERE op_id = ?13 AND lease_owner = ?14 AND lease_owner <> '' "
-                  "AND lease_generation = ?15 AND idem_key = ?1");
+                  "AND lease_generation = ?15 AND idem_key = ?1 AND key_from_caller = ?16");
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->BindAll(op.idem_key, OpStateName(op.state), op.attempts, op.first_sent_ms, NowMs(),
                   op.next_attempt_ms, op.response_status, op.response_headers,
                   Blob{op.response_body}, op.resource_id, op.last_error,
-                  std::int64_t{final ? 1 : 0}, op.op_id, op.lease_owner, op.lease_generation);
+                  std::int64_t{final ? 1 : 0}, op.op_id, op.lease_owner, op.lease_generation,
+                  std::int64_t{op.idem_key_from_caller ? 1 : 0});
     if (auto run = stmt->Run(); !run) return run;
     if (stmt->Changes() == 1) return {};
   }

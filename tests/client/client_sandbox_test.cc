@@ -168,6 +168,15 @@ TEST(ClientSandbox, CallersOwnKeyIsTheOpsKeyAndIsNeverDoubled) {
   ASSERT_EQ(executions.size(), 1u);
   EXPECT_EQ(executions[0]["idempotency_key"], "caller-key-1");
   EXPECT_EQ(env.Stats()["bad_keys_400"], 0);
+  // Journaled as the caller's key, so another op reusing it is refused
+  // locally and nothing is sent.
+  EXPECT_TRUE(env.journal().Get(result->op_id).value()->idem_key_from_caller);
+  OpRequest reuse = AmlRequest(2);
+  reuse.headers.push_back({"Idempotency-Key", "caller-key-1"});
+  OpResult refused = env.client().Call(reuse);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(env.Executions()["executions"].size(), 1u);
 }
 
 TEST(ClientSandbox, MalformedCallerKeyIsRejectedBeforeAnythingIsStored) {

@@ -47,6 +47,14 @@ TEST(JournalMigrationTest, FileAtVersionOneIsMigratedAndKeepsItsData) {
   EXPECT_EQ(op.attempts, 4);
   EXPECT_EQ(op.natural_key, "");
   EXPECT_EQ(op.resource_id, "");
+  EXPECT_TRUE(op.idem_key_from_caller);  // a key from before step 4 stays checked
+  // Another op with that key, as a caller might reuse it, is still refused.
+  Operation reuse = MakeOp("reuse-op");
+  reuse.idem_key = "key-1";
+  reuse.idem_key_from_caller = true;
+  auto refused = (*journal)->Begin(reuse, "w", kLease);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
   // The version-2 features work on the migrated file.
   ASSERT_TRUE((*journal)->AdoptResource("", "nothing", ""));
   ASSERT_TRUE((*journal)->Begin(MakeOp("new-op", "{}", "nk"), "w", kLease));

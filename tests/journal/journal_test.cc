@@ -141,16 +141,24 @@ TEST_F(JournalTest, SameOpIdDifferentFingerprintIsRefusedAndNothingChanges) {
   EXPECT_EQ(after.updated_ms, before.updated_ms);
 }
 
-TEST_F(JournalTest, AnIdempotencyKeyBelongsToOneOp) {
-  const Operation first = MustBegin(MakeOp("op-1"));
+TEST_F(JournalTest, ACallerSuppliedIdempotencyKeyBelongsToOneOp) {
+  Operation first_request = MakeOp("op-1");
+  first_request.idem_key = "callers-order-42";
+  first_request.idem_key_from_caller = true;
+  const Operation first = MustBegin(first_request);
+  EXPECT_TRUE(MustGet("op-1").idem_key_from_caller);
   Operation other = MakeOp("op-2");
   other.idem_key = first.idem_key;
+  other.idem_key_from_caller = true;
   auto refused = journal_->Begin(other, "worker-a", kLease);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
   auto missing = journal_->Get("op-2");
   ASSERT_TRUE(missing);
   EXPECT_FALSE(missing->has_value());
+  // A generated key is stored as such, and a retry's Update keeps both.
+  EXPECT_FALSE(MustBegin(MakeOp("op-3")).idem_key_from_caller);
+  EXPECT_FALSE(MustGet("op-3").idem_key_from_caller);
 }
 
 TEST_F(JournalTest, StateTransitionsThroughUnknownToSucceeded) {
@@ -533,9 +541,12 @@ TEST_F(JournalTest, BeginManyAndUpdateManyAnswerPerOpLikeSingleCalls) {
 }
 
 TEST_F(JournalTest, BeginManyRefusesATakenKeyAloneAndStoresTheRest) {
-  const Operation existing = MustBegin(MakeOp("op-old"));
+  Operation old_request = MakeOp("op-old");
+  old_request.idem_key_from_caller = true;
+  const Operation existing = MustBegin(old_request);
   Operation thief = MakeOp("op-thief");
-  thief.idem_key = existing.idem_key;  // another op's key
+  thief.idem_key = existing.idem_key;  // another op's key, as a caller might reuse it
+  thief.idem_key_from_caller = true;
   auto results = journal_->BeginMany({MakeOp("op-1"), thief, MakeOp("op-2")}, "worker-a", kLease);
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0]) << results[0].error().ToString();

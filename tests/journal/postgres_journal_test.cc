@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "idem/journal.h"
+#include "journal/pg_schema.h"
 #include "journal_test_util.h"
 #include "testing/fake_clock.h"
 #include "testing/pg_environment.h"
@@ -164,11 +165,12 @@ TEST_F(PostgresJournalTest, ConcurrentFirstUseMigratesOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(opened.load(), 4) << errors[0] << errors[1] << errors[2] << errors[3];
-  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"), "1");
+  const std::string latest = std::to_string(journal::pg::SchemaSteps().size());
+  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"), latest);
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM idem_schema"), "1");
   // Reopening an up-to-date database changes nothing.
   ASSERT_NE(MustOpen(), nullptr);
-  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"), "1");
+  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"), latest);
 }
 
 TEST_F(PostgresJournalTest, NewerSchemaIsRefused) {
