@@ -173,6 +173,37 @@ TEST_F(PostgresJournalTest, ConcurrentFirstUseMigratesOnce) {
   EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"), latest);
 }
 
+TEST_F(PostgresJournalTest, DatabaseAtVersionOneIsMigratedAndKeepsItsOps) {
+  // A database as version 1 left it, with one op.
+  ASSERT_EQ(QueryOne(url_, journal::pg::SchemaSteps()[0]), "");
+  ASSERT_EQ(QueryOne(url_,
+                     "CREATE TABLE idem_schema (component text PRIMARY KEY, version bigint NOT "
+                     "NULL); INSERT INTO idem_schema VALUES ('journal', 1); "
+                     "INSERT INTO idem_ops (op_id, idem_key, method, path, body, fingerprint, "
+                     "state, created_ms, updated_ms) VALUES ('old-op', 'key-1', 'POST', '/x', "
+                     "'{}', 'fp', 'unknown', 1, 2)"),
+            "");
+  auto journal = MustOpen();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'journal'"),
+            std::to_string(journal::pg::SchemaSteps().size()));
+  auto old = journal->Get("old-op");
+  ASSERT_TRUE(old && *old);
+  EXPECT_EQ((*old)->idem_key, "key-1");
+  EXPECT_FALSE((*old)->idem_key_from_caller);
+  EXPECT_EQ((*old)->state, OpState::kUnknown);
+  // Every key stays unique on PostgreSQL, whoever made it.
+  Operation reuse = MakeOp("new-op");
+  reuse.idem_key = "key-1";
+  auto refused = journal->Begin(reuse, "w", kLease);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
+  Operation mine = MakeOp("caller-op");
+  mine.idem_key_from_caller = true;
+  ASSERT_TRUE(journal->Begin(mine, "w", kLease));
+  EXPECT_TRUE(journal->Get("caller-op").value()->idem_key_from_caller);
+}
+
 TEST_F(PostgresJournalTest, NewerSchemaIsRefused) {
   ASSERT_NE(MustOpen(), nullptr);
   ASSERT_EQ(QueryOne(url_, "UPDATE idem_schema SET version = 99 WHERE component = 'journal'"), "");
