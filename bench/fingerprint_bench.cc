@@ -3,6 +3,7 @@
 #include <string>
 
 #include "idem/uuid.h"
+#include "idem/webhook_signature.h"
 
 static void BM_RequestFingerprint(benchmark::State& state) {
   std::string body(static_cast<std::size_t>(state.range(0)), 'x');
@@ -17,3 +18,10 @@ static void BM_NewUuidV4(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(idem::NewUuidV4());
 }
 BENCHMARK(BM_NewUuidV4);
+
+// The webhook receiver's per-event HMAC (Didit's raw-body signature).
+static void BM_SignDidit(benchmark::State& state) {
+  const std::string body(static_cast<std::size_t>(state.range(0)), 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(idem::SignDidit("secret", body, 1700000000));
+}
+BENCHMARK(BM_SignDidit)->Arg(512);

@@ -1,8 +1,9 @@
 #include "common/crypto.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -14,21 +15,77 @@
 
 namespace idem::crypto {
 
+namespace {
+
+[[noreturn]] void CryptoFailed(const char* what) {
+  std::fprintf(stderr, "idem: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look their algorithm up in the
+// provider store on every call (a locked hash-table search, about a third
+// of a short message's cost, and contended across threads). The algorithms
+// are fetched once, and each thread keeps a context to reuse.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  if (md == nullptr) CryptoFailed("EVP_MD_fetch(SHA2-256)");
+  return md;
+}
+
+EVP_MAC* HmacMac() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) CryptoFailed("EVP_MAC_fetch(HMAC)");
+  return mac;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+struct MacContext {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(HmacMac());
+  ~MacContext() { EVP_MAC_CTX_free(ctx); }  // cleanses the key
+};
+
+}  // namespace
+
 std::string Sha256(std::string_view data) {
+  thread_local DigestContext context;
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  unsigned int len = 0;
+  if (context.ctx == nullptr || EVP_DigestInit_ex2(context.ctx, Sha256Md(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+    CryptoFailed("SHA-256");
+  }
   return out;
 }
 
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  thread_local MacContext context;
+  static const OSSL_PARAM params[] = {
+      OSSL_PARAM_utf8_string("digest", const_cast<char*>("SHA2-256"), sizeof("SHA2-256") - 1),
+      OSSL_PARAM_END};
+  // EVP_MAC_init refuses an empty key (NULL = keep the previous one): an
+  // empty key is HMAC with a block of zeros, which is what one zero byte
+  // padded to the block gives too.
+  static const unsigned char kZero = 0;
+  const auto* key_bytes = key.empty() ? &kZero : reinterpret_cast<const unsigned char*>(key.data());
+  const std::size_t key_len = key.empty() ? 1 : key.size();
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  std::size_t len = 0;
+  if (context.ctx == nullptr || EVP_MAC_init(context.ctx, key_bytes, key_len, params) != 1 ||
+      EVP_MAC_update(context.ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(context.ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) !=
+          1) {
+    CryptoFailed("HMAC-SHA256");
+  }
+  out.resize(len);
+  return out;
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

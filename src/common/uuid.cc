@@ -9,11 +9,18 @@
 namespace idem {
 namespace {
 
+// 8-4-4-4-12 lower-case hex, written in place (two keys per op: no
+// temporaries).
 std::string FormatUuid(const std::array<unsigned char, 16>& b) {
-  std::string hex =
-      crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;  // keep the '-'
+    out[at++] = kDigits[b[i] >> 4];
+    out[at++] = kDigits[b[i] & 0xf];
+  }
+  return out;
 }
 
 void SetVersionAndVariant(std::array<unsigned char, 16>& b, unsigned version) {
