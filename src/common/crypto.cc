@@ -69,15 +69,15 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   static const OSSL_PARAM params[] = {
       OSSL_PARAM_utf8_string("digest", const_cast<char*>("SHA2-256"), sizeof("SHA2-256") - 1),
       OSSL_PARAM_END};
-  // EVP_MAC_init refuses an empty key (NULL = keep the previous one): an
-  // empty key is HMAC with a block of zeros, which is what one zero byte
-  // padded to the block gives too.
-  static const unsigned char kZero = 0;
-  const auto* key_bytes = key.empty() ? &kZero : reinterpret_cast<const unsigned char*>(key.data());
-  const std::size_t key_len = key.empty() ? 1 : key.size();
+  // To EVP_MAC_init a NULL key means "keep the previous key": on this reused
+  // context, the previous caller's. An empty string_view may have a null
+  // data(), so an empty key is passed as a non-null pointer and length 0.
+  static const unsigned char kNoKey = 0;
+  const auto* key_bytes =
+      key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
   std::string out(EVP_MAX_MD_SIZE, '\0');
   std::size_t len = 0;
-  if (context.ctx == nullptr || EVP_MAC_init(context.ctx, key_bytes, key_len, params) != 1 ||
+  if (context.ctx == nullptr || EVP_MAC_init(context.ctx, key_bytes, key.size(), params) != 1 ||
       EVP_MAC_update(context.ctx, reinterpret_cast<const unsigned char*>(data.data()),
                      data.size()) != 1 ||
       EVP_MAC_final(context.ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) !=

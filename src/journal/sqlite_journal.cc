@@ -138,8 +138,8 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
   const std::int64_t now = NowMs();
   const std::int64_t until = now + lease.count();
   // A new op is the common case: insert straight away. A taken op_id (or
-  // caller-supplied idem_key) fails the INSERT alone (SQLite undoes just that statement), and
-  // only then is the stored op read.
+  // caller-supplied idem_key) fails the INSERT alone (SQLite undoes just
+  // that statement), and only then is the stored op read.
   Operation fresh = NewRecord(op, owner, now, lease);
   const bool take_new = !fresh.lease_owner.empty();
   auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +

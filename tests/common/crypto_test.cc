@@ -20,15 +20,16 @@ TEST(CryptoTest, HmacSha256MatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-// The empty key is a block of zeros; OpenSSL's EVP_MAC needs a non-empty one,
-// so the wrapper passes one zero byte, which HMAC pads to the same block.
+// Contexts are reused per thread, and EVP_MAC_init takes a NULL key as "keep
+// the previous one": an empty key (a default string_view has a null data())
+// must not sign with the last caller's key.
 TEST(CryptoTest, HmacSha256WithAnEmptyKeyMatchesTheKnownValue) {
   EXPECT_EQ(HmacSha256Hex("", ""),
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   // Contexts are reused per thread: a key never leaks into the next call.
   EXPECT_EQ(HmacSha256Hex("key", "The quick brown fox jumps over the lazy dog"),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
-  EXPECT_EQ(HmacSha256Hex("", ""),
+  EXPECT_EQ(HmacSha256Hex(std::string_view(), std::string_view()),
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
