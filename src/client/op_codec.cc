@@ -27,6 +27,7 @@ nlohmann::json OperationToJson(const Operation& op) {
   nlohmann::json j;
   j["op_id"] = op.op_id;
   j["idem_key"] = op.idem_key;
+  j["idem_key_from_caller"] = op.idem_key_from_caller;
   j["kind"] = op.kind;
   j["method"] = op.method;
   j["path"] = op.path;

@@ -160,7 +160,9 @@ TEST_F(CallCliTest, SuccessPrintsTheBodyAndARerunReturnsTheStoredAnswer) {
   EXPECT_GE(list[0]["attempts"].get<int>(), 1);
   EXPECT_TRUE(list[0]["idem_key"].is_string());
   EXPECT_FALSE(list[0]["idem_key"].get<std::string>().empty());
-  EXPECT_EQ(OpsShow("cli-ok")["state"], "succeeded");
+  const json shown = OpsShow("cli-ok");
+  EXPECT_EQ(shown["state"], "succeeded");
+  EXPECT_EQ(shown["idem_key_from_caller"], false);  // idem made the key
 }
 
 TEST_F(CallCliTest, SameOpIdWithADifferentBodyIsRefusedLocally) {
