@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -223,6 +222,49 @@ Result<ClientRun> RunClient(const std::string& base_url, const std::string& jour
   return run;
 }
 
+// One run's own directory (sandbox store, journal) and sandbox, started
+// fresh and warmed up the same way (connections, page cache) for every run:
+// the store slows down as it fills, so a shared one would favour whichever
+// side ran first. Stopped and deleted when it goes.
+class RunSandbox {
+ public:
+  static Result<std::unique_ptr<RunSandbox>> Start(const std::string& path, int threads,
+                                                   const std::string& tag, int concurrency) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "bench: cannot create " + path + ": " + ec.message());
+    std::unique_ptr<RunSandbox> run(new RunSandbox(path));
+    auto sandbox = StartSandbox(run->File("sandbox.db"), threads);
+    if (!sandbox) return tl::unexpected(sandbox.error());
+    run->sandbox_ = std::move(*sandbox);
+    RunBare(run->base_url(), tag + "-warm", 300, concurrency);
+    return run;
+  }
+  ~RunSandbox() {
+    if (sandbox_) sandbox_->Stop();
+    sandbox_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string base_url() const { return sandbox_->base_url(); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  explicit RunSandbox(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+// Per-op figures of every run of one side, for their medians.
+struct SideRuns {
+  std::vector<double> cpu_us, write_kb, side_cpu_us;
+  void Add(const RunCost& cost, double side_cpu_seconds, std::size_t ops) {
+    cpu_us.push_back(cost.cpu_us);
+    write_kb.push_back(cost.write_kb);
+    side_cpu_us.push_back(side_cpu_seconds * 1e6 / static_cast<double>(ops));
+  }
+};
+
 }  // namespace
 
 Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
@@ -230,23 +272,11 @@ Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
   auto dir = perf::TempDir::Create("idem-client-bench");
   if (!dir) return tl::unexpected(dir.error());
   const std::string run_id = NewUuidV4().substr(0, 8);
-  int sandboxes = 0;
-  // Every run gets a sandbox of its own with a fresh store, warmed up the
-  // same way (connections, page cache): the store slows down as it fills, so
-  // a shared one would favour whichever side ran first.
-  auto fresh_sandbox = [&]() -> Result<std::unique_ptr<Sandbox>> {
-    const std::string name = "sandbox-" + std::to_string(sandboxes++);
-    std::error_code ignored;
-    std::filesystem::create_directories(dir->File(name), ignored);
-    auto sandbox = StartSandbox(dir->File(name + "/sandbox.db"), options.sandbox_threads);
-    if (sandbox) RunBare((*sandbox)->base_url(), run_id + "-" + name + "-warm", 300, concurrency);
-    return sandbox;
-  };
-  auto drop_sandbox = [&](std::unique_ptr<Sandbox>& sandbox) {
-    sandbox->Stop();
-    sandbox.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir->File("sandbox-" + std::to_string(sandboxes - 1)), ignored);
+  int runs = 0;
+  auto fresh = [&] {
+    const std::string name = "run-" + std::to_string(runs++);
+    return RunSandbox::Start(dir->File(name), options.sandbox_threads, run_id + "-" + name,
+                             concurrency);
   };
 
   ClientBenchResult result;
@@ -254,46 +284,36 @@ Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
   std::size_t n = options.ops_per_run;
   if (n == 0) {
     // A bare run of 500 ops sizes the runs.
-    auto sandbox = fresh_sandbox();
-    if (!sandbox) return tl::unexpected(sandbox.error());
-    BareRun sizing = RunBare((*sandbox)->base_url(), run_id + "-size", 500, concurrency);
-    drop_sandbox(*sandbox);
+    auto sizing_run = fresh();
+    if (!sizing_run) return tl::unexpected(sizing_run.error());
+    BareRun sizing = RunBare((*sizing_run)->base_url(), run_id + "-size", 500, concurrency);
     double secs = std::chrono::duration<double>(options.run_duration).count();
     n = static_cast<std::size_t>(std::max(200.0, sizing.ops_per_second * secs));
   }
   result.ops_per_run = n;
-  std::vector<double> ratios, bare_cpu, client_cpu, bare_kb, client_kb, bare_side, client_side;
+  std::vector<double> ratios;
+  SideRuns bare_side, client_side;
   for (int round = 0; round < std::max(1, options.rounds); ++round) {
     const std::string tag = run_id + "-" + std::to_string(round);
     BareRun bare;
     ClientRun client;
     auto run_bare = [&]() -> Status {
-      auto sandbox = fresh_sandbox();
-      if (!sandbox) return tl::unexpected(sandbox.error());
+      auto run = fresh();
+      if (!run) return tl::unexpected(run.error());
       CostMeter meter;
-      bare = RunBare((*sandbox)->base_url(), tag + "-bare", n, concurrency);
-      RunCost cost = meter.PerOp(n);
-      drop_sandbox(*sandbox);
-      bare_side.push_back(bare.side_cpu_seconds * 1e6 / static_cast<double>(n));
-      bare_cpu.push_back(cost.cpu_us);
-      bare_kb.push_back(cost.write_kb);
+      bare = RunBare((*run)->base_url(), tag + "-bare", n, concurrency);
+      bare_side.Add(meter.PerOp(n), bare.side_cpu_seconds, n);
       return {};
     };
     auto run_client = [&]() -> Status {
-      auto sandbox = fresh_sandbox();
-      if (!sandbox) return tl::unexpected(sandbox.error());
-      const std::string journal = dir->File("journal-" + std::to_string(round) + ".db");
-      CostMeter meter;
-      auto run = RunClient((*sandbox)->base_url(), journal, tag + "-client", n, concurrency,
-                           options.durability);
-      RunCost cost = meter.PerOp(n);
-      drop_sandbox(*sandbox);
-      for (const char* suffix : {"", "-wal", "-shm"}) std::remove((journal + suffix).c_str());
+      auto run = fresh();
       if (!run) return tl::unexpected(run.error());
-      client = *run;
-      client_side.push_back(client.side_cpu_seconds * 1e6 / static_cast<double>(n));
-      client_cpu.push_back(cost.cpu_us);
-      client_kb.push_back(cost.write_kb);
+      CostMeter meter;
+      auto ran = RunClient((*run)->base_url(), (*run)->File("journal.db"), tag + "-client", n,
+                           concurrency, options.durability);
+      if (!ran) return tl::unexpected(ran.error());
+      client = *ran;
+      client_side.Add(meter.PerOp(n), client.side_cpu_seconds, n);
       return {};
     };
     // Alternating order, so that drift of the machine during a round
@@ -311,12 +331,12 @@ Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
     if (bare.ops_per_second > 0) ratios.push_back(client.ops_per_second / bare.ops_per_second);
   }
   result.median_ratio = Median(ratios);
-  result.bare_cpu_us_per_op = Median(bare_cpu);
-  result.client_cpu_us_per_op = Median(client_cpu);
-  result.bare_write_kb_per_op = Median(bare_kb);
-  result.bare_side_cpu_us_per_op = Median(bare_side);
-  result.client_side_cpu_us_per_op = Median(client_side);
-  result.client_write_kb_per_op = Median(client_kb);
+  result.bare_cpu_us_per_op = Median(bare_side.cpu_us);
+  result.client_cpu_us_per_op = Median(client_side.cpu_us);
+  result.bare_write_kb_per_op = Median(bare_side.write_kb);
+  result.client_write_kb_per_op = Median(client_side.write_kb);
+  result.bare_side_cpu_us_per_op = Median(bare_side.side_cpu_us);
+  result.client_side_cpu_us_per_op = Median(client_side.side_cpu_us);
   result.ratio = result.bare_ops_per_second > 0
                      ? result.client_ops_per_second / result.bare_ops_per_second
                      : 0;
