@@ -64,8 +64,9 @@ const std::vector<std::string>& SchemaSteps() {
         CREATE INDEX idem_ops_by_created ON idem_ops (created_ms, seq);
       )sql",
       // 2: whether the caller supplied idem_key (Operation::idem_key_from_caller).
-      // Every key stays UNIQUE here: PostgreSQL serves many workers, where the
-      // index's cost is not the bottleneck.
+      // Every key stays UNIQUE here (the SQLite journal's step 4 dropped
+      // generated keys from its index); the cost of the index on PostgreSQL
+      // has not been measured.
       R"sql(
         ALTER TABLE idem_ops ADD COLUMN key_from_caller bigint NOT NULL DEFAULT 0;
       )sql",
