@@ -1,20 +1,23 @@
 // `idem chaos` as a library: the harness that proves the exactly-once promise
-// under process kills. It runs the sandbox as its own process (SQLite store),
-// enqueues N ops (session creations, each with its own vendor_data, and
-// billed AML checks) into a journal, runs C `idem worker` processes on it,
+// under process kills. It runs the sandbox as its own process (SQLite store,
+// Didit's behaviour by default: keys on AML only), enqueues N ops of every
+// supported kind (session creations, status updates and deletes of sessions
+// it prepared, billed AML, liveness, face-match and ID checks), each with its
+// own vendor_data, into a journal, runs C `idem worker` processes on it,
 // SIGKILLs a random worker at seeded random moments K times (starting a new
 // one each time), kills and restarts the sandbox once mid-run on the same
-// port with the same store, and when every worker has exited idle verifies:
+// port with the same store, and when every worker has exited idle verifies,
+// per kind and in total:
 //
 //   from the sandbox's own records (GET /_sandbox/executions, /_sandbox/stats)
-//     executions per op (matched by the op's unique vendor_data): duplicates =
-//     executions beyond one per op;
+//     executions per op (matched by kind and the op's unique vendor_data):
+//     duplicates = executions beyond one per op;
 //   from the journal
-//     lost = ops not final + ops succeeded with no execution on the server.
-//
-// With no_idempotency the sandbox ignores keys and has no vendor_data dedup,
-// and only session creation (which the look-up reconciler protects) is
-// driven: that run proves the reconciliation path, not the key.
+//     lost = ops not final (and not stopped for review) + ops succeeded
+//     with no execution on the server;
+//     unknown = ops stopped for a person (needs_review: it could not be
+//     proven whether they executed). Allowed on the didit profile, reported;
+//     must be 0 on the ideal profile.
 //
 // Everything random (kill moments, which worker, the sandbox's faults) comes
 // from `seed`; a failing run is replayed with the same seed (process timing
@@ -27,6 +30,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "idem/status.h"
 
@@ -53,11 +57,21 @@ struct ChaosOptions {
   std::string faults =
       "drop_before=0.04,drop_after=0.04,error_503=0.04,error_500_after=0.04,rate_limit=0.03,"
       "slow=0.02:300,slow_exec=0.02:300,retry_after=1";
-  // Sandbox without keys and vendor_data dedup; session creation only.
+  // Op kinds to drive, in turn (op i is kinds[i % n]): create_session,
+  // update_status, delete_session, aml, passive_liveness, face_match,
+  // id_verification. Empty (default): every one of them (without aml under
+  // no_idempotency, unless billed_without_keys).
+  std::vector<std::string> kinds;
+  // The sandbox's `--profile`: "didit" (default; keys honoured on AML only,
+  // update-status refuses the status a session already has, ...) or "ideal"
+  // (keys on every mutating endpoint; the workers are told so).
+  std::string profile = "didit";
+  // Sandbox without keys (not even on AML) and without vendor_data dedup.
   bool no_idempotency = false;
-  // With no_idempotency, drive billed AML checks too. They have no look-up,
-  // so nothing can protect them from a lost response: the run is EXPECTED to
-  // fail with duplicates. It shows the harness does see duplicates.
+  // With no_idempotency, drive billed AML checks too. The client replays
+  // them with a key the sandbox now ignores, so a lost response makes the
+  // replay execute again: the run is EXPECTED to fail with duplicates. It
+  // shows the harness does see duplicates.
   bool billed_without_keys = false;
   // Seeds the kills and the sandbox's faults. 0: one is drawn (and reported).
   std::uint64_t seed = 0;
@@ -83,8 +97,21 @@ struct ChaosOptions {
   std::function<void(std::string_view)> log;
 };
 
+// One op kind's share of a run.
+struct ChaosKindReport {
+  std::string kind;
+  std::size_t ops = 0;
+  std::size_t executions = 0;
+  std::size_t duplicates = 0;
+  std::size_t lost = 0;
+  std::size_t unknown = 0;  // stopped for review (needs_review)
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;
+};
+
 struct ChaosReport {
   std::uint64_t seed = 0;
+  std::string profile;  // the sandbox's
   bool no_idempotency = false;
   std::string journal_kind;     // "sqlite" or "postgres"
   std::size_t ops = 0;          // logical ops enqueued
@@ -93,7 +120,8 @@ struct ChaosReport {
   std::size_t executions = 0;   // the sandbox's executions of the run's ops
   std::size_t duplicates = 0;   // executions beyond one per op
   std::size_t lost = 0;         // not final + succeeded without an execution
-  std::size_t not_final = 0;    // in_flight or unknown at the end
+  std::size_t not_final = 0;    // in_flight, or unknown not for review, at the end
+  std::size_t unknown = 0;      // stopped for review: a person must settle them
   std::size_t succeeded = 0;    // journal states at the end
   std::size_t failed = 0;       // refused for good (none expected)
   std::size_t succeeded_without_execution = 0;
@@ -111,11 +139,16 @@ struct ChaosReport {
   bool timed_out = false;
   std::int64_t elapsed_ms = 0;
   std::string work_dir;  // kept when the run failed (logs inside)
+  std::vector<ChaosKindReport> per_kind;  // in ChaosOptions::kinds order
 
   bool passed() const {
-    return duplicates == 0 && lost == 0 && failed == 0 && !timed_out && worker_failures == 0;
+    return duplicates == 0 && lost == 0 && failed == 0 && !timed_out && worker_failures == 0 &&
+           (profile != "ideal" || unknown == 0);
   }
 };
+
+// The kinds a run drives by default, in order.
+std::vector<std::string> DefaultChaosKinds();
 
 // Runs the harness. Errors (kInvalidArgument for bad options, kUnavailable
 // when the sandbox or the journal cannot be started/opened, kIo) mean the run

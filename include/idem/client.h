@@ -3,14 +3,21 @@
 //
 //   Submit ─> Journal::Begin (durable, with the key and exact bytes)
 //          ─> send with Idempotency-Key ─2xx──────────────────────> succeeded
-//                │ ─definitive 4xx (400/401/403/404/422, ...)──────> failed
+//                │ ─definitive 4xx (400/401/403/404/422, a 409 "key
+//                │   reused with another request") ────────────────> failed
+//                │ ─not sent (refused connection) ─> wait, send again
 //                │ ─timeout/reset/5xx/408/409/425/429─> wait (backoff, pushback floor)
-//                │      └─ may have executed? ask the kind's Reconciler first
+//                │      └─ may have executed? resolve it before any re-send,
+//                │         as the kind's KindPolicy allows: replay with the
+//                │         key (the server deduplicates), else a look-up (the
+//                │         kind's Reconciler), else stop ──> unknown, needs_review
 //                └─ retries or budget exhausted, no definitive answer ─> unknown
 //
 // `unknown` ops are kept; Resume() (or `idem resume`) drives them again with
-// their original key. Everything is event-driven: transport callbacks and a
-// timer queue feed a few worker threads, never a thread per call.
+// their original key, resolving first; one that needs_review is left for a
+// person (ResolveUnknownOp in idem/resolve.h, `idem ops resolve`). Everything
+// is event-driven: transport callbacks and a timer queue feed a few worker
+// threads, never a thread per call.
 //
 // Thread-safe: Submit/Call/Resume may be called from any thread at once.
 #pragma once
@@ -68,31 +75,72 @@ struct ReconcileResult {
     // The op executed: adopt `resource_id` (and `status`/`body` as the op's
     // response) and settle it as succeeded without sending.
     kFound,
-    // The server has no trace of the op: it provably did not execute. The
-    // driver may send (again); past the key window, with a NEW key.
+    // The server has no trace of the op: it provably did not execute (once
+    // the kind's settle_after has passed since the attempt that may have
+    // executed, see KindPolicy). The driver may send (again); past the key
+    // window, with a NEW key.
     kNotFound,
     // The look-up itself failed (network, 5xx): treated as a retryable failure.
     kFailed,
+    // This op cannot be looked up at all (nothing to look it up by, or the
+    // server keeps no record of it): the driver stops it for a person
+    // (unknown, needs_review) with `error` as the reason.
+    kUnresolvable,
   };
   Outcome outcome = Outcome::kFailed;
   std::string resource_id;
   int status = 200;
   std::string body;
-  std::string error;  // for kFailed; never secrets
+  std::string error;  // why, for kFailed and kUnresolvable; never secrets
+  // For kFound: how it was found, for the op's audit trail ("GET
+  // /v3/sessions/?vendor_data=..: session 1234"); never secrets.
+  std::string note;
 };
 
 // Per op kind: looks an op up on the server (e.g. CreateSession by
 // vendor_data). Contract:
 //  - Lookup() must return quickly and call `done` exactly once, from any
-//    thread (typically a Transport callback). It must not block: issue the GET
-//    with Transport::Send, or run blocking work on your own thread.
-//  - kNotFound must mean "did not execute" with certainty; if unsure, kFailed.
+//    thread (typically a Transport callback). It must not block on the
+//    network: issue the GET with Transport::Send. (A short journal read on
+//    the calling thread is fine.)
+//  - kNotFound must mean "did not execute" with certainty; if unsure, kFailed
+//    (look again later) or kUnresolvable (a person must decide).
 //  - It may be called several times for one op (after each ambiguous attempt).
 class Reconciler {
  public:
   using Done = std::function<void(ReconcileResult)>;
   virtual ~Reconciler() = default;
   virtual void Lookup(const Operation& op, Done done) = 0;
+};
+
+// What the server does with one op kind, and so how the driver may recover
+// an attempt that may have executed (a timeout, a lost connection, a 5xx, a
+// crash mid-request). Taken as data: the Didit layer registers Didit's
+// documented facts per endpoint (idem/didit/endpoints.h); a user whose
+// account has keys enabled on more endpoints says so here.
+struct KindPolicy {
+  // The server deduplicates this kind by Idempotency-Key: within
+  // ClientOptions::key_window a re-send with the op's key returns the first
+  // outcome instead of executing again, so an ambiguous attempt is resolved
+  // by replay. false: the server ignores the key; an attempt that may have
+  // executed is resolved by the kind's Reconciler, and without one the op
+  // stops `unknown` with needs_review (never re-sent). The only re-send
+  // without a resolution is after an attempt proven never sent
+  // (TransportFailure::kNotSent). Default true (a server per the IETF
+  // idempotency-key draft).
+  bool server_honours_key = true;
+  // Each execution costs money (for reasons, reports and docs). Default false.
+  bool billed = false;
+  // Total time per attempt; 0 = the transport's own. Default 0.
+  std::chrono::milliseconds timeout{0};
+  // A look-up that finds nothing is trusted as "never executed" only once
+  // this long has passed since the attempt that may have executed was sent
+  // (for an op taken over from another process: since the take-over), since
+  // the server may still be running the request. Until then the driver waits
+  // and looks again. Default 0.
+  std::chrono::milliseconds settle_after{0};
+  // The server's rate-limit scope of this kind ("generic-write"); informative.
+  std::string rate_limit_scope;
 };
 
 struct ClientOptions {
@@ -129,8 +177,18 @@ struct ClientOptions {
   // first request never executed; without a reconciler it stays unknown.
   // Default 24 h.
   std::chrono::milliseconds key_window{std::chrono::hours(24)};
-  // Reconcilers by OpRequest::kind. Kinds without one rely on the key alone.
+  // Reconcilers by OpRequest::kind: how an op that may have executed is
+  // looked up. See KindPolicy for when the driver asks one.
   std::map<std::string, std::shared_ptr<Reconciler>> reconcilers;
+  // What the server does with each kind (keys honoured, timeout, ...). Kinds
+  // not listed get default_kind_policy. Default: none listed (the Didit layer
+  // registers its kinds, see didit::AddDiditReconcilers).
+  std::map<std::string, KindPolicy> kind_policies;
+  // Default: KindPolicy{} (keys honoured, as the IETF draft's server does).
+  // A client for a server that may ignore keys should set
+  // server_honours_key = false here, so that unlisted kinds are never
+  // re-sent after an ambiguous attempt.
+  KindPolicy default_kind_policy;
   // By OpRequest::kind: the id of the resource a 2xx response created or
   // touched (a session_id, a check's request_id), read from the op once its
   // response is in (`response_status`, `response_body`, `path`) and stored as

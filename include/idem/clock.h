@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 namespace idem {
 
@@ -48,5 +50,9 @@ inline std::int64_t ToUnixMillis(std::chrono::system_clock::time_point t) {
 inline std::chrono::system_clock::time_point FromUnixMillis(std::int64_t ms) {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
 }
+
+// "2026-11-27T23:15:55.123Z" (UTC, milliseconds), for logs, audit lines and
+// reports.
+std::string FormatIsoMillis(std::int64_t unix_ms);
 
 }  // namespace idem

@@ -40,11 +40,11 @@ struct EnqueueOptions {
 // between the two leaves a lease that has already lapsed, so a worker takes
 // the op either way.
 //
-// A queued op counts as possibly sent from the moment it is stored (its
-// first_sent_ms is its created_ms, as for Client::Submit): the first driver
-// of a kind with a Reconciler (create_session) looks it up before sending,
-// because a worker killed between its send and its next journal write leaves
-// no other trace of that send. The key window counts from the enqueue.
+// A queued op is stored as never sent (first_sent_ms 0): the driver that
+// takes it records its first send durably before the request leaves
+// (Client::Drive), so a worker killed mid-request leaves that trace, and the
+// next driver resolves the op (replay, look-up, or a stop for review) instead
+// of sending it blindly. The key window counts from that first send.
 Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOptions& options = {});
 
 }  // namespace idem

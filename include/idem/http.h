@@ -1,6 +1,7 @@
 // Plain HTTP message types shared by the transport, the client and the journal.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@ struct HttpRequest {
   std::string url;     // absolute: "http://127.0.0.1:8790/v3/session/"
   Headers headers;
   std::string body;  // exact bytes sent
+  // Total time for this exchange, connect included; 0 (default) = the
+  // transport's TransportOptions::total_timeout.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {

@@ -25,7 +25,7 @@ enum class OpState {
   kInFlight,   // created, being driven or waiting for its next attempt
   kSucceeded,  // a 2xx (or a reconciliation) settled it
   kFailed,     // a definitive refusal (400/401/403/404/422 ...) settled it
-  kUnknown,    // retries exhausted with no definitive answer: kept, never guessed
+  kUnknown,    // no definitive answer: kept, never guessed (see Operation::needs_review)
 };
 
 // "in_flight", "succeeded", "failed", "unknown".
@@ -49,9 +49,14 @@ struct Operation {
   std::string fingerprint;   // RequestFingerprint(method, path, body)
   std::string natural_key;   // look-up key for reconciliation, e.g. vendor_data + workflow_id
   OpState state = OpState::kInFlight;
-  int attempts = 0;                // requests handed to the transport so far
-  std::int64_t created_ms = 0;     // Unix ms
-  std::int64_t first_sent_ms = 0;  // Unix ms of the first send with idem_key; 0 = never sent
+  int attempts = 0;             // requests handed to the transport so far
+  std::int64_t created_ms = 0;  // Unix ms
+  // Unix ms from which a request with idem_key may have reached the server
+  // (the key window counts from here). 0 = provably never sent with this
+  // key: a driver records it durably before it hands the op's first request
+  // to the transport (Client::Submit stores it with the op at Begin). Not 0
+  // does not prove a send, only that one may have happened.
+  std::int64_t first_sent_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t next_attempt_ms = 0;   // earliest next attempt; 0 = now
   std::string lease_owner;            // who drives it now ("" = nobody)
@@ -62,6 +67,17 @@ struct Operation {
   std::string response_body;          // last response body, raw (capped by the transport)
   std::string resource_id;            // e.g. the session_id the op created or adopted
   std::string last_error;             // last transport/parse error, never secrets
+  // Set with state `unknown` when the driver stopped because it cannot prove
+  // whether an attempt executed and has no way left to find out (the server
+  // does not deduplicate the endpoint and the op cannot be looked up). Such
+  // an op is never claimed again (ClaimUnfinished skips it: no resume, no
+  // worker re-sends it) until a person settles it (ResolveUnknownOp,
+  // `idem ops resolve`). last_error says why.
+  bool needs_review = false;
+  // How the op was settled other than by its own response, one line per
+  // event, oldest first: a look-up that found it, a person's verdict (who,
+  // when). Appended, never rewritten. Never secrets.
+  std::string audit;
 };
 
 enum class Durability {
@@ -108,8 +124,25 @@ struct ClaimFilter {
 };
 
 struct OpFilter {
-  std::optional<OpState> state;
+  std::optional<OpState> state{};
   std::size_t limit = 0;  // 0 = no limit
+  // Only ops whose needs_review equals this. Default: any.
+  std::optional<bool> needs_review{};
+};
+
+// A person's verdict on an `unknown` op (see Journal::ResolveUnknown and
+// include/idem/resolve.h, which builds one).
+struct UnknownResolution {
+  // true: the op executed; it becomes succeeded. false: it provably did not;
+  // it becomes in_flight under `new_idem_key`, never sent (first_sent_ms 0),
+  // for a driver (resume, a worker) to send afresh.
+  bool executed = false;
+  // executed: the resource the op made (e.g. the session id), kept when empty.
+  std::string resource_id;
+  // not executed: the fresh key (required; generated, not the caller's).
+  std::string new_idem_key;
+  // Appended to Operation::audit (one line: who, when, what, why).
+  std::string audit_line;
 };
 
 class Journal {
@@ -161,8 +194,9 @@ class Journal {
   // Gives up the lease without changing anything else (fenced like Update).
   virtual Status Release(const Operation& op) = 0;
 
-  // Claims up to `max` unfinished ops (in_flight or unknown) whose lease is
-  // free or lapsed (whatever their next_attempt_ms), oldest first: sets the
+  // Claims up to `max` unfinished ops (in_flight or unknown, never one that
+  // needs_review) whose lease is free or lapsed (whatever their
+  // next_attempt_ms), oldest first: sets the
   // owner, the expiry and bumps the generation. Returns the claimed ops as
   // stored. max = 0 claims them all. `filter` narrows what may be taken.
   // Concurrent claimers (threads, processes, hosts) never get the same op;
@@ -190,6 +224,16 @@ class Journal {
   virtual Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
                                                        std::string_view resource_id,
                                                        std::string_view response_body) = 0;
+
+  // Applies a person's verdict to an `unknown` op, atomically: refused
+  // (kFailedPrecondition, nothing changes) unless the op is `unknown` and no
+  // live lease is held on it; kNotFound when there is no such op;
+  // kInvalidArgument for a verdict "not executed" without a valid new key.
+  // The op's lease is cleared and its generation bumped (a stale driver is
+  // fenced out), needs_review is cleared and `audit_line` appended. Returns
+  // the op as stored.
+  virtual Result<Operation> ResolveUnknown(std::string_view op_id,
+                                           const UnknownResolution& resolution) = 0;
 };
 
 // Opens (creating and migrating as needed) the SQLite journal at `path`,
@@ -220,8 +264,8 @@ Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
 std::string DefaultJournalPath();
 
 // Every unfinished op: in_flight ones, then (with include_unknown) unknown
-// ones, each oldest first. What a worker drives and what "nothing lost yet"
-// counts.
+// ones, each oldest first, those that need review included. What "nothing
+// lost yet" counts.
 Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown = true);
 
 }  // namespace idem

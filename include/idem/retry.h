@@ -159,6 +159,15 @@ enum class Verdict {
 // kFinal, so a confused server cannot make the client loop.
 Verdict ClassifyStatus(int status);
 
+// A 409 that refuses the request for good: its Idempotency-Key was already
+// used with a different request. Didit answers a key reused with another
+// body with 409 and says "still in progress" with 409 + Retry-After, and the
+// IETF draft's server says "in progress" with 409 (and "reused" with 422).
+// So a 409 is "in progress" (retryable) when it carries Retry-After or its
+// body says so ("in progress", "being processed", "still processing"), and
+// final otherwise. False for any status but 409.
+bool IsKeyReuseConflict(int status, const Headers& headers, std::string_view body);
+
 // kNotSent, kTimeout, kConnectionLost -> kRetry; kCancelled and kInternal ->
 // kFinal for this driving session (the Client keeps the op for resume).
 Verdict ClassifyTransportFailure(TransportFailure failure);

@@ -19,6 +19,7 @@
 #include "chaos/process.h"
 #include "chaos/sandbox_json.h"
 #include "idem/didit/client.h"
+#include "idem/didit/endpoints.h"
 #include "idem/enqueue.h"
 #include "idem/journal.h"
 #include "idem/random.h"
@@ -67,6 +68,8 @@ class Harness {
         "--api-key",    kApiKey,
         "--faults",     o_.faults,
         "--seed",       std::to_string(o_.seed + static_cast<std::uint64_t>(generation))};
+    argv.push_back("--profile");
+    argv.push_back(o_.profile);
     if (o_.no_idempotency) {
       argv.push_back("--no-idempotency");
       argv.push_back("--no-vendor-dedup");
@@ -135,35 +138,120 @@ class Harness {
                                      "20",
                                      "--backoff-cap-ms",
                                      "500"};
+    if (o_.profile == "ideal" && !o_.no_idempotency) {
+      // That sandbox deduplicates every kind by key: replays settle them.
+      argv.push_back("--keyed-kinds");
+      argv.push_back("all");
+    }
     auto child = chaos::Child::Spawn(argv, dir_ + "/worker-" + std::to_string(n) + ".log", false);
     if (!child) return tl::unexpected(child.error());
     workers_.push_back(std::move(*child));
     return {};
   }
 
+  // A session for an update_status or delete_session op to work on, made
+  // (and for update_status moved to In Review, from which Didit allows an
+  // update) before the workers start. The sandbox already injects faults:
+  // retry until it answers; a lost create's retry gets the same session back
+  // (vendor_data dedup), and without dedup an extra session is harmless here.
+  Result<std::string> PrepareSession(Transport& transport, const std::string& vendor_data,
+                                     bool to_review) {
+    HttpRequest create;
+    create.method = "POST";
+    create.url = base_url_ + "/v3/session/";
+    create.headers = {{"x-api-key", kApiKey}, {"Content-Type", "application/json"}};
+    create.body = nlohmann::json{{"workflow_id", kWorkflowId}, {"vendor_data", vendor_data}}.dump();
+    std::string session_id;
+    for (int attempt = 0; attempt < 100 && session_id.empty(); ++attempt) {
+      auto r = transport.SendAndWait(create);
+      if (!r || r->status != 201) continue;
+      auto body = nlohmann::json::parse(r->body, nullptr, false);
+      if (body.is_object() && body.contains("session_id") && body["session_id"].is_string()) {
+        session_id = body["session_id"].get<std::string>();
+      }
+    }
+    if (session_id.empty()) {
+      return MakeError(ErrorCode::kUnavailable, "could not prepare a session for " + vendor_data);
+    }
+    if (to_review) {
+      HttpRequest advance;
+      advance.method = "POST";
+      advance.url = base_url_ + "/_sandbox/sessions/" + session_id + "/advance";
+      advance.headers = {{"Content-Type", "application/json"}};
+      advance.body = R"({"status":"In Review"})";
+      auto r = transport.SendAndWait(std::move(advance));
+      if (!r || r->status != 200) {
+        return MakeError(ErrorCode::kUnavailable, "could not advance session " + session_id);
+      }
+    }
+    return session_id;
+  }
+
+  // The op request of op `id` of `kind` (vendor_data = id, so the sandbox's
+  // executions name their op).
+  Result<OpRequest> MakeOp(Transport& transport, const std::string& kind, const std::string& id,
+                           std::size_t i) {
+    const didit::CallOptions call{.op_id = id};
+    auto image = [&](const char* what) {
+      return didit::FilePart::FromBytes("chaos " + std::string(what) + " " + std::to_string(i),
+                                        std::string(what) + ".jpg", "image/jpeg");
+    };
+    if (kind == "create_session") {
+      didit::CreateSessionRequest session;
+      session.workflow_id = kWorkflowId;
+      session.vendor_data = id;
+      return didit::CreateSessionOp(session, call);
+    }
+    if (kind == "update_status" || kind == "delete_session") {
+      auto session = PrepareSession(transport, id, kind == "update_status");
+      if (!session) return tl::unexpected(session.error());
+      if (kind == "delete_session") return didit::DeleteSessionOp(*session, call);
+      didit::UpdateStatusRequest update;
+      update.new_status = didit::SessionStatus::kApproved;
+      return didit::UpdateStatusOp(*session, update, call);
+    }
+    if (kind == "aml") {
+      didit::AmlRequest aml;
+      aml.full_name = "Chaos Person " + std::to_string(i);
+      aml.vendor_data = id;
+      return didit::AmlScreeningOp(aml, call);
+    }
+    if (kind == "passive_liveness") {
+      didit::PassiveLivenessRequest check;
+      check.user_image = image("face");
+      check.vendor_data = id;
+      return didit::PassiveLivenessOp(check, call);
+    }
+    if (kind == "face_match") {
+      didit::FaceMatchRequest check;
+      check.user_image = image("face");
+      check.ref_image = image("reference");
+      check.vendor_data = id;
+      return didit::FaceMatchOp(check, call);
+    }
+    if (kind == "id_verification") {
+      didit::IdVerificationRequest check;
+      check.front_image = image("document");
+      check.vendor_data = id;
+      return didit::IdVerificationOp(check, call);
+    }
+    return MakeError(ErrorCode::kInvalidArgument, "chaos: unknown kind '" + kind + "'");
+  }
+
   Status Enqueue(Journal& journal) {
     const std::string prefix = OpPrefix();
+    auto transport = MakeCurlTransport();
+    for (const std::string& kind : o_.kinds) report_.per_kind.push_back({.kind = kind});
     for (std::size_t i = 0; i < o_.ops; ++i) {
       const std::string id = prefix + std::to_string(i);
-      Result<OpRequest> request;
-      // Every third op is a billed AML check (key only); the rest create
-      // sessions (look-up reconciler). Without keys: sessions only.
-      if ((!o_.no_idempotency || o_.billed_without_keys) && i % 3 == 2) {
-        didit::AmlRequest aml;
-        aml.full_name = "Chaos Person " + std::to_string(i);
-        aml.vendor_data = id;
-        request = didit::AmlScreeningOp(aml, {.op_id = id});
-        ++report_.aml_ops;
-      } else {
-        didit::CreateSessionRequest session;
-        session.workflow_id = kWorkflowId;
-        session.vendor_data = id;
-        request = didit::CreateSessionOp(session, {.op_id = id});
-        ++report_.session_ops;
-      }
+      const std::size_t k = i % o_.kinds.size();
+      auto request = MakeOp(*transport, o_.kinds[k], id, i);
       if (!request) return tl::unexpected(request.error());
       auto op = idem::Enqueue(journal, std::move(*request));
       if (!op) return tl::unexpected(op.error());
+      ++report_.per_kind[k].ops;
+      if (o_.kinds[k] == "aml") ++report_.aml_ops;
+      if (o_.kinds[k] == "create_session") ++report_.session_ops;
     }
     report_.ops = o_.ops;
     return {};
@@ -171,12 +259,14 @@ class Harness {
 
   std::string OpPrefix() const { return "chaos-" + std::to_string(o_.seed) + "-"; }
 
-  // Ops of the run not yet final, from the journal; nullopt on a journal
-  // error (the caller just tries again on the next tick).
+  // Ops of the run still to be driven (not final, not stopped for review),
+  // from the journal; nullopt on a journal error (the caller just tries
+  // again on the next tick).
   std::optional<std::size_t> Unfinished(Journal& journal) {
     auto ops = ListUnfinished(journal);
     if (!ops) return std::nullopt;
-    return ops->size();
+    return static_cast<std::size_t>(
+        std::count_if(ops->begin(), ops->end(), [](const Operation& op) { return !op.needs_review; }));
   }
 
   // Kills and restarts until every worker exited idle or the deadline. The
@@ -267,37 +357,71 @@ class Harness {
     CountFaults();
 
     const std::string prefix = OpPrefix();
-    std::map<std::string, std::size_t> per_op;  // vendor_data (= op_id) -> executions
+    auto ops = journal.List({});
+    if (!ops) return tl::unexpected(ops.error());
+    std::map<std::string, const Operation*> by_id;
+    for (const Operation& op : *ops) {
+      if (op.op_id.rfind(prefix, 0) == 0) by_id[op.op_id] = &op;
+    }
+    std::map<std::string, std::size_t> per_op;  // op_id (= vendor_data) -> executions
     for (const auto& e : (*executions)["executions"]) {
       std::string vendor = e.contains("vendor_data") && e["vendor_data"].is_string()
                                ? e["vendor_data"].get<std::string>()
                                : std::string();
-      if (vendor.rfind(prefix, 0) != 0) {
+      const std::string kind = e.value("kind", "");
+      auto op = by_id.find(vendor);
+      if (op == by_id.end()) {
         ++report_.stray_executions;
+        continue;
+      }
+      if (op->second->kind != kind) {
+        // The session an update or delete works on was made for it by the
+        // harness (PrepareSession), with its vendor_data.
+        const bool prepared = kind == "create_session" && (op->second->kind == "update_status" ||
+                                                           op->second->kind == "delete_session");
+        if (!prepared) ++report_.stray_executions;
         continue;
       }
       ++per_op[vendor];
       ++report_.executions;
     }
-    auto ops = journal.List({});
-    if (!ops) return tl::unexpected(ops.error());
     std::size_t seen = 0;
-    for (const Operation& op : *ops) {
-      if (op.op_id.rfind(prefix, 0) != 0) continue;
+    for (const auto& [id, op] : by_id) {
       ++seen;
-      report_.attempts += static_cast<std::size_t>(std::max(0, op.attempts));
-      const std::size_t n = per_op.count(op.op_id) ? per_op[op.op_id] : 0;
-      if (n > 1) report_.duplicates += n - 1;
-      switch (op.state) {
+      ChaosKindReport* kind = nullptr;
+      for (ChaosKindReport& k : report_.per_kind) {
+        if (k.kind == op->kind) kind = &k;
+      }
+      ChaosKindReport ignored;
+      if (kind == nullptr) kind = &ignored;
+      report_.attempts += static_cast<std::size_t>(std::max(0, op->attempts));
+      const std::size_t n = per_op.count(id) ? per_op[id] : 0;
+      kind->executions += n;
+      if (n > 1) {
+        report_.duplicates += n - 1;
+        kind->duplicates += n - 1;
+      }
+      switch (op->state) {
         case OpState::kSucceeded:
           ++report_.succeeded;
-          if (n == 0) ++report_.succeeded_without_execution;
+          ++kind->succeeded;
+          if (n == 0) {
+            ++report_.succeeded_without_execution;
+            ++kind->lost;
+          }
           break;
         case OpState::kFailed:
           ++report_.failed;
+          ++kind->failed;
           break;
         default:
-          ++report_.not_final;
+          if (op->needs_review && op->state == OpState::kUnknown) {
+            ++report_.unknown;
+            ++kind->unknown;
+          } else {
+            ++report_.not_final;
+            ++kind->lost;
+          }
           break;
       }
     }
@@ -322,6 +446,12 @@ class Harness {
 
 }  // namespace
 
+std::vector<std::string> DefaultChaosKinds() {
+  std::vector<std::string> kinds;
+  for (const didit::EndpointProfile& e : didit::DiditEndpoints()) kinds.emplace_back(e.kind);
+  return kinds;
+}
+
 Result<ChaosReport> RunChaos(ChaosOptions o) {
   if (o.ops == 0) return MakeError(ErrorCode::kInvalidArgument, "chaos needs at least one op");
   if (o.concurrency < 1 || o.worker_concurrency < 1 || o.kills < 0) {
@@ -329,6 +459,22 @@ Result<ChaosReport> RunChaos(ChaosOptions o) {
                      "concurrency and worker concurrency must be >= 1, kills >= 0");
   }
   if (o.lease.count() < 3) return MakeError(ErrorCode::kInvalidArgument, "lease must be >= 3 ms");
+  if (o.profile != "didit" && o.profile != "ideal") {
+    return MakeError(ErrorCode::kInvalidArgument, "profile must be didit or ideal");
+  }
+  if (o.kinds.empty()) {
+    for (std::string& kind : DefaultChaosKinds()) {
+      // Without any server key, an AML replay may execute twice: only on
+      // purpose (billed_without_keys).
+      if (kind == "aml" && o.no_idempotency && !o.billed_without_keys) continue;
+      o.kinds.push_back(std::move(kind));
+    }
+  }
+  for (const std::string& kind : o.kinds) {
+    if (!didit::FindDiditEndpoint(kind)) {
+      return MakeError(ErrorCode::kInvalidArgument, "chaos: unknown kind '" + kind + "'");
+    }
+  }
   if (o.seed == 0) {
     std::random_device rd;
     o.seed = (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000 + 1;
@@ -347,6 +493,7 @@ Result<ChaosReport> RunChaos(ChaosOptions o) {
   const auto started = Steady::now();
   Harness h(o, o.work_dir);
   h.report_.seed = o.seed;
+  h.report_.profile = o.profile;
   h.report_.no_idempotency = o.no_idempotency;
   h.report_.kills_requested = o.kills;
   h.report_.work_dir = o.work_dir;

@@ -1,5 +1,6 @@
-// `idem aml`: one billed AML screening, exactly once by its key (a billed
-// check has no look-up; see include/idem/didit/client.h).
+// `idem aml`: one billed AML screening, exactly once: Didit honours the key
+// on AML, and past the key window the saved screening is looked up by
+// vendor_data (see include/idem/didit/endpoints.h).
 #include <string>
 
 #include "cli/commands.h"
@@ -22,7 +23,8 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--nationality", flags->nationality, "ISO 3166-1 alpha-3");
   cmd->add_option("--document-number", flags->document_number, "ID document number");
   cmd->add_option("--entity-type", flags->entity_type, "person|company");
-  cmd->add_option("--vendor-data", flags->vendor_data, "Your reference");
+  cmd->add_option("--vendor-data", flags->vendor_data,
+                  "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
@@ -41,9 +43,10 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
           EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = flags->op_id}));
       return;
     }
-    exit_code = CallAndPrintRaw([&](didit::DiditClient& client) {
-      return client.AmlScreening(request, {.op_id = flags->op_id});
-    });
+    exit_code =
+        CallOpAndPrint(flags->op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+          return client.AmlScreening(request, std::move(call));
+        });
   });
 }
 

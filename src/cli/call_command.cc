@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
+#include "idem/didit/endpoints.h"
 
 namespace idem::cli {
 namespace {
@@ -18,7 +19,7 @@ struct CallFlags {
   std::string data;
   std::string data_file;
   std::string op_id;
-  std::string kind = "call";
+  std::string kind;  // empty: the Didit kind of METHOD PATH, else "call"
   std::string natural_key;
   bool enqueue = false;
   ClientFlags client;
@@ -41,6 +42,13 @@ int RunCall(CallFlags& f) {
     std::fprintf(stderr, "idem call: PATH must start with '/'\n");
     return kExitUsage;
   }
+  // A Didit endpoint's call is that kind's op: its key facts, timeout and
+  // look-up apply (a raw POST /v3/passive-liveness/ is never re-sent blindly).
+  if (f.kind.empty()) {
+    const didit::EndpointProfile* endpoint = didit::DiditEndpointFor(f.method, f.path);
+    f.kind = endpoint ? std::string(endpoint->kind) : "call";
+  }
+  if (f.natural_key.empty()) f.natural_key = didit::NaturalKeyForBody(f.kind, f.data);
   OpRequest request;
   request.op_id = f.op_id;
   request.kind = f.kind;
@@ -77,9 +85,16 @@ int RunCall(CallFlags& f) {
                    op.op_id.c_str());
       return kExitRefused;
     default:
-      std::fprintf(stderr,
-                   "idem call: outcome unknown, journaled as op %s (%s); run `idem resume`\n",
-                   op.op_id.c_str(), op.last_error.c_str());
+      if (op.needs_review) {
+        std::fprintf(stderr,
+                     "idem call: outcome unknown, needs review: op %s (%s); settle it with "
+                     "`idem ops resolve %s --executed|--not-executed`\n",
+                     op.op_id.c_str(), op.last_error.c_str(), op.op_id.c_str());
+      } else {
+        std::fprintf(stderr,
+                     "idem call: outcome unknown, journaled as op %s (%s); run `idem resume`\n",
+                     op.op_id.c_str(), op.last_error.c_str());
+      }
       return kExitUnknown;
   }
 }
@@ -96,8 +111,12 @@ void AddCallCommand(CLI::App& app, int& exit_code) {
   auto* file = cmd->add_option("--data-file", flags->data_file, "Read the request body from F");
   data->excludes(file);
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (default: generated)");
-  cmd->add_option("--kind", flags->kind, "Op kind (selects a reconciler; default call)");
-  cmd->add_option("--natural-key", flags->natural_key, "Look-up key for reconciliation");
+  cmd->add_option("--kind", flags->kind,
+                  "Op kind: its key facts and look-up (default: the Didit kind of METHOD PATH, "
+                  "e.g. aml for POST /v3/aml/; else call, which Didit does not deduplicate)");
+  cmd->add_option("--natural-key", flags->natural_key,
+                  "Look-up key for reconciliation (default: from the JSON body's vendor_data "
+                  "for create_session and aml)");
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op and exit (prints it as JSON); `idem worker` sends it");
   AddClientFlags(*cmd, flags->client);

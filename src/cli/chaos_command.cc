@@ -13,14 +13,29 @@ namespace {
 
 struct ChaosFlags {
   ChaosOptions options;
+  std::string kinds;
   int lease_ms = 1000;
   int deadline_s = 120;
   bool json = false;
 };
 
 nlohmann::json ReportJson(const ChaosReport& r) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const ChaosKindReport& k : r.per_kind) {
+    kinds.push_back({{"kind", k.kind},
+                     {"ops", k.ops},
+                     {"executions", k.executions},
+                     {"duplicates", k.duplicates},
+                     {"lost", k.lost},
+                     {"unknown", k.unknown},
+                     {"succeeded", k.succeeded},
+                     {"failed", k.failed}});
+  }
   return {{"passed", r.passed()},
           {"seed", r.seed},
+          {"profile", r.profile},
+          {"per_kind", std::move(kinds)},
+          {"unknown", r.unknown},
           {"no_idempotency", r.no_idempotency},
           {"journal", r.journal_kind},
           {"ops", r.ops},
@@ -51,6 +66,11 @@ nlohmann::json ReportJson(const ChaosReport& r) {
 
 int RunChaosCommand(ChaosFlags& f) {
   f.options.lease = std::chrono::milliseconds(f.lease_ms);
+  for (std::size_t start = 0; !f.kinds.empty() && start <= f.kinds.size();) {
+    const std::size_t comma = std::min(f.kinds.find(',', start), f.kinds.size());
+    f.options.kinds.push_back(f.kinds.substr(start, comma - start));
+    start = comma + 1;
+  }
   f.options.deadline = std::chrono::seconds(f.deadline_s);
   if (!f.json) {
     f.options.log = [](std::string_view line) {
@@ -68,23 +88,38 @@ int RunChaosCommand(ChaosFlags& f) {
   } else {
     std::printf(
         "idem chaos %s (seed %llu; replay: idem chaos --seed %llu ...)\n"
-        "  ops %zu (%zu session creations, %zu billed AML checks)%s, journal %s\n"
+        "  ops %zu, sandbox profile %s%s, journal %s\n"
         "  executions on the sandbox %zu, duplicates %zu, lost %zu "
-        "(not final %zu, succeeded without execution %zu), failed %zu\n"
+        "(not final %zu, succeeded without execution %zu), unknown (needs review) %zu, "
+        "failed %zu\n",
+        r.passed() ? "PASSED" : "FAILED", static_cast<unsigned long long>(r.seed),
+        static_cast<unsigned long long>(r.seed), r.ops, r.profile.c_str(),
+        r.no_idempotency ? " WITHOUT keys or vendor_data dedup" : "", r.journal_kind.c_str(),
+        r.executions, r.duplicates, r.lost, r.not_final, r.succeeded_without_execution, r.unknown,
+        r.failed);
+    std::printf("  %-18s %5s %10s %10s %5s %8s %9s %6s\n", "kind", "ops", "executions",
+                "duplicates", "lost", "unknown", "succeeded", "failed");
+    for (const ChaosKindReport& k : r.per_kind) {
+      std::printf("  %-18s %5zu %10zu %10zu %5zu %8zu %9zu %6zu\n", k.kind.c_str(), k.ops,
+                  k.executions, k.duplicates, k.lost, k.unknown, k.succeeded, k.failed);
+    }
+    std::printf(
         "  sandbox stats: duplicate_vendor_data %lld, duplicate_executions %lld, faults "
         "injected %lld\n"
         "  requests sent %zu (retries %zu), worker kills %d/%d, sandbox restarts %d, "
         "workers started %d, worker failures %d%s\n"
         "  elapsed %lld ms%s%s\n",
-        r.passed() ? "PASSED" : "FAILED", static_cast<unsigned long long>(r.seed),
-        static_cast<unsigned long long>(r.seed), r.ops, r.session_ops, r.aml_ops,
-        r.no_idempotency ? " against a sandbox WITHOUT keys or vendor_data dedup" : "",
-        r.journal_kind.c_str(), r.executions, r.duplicates, r.lost, r.not_final,
-        r.succeeded_without_execution, r.failed, static_cast<long long>(r.duplicate_vendor_data),
+        static_cast<long long>(r.duplicate_vendor_data),
         static_cast<long long>(r.duplicate_executions), static_cast<long long>(r.faults_injected),
         r.attempts, r.retries, r.kills, r.kills_requested, r.sandbox_restarts, r.worker_starts,
         r.worker_failures, r.timed_out ? ", TIMED OUT" : "", static_cast<long long>(r.elapsed_ms),
         r.work_dir.empty() ? "" : ", logs in ", r.work_dir.c_str());
+    if (r.unknown > 0) {
+      std::printf(
+          "  %zu op(s) could not be proven executed or not: see `idem ops list --needs-review` "
+          "(in the kept work directory's journal) and settle them with `idem ops resolve`\n",
+          r.unknown);
+    }
   }
   return r.passed() ? kExitOk : kExitChaosFailed;
 }
@@ -106,12 +141,21 @@ void AddChaosCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--kills", o.kills, "Worker SIGKILLs (default 5)")->check(CLI::Range(0, 10000));
   cmd->add_option("--faults", o.faults, "Sandbox fault spec (default: moderate, every kind)")
       ->capture_default_str();
+  cmd->add_option("--kinds", flags->kinds,
+                  "Comma list of op kinds, driven in turn (default every one: create_session, "
+                  "update_status, delete_session, aml, passive_liveness, face_match, "
+                  "id_verification)");
+  cmd->add_option("--profile", o.profile,
+                  "Sandbox profile: didit (keys on AML only, as Didit; unknown allowed and "
+                  "reported) or ideal (keys everywhere; unknown must be 0)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"didit", "ideal"}));
   cmd->add_flag("--no-idempotency", o.no_idempotency,
-                "Sandbox ignores keys, no vendor_data dedup; only session creation (look-up "
-                "reconciled) is driven");
+                "Sandbox ignores every key (AML too) and has no vendor_data dedup; AML is not "
+                "driven (its replay would execute twice)");
   cmd->add_flag("--billed-without-keys", o.billed_without_keys,
-                "With --no-idempotency, drive billed AML checks too: the run must FAIL with "
-                "duplicates (shows the harness catches them)");
+                "With --no-idempotency, drive AML too: the run must FAIL with duplicates (shows "
+                "the harness catches them)");
   cmd->add_option("--seed", o.seed, "Seed of kills and faults (default: drawn, then reported)");
   cmd->add_option("--journal", o.journal,
                   "SQLite path or postgres:// URL (default a temp SQLite file)");

@@ -30,8 +30,14 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
                  "API key (default $IDEM_API_KEY, then $DIDIT_API_KEY); never printed");
   cmd.add_option("--lease-ms", flags.lease_ms, "Lease on each driven op (default 60000)")
       ->check(CLI::Range(3, 86400000));
-  cmd.add_option("--timeout-ms", flags.timeout_ms, "Total timeout per attempt (default 30000)")
+  cmd.add_option("--timeout-ms", flags.timeout_ms,
+                 "Total time per attempt for every kind (default: per kind, Didit's advice: "
+                 "60000 for aml and id_verification, 30000 otherwise)")
       ->check(CLI::Range(1, 3600000));
+  cmd.add_option("--keyed-kinds", flags.keyed_kinds,
+                 "Kinds whose Idempotency-Key the server honours: all, none, or a comma list "
+                 "(default $IDEM_KEYED_KINDS, else aml as Didit documents; all for `idem "
+                 "sandbox --profile ideal`)");
   cmd.add_option("--max-attempts", flags.max_attempts, "Attempts per run (default 5)")
       ->check(CLI::Range(1, 100));
   cmd.add_option("--backoff-base-ms", flags.backoff_base_ms, "Backoff base (default 100)")
@@ -46,6 +52,26 @@ void ResolveFromEnvironment(ClientFlags& flags) {
   if (flags.api_key.empty()) flags.api_key = Env("IDEM_API_KEY");
   if (flags.api_key.empty()) flags.api_key = Env("DIDIT_API_KEY");
   if (flags.journal.empty()) flags.journal = DefaultJournalPath();
+  if (flags.keyed_kinds.empty()) flags.keyed_kinds = Env("IDEM_KEYED_KINDS");
+}
+
+Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
+  didit::AddDiditReconcilers(options);
+  if (!flags.keyed_kinds.empty()) {
+    if (auto st = didit::SetKeyedKinds(options, flags.keyed_kinds); !st) return st;
+  }
+  if (flags.timeout_ms > 0) {
+    // One time per attempt for everything; a billed check's wait before an
+    // empty look-up is trusted shrinks with it (it is "the attempt's time").
+    const std::chrono::milliseconds timeout(flags.timeout_ms);
+    auto apply = [&](KindPolicy& policy) {
+      policy.timeout = timeout;
+      if (policy.settle_after.count() > 0) policy.settle_after = timeout;
+    };
+    for (auto& [kind, policy] : options.kind_policies) apply(policy);
+    apply(options.default_kind_policy);
+  }
+  return {};
 }
 
 Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) {
@@ -62,9 +88,11 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
                      "no API key: pass --api-key or set IDEM_API_KEY or DIDIT_API_KEY");
   }
   TransportOptions transport_options;
-  transport_options.total_timeout = std::chrono::milliseconds(flags.timeout_ms);
-  transport_options.connect_timeout =
-      std::min(transport_options.connect_timeout, transport_options.total_timeout);
+  if (flags.timeout_ms > 0) {
+    transport_options.total_timeout = std::chrono::milliseconds(flags.timeout_ms);
+    transport_options.connect_timeout =
+        std::min(transport_options.connect_timeout, transport_options.total_timeout);
+  }
   ClientOptions options;
   options.base_url = flags.base_url;
   options.api_key = flags.api_key;
@@ -78,9 +106,9 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
                                           std::chrono::milliseconds(flags.backoff_cap_ms));
   options.max_concurrent_ops = std::max<std::size_t>(1, concurrency);
   // Every CLI client may resume Didit ops (`idem resume` above all): without
-  // the look-ups, a resumed create_session would rely on the key alone, and a
-  // server that ignores keys would execute it twice.
-  didit::AddDiditReconcilers(options);
+  // the profiles and look-ups, a resumed op would rely on a key Didit ignores
+  // on most endpoints.
+  if (auto st = ApplyDiditProfile(options, flags); !st) return tl::unexpected(st.error());
   return Client::Create(std::move(options));
 }
 

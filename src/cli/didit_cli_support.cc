@@ -7,6 +7,7 @@
 #include "cli/exit_codes.h"
 #include "idem/journal.h"
 #include "idem/transport.h"
+#include "idem/uuid.h"
 
 namespace idem::cli {
 namespace {
@@ -46,12 +47,31 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
   }
   options.client.journal = std::move(*journal);
   options.client.transport = MakeCurlTransport();
+  // Registered here (flags applied); DiditClient::Create keeps them.
+  if (auto st = ApplyDiditProfile(options.client, flags); !st) {
+    ReportError(st.error());
+    return nullptr;
+  }
   auto client = didit::DiditClient::Create(std::move(options));
   if (!client) {
     ReportError(client.error());
     return nullptr;
   }
   return std::move(*client);
+}
+
+std::string NewOpId() { return NewUuidV7(*DefaultClock()); }
+
+void NoteHowSettled(didit::DiditClient& client, const std::string& op_id) {
+  auto op = client.client().Get(op_id);
+  if (!op || !*op || (*op)->audit.empty()) return;
+  std::string_view audit = (*op)->audit;
+  while (!audit.empty()) {
+    const std::size_t end = std::min(audit.find('\n'), audit.size());
+    std::fprintf(stderr, "idem: op %s: %.*s\n", op_id.c_str(), static_cast<int>(end),
+                 audit.data());
+    audit.remove_prefix(std::min(end + 1, audit.size()));
+  }
 }
 
 void PrintJson(const nlohmann::json& value) {

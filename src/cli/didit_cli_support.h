@@ -43,4 +43,27 @@ int CallAndPrintRaw(Call&& call, int lease_ms = 0) {
   return kExitOk;
 }
 
+// A fresh op id (UUIDv7, as the Client makes).
+std::string NewOpId();
+
+// Prints on stderr how op `op_id` was settled when that was not by its own
+// response (its audit lines: "found by look-up: ..."), so a user knows a lost
+// answer was recovered rather than received.
+void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
+
+// For a journaled typed call: `call(client, options)` runs with op id
+// `op_id` (made here when empty, so the op can be read back), then prints
+// the raw answer, and on stderr how it was settled. Returns the exit code.
+template <typename Call>
+int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0) {
+  auto client = MakeDiditClientFromEnv(lease_ms);
+  if (!client) return kExitConfig;
+  if (op_id.empty()) op_id = NewOpId();
+  auto result = call(*client, didit::CallOptions{.op_id = op_id});
+  if (!result) return ReportError(result.error());
+  NoteHowSettled(*client, op_id);
+  PrintJson(result->raw);
+  return kExitOk;
+}
+
 }  // namespace idem::cli

@@ -1,6 +1,8 @@
-// `idem liveness`: one billed passive-liveness check of an image file,
-// exactly once by its key; the multipart body (boundary from the op id) is
-// journaled, so a retry or resume sends the same bytes.
+// `idem liveness`: one billed passive-liveness check of an image file. Didit
+// ignores keys here: after an attempt that may have executed, the saved check
+// is looked up by vendor_data; if it cannot be, the op stops unknown (needs
+// review, exit 3) and is never re-sent. The multipart body (boundary from the
+// op id) is journaled, so a retry or resume sends the same bytes.
 #include <string>
 
 #include "cli/commands.h"
@@ -16,7 +18,8 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("liveness", "Passive liveness of a face image (billed)");
   cmd->add_option("--image", flags->image, "Path of the face image")->required();
-  cmd->add_option("--vendor-data", flags->vendor_data, "Your reference");
+  cmd->add_option("--vendor-data", flags->vendor_data,
+                  "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
   cmd->callback([flags, &exit_code] {
     auto image = didit::FilePart::FromPath(flags->image);
@@ -29,9 +32,10 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
     didit::PassiveLivenessRequest request;
     request.user_image = std::move(*image);
     if (!flags->vendor_data.empty()) request.vendor_data = flags->vendor_data;
-    exit_code = CallAndPrintRaw([&](didit::DiditClient& client) {
-      return client.PassiveLiveness(request, {.op_id = flags->op_id});
-    });
+    exit_code =
+        CallOpAndPrint(flags->op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+          return client.PassiveLiveness(request, std::move(call));
+        });
   });
 }
 

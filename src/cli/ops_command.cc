@@ -1,5 +1,6 @@
-// `idem ops list|show`: read the journal. Never prints secrets (the journal
-// holds none: the API key is never stored).
+// `idem ops list|show|resolve`: read the journal, and settle by hand an op
+// no machine could prove (resolve). Never prints secrets (the journal holds
+// none: the API key is never stored).
 #include <cstdio>
 #include <ctime>
 
@@ -7,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "client/op_codec.h"
+#include "idem/resolve.h"
 
 namespace idem::cli {
 namespace {
@@ -14,8 +16,14 @@ namespace {
 struct OpsFlags {
   std::string state;
   bool json = false;
+  bool needs_review = false;
   std::size_t limit = 0;
   std::string op_id;
+  bool executed = false;
+  bool not_executed = false;
+  std::string resource_id;
+  std::string by;
+  std::string note;
   ClientFlags client;
 };
 
@@ -23,6 +31,7 @@ int RunList(OpsFlags& f) {
   ResolveFromEnvironment(f.client);
   OpFilter filter;
   filter.limit = f.limit;
+  if (f.needs_review) filter.needs_review = true;
   if (!f.state.empty()) {
     filter.state = ParseOpState(f.state);
     if (!filter.state) {
@@ -55,6 +64,7 @@ int RunList(OpsFlags& f) {
   }
   // OWNER/LEASE_UNTIL: which worker holds the op and until when (UTC); "-"
   // when nobody does (a lapsed lease is shown as it is stored: free to take).
+  // STATE "unknown*": needs review (a person must settle it: `ops resolve`).
   std::printf("%-40s %-10s %8s %6s %-36s %-32s %s\n", "OP_ID", "STATE", "ATTEMPTS", "HTTP",
               "IDEM_KEY", "OWNER", "LEASE_UNTIL");
   for (const Operation& op : *ops) {
@@ -69,8 +79,10 @@ int RunList(OpsFlags& f) {
                     static_cast<int>(op.lease_until_ms % 1000));
       until = buf;
     }
-    std::printf("%-40s %-10s %8d %6d %-36s %-32s %s\n", op.op_id.c_str(),
-                std::string(OpStateName(op.state)).c_str(), op.attempts, op.response_status,
+    std::string state(OpStateName(op.state));
+    if (op.needs_review) state += '*';
+    std::printf("%-40s %-10s %8d %6d %-36s %-32s %s\n", op.op_id.c_str(), state.c_str(),
+                op.attempts, op.response_status,
                 op.idem_key.c_str(), op.lease_owner.empty() ? "-" : op.lease_owner.c_str(),
                 until.c_str());
   }
@@ -97,6 +109,55 @@ int RunShow(OpsFlags& f) {
   return kExitOk;
 }
 
+int RunResolve(OpsFlags& f) {
+  if (f.executed == f.not_executed) {
+    std::fprintf(stderr, "idem ops resolve: say --executed or --not-executed\n");
+    return kExitUsage;
+  }
+  if (!f.resource_id.empty() && !f.executed) {
+    std::fprintf(stderr, "idem ops resolve: --resource-id goes with --executed\n");
+    return kExitUsage;
+  }
+  ResolveFromEnvironment(f.client);
+  auto journal = OpenJournalFromFlags(f.client);
+  if (!journal) {
+    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
+    return kExitConfig;
+  }
+  ResolveRequest request;
+  request.op_id = f.op_id;
+  request.executed = f.executed;
+  request.resource_id = f.resource_id;
+  request.by = f.by;
+  request.note = f.note;
+  auto op = ResolveUnknownOp(**journal, request);
+  if (!op) {
+    std::fprintf(stderr, "idem ops resolve: %s\n", op.error().ToString().c_str());
+    switch (op.error().code()) {
+      case ErrorCode::kNotFound:
+      case ErrorCode::kFailedPrecondition:
+        return kExitRefused;
+      case ErrorCode::kInvalidArgument:
+        return kExitUsage;
+      default:
+        return kExitConfig;
+    }
+  }
+  nlohmann::json j = internal::OperationToJson(*op);
+  j.erase("body");
+  j.erase("response_body");
+  j.erase("response_json");
+  j.erase("response_headers");
+  std::printf("%s\n", internal::DumpJson(j).c_str());
+  if (!f.executed) {
+    std::fprintf(stderr,
+                 "idem ops resolve: op %s will be sent again under a fresh key by `idem resume` "
+                 "or a worker\n",
+                 op->op_id.c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddOpsCommand(CLI::App& app, int& exit_code) {
@@ -107,12 +168,30 @@ void AddOpsCommand(CLI::App& app, int& exit_code) {
   list->add_option("--state", flags->state, "in_flight, succeeded, failed or unknown");
   list->add_flag("--json", flags->json, "JSON array of objects");
   list->add_option("--limit", flags->limit, "At most N ops (default all)");
+  list->add_flag("--needs-review", flags->needs_review,
+                 "Only unknown ops a person must settle (shown as unknown*)");
   AddJournalFlag(*list, flags->client);
   list->callback([flags, &exit_code] { exit_code = RunList(*flags); });
   auto* show = ops->add_subcommand("show", "Show one op as JSON");
   show->add_option("OP_ID", flags->op_id, "The op's id")->required();
   AddJournalFlag(*show, flags->client);
   show->callback([flags, &exit_code] { exit_code = RunShow(*flags); });
+  auto* resolve = ops->add_subcommand(
+      "resolve",
+      "Settle an unknown op by hand: --executed (it happened: succeeded) or --not-executed (it "
+      "did not: sent again under a fresh key by `idem resume` or a worker). Journaled with who "
+      "and when; refused for an op that is not unknown");
+  resolve->add_option("OP_ID", flags->op_id, "The op's id")->required();
+  auto* executed = resolve->add_flag("--executed", flags->executed, "It executed");
+  auto* not_executed =
+      resolve->add_flag("--not-executed", flags->not_executed, "It provably did not execute");
+  executed->excludes(not_executed);
+  resolve->add_option("--resource-id", flags->resource_id,
+                      "With --executed: what it made (e.g. the session or request id)");
+  resolve->add_option("--by", flags->by, "Who decides (default $USER@host)");
+  resolve->add_option("--note", flags->note, "Why (e.g. 'seen in the Didit console')");
+  AddJournalFlag(*resolve, flags->client);
+  resolve->callback([flags, &exit_code] { exit_code = RunResolve(*flags); });
 }
 
 }  // namespace idem::cli

@@ -45,8 +45,11 @@ int RunCreate(const SessionFlags& f) {
     return EnqueueAndPrint("idem session create", {},
                            didit::CreateSessionOp(request, {.op_id = f.op_id}));
   }
-  return CallAndPrintRaw(
-      [&](didit::DiditClient& client) { return client.CreateSession(request, {.op_id = f.op_id}); },
+  return CallOpAndPrint(
+      f.op_id,
+      [&](didit::DiditClient& client, didit::CallOptions call) {
+        return client.CreateSession(request, std::move(call));
+      },
       f.lease_ms);
 }
 
@@ -85,16 +88,18 @@ int RunUpdateStatus(const SessionFlags& f) {
   didit::UpdateStatusRequest request;
   request.new_status = didit::ParseSessionStatus(f.status);
   if (!f.comment.empty()) request.comment = f.comment;
-  return CallAndPrintRaw([&](didit::DiditClient& client) {
-    return client.UpdateStatus(f.session_id, request, {.op_id = f.op_id});
+  return CallOpAndPrint(f.op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+    return client.UpdateStatus(f.session_id, request, std::move(call));
   });
 }
 
 int RunDelete(const SessionFlags& f) {
   auto client = MakeDiditClientFromEnv();
   if (!client) return kExitConfig;
-  auto result = client->DeleteSession(f.session_id, {.op_id = f.op_id});
+  const std::string op_id = f.op_id.empty() ? NewOpId() : f.op_id;
+  auto result = client->DeleteSession(f.session_id, {.op_id = op_id});
   if (!result) return ReportError(result.error());
+  NoteHowSettled(*client, op_id);
   PrintJson({{"session_id", result->session_id},
              {"deleted", true},
              {"already_deleted", result->already_deleted}});

@@ -1,6 +1,10 @@
 // Which outcomes are retried with the same key and which are final.
 #include "idem/retry.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string>
+
 namespace idem {
 
 Verdict ClassifyStatus(int status) {
@@ -16,6 +20,21 @@ Verdict ClassifyStatus(int status) {
   }
   if (status >= 500 && status <= 599) return Verdict::kRetry;
   return Verdict::kFinal;
+}
+
+bool IsKeyReuseConflict(int status, const Headers& headers, std::string_view body) {
+  if (status != 409) return false;
+  if (FindHeader(headers, "Retry-After")) return false;
+  // Only the head of the body: an "in progress" text is short, and a hostile
+  // body costs no more than this to scan.
+  std::string text(body.substr(0, 4096));
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view marker : {"in progress", "in-progress", "being processed",
+                                  "still processing", "in_progress"}) {
+    if (text.find(marker) != std::string::npos) return false;
+  }
+  return true;
 }
 
 Verdict ClassifyTransportFailure(TransportFailure failure) {

@@ -57,12 +57,19 @@ namespace {
 // One op being driven.
 struct OpDrive {
   Operation op;
-  Headers extra_headers;    // first driving session only (not journaled)
+  const KindPolicy* policy = nullptr;  // what the server does with op.kind
+  Headers extra_headers;               // first driving session only (not journaled)
   bool caller_key = false;  // extra_headers carries the caller's Idempotency-Key
-  bool needs_reconcile = false;
+  // An earlier attempt may have executed: resolve (replay, look-up or stop)
+  // before anything is sent again.
+  bool needs_resolution = false;
   std::unique_ptr<BackoffPolicy> backoff;
   std::unique_ptr<RetryPolicy> retry;
   std::chrono::steady_clock::time_point last_renew;
+  std::chrono::steady_clock::time_point last_send;
+  // A look-up that finds nothing is not trusted before this (the server may
+  // still be running an attempt; KindPolicy::settle_after).
+  std::chrono::steady_clock::time_point settle_until;
   Client::Callback done;
 };
 using DrivePtr = std::shared_ptr<OpDrive>;
@@ -202,12 +209,11 @@ class ClientImpl final : public Client {
     if (--live_ == 0) idle_cv_.notify_all();
   }
 
-  // True when Attempt(d) would do nothing but Send(d): not stopping, no
-  // look-up due, lease renewal not due, key window not passed.
+  // True when Attempt(d) would do nothing but Send(d): not stopping, nothing
+  // to resolve, lease renewal not due, the first send already recorded.
   bool PlainSend(const OpDrive& d) {
-    if (d.needs_reconcile || Stopping()) return false;
-    if (options_.clock->SteadyNow() - d.last_renew >= options_.lease / 3) return false;
-    return d.op.first_sent_ms == 0 || NowMs() - d.op.first_sent_ms < Ms(options_.key_window);
+    if (d.needs_resolution || d.op.first_sent_ms == 0 || Stopping()) return false;
+    return options_.clock->SteadyNow() - d.last_renew < options_.lease / 3;
   }
 
   bool Stopping() {
@@ -218,6 +224,7 @@ class ClientImpl final : public Client {
   DrivePtr NewDrive(Operation op, Callback done) {
     auto d = std::make_shared<OpDrive>();
     d->op = std::move(op);
+    d->policy = &PolicyFor(d->op.kind);
     d->done = std::move(done);
     d->backoff = options_.backoff->Clone();
     d->retry = options_.retry->Clone();
@@ -225,18 +232,45 @@ class ClientImpl final : public Client {
     return d;
   }
 
+  // An op taken over as it was stored (resumed, claimed, or found unfinished
+  // by Begin): if any request of it may have left (first_sent_ms), it is
+  // resolved before anything is sent. The earlier driver sent only while it
+  // held the lease, which has lapsed by now, so "now" bounds its last send.
+  void TakeOver(OpDrive& d) {
+    d.needs_resolution = d.op.first_sent_ms != 0;
+    d.settle_until = options_.clock->SteadyNow() + d.policy->settle_after;
+    d.op.state = OpState::kInFlight;
+  }
+
+  const KindPolicy& PolicyFor(const std::string& kind) const {
+    auto it = options_.kind_policies.find(kind);
+    return it == options_.kind_policies.end() ? options_.default_kind_policy : it->second;
+  }
+
   void AdmitBatch(std::vector<Pending> batch);
   void Flush();
   void Attempt(const DrivePtr& d);
+  void Resolve(const DrivePtr& d, bool window_passed);
   void Reconcile(const DrivePtr& d, bool window_passed);
   void OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_passed);
+  bool RecordFirstSend(const DrivePtr& d);
   void Send(const DrivePtr& d);
   void OnResult(const DrivePtr& d, TransportResult r);
   void OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
                           std::optional<milliseconds> pushback);
   void Wait(const DrivePtr& d, milliseconds delay);
   void Settle(const DrivePtr& d, OpState state);
-  void GiveUp(const DrivePtr& d, std::string why);
+  // Stops the op `unknown`, released for a later Resume(); with
+  // `needs_review`, for a person only (never claimed again).
+  void GiveUp(const DrivePtr& d, std::string why, bool needs_review = false);
+  void AppendAudit(Operation& op, std::string_view line);
+  // When the driver stops with nothing to resolve (every attempt was proven
+  // unsent or answered without executing, or a look-up proved no
+  // execution), the op is stored as never sent (first_sent_ms 0), so the
+  // next driver sends it without a resolution it could not get.
+  static void ForgetUnexecutedSends(Operation& op, const OpDrive& d) {
+    if (!d.needs_resolution) op.first_sent_ms = 0;
+  }
   OpResult SettledElsewhere(const DrivePtr& d, const Error& error);
   void Park(const DrivePtr& d);
   bool RenewIfDue(const DrivePtr& d);
@@ -280,8 +314,7 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
       // lease is renewed before it lapses.
       const milliseconds left(std::max<std::int64_t>(0, d->op.lease_until_ms - NowMs()));
       if (left < options_.lease) d->last_renew -= options_.lease - left;
-      d->needs_reconcile = d->op.first_sent_ms != 0;
-      d->op.state = OpState::kInFlight;
+      TakeOver(*d);
       ready.push_back(std::move(d));
       continue;
     }
@@ -329,7 +362,7 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
       });
     }
     // An existing unfinished op may already have executed.
-    d->needs_reconcile = !begun->created && d->op.first_sent_ms != 0;
+    if (!begun->created) TakeOver(*d);
     d->op.state = OpState::kInFlight;
     ready.push_back(std::move(d));
   }
@@ -354,19 +387,31 @@ bool ClientImpl::RenewIfDue(const DrivePtr& d) {
 void ClientImpl::Attempt(const DrivePtr& d) {
   if (Stopping()) return Park(d);
   if (!RenewIfDue(d)) return;
-  const Operation& op = d->op;
-  bool window_passed =
-      op.first_sent_ms != 0 && NowMs() - op.first_sent_ms >= Ms(options_.key_window);
-  auto reconciler = ReconcilerFor(op.kind);
-  if (window_passed) {
-    if (!reconciler) {
-      return GiveUp(d, "the key window has passed and kind '" + op.kind +
-                           "' has no reconciler: re-sending could execute twice");
-    }
-    return Reconcile(d, true);
+  if (d->needs_resolution) {
+    const Operation& op = d->op;
+    const bool window_passed =
+        op.first_sent_ms != 0 && NowMs() - op.first_sent_ms >= Ms(options_.key_window);
+    return Resolve(d, window_passed);
   }
-  if (d->needs_reconcile && reconciler) return Reconcile(d, false);
+  // Nothing sent before may have executed: a plain (re-)send, whatever the
+  // key or the window.
+  if (!RecordFirstSend(d)) return;
   Send(d);
+}
+
+// An earlier attempt may have executed. Never a blind re-send: a replay the
+// server deduplicates, a look-up, or a stop for a person.
+void ClientImpl::Resolve(const DrivePtr& d, bool window_passed) {
+  const KindPolicy& policy = *d->policy;
+  if (policy.server_honours_key && !window_passed) return Send(d);  // replay
+  if (ReconcilerFor(d->op.kind)) return Reconcile(d, window_passed);
+  std::string why = "may have executed; ";
+  why += policy.server_honours_key
+             ? "the server's key window has passed"
+             : "the endpoint does not deduplicate (the server ignores Idempotency-Key)";
+  why += " and kind '" + d->op.kind + "' has no look-up; not re-sent";
+  if (!d->op.last_error.empty()) why += " (last attempt: " + d->op.last_error + ")";
+  GiveUp(d, std::move(why), true);
 }
 
 void ClientImpl::Reconcile(const DrivePtr& d, bool window_passed) {
@@ -387,10 +432,18 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
       op.response_body = std::move(r.body);
       op.response_headers = "{}";
       op.last_error.clear();
+      AppendAudit(op, "found by look-up" + (r.note.empty() ? std::string() : ": " + r.note));
       options_.budget->OnSuccess();
       return Settle(d, OpState::kSucceeded);
-    case ReconcileResult::Outcome::kNotFound:
-      d->needs_reconcile = false;
+    case ReconcileResult::Outcome::kNotFound: {
+      const auto now = options_.clock->SteadyNow();
+      if (now < d->settle_until) {
+        // The attempt may still be running on the server: absence proves
+        // nothing yet. Look again once it cannot be.
+        return Wait(d, std::chrono::duration_cast<milliseconds>(d->settle_until - now) +
+                           milliseconds(1));
+      }
+      d->needs_resolution = false;
       if (window_passed) {
         // Proven never executed, so one more execution is the first: send it
         // afresh under a new key, recorded (with the old key, for the audit
@@ -407,20 +460,39 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
       }
       if (Stopping()) return Park(d);
       return Send(d);
+    }
     case ReconcileResult::Outcome::kFailed:
       op.last_error = "look-up failed: " + r.error;
       return OnRetryableFailure(d, false, true, std::nullopt);
+    case ReconcileResult::Outcome::kUnresolvable:
+      return GiveUp(d, "may have executed; " + r.error + "; not re-sent", true);
   }
+}
+
+// Keeps the journal's promise that first_sent_ms 0 means "never sent": an op
+// taken from the journal unsent (enqueued, or resolved "not executed") has
+// its first send recorded durably before the request is handed over.
+bool ClientImpl::RecordFirstSend(const DrivePtr& d) {
+  if (d->op.first_sent_ms != 0) return true;
+  d->op.first_sent_ms = NowMs();
+  d->op.updated_ms = d->op.first_sent_ms;
+  auto updated = options_.journal->Update(d->op);
+  if (!updated) {
+    Finish(d, SettledElsewhere(d, updated.error()));
+    return false;
+  }
+  return true;
 }
 
 void ClientImpl::Send(const DrivePtr& d) {
   Operation& op = d->op;
   ++op.attempts;
-  if (op.first_sent_ms == 0) op.first_sent_ms = NowMs();
+  d->last_send = options_.clock->SteadyNow();
   HttpRequest request;
   request.method = op.method;
   request.url = options_.base_url + op.path;
   request.body = op.body;
+  request.timeout = d->policy->timeout;
   if (!options_.api_key.empty()) request.headers.push_back({"x-api-key", options_.api_key});
   if (!op.body.empty() && !op.content_type.empty() &&
       !FindHeader(d->extra_headers, "Content-Type")) {
@@ -448,11 +520,12 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
     op.last_error = "transport: " + e.message;
     switch (e.failure) {
       case TransportFailure::kCancelled:
+        d->needs_resolution = true;  // it may have left before the shutdown
         return Park(d);
       case TransportFailure::kInternal:
         // The request could not even be built; only the first attempt of a
         // new op proves nothing ever executed.
-        if (op.attempts <= 1 && !d->needs_reconcile) return Settle(d, OpState::kFailed);
+        if (op.attempts <= 1 && !d->needs_resolution) return Settle(d, OpState::kFailed);
         return GiveUp(d, op.last_error);
       default:
         return OnRetryableFailure(d, e.failure == TransportFailure::kTimeout,
@@ -475,6 +548,13 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
     case Verdict::kFinal:
       return Settle(d, OpState::kFailed);
     case Verdict::kRetry:
+      if (IsKeyReuseConflict(response.status, response.headers, op.response_body)) {
+        // The server holds this key for another request: no retry can help,
+        // and nothing of this op executed under it.
+        op.last_error = "HTTP 409: the server says Idempotency-Key " + op.idem_key + " of op " +
+                        op.op_id + " was already used with a different request";
+        return Settle(d, OpState::kFailed);
+      }
       if (op.last_error.empty()) op.last_error = "HTTP " + std::to_string(response.status);
       return OnRetryableFailure(
           d, false, MayHaveExecuted(response.status),
@@ -484,7 +564,13 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
 
 void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
                                     std::optional<milliseconds> pushback) {
-  d->needs_reconcile = d->needs_reconcile || ambiguous;
+  if (ambiguous) {
+    d->needs_resolution = true;
+    d->settle_until = std::max(d->settle_until, d->last_send + d->policy->settle_after);
+    // An endpoint that does not deduplicate and has no look-up: nothing a
+    // retry could do is safe, so stop now rather than after the retries.
+    if (!d->policy->server_honours_key && !ReconcilerFor(d->op.kind)) return Attempt(d);
+  }
   if (!d->retry->OnFailure()) return GiveUp(d, d->op.last_error + " (retries exhausted)");
   if (!options_.budget->TryAcquireRetry(after_timeout)) {
     return GiveUp(d, d->op.last_error + " (retry budget empty)");
@@ -571,11 +657,20 @@ OpResult ClientImpl::SettledElsewhere(const DrivePtr& d, const Error& error) {
   return tl::unexpected(error);
 }
 
-void ClientImpl::GiveUp(const DrivePtr& d, std::string why) {
+void ClientImpl::AppendAudit(Operation& op, std::string_view line) {
+  if (!op.audit.empty()) op.audit += '\n';
+  op.audit += FormatIsoMillis(NowMs());
+  op.audit += ' ';
+  op.audit += line;
+}
+
+void ClientImpl::GiveUp(const DrivePtr& d, std::string why, bool needs_review) {
   d->op.state = OpState::kUnknown;
+  d->op.needs_review = needs_review;
   d->op.last_error = std::move(why);
   d->op.next_attempt_ms = 0;
   d->op.updated_ms = NowMs();
+  ForgetUnexecutedSends(d->op, *d);
   auto updated = options_.journal->Update(d->op);
   if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
   // Free for `idem resume` (here or in another process) at once.
@@ -585,6 +680,7 @@ void ClientImpl::GiveUp(const DrivePtr& d, std::string why) {
 
 void ClientImpl::Park(const DrivePtr& d) {
   d->op.updated_ms = NowMs();
+  ForgetUnexecutedSends(d->op, *d);
   if (options_.journal->Update(d->op)) options_.journal->Release(d->op);
   Finish(d, d->op);
 }

@@ -10,7 +10,6 @@ namespace idem {
 Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOptions& options) {
   std::shared_ptr<Clock> clock = options.clock ? options.clock : DefaultClock();
   // Extra headers are not journaled (as for Submit); only the caller's key is.
-  // first_sent_ms is set: see the header, a queued op may have been sent.
   bool caller_key = false;
   auto made = internal::NewOperation(
       request,
@@ -18,6 +17,7 @@ Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOpti
       ToUnixMillis(clock->Now()), &caller_key);
   if (!made) return tl::unexpected(made.error());
   Operation& op = *made;
+  op.first_sent_ms = 0;  // nothing sent: the driver records its first send first
 
   const std::string owner = options.owner.empty() ? "enqueue:" + DefaultOwnerId() : options.owner;
   auto begun = journal.Begin(op, owner, std::chrono::milliseconds(1));

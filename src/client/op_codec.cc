@@ -52,6 +52,8 @@ nlohmann::json OperationToJson(const Operation& op) {
   if (!body.is_discarded() && !op.response_body.empty()) j["response_json"] = body;
   j["resource_id"] = op.resource_id;
   j["last_error"] = op.last_error;
+  j["needs_review"] = op.needs_review;
+  j["audit"] = op.audit;
   return j;
 }
 

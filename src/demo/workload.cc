@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "idem/didit/client.h"
+#include "idem/didit/endpoints.h"
 #include "idem/didit/types.h"
 #include "idem/natural_key.h"
 
@@ -55,6 +56,7 @@ Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std
       item.content_type = body->content_type;
       item.body = std::move(body->body);
       item.vendor_data = *req.vendor_data;
+      item.natural_key = didit::CheckNaturalKey("AML", item.vendor_data);
       items.push_back(std::move(item));
       ++a;
     }

@@ -17,7 +17,7 @@ struct WorkItem {
   std::string content_type;
   std::string body;
   std::string vendor_data;  // unique per op
-  std::string natural_key;  // create_session only
+  std::string natural_key;  // what a look-up after a lost response reads
   bool tight = false;       // driven with one attempt (see DemoOptions::tight_every)
 };
 

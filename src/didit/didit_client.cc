@@ -2,6 +2,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/crypto.h"
 #include "didit/json_util.h"
 #include "didit/reconcilers.h"
 #include "idem/didit/client.h"
@@ -58,7 +59,12 @@ tl::expected<Operation, DiditError> Outcome(OpResult result) {
     case OpState::kUnknown:
       return tl::unexpected(DiditError{
           Error(ErrorCode::kUnknownOutcome,
-                "outcome unknown (journaled; `idem resume` continues it): " + op.last_error),
+                op.needs_review
+                    ? "outcome unknown, needs review (never re-sent on its own): " +
+                          op.last_error + "; settle it with `idem ops resolve " + op.op_id +
+                          " --executed|--not-executed`"
+                    : "outcome unknown (journaled; `idem resume` continues it): " +
+                          op.last_error),
           std::move(api), op.op_id});
     case OpState::kInFlight:
       break;
@@ -99,6 +105,8 @@ std::string SessionIdInPath(const Operation& op) {
 }  // namespace
 
 void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
+  for (auto& [kind, policy] : DiditKindPolicies()) options.kind_policies.try_emplace(kind, policy);
+  options.default_kind_policy = DiditDefaultKindPolicy();
   auto session_id = [](const Operation& op) { return BodyField(op, "session_id"); };
   auto request_id = [](const Operation& op) { return BodyField(op, "request_id"); };
   options.resource_id_of[std::string(kCreateSessionKind)] = session_id;
@@ -110,32 +118,41 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
   for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind}) {
     options.resource_id_of[std::string(kind)] = request_id;
   }
-  internal::LookupTarget target{options.transport, options.base_url, options.api_key};
+  internal::LookupTarget target{options.transport, options.base_url, options.api_key,
+                                options.journal};
   options.reconcilers[std::string(kCreateSessionKind)] =
       std::make_shared<internal::CreateSessionReconciler>(target, reconciler);
+  options.reconcilers[std::string(kUpdateStatusKind)] =
+      std::make_shared<internal::UpdateStatusReconciler>(target, reconciler);
   options.reconcilers[std::string(kDeleteSessionKind)] =
       std::make_shared<internal::DeleteSessionReconciler>(target);
+  // The response key of each check and the decision array its saved session
+  // shows it in.
+  const std::pair<std::string_view, std::pair<const char*, const char*>> checks[] = {
+      {kAmlKind, {"aml", "aml_screenings"}},
+      {kPassiveLivenessKind, {"liveness", "liveness_checks"}},
+      {kFaceMatchKind, {"face_match", "face_matches"}},
+      {kIdVerificationKind, {"id_verification", "id_verifications"}},
+  };
+  for (const auto& [kind, keys] : checks) {
+    options.reconcilers[std::string(kind)] =
+        std::make_shared<internal::CheckReconciler>(target, reconciler, keys.first, keys.second);
+  }
+}
+
+std::string DerivedVendorData(std::string_view op_id) {
+  if (op_id.size() <= 200) return "idem:" + std::string(op_id);
+  return "idem:" + crypto::Sha256Hex(op_id);
 }
 
 struct DiditClient::Impl {
   DiditClientOptions options;
   std::unique_ptr<Client> client;
 
-  OpResult Submit(std::string_view kind, std::string method, std::string path, EncodedBody body,
-                  std::string op_id, std::string natural_key = {}) {
-    return client->Call(MakeOp(kind, std::move(method), std::move(path), std::move(body),
-                               std::move(op_id), std::move(natural_key)));
-  }
-
-  template <typename Request>
-  DiditResult<CheckResult> MultipartCheck(std::string_view kind, const char* path,
-                                          const Request& request, CallOptions call) {
-    // The op id is fixed first: the boundary derives from it, so the same op
-    // id and files rebuild the same bytes (and the same fingerprint).
-    if (call.op_id.empty()) call.op_id = NewUuidV4();
-    auto body = Encode(request, call.op_id);
-    if (!body) return tl::unexpected(PlainError(body.error()));
-    auto op = Outcome(Submit(kind, "POST", path, std::move(*body), std::move(call.op_id)));
+  // Sends a check's op and reads the answer as a CheckResult.
+  DiditResult<CheckResult> Check(Result<OpRequest> op_request) {
+    if (!op_request) return tl::unexpected(PlainError(op_request.error()));
+    auto op = Outcome(client->Call(std::move(*op_request)));
     if (!op) return tl::unexpected(op.error());
     return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
   }
@@ -153,7 +170,10 @@ Result<std::unique_ptr<DiditClient>> DiditClient::Create(DiditClientOptions opti
   }
   if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
   options.get_attempts = std::max(1, options.get_attempts);
-  AddDiditReconcilers(options.client, options.reconciler);
+  // Unless the caller registered (and adjusted) them already.
+  if (!options.client.reconcilers.contains(std::string(kCreateSessionKind))) {
+    AddDiditReconcilers(options.client, options.reconciler);
+  }
   auto client = Client::Create(options.client);
   if (!client) return tl::unexpected(client.error());
   auto impl = std::make_unique<Impl>();
@@ -220,10 +240,52 @@ Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptio
                 std::move(natural_key));
 }
 
-Result<OpRequest> AmlScreeningOp(const AmlRequest& request, CallOptions call) {
+namespace {
+
+// A check's vendor_data (derived from the op id when the caller gave none)
+// and its natural key, which the look-up after a lost response reads; a check
+// not saved (save_api_request=false) has nothing to look up. Fixes the op id
+// first, since both (and a multipart boundary) derive from it.
+template <typename Request>
+std::string PrepareCheck(Request& request, CallOptions& call, std::string_view api_service) {
+  if (call.op_id.empty()) call.op_id = NewUuidV4();
+  if (!request.vendor_data || request.vendor_data->empty()) {
+    request.vendor_data = DerivedVendorData(call.op_id);
+  }
+  if (request.save_api_request == false) return {};
+  return CheckNaturalKey(api_service, *request.vendor_data);
+}
+
+template <typename Request>
+Result<OpRequest> MultipartCheckOp(std::string_view kind, Request request, CallOptions call) {
+  const EndpointProfile* endpoint = FindDiditEndpoint(kind);
+  std::string natural_key = PrepareCheck(request, call, endpoint->api_service);
+  auto body = Encode(request, call.op_id);
+  if (!body) return tl::unexpected(body.error());
+  return MakeOp(kind, "POST", std::string(endpoint->path), std::move(*body),
+                std::move(call.op_id), std::move(natural_key));
+}
+
+}  // namespace
+
+Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call) {
+  std::string natural_key = PrepareCheck(request, call, FindDiditEndpoint(kAmlKind)->api_service);
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
-  return MakeOp(kAmlKind, "POST", "/v3/aml/", std::move(*body), std::move(call.op_id));
+  return MakeOp(kAmlKind, "POST", "/v3/aml/", std::move(*body), std::move(call.op_id),
+                std::move(natural_key));
+}
+
+Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request, CallOptions call) {
+  return MultipartCheckOp(kPassiveLivenessKind, std::move(request), std::move(call));
+}
+
+Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call) {
+  return MultipartCheckOp(kFaceMatchKind, std::move(request), std::move(call));
+}
+
+Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call) {
+  return MultipartCheckOp(kIdVerificationKind, std::move(request), std::move(call));
 }
 
 DiditResult<Session> DiditClient::CreateSession(const CreateSessionRequest& request,
@@ -274,51 +336,57 @@ std::optional<DiditResult<SessionList>> SessionPages::Next() {
   return page;
 }
 
+Result<OpRequest> UpdateStatusOp(std::string_view session_id, const UpdateStatusRequest& request,
+                                 CallOptions call) {
+  if (session_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty session id");
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(body.error());
+  return MakeOp(kUpdateStatusKind, "PATCH",
+                "/v3/session/" + UrlEncode(session_id) + "/update-status/", std::move(*body),
+                std::move(call.op_id));
+}
+
+Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call) {
+  if (session_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty session id");
+  return MakeOp(kDeleteSessionKind, "DELETE", "/v3/session/" + UrlEncode(session_id) + "/delete/",
+                EncodedBody{"", ""}, std::move(call.op_id));
+}
+
 DiditResult<UpdateStatusResult> DiditClient::UpdateStatus(std::string_view session_id,
                                                           const UpdateStatusRequest& request,
                                                           CallOptions call) {
-  if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
-  auto body = Encode(request);
-  if (!body) return tl::unexpected(PlainError(body.error()));
-  auto op = Outcome(impl_->Submit(kUpdateStatusKind, "PATCH",
-                                  "/v3/session/" + UrlEncode(session_id) + "/update-status/",
-                                  std::move(*body), std::move(call.op_id)));
+  auto op_request = UpdateStatusOp(session_id, request, std::move(call));
+  if (!op_request) return tl::unexpected(PlainError(op_request.error()));
+  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return ParsedOr(ParseUpdateStatusResult(op->response_body), op->op_id);
 }
 
 DiditResult<DeleteResult> DiditClient::DeleteSession(std::string_view session_id,
                                                      CallOptions call) {
-  if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
-  auto op = Outcome(impl_->Submit(kDeleteSessionKind, "DELETE",
-                                  "/v3/session/" + UrlEncode(session_id) + "/delete/",
-                                  EncodedBody{"", ""}, std::move(call.op_id)));
+  auto op_request = DeleteSessionOp(session_id, std::move(call));
+  if (!op_request) return tl::unexpected(PlainError(op_request.error()));
+  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return DeleteResult{std::string(session_id), op->response_status == 404};
 }
 
 DiditResult<AmlResult> DiditClient::AmlScreening(const AmlRequest& request, CallOptions call) {
-  auto op_request = AmlScreeningOp(request, std::move(call));
-  if (!op_request) return tl::unexpected(PlainError(op_request.error()));
-  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
+  return impl_->Check(AmlScreeningOp(request, std::move(call)));
 }
 
 DiditResult<CheckResult> DiditClient::PassiveLiveness(const PassiveLivenessRequest& request,
                                                       CallOptions call) {
-  return impl_->MultipartCheck(kPassiveLivenessKind, "/v3/passive-liveness/", request,
-                               std::move(call));
+  return impl_->Check(PassiveLivenessOp(request, std::move(call)));
 }
 
 DiditResult<CheckResult> DiditClient::FaceMatch(const FaceMatchRequest& request, CallOptions call) {
-  return impl_->MultipartCheck(kFaceMatchKind, "/v3/face-match/", request, std::move(call));
+  return impl_->Check(FaceMatchOp(request, std::move(call)));
 }
 
 DiditResult<CheckResult> DiditClient::IdVerification(const IdVerificationRequest& request,
                                                      CallOptions call) {
-  return impl_->MultipartCheck(kIdVerificationKind, "/v3/id-verification/", request,
-                               std::move(call));
+  return impl_->Check(IdVerificationOp(request, std::move(call)));
 }
 
 }  // namespace idem::didit

@@ -1,7 +1,9 @@
 #include "didit/reconcilers.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <utility>
 
 #include "didit/json_util.h"
@@ -22,6 +24,37 @@ HttpRequest MakeGet(const LookupTarget& target, std::string url) {
   request.url = std::move(url);
   if (!target.api_key.empty()) request.headers.push_back({"x-api-key", target.api_key});
   return request;
+}
+
+ReconcileResult Unresolvable(std::string why) {
+  ReconcileResult r;
+  r.outcome = ReconcileResult::Outcome::kUnresolvable;
+  r.error = std::move(why);
+  return r;
+}
+
+ReconcileResult NotFound() {
+  ReconcileResult r;
+  r.outcome = ReconcileResult::Outcome::kNotFound;
+  return r;
+}
+
+ReconcileResult Found(std::string resource_id, int status, std::string body, std::string note) {
+  ReconcileResult r;
+  r.outcome = ReconcileResult::Outcome::kFound;
+  r.resource_id = std::move(resource_id);
+  r.status = status;
+  r.body = std::move(body);
+  r.note = std::move(note);
+  return r;
+}
+
+// A listed row's created_at in Unix ms, when it has a readable one.
+std::optional<std::int64_t> CreatedAt(const nlohmann::json& row) {
+  if (auto it = row.find("created_at"); it != row.end() && it->is_string()) {
+    return ParseIsoMillis(it->get<std::string>());
+  }
+  return std::nullopt;
 }
 
 std::string Origin(std::string_view url) {
@@ -80,6 +113,26 @@ std::optional<std::int64_t> ParseIsoMillis(std::string_view text) {
   return seconds * 1000 + millis;
 }
 
+std::optional<std::string> SessionIdFromPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/v3/session/";
+  if (!path.starts_with(kPrefix)) return std::nullopt;
+  path.remove_prefix(kPrefix.size());
+  const std::size_t slash = path.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+  return std::string(path.substr(0, slash));
+}
+
+std::optional<std::pair<std::string, std::string>> ParseCheckNaturalKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "check:";
+  if (!key.starts_with(kPrefix)) return std::nullopt;
+  key.remove_prefix(kPrefix.size());
+  const std::size_t colon = key.find(':');
+  if (colon == 0 || colon == std::string_view::npos || colon + 1 == key.size()) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(key.substr(0, colon)), std::string(key.substr(colon + 1)));
+}
+
 std::optional<std::string> SessionIdFromDeletePath(std::string_view path) {
   constexpr std::string_view kPrefix = "/v3/session/";
   constexpr std::string_view kSuffix = "/delete/";
@@ -95,103 +148,239 @@ bool SameOrigin(std::string_view url, std::string_view base_url) {
   return !a.empty() && a == Origin(base_url);
 }
 
+namespace {
+
+// Every row of a list, following `next` (same origin only, at most
+// max_pages): a look-up decides on the whole answer, never on one page.
+void FetchAllPages(LookupTarget target, std::string url, int max_pages,
+                   std::shared_ptr<std::vector<Session>> rows,
+                   std::function<void(Result<std::vector<Session>>)> done, int page = 1) {
+  auto on_response = [target, max_pages, rows, done = std::move(done),
+                      page](TransportResult result) mutable {
+    auto fail = [&](std::string why) { done(MakeError(ErrorCode::kUnavailable, std::move(why))); };
+    if (!result) return fail(result.error().message);
+    if (result->status != 200) return fail("HTTP " + std::to_string(result->status));
+    if (result->body_truncated) return fail("response truncated");
+    auto list = ParseSessionList(result->body);
+    if (!list) return fail(list.error().message());
+    for (Session& s : list->results) rows->push_back(std::move(s));
+    if (!list->next || list->next->empty()) return done(std::move(*rows));
+    if (page >= max_pages) return fail("too many pages");
+    if (!SameOrigin(*list->next, target.base_url)) return fail("next page on another origin");
+    FetchAllPages(target, *list->next, max_pages, rows, std::move(done), page + 1);
+  };
+  auto transport = target.transport;
+  transport->Send(MakeGet(target, std::move(url)), std::move(on_response));
+}
+
+void FetchAllPages(const LookupTarget& target, const ListSessionsRequest& request, int max_pages,
+                   std::function<void(Result<std::vector<Session>>)> done) {
+  FetchAllPages(target, target.base_url + ListSessionsPath(request), max_pages,
+                std::make_shared<std::vector<Session>>(), std::move(done));
+}
+
+// GET /v3/session/{id}/decision/, parsed as JSON (status kept for 404).
+void FetchDecision(const LookupTarget& target, const std::string& session_id,
+                   std::function<void(int status, Result<nlohmann::json>)> done) {
+  target.transport->Send(
+      MakeGet(target, target.base_url + "/v3/session/" + UrlEncode(session_id) + "/decision/"),
+      [done = std::move(done)](TransportResult result) {
+        if (!result) return done(0, MakeError(ErrorCode::kUnavailable, result.error().message));
+        if (result->status != 200) {
+          return done(result->status, MakeError(ErrorCode::kUnavailable,
+                                                "HTTP " + std::to_string(result->status)));
+        }
+        auto parsed = SafeParse(result->body);
+        if (!parsed || !parsed->is_object()) {
+          return done(200, MakeError(ErrorCode::kCorruption, "decision is not a JSON object"));
+        }
+        done(200, std::move(*parsed));
+      });
+}
+
+}  // namespace
+
 void CreateSessionReconciler::Lookup(const Operation& op, Done done) {
   auto body = SafeParse(op.body);
   if (!body || !body->is_object()) return done(Failed("stored body is not a JSON object"));
   auto workflow_id = OptString(*body, "workflow_id");
   auto vendor_data = OptString(*body, "vendor_data");
   if (!workflow_id || !vendor_data || !*workflow_id) {
-    return done(Failed("stored body has no workflow_id"));
+    return done(Unresolvable("the stored request has no workflow_id to look the session up by"));
   }
   if (!*vendor_data || (*vendor_data)->empty()) {
-    // Nothing to look up by: the key alone must settle it.
-    return done(Failed("no vendor_data to look the session up by"));
+    return done(Unresolvable(
+        "the session was requested without vendor_data, so it cannot be looked up"));
   }
   ListSessionsRequest list;
   list.vendor_data = **vendor_data;
   list.workflow_id = **workflow_id;
   list.limit = 100;
-  FetchPage(target_, options_, target_.base_url + ListSessionsPath(list), **vendor_data,
-            **workflow_id, op.created_ms, 1, std::move(done));
+  const std::string described = "GET /v3/sessions/?vendor_data=" + **vendor_data +
+                                "&workflow_id=" + **workflow_id;
+  const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
+  FetchAllPages(
+      target_, list, options_.max_pages,
+      [vendor = **vendor_data, workflow = **workflow_id, earliest, described,
+       done = std::move(done)](Result<std::vector<Session>> rows) {
+        if (!rows) return done(Failed("look-up: " + rows.error().message()));
+        const Session* chosen = nullptr;
+        for (const Session& s : *rows) {
+          // The server may ignore filters: check them here too. A row without
+          // a hosted URL is a standalone check, never a created session.
+          if (s.vendor_data.value_or("") != vendor) continue;
+          if (s.workflow_id && *s.workflow_id != workflow) continue;
+          if (auto url = s.raw.find("session_url"); url != s.raw.end() && url->is_null()) continue;
+          const std::optional<std::int64_t> at = CreatedAt(s.raw);
+          const bool ours = !at || *at >= earliest || (s.status && IsUnfinished(s.status->code));
+          if (!ours) continue;
+          // Newest first: the last candidate is the oldest, the one a server
+          // with vendor_data dedup would return.
+          chosen = &s;
+        }
+        if (chosen == nullptr) return done(NotFound());
+        // The same shape as a create's answer: a list row calls the hosted
+        // URL session_url.
+        nlohmann::json adopted = chosen->raw;
+        if (!adopted.contains("url") && chosen->url) adopted["url"] = *chosen->url;
+        auto text = SafeDump(adopted);
+        done(Found(chosen->session_id, 201, text ? *text : "{}",
+                   described + ": session " + chosen->session_id));
+      });
 }
 
-void CreateSessionReconciler::FetchPage(LookupTarget target, ReconcilerOptions options,
-                                        std::string url, std::string vendor_data,
-                                        std::string workflow_id, std::int64_t created_ms, int page,
-                                        Done done) {
-  auto on_response = [target, options, vendor_data, workflow_id, created_ms, page,
-                      done = std::move(done)](TransportResult result) mutable {
-    if (!result) return done(Failed("look-up: " + result.error().message));
-    if (result->status != 200) {
-      return done(Failed("look-up: HTTP " + std::to_string(result->status)));
-    }
-    if (result->body_truncated) return done(Failed("look-up: response truncated"));
-    auto list = ParseSessionList(result->body);
-    if (!list) return done(Failed("look-up: " + list.error().message()));
-    const Session* chosen = nullptr;
-    std::int64_t earliest = created_ms - options.clock_skew.count();
-    for (const Session& s : list->results) {
-      // The server may ignore filters: check them here too.
-      if (s.vendor_data.value_or("") != vendor_data) continue;
-      if (s.workflow_id && *s.workflow_id != workflow_id) continue;
-      std::optional<std::int64_t> at;
-      if (auto it = s.raw.find("created_at"); it != s.raw.end() && it->is_string()) {
-        at = ParseIsoMillis(it->get<std::string>());
+void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
+  auto session_id = SessionIdFromPath(op.path);
+  if (!session_id) return done(Unresolvable("no session id in the path " + op.path));
+  auto body = SafeParse(op.body);
+  std::optional<std::string> target_status;
+  if (body && body->is_object()) {
+    if (auto status = OptString(*body, "new_status"); status && *status) target_status = **status;
+  }
+  if (!target_status) return done(Unresolvable("the stored request has no new_status"));
+  const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
+  FetchDecision(
+      target_, *session_id,
+      [id = *session_id, target = *target_status, earliest, done = std::move(done)](
+          int status, Result<nlohmann::json> decision) {
+        // Gone: nothing can be updated any more; a re-send gets its own 404.
+        if (status == 404) return done(NotFound());
+        if (!decision) return done(Failed("look-up: " + decision.error().message()));
+        const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
+        const std::string where = "GET /v3/session/" + id + "/decision/";
+        if (auto now = decision->find("status"); now != decision->end() && *now == target) {
+          return done(Found(id, 200, answer, where + ": status is " + target));
+        }
+        if (auto reviews = decision->find("reviews");
+            reviews != decision->end() && reviews->is_array()) {
+          for (const auto& review : *reviews) {
+            if (!review.is_object() || review.value("user", "") != "API Client" ||
+                review.value("new_status", "") != target) {
+              continue;
+            }
+            const auto at = CreatedAt(review);
+            if (at && *at < earliest) continue;
+            return done(Found(id, 200, answer, where + ": an API review set " + target));
+          }
+        }
+        done(NotFound());
+      });
+}
+
+void CheckReconciler::Lookup(const Operation& op, Done done) {
+  auto key = ParseCheckNaturalKey(op.natural_key);
+  if (!key) {
+    return done(Unresolvable(
+        "Didit keeps no record of this check to look it up by (sent without vendor_data, or "
+        "with save_api_request=false)"));
+  }
+  // Sessions other ops of this journal already own, and other unsettled ops
+  // that may have made one: with those, "the one listed session" may not be
+  // this op's.
+  auto taken = std::make_shared<std::vector<std::string>>();
+  std::size_t pending_siblings = 0;
+  if (target_.journal) {
+    auto siblings = target_.journal->FindByNaturalKey(op.natural_key);
+    if (!siblings) return done(Failed("journal: " + siblings.error().message()));
+    for (const Operation& other : *siblings) {
+      if (other.op_id == op.op_id) continue;
+      if (!other.resource_id.empty()) {
+        taken->push_back(other.resource_id);
+      } else if (!IsFinal(other.state) && other.first_sent_ms != 0) {
+        ++pending_siblings;
       }
-      bool ours = !at || *at >= earliest || (s.status && IsUnfinished(s.status->code));
-      if (!ours) continue;
-      // Newest first: the last candidate is the oldest, the one a server
-      // with vendor_data dedup would return.
-      chosen = &s;
     }
-    if (chosen != nullptr) {
-      ReconcileResult found;
-      found.outcome = ReconcileResult::Outcome::kFound;
-      found.resource_id = chosen->session_id;
-      found.status = 201;
-      auto text = SafeDump(chosen->raw);
-      found.body = text ? *text : "{}";
-      return done(std::move(found));
-    }
-    if (list->next) {
-      if (page >= options.max_pages) return done(Failed("look-up: too many pages"));
-      if (!SameOrigin(*list->next, target.base_url)) {
-        return done(Failed("look-up: next page on another origin"));
-      }
-      return FetchPage(target, options, *list->next, vendor_data, workflow_id, created_ms, page + 1,
-                       std::move(done));
-    }
-    ReconcileResult absent;
-    absent.outcome = ReconcileResult::Outcome::kNotFound;
-    done(std::move(absent));
-  };
-  auto transport = target.transport;
-  transport->Send(MakeGet(target, std::move(url)), std::move(on_response));
+  }
+  ListSessionsRequest list;
+  list.vendor_data = key->second;
+  list.api_service = key->first;
+  list.limit = 100;
+  const std::string described =
+      "GET /v3/sessions/?vendor_data=" + key->second + "&api_service=" + key->first;
+  const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
+  FetchAllPages(
+      target_, list, options_.max_pages,
+      [target = target_, key = *key, taken, pending_siblings, earliest, described,
+       result_key = result_key_, decision_array = decision_array_,
+       done = std::move(done)](Result<std::vector<Session>> rows) mutable {
+        if (!rows) return done(Failed("look-up: " + rows.error().message()));
+        std::vector<const Session*> candidates;
+        for (const Session& s : *rows) {
+          if (s.vendor_data.value_or("") != key.second) continue;
+          const std::optional<std::int64_t> at = CreatedAt(s.raw);
+          if (at && *at < earliest) continue;
+          if (std::find(taken->begin(), taken->end(), s.session_id) != taken->end()) continue;
+          candidates.push_back(&s);
+        }
+        if (candidates.empty()) return done(NotFound());
+        if (candidates.size() > 1 || pending_siblings > 0) {
+          return done(Unresolvable(
+              std::to_string(candidates.size()) + " " + key.first +
+              " session(s) with vendor_data '" + key.second + "' since the op began and " +
+              std::to_string(pending_siblings) +
+              " other unsettled op(s) with it: cannot tell which one is this op's"));
+        }
+        const std::string id = candidates.front()->session_id;
+        FetchDecision(target, id,
+                      [id, described, result_key, decision_array, done = std::move(done)](
+                          int, Result<nlohmann::json> decision) {
+                        if (!decision) {
+                          return done(Failed("look-up of " + id + ": " +
+                                             decision.error().message()));
+                        }
+                        // The check's own response shape, from its saved session.
+                        nlohmann::json result = nullptr;
+                        if (auto it = decision->find(decision_array);
+                            it != decision->end() && it->is_array() && !it->empty()) {
+                          result = it->front();
+                        }
+                        nlohmann::json body = {
+                            {"request_id", id},
+                            {result_key, std::move(result)},
+                            {"vendor_data", decision->value("vendor_data", nlohmann::json())},
+                            {"metadata", decision->value("metadata", nlohmann::json())},
+                            {"created_at", decision->value("created_at", nlohmann::json())}};
+                        auto text = SafeDump(body);
+                        done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
+                      });
+      });
 }
 
 void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
   auto session_id = SessionIdFromDeletePath(op.path);
-  if (!session_id) return done(Failed("not a delete path: " + op.path));
-  std::string url = target_.base_url + "/v3/session/" + *session_id + "/decision/";
-  target_.transport->Send(
-      MakeGet(target_, std::move(url)),
-      [id = *session_id, done = std::move(done)](TransportResult result) {
-        if (!result) return done(Failed("look-up: " + result.error().message));
-        ReconcileResult r;
-        if (result->status == 404) {
-          // Gone: our earlier attempt deleted it (its 204 was lost).
-          r.outcome = ReconcileResult::Outcome::kFound;
-          r.resource_id = id;
-          r.status = 404;
-          r.body = R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})";
-          return done(std::move(r));
-        }
-        if (result->status == 200) {
-          r.outcome = ReconcileResult::Outcome::kNotFound;  // still there: not executed
-          return done(std::move(r));
-        }
-        done(Failed("look-up: HTTP " + std::to_string(result->status)));
-      });
+  if (!session_id) return done(Unresolvable("not a delete path: " + op.path));
+  FetchDecision(target_, *session_id,
+                [id = *session_id, done = std::move(done)](int status, Result<nlohmann::json>) {
+                  if (status == 404) {
+                    // Gone: our earlier attempt deleted it (its 204 was lost).
+                    return done(Found(
+                        id, 404,
+                        R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
+                        "GET /v3/session/" + id + "/decision/: 404, deleted"));
+                  }
+                  if (status == 200) return done(NotFound());  // still there: not executed
+                  done(Failed("look-up: HTTP " + std::to_string(status)));
+                });
 }
 
 }  // namespace idem::didit::internal

@@ -13,28 +13,73 @@
 
 namespace idem::didit::internal {
 
-// Where a reconciler sends its GETs.
+// Where a reconciler sends its GETs, and the journal it may read (to tell
+// its op's result from a sibling op's).
 struct LookupTarget {
   std::shared_ptr<Transport> transport;
   std::string base_url;
   std::string api_key;
+  std::shared_ptr<Journal> journal;  // may be null
 };
 
 // Finds the session a create_session op made: GET /v3/sessions/ filtered by
-// the vendor_data and workflow_id in the op's stored body.
+// the vendor_data and workflow_id in the op's stored body (every page). A
+// request without vendor_data cannot be looked up: kUnresolvable.
 class CreateSessionReconciler final : public Reconciler {
  public:
   CreateSessionReconciler(LookupTarget target, ReconcilerOptions options)
       : target_(std::move(target)), options_(options) {}
+  // The callback chain owns copies, never the reconciler itself.
   void Lookup(const Operation& op, Done done) override;
 
  private:
-  // Static: the callback chain owns copies, never the reconciler itself.
-  static void FetchPage(LookupTarget target, ReconcilerOptions options, std::string url,
-                        std::string vendor_data, std::string workflow_id, std::int64_t created_ms,
-                        int page, Done done);
   LookupTarget target_;
   ReconcilerOptions options_;
+};
+
+// An update_status op executed iff the session's decision shows it: its
+// status is the target, or a review by "API Client" to the target dated no
+// earlier than the op (minus clock_skew). Didit refuses to set the status a
+// session already has (400), so after a lost 200 a re-send cannot help; and
+// a Resubmitted session moves on to In Progress once the user resumes, which
+// only the review still shows.
+class UpdateStatusReconciler final : public Reconciler {
+ public:
+  UpdateStatusReconciler(LookupTarget target, ReconcilerOptions options)
+      : target_(std::move(target)), options_(options) {}
+  void Lookup(const Operation& op, Done done) override;
+
+ private:
+  LookupTarget target_;
+  ReconcilerOptions options_;
+};
+
+// A saved standalone check (aml, passive_liveness, face_match,
+// id_verification) is a session Didit lists by vendor_data and api_service.
+// The op's natural key (CheckNaturalKey) names both; an op without one (no
+// vendor_data, or save_api_request=false) cannot be looked up:
+// kUnresolvable. Candidates: listed sessions with that vendor_data, created
+// no earlier than the op (minus clock_skew), not already the resource of
+// another op of the journal with the same natural key. None: kNotFound. One,
+// and no other unsettled op with the natural key that may have been sent:
+// kFound, with a response rebuilt from its decision in the check's own shape
+// ({request_id, <result_key>: ..., vendor_data, metadata, created_at}).
+// Anything else cannot be told apart: kUnresolvable.
+class CheckReconciler final : public Reconciler {
+ public:
+  CheckReconciler(LookupTarget target, ReconcilerOptions options, std::string result_key,
+                  std::string decision_array)
+      : target_(std::move(target)),
+        options_(options),
+        result_key_(std::move(result_key)),
+        decision_array_(std::move(decision_array)) {}
+  void Lookup(const Operation& op, Done done) override;
+
+ private:
+  LookupTarget target_;
+  ReconcilerOptions options_;
+  std::string result_key_;      // "liveness"
+  std::string decision_array_;  // "liveness_checks"
 };
 
 // A delete_session op executed iff the session is gone (404 on its decision).
@@ -52,6 +97,13 @@ std::optional<std::int64_t> ParseIsoMillis(std::string_view text);
 
 // The session id in "/v3/session/{id}/delete/", or nullopt.
 std::optional<std::string> SessionIdFromDeletePath(std::string_view path);
+
+// The session id in "/v3/session/{id}/<anything>", or nullopt.
+std::optional<std::string> SessionIdFromPath(std::string_view path);
+
+// "check:API_SERVICE:vendor_data" -> {api_service, vendor_data}; nullopt for
+// any other natural key.
+std::optional<std::pair<std::string, std::string>> ParseCheckNaturalKey(std::string_view key);
 
 // True when `url` has the same scheme://host:port as `base_url`.
 bool SameOrigin(std::string_view url, std::string_view base_url);

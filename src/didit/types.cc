@@ -244,6 +244,8 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
   if (request.workflow_id) add("workflow_id", *request.workflow_id);
   if (request.date_from) add("date_from", *request.date_from);
   if (request.date_to) add("date_to", *request.date_to);
+  if (request.api_service) add("api_service", *request.api_service);
+  if (request.session_type) add("session_type", *request.session_type);
   return path;
 }
 
@@ -256,6 +258,7 @@ Result<Session> SessionFromJson(const json& obj) {
   IDEM_DIDIT_SET(s.session_number, OptInt(obj, "session_number"));
   IDEM_DIDIT_SET(s.session_token, OptString(obj, "session_token"));
   IDEM_DIDIT_SET(s.url, OptString(obj, "url"));
+  if (!s.url) IDEM_DIDIT_SET(s.url, OptString(obj, "session_url"));
   IDEM_DIDIT_SET(s.vendor_data, OptString(obj, "vendor_data"));
   IDEM_DIDIT_SET(s.metadata, OptAny(obj, "metadata"));
   IDEM_DIDIT_SET(s.status, OptStatus(obj, "status"));
@@ -346,6 +349,15 @@ Result<CheckResult> ParseCheckResult(std::string_view body) {
   IDEM_DIDIT_SET(r.request_id, OptString(obj, "request_id"));
   IDEM_DIDIT_SET(r.session_id, OptString(obj, "session_id"));
   IDEM_DIDIT_SET(r.status, OptString(obj, "status"));
+  // Didit puts a check's status inside its result object ({"liveness":
+  // {"status": ...}}); the top-level one is for older or adopted shapes.
+  for (const char* check : {"aml", "liveness", "face_match", "id_verification", "poa",
+                            "age_estimation", "face_search", "database_validation"}) {
+    if (r.status) break;
+    if (auto it = obj.find(check); it != obj.end() && it->is_object()) {
+      IDEM_DIDIT_SET(r.status, OptString(*it, "status"));
+    }
+  }
   r.raw = std::move(obj);
   return r;
 }

@@ -13,7 +13,7 @@ constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(17681872
   "op_id, idem_key, kind, method, path, content_type, body, fingerprint, natural_key, " \
   "state, attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms, "           \
   "lease_owner, lease_until_ms, lease_generation, response_status, response_headers, "  \
-  "response_body, resource_id, last_error, key_from_caller, seq"
+  "response_body, resource_id, last_error, key_from_caller, needs_review, audit, seq"
 
 #define IDEM_PG_FENCE \
   "op_id = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_generation = $3"
@@ -70,6 +70,12 @@ const std::vector<std::string>& SchemaSteps() {
       R"sql(
         ALTER TABLE idem_ops ADD COLUMN key_from_caller bigint NOT NULL DEFAULT 0;
       )sql",
+      // 3: an unknown op a person must settle (needs_review: never claimed
+      // again) and the audit trail of look-ups and verdicts (as SQLite step 5).
+      R"sql(
+        ALTER TABLE idem_ops ADD COLUMN needs_review bigint NOT NULL DEFAULT 0;
+        ALTER TABLE idem_ops ADD COLUMN audit bytea NOT NULL DEFAULT '';
+      )sql",
   };
   return steps;
 }
@@ -125,14 +131,15 @@ const std::vector<StatementSpec>& Statements() {
        "INSERT INTO idem_ops (op_id, idem_key, kind, method, path, content_type, body, "
        "fingerprint, natural_key, state, attempts, created_ms, first_sent_ms, updated_ms, "
        "next_attempt_ms, lease_owner, lease_until_ms, lease_generation, response_status, "
-       "response_headers, response_body, resource_id, last_error, key_from_caller) VALUES ($1, "
+       "response_headers, response_body, resource_id, last_error, key_from_caller, "
+       "needs_review, audit) VALUES ($1, "
        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-       "$21, $22, $23, $24) "
+       "$21, $22, $23, $24, $25, $26) "
        // No conflict target: an idem_key taken by another op is absorbed too
        // (Begin tells the two apart with a look-up), so no statement of a
        // BeginMany batch fails and aborts the others' transaction.
        "ON CONFLICT DO NOTHING RETURNING seq",
-       {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B, I}},
+       {B, B, B, B, B, B, B, B, B, T, I, I, I, I, I, B, I, I, I, B, B, B, B, I, I, B}},
       {"j_select", "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1", {B}},
       {"j_select_locked",
        "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE op_id = $1 FOR UPDATE",
@@ -149,11 +156,12 @@ const std::vector<StatementSpec>& Statements() {
        "first_sent_ms = $6, "
        "updated_ms = $7, "
        "next_attempt_ms = $8, response_status = $9, response_headers = $10, "
-       "response_body = $11, resource_id = $12, last_error = $13, "
+       "response_body = $11, resource_id = $12, last_error = $13, needs_review = $17, "
+       "audit = $18, "
        "lease_owner = CASE WHEN $14 = 1 THEN ''::bytea ELSE lease_owner END, "
        "lease_until_ms = CASE WHEN $14 = 1 THEN 0 ELSE lease_until_ms END "
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
-       {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B, I}},
+       {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B, I, I, B}},
       {"j_renew",
        "UPDATE idem_ops SET lease_until_ms = $4, updated_ms = $5 WHERE " IDEM_PG_FENCE
        " AND state IN ('in_flight', 'unknown') RETURNING seq",
@@ -167,7 +175,7 @@ const std::vector<StatementSpec>& Statements() {
       // unknown ops too, if last written at or before $6 (0 = any time).
       {"j_claim",
        "WITH picked AS (SELECT op_id AS picked_id FROM idem_ops WHERE state IN ('in_flight', "
-       "'unknown') "
+       "'unknown') AND needs_review = 0 "
        "AND (lease_owner = '' OR lease_until_ms <= $1) "
        "AND (state = 'in_flight' OR ($5 = 1 AND ($6 = 0 OR updated_ms <= $6))) "
        "ORDER BY created_ms, seq LIMIT $2 "
@@ -176,13 +184,17 @@ const std::vector<StatementSpec>& Statements() {
        "lease_generation = idem_ops.lease_generation + 1, updated_ms = $1 "
        "FROM picked WHERE idem_ops.op_id = picked.picked_id RETURNING " IDEM_PG_OP_COLUMNS,
        {I, I, B, I, I, I}},
+      // $2 / $3: needs_review to match, NULL = any.
       {"j_list",
-       "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops ORDER BY created_ms, seq LIMIT $1",
-       {I}},
+       "SELECT " IDEM_PG_OP_COLUMNS
+       " FROM idem_ops WHERE ($2::bigint IS NULL OR needs_review = $2) "
+       "ORDER BY created_ms, seq LIMIT $1",
+       {I, I}},
       {"j_list_state",
        "SELECT " IDEM_PG_OP_COLUMNS
-       " FROM idem_ops WHERE state = $1 ORDER BY created_ms, seq LIMIT $2",
-       {T, I}},
+       " FROM idem_ops WHERE state = $1 AND ($3::bigint IS NULL OR needs_review = $3) "
+       "ORDER BY created_ms, seq LIMIT $2",
+       {T, I, I}},
       {"j_find_natural_key",
        "SELECT " IDEM_PG_OP_COLUMNS
        " FROM idem_ops WHERE natural_key = $1 AND natural_key <> '' ORDER BY created_ms, seq",
@@ -191,11 +203,21 @@ const std::vector<StatementSpec>& Statements() {
        "UPDATE idem_ops SET state = 'succeeded', "
        "resource_id = CASE WHEN $2 <> ''::bytea THEN $2 ELSE resource_id END, "
        "response_body = CASE WHEN response_body = ''::bytea THEN $3 ELSE response_body END, "
+       "needs_review = 0, "
        "lease_owner = '', lease_until_ms = 0, lease_generation = lease_generation + 1, "
        "updated_ms = $4 WHERE state IN ('in_flight', 'unknown') AND ("
        "(natural_key = $1 AND natural_key <> '') OR (resource_id = $2 AND resource_id <> '')) "
        "RETURNING " IDEM_PG_OP_COLUMNS,
        {B, B, B, I}},
+      // ResolveUnknown: the whole resolved row, written under the row lock
+      // j_select_locked took (journal/resolution.h decides what it holds).
+      {"j_resolve",
+       "UPDATE idem_ops SET state = $2, idem_key = $3, key_from_caller = $4, "
+       "first_sent_ms = $5, updated_ms = $6, next_attempt_ms = $7, response_status = $8, "
+       "response_headers = $9, response_body = $10, resource_id = $11, last_error = $12, "
+       "needs_review = $13, audit = $14, lease_owner = '', lease_until_ms = 0, "
+       "lease_generation = $15 WHERE op_id = $1 RETURNING seq",
+       {B, T, B, I, I, I, I, I, B, B, B, B, I, B, I}},
   };
   return statements;
 }
@@ -233,6 +255,8 @@ Result<Operation> ReadOperation(const Rows& rows, int row) {
   op.resource_id = rows.Bytes(row, c++);
   op.last_error = rows.Bytes(row, c++);
   op.idem_key_from_caller = rows.Int(row, c++) != 0;
+  op.needs_review = rows.Int(row, c++) != 0;
+  op.audit = rows.Bytes(row, c++);
   return op;
 }
 

@@ -5,6 +5,7 @@
 
 #include "journal/new_record.h"
 #include "journal/pg_schema.h"
+#include "journal/resolution.h"
 #include "journal/validation.h"
 
 namespace idem {
@@ -16,7 +17,7 @@ using pg::Param;
 using pg::PgResult;
 using pg::Rows;
 
-constexpr int kSeqColumn = 24;  // `seq`, after the op's columns
+constexpr int kSeqColumn = 26;  // `seq`, after the op's columns
 
 tl::unexpected<Failure> Fail(const Error& error) {
   return tl::unexpected(Failure{error, false, false});
@@ -121,7 +122,8 @@ PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, con
        Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
        Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
        Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
-       Param::Bytes(fresh.last_error),    Param::Int(fresh.idem_key_from_caller ? 1 : 0)});
+       Param::Bytes(fresh.last_error),    Param::Int(fresh.idem_key_from_caller ? 1 : 0),
+       Param::Int(fresh.needs_review ? 1 : 0), Param::Bytes(fresh.audit)});
   if (!inserted) return tl::unexpected(inserted.error());
   if (inserted->size() == 1)
     return Result<BeginResult>(BeginResult{std::move(fresh), true, take_fresh});
@@ -218,7 +220,8 @@ PgResult<Status> PostgresJournal::UpdateIn(pg::Connection& conn, const Operation
                  Param::Int(op.response_status), Param::Bytes(op.response_headers),
                  Param::Bytes(op.response_body), Param::Bytes(op.resource_id),
                  Param::Bytes(op.last_error), Param::Int(IsFinal(op.state) ? 1 : 0),
-                 Param::Bytes(op.idem_key), Param::Int(op.idem_key_from_caller ? 1 : 0)});
+                 Param::Bytes(op.idem_key), Param::Int(op.idem_key_from_caller ? 1 : 0),
+                 Param::Int(op.needs_review ? 1 : 0), Param::Bytes(op.audit)});
   auto rows = conn.Exec("j_update", params);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->size() == 1) return Status{};
@@ -335,9 +338,11 @@ Result<std::vector<Operation>> PostgresJournal::List(const OpFilter& filter) {
       filter.limit == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(filter.limit));
   std::vector<Operation> listed;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
-    auto rows = filter.state
-                    ? conn.Exec("j_list_state", {Param::Bytes(OpStateName(*filter.state)), limit})
-                    : conn.Exec("j_list", {limit});
+    const Param review = filter.needs_review ? Param::Int(*filter.needs_review ? 1 : 0)
+                                             : Param::Null();
+    auto rows = filter.state ? conn.Exec("j_list_state",
+                                         {Param::Bytes(OpStateName(*filter.state)), limit, review})
+                             : conn.Exec("j_list", {limit, review});
     if (!rows) return tl::unexpected(rows.error());
     auto ops = ReadOps(*rows);
     if (!ops) return tl::unexpected(ops.error());
@@ -384,6 +389,39 @@ Result<std::vector<Operation>> PostgresJournal::AdoptResource(std::string_view n
   });
   if (!st) return tl::unexpected(st.error());
   return settled;
+}
+
+Result<Operation> PostgresJournal::ResolveUnknown(std::string_view op_id,
+                                                  const UnknownResolution& resolution) {
+  if (auto st = CheckIdentifier("op_id", op_id); !st) return tl::unexpected(st.error());
+  Operation resolved;
+  auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
+    auto rows = conn.Exec("j_select_locked", {Param::Bytes(op_id)});
+    if (!rows) return tl::unexpected(rows.error());
+    std::optional<Operation> stored;
+    if (rows->size() == 1) {
+      auto op = pg::ReadOperation(*rows, 0);
+      if (!op) return Fail(op.error());
+      stored = std::move(*op);
+    }
+    auto next = ApplyResolution(stored, op_id, resolution, NowMs());
+    if (!next) return Fail(next.error());
+    resolved = std::move(*next);
+    const Operation& r = resolved;
+    auto written = conn.Exec(
+        "j_resolve",
+        {Param::Bytes(r.op_id), Param::Bytes(OpStateName(r.state)), Param::Bytes(r.idem_key),
+         Param::Int(r.idem_key_from_caller ? 1 : 0), Param::Int(r.first_sent_ms),
+         Param::Int(r.updated_ms), Param::Int(r.next_attempt_ms), Param::Int(r.response_status),
+         Param::Bytes(r.response_headers), Param::Bytes(r.response_body),
+         Param::Bytes(r.resource_id), Param::Bytes(r.last_error),
+         Param::Int(r.needs_review ? 1 : 0), Param::Bytes(r.audit),
+         Param::Int(r.lease_generation)});
+    if (!written) return tl::unexpected(written.error());
+    return {};
+  });
+  if (!st) return tl::unexpected(st.error());
+  return resolved;
 }
 
 }  // namespace journal

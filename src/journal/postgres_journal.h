@@ -53,6 +53,8 @@ class PostgresJournal final : public Journal {
   Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
                                                std::string_view resource_id,
                                                std::string_view response_body) override;
+  Result<Operation> ResolveUnknown(std::string_view op_id,
+                                   const UnknownResolution& resolution) override;
 
   // Times a transaction was run again on a fresh connection after the old
   // one broke (for tests and diagnostics).

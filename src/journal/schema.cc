@@ -147,6 +147,15 @@ const std::vector<std::string>& SchemaSteps() {
         CREATE INDEX ops_by_natural_key ON ops (natural_key) WHERE natural_key <> '';
         CREATE INDEX ops_by_resource_id ON ops (resource_id) WHERE resource_id <> '';
       )sql",
+      // 5: an unknown op a person must settle (needs_review: never claimed
+      // again) and the audit trail of look-ups and verdicts. Rows from before
+      // the step: an enqueued op then stored its creation as first_sent_ms,
+      // which still reads "may have been sent", so nothing older is trusted
+      // as never sent.
+      R"sql(
+        ALTER TABLE ops ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE ops ADD COLUMN audit TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return steps;
 }
@@ -184,6 +193,8 @@ Result<Operation> ReadOperation(const sqlite::Statement& stmt) {
   op.response_body = stmt.ColumnString(c++);
   op.resource_id = stmt.ColumnString(c++);
   op.last_error = stmt.ColumnString(c++);
+  op.needs_review = stmt.ColumnInt(c++) != 0;
+  op.audit = stmt.ColumnString(c++);
   return op;
 }
 

@@ -16,7 +16,10 @@ inline constexpr char kSchemaComponent[] = "journal";
 // steps[i] migrates the journal schema from version i to i + 1:
 //   1: the ops table and the index that finds unfinished ops oldest first;
 //   2: natural_key and resource_id (reconciliation, webhook heals) with their
-//      partial indexes.
+//      partial indexes;
+//   3: the state rule as comparisons (cheaper than IN);
+//   4: idem_key unique among caller-supplied keys only;
+//   5: needs_review and audit.
 const std::vector<std::string>& SchemaSteps();
 
 // The columns every SELECT of a whole op lists, in ReadOperation's order.
@@ -25,7 +28,7 @@ inline constexpr char kOpColumns[] =
     "natural_key, state, "
     "attempts, created_ms, first_sent_ms, updated_ms, next_attempt_ms, lease_owner, "
     "lease_until_ms, lease_generation, response_status, response_headers, response_body, "
-    "resource_id, last_error";
+    "resource_id, last_error, needs_review, audit";
 
 // Reads the current row of a statement that selected kOpColumns. An unknown
 // state name (a file written by something else) is kCorruption.

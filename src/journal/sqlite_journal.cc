@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "journal/new_record.h"
+#include "journal/resolution.h"
 #include "journal/schema.h"
 #include "journal/validation.h"
 
@@ -144,7 +145,7 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
   const bool take_new = !fresh.lease_owner.empty();
   auto insert = db.Prepare(std::string("INSERT INTO ops (") + kOpColumns +
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                           "?, ?, ?, ?, ?)");
+                           "?, ?, ?, ?, ?, ?, ?)");
   if (!insert) return tl::unexpected(insert.error());
   insert->BindAll(fresh.op_id, fresh.idem_key, std::int64_t{fresh.idem_key_from_caller ? 1 : 0},
                   fresh.kind, fresh.method, fresh.path, fresh.content_type, Blob{fresh.body},
@@ -152,7 +153,8 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
                   fresh.created_ms, fresh.first_sent_ms, fresh.updated_ms, fresh.next_attempt_ms,
                   fresh.lease_owner, fresh.lease_until_ms, fresh.lease_generation,
                   fresh.response_status, fresh.response_headers, Blob{fresh.response_body},
-                  fresh.resource_id, fresh.last_error);
+                  fresh.resource_id, fresh.last_error,
+                  std::int64_t{fresh.needs_review ? 1 : 0}, fresh.audit);
   auto inserted = insert->Run();
   if (inserted) {
     result = BeginResult{std::move(fresh), true, take_new};
@@ -217,14 +219,16 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
                   "first_sent_ms = ?4, "
                   "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, "
                   "response_headers = ?8, response_body = ?9, resource_id = ?10, "
-                  "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
+                  "last_error = ?11, needs_review = ?17, audit = ?18, "
+                  "lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
                   "lease_until_ms = CASE WHEN ?12 THEN 0 ELSE lease_until_ms END "
                   "WHERE op_id = ?13 AND lease_owner = ?14 AND lease_owner <> '' "
                   "AND lease_generation = ?15"
                 : "UPDATE ops SET state = ?2, attempts = ?3, first_sent_ms = ?4, "
                   "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, "
                   "response_headers = ?8, response_body = ?9, resource_id = ?10, "
-                  "last_error = ?11, lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
+                  "last_error = ?11, needs_review = ?17, audit = ?18, "
+                  "lease_owner = CASE WHEN ?12 THEN '' ELSE lease_owner END, "
                   "lease_until_ms = CASE WHEN ?12 THEN 0 ELSE lease_until_ms END "
                   "WHERE op_id = ?13 AND lease_owner = ?14 AND lease_owner <> '' "
                   "AND lease_generation = ?15 AND idem_key = ?1 AND key_from_caller = ?16");
@@ -233,7 +237,8 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
                   op.next_attempt_ms, op.response_status, op.response_headers,
                   Blob{op.response_body}, op.resource_id, op.last_error,
                   std::int64_t{final ? 1 : 0}, op.op_id, op.lease_owner, op.lease_generation,
-                  std::int64_t{op.idem_key_from_caller ? 1 : 0});
+                  std::int64_t{op.idem_key_from_caller ? 1 : 0},
+                  std::int64_t{op.needs_review ? 1 : 0}, op.audit);
     if (auto run = stmt->Run(); !run) return run;
     if (stmt->Changes() == 1) return {};
   }
@@ -280,7 +285,7 @@ Result<std::vector<Operation>> SqliteJournal::ClaimUnfinished(std::string_view o
     const std::int64_t now = NowMs();
     auto select =
         db.Prepare(std::string("SELECT ") + kOpColumns +
-                   " FROM ops WHERE state IN ('in_flight', 'unknown') "
+                   " FROM ops WHERE state IN ('in_flight', 'unknown') AND needs_review = 0 "
                    "AND (lease_owner = '' OR lease_until_ms <= ?1) "
                    "AND (state = 'in_flight' OR (?3 = 1 AND (?4 = 0 OR updated_ms <= ?4))) "
                    "ORDER BY created_ms, rowid LIMIT ?2");
@@ -315,17 +320,22 @@ Result<std::optional<Operation>> SqliteJournal::Get(std::string_view op_id) {
 Result<std::vector<Operation>> SqliteJournal::List(const OpFilter& filter) {
   std::lock_guard<std::mutex> lock(read_mu_);
   const std::int64_t limit = filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit);
+  // -1 = any; a state filter keeps the statement on the unfinished index
+  // for in_flight/unknown.
+  const std::int64_t review = filter.needs_review ? (*filter.needs_review ? 1 : 0) : -1;
   if (filter.state) {
     auto stmt = reader_->Prepare(std::string("SELECT ") + kOpColumns +
-                                 " FROM ops WHERE state = ? ORDER BY created_ms, rowid LIMIT ?");
+                                 " FROM ops WHERE state = ?1 AND (?3 < 0 OR needs_review = ?3) "
+                                 "ORDER BY created_ms, rowid LIMIT ?2");
     if (!stmt) return tl::unexpected(stmt.error());
-    stmt->BindAll(OpStateName(*filter.state), limit);
+    stmt->BindAll(OpStateName(*filter.state), limit, review);
     return SelectOps(*stmt);
   }
   auto stmt = reader_->Prepare(std::string("SELECT ") + kOpColumns +
-                               " FROM ops ORDER BY created_ms, rowid LIMIT ?");
+                               " FROM ops WHERE (?2 < 0 OR needs_review = ?2) "
+                               "ORDER BY created_ms, rowid LIMIT ?1");
   if (!stmt) return tl::unexpected(stmt.error());
-  stmt->Bind(1, limit);
+  stmt->BindAll(limit, review);
   return SelectOps(*stmt);
 }
 
@@ -381,11 +391,12 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view nat
     if (!ops) return tl::unexpected(ops.error());
     auto update = db.Prepare(
         "UPDATE ops SET state = 'succeeded', resource_id = ?, response_body = ?, "
-        "lease_owner = '', lease_until_ms = 0, lease_generation = ?, updated_ms = ? "
-        "WHERE op_id = ?");
+        "needs_review = 0, lease_owner = '', lease_until_ms = 0, lease_generation = ?, "
+        "updated_ms = ? WHERE op_id = ?");
     if (!update) return tl::unexpected(update.error());
     for (Operation& op : *ops) {
       op.state = OpState::kSucceeded;
+      op.needs_review = false;
       if (!resource_id.empty()) op.resource_id = std::string(resource_id);
       if (op.response_body.empty()) op.response_body = std::string(response_body);
       op.lease_owner.clear();
@@ -401,6 +412,37 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view nat
   });
   if (!st) return tl::unexpected(st.error());
   return settled;
+}
+
+Result<Operation> SqliteJournal::ResolveUnknown(std::string_view op_id,
+                                                const UnknownResolution& resolution) {
+  if (auto st = CheckIdentifier("op_id", op_id); !st) return tl::unexpected(st.error());
+  Operation resolved;
+  auto st = committer_->Run([&](Database& db) -> Status {
+    auto stored = SelectOp(db, op_id);
+    if (!stored) return tl::unexpected(stored.error());
+    auto next = ApplyResolution(*stored, op_id, resolution, NowMs());
+    if (!next) return tl::unexpected(next.error());
+    resolved = std::move(*next);
+    auto update = db.Prepare(
+        "UPDATE ops SET state = ?1, idem_key = ?2, key_from_caller = ?3, first_sent_ms = ?4, "
+        "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, response_headers = ?8, "
+        "response_body = ?9, resource_id = ?10, last_error = ?11, needs_review = ?12, "
+        "audit = ?13, lease_owner = '', lease_until_ms = 0, lease_generation = ?14 "
+        "WHERE op_id = ?15");
+    if (!update) return tl::unexpected(update.error());
+    update->BindAll(OpStateName(resolved.state), resolved.idem_key,
+                    std::int64_t{resolved.idem_key_from_caller ? 1 : 0}, resolved.first_sent_ms,
+                    resolved.updated_ms, resolved.next_attempt_ms, resolved.response_status,
+                    resolved.response_headers, Blob{resolved.response_body}, resolved.resource_id,
+                    resolved.last_error, std::int64_t{resolved.needs_review ? 1 : 0},
+                    resolved.audit, resolved.lease_generation, resolved.op_id);
+    // A fresh key another op already holds (a caller key) fails here:
+    // kAlreadyExists, and the transaction's other work is kept.
+    return update->Run();
+  });
+  if (!st) return tl::unexpected(st.error());
+  return resolved;
 }
 
 }  // namespace journal

@@ -42,6 +42,8 @@ class SqliteJournal final : public Journal {
   Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
                                                std::string_view resource_id,
                                                std::string_view response_body) override;
+  Result<Operation> ResolveUnknown(std::string_view op_id,
+                                   const UnknownResolution& resolution) override;
 
   // Writes and transactions committed by this process (group commit makes
   // transactions < writes under concurrency).

@@ -119,7 +119,10 @@ tl::expected<void, TransportError> Transfer::Prepare(HttpRequest request,
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
+  // A request may ask for its own total (a slow billed check needs longer
+  // than the transport's default).
+  const auto total = request.timeout.count() > 0 ? request.timeout : options.total_timeout;
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());

@@ -48,11 +48,12 @@ void Count(WorkerSummary& summary, const OpResult& result) {
 }
 
 // For exit_when_idle: is any op left that this worker would drive, whoever
-// holds it now? (Two LIMIT 1 look-ups; only run when this worker is idle.)
+// holds it now? Ops that need review are for a person, not a worker. (Two
+// LIMIT 1 look-ups; only run when this worker is idle.)
 Result<bool> AnyUnfinished(Journal& journal, bool include_unknown) {
   for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
     if (state == OpState::kUnknown && !include_unknown) break;
-    auto ops = journal.List({.state = state, .limit = 1});
+    auto ops = journal.List({.state = state, .limit = 1, .needs_review = false});
     if (!ops) return tl::unexpected(ops.error());
     if (!ops->empty()) return true;
   }

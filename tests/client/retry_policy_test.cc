@@ -124,5 +124,29 @@ TEST(ClassifyTransportFailure, Table) {
   EXPECT_TRUE(MayHaveExecuted(TransportFailure::kConnectionLost));
 }
 
+// Didit answers a key reused with another body with 409 and "still running"
+// with 409 + Retry-After; the IETF draft's server says "in progress" with
+// 409. Only a 409 that says neither "in progress" nor carries Retry-After is
+// final.
+TEST(IsKeyReuseConflict, TellsAReusedKeyFromOneInProgress) {
+  EXPECT_TRUE(IsKeyReuseConflict(
+      409, {}, R"({"detail": "Idempotency-Key reused with a different request body."})"));
+  EXPECT_TRUE(IsKeyReuseConflict(409, {}, ""));
+  EXPECT_TRUE(IsKeyReuseConflict(409, {{"Content-Type", "text/html"}}, "<html>Conflict</html>"));
+  EXPECT_FALSE(IsKeyReuseConflict(
+      409, {{"Retry-After", "1"}},
+      R"({"detail": "A request with this Idempotency-Key is still being processed."})"));
+  EXPECT_FALSE(IsKeyReuseConflict(409, {{"retry-after", "3"}}, "anything"));
+  EXPECT_FALSE(IsKeyReuseConflict(
+      409, {}, R"({"title":"Idempotency-Key in use","detail":"... is still being processed"})"));
+  EXPECT_FALSE(IsKeyReuseConflict(409, {}, R"({"error":"REQUEST_IN_PROGRESS"})"));
+  EXPECT_FALSE(IsKeyReuseConflict(409, {}, "Still Processing"));
+  // Only 409.
+  EXPECT_FALSE(IsKeyReuseConflict(422, {}, "reused"));
+  EXPECT_FALSE(IsKeyReuseConflict(200, {}, ""));
+  // A marker past the scanned head does not count (bounded work per body).
+  EXPECT_TRUE(IsKeyReuseConflict(409, {}, std::string(5000, ' ') + "in progress"));
+}
+
 }  // namespace
 }  // namespace idem

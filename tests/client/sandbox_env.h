@@ -25,7 +25,7 @@ inline std::string MakeTempDir() {
 }
 
 struct ClientEnvOptions {
-  std::string faults;
+  std::string faults{};
   bool idempotency = true;
   bool vendor_dedup = true;
   std::chrono::milliseconds timeout{2000};

@@ -589,5 +589,142 @@ TEST_F(JournalTest, ClaimFilterLeavesOutUnknownOpsOrRecentlyGivenUpOnes) {
   EXPECT_EQ(claimed->front().state, OpState::kUnknown);
 }
 
+TEST_F(JournalTest, AnOpForReviewIsKeptWithItsAuditAndNeverClaimed) {
+  Operation op = MustBegin(MakeOp("op-review"));
+  op.state = OpState::kUnknown;
+  op.needs_review = true;
+  op.last_error = "may have executed; endpoint does not deduplicate";
+  op.audit = "2026-12-03T10:00:00.000Z found nothing";
+  ASSERT_TRUE(journal_->Update(op));
+  ASSERT_TRUE(journal_->Release(op));
+  MustBegin(MakeOp("op-plain"));  // an ordinary unfinished op beside it
+  const Operation stored = MustGet("op-review");
+  EXPECT_TRUE(stored.needs_review);
+  EXPECT_EQ(stored.audit, op.audit);
+  EXPECT_EQ(stored.last_error, op.last_error);
+
+  // No resume, no worker takes it, however long it waits.
+  clock_->Advance(kLease * 2);
+  auto claimed = journal_->ClaimUnfinished("resumer", kLease, 0);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().op_id, "op-plain");
+
+  // It is listed, and can be listed alone.
+  auto review = journal_->List({.needs_review = true});
+  ASSERT_TRUE(review);
+  ASSERT_EQ(review->size(), 1u);
+  EXPECT_EQ(review->front().op_id, "op-review");
+  auto unknown_not_review =
+      journal_->List({.state = OpState::kUnknown, .limit = 0, .needs_review = false});
+  ASSERT_TRUE(unknown_not_review);
+  EXPECT_TRUE(unknown_not_review->empty());
+  EXPECT_EQ(journal_->List({})->size(), 2u);
+}
+
+TEST_F(JournalTest, ResolveUnknownExecutedSettlesItAndAppendsTheAuditLine) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  op.state = OpState::kUnknown;
+  op.needs_review = true;
+  op.audit = "earlier line";
+  ASSERT_TRUE(journal_->Update(op));
+  ASSERT_TRUE(journal_->Release(op));
+  const std::int64_t generation = MustGet("op-1").lease_generation;
+
+  UnknownResolution verdict;
+  verdict.executed = true;
+  verdict.resource_id = "session-9";
+  verdict.audit_line = "resolved by alice: executed";
+  auto resolved = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_TRUE(resolved) << resolved.error().ToString();
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.state, OpState::kSucceeded);
+  EXPECT_EQ(stored.resource_id, "session-9");
+  EXPECT_FALSE(stored.needs_review);
+  EXPECT_EQ(stored.audit, "earlier line\nresolved by alice: executed");
+  EXPECT_EQ(stored.lease_generation, generation + 1);
+  EXPECT_EQ(stored.idem_key, op.idem_key);
+  EXPECT_EQ(resolved->state, OpState::kSucceeded);
+
+  // Settled now: a second verdict is refused and changes nothing.
+  auto again = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("op-1").audit, stored.audit);
+}
+
+TEST_F(JournalTest, ResolveUnknownNotExecutedRestartsItUnderAFreshKey) {
+  Operation op = MustBegin(MakeOp("op-1"));
+  op.state = OpState::kUnknown;
+  op.needs_review = true;
+  op.attempts = 2;
+  op.first_sent_ms = NowMs();
+  op.response_status = 500;
+  op.response_body = "boom";
+  ASSERT_TRUE(journal_->Update(op));
+  ASSERT_TRUE(journal_->Release(op));
+
+  UnknownResolution verdict;
+  verdict.executed = false;
+  verdict.new_idem_key = op.idem_key;  // the same key is no fresh start
+  auto refused = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  verdict.new_idem_key = "";
+  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(),
+            ErrorCode::kInvalidArgument);
+  verdict.new_idem_key = NewUuidV4();
+  verdict.audit_line = "two\nlines";
+  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MustGet("op-1").state, OpState::kUnknown) << "refusals change nothing";
+
+  verdict.audit_line = "resolved by bob: not executed";
+  auto resolved = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_TRUE(resolved) << resolved.error().ToString();
+  const Operation stored = MustGet("op-1");
+  EXPECT_EQ(stored.state, OpState::kInFlight);
+  EXPECT_EQ(stored.idem_key, verdict.new_idem_key);
+  EXPECT_FALSE(stored.idem_key_from_caller);
+  EXPECT_EQ(stored.first_sent_ms, 0) << "never sent under the new key";
+  EXPECT_EQ(stored.attempts, 2) << "the lifetime count stays";
+  EXPECT_EQ(stored.response_status, 0);
+  EXPECT_EQ(stored.response_body, "");
+  EXPECT_FALSE(stored.needs_review);
+  EXPECT_EQ(stored.audit, "resolved by bob: not executed");
+  // A driver takes it now.
+  auto claimed = journal_->ClaimUnfinished("worker-b", kLease, 0);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().idem_key, verdict.new_idem_key);
+}
+
+TEST_F(JournalTest, ResolveUnknownRefusesOpsThatAreNotUnknownOrAreBeingDriven) {
+  UnknownResolution verdict;
+  verdict.executed = true;
+  EXPECT_EQ(journal_->ResolveUnknown("nope", verdict).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(journal_->ResolveUnknown("", verdict).error().code(), ErrorCode::kInvalidArgument);
+
+  Operation in_flight = MustBegin(MakeOp("op-1"));
+  auto refused = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("in_flight"), std::string::npos);
+
+  // Unknown but still leased by a live driver: not yet.
+  in_flight.state = OpState::kUnknown;
+  ASSERT_TRUE(journal_->Update(in_flight));
+  refused = journal_->ResolveUnknown("op-1", verdict);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  // Once the lease lapsed (the driver died), it may be resolved; the dead
+  // driver's late write is fenced out.
+  clock_->Advance(kLease + milliseconds(1));
+  ASSERT_TRUE(journal_->ResolveUnknown("op-1", verdict));
+  in_flight.state = OpState::kFailed;
+  EXPECT_EQ(journal_->Update(in_flight).error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
+}
+
 }  // namespace
 }  // namespace idem

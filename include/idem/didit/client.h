@@ -1,23 +1,11 @@
 // DiditClient: the typed Didit API over idem::Client. Every mutating call is
 // a journaled op (its key and exact bytes are durable before the first send),
-// retried with the same key and, when its outcome is ambiguous, reconciled by
-// a look-up instead of re-sent blindly:
-//
-//   kind              reconciliation on an ambiguous outcome / past the key window
-//   create_session    GET /v3/sessions/?vendor_data=..&workflow_id=..: found ->
-//                     adopt that session (succeeded, nothing sent); proven
-//                     absent -> send again (past the window: with a new key,
-//                     recorded in the journal)
-//   delete_session    GET /v3/session/{id}/decision/: 404 -> done (journaled as
-//                     succeeded, response_status 404 and an "idem_note" in the
-//                     body); 200 -> the delete did not execute, send again
-//   update_status     none: relies on the key (setting the same status twice
-//                     is a no-op at Didit)
-//   aml, passive_liveness, face_match, id_verification
-//                     none: billed checks have no look-up, so they rely on the
-//                     Idempotency-Key alone. Past the key window an ambiguous
-//                     billed op stays `unknown` (never re-sent: it could bill
-//                     twice); decide by hand with `idem ops`.
+// retried under a policy and, when an attempt may have executed, settled the
+// way Didit allows for that endpoint (idem/didit/endpoints.h has the table):
+// a replay with the key where Didit honours it (AML), a look-up where Didit
+// keeps a record (sessions, decisions, saved standalone checks), and where
+// neither exists the op stops `unknown` with needs_review and is never re-sent
+// (a person settles it: `idem ops resolve`). A billed check is never guessed.
 //
 // GETs (GetDecision, ListSessions) are not journaled; they are retried on
 // 5xx/429/network failures. Thread-safe.
@@ -30,6 +18,7 @@
 #include <string_view>
 
 #include "idem/client.h"
+#include "idem/didit/endpoints.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/types.h"
 
@@ -55,11 +44,15 @@ struct ReconcilerOptions {
   int max_pages = 20;
 };
 
-// Registers the create_session and delete_session reconcilers in
-// `options.reconcilers`, using its transport, base_url and api_key. Call it
-// before Client::Create for any Client that may drive Didit ops, notably the
-// one `idem resume` uses: without it, a resumed create_session is re-sent with
-// its key only, which a server that ignores keys would execute twice.
+// Registers Didit's endpoints in `options` (using its transport, base_url,
+// api_key and journal): a KindPolicy per kind (DiditKindPolicies, added only
+// for kinds `kind_policies` does not list yet, so a caller's own entries
+// win), default_kind_policy = DiditDefaultKindPolicy() (Didit ignores keys on
+// endpoints idem does not know), and the look-ups: create_session,
+// update_status, delete_session, and the saved standalone checks (aml,
+// passive_liveness, face_match, id_verification). Call it before
+// Client::Create for any Client that may drive Didit ops, notably the one
+// `idem resume` uses.
 // Also registers `options.resource_id_of` for every Didit kind, so a 2xx
 // fills Operation::resource_id: session_id (create_session, update_status),
 // the id in the path (delete_session, whose 204 has no body), request_id
@@ -74,9 +67,16 @@ struct CallOptions {
   std::string op_id;
 };
 
+// The vendor_data a standalone check is sent with when the caller gives
+// none: "idem:" + op_id (or "idem:" + SHA-256 hex of it when the op id is
+// over 200 bytes). A saved check is then always findable by a look-up after a
+// lost response, and no other op shares it.
+std::string DerivedVendorData(std::string_view op_id);
+
 struct DiditClientOptions {
   // The driver's options: base_url, api_key, journal and transport are
-  // required as in idem::Client; the Didit reconcilers are added here.
+  // required as in idem::Client; Didit's profiles and look-ups are added here
+  // (AddDiditReconcilers) unless `client.reconcilers` already has them.
   ClientOptions client;
   ReconcilerOptions reconciler;
   // GET retries: attempts per GET (network failure, 5xx, 429). Default 3.
@@ -94,7 +94,20 @@ struct DiditClientOptions {
 // and a worker drives it later (include/idem/enqueue.h). kInvalidArgument
 // when the request cannot be encoded.
 Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call = {});
-Result<OpRequest> AmlScreeningOp(const AmlRequest& request, CallOptions call = {});
+// The AML op: without vendor_data it gets DerivedVendorData (so it needs an
+// op id; one is made when `call` has none). Its natural key
+// (CheckNaturalKey("AML", vendor_data)) is set unless save_api_request is
+// false (nothing saved to look up).
+Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call = {});
+// The session calls' ops (kind update_status, delete_session).
+Result<OpRequest> UpdateStatusOp(std::string_view session_id, const UpdateStatusRequest& request,
+                                 CallOptions call = {});
+Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call = {});
+// The multipart checks' ops, the same way (their boundary derives from the
+// op id, so the same op id and files give the same bytes).
+Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request, CallOptions call = {});
+Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call = {});
+Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call = {});
 
 class SessionPages;
 
@@ -105,8 +118,9 @@ class DiditClient {
   ~DiditClient();
 
   // POST /v3/session/ (kind create_session; natural key
-  // SessionNaturalKey(workflow_id, vendor_data)). An adopted session comes
-  // from the list endpoint, so fields only create returns (url) may be empty.
+  // SessionNaturalKey(workflow_id, vendor_data)). A session adopted by a
+  // look-up comes from the list endpoint: its url is the row's session_url,
+  // and fields only create returns (session_token) may be empty.
   DiditResult<Session> CreateSession(const CreateSessionRequest& request, CallOptions call = {});
   // GET /v3/session/{id}/decision/
   DiditResult<Decision> GetDecision(std::string_view session_id);
@@ -114,7 +128,8 @@ class DiditClient {
   DiditResult<SessionList> ListSessions(const ListSessionsRequest& request);
   // Every page, following `next` (see SessionPages).
   SessionPages ListAllSessions(ListSessionsRequest request);
-  // PATCH /v3/session/{id}/update-status/ (kind update_status)
+  // PATCH /v3/session/{id}/update-status/ (kind update_status). After an
+  // ambiguous attempt the decision is read: already the target -> succeeded.
   DiditResult<UpdateStatusResult> UpdateStatus(std::string_view session_id,
                                                const UpdateStatusRequest& request,
                                                CallOptions call = {});
@@ -122,10 +137,12 @@ class DiditClient {
   // ambiguous attempt is success with already_deleted = true; a 404 on the
   // first attempt is kRefused (no such session).
   DiditResult<DeleteResult> DeleteSession(std::string_view session_id, CallOptions call = {});
-  // POST /v3/aml/ (kind aml, billed, key only)
+  // POST /v3/aml/ (kind aml, billed; Didit honours the key). See
+  // AmlScreeningOp for the vendor_data and natural key it is sent with.
   DiditResult<AmlResult> AmlScreening(const AmlRequest& request, CallOptions call = {});
-  // Multipart, billed, key only. The boundary derives from the op id, so the
-  // journaled bytes are what every retry sends.
+  // Multipart, billed, no key at Didit: settled by a look-up of the saved
+  // check, else stopped for review. The boundary derives from the op id, so
+  // the journaled bytes are what every retry sends.
   DiditResult<CheckResult> PassiveLiveness(const PassiveLivenessRequest& request,
                                            CallOptions call = {});
   DiditResult<CheckResult> FaceMatch(const FaceMatchRequest& request, CallOptions call = {});

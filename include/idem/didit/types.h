@@ -65,6 +65,11 @@ struct ListSessionsRequest {
   std::optional<std::string> workflow_id;
   std::optional<std::string> date_from;  // "YYYY-MM-DD"
   std::optional<std::string> date_to;
+  // A saved standalone check's service: "AML", "PASSIVE_LIVENESS",
+  // "FACE_MATCH", "ID_VERIFICATION", ... (Didit's list filter).
+  std::optional<std::string> api_service;
+  // "API", "HOSTED", "MIGRATED" (comma list) or "ALL".
+  std::optional<std::string> session_type;
   std::optional<int> limit;   // Didit's default 50
   std::optional<int> offset;  // default 0
 };
@@ -131,6 +136,8 @@ struct Session {
   std::string session_id;  // required
   std::optional<std::int64_t> session_number;
   std::optional<std::string> session_token;
+  // The hosted verification URL: `url` in a create response, `session_url`
+  // in list rows and decisions (either fills it).
   std::optional<std::string> url;
   std::optional<std::string> vendor_data;
   std::optional<nlohmann::json> metadata;
@@ -198,8 +205,12 @@ struct DeleteResult {
 // The billed checks' responses. Didit's shapes differ per check and evolve;
 // the few common fields are typed and the rest is in `raw`.
 struct CheckResult {
+  // The session id of a saved check (usable with GetDecision), else a
+  // throwaway correlation id.
   std::optional<std::string> request_id;
   std::optional<std::string> session_id;
+  // The check's status ("Approved", "Declined", "In Review"), top-level or
+  // from its result object ({"liveness": {"status": ...}}).
   std::optional<std::string> status;
   nlohmann::json raw;
 };

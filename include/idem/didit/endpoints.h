@@ -1,0 +1,100 @@
+// Didit's endpoints as idem drives them: one row per journaled op kind, from
+// Didit's documented behaviour (docs/didit.md has the same table with its
+// sources). The generic driver takes each row as data (a KindPolicy plus the
+// kind's Reconciler, registered by AddDiditReconcilers), never as a special
+// case:
+//
+//   kind              key?  billed  an attempt that may have executed is settled by
+//   create_session    no    no*     look-up GET /v3/sessions/?vendor_data=&workflow_id=
+//   update_status     no    no      look-up of the decision: status = target, or a
+//                                   review by "API Client" to it since the op began
+//   delete_session    no    no      look-up of the decision: 404 = done
+//   aml               yes   yes     replay with the key; past the key window a
+//                                   look-up by vendor_data + api_service=AML
+//   passive_liveness  no    yes     look-up by vendor_data + api_service (saved
+//   face_match        no    yes       checks only: save_api_request, true by
+//   id_verification   no    yes       default); nothing to look up -> unknown,
+//                                     needs review, never re-sent
+//
+// (*) Didit checks credits at create and bills completed verifications.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "idem/client.h"
+
+namespace idem::didit {
+
+struct EndpointProfile {
+  std::string_view kind;    // the journaled op kind
+  std::string_view method;  // "POST"
+  std::string_view path;    // "/v3/aml/", "/v3/session/{id}/update-status/"
+  // Didit deduplicates by Idempotency-Key (documented for POST /v3/aml/ only).
+  bool honours_key = false;
+  // Each execution costs credits.
+  bool billed = false;
+  // The list filter `api_service` of a saved standalone check ("AML"); empty
+  // for session calls.
+  std::string_view api_service;
+  // How an attempt that may have executed is settled (for docs and help).
+  std::string_view resolution;
+  // Time per attempt, as Didit advises (AML with adverse media: >= 60 s).
+  std::chrono::milliseconds timeout{30000};
+  // Didit's rate-limit scope (per API key, sliding 60 s window).
+  std::string_view rate_limit_scope;
+};
+
+// Every row, in the order of the table above.
+std::span<const EndpointProfile> DiditEndpoints();
+
+// The row of an op kind; nullptr for a kind idem does not know.
+const EndpointProfile* FindDiditEndpoint(std::string_view kind);
+
+// The row a raw request matches (`idem call POST /v3/aml/`), by method and
+// path ("{id}" matches one non-empty path segment; a query is ignored);
+// nullptr when none does.
+const EndpointProfile* DiditEndpointFor(std::string_view method, std::string_view path);
+
+// What the driver needs of a row: keys honoured, billed, timeout, and (for a
+// billed check without a key) settle_after = the timeout: a look-up that
+// finds nothing is trusted only once the attempt cannot still be running.
+KindPolicy DiditKindPolicy(const EndpointProfile& endpoint);
+
+// Policies for every Didit kind, to adjust before use (for instance an
+// account with keys enabled on more endpoints, or the sandbox's `ideal`
+// profile, which honours keys everywhere: see KeysHonouredEverywhere).
+std::map<std::string, KindPolicy> DiditKindPolicies();
+
+// The policy for kinds not in the table (a raw `idem call` to another Didit
+// endpoint): Didit ignores Idempotency-Key there, so an ambiguous attempt
+// stops for review.
+KindPolicy DiditDefaultKindPolicy();
+
+// Marks every policy (and the default) as honouring keys, for a server that
+// deduplicates every mutating request (`idem sandbox --profile ideal`).
+void KeysHonouredEverywhere(ClientOptions& options);
+
+// Says which kinds the server deduplicates by Idempotency-Key, overriding
+// Didit's documented set: "all" (KeysHonouredEverywhere), "none", or a comma
+// list of kinds from the table ("aml,create_session"); every other kind, and
+// the default policy, then does not. kInvalidArgument for an unknown kind.
+// Call after AddDiditReconcilers.
+Status SetKeyedKinds(ClientOptions& options, std::string_view kinds);
+
+// The natural key a look-up needs, read from a raw JSON request body (for
+// `idem call`): create_session -> SessionNaturalKey(workflow_id,
+// vendor_data); aml -> CheckNaturalKey("AML", vendor_data) unless
+// save_api_request is false. Empty when the body lacks them, is not JSON, or
+// the kind takes multipart (the typed calls set theirs).
+std::string NaturalKeyForBody(std::string_view kind, std::string_view body);
+
+// The natural key of a saved standalone check, which its look-up reads:
+// "check:" + api_service + ":" + vendor_data. api_service has no ':', so the
+// join is unambiguous; it never equals a session's natural key ("session:...").
+std::string CheckNaturalKey(std::string_view api_service, std::string_view vendor_data);
+
+}  // namespace idem::didit

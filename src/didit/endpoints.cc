@@ -1,0 +1,170 @@
+#include "idem/didit/endpoints.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "didit/json_util.h"
+#include "idem/natural_key.h"
+
+namespace idem::didit {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::string_view kLookUpCheck =
+    "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
+    "nothing to look up: unknown, needs review";
+
+const std::array<EndpointProfile, 7> kEndpoints = {{
+    {"create_session", "POST", "/v3/session/", false, false, "",
+     "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
+     "session-v2-create"},
+    {"update_status", "PATCH", "/v3/session/{id}/update-status/", false, false, "",
+     "look-up of the decision: status = target, or an API review to it since the op began",
+     milliseconds(30000), "generic-write"},
+    {"delete_session", "DELETE", "/v3/session/{id}/delete/", false, false, "",
+     "look-up of the decision: 404 = done", milliseconds(30000), "generic-write"},
+    {"aml", "POST", "/v3/aml/", true, true, "AML",
+     "replay with the key; past the key window look-up by vendor_data + api_service=AML",
+     milliseconds(60000), "generic-write"},
+    {"passive_liveness", "POST", "/v3/passive-liveness/", false, true, "PASSIVE_LIVENESS",
+     kLookUpCheck, milliseconds(30000), "generic-write"},
+    {"face_match", "POST", "/v3/face-match/", false, true, "FACE_MATCH", kLookUpCheck,
+     milliseconds(30000), "generic-write"},
+    {"id_verification", "POST", "/v3/id-verification/", false, true, "ID_VERIFICATION",
+     kLookUpCheck, milliseconds(60000), "generic-write"},
+}};
+
+// `path` (query stripped) against a pattern whose "{id}" is one non-empty
+// segment.
+bool PathMatches(std::string_view pattern, std::string_view path) {
+  path = path.substr(0, path.find('?'));
+  const std::size_t hole = pattern.find("{id}");
+  if (hole == std::string_view::npos) return path == pattern;
+  const std::string_view head = pattern.substr(0, hole);
+  const std::string_view tail = pattern.substr(hole + 4);
+  if (!path.starts_with(head) || !path.ends_with(tail) ||
+      path.size() <= head.size() + tail.size()) {
+    return false;
+  }
+  const std::string_view id = path.substr(head.size(), path.size() - head.size() - tail.size());
+  return id.find('/') == std::string_view::npos;
+}
+
+}  // namespace
+
+std::span<const EndpointProfile> DiditEndpoints() { return kEndpoints; }
+
+const EndpointProfile* FindDiditEndpoint(std::string_view kind) {
+  for (const EndpointProfile& e : kEndpoints) {
+    if (e.kind == kind) return &e;
+  }
+  return nullptr;
+}
+
+const EndpointProfile* DiditEndpointFor(std::string_view method, std::string_view path) {
+  for (const EndpointProfile& e : kEndpoints) {
+    if (e.method == method && PathMatches(e.path, path)) return &e;
+  }
+  return nullptr;
+}
+
+KindPolicy DiditKindPolicy(const EndpointProfile& endpoint) {
+  KindPolicy policy;
+  policy.server_honours_key = endpoint.honours_key;
+  policy.billed = endpoint.billed;
+  policy.timeout = endpoint.timeout;
+  // A billed check re-sent while its first attempt still runs is charged
+  // twice, so an empty look-up waits out the attempt. Session calls need not:
+  // a repeated create is absorbed by Didit's vendor_data dedup, a repeated
+  // update-status is refused (same status) and a repeated delete gets 404.
+  if (endpoint.billed && !endpoint.honours_key) policy.settle_after = endpoint.timeout;
+  policy.rate_limit_scope = std::string(endpoint.rate_limit_scope);
+  return policy;
+}
+
+std::map<std::string, KindPolicy> DiditKindPolicies() {
+  std::map<std::string, KindPolicy> policies;
+  for (const EndpointProfile& e : kEndpoints) {
+    policies.emplace(std::string(e.kind), DiditKindPolicy(e));
+  }
+  return policies;
+}
+
+KindPolicy DiditDefaultKindPolicy() {
+  KindPolicy policy;
+  policy.server_honours_key = false;
+  policy.rate_limit_scope = "generic-write";
+  return policy;
+}
+
+void KeysHonouredEverywhere(ClientOptions& options) {
+  for (auto& [kind, policy] : options.kind_policies) policy.server_honours_key = true;
+  options.default_kind_policy.server_honours_key = true;
+}
+
+Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
+  if (kinds == "all") {
+    KeysHonouredEverywhere(options);
+    return {};
+  }
+  std::vector<std::string> keyed;
+  if (kinds != "none") {
+    std::size_t start = 0;
+    while (start <= kinds.size()) {
+      const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+      const std::string_view kind = kinds.substr(start, comma - start);
+      if (!FindDiditEndpoint(kind)) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "keyed kinds: '" + std::string(kind) +
+                             "' is not a Didit kind (all, none, or a comma list of: "
+                             "create_session, update_status, delete_session, aml, "
+                             "passive_liveness, face_match, id_verification)");
+      }
+      keyed.emplace_back(kind);
+      start = comma + 1;
+    }
+  }
+  for (auto& [kind, policy] : options.kind_policies) {
+    policy.server_honours_key = std::find(keyed.begin(), keyed.end(), kind) != keyed.end();
+  }
+  for (const std::string& kind : keyed) {
+    auto [it, added] = options.kind_policies.try_emplace(kind, DiditKindPolicy(*FindDiditEndpoint(kind)));
+    it->second.server_honours_key = true;
+  }
+  options.default_kind_policy.server_honours_key = false;
+  return {};
+}
+
+std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
+  auto parsed = internal::SafeParse(body);
+  if (!parsed || !parsed->is_object()) return {};
+  auto text = [&](const char* field) -> std::string {
+    auto it = parsed->find(field);
+    return it != parsed->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string vendor_data = text("vendor_data");
+  if (vendor_data.empty()) return {};
+  if (kind == "create_session") {
+    const std::string workflow_id = text("workflow_id");
+    return workflow_id.empty() ? std::string() : SessionNaturalKey(workflow_id, vendor_data);
+  }
+  if (kind == "aml") {
+    if (auto save = parsed->find("save_api_request"); save != parsed->end() && *save == false) {
+      return {};
+    }
+    return CheckNaturalKey("AML", vendor_data);
+  }
+  return {};
+}
+
+std::string CheckNaturalKey(std::string_view api_service, std::string_view vendor_data) {
+  std::string key = "check:";
+  key += api_service;
+  key += ':';
+  key += vendor_data;
+  return key;
+}
+
+}  // namespace idem::didit

@@ -1,0 +1,61 @@
+#include "journal/resolution.h"
+
+#include <string>
+
+#include "journal/validation.h"
+
+namespace idem::journal {
+
+Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
+                                  const UnknownResolution& resolution, std::int64_t now_ms) {
+  if (!stored) return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
+  Operation op = *stored;
+  if (op.state != OpState::kUnknown) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "journal: op '" + op.op_id + "' is " + std::string(OpStateName(op.state)) +
+                         ", not unknown: only an unknown op can be resolved");
+  }
+  if (!op.lease_owner.empty() && op.lease_until_ms > now_ms) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "journal: op '" + op.op_id + "' is being driven by '" + op.lease_owner +
+                         "' right now; resolve it once that driver has let go");
+  }
+  if (resolution.audit_line.find('\n') != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "journal: an audit line must be one line");
+  }
+  if (resolution.executed) {
+    op.state = OpState::kSucceeded;
+    if (!resolution.resource_id.empty()) op.resource_id = resolution.resource_id;
+  } else {
+    if (auto st = CheckIdentifier("new idem_key", resolution.new_idem_key); !st) {
+      return tl::unexpected(st.error());
+    }
+    if (resolution.new_idem_key == op.idem_key) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "journal: a re-send after 'not executed' needs a fresh key");
+    }
+    // A fresh start under a new key: nothing of it has been sent, so the next
+    // driver sends it (recording first_sent_ms before it does).
+    op.state = OpState::kInFlight;
+    op.idem_key = resolution.new_idem_key;
+    op.idem_key_from_caller = false;
+    op.first_sent_ms = 0;
+    op.response_status = 0;
+    op.response_headers.clear();
+    op.response_body.clear();
+    op.last_error.clear();
+  }
+  op.needs_review = false;
+  op.next_attempt_ms = 0;
+  op.lease_owner.clear();
+  op.lease_until_ms = 0;
+  op.lease_generation += 1;
+  op.updated_ms = now_ms;
+  if (!resolution.audit_line.empty()) {
+    if (!op.audit.empty()) op.audit += '\n';
+    op.audit += resolution.audit_line;
+  }
+  return op;
+}
+
+}  // namespace idem::journal
