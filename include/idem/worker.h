@@ -37,9 +37,10 @@ struct WorkerOptions {
   // Ops this worker drives at once (the Client's max_concurrent_ops should be
   // at least this). Default 16.
   std::size_t concurrency = 16;
-  // Return once the journal holds no unfinished op (in_flight or unknown) and
-  // nothing is driven here. For scripts and `idem chaos`. Default false: run
-  // until `stop`.
+  // Return once the journal holds no unfinished op (in_flight or unknown; an
+  // op that needs review is for a person and does not count) and nothing is
+  // driven here. For scripts and `idem chaos`. Default false: run until
+  // `stop`.
   bool exit_when_idle = false;
   // Drive `unknown` ops (retries exhausted earlier, kept) again too, as
   // `idem resume` does. Default true.

@@ -326,7 +326,10 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
         if (!rows) return done(Failed("look-up: " + rows.error().message()));
         std::vector<const Session*> candidates;
         for (const Session& s : *rows) {
+          // The server may ignore filters: a row with a hosted URL is a
+          // verification session, never a saved standalone check.
           if (s.vendor_data.value_or("") != key.second) continue;
+          if (auto url = s.raw.find("session_url"); url != s.raw.end() && !url->is_null()) continue;
           const std::optional<std::int64_t> at = CreatedAt(s.raw);
           if (at && *at < earliest) continue;
           if (std::find(taken->begin(), taken->end(), s.session_id) != taken->end()) continue;
