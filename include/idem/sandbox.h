@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "idem/clock.h"
 #include "idem/status.h"
@@ -26,15 +27,37 @@ namespace idem {
 
 class Transport;  // idem/transport.h
 
+// How faithfully the sandbox copies Didit (docs/sandbox.md, "Profiles").
+//   kDidit (default): what Didit documents. Idempotency-Key honoured on
+//     POST /v3/aml/ only (ignored elsewhere); a key reused with another body
+//     -> 409 {"detail"}; in progress -> 409 + Retry-After: 1; no replay
+//     marker header; update-status only from Approved, Declined, In Review,
+//     Kyc Expired, Abandoned, Resubmitted and never to the status the session
+//     already has (400); DRF-style error bodies.
+//   kIdeal: the idealised API the sandbox used to be. Keys on every POST,
+//     PATCH and DELETE (IETF draft / Stripe: 422 and 409 problem+json,
+//     `Idempotent-Replayed: true`); update-status from any status, and to the
+//     current status answers 200 and changes nothing.
+// Both profiles save standalone checks as sessions and answer the same
+// decision and list shapes (that is Didit's documented behaviour).
+enum class SandboxProfile { kDidit, kIdeal };
+
+// "didit" / "ideal".
+std::string_view SandboxProfileName(SandboxProfile profile);
+// The inverse of SandboxProfileName; kInvalidArgument for anything else.
+Result<SandboxProfile> ParseSandboxProfile(std::string_view text);
+
 // A session status change, as the sandbox's single event point reports it
-// (create, advance, update-status, delete). Webhook delivery plugs in here.
+// (create, advance, update-status, delete, a saved standalone check).
+// Webhook delivery plugs in here. A saved check is one kStatusChanged with
+// an empty previous_status and an empty workflow_id (its session has none).
 struct SandboxSessionEvent {
   enum class Kind { kCreated, kStatusChanged, kDeleted };
   Kind kind = Kind::kCreated;
   std::string session_id;
-  std::string status;           // the status after the change ("Not Started", "Approved", ...)
-  std::string previous_status;  // empty for kCreated
-  std::string workflow_id;
+  std::string status;              // the status after the change ("Not Started", "Approved", ...)
+  std::string previous_status;     // empty for kCreated and for a saved check
+  std::string workflow_id;         // empty for a saved check
   std::string vendor_data;         // empty when the session has none
   std::string metadata_json;       // the session's metadata as JSON text ("null" when none)
   std::int64_t created_at_ms = 0;  // Unix ms of the session's creation
@@ -87,9 +110,17 @@ struct SandboxOptions {
   // Stored idempotency keys are forgotten this long after they were first
   // used. Default 86400 s (24 h).
   std::chrono::seconds key_ttl{86400};
-  // Honour `Idempotency-Key` on POST/PATCH/DELETE. Default true. false ignores
-  // the header entirely (emulates an API without keys).
+  // Which API the sandbox behaves like: Didit as documented (default) or the
+  // idealised one (see SandboxProfile).
+  SandboxProfile profile = SandboxProfile::kDidit;
+  // Honour `Idempotency-Key` where the profile does (didit: POST /v3/aml/;
+  // ideal: every POST/PATCH/DELETE). Default true. false ignores the header
+  // entirely, in both profiles (emulates an API without keys).
   bool idempotency = true;
+  // didit profile: send `Idempotent-Replayed: true` on a replayed answer.
+  // Default false: whether Didit marks replays is unconfirmed, so a client
+  // must not rely on it. The ideal profile always sends it.
+  bool replay_header = false;
   // Didit's documented dedup: a create with the vendor_data and workflow_id of
   // an unfinished session returns that session. Default true.
   bool vendor_dedup = true;

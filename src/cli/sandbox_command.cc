@@ -23,6 +23,7 @@ struct SandboxFlags {
   std::int64_t key_ttl_seconds = 86400;
   std::int64_t key_claim_timeout_ms = 30000;
   std::int64_t read_timeout_ms = 10000;
+  std::string profile = "didit";
   bool no_idempotency = false;
   bool no_vendor_dedup = false;
   bool self_check = false;
@@ -90,9 +91,12 @@ int RunSandbox(SandboxFlags& flags) {
                             : db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0
                                 ? "postgresql (URL not logged)"
                                 : db;
-  log->info("sandbox up: store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}", store,
-            flags.options.faults, flags.options.seed, flags.options.idempotency,
-            flags.options.vendor_dedup);
+  log->info(
+      "sandbox up: profile={}, store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}, "
+      "replay_header={}",
+      SandboxProfileName(flags.options.profile), store, flags.options.faults, flags.options.seed,
+      flags.options.idempotency, flags.options.vendor_dedup,
+      flags.options.profile == SandboxProfile::kIdeal || flags.options.replay_header);
   if (!flags.options.webhook_url.empty() || flags.options.auto_complete.count() > 0) {
     // The secret is never logged.
     log->info("webhooks: url='{}', faults='{}', auto_complete={} ms",
@@ -136,8 +140,17 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                   "taken over")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
-  cmd->add_flag("--no-idempotency", flags->no_idempotency,
-                "ignore Idempotency-Key (emulate an API without keys)");
+  cmd->add_option("--profile", flags->profile,
+                  "didit: behave as Didit documents (Idempotency-Key on POST /v3/aml/ only, 409 "
+                  "on reuse, update-status rules); ideal: keys on every POST/PATCH/DELETE "
+                  "(IETF/Stripe rules, 422, Idempotent-Replayed), lenient update-status")
+      ->capture_default_str();
+  cmd->add_flag(
+      "--no-idempotency", flags->no_idempotency,
+      "ignore Idempotency-Key everywhere, in both profiles (emulate an API without keys)");
+  cmd->add_flag("--replay-header", flags->options.replay_header,
+                "didit profile: mark replayed answers with Idempotent-Replayed: true (Didit's "
+                "marker is unconfirmed; the ideal profile always sends it)");
   cmd->add_flag("--no-vendor-dedup", flags->no_vendor_dedup,
                 "turn off the vendor_data dedup on session create");
   cmd->add_option("--rate-limit", flags->options.rate_limit,
@@ -165,9 +178,17 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                   "--seed) about this many seconds (fractional ok) after creation; 0 = off")
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--self-check", flags->self_check,
-                "start an in-process sandbox with faults, check every rule with an HTTP "
-                "client, print a pass/fail table; exit 0 only if all pass");
+                "start in-process sandboxes (didit profile, and ideal for its rules) with "
+                "faults, check every rule with an HTTP client, print a pass/fail table; exit 0 "
+                "only if all pass");
   cmd->callback([flags, &exit_code] {
+    auto profile = ParseSandboxProfile(flags->profile);
+    if (!profile) {
+      std::cerr << "--profile: " << profile.error().message() << "\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    flags->options.profile = *profile;
     if (flags->self_check) {
       exit_code = RunSandboxSelfCheck(std::cout) ? kExitOk : kExitRefused;
       return;

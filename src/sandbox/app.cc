@@ -1,19 +1,17 @@
 #include "sandbox/app.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "common/crypto.h"
 #include "idem/uuid.h"
 #include "sandbox/idempotency_key.h"
 #include "sandbox/multipart.h"
+#include "sandbox/profile.h"
 #include "sandbox/responses.h"
 
 namespace idem::sandbox {
 namespace {
-
-bool IsMutating(std::string_view method) {
-  return method == "POST" || method == "PATCH" || method == "DELETE";
-}
 
 std::string_view ExecutionKind(Endpoint e) {
   switch (e) {
@@ -53,27 +51,6 @@ Outcome Close() {
   Outcome o;
   o.action = Outcome::Action::kClose;
   return o;
-}
-
-Response KeyReusedResponse() {
-  return ProblemResponse(
-      422, "idempotency-key-reused", "Idempotency-Key reused",
-      "This Idempotency-Key was used with a different request (method, path or body).");
-}
-
-Response KeyInUseResponse() {
-  return ProblemResponse(
-      409, "idempotency-key-in-use", "Idempotency-Key in use",
-      "A request with this Idempotency-Key is still being processed; retry later.");
-}
-
-Response ReplayedResponse(const StoredResponse& stored) {
-  Response r;
-  r.status = stored.status;
-  if (!stored.content_type.empty()) r.headers.push_back({"Content-Type", stored.content_type});
-  r.headers.push_back({"Idempotent-Replayed", "true"});
-  r.body = stored.body;
-  return r;
 }
 
 bool ReadOnly(Endpoint e) { return e == Endpoint::kDecision || e == Endpoint::kListSessions; }
@@ -121,7 +98,6 @@ void App::MergeLocked(LoadedState changes) {
     auto it = sessions_.find(s.session_id);
     if (it == sessions_.end()) {
       next_session_number_ = std::max(next_session_number_, s.session_number + 1);
-      session_order_.push_back(s.session_id);
       IndexSession(s);
       sessions_.emplace(s.session_id, std::move(s));
     } else {
@@ -303,14 +279,15 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
   }
 
   std::optional<KeyContext> key;
-  if (config_.idempotency && IsMutating(request.method)) {
+  // Elsewhere the header is ignored as an unknown header would be: not
+  // parsed, not stored.
+  if (config_.idempotency && KeyedRoute(config_.profile, route.endpoint, request.method)) {
     if (auto header = FindHeader(request.headers, "Idempotency-Key")) {
       auto parsed = ParseIdempotencyKey(*header);
       if (!parsed) {
         std::lock_guard<std::mutex> lock(mu_);
         ++bad_keys_400_;
-        return Respond(ProblemResponse(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
-                                       parsed.error().message()));
+        return Respond(BadKeyResponse(config_.profile, parsed.error().message()));
       }
       key = KeyContext{*parsed, api_key_digest_ + ":" + *parsed, Fingerprint(request, path)};
       const std::int64_t now = NowMs();
@@ -329,13 +306,13 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
           case SharedStore::KeyState::kReplay:
             ++replays_;
             lock.unlock();
-            return ApplyAfterFault(ReplayedResponse(claim->response), fault);
+            return ApplyAfterFault(ReplayedResponse(claim->response, ReplayMarker()), fault);
           case SharedStore::KeyState::kMismatch:
-            ++mismatches_422_;
-            return Respond(KeyReusedResponse());
+            CountMismatchLocked();
+            return Respond(KeyReusedResponse(config_.profile));
           case SharedStore::KeyState::kInProgress:
             ++conflicts_409_;
-            return Respond(KeyInUseResponse());
+            return Respond(KeyInUseResponse(config_.profile));
           case SharedStore::KeyState::kClaimed:
             key->token = claim->token;
             break;
@@ -355,19 +332,19 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
         }
         if (it != keys_.end()) {
           if (it->second.fingerprint != key->fingerprint) {
-            ++mismatches_422_;
+            CountMismatchLocked();
             lock.unlock();
-            return Respond(KeyReusedResponse());
+            return Respond(KeyReusedResponse(config_.profile));
           }
           ++replays_;
           const StoredResponse stored = it->second.response;
           lock.unlock();
-          return ApplyAfterFault(ReplayedResponse(stored), fault);
+          return ApplyAfterFault(ReplayedResponse(stored, ReplayMarker()), fault);
         }
         if (in_progress_.count(key->scope) != 0) {
           ++conflicts_409_;
           lock.unlock();
-          return Respond(KeyInUseResponse());
+          return Respond(KeyInUseResponse(config_.profile));
         }
         in_progress_.insert(key->scope);
       }
@@ -501,7 +478,7 @@ Outcome App::ExecuteShared(const Request& request, const Route& route, std::stri
           // The claim timed out and another request took the key over: it
           // executes (or executed) instead of this one.
           ++conflicts_409_;
-          return Respond(KeyInUseResponse());
+          return Respond(KeyInUseResponse(config_.profile));
         }
         return Respond(DetailResponse(500, "The sandbox store failed: " + st.error().message()));
       }
@@ -539,7 +516,6 @@ void App::ApplyLocked(const Mutation& m) {
   for (const auto& s : m.sessions) {
     auto [it, inserted] = sessions_.insert_or_assign(s.session_id, s);
     if (inserted) {
-      session_order_.push_back(s.session_id);
       IndexSession(s);
       next_session_number_ = std::max(next_session_number_, s.session_number + 1);
     }
@@ -553,8 +529,50 @@ void App::ApplyLocked(const Mutation& m) {
 }
 
 void App::IndexSession(const SessionRecord& s) {
-  if (s.vendor_data && !s.vendor_data->empty()) {
+  sessions_by_number_[s.session_number] = s.session_id;
+  if (!s.vendor_data) return;
+  sessions_by_vendor_data_[*s.vendor_data].push_back(s.session_id);
+  if (!s.is_check() && !s.vendor_data->empty()) {
     sessions_by_vendor_[*s.vendor_data + '\n' + s.workflow_id].push_back(s.session_id);
+  }
+}
+
+std::vector<const SessionRecord*> App::NewestFirst(
+    const std::optional<std::string>& vendor_data) const {
+  std::vector<const SessionRecord*> out;
+  auto keep = [&](const std::string& id) {
+    const SessionRecord& s = sessions_.at(id);
+    if (!s.deleted) out.push_back(&s);
+  };
+  if (!vendor_data) {
+    for (auto it = sessions_by_number_.rbegin(); it != sessions_by_number_.rend(); ++it) {
+      keep(it->second);
+    }
+    return out;
+  }
+  // Sessions without vendor_data match "" (as they always have here).
+  if (vendor_data->empty()) {
+    for (auto it = sessions_by_number_.rbegin(); it != sessions_by_number_.rend(); ++it) {
+      const SessionRecord& s = sessions_.at(it->second);
+      if (!s.deleted && s.vendor_data.value_or("").empty()) out.push_back(&s);
+    }
+    return out;
+  }
+  auto found = sessions_by_vendor_data_.find(*vendor_data);
+  if (found == sessions_by_vendor_data_.end()) return out;
+  for (const auto& id : found->second) keep(id);
+  // Merged from a shared store, ids arrive in change order, not number order.
+  std::sort(out.begin(), out.end(), [](const SessionRecord* a, const SessionRecord* b) {
+    return a->session_number > b->session_number;
+  });
+  return out;
+}
+
+void App::CountMismatchLocked() {
+  if (config_.profile == SandboxProfile::kDidit) {
+    ++mismatches_409_;
+  } else {
+    ++mismatches_422_;
   }
 }
 
@@ -582,25 +600,35 @@ std::string App::StatsJson() {
     auto it = faults_.find(name);
     faults[name] = it == faults_.end() ? 0 : it->second;
   }
+  // Duplicate creates are what duplicate_vendor_data looks for: check
+  // sessions share their user's vendor_data by design and do not count.
   std::map<std::string, int> by_vendor_data;
   std::size_t live = 0;
+  std::size_t checks = 0;
   for (const auto& [id, s] : sessions_) {
     if (!s.deleted) ++live;
-    if (s.vendor_data && !s.vendor_data->empty()) ++by_vendor_data[*s.vendor_data];
+    if (s.is_check()) {
+      ++checks;
+    } else if (s.vendor_data && !s.vendor_data->empty()) {
+      ++by_vendor_data[*s.vendor_data];
+    }
   }
   int duplicate_vendor_data = 0;
   for (const auto& [v, n] : by_vendor_data) duplicate_vendor_data += n > 1 ? 1 : 0;
   int duplicate_executions = 0;
   for (const auto& [fp, n] : executions_by_fingerprint_) duplicate_executions += n > 1 ? 1 : 0;
   nlohmann::json stats = {
+      {"profile", SandboxProfileName(config_.profile)},
       {"executions", executions},
       {"executions_total", executions_.size()},
       {"sessions_total", sessions_.size()},
       {"sessions_live", live},
+      {"check_sessions", checks},
       {"requests", requests_},
       {"replays", replays_},
       {"conflicts_409", conflicts_409_},
       {"mismatches_422", mismatches_422_},
+      {"mismatches_409", mismatches_409_},
       {"bad_keys_400", bad_keys_400_},
       {"rate_limited_429", rate_limited_429_},
       {"vendor_dedup_hits", vendor_dedup_hits_},

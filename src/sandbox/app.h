@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -56,7 +58,9 @@ struct AppConfig {
   FaultSpec faults;
   std::uint64_t seed = 1;
   std::chrono::seconds key_ttl{86400};
+  SandboxProfile profile = SandboxProfile::kDidit;
   bool idempotency = true;
+  bool replay_header = false;  // didit: mark replays (ideal always does)
   bool vendor_dedup = true;
   int rate_limit = 0;
   std::shared_ptr<Clock> clock;
@@ -122,6 +126,11 @@ class App {
   void MergeLocked(LoadedState changes);
   void RefreshSharedLocked();
   Outcome ApplyAfterFault(Response response, FaultDecision fault);
+  bool ReplayMarker() const {
+    return config_.profile == SandboxProfile::kIdeal || config_.replay_header;
+  }
+  // A key reused for another request: 409 in didit, 422 in ideal.
+  void CountMismatchLocked();
   std::optional<Response> CheckRateLimit();
   std::string Fingerprint(const Request& request, std::string_view path) const;
 
@@ -137,6 +146,12 @@ class App {
   EndpointResult PassiveLiveness(const Request& request, std::int64_t now_ms);
   EndpointResult FaceMatch(const Request& request, std::int64_t now_ms);
   EndpointResult IdVerification(const Request& request, std::int64_t now_ms);
+  // The 200 answer of a standalone check, its execution record and, when
+  // `save`, the check session (session_id = request_id) with its event.
+  EndpointResult CheckAnswer(Endpoint endpoint, nlohmann::json result,
+                             std::optional<std::string> vendor_data,
+                             std::optional<nlohmann::json> metadata, bool save,
+                             std::int64_t now_ms);
   Response Advance(const Request& request, const std::string& session_id,
                    std::vector<SandboxSessionEvent>& events);
   // Takes mu_ itself (unlike the endpoints above).
@@ -145,6 +160,10 @@ class App {
 
   void ApplyLocked(const Mutation& mutation);
   void IndexSession(const SessionRecord& session);
+  // Live sessions in the list's order (newest first), narrowed by vendor_data
+  // through its index when given.
+  std::vector<const SessionRecord*> NewestFirst(
+      const std::optional<std::string>& vendor_data) const;
   std::string BaseUrl(const Request& request) const;
   std::int64_t NowMs() const;
   void Emit(const std::vector<SandboxSessionEvent>& events);
@@ -159,9 +178,15 @@ class App {
   std::mutex mu_;
   // state
   std::unordered_map<std::string, SessionRecord> sessions_;
-  std::vector<std::string> session_order_;  // creation order
-  // vendor_data + '\n' + workflow_id -> session ids, for the dedup look-up.
+  // session_number -> session_id: the list's order (Didit lists by number).
+  std::map<std::int64_t, std::string> sessions_by_number_;
+  // vendor_data + '\n' + workflow_id -> hosted session ids, for the dedup
+  // look-up (check sessions never take part in it).
   std::unordered_map<std::string, std::vector<std::string>> sessions_by_vendor_;
+  // vendor_data -> every session id with it: a client looks a lost answer up
+  // by vendor_data (+ api_service) after each ambiguous call, thousands of
+  // times in a chaos run, so that is no full scan.
+  std::unordered_map<std::string, std::vector<std::string>> sessions_by_vendor_data_;
   std::int64_t next_session_number_ = 1;
   std::unordered_map<std::string, KeyRecord> keys_;
   std::set<std::string> in_progress_;
@@ -173,6 +198,7 @@ class App {
   std::uint64_t replays_ = 0;
   std::uint64_t conflicts_409_ = 0;
   std::uint64_t mismatches_422_ = 0;
+  std::uint64_t mismatches_409_ = 0;
   std::uint64_t bad_keys_400_ = 0;
   std::uint64_t rate_limited_429_ = 0;
   std::uint64_t vendor_dedup_hits_ = 0;

@@ -18,22 +18,22 @@ Result<std::string> ParseQuoted(std::string_view s) {
     if (c == '\\') {
       if (i + 1 >= s.size() || (s[i + 1] != '"' && s[i + 1] != '\\')) {
         return MakeError(ErrorCode::kInvalidArgument,
-                         "Idempotency-Key: only \\\" and \\\\ may be escaped");
+                         "only \\\" and \\\\ may be escaped in a quoted key");
       }
       out.push_back(s[++i]);
       continue;
     }
     if (c == '"') break;
     if (c < 0x20 || c > 0x7E) {
-      return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: non-printable character");
+      return MakeError(ErrorCode::kInvalidArgument, "a non-printable character");
     }
     out.push_back(static_cast<char>(c));
   }
   if (i >= s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: unterminated string");
+    return MakeError(ErrorCode::kInvalidArgument, "an unterminated quoted string");
   }
   if (i + 1 != s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key: text after the closing quote");
+    return MakeError(ErrorCode::kInvalidArgument, "text after the closing quote");
   }
   return out;
 }
@@ -42,7 +42,7 @@ Result<std::string> ParseQuoted(std::string_view s) {
 
 Result<std::string> ParseIdempotencyKey(std::string_view header_value) {
   const std::string_view s = TrimOws(header_value);
-  if (s.empty()) return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key is empty");
+  if (s.empty()) return MakeError(ErrorCode::kInvalidArgument, "the key is empty");
   std::string key;
   if (s.front() == '"') {
     auto quoted = ParseQuoted(s);
@@ -52,15 +52,14 @@ Result<std::string> ParseIdempotencyKey(std::string_view header_value) {
     for (char ch : s) {
       const unsigned char c = static_cast<unsigned char>(ch);
       if (c <= 0x20 || c > 0x7E || c == '"') {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "Idempotency-Key: non-printable character, space or quote");
+        return MakeError(ErrorCode::kInvalidArgument, "a non-printable character, space or quote");
       }
     }
     key = std::string(s);
   }
-  if (key.empty()) return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key is empty");
+  if (key.empty()) return MakeError(ErrorCode::kInvalidArgument, "the key is empty");
   if (key.size() > kMaxIdempotencyKeyLength) {
-    return MakeError(ErrorCode::kInvalidArgument, "Idempotency-Key is longer than 255 characters");
+    return MakeError(ErrorCode::kInvalidArgument, "longer than 255 characters");
   }
   return key;
 }

@@ -5,6 +5,7 @@
 
 #include "journal/pg_connection.h"
 #include "journal/pg_schema.h"
+#include "sandbox/session_codec.h"
 
 namespace idem::sandbox {
 namespace {
@@ -326,7 +327,7 @@ class PgStore final : public SharedStore {
       s.metadata_json = sessions->Bytes(r, 5);
       s.callback = sessions->Bytes(r, 6);
       s.status = sessions->Bytes(r, 7);
-      s.details_json = sessions->Bytes(r, 8);
+      LoadStoredDetails(s, sessions->Bytes(r, 8));
       s.created_ms = sessions->Int(r, 9);
       s.updated_ms = sessions->Int(r, 10);
       s.deleted = sessions->Int(r, 11) != 0;
@@ -353,12 +354,12 @@ class PgStore final : public SharedStore {
 
   Status Write(const Mutation& m) {
     for (const auto& s : m.sessions) {
-      auto r = conn_->Exec(
-          "s_session_upsert",
-          {Str(s.session_id), Param::Int(s.session_number), Str(s.session_token),
-           Str(s.workflow_id), OptStr(s.vendor_data), Str(s.metadata_json), Str(s.callback),
-           Str(s.status), Str(s.details_json), Param::Int(s.created_ms), Param::Int(s.updated_ms),
-           Param::Int(s.deleted ? 1 : 0)});
+      const std::string details = StoredDetails(s);  // Param keeps a view: outlives Exec
+      auto r = conn_->Exec("s_session_upsert",
+                           {Str(s.session_id), Param::Int(s.session_number), Str(s.session_token),
+                            Str(s.workflow_id), OptStr(s.vendor_data), Str(s.metadata_json),
+                            Str(s.callback), Str(s.status), Str(details), Param::Int(s.created_ms),
+                            Param::Int(s.updated_ms), Param::Int(s.deleted ? 1 : 0)});
       if (!r) return tl::unexpected(Failed(r.error()));
     }
     if (m.execution) {

@@ -82,7 +82,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.faults = std::move(*faults);
   config.seed = options.seed;
   config.key_ttl = options.key_ttl;
+  config.profile = options.profile;
   config.idempotency = options.idempotency;
+  config.replay_header = options.replay_header;
   config.vendor_dedup = options.vendor_dedup;
   config.rate_limit = options.rate_limit;
   config.clock = options.clock ? options.clock : DefaultClock();

@@ -1,6 +1,7 @@
 #include "sandbox/sqlite_store.h"
 
 #include "common/sqlite.h"
+#include "sandbox/session_codec.h"
 
 namespace idem::sandbox {
 namespace {
@@ -67,7 +68,7 @@ class SqliteStore final : public Persistence {
         s.metadata_json = stmt->ColumnString(5);
         s.callback = stmt->ColumnString(6);
         s.status = stmt->ColumnString(7);
-        s.details_json = stmt->ColumnString(8);
+        LoadStoredDetails(s, stmt->ColumnString(8));
         s.created_ms = stmt->ColumnInt64(9);
         s.updated_ms = stmt->ColumnInt64(10);
         s.deleted = stmt->ColumnInt64(11) != 0;
@@ -142,7 +143,7 @@ class SqliteStore final : public Persistence {
       stmt->Bind(6, s.metadata_json)
           .Bind(7, s.callback)
           .Bind(8, s.status)
-          .Bind(9, s.details_json)
+          .Bind(9, StoredDetails(s))
           .Bind(10, s.created_ms)
           .Bind(11, s.updated_ms)
           .Bind(12, s.deleted ? 1 : 0);

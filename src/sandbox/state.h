@@ -15,11 +15,15 @@
 
 namespace idem::sandbox {
 
+// Didit's session creation channels (the list's `session_type` filter).
+inline constexpr char kHostedSession[] = "HOSTED";  // POST /v3/session/
+inline constexpr char kApiSession[] = "API";        // a saved standalone check
+
 struct SessionRecord {
   std::string session_id;
   std::int64_t session_number = 0;
-  std::string session_token;
-  std::string workflow_id;
+  std::string session_token;  // empty for a check session (no hosted URL)
+  std::string workflow_id;    // empty for a check session
   std::optional<std::string> vendor_data;
   std::string metadata_json = "null";  // JSON text
   std::string callback;                // empty = none
@@ -28,6 +32,14 @@ struct SessionRecord {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   bool deleted = false;
+  // Stored inside details_json by both stores (session_codec.h); rows written
+  // before these existed load as hosted sessions without reviews.
+  std::string session_type = kHostedSession;
+  std::string api_service;          // "AML", "PASSIVE_LIVENESS", ...; empty when hosted
+  std::string check_json;           // the check's result object (JSON text); empty when hosted
+  std::string reviews_json = "[]";  // update-status reviews, oldest first
+
+  bool is_check() const { return !api_service.empty(); }
 };
 
 struct StoredResponse {

@@ -30,7 +30,8 @@ std::string BuildStatusUpdatedPayload(const SandboxSessionEvent& event, const st
                {"created_at", event.created_at_ms / 1000},
                {"session_id", event.session_id},
                {"status", event.status},
-               {"workflow_id", event.workflow_id},
+               // null for a saved standalone check (no workflow)
+               {"workflow_id", event.workflow_id.empty() ? json(nullptr) : json(event.workflow_id)},
                {"vendor_data", event.vendor_data.empty() ? json(nullptr) : json(event.vendor_data)},
                {"metadata", ParseOrNull(event.metadata_json)}};
   if (!decision_json.empty()) {
@@ -97,6 +98,9 @@ void WebhookDispatch::OnSessionEvent(const SandboxSessionEvent& event) {
     // the same event_id.
     (void)sender_->Enqueue(BuildStatusUpdatedPayload(event, NewUuidV4(), decision));
   }
+  // Only a hosted session's creation arms the auto-completer. A saved
+  // standalone check reports its final status at once as kStatusChanged
+  // (from ""), and an update-status or advance is a kStatusChanged too.
   if (event.kind == SandboxSessionEvent::Kind::kCreated && config_.auto_complete.count() > 0) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> lock(mu_);

@@ -8,31 +8,6 @@
 namespace idem::sandbox::testing {
 namespace {
 
-struct Part {
-  std::string name;
-  std::string data;
-  bool file = true;
-};
-
-std::string Form(const std::string& boundary, const std::vector<Part>& parts) {
-  std::string body;
-  for (const auto& p : parts) {
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
-    if (p.file) body += "; filename=\"" + p.name + ".jpg\"\r\nContent-Type: image/jpeg";
-    body += "\r\n\r\n" + p.data + "\r\n";
-  }
-  return body + "--" + boundary + "--\r\n";
-}
-
-Result<HttpResponse> SendForm(Harness& h, const std::string& path, const std::vector<Part>& parts,
-                              const std::string& key = "", const std::string& boundary = "bnd") {
-  CurlClient raw;
-  Headers headers{{"x-api-key", "sandbox-key"},
-                  {"Content-Type", "multipart/form-data; boundary=" + boundary}};
-  if (!key.empty()) headers.push_back({"Idempotency-Key", key});
-  return raw.Send("POST", h.url() + path, headers, Form(boundary, parts));
-}
-
 TEST(Checks, FaceMatchShapeAndDeterminism) {
   Harness h;
   auto same =
@@ -104,7 +79,7 @@ TEST(Checks, IdVerificationErrors) {
 }
 
 TEST(Checks, BilledChecksHonourIdempotencyKeys) {
-  Harness h;
+  Harness h(Ideal());
   auto first =
       SendForm(h, "/v3/face-match/", {{"user_image", "u"}, {"ref_image", "r"}}, "fm-1", "b1");
   auto again =

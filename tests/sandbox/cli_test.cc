@@ -79,7 +79,7 @@ class SandboxProcess {
 
 TEST(SandboxCli, CurlCreatesReplaysAndSigtermExitsZero) {
   ASSERT_NE(std::getenv("IDEM_BIN"), nullptr);
-  SandboxProcess p;
+  SandboxProcess p({"--profile", "ideal"});  // keys on session create
   ASSERT_EQ(p.first_line().rfind("listening on http://127.0.0.1:", 0), 0u) << p.first_line();
   const std::string url = p.url();
   const std::string curl =
@@ -101,6 +101,54 @@ TEST(SandboxCli, CurlCreatesReplaysAndSigtermExitsZero) {
   const std::string stats = RunShell("curl -s --max-time 5 " + url + "/_sandbox/stats");
   EXPECT_NE(stats.find("\"create_session\":1"), std::string::npos) << stats;
   EXPECT_EQ(p.Terminate(SIGTERM), 0);
+}
+
+TEST(SandboxCli, DefaultProfileIsDiditAndReplayHeaderIsASwitch) {
+  const std::string aml =
+      "curl -s -i --max-time 5 -H 'x-api-key: sandbox-key' -H 'Content-Type: application/json' "
+      "-H 'Idempotency-Key: cli-aml' -X POST ";
+  {
+    SandboxProcess p;
+    ASSERT_FALSE(p.first_line().empty());
+    const std::string call = aml + p.url() + "/v3/aml/ -d '{\"full_name\":\"Jo\"}'";
+    const std::string first = RunShell(call);
+    const std::string second = RunShell(call);
+    EXPECT_NE(second.find("HTTP/1.1 200"), std::string::npos) << second;
+    EXPECT_EQ(second.find("Idempotent-Replayed"), std::string::npos) << second;
+    EXPECT_EQ(first.substr(first.find("\r\n\r\n")), second.substr(second.find("\r\n\r\n")));
+    const std::string stats = RunShell("curl -s --max-time 5 " + p.url() + "/_sandbox/stats");
+    EXPECT_NE(stats.find("\"profile\":\"didit\""), std::string::npos) << stats;
+    EXPECT_EQ(p.Terminate(SIGTERM), 0);
+  }
+  SandboxProcess p({"--replay-header"});
+  ASSERT_FALSE(p.first_line().empty());
+  const std::string call = aml + p.url() + "/v3/aml/ -d '{\"full_name\":\"Jo\"}'";
+  RunShell(call);
+  const std::string second = RunShell(call);
+  EXPECT_NE(second.find("Idempotent-Replayed: true"), std::string::npos) << second;
+  EXPECT_EQ(p.Terminate(SIGTERM), 0);
+}
+
+TEST(SandboxCli, BadProfileIsAUsageError) {
+  const std::string bin = std::getenv("IDEM_BIN");
+  for (const char* bad : {"stripe", "Didit", "\"\""}) {
+    const int status = std::system(
+        (bin + " sandbox --listen 127.0.0.1:0 --profile " + bad + " >/dev/null 2>&1").c_str());
+    ASSERT_TRUE(WIFEXITED(status)) << bad;
+    EXPECT_EQ(WEXITSTATUS(status), 2) << bad;
+  }
+  const std::string message = RunShell(bin + " sandbox --listen 127.0.0.1:0 --profile stripe 2>&1");
+  EXPECT_NE(message.find("unknown sandbox profile 'stripe'"), std::string::npos) << message;
+}
+
+TEST(SandboxCli, TheStartupLogNamesTheProfile) {
+  const std::string bin = std::getenv("IDEM_BIN");
+  const std::string logs =
+      RunShell("(out=$(mktemp); " + bin +
+               " sandbox --listen 127.0.0.1:0 --profile ideal >\"$out\" 2>&1 & pid=$!; "
+               "for i in $(seq 600); do grep -q 'sandbox up' \"$out\" && break; sleep 0.05; done; "
+               "kill -TERM $pid; wait $pid; cat \"$out\"; rm -f \"$out\")");
+  EXPECT_NE(logs.find("profile=ideal"), std::string::npos) << logs;
 }
 
 TEST(SandboxCli, SigintExitsZero) {

@@ -17,9 +17,9 @@ TEST(Endpoints, HealthStatsAndExecutionsNeedNoAuth) {
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->status, 200);
   auto json = Json(stats);
-  for (const char* field :
-       {"executions", "sessions_total", "replays", "conflicts_409", "mismatches_422", "faults",
-        "duplicate_vendor_data", "duplicate_executions"}) {
+  for (const char* field : {"profile", "executions", "sessions_total", "check_sessions", "replays",
+                            "conflicts_409", "mismatches_422", "mismatches_409", "faults",
+                            "duplicate_vendor_data", "duplicate_executions"}) {
     EXPECT_TRUE(json.contains(field)) << field;
   }
   for (const char* kind :
@@ -90,8 +90,78 @@ TEST(Endpoints, CreateSessionValidation) {
   EXPECT_EQ(h.Stats()["executions"]["create_session"], 0);
 }
 
-TEST(Endpoints, DecisionUpdateDeleteLifecycle) {
+TEST(Endpoints, DiditErrorBodiesAreDrfFieldErrors) {
   Harness h;
+  auto missing = h.Post("/v3/session/", "{}");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(Json(missing), (nlohmann::json{{"workflow_id", {"This field is required."}}}));
+  auto bad = h.Post("/v3/session/", R"({"workflow_id":"nope"})");
+  EXPECT_EQ(Json(bad), (nlohmann::json{{"workflow_id", {"Must be a valid UUID."}}}));
+  auto aml = h.Post("/v3/aml/", "{}");
+  EXPECT_EQ(Json(aml), (nlohmann::json{{"full_name", {"This field is required."}}}));
+  auto list = h.Send("GET", "/v3/sessions/?limit=0");
+  EXPECT_FALSE(Json(list).contains("detail"));
+  EXPECT_TRUE(Json(list).contains("limit"));
+  // Other errors are {"detail": ...}.
+  EXPECT_EQ(Json(h.Post("/v3/session/", "{not json")).size(), 1u);
+  EXPECT_TRUE(Json(h.Post("/v3/session/", "{not json")).contains("detail"));
+}
+
+TEST(Endpoints, IdealErrorBodiesKeepTheDetail) {
+  Harness h(Ideal());
+  auto missing = h.Post("/v3/session/", "{}");
+  EXPECT_EQ(Json(missing), (nlohmann::json{{"workflow_id", {"This field is required."}},
+                                           {"detail", "workflow_id: This field is required."}}));
+}
+
+TEST(Endpoints, DecisionShapeOfAHostedSession) {
+  Harness h;
+  auto created = Json(h.Post("/v3/session/", std::string(R"({"workflow_id":")") + kWorkflow +
+                                                 R"(","vendor_data":"d","metadata":{"a":1},)"
+                                                 R"("expected_details":{"first_name":"Jo"}})"));
+  auto d =
+      Json(h.Send("GET", "/v3/session/" + created["session_id"].get<std::string>() + "/decision/"));
+  EXPECT_EQ(d["session_kind"], "user");
+  EXPECT_EQ(d["session_url"], created["url"]);
+  EXPECT_EQ(d["workflow_id"], kWorkflow);
+  EXPECT_EQ(d["features"], nlohmann::json::array());
+  EXPECT_EQ(d["reviews"], nlohmann::json::array());
+  EXPECT_EQ(d["created_at"].get<std::string>().size(), 24u);
+  EXPECT_TRUE(d.contains("expires_at"));
+  EXPECT_TRUE(d["expires_at"].is_null());
+  EXPECT_EQ(d["environment"], "sandbox");
+  EXPECT_EQ(d["metadata"], (nlohmann::json{{"a", 1}}));
+  EXPECT_EQ(d["expected_details"], (nlohmann::json{{"first_name", "Jo"}}));
+  EXPECT_TRUE(d["callback"].is_null());
+  for (const char* array :
+       {"id_verifications", "nfc_verifications", "liveness_checks", "face_matches",
+        "phone_verifications", "email_verifications", "poa_verifications", "document_ai_documents",
+        "questionnaire_responses", "aml_screenings", "ip_analyses", "database_validations"}) {
+    EXPECT_TRUE(d.contains(array)) << array;
+    EXPECT_TRUE(d[array].is_null()) << array;
+  }
+}
+
+TEST(Endpoints, DiditLifecycle) {
+  Harness h;
+  const std::string id = Json(h.Post("/v3/session/", CreateBody("life")))["session_id"];
+  const std::string update = "/v3/session/" + id + "/update-status/";
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Approved"})")->status, 400);  // Not Started
+  ASSERT_EQ(Advance(h, id, "In Progress")->status, 200);
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Approved"})")->status, 400);
+  ASSERT_EQ(Advance(h, id, "In Review")->status, 200);
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Approved"})")->status, 200);
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Approved"})")->status, 400);
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Declined"})")->status, 200);
+  EXPECT_EQ(h.Stats()["executions"]["update_status"], 2);
+  EXPECT_EQ(h.Send("DELETE", "/v3/session/" + id + "/delete/")->status, 204);
+  EXPECT_EQ(h.Send("DELETE", "/v3/session/" + id + "/delete/")->status, 404);
+  EXPECT_EQ(h.Send("PATCH", update, R"({"new_status":"Approved"})")->status, 404);
+}
+
+TEST(Endpoints, DecisionUpdateDeleteLifecycle) {
+  Harness h(Ideal());
   auto created = Json(h.Post("/v3/session/", CreateBody("life")));
   const std::string id = created["session_id"];
   auto decision = h.Send("GET", "/v3/session/" + id + "/decision/");
@@ -165,7 +235,7 @@ TEST(Endpoints, ListFiltersAndPagination) {
 }
 
 TEST(Endpoints, VendorDataDedupReturnsTheUnfinishedSession) {
-  Harness h;
+  Harness h(Ideal());
   auto first = Json(h.Post("/v3/session/", CreateBody("dedup")));
   auto second = h.Post("/v3/session/", std::string(R"({"workflow_id":")") + kWorkflow +
                                            R"(","vendor_data":"dedup","metadata":{"v":2}})");
@@ -222,7 +292,7 @@ std::string LivenessForm(const std::string& boundary, const std::string& image) 
 }
 
 TEST(Endpoints, PassiveLivenessMultipart) {
-  Harness h;
+  Harness h(Ideal());
   CurlClient raw;
   auto send = [&](const std::string& boundary, const std::string& body, const std::string& key) {
     Headers headers{{"x-api-key", "sandbox-key"},
@@ -300,7 +370,7 @@ TEST(Endpoints, EveryStatusChangeGoesThroughTheEventSink) {
   auto sink = std::make_shared<RecordingSink>();
   SandboxOptions options;
   options.event_sink = sink;
-  Harness h(options);
+  Harness h(Ideal(options));
   const std::string id = Json(h.Post("/v3/session/", CreateBody("events")))["session_id"];
   h.Post("/v3/session/", CreateBody("events"));  // a dedup hit: no new session, no event
   CurlClient raw;

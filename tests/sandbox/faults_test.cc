@@ -25,7 +25,7 @@ TEST(Faults, BadSpecRefusesToStart) {
 }
 
 TEST(Faults, DropBeforeClosesWithoutExecuting) {
-  Harness h(WithFaults("drop_before=1"));
+  Harness h(Ideal(WithFaults("drop_before=1")));
   auto r = h.Post("/v3/session/", CreateBody("x"), "k");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
@@ -36,7 +36,7 @@ TEST(Faults, DropBeforeClosesWithoutExecuting) {
 }
 
 TEST(Faults, DropAfterExecutesCommitsThenCloses) {
-  Harness h(WithFaults("drop_after=1"));
+  Harness h(Ideal(WithFaults("drop_after=1")));
   auto r = h.Post("/v3/session/", CreateBody("x"), "k");
   ASSERT_FALSE(r);
   auto stats = h.Stats();
@@ -48,7 +48,7 @@ TEST(Faults, DropAfterExecutesCommitsThenCloses) {
 TEST(Faults, DropAfterThenReplayReturnsTheCommittedResult) {
   // Seeded: with p = 0.5 some requests drop and some do not; a client retrying
   // with its key ends with exactly one execution.
-  Harness h(WithFaults("drop_after=0.5"));
+  Harness h(Ideal(WithFaults("drop_after=0.5")));
   std::string body;
   for (int attempt = 0; attempt < 40; ++attempt) {
     auto r = h.Post("/v3/session/", CreateBody("retry"), "retry-key");
@@ -76,7 +76,7 @@ TEST(Faults, Error503WithoutExecutingSometimesWithRetryAfter) {
 }
 
 TEST(Faults, Error500AfterExecutesAndAReplayGetsThe201) {
-  Harness h(WithFaults("error_500_after=0.5"));
+  Harness h(Ideal(WithFaults("error_500_after=0.5")));
   int fives = 0;
   std::string created;
   for (int i = 0; i < 40 && created.empty(); ++i) {

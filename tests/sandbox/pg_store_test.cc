@@ -35,6 +35,11 @@ SandboxOptions On(const std::string& url, std::string faults = "") {
   return options;
 }
 
+// The ideal profile: keys on session create, 422 for another body.
+SandboxOptions IdealOn(const std::string& url, std::string faults = "") {
+  return Ideal(On(url, std::move(faults)));
+}
+
 Result<HttpResponse> PostTo(const std::string& base_url, const std::string& path,
                             const std::string& body, const std::string& key) {
   CurlClient http;  // one per thread
@@ -45,7 +50,7 @@ Result<HttpResponse> PostTo(const std::string& base_url, const std::string& path
 
 TEST(PgStore, OpensAndServesLikeTheOtherStores) {
   const std::string url = FreshDatabaseUrl();
-  Harness a(On(url));
+  Harness a(IdealOn(url));
   ASSERT_TRUE(a.ok());
   auto created = a.Post("/v3/session/", CreateBody("solo"), "k-solo");
   ASSERT_TRUE(created);
@@ -69,8 +74,8 @@ TEST(PgStore, OpensAndServesLikeTheOtherStores) {
 TEST(PgStore, SameKeyOnTwoSandboxesWhileExecutingIs409ThenReplays) {
   const std::string url = FreshDatabaseUrl();
   // Every execution on `a` holds its key for 1.5 s before running.
-  Harness a(On(url, "slow_exec=1:1500"));
-  Harness b(On(url));
+  Harness a(IdealOn(url, "slow_exec=1:1500"));
+  Harness b(IdealOn(url));
   ASSERT_TRUE(a.ok() && b.ok());
   std::thread first([&] {
     auto r = PostTo(a.url(), "/v3/session/", CreateBody("held"), "k-held");
@@ -96,7 +101,7 @@ TEST(PgStore, SameKeyOnTwoSandboxesWhileExecutingIs409ThenReplays) {
 
 TEST(PgStore, ConcurrentDuplicatesAcrossSandboxesExecuteOnce) {
   const std::string url = FreshDatabaseUrl();
-  SandboxOptions no_dedup = On(url);
+  SandboxOptions no_dedup = IdealOn(url);
   no_dedup.vendor_dedup = false;  // only the key may prevent a second execution
   Harness a(no_dedup);
   Harness b(no_dedup);
@@ -172,8 +177,8 @@ TEST(PgStore, VendorDataDedupAcrossSandboxes) {
 
 TEST(PgStore, ExecutionsStatsAndSessionsAreShared) {
   const std::string url = FreshDatabaseUrl();
-  Harness a(On(url));
-  Harness b(On(url));
+  Harness a(IdealOn(url));
+  Harness b(IdealOn(url));
   ASSERT_TRUE(a.ok() && b.ok());
   const std::string id = Json(a.Post("/v3/session/", CreateBody("x1"), "k-x1"))["session_id"];
   ASSERT_EQ(b.Post("/v3/session/", CreateBody("x2"), "k-x2")->status, 201);
@@ -204,13 +209,13 @@ TEST(PgStore, RestartKeepsKeysAndSessions) {
   std::string body;
   std::string id;
   {
-    Harness a(On(url));
+    Harness a(IdealOn(url));
     auto created = a.Post("/v3/session/", CreateBody("durable"), "k-durable");
     ASSERT_TRUE(created);
     body = created->body;
     id = Json(created)["session_id"];
   }
-  Harness again(On(url));
+  Harness again(IdealOn(url));
   ASSERT_TRUE(again.ok());
   auto replay = again.Post("/v3/session/", CreateBody("durable"), "k-durable");
   ASSERT_TRUE(replay);
@@ -304,6 +309,90 @@ TEST(PgStore, AClaimOfADeadProcessIsTakenOverAtOnce) {
   EXPECT_EQ(taken->status, 200) << taken->body;
   EXPECT_EQ(b.Stats()["executions"]["aml"], 1);  // the dead process committed nothing
   std::filesystem::remove(out);
+}
+
+// --- The didit profile (the default) on the shared store. ---
+
+TEST(PgStore, DiditAmlKeyIsSharedAcrossSandboxes) {
+  const std::string url = FreshDatabaseUrl();
+  Harness a(On(url));
+  Harness b(On(url));
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string aml = R"({"full_name":"Jo","vendor_data":"pg-aml"})";
+  auto first = a.Post("/v3/aml/", aml, "k-pg-aml");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  auto replay = b.Post("/v3/aml/", aml, "k-pg-aml");
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->status, 200);
+  EXPECT_EQ(replay->body, first->body);
+  EXPECT_EQ(Header(replay, "Idempotent-Replayed"), "");
+  auto reused = b.Post("/v3/aml/", R"({"full_name":"Other"})", "k-pg-aml");
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->status, 409);
+  EXPECT_EQ(Json(reused)["detail"], "Idempotency-Key reused with a different request body.");
+  EXPECT_EQ(b.Stats()["mismatches_409"], 1);
+  EXPECT_EQ(a.Stats()["executions"]["aml"], 1);
+  EXPECT_EQ(a.Stats()["check_sessions"], 1);
+  // Keys on session create are ignored in didit: two sessions (no dedup: other vendor_data).
+  EXPECT_EQ(a.Post("/v3/session/", CreateBody("pg-1"), "k-create")->status, 201);
+  EXPECT_EQ(b.Post("/v3/session/", CreateBody("pg-2"), "k-create")->status, 201);
+  EXPECT_EQ(b.Stats()["executions"]["create_session"], 2);
+}
+
+TEST(PgStore, CheckSessionsAndReviewsAreSharedAndDurable) {
+  const std::string url = FreshDatabaseUrl();
+  std::string id;
+  std::string decision;
+  {
+    Harness a(On(url));
+    Harness b(On(url));
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto r = a.Post("/v3/aml/",
+                    R"({"full_name":"Maria Exposita","vendor_data":"pg-c","metadata":{"x":1}})");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    id = Json(r)["request_id"];
+    auto listed = Json(b.Send("GET", "/v3/sessions/?vendor_data=pg-c&api_service=AML"));
+    ASSERT_EQ(listed["count"], 1);
+    EXPECT_EQ(listed["results"][0]["session_id"], id);
+    EXPECT_TRUE(listed["results"][0]["session_url"].is_null());
+    ASSERT_EQ(b.Send("PATCH", "/v3/session/" + id + "/update-status/",
+                     R"({"new_status":"Declined","comment":"match"})")
+                  ->status,
+              200);
+    decision = a.Send("GET", "/v3/session/" + id + "/decision/")->body;
+    auto d = nlohmann::json::parse(decision);
+    EXPECT_EQ(d["status"], "Declined");
+    EXPECT_EQ(d["reviews"][0]["comment"], "match");
+    EXPECT_EQ(d["features"], nlohmann::json::array({"AML"}));
+    EXPECT_EQ(d["metadata"], (nlohmann::json{{"x", 1}}));
+    EXPECT_EQ(b.Send("GET", "/v3/session/" + id + "/decision/")->body, decision);
+  }
+  Harness again(On(url));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.Send("GET", "/v3/session/" + id + "/decision/")->body, decision);
+  EXPECT_EQ(Json(again.Send("GET", "/v3/sessions/?session_type=API"))["count"], 1);
+}
+
+TEST(PgStore, ListIsNewestFirstWhateverTheMergeOrder) {
+  const std::string url = FreshDatabaseUrl();
+  SandboxOptions options = On(url);
+  options.vendor_dedup = false;
+  Harness a(options);
+  Harness b(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(Json((i % 2 == 0 ? a : b).Post("/v3/session/", CreateBody("ord")))["session_id"]);
+  }
+  // Change the oldest on b: a merges it after the newer ones.
+  ASSERT_EQ(Advance(b, ids[0], "In Progress")->status, 200);
+  for (Harness* h : {&a, &b}) {
+    auto rows = Json(h->Send("GET", "/v3/sessions/?vendor_data=ord"))["results"];
+    ASSERT_EQ(rows.size(), 6u);
+    for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i]["session_id"], ids[5 - i]);
+  }
 }
 
 TEST(PgStore, AnUnreachableDatabaseFailsStart) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "idem/sandbox.h"
 #include "sandbox/curl_client.h"
@@ -16,6 +17,13 @@ inline constexpr char kWorkflow[] = "11111111-2222-4333-8444-555555555555";
 inline std::string CreateBody(const std::string& vendor_data) {
   return std::string(R"({"workflow_id":")") + kWorkflow + R"(","vendor_data":")" + vendor_data +
          "\"}";
+}
+
+// The ideal profile (keys on every POST/PATCH/DELETE, 422, Idempotent-Replayed,
+// lenient update-status), for the tests of those rules.
+inline SandboxOptions Ideal(SandboxOptions options = {}) {
+  options.profile = SandboxProfile::kIdeal;
+  return options;
 }
 
 class Harness {
@@ -67,6 +75,40 @@ inline nlohmann::json Json(const Result<HttpResponse>& r) {
 inline std::string Header(const Result<HttpResponse>& r, std::string_view name) {
   if (!r) return "";
   return std::string(FindHeader(r->headers, name).value_or(""));
+}
+
+// A multipart/form-data part: a file, or a text field (file = false).
+struct Part {
+  std::string name;
+  std::string data;
+  bool file = true;
+};
+
+inline std::string Form(const std::string& boundary, const std::vector<Part>& parts) {
+  std::string body;
+  for (const auto& p : parts) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (p.file) body += "; filename=\"" + p.name + ".jpg\"\r\nContent-Type: image/jpeg";
+    body += "\r\n\r\n" + p.data + "\r\n";
+  }
+  return body + "--" + boundary + "--\r\n";
+}
+
+inline Result<HttpResponse> SendForm(Harness& h, const std::string& path,
+                                     const std::vector<Part>& parts, const std::string& key = "",
+                                     const std::string& boundary = "bnd") {
+  CurlClient raw;
+  Headers headers{{"x-api-key", "sandbox-key"},
+                  {"Content-Type", "multipart/form-data; boundary=" + boundary}};
+  if (!key.empty()) headers.push_back({"Idempotency-Key", key});
+  return raw.Send("POST", h.url() + path, headers, Form(boundary, parts));
+}
+
+// POST /_sandbox/sessions/{id}/advance (no auth).
+inline Result<HttpResponse> Advance(Harness& h, const std::string& id, const std::string& status) {
+  CurlClient raw;
+  return raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/advance", {},
+                  R"({"status":")" + status + "\"}");
 }
 
 }  // namespace idem::sandbox::testing

@@ -7,7 +7,11 @@
 #include "sandbox/fault_spec.h"
 #include "sandbox/idempotency_key.h"
 #include "sandbox/multipart.h"
+#include "sandbox/profile.h"
+#include "sandbox/responses.h"
 #include "sandbox/router.h"
+#include "sandbox/session_codec.h"
+#include "sandbox/session_views.h"
 
 namespace idem::sandbox {
 namespace {
@@ -259,6 +263,130 @@ TEST(WatchList, DeterministicHits) {
   EXPECT_TRUE(ScreenName("Jane Ordinary").empty());
   EXPECT_TRUE(ScreenName("").empty());
   EXPECT_EQ(NormalizeName("  John   Q. Doe "), "john q doe");
+}
+
+TEST(Profile, NamesRoundTripAndOthersAreRefused) {
+  for (SandboxProfile p : {SandboxProfile::kDidit, SandboxProfile::kIdeal}) {
+    auto parsed = ParseSandboxProfile(SandboxProfileName(p));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(*parsed, p);
+  }
+  EXPECT_EQ(SandboxProfileName(SandboxProfile::kDidit), "didit");
+  EXPECT_EQ(SandboxOptions{}.profile, SandboxProfile::kDidit);  // the default
+  EXPECT_FALSE(SandboxOptions{}.replay_header);
+  for (const char* bad : {"", "Didit", "IDEAL", "didit ", "stripe"}) {
+    auto parsed = ParseSandboxProfile(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(Profile, KeyedRoutesAreOnePlace) {
+  const SandboxProfile didit = SandboxProfile::kDidit;
+  const SandboxProfile ideal = SandboxProfile::kIdeal;
+  EXPECT_TRUE(KeyedRoute(didit, Endpoint::kAml, "POST"));
+  for (Endpoint e :
+       {Endpoint::kCreateSession, Endpoint::kPassiveLiveness, Endpoint::kFaceMatch,
+        Endpoint::kIdVerification, Endpoint::kUpdateStatus, Endpoint::kDeleteSession}) {
+    EXPECT_FALSE(KeyedRoute(didit, e, "POST"));
+    EXPECT_FALSE(KeyedRoute(didit, e, "PATCH"));
+    EXPECT_FALSE(KeyedRoute(didit, e, "DELETE"));
+  }
+  EXPECT_TRUE(KeyedRoute(ideal, Endpoint::kCreateSession, "POST"));
+  EXPECT_TRUE(KeyedRoute(ideal, Endpoint::kUpdateStatus, "PATCH"));
+  EXPECT_TRUE(KeyedRoute(ideal, Endpoint::kDeleteSession, "DELETE"));
+  EXPECT_FALSE(KeyedRoute(ideal, Endpoint::kListSessions, "GET"));
+  EXPECT_FALSE(KeyedRoute(didit, Endpoint::kListSessions, "GET"));
+}
+
+TEST(Profile, KeyAnswersPerProfile) {
+  auto reused = KeyReusedResponse(SandboxProfile::kDidit);
+  EXPECT_EQ(reused.status, 409);
+  EXPECT_EQ(reused.body, R"({"detail":"Idempotency-Key reused with a different request body."})");
+  auto busy = KeyInUseResponse(SandboxProfile::kDidit);
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_EQ(FindHeader(busy.headers, "Retry-After").value_or(""), "1");
+  EXPECT_EQ(
+      busy.body,
+      R"({"detail":"A request with this Idempotency-Key is still being processed. Retry later."})");
+  auto ideal_reused = KeyReusedResponse(SandboxProfile::kIdeal);
+  EXPECT_EQ(ideal_reused.status, 422);
+  EXPECT_EQ(FindHeader(ideal_reused.headers, "Content-Type").value_or(""),
+            "application/problem+json");
+  auto ideal_busy = KeyInUseResponse(SandboxProfile::kIdeal);
+  EXPECT_EQ(ideal_busy.status, 409);
+  EXPECT_FALSE(FindHeader(ideal_busy.headers, "Retry-After"));
+  auto bad = BadKeyResponse(SandboxProfile::kDidit, "the key is empty");
+  EXPECT_EQ(bad.body, R"({"detail":"Invalid Idempotency-Key: the key is empty"})");
+  StoredResponse stored{201, "application/json", "{}"};
+  EXPECT_FALSE(FindHeader(ReplayedResponse(stored, false).headers, "Idempotent-Replayed"));
+  EXPECT_EQ(FindHeader(ReplayedResponse(stored, true).headers, "Idempotent-Replayed").value_or(""),
+            "true");
+}
+
+TEST(Responses, FieldErrorShapes) {
+  EXPECT_EQ(FieldError(SandboxProfile::kDidit, "f", "bad").body, R"({"f":["bad"]})");
+  EXPECT_EQ(FieldError(SandboxProfile::kIdeal, "f", "bad").body,
+            R"({"detail":"f: bad","f":["bad"]})");
+  EXPECT_EQ(PythonTypeName(nlohmann::json("x")), std::string("str"));
+  EXPECT_EQ(PythonTypeName(nlohmann::json::array()), std::string("list"));
+  EXPECT_EQ(PythonTypeName(nlohmann::json::object()), std::string("dict"));
+  EXPECT_EQ(PythonTypeName(nlohmann::json(1)), std::string("int"));
+  EXPECT_EQ(PythonTypeName(nlohmann::json(1.5)), std::string("float"));
+  EXPECT_EQ(PythonTypeName(nlohmann::json(true)), std::string("bool"));
+}
+
+TEST(SessionCodec, NewFieldsRoundTripThroughDetails) {
+  SessionRecord s;
+  s.details_json = R"({"language":"es"})";
+  s.session_type = kApiSession;
+  s.api_service = "AML";
+  s.check_json = R"({"status":"Approved","total_hits":0})";
+  s.reviews_json = R"([{"user":"API Client","new_status":"Declined"}])";
+  const std::string stored = StoredDetails(s);
+  SessionRecord back;
+  LoadStoredDetails(back, stored);
+  EXPECT_EQ(back.details_json, s.details_json);
+  EXPECT_EQ(back.session_type, "API");
+  EXPECT_EQ(back.api_service, "AML");
+  EXPECT_EQ(nlohmann::json::parse(back.check_json), nlohmann::json::parse(s.check_json));
+  EXPECT_EQ(nlohmann::json::parse(back.reviews_json), nlohmann::json::parse(s.reviews_json));
+  EXPECT_TRUE(back.is_check());
+}
+
+TEST(SessionCodec, OldAndOddDetailsLoadAsHosted) {
+  SessionRecord old;
+  LoadStoredDetails(old, R"({"language":"en","contact_details":{"email":"a@b.c"}})");
+  EXPECT_EQ(old.session_type, "HOSTED");
+  EXPECT_FALSE(old.is_check());
+  EXPECT_EQ(old.reviews_json, "[]");
+  EXPECT_EQ(nlohmann::json::parse(old.details_json)["language"], "en");
+  SessionRecord odd;
+  LoadStoredDetails(odd, "not json");
+  EXPECT_EQ(odd.details_json, "not json");
+  EXPECT_EQ(odd.session_type, "HOSTED");
+  SessionRecord hosted;  // a hosted session stores no check keys and no empty reviews
+  auto stored = nlohmann::json::parse(StoredDetails(hosted));
+  EXPECT_EQ(stored, (nlohmann::json{{"session_type", "HOSTED"}}));
+}
+
+TEST(SessionViews, CheckServicesAndApiServiceNames) {
+  const CheckService* aml = CheckServiceFor(Endpoint::kAml);
+  ASSERT_NE(aml, nullptr);
+  EXPECT_EQ(aml->api_service, "AML");
+  EXPECT_EQ(aml->decision_array, "aml_screenings");
+  EXPECT_EQ(CheckServiceNamed("PASSIVE_LIVENESS")->feature, "LIVENESS");
+  EXPECT_EQ(CheckServiceNamed("FACE_MATCH")->node_id, "feature_face_match");
+  EXPECT_EQ(CheckServiceNamed("ID_VERIFICATION")->result_key, "id_verification");
+  EXPECT_EQ(CheckServiceNamed(""), nullptr);
+  EXPECT_EQ(CheckServiceNamed("POA"), nullptr);
+  EXPECT_EQ(CheckServiceFor(Endpoint::kCreateSession), nullptr);
+  for (const char* name : {"ID_VERIFICATION", "FACE_MATCH", "AGE_ESTIMATION", "FACE_SEARCH", "POA",
+                           "AML", "KYB_REGISTRY", "PASSIVE_LIVENESS", "DATABASE_VALIDATION",
+                           "PHONE_VERIFICATION", "EMAIL_VERIFICATION"}) {
+    EXPECT_TRUE(IsApiServiceName(name)) << name;
+  }
+  for (const char* bad : {"", "aml", "LIVENESS", "AML,POA"}) EXPECT_FALSE(IsApiServiceName(bad));
 }
 
 }  // namespace
