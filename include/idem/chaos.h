@@ -73,6 +73,12 @@ struct ChaosOptions {
   // replay execute again: the run is EXPECTED to fail with duplicates. It
   // shows the harness does see duplicates.
   bool billed_without_keys = false;
+  // Also drive the same workload through a naive client (no key, no journal,
+  // no look-up: any failure is sent again, up to 20 attempts) on a fresh
+  // sandbox with the same faults and seed, and report it beside, per kind.
+  // No kills in that run (a naive client has nothing to resume from).
+  // Default false.
+  bool naive = false;
   // Seeds the kills and the sandbox's faults. 0: one is drawn (and reported).
   std::uint64_t seed = 0;
   // Journal: a SQLite path or a postgres:// URL (a database of its own: the
@@ -140,6 +146,13 @@ struct ChaosReport {
   std::int64_t elapsed_ms = 0;
   std::string work_dir;  // kept when the run failed (logs inside)
   std::vector<ChaosKindReport> per_kind;  // in ChaosOptions::kinds order
+  // With ChaosOptions::naive: the naive client's run (not part of passed()).
+  // Its `lost` are ops never executed, `failed` ops that never got a 2xx.
+  bool has_naive = false;
+  std::vector<ChaosKindReport> naive_per_kind;
+  std::size_t naive_executions = 0;
+  std::size_t naive_duplicates = 0;
+  std::size_t naive_lost = 0;
 
   bool passed() const {
     return duplicates == 0 && lost == 0 && failed == 0 && !timed_out && worker_failures == 0 &&

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "chaos/naive_client.h"
 #include "chaos/process.h"
 #include "chaos/sandbox_json.h"
 #include "idem/didit/client.h"
@@ -151,9 +152,10 @@ class Harness {
 
   // A session for an update_status or delete_session op to work on, made
   // (and for update_status moved to In Review, from which Didit allows an
-  // update) before the workers start. The sandbox already injects faults:
-  // retry until it answers; a lost create's retry gets the same session back
-  // (vendor_data dedup), and without dedup an extra session is harmless here.
+  // update) before the workers start. The sandbox already injects faults, so
+  // this does what idem does: after a failed create it looks the session up
+  // by vendor_data before creating again (a server without dedup would
+  // otherwise hold two).
   Result<std::string> PrepareSession(Transport& transport, const std::string& vendor_data,
                                      bool to_review) {
     HttpRequest create;
@@ -161,13 +163,35 @@ class Harness {
     create.url = base_url_ + "/v3/session/";
     create.headers = {{"x-api-key", kApiKey}, {"Content-Type", "application/json"}};
     create.body = nlohmann::json{{"workflow_id", kWorkflowId}, {"vendor_data", vendor_data}}.dump();
+    HttpRequest find;
+    find.method = "GET";
+    find.url = base_url_ + "/v3/sessions/?vendor_data=" + vendor_data;  // ids are URL-safe
+    find.headers = {{"x-api-key", kApiKey}};
+    auto id_in = [](const nlohmann::json& object) {
+      return object.is_object() && object.contains("session_id") &&
+                     object["session_id"].is_string()
+                 ? object["session_id"].get<std::string>()
+                 : std::string();
+    };
     std::string session_id;
+    bool sent = false;
     for (int attempt = 0; attempt < 100 && session_id.empty(); ++attempt) {
+      if (sent) {
+        auto listed = transport.SendAndWait(find);
+        if (!listed || listed->status != 200) continue;
+        auto body = nlohmann::json::parse(listed->body, nullptr, false);
+        if (!body.is_object() || !body.contains("results") || !body["results"].is_array()) {
+          continue;
+        }
+        if (!body["results"].empty()) {
+          session_id = id_in(body["results"][0]);
+          break;
+        }
+      }
+      sent = true;
       auto r = transport.SendAndWait(create);
-      if (!r || r->status != 201) continue;
-      auto body = nlohmann::json::parse(r->body, nullptr, false);
-      if (body.is_object() && body.contains("session_id") && body["session_id"].is_string()) {
-        session_id = body["session_id"].get<std::string>();
+      if (r && r->status == 201) {
+        session_id = id_in(nlohmann::json::parse(r->body, nullptr, false));
       }
     }
     if (session_id.empty()) {
@@ -238,22 +262,112 @@ class Harness {
     return MakeError(ErrorCode::kInvalidArgument, "chaos: unknown kind '" + kind + "'");
   }
 
-  Status Enqueue(Journal& journal) {
+  // The run's ops, kinds in turn, sessions for updates and deletes prepared
+  // on this harness's sandbox.
+  Result<std::vector<OpRequest>> MakeWorkload() {
     const std::string prefix = OpPrefix();
     auto transport = MakeCurlTransport();
+    std::vector<OpRequest> ops;
     for (const std::string& kind : o_.kinds) report_.per_kind.push_back({.kind = kind});
     for (std::size_t i = 0; i < o_.ops; ++i) {
-      const std::string id = prefix + std::to_string(i);
       const std::size_t k = i % o_.kinds.size();
-      auto request = MakeOp(*transport, o_.kinds[k], id, i);
+      auto request = MakeOp(*transport, o_.kinds[k], prefix + std::to_string(i), i);
       if (!request) return tl::unexpected(request.error());
-      auto op = idem::Enqueue(journal, std::move(*request));
-      if (!op) return tl::unexpected(op.error());
+      ops.push_back(std::move(*request));
       ++report_.per_kind[k].ops;
       if (o_.kinds[k] == "aml") ++report_.aml_ops;
       if (o_.kinds[k] == "create_session") ++report_.session_ops;
     }
     report_.ops = o_.ops;
+    return ops;
+  }
+
+  Status Enqueue(Journal& journal) {
+    auto ops = MakeWorkload();
+    if (!ops) return tl::unexpected(ops.error());
+    for (OpRequest& request : *ops) {
+      auto op = idem::Enqueue(journal, std::move(request));
+      if (!op) return tl::unexpected(op.error());
+    }
+    return {};
+  }
+
+  ChaosKindReport& KindReport(const std::string& kind) {
+    for (ChaosKindReport& k : report_.per_kind) {
+      if (k.kind == kind) return k;
+    }
+    report_.per_kind.push_back({.kind = kind});
+    return report_.per_kind.back();
+  }
+
+  // The sandbox's executions per op of the run (keyed by op id, which is the
+  // op's vendor_data), counting only executions of the op's own kind: the
+  // sessions prepared for updates and deletes carry their vendor_data too.
+  // Anything else with the run's prefix is stray.
+  std::map<std::string, std::size_t> ExecutionsPerOp(
+      const nlohmann::json& executions, const std::map<std::string, std::string>& kind_of) {
+    std::map<std::string, std::size_t> per_op;
+    for (const auto& e : executions["executions"]) {
+      const std::string vendor = e.contains("vendor_data") && e["vendor_data"].is_string()
+                                     ? e["vendor_data"].get<std::string>()
+                                     : std::string();
+      const std::string kind = e.value("kind", "");
+      auto op = kind_of.find(vendor);
+      if (op == kind_of.end()) {
+        ++report_.stray_executions;
+        continue;
+      }
+      if (op->second != kind) {
+        const bool prepared = kind == "create_session" &&
+                              (op->second == "update_status" || op->second == "delete_session");
+        if (!prepared) ++report_.stray_executions;
+        continue;
+      }
+      ++per_op[vendor];
+      ++report_.executions;
+    }
+    return per_op;
+  }
+
+  // The naive client on this (fresh) harness's sandbox: the same workload,
+  // no key, no journal, no look-up, retried on any failure. No kills: it has
+  // nothing to resume from.
+  Status RunNaive() {
+    auto ops = MakeWorkload();
+    if (!ops) return tl::unexpected(ops.error());
+    auto transport = MakeCurlTransport();
+    chaos::NaiveOptions naive;
+    naive.base_url = base_url_;
+    naive.api_key = kApiKey;
+    naive.concurrency = static_cast<std::size_t>(o_.concurrency * o_.worker_concurrency);
+    const std::vector<bool> succeeded = chaos::SendNaively(*transport, *ops, naive);
+    auto executions = GetJson(*transport, "/_sandbox/executions");
+    if (!executions) return tl::unexpected(executions.error());
+    CountFaults();
+    std::map<std::string, std::string> kind_of;
+    for (const OpRequest& op : *ops) kind_of[op.op_id] = op.kind;
+    auto per_op = ExecutionsPerOp(*executions, kind_of);
+    for (std::size_t i = 0; i < ops->size(); ++i) {
+      const OpRequest& op = (*ops)[i];
+      ChaosKindReport& kind = KindReport(op.kind);
+      const std::size_t n = per_op.count(op.op_id) ? per_op[op.op_id] : 0;
+      kind.executions += n;
+      if (n > 1) {
+        kind.duplicates += n - 1;
+        report_.duplicates += n - 1;
+      }
+      if (n == 0) {
+        ++kind.lost;
+        ++report_.lost;
+      }
+      if (succeeded[i]) {
+        ++kind.succeeded;
+        ++report_.succeeded;
+      } else {
+        ++kind.failed;
+        ++report_.failed;
+      }
+    }
     return {};
   }
 
@@ -360,40 +474,17 @@ class Harness {
     auto ops = journal.List({});
     if (!ops) return tl::unexpected(ops.error());
     std::map<std::string, const Operation*> by_id;
+    std::map<std::string, std::string> kind_of;
     for (const Operation& op : *ops) {
-      if (op.op_id.rfind(prefix, 0) == 0) by_id[op.op_id] = &op;
+      if (op.op_id.rfind(prefix, 0) != 0) continue;
+      by_id[op.op_id] = &op;
+      kind_of[op.op_id] = op.kind;
     }
-    std::map<std::string, std::size_t> per_op;  // op_id (= vendor_data) -> executions
-    for (const auto& e : (*executions)["executions"]) {
-      std::string vendor = e.contains("vendor_data") && e["vendor_data"].is_string()
-                               ? e["vendor_data"].get<std::string>()
-                               : std::string();
-      const std::string kind = e.value("kind", "");
-      auto op = by_id.find(vendor);
-      if (op == by_id.end()) {
-        ++report_.stray_executions;
-        continue;
-      }
-      if (op->second->kind != kind) {
-        // The session an update or delete works on was made for it by the
-        // harness (PrepareSession), with its vendor_data.
-        const bool prepared = kind == "create_session" && (op->second->kind == "update_status" ||
-                                                           op->second->kind == "delete_session");
-        if (!prepared) ++report_.stray_executions;
-        continue;
-      }
-      ++per_op[vendor];
-      ++report_.executions;
-    }
+    auto per_op = ExecutionsPerOp(*executions, kind_of);
     std::size_t seen = 0;
     for (const auto& [id, op] : by_id) {
       ++seen;
-      ChaosKindReport* kind = nullptr;
-      for (ChaosKindReport& k : report_.per_kind) {
-        if (k.kind == op->kind) kind = &k;
-      }
-      ChaosKindReport ignored;
-      if (kind == nullptr) kind = &ignored;
+      ChaosKindReport* kind = &KindReport(op->kind);
       report_.attempts += static_cast<std::size_t>(std::max(0, op->attempts));
       const std::size_t n = per_op.count(id) ? per_op[id] : 0;
       kind->executions += n;
@@ -519,6 +610,23 @@ Result<ChaosReport> RunChaos(ChaosOptions o) {
   h.StopSandbox();
   if (!verified) return tl::unexpected(verified.error());
   h.report_.elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - started).count();
+  if (o.naive) {
+    // The same workload (same ids, same faults and seed) on a fresh sandbox.
+    Harness naive(o, o.work_dir + "/naive");
+    std::error_code ec;
+    fs::create_directories(naive.dir_, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot create " + naive.dir_);
+    h.Log("naive client: the same workload on a fresh sandbox");
+    if (auto st = naive.StartSandbox(0); !st) return tl::unexpected(st.error());
+    auto ran = naive.RunNaive();
+    naive.StopSandbox();
+    if (!ran) return tl::unexpected(ran.error());
+    h.report_.has_naive = true;
+    h.report_.naive_per_kind = naive.report_.per_kind;
+    h.report_.naive_executions = naive.report_.executions;
+    h.report_.naive_duplicates = naive.report_.duplicates;
+    h.report_.naive_lost = naive.report_.lost;
+  }
   if (own_dir && h.report_.passed() && !o.keep_files) {
     std::error_code ec;
     fs::remove_all(o.work_dir, ec);

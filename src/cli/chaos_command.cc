@@ -19,9 +19,9 @@ struct ChaosFlags {
   bool json = false;
 };
 
-nlohmann::json ReportJson(const ChaosReport& r) {
+nlohmann::json KindsJson(const std::vector<ChaosKindReport>& per_kind) {
   nlohmann::json kinds = nlohmann::json::array();
-  for (const ChaosKindReport& k : r.per_kind) {
+  for (const ChaosKindReport& k : per_kind) {
     kinds.push_back({{"kind", k.kind},
                      {"ops", k.ops},
                      {"executions", k.executions},
@@ -31,10 +31,24 @@ nlohmann::json ReportJson(const ChaosReport& r) {
                      {"succeeded", k.succeeded},
                      {"failed", k.failed}});
   }
-  return {{"passed", r.passed()},
+  return kinds;
+}
+
+void PrintKinds(const std::vector<ChaosKindReport>& per_kind) {
+  std::printf("  %-18s %5s %10s %10s %5s %8s %9s %6s\n", "kind", "ops", "executions",
+              "duplicates", "lost", "unknown", "succeeded", "failed");
+  for (const ChaosKindReport& k : per_kind) {
+    std::printf("  %-18s %5zu %10zu %10zu %5zu %8zu %9zu %6zu\n", k.kind.c_str(), k.ops,
+                k.executions, k.duplicates, k.lost, k.unknown, k.succeeded, k.failed);
+  }
+}
+
+nlohmann::json ReportJson(const ChaosReport& r) {
+  nlohmann::json report = {
+          {"passed", r.passed()},
           {"seed", r.seed},
           {"profile", r.profile},
-          {"per_kind", std::move(kinds)},
+          {"per_kind", KindsJson(r.per_kind)},
           {"unknown", r.unknown},
           {"no_idempotency", r.no_idempotency},
           {"journal", r.journal_kind},
@@ -62,6 +76,13 @@ nlohmann::json ReportJson(const ChaosReport& r) {
           {"timed_out", r.timed_out},
           {"elapsed_ms", r.elapsed_ms},
           {"work_dir", r.work_dir}};
+  if (r.has_naive) {
+    report["naive"] = {{"executions", r.naive_executions},
+                       {"duplicates", r.naive_duplicates},
+                       {"lost", r.naive_lost},
+                       {"per_kind", KindsJson(r.naive_per_kind)}};
+  }
+  return report;
 }
 
 int RunChaosCommand(ChaosFlags& f) {
@@ -97,12 +118,7 @@ int RunChaosCommand(ChaosFlags& f) {
         r.no_idempotency ? " WITHOUT keys or vendor_data dedup" : "", r.journal_kind.c_str(),
         r.executions, r.duplicates, r.lost, r.not_final, r.succeeded_without_execution, r.unknown,
         r.failed);
-    std::printf("  %-18s %5s %10s %10s %5s %8s %9s %6s\n", "kind", "ops", "executions",
-                "duplicates", "lost", "unknown", "succeeded", "failed");
-    for (const ChaosKindReport& k : r.per_kind) {
-      std::printf("  %-18s %5zu %10zu %10zu %5zu %8zu %9zu %6zu\n", k.kind.c_str(), k.ops,
-                  k.executions, k.duplicates, k.lost, k.unknown, k.succeeded, k.failed);
-    }
+    PrintKinds(r.per_kind);
     std::printf(
         "  sandbox stats: duplicate_vendor_data %lld, duplicate_executions %lld, faults "
         "injected %lld\n"
@@ -114,6 +130,14 @@ int RunChaosCommand(ChaosFlags& f) {
         r.attempts, r.retries, r.kills, r.kills_requested, r.sandbox_restarts, r.worker_starts,
         r.worker_failures, r.timed_out ? ", TIMED OUT" : "", static_cast<long long>(r.elapsed_ms),
         r.work_dir.empty() ? "" : ", logs in ", r.work_dir.c_str());
+    if (r.has_naive) {
+      std::printf(
+          "  naive client, same workload, faults and seed, fresh sandbox, no kills "
+          "(no key, no journal, no look-up, retried on any failure): executions %zu, "
+          "duplicates %zu, never executed %zu\n",
+          r.naive_executions, r.naive_duplicates, r.naive_lost);
+      PrintKinds(r.naive_per_kind);
+    }
     if (r.unknown > 0) {
       std::printf(
           "  %zu op(s) could not be proven executed or not: see `idem ops list --needs-review` "
@@ -150,6 +174,9 @@ void AddChaosCommand(CLI::App& app, int& exit_code) {
                   "reported) or ideal (keys everywhere; unknown must be 0)")
       ->capture_default_str()
       ->check(CLI::IsMember({"didit", "ideal"}));
+  cmd->add_flag("--naive", o.naive,
+                "Also run the same workload through a naive client (no key, no journal, no "
+                "look-up, retried on any failure) on a fresh sandbox, and report it beside");
   cmd->add_flag("--no-idempotency", o.no_idempotency,
                 "Sandbox ignores every key (AML too) and has no vendor_data dedup; AML is not "
                 "driven (its replay would execute twice)");

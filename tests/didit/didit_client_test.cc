@@ -48,6 +48,7 @@ TEST(DiditClientTest, CreateGetUpdateDeleteASession) {
   EXPECT_EQ(decision->session_id, session->session_id);
   EXPECT_EQ(decision->status->code, SessionStatus::kNotStarted);
 
+  h->Advance(session->session_id, "In Review");
   auto updated =
       h->didit->UpdateStatus(session->session_id, {SessionStatus::kDeclined, std::string("fraud")});
   ASSERT_TRUE(updated) << updated.error().ToString();
@@ -264,6 +265,7 @@ TEST(DiditClientTest, TwoHundredsFillResourceIdPerKind) {
   ASSERT_TRUE(h);
   auto session = h->didit->CreateSession(SessionFor("rid"), {.op_id = "rid-create"});
   ASSERT_TRUE(session) << session.error().ToString();
+  h->Advance(session->session_id, "In Review");
   ASSERT_TRUE(h->didit->UpdateStatus(session->session_id, {SessionStatus::kApproved, {}},
                                      {.op_id = "rid-update"}));
   ASSERT_TRUE(h->didit->DeleteSession(session->session_id, {.op_id = "rid-delete"}));

@@ -122,6 +122,7 @@ TEST_F(ProcessTest, SessionCommandsEndToEnd) {
   auto listed = Idem({"session", "list", "--vendor-data", "cli-1", "--all"});
   ASSERT_EQ(listed.exit_code, 0) << listed.out;
   EXPECT_EQ(Json(listed)["count"], 1);
+  testing::AdvanceSession(*sandbox_, id, "In Review");
   auto updated = Idem({"session", "update-status", id, "--status", "Approved", "--comment", "ok"});
   ASSERT_EQ(updated.exit_code, 0) << updated.out;
   EXPECT_EQ(Json(Idem({"session", "get", id}))["status"], "Approved");

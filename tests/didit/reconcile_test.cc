@@ -205,7 +205,11 @@ TEST_F(KeyWindowTest, NeverExecuted_LookUpAllowsOneFreshSendWithANewKey) {
   EXPECT_EQ(stats["duplicate_vendor_data"], 0);
 }
 
-TEST_F(KeyWindowTest, BilledCheckWithNoLookUpIsNeverResentPastTheWindow) {
+// Past the key window Didit would execute a re-sent AML check again: the
+// saved screening is looked up by vendor_data + api_service instead, and
+// adopted; nothing is sent.
+TEST_F(KeyWindowTest, PastTheWindowASavedAmlCheckIsFoundByLookUpNotReSent) {
+  std::string request_id;
   {
     auto faulty = StartSandbox("drop_after=1");
     auto client = MakeClient(*faulty, 1);
@@ -214,12 +218,47 @@ TEST_F(KeyWindowTest, BilledCheckWithNoLookUpIsNeverResentPastTheWindow) {
     auto r = client->AmlScreening(aml, {.op_id = "w3"});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().error.code(), ErrorCode::kUnknownOutcome);
+    auto executions = nlohmann::json::parse(faulty->ExecutionsJson());
+    ASSERT_EQ(executions["count"], 1);
+    request_id = executions["executions"][0]["resource_id"].get<std::string>();
+    EXPECT_EQ(executions["executions"][0]["vendor_data"], "idem:w3")
+        << "without vendor_data the client sends one derived from the op id";
   }
   clock_->Advance(std::chrono::hours(25));
   auto healthy = StartSandbox("");
   auto client = MakeClient(*healthy, 5);
   ASSERT_TRUE(client->client().Resume());
-  EXPECT_EQ(Stored("w3").state, OpState::kUnknown);
+  Operation op = Stored("w3");
+  EXPECT_EQ(op.state, OpState::kSucceeded) << op.last_error;
+  EXPECT_EQ(op.resource_id, request_id);
+  EXPECT_NE(op.audit.find("found by look-up"), std::string::npos) << op.audit;
+  auto adopted = ParseCheckResult(op.response_body);
+  ASSERT_TRUE(adopted) << op.response_body;
+  EXPECT_EQ(adopted->request_id, request_id);
+  EXPECT_TRUE(adopted->status.has_value()) << op.response_body;
+  nlohmann::json stats = nlohmann::json::parse(healthy->StatsJson());
+  EXPECT_EQ(stats["executions"]["aml"], 1) << stats.dump();  // the first one only
+}
+
+// A check Didit does not save (save_api_request=false) has nothing to look
+// up: past the window it stops for review, never re-sent.
+TEST_F(KeyWindowTest, PastTheWindowAnUnsavedAmlCheckStopsForReview) {
+  {
+    auto faulty = StartSandbox("drop_after=1");
+    auto client = MakeClient(*faulty, 1);
+    AmlRequest aml;
+    aml.full_name = "Window Person";
+    aml.save_api_request = false;
+    ASSERT_FALSE(client->AmlScreening(aml, {.op_id = "w4"}));
+  }
+  clock_->Advance(std::chrono::hours(25));
+  auto healthy = StartSandbox("");
+  auto client = MakeClient(*healthy, 5);
+  ASSERT_TRUE(client->client().Resume());
+  Operation op = Stored("w4");
+  EXPECT_EQ(op.state, OpState::kUnknown);
+  EXPECT_TRUE(op.needs_review);
+  EXPECT_NE(op.last_error.find("save_api_request=false"), std::string::npos) << op.last_error;
   nlohmann::json stats = nlohmann::json::parse(healthy->StatsJson());
   EXPECT_EQ(stats["executions"]["aml"], 1) << stats.dump();  // the first one only
   EXPECT_EQ(stats["requests"], 0) << stats.dump();

@@ -46,7 +46,27 @@ struct Harness {
   }
 
   nlohmann::json Stats() { return nlohmann::json::parse(sandbox->StatsJson()); }
+
+  void Advance(const std::string& session_id, const std::string& status);
 };
+
+// Moves a session on as its user or Didit would (the sandbox's control
+// endpoint; no faults apply to it). Didit's update-status needs a session
+// that reached a decision (In Review, Approved, ...).
+inline void AdvanceSession(Sandbox& sandbox, const std::string& session_id,
+                           const std::string& status) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = sandbox.base_url() + "/_sandbox/sessions/" + session_id + "/advance";
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = nlohmann::json{{"status", status}}.dump();
+  auto r = MakeCurlTransport()->SendAndWait(std::move(request));
+  ASSERT_TRUE(r && r->status == 200) << "advance " << session_id << " to " << status;
+}
+
+inline void Harness::Advance(const std::string& session_id, const std::string& status) {
+  AdvanceSession(*sandbox, session_id, status);
+}
 
 // `sandbox_options.port` is forced to 0. `tweak` may adjust the client
 // options before the client is made.
