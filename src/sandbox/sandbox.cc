@@ -64,6 +64,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
     return MakeError(ErrorCode::kInvalidArgument, "rate_limit must be >= 0");
   }
   if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
+  if (options.profile != SandboxProfile::kDidit && options.profile != SandboxProfile::kIdeal) {
+    return MakeError(ErrorCode::kInvalidArgument, "profile must be kDidit or kIdeal");
+  }
   std::unique_ptr<sandbox::Persistence> persistence;
   if (IsPostgresUrl(options.db_path)) {
     if (options.key_claim_timeout.count() <= 0) {

@@ -151,6 +151,16 @@ TEST(SandboxCli, TheStartupLogNamesTheProfile) {
   EXPECT_NE(logs.find("profile=ideal"), std::string::npos) << logs;
 }
 
+TEST(SandboxCli, SelfCheckPassesOnBothProfiles) {
+  const std::string bin = std::getenv("IDEM_BIN");
+  const std::string out = RunShell(bin + " sandbox --self-check 2>&1; echo \"exit=$?\"");
+  EXPECT_NE(out.find("exit=0"), std::string::npos) << out;
+  EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+  EXPECT_NE(out.find("PASS  didit: AML key, other body -> 409"), std::string::npos) << out;
+  EXPECT_NE(out.find("PASS  ideal: same key, other body -> 422"), std::string::npos) << out;
+  EXPECT_NE(out.find("checks passed"), std::string::npos) << out;
+}
+
 TEST(SandboxCli, SigintExitsZero) {
   SandboxProcess p;
   ASSERT_EQ(p.first_line().rfind("listening on http://", 0), 0u);

@@ -31,6 +31,15 @@ TEST(Endpoints, HealthStatsAndExecutionsNeedNoAuth) {
   EXPECT_EQ(Json(executions)["count"], 0);
 }
 
+TEST(Endpoints, AnUnknownProfileRefusesToStart) {
+  SandboxOptions options;
+  options.port = 0;
+  options.profile = static_cast<SandboxProfile>(7);
+  auto sb = Sandbox::Start(options);
+  ASSERT_FALSE(sb);
+  EXPECT_EQ(sb.error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(Endpoints, AuthMissingIs403WrongIs401) {
   Harness h;
   CurlClient raw;
