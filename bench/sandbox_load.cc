@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
     idem::SandboxOptions options;
     options.port = 0;
     options.threads = threads;
+    // The load measures keyed replays of session creates: keys on every
+    // endpoint, as the ideal profile keeps them (Didit honours them on AML only).
+    options.profile = idem::SandboxProfile::kIdeal;
     if (!db.empty()) {
       options.db_path = db;
     } else if (!memory) {

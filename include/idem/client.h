@@ -134,10 +134,11 @@ struct KindPolicy {
   // Total time per attempt; 0 = the transport's own. Default 0.
   std::chrono::milliseconds timeout{0};
   // A look-up that finds nothing is trusted as "never executed" only once
-  // this long has passed since the attempt that may have executed was sent
-  // (for an op taken over from another process: since the take-over), since
-  // the server may still be running the request. Until then the driver waits
-  // and looks again. Default 0.
+  // this long has passed since an attempt the server may still be running
+  // was sent: one that got no answer (timeout, lost connection) or a
+  // gateway's 502/503/504, and for an op taken over from another process,
+  // the take-over. (A server that answered 500 is done with the request.)
+  // Until then the driver waits and looks again. Default 0.
   std::chrono::milliseconds settle_after{0};
   // The server's rate-limit scope of this kind ("generic-write"); informative.
   std::string rate_limit_scope;

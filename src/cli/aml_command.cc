@@ -15,6 +15,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
     didit::AmlRequest request;
     std::string date_of_birth, nationality, document_number, entity_type, vendor_data, op_id;
     bool enqueue = false;
+    int lease_ms = 0;  // 0: the client's default
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("aml", "AML screening of a person or company (billed)");
@@ -26,6 +27,10 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  cmd->add_option("--lease-ms", flags->lease_ms,
+                  "Lease held on the op while driven (default 60000); a crashed run's op can be "
+                  "resumed once it lapses")
+      ->check(CLI::Range(1, 86'400'000));
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   cmd->callback([flags, &exit_code] {
@@ -43,10 +48,12 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
           EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = flags->op_id}));
       return;
     }
-    exit_code =
-        CallOpAndPrint(flags->op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+    exit_code = CallOpAndPrint(
+        flags->op_id,
+        [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.AmlScreening(request, std::move(call));
-        });
+        },
+        flags->lease_ms);
   });
 }
 

@@ -14,6 +14,7 @@ namespace idem::cli {
 void AddLivenessCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string image, vendor_data, op_id;
+    int lease_ms = 0;  // 0: the client's default
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("liveness", "Passive liveness of a face image (billed)");
@@ -21,6 +22,10 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  cmd->add_option("--lease-ms", flags->lease_ms,
+                  "Lease held on the op while driven (default 60000); a crashed run's op can be "
+                  "resumed once it lapses")
+      ->check(CLI::Range(1, 86'400'000));
   cmd->callback([flags, &exit_code] {
     auto image = didit::FilePart::FromPath(flags->image);
     if (!image) {
@@ -32,10 +37,12 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
     didit::PassiveLivenessRequest request;
     request.user_image = std::move(*image);
     if (!flags->vendor_data.empty()) request.vendor_data = flags->vendor_data;
-    exit_code =
-        CallOpAndPrint(flags->op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+    exit_code = CallOpAndPrint(
+        flags->op_id,
+        [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.PassiveLiveness(request, std::move(call));
-        });
+        },
+        flags->lease_ms);
   });
 }
 

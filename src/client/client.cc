@@ -256,7 +256,14 @@ class ClientImpl final : public Client {
   bool RecordFirstSend(const DrivePtr& d);
   void Send(const DrivePtr& d);
   void OnResult(const DrivePtr& d, TransportResult r);
-  void OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
+  // What a failed attempt says about execution.
+  enum class Ambiguity {
+    kNone,        // it did not execute (refused connection, 408, 409 in progress, 425, 429)
+    kAnswered,    // it may have executed and the server is done with it (a 500 after work)
+    kMayStillRun  // no answer (timeout, lost connection) or a gateway's 502/503/504: the
+                  // server may still be running it, so an empty look-up waits settle_after
+  };
+  void OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambiguity ambiguity,
                           std::optional<milliseconds> pushback);
   void Wait(const DrivePtr& d, milliseconds delay);
   void Settle(const DrivePtr& d, OpState state);
@@ -463,7 +470,7 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
     }
     case ReconcileResult::Outcome::kFailed:
       op.last_error = "look-up failed: " + r.error;
-      return OnRetryableFailure(d, false, true, std::nullopt);
+      return OnRetryableFailure(d, false, Ambiguity::kAnswered, std::nullopt);
     case ReconcileResult::Outcome::kUnresolvable:
       return GiveUp(d, "may have executed; " + r.error + "; not re-sent", true);
   }
@@ -528,8 +535,10 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
         if (op.attempts <= 1 && !d->needs_resolution) return Settle(d, OpState::kFailed);
         return GiveUp(d, op.last_error);
       default:
-        return OnRetryableFailure(d, e.failure == TransportFailure::kTimeout,
-                                  MayHaveExecuted(e.failure), std::nullopt);
+        return OnRetryableFailure(
+            d, e.failure == TransportFailure::kTimeout,
+            MayHaveExecuted(e.failure) ? Ambiguity::kMayStillRun : Ambiguity::kNone,
+            std::nullopt);
     }
   }
   HttpResponse& response = *r;
@@ -557,16 +566,21 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
       }
       if (op.last_error.empty()) op.last_error = "HTTP " + std::to_string(response.status);
       return OnRetryableFailure(
-          d, false, MayHaveExecuted(response.status),
+          d, false,
+          !MayHaveExecuted(response.status) ? Ambiguity::kNone
+          : response.status >= 502 && response.status <= 504 ? Ambiguity::kMayStillRun
+                                                              : Ambiguity::kAnswered,
           ServerPushback(response.headers, options_.clock->Now(), options_.max_pushback));
   }
 }
 
-void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, bool ambiguous,
+void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambiguity ambiguity,
                                     std::optional<milliseconds> pushback) {
-  if (ambiguous) {
+  if (ambiguity != Ambiguity::kNone) {
     d->needs_resolution = true;
-    d->settle_until = std::max(d->settle_until, d->last_send + d->policy->settle_after);
+    if (ambiguity == Ambiguity::kMayStillRun) {
+      d->settle_until = std::max(d->settle_until, d->last_send + d->policy->settle_after);
+    }
     // An endpoint that does not deduplicate and has no look-up: nothing a
     // retry could do is safe, so stop now rather than after the retries.
     if (!d->policy->server_honours_key && !ReconcilerFor(d->op.kind)) return Attempt(d);

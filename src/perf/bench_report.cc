@@ -27,6 +27,8 @@ Status RunSandboxRates(const BenchOptions& options, BenchReport& report) {
   SandboxOptions so;
   so.port = 0;
   so.db_path = dir->File("sandbox.db");
+  // Keyed replays of session creates: keys on every endpoint (ideal profile).
+  so.profile = SandboxProfile::kIdeal;
   auto sandbox = Sandbox::Start(std::move(so));
   if (!sandbox) return tl::unexpected(sandbox.error());
   report.sandbox_connections = 4;

@@ -236,5 +236,101 @@ TEST_F(CallCliTest, UsageErrorsExitTwoAndStoreNothing) {
   EXPECT_EQ(json::parse(sandbox_->StatsJson())["requests"], 0);
 }
 
+// A billed call Didit cannot deduplicate and that cannot be looked up (an AML
+// check with save_api_request=false, the server told to honour no key): its
+// lost answer stops it for a person, exit 3, and nothing re-sends it; `idem
+// ops resolve` settles it either way.
+TEST_F(CallCliTest, AnUnprovableCallStopsForReviewAndOpsResolveSettlesIt) {
+  SandboxOptions options;
+  options.port = 0;
+  options.api_key = kSecret;
+  options.faults = "drop_after=1";  // executes, then the answer is lost
+  auto faulty = Sandbox::Start(options);
+  ASSERT_TRUE(faulty) << faulty.error().ToString();
+  auto call = [&](const std::string& op_id) {
+    return Run({"call", "POST", "/v3/aml/", "--data",
+                R"({"full_name":"Ada","save_api_request":false,"vendor_data":")" + op_id + R"("})",
+                "--op-id", op_id, "--keyed-kinds", "none", "--base-url", (*faulty)->base_url(),
+                "--api-key", kSecret, "--backoff-base-ms", "1", "--backoff-cap-ms", "5"});
+  };
+  auto executions = [&](Sandbox& sandbox, const std::string& vendor_data) {
+    const json all = json::parse(sandbox.ExecutionsJson());
+    int n = 0;
+    for (const auto& e : all["executions"]) {
+      if (e["vendor_data"] == vendor_data) ++n;
+    }
+    return n;
+  };
+  for (const char* op_id : {"cli-rev-1", "cli-rev-2"}) {
+    Ran ran = call(op_id);
+    EXPECT_EQ(ran.code, 3) << ran.err;
+    EXPECT_NE(ran.err.find("needs review"), std::string::npos) << ran.err;
+    EXPECT_NE(ran.err.find(std::string("idem ops resolve ") + op_id), std::string::npos)
+        << ran.err;
+    EXPECT_EQ(executions(**faulty, op_id), 1);
+  }
+  // Listed for review; neither a re-run nor resume sends it again.
+  Ran review = Run({"ops", "list", "--needs-review", "--json"});
+  ASSERT_EQ(review.code, 0) << review.err;
+  const json listed = json::parse(review.out, nullptr, false);
+  ASSERT_TRUE(listed.is_array()) << review.out;
+  ASSERT_EQ(listed.size(), 2u) << review.out;
+  EXPECT_EQ(listed[0]["needs_review"], true);
+  EXPECT_NE(listed[0]["last_error"].get<std::string>().find("not re-sent"), std::string::npos)
+      << listed[0].dump();
+  EXPECT_NE(Run({"ops", "list"}).out.find("unknown*"), std::string::npos);
+  EXPECT_EQ(call("cli-rev-1").code, 3);
+  Ran resumed = Run({"resume", "--base-url", sandbox_->base_url(), "--api-key", kSecret});
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(json::parse(resumed.out)["claimed"], 0) << resumed.out;
+  EXPECT_EQ(executions(**faulty, "cli-rev-1"), 1);
+
+  // Usage: exactly one verdict; --resource-id only with --executed.
+  EXPECT_EQ(Run({"ops", "resolve", "cli-rev-1"}).code, 2);
+  EXPECT_EQ(Run({"ops", "resolve", "cli-rev-1", "--executed", "--not-executed"}).code, 2);
+  EXPECT_EQ(Run({"ops", "resolve", "cli-rev-1", "--not-executed", "--resource-id", "x"}).code, 2);
+  EXPECT_EQ(Run({"ops", "resolve", "cli-rev-1", "--executed", "--note", "two\nlines"}).code, 2);
+  EXPECT_EQ(Run({"ops", "resolve", "no-such-op", "--executed"}).code, 1);
+
+  // "It executed": succeeded, journaled with who and why.
+  Ran executed = Run({"ops", "resolve", "cli-rev-1", "--executed", "--resource-id", "req-1",
+                      "--by", "tester", "--note", "seen in the console"});
+  ASSERT_EQ(executed.code, 0) << executed.err;
+  const json settled = json::parse(executed.out, nullptr, false);
+  EXPECT_EQ(settled["state"], "succeeded") << executed.out;
+  EXPECT_EQ(settled["resource_id"], "req-1");
+  EXPECT_NE(settled["audit"].get<std::string>().find("resolved by tester: executed"),
+            std::string::npos)
+      << executed.out;
+  EXPECT_EQ(Run({"ops", "resolve", "cli-rev-1", "--executed"}).code, 1) << "not unknown now";
+
+  // "It did not": a fresh key, sent by the next resume (here against a
+  // healthy sandbox), once.
+  const std::string old_key = OpsShow("cli-rev-2")["idem_key"];
+  Ran not_executed = Run({"ops", "resolve", "cli-rev-2", "--not-executed", "--by", "tester"});
+  ASSERT_EQ(not_executed.code, 0) << not_executed.err;
+  EXPECT_NE(not_executed.err.find("idem resume"), std::string::npos) << not_executed.err;
+  EXPECT_EQ(json::parse(not_executed.out)["state"], "in_flight");
+  Ran sent = Run({"resume", "--base-url", sandbox_->base_url(), "--api-key", kSecret,
+                  "--keyed-kinds", "none"});
+  EXPECT_EQ(sent.code, 0) << sent.err << sent.out;
+  const json op = OpsShow("cli-rev-2");
+  EXPECT_EQ(op["state"], "succeeded") << op.dump();
+  EXPECT_NE(op["idem_key"], old_key);
+  EXPECT_EQ(Executions("cli-rev-2"), 1);
+}
+
+// `idem call` takes the Didit kind of the path: a raw POST /v3/aml/ is an
+// aml op (its key facts and look-up apply, its natural key read from the
+// body), not a generic `call`.
+TEST_F(CallCliTest, ADiditPathGetsItsKind) {
+  Ran ran = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada","vendor_data":"k"})",
+                 "--op-id", "cli-kind", "--base-url", sandbox_->base_url(), "--api-key", kSecret});
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  const json op = OpsShow("cli-kind");
+  EXPECT_EQ(op["kind"], "aml");
+  EXPECT_EQ(op["natural_key"], "check:AML:k");
+}
+
 }  // namespace
 }  // namespace idem

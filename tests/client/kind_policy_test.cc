@@ -198,7 +198,9 @@ class CountingReconciler final : public Reconciler {
 };
 
 TEST(KindPolicy, AnEmptyLookUpWaitsOutTheSettleTimeBeforeAReSend) {
-  ClientEnv env({.faults = "error_500_after=1", .idempotency = false, .max_attempts = 2});
+  // drop_after: the connection closes without an answer, so the server may
+  // still be running the request as far as the client can tell.
+  ClientEnv env({.faults = "drop_after=1", .idempotency = false, .max_attempts = 2});
   KindPolicy policy;
   policy.server_honours_key = false;
   policy.settle_after = std::chrono::milliseconds(200);
@@ -208,10 +210,56 @@ TEST(KindPolicy, AnEmptyLookUpWaitsOutTheSettleTimeBeforeAReSend) {
   auto result = env.client().Call(AmlRequest(7));
   ASSERT_TRUE(result);
   EXPECT_EQ(result->state, OpState::kUnknown);
-  // Attempt 1 (500 after executing) -> look-up too early -> look-up again ->
-  // attempt 2 (500) -> retries exhausted.
+  // Attempt 1 (no answer) -> look-up too early -> look-up again -> attempt 2
+  // (no answer) -> retries exhausted.
   EXPECT_EQ(result->attempts, 2);
   EXPECT_GE(reconciler->lookups.load(), 2);
+}
+
+// A server that answered (a 500 after executing) is done with the request:
+// an empty look-up is trusted at once.
+TEST(KindPolicy, AnAnsweredAttemptNeedsNoSettleTime) {
+  ClientEnv env({.faults = "error_500_after=1", .idempotency = false, .max_attempts = 2});
+  KindPolicy policy;
+  policy.server_honours_key = false;
+  policy.settle_after = std::chrono::minutes(10);  // a wait here would time the test out
+  env.options().kind_policies["aml"] = policy;
+  auto reconciler = std::make_shared<CountingReconciler>();
+  env.options().reconcilers["aml"] = reconciler;
+  auto result = env.client().Call(AmlRequest(8));
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->attempts, 2);
+  EXPECT_EQ(reconciler->lookups.load(), 1);
+}
+
+// Didit answers a key already used with another body with 409 (not 422):
+// final for the op, with a message that names the op and the key, and
+// nothing executed under it. Two journals (two services) share a caller key
+// by mistake.
+TEST(KindPolicy, AKeyReusedWithAnotherBodyIsAFinal409) {
+  ClientEnv env;  // the default didit profile: AML honours keys
+  OpRequest first = AmlRequest(9);
+  first.headers = {{"Idempotency-Key", "shared-key-1"}};
+  auto done = env.client().Call(first);
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->state, OpState::kSucceeded);
+
+  auto other_journal = OpenSqliteJournal(env.dir() + "/other.db");
+  ASSERT_TRUE(other_journal);
+  ClientOptions options = env.options();
+  options.journal = std::move(*other_journal);
+  auto other = Client::Create(options);
+  ASSERT_TRUE(other);
+  OpRequest second = AmlRequest(10);  // another body
+  second.headers = {{"Idempotency-Key", "shared-key-1"}};
+  auto refused = (*other)->Call(second);
+  ASSERT_TRUE(refused) << refused.error().ToString();
+  EXPECT_EQ(refused->state, OpState::kFailed);
+  EXPECT_EQ(refused->response_status, 409);
+  EXPECT_EQ(refused->attempts, 1) << "no retry can fix a reused key";
+  EXPECT_NE(refused->last_error.find("shared-key-1"), std::string::npos) << refused->last_error;
+  EXPECT_NE(refused->last_error.find("aml-10"), std::string::npos) << refused->last_error;
+  EXPECT_EQ(Executions(env), 1u);
 }
 
 }  // namespace

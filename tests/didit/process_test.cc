@@ -330,5 +330,82 @@ TEST_F(ProcessTest, SigkillThenCliResumeCreatesNoDuplicates) {
   EXPECT_EQ(stats["sessions_total"].get<std::size_t>(), ops.size()) << stats.dump();
 }
 
+// The case that made idem distrust keys: `idem liveness` (Didit ignores the
+// key on passive-liveness) under lost answers (dropped connections, 500
+// after the check ran) and SIGKILLs mid-flight, then `idem resume` and a
+// re-run of every command. No check may run twice for one op: a lost answer
+// is recovered by looking the saved check up (vendor_data idem:<op id>), and
+// an op that cannot be proven stops for review.
+TEST_F(ProcessTest, LivenessUnderLostAnswersAndSigkillsNeverChargesTwice) {
+  SandboxOptions options;
+  options.faults = "drop_after=0.25,error_500_after=0.2,slow=0.2:400";
+  options.seed = 13;
+  StartSandbox(options);
+  const std::string image = dir_ + "/face.jpg";
+  {
+    std::ofstream out(image, std::ios::binary);
+    out << std::string(3000, '\x42');
+  }
+  constexpr int kProcs = 12;
+  auto op_id = [](int i) { return "live-kill-" + std::to_string(i); };
+  std::vector<Proc> procs;
+  for (int i = 0; i < kProcs; ++i) {
+    procs.push_back(
+        Start({bin_, "liveness", "--image", image, "--op-id", op_id(i), "--lease-ms", "300"},
+              Env()));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  for (Proc& p : procs) kill(p.pid, SIGKILL);
+  int finished_before_kill = 0;
+  for (Proc& p : procs) finished_before_kill += Wait(p).exit_code == 0 ? 1 : 0;
+  EXPECT_LT(finished_before_kill, kProcs) << "no process was killed mid-flight";
+
+  // Resume once the dead owners' leases lapsed (short attempts: a billed
+  // check's empty look-up waits one attempt's time), then re-run every
+  // command: the stored answer, or exit 3 for an op stopped for review.
+  const std::string journal_path = dir_ + "/journal.db";
+  for (int run = 0; run < 3; ++run) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(350));
+    auto resumed = Idem({"resume", "--journal", journal_path, "--lease-ms", "300", "--timeout-ms",
+                         "300", "--max-attempts", "30", "--backoff-base-ms", "5",
+                         "--backoff-cap-ms", "50"});
+    ASSERT_NE(resumed.exit_code, 4) << resumed.out;
+  }
+  int review = 0;
+  for (int i = 0; i < kProcs; ++i) {
+    auto rerun = Idem({"liveness", "--image", image, "--op-id", op_id(i)});
+    EXPECT_TRUE(rerun.exit_code == 0 || rerun.exit_code == 3) << rerun.out;
+  }
+  auto journal = OpenSqliteJournal(journal_path);
+  ASSERT_TRUE(journal);
+  std::map<std::string, int> executions;
+  const nlohmann::json all = nlohmann::json::parse(sandbox_->ExecutionsJson());
+  for (const auto& e : all["executions"]) {
+    if (e["kind"] == "passive_liveness") ++executions[e["vendor_data"].get<std::string>()];
+  }
+  for (int i = 0; i < kProcs; ++i) {
+    auto op = (*journal)->Get(op_id(i));
+    const int n = executions["idem:" + op_id(i)];
+    EXPECT_LE(n, 1) << op_id(i) << " was charged " << n << " times";
+    if (!op || !*op) {
+      EXPECT_EQ(n, 0) << op_id(i) << " executed with no journal record";
+      continue;
+    }
+    if ((*op)->state == OpState::kSucceeded) {
+      EXPECT_EQ(n, 1) << op_id(i);
+    } else {
+      EXPECT_EQ((*op)->state, OpState::kUnknown) << op_id(i) << " " << (*op)->last_error;
+      EXPECT_TRUE((*op)->needs_review) << op_id(i);
+      ++review;
+    }
+  }
+  const nlohmann::json stats = Stats();
+  EXPECT_GT(stats["faults"]["drop_after"].get<int>() + stats["faults"]["error_500_after"].get<int>(),
+            0)
+      << stats.dump();
+  std::printf("liveness under kills: %d of %d ops stopped for review, %d faults\n", review,
+              kProcs, stats["faults"]["drop_after"].get<int>());
+}
+
 }  // namespace
 }  // namespace idem::didit
