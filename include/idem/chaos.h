@@ -144,7 +144,7 @@ struct ChaosReport {
   int worker_failures = 0;  // workers that exited non-zero on their own
   bool timed_out = false;
   std::int64_t elapsed_ms = 0;
-  std::string work_dir;  // kept when the run failed (logs inside)
+  std::string work_dir;                   // kept when the run failed (logs inside)
   std::vector<ChaosKindReport> per_kind;  // in ChaosOptions::kinds order
   // With ChaosOptions::naive: the naive client's run (not part of passed()).
   // Its `lost` are ops never executed, `failed` ops that never got a 2xx.

@@ -168,8 +168,7 @@ class Harness {
     find.url = base_url_ + "/v3/sessions/?vendor_data=" + vendor_data;  // ids are URL-safe
     find.headers = {{"x-api-key", kApiKey}};
     auto id_in = [](const nlohmann::json& object) {
-      return object.is_object() && object.contains("session_id") &&
-                     object["session_id"].is_string()
+      return object.is_object() && object.contains("session_id") && object["session_id"].is_string()
                  ? object["session_id"].get<std::string>()
                  : std::string();
     };
@@ -379,8 +378,8 @@ class Harness {
   std::optional<std::size_t> Unfinished(Journal& journal) {
     auto ops = ListUnfinished(journal);
     if (!ops) return std::nullopt;
-    return static_cast<std::size_t>(
-        std::count_if(ops->begin(), ops->end(), [](const Operation& op) { return !op.needs_review; }));
+    return static_cast<std::size_t>(std::count_if(
+        ops->begin(), ops->end(), [](const Operation& op) { return !op.needs_review; }));
   }
 
   // Kills and restarts until every worker exited idle or the deadline. The

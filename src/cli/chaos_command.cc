@@ -35,8 +35,8 @@ nlohmann::json KindsJson(const std::vector<ChaosKindReport>& per_kind) {
 }
 
 void PrintKinds(const std::vector<ChaosKindReport>& per_kind) {
-  std::printf("  %-18s %5s %10s %10s %5s %8s %9s %6s\n", "kind", "ops", "executions",
-              "duplicates", "lost", "unknown", "succeeded", "failed");
+  std::printf("  %-18s %5s %10s %10s %5s %8s %9s %6s\n", "kind", "ops", "executions", "duplicates",
+              "lost", "unknown", "succeeded", "failed");
   for (const ChaosKindReport& k : per_kind) {
     std::printf("  %-18s %5zu %10zu %10zu %5zu %8zu %9zu %6zu\n", k.kind.c_str(), k.ops,
                 k.executions, k.duplicates, k.lost, k.unknown, k.succeeded, k.failed);
@@ -44,38 +44,37 @@ void PrintKinds(const std::vector<ChaosKindReport>& per_kind) {
 }
 
 nlohmann::json ReportJson(const ChaosReport& r) {
-  nlohmann::json report = {
-          {"passed", r.passed()},
-          {"seed", r.seed},
-          {"profile", r.profile},
-          {"per_kind", KindsJson(r.per_kind)},
-          {"unknown", r.unknown},
-          {"no_idempotency", r.no_idempotency},
-          {"journal", r.journal_kind},
-          {"ops", r.ops},
-          {"session_ops", r.session_ops},
-          {"aml_ops", r.aml_ops},
-          {"executions", r.executions},
-          {"duplicates", r.duplicates},
-          {"lost", r.lost},
-          {"not_final", r.not_final},
-          {"succeeded", r.succeeded},
-          {"failed", r.failed},
-          {"succeeded_without_execution", r.succeeded_without_execution},
-          {"stray_executions", r.stray_executions},
-          {"duplicate_vendor_data", r.duplicate_vendor_data},
-          {"duplicate_executions", r.duplicate_executions},
-          {"faults_injected", r.faults_injected},
-          {"attempts", r.attempts},
-          {"retries", r.retries},
-          {"kills", r.kills},
-          {"kills_requested", r.kills_requested},
-          {"sandbox_restarts", r.sandbox_restarts},
-          {"worker_starts", r.worker_starts},
-          {"worker_failures", r.worker_failures},
-          {"timed_out", r.timed_out},
-          {"elapsed_ms", r.elapsed_ms},
-          {"work_dir", r.work_dir}};
+  nlohmann::json report = {{"passed", r.passed()},
+                           {"seed", r.seed},
+                           {"profile", r.profile},
+                           {"per_kind", KindsJson(r.per_kind)},
+                           {"unknown", r.unknown},
+                           {"no_idempotency", r.no_idempotency},
+                           {"journal", r.journal_kind},
+                           {"ops", r.ops},
+                           {"session_ops", r.session_ops},
+                           {"aml_ops", r.aml_ops},
+                           {"executions", r.executions},
+                           {"duplicates", r.duplicates},
+                           {"lost", r.lost},
+                           {"not_final", r.not_final},
+                           {"succeeded", r.succeeded},
+                           {"failed", r.failed},
+                           {"succeeded_without_execution", r.succeeded_without_execution},
+                           {"stray_executions", r.stray_executions},
+                           {"duplicate_vendor_data", r.duplicate_vendor_data},
+                           {"duplicate_executions", r.duplicate_executions},
+                           {"faults_injected", r.faults_injected},
+                           {"attempts", r.attempts},
+                           {"retries", r.retries},
+                           {"kills", r.kills},
+                           {"kills_requested", r.kills_requested},
+                           {"sandbox_restarts", r.sandbox_restarts},
+                           {"worker_starts", r.worker_starts},
+                           {"worker_failures", r.worker_failures},
+                           {"timed_out", r.timed_out},
+                           {"elapsed_ms", r.elapsed_ms},
+                           {"work_dir", r.work_dir}};
   if (r.has_naive) {
     report["naive"] = {{"executions", r.naive_executions},
                        {"duplicates", r.naive_duplicates},

@@ -14,10 +14,10 @@
 namespace idem::cli {
 
 struct ClientFlags {
-  std::string base_url;        // --base-url, else $IDEM_BASE_URL, else Didit production
-  std::string api_key;         // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
-  std::string journal;         // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
-  int lease_ms = 60000;        // --lease-ms
+  std::string base_url;  // --base-url, else $IDEM_BASE_URL, else Didit production
+  std::string api_key;   // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
+  std::string journal;   // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
+  int lease_ms = 60000;  // --lease-ms
   // --timeout-ms: total time per attempt for every kind; 0 = each kind's
   // own (Didit's advice, idem/didit/endpoints.h), 30 s for anything else.
   int timeout_ms = 0;

@@ -68,8 +68,7 @@ void NoteHowSettled(didit::DiditClient& client, const std::string& op_id) {
   std::string_view audit = (*op)->audit;
   while (!audit.empty()) {
     const std::size_t end = std::min(audit.find('\n'), audit.size());
-    std::fprintf(stderr, "idem: op %s: %.*s\n", op_id.c_str(), static_cast<int>(end),
-                 audit.data());
+    std::fprintf(stderr, "idem: op %s: %.*s\n", op_id.c_str(), static_cast<int>(end), audit.data());
     audit.remove_prefix(std::min(end + 1, audit.size()));
   }
 }

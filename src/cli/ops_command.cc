@@ -82,9 +82,8 @@ int RunList(OpsFlags& f) {
     std::string state(OpStateName(op.state));
     if (op.needs_review) state += '*';
     std::printf("%-40s %-10s %8d %6d %-36s %-32s %s\n", op.op_id.c_str(), state.c_str(),
-                op.attempts, op.response_status,
-                op.idem_key.c_str(), op.lease_owner.empty() ? "-" : op.lease_owner.c_str(),
-                until.c_str());
+                op.attempts, op.response_status, op.idem_key.c_str(),
+                op.lease_owner.empty() ? "-" : op.lease_owner.c_str(), until.c_str());
   }
   return kExitOk;
 }

@@ -1,9 +1,9 @@
 // Which outcomes are retried with the same key and which are final.
-#include "idem/retry.h"
-
 #include <algorithm>
 #include <cctype>
 #include <string>
+
+#include "idem/retry.h"
 
 namespace idem {
 
@@ -30,8 +30,8 @@ bool IsKeyReuseConflict(int status, const Headers& headers, std::string_view bod
   std::string text(body.substr(0, 4096));
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::string_view marker : {"in progress", "in-progress", "being processed",
-                                  "still processing", "in_progress"}) {
+  for (std::string_view marker :
+       {"in progress", "in-progress", "being processed", "still processing", "in_progress"}) {
     if (text.find(marker) != std::string::npos) return false;
   }
   return true;

@@ -59,7 +59,7 @@ struct OpDrive {
   Operation op;
   const KindPolicy* policy = nullptr;  // what the server does with op.kind
   Headers extra_headers;               // first driving session only (not journaled)
-  bool caller_key = false;  // extra_headers carries the caller's Idempotency-Key
+  bool caller_key = false;             // extra_headers carries the caller's Idempotency-Key
   // An earlier attempt may have executed: resolve (replay, look-up or stop)
   // before anything is sent again.
   bool needs_resolution = false;
@@ -447,8 +447,8 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
       if (now < d->settle_until) {
         // The attempt may still be running on the server: absence proves
         // nothing yet. Look again once it cannot be.
-        return Wait(d, std::chrono::duration_cast<milliseconds>(d->settle_until - now) +
-                           milliseconds(1));
+        return Wait(
+            d, std::chrono::duration_cast<milliseconds>(d->settle_until - now) + milliseconds(1));
       }
       d->needs_resolution = false;
       if (window_passed) {
@@ -537,8 +537,7 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
       default:
         return OnRetryableFailure(
             d, e.failure == TransportFailure::kTimeout,
-            MayHaveExecuted(e.failure) ? Ambiguity::kMayStillRun : Ambiguity::kNone,
-            std::nullopt);
+            MayHaveExecuted(e.failure) ? Ambiguity::kMayStillRun : Ambiguity::kNone, std::nullopt);
     }
   }
   HttpResponse& response = *r;
@@ -567,9 +566,9 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
       if (op.last_error.empty()) op.last_error = "HTTP " + std::to_string(response.status);
       return OnRetryableFailure(
           d, false,
-          !MayHaveExecuted(response.status) ? Ambiguity::kNone
+          !MayHaveExecuted(response.status)                  ? Ambiguity::kNone
           : response.status >= 502 && response.status <= 504 ? Ambiguity::kMayStillRun
-                                                              : Ambiguity::kAnswered,
+                                                             : Ambiguity::kAnswered,
           ServerPushback(response.headers, options_.clock->Now(), options_.max_pushback));
   }
 }

@@ -60,11 +60,10 @@ tl::expected<Operation, DiditError> Outcome(OpResult result) {
       return tl::unexpected(DiditError{
           Error(ErrorCode::kUnknownOutcome,
                 op.needs_review
-                    ? "outcome unknown, needs review (never re-sent on its own): " +
-                          op.last_error + "; settle it with `idem ops resolve " + op.op_id +
+                    ? "outcome unknown, needs review (never re-sent on its own): " + op.last_error +
+                          "; settle it with `idem ops resolve " + op.op_id +
                           " --executed|--not-executed`"
-                    : "outcome unknown (journaled; `idem resume` continues it): " +
-                          op.last_error),
+                    : "outcome unknown (journaled; `idem resume` continues it): " + op.last_error),
           std::move(api), op.op_id});
     case OpState::kInFlight:
       break;
@@ -262,8 +261,8 @@ Result<OpRequest> MultipartCheckOp(std::string_view kind, Request request, CallO
   std::string natural_key = PrepareCheck(request, call, endpoint->api_service);
   auto body = Encode(request, call.op_id);
   if (!body) return tl::unexpected(body.error());
-  return MakeOp(kind, "POST", std::string(endpoint->path), std::move(*body),
-                std::move(call.op_id), std::move(natural_key));
+  return MakeOp(kind, "POST", std::string(endpoint->path), std::move(*body), std::move(call.op_id),
+                std::move(natural_key));
 }
 
 }  // namespace

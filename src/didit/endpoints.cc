@@ -130,7 +130,8 @@ Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
     policy.server_honours_key = std::find(keyed.begin(), keyed.end(), kind) != keyed.end();
   }
   for (const std::string& kind : keyed) {
-    auto [it, added] = options.kind_policies.try_emplace(kind, DiditKindPolicy(*FindDiditEndpoint(kind)));
+    auto [it, added] =
+        options.kind_policies.try_emplace(kind, DiditKindPolicy(*FindDiditEndpoint(kind)));
     it->second.server_honours_key = true;
   }
   options.default_kind_policy.server_honours_key = false;

@@ -187,8 +187,8 @@ void FetchDecision(const LookupTarget& target, const std::string& session_id,
       [done = std::move(done)](TransportResult result) {
         if (!result) return done(0, MakeError(ErrorCode::kUnavailable, result.error().message));
         if (result->status != 200) {
-          return done(result->status, MakeError(ErrorCode::kUnavailable,
-                                                "HTTP " + std::to_string(result->status)));
+          return done(result->status,
+                      MakeError(ErrorCode::kUnavailable, "HTTP " + std::to_string(result->status)));
         }
         auto parsed = SafeParse(result->body);
         if (!parsed || !parsed->is_object()) {
@@ -209,44 +209,45 @@ void CreateSessionReconciler::Lookup(const Operation& op, Done done) {
     return done(Unresolvable("the stored request has no workflow_id to look the session up by"));
   }
   if (!*vendor_data || (*vendor_data)->empty()) {
-    return done(Unresolvable(
-        "the session was requested without vendor_data, so it cannot be looked up"));
+    return done(
+        Unresolvable("the session was requested without vendor_data, so it cannot be looked up"));
   }
   ListSessionsRequest list;
   list.vendor_data = **vendor_data;
   list.workflow_id = **workflow_id;
   list.limit = 100;
-  const std::string described = "GET /v3/sessions/?vendor_data=" + **vendor_data +
-                                "&workflow_id=" + **workflow_id;
+  const std::string described =
+      "GET /v3/sessions/?vendor_data=" + **vendor_data + "&workflow_id=" + **workflow_id;
   const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
-  FetchAllPages(
-      target_, list, options_.max_pages,
-      [vendor = **vendor_data, workflow = **workflow_id, earliest, described,
-       done = std::move(done)](Result<std::vector<Session>> rows) {
-        if (!rows) return done(Failed("look-up: " + rows.error().message()));
-        const Session* chosen = nullptr;
-        for (const Session& s : *rows) {
-          // The server may ignore filters: check them here too. A row without
-          // a hosted URL is a standalone check, never a created session.
-          if (s.vendor_data.value_or("") != vendor) continue;
-          if (s.workflow_id && *s.workflow_id != workflow) continue;
-          if (auto url = s.raw.find("session_url"); url != s.raw.end() && url->is_null()) continue;
-          const std::optional<std::int64_t> at = CreatedAt(s.raw);
-          const bool ours = !at || *at >= earliest || (s.status && IsUnfinished(s.status->code));
-          if (!ours) continue;
-          // Newest first: the last candidate is the oldest, the one a server
-          // with vendor_data dedup would return.
-          chosen = &s;
-        }
-        if (chosen == nullptr) return done(NotFound());
-        // The same shape as a create's answer: a list row calls the hosted
-        // URL session_url.
-        nlohmann::json adopted = chosen->raw;
-        if (!adopted.contains("url") && chosen->url) adopted["url"] = *chosen->url;
-        auto text = SafeDump(adopted);
-        done(Found(chosen->session_id, 201, text ? *text : "{}",
-                   described + ": session " + chosen->session_id));
-      });
+  FetchAllPages(target_, list, options_.max_pages,
+                [vendor = **vendor_data, workflow = **workflow_id, earliest, described,
+                 done = std::move(done)](Result<std::vector<Session>> rows) {
+                  if (!rows) return done(Failed("look-up: " + rows.error().message()));
+                  const Session* chosen = nullptr;
+                  for (const Session& s : *rows) {
+                    // The server may ignore filters: check them here too. A row without
+                    // a hosted URL is a standalone check, never a created session.
+                    if (s.vendor_data.value_or("") != vendor) continue;
+                    if (s.workflow_id && *s.workflow_id != workflow) continue;
+                    if (auto url = s.raw.find("session_url"); url != s.raw.end() && url->is_null())
+                      continue;
+                    const std::optional<std::int64_t> at = CreatedAt(s.raw);
+                    const bool ours =
+                        !at || *at >= earliest || (s.status && IsUnfinished(s.status->code));
+                    if (!ours) continue;
+                    // Newest first: the last candidate is the oldest, the one a server
+                    // with vendor_data dedup would return.
+                    chosen = &s;
+                  }
+                  if (chosen == nullptr) return done(NotFound());
+                  // The same shape as a create's answer: a list row calls the hosted
+                  // URL session_url.
+                  nlohmann::json adopted = chosen->raw;
+                  if (!adopted.contains("url") && chosen->url) adopted["url"] = *chosen->url;
+                  auto text = SafeDump(adopted);
+                  done(Found(chosen->session_id, 201, text ? *text : "{}",
+                             described + ": session " + chosen->session_id));
+                });
 }
 
 void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
@@ -259,32 +260,32 @@ void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
   }
   if (!target_status) return done(Unresolvable("the stored request has no new_status"));
   const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
-  FetchDecision(
-      target_, *session_id,
-      [id = *session_id, target = *target_status, earliest, done = std::move(done)](
-          int status, Result<nlohmann::json> decision) {
-        // Gone: nothing can be updated any more; a re-send gets its own 404.
-        if (status == 404) return done(NotFound());
-        if (!decision) return done(Failed("look-up: " + decision.error().message()));
-        const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
-        const std::string where = "GET /v3/session/" + id + "/decision/";
-        if (auto now = decision->find("status"); now != decision->end() && *now == target) {
-          return done(Found(id, 200, answer, where + ": status is " + target));
-        }
-        if (auto reviews = decision->find("reviews");
-            reviews != decision->end() && reviews->is_array()) {
-          for (const auto& review : *reviews) {
-            if (!review.is_object() || review.value("user", "") != "API Client" ||
-                review.value("new_status", "") != target) {
-              continue;
-            }
-            const auto at = CreatedAt(review);
-            if (at && *at < earliest) continue;
-            return done(Found(id, 200, answer, where + ": an API review set " + target));
-          }
-        }
-        done(NotFound());
-      });
+  FetchDecision(target_, *session_id,
+                [id = *session_id, target = *target_status, earliest, done = std::move(done)](
+                    int status, Result<nlohmann::json> decision) {
+                  // Gone: nothing can be updated any more; a re-send gets its own 404.
+                  if (status == 404) return done(NotFound());
+                  if (!decision) return done(Failed("look-up: " + decision.error().message()));
+                  const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
+                  const std::string where = "GET /v3/session/" + id + "/decision/";
+                  if (auto now = decision->find("status");
+                      now != decision->end() && *now == target) {
+                    return done(Found(id, 200, answer, where + ": status is " + target));
+                  }
+                  if (auto reviews = decision->find("reviews");
+                      reviews != decision->end() && reviews->is_array()) {
+                    for (const auto& review : *reviews) {
+                      if (!review.is_object() || review.value("user", "") != "API Client" ||
+                          review.value("new_status", "") != target) {
+                        continue;
+                      }
+                      const auto at = CreatedAt(review);
+                      if (at && *at < earliest) continue;
+                      return done(Found(id, 200, answer, where + ": an API review set " + target));
+                    }
+                  }
+                  done(NotFound());
+                });
 }
 
 void CheckReconciler::Lookup(const Operation& op, Done done) {
@@ -337,53 +338,54 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
         }
         if (candidates.empty()) return done(NotFound());
         if (candidates.size() > 1 || pending_siblings > 0) {
-          return done(Unresolvable(
-              std::to_string(candidates.size()) + " " + key.first +
-              " session(s) with vendor_data '" + key.second + "' since the op began and " +
-              std::to_string(pending_siblings) +
-              " other unsettled op(s) with it: cannot tell which one is this op's"));
+          return done(
+              Unresolvable(std::to_string(candidates.size()) + " " + key.first +
+                           " session(s) with vendor_data '" + key.second +
+                           "' since the op began and " + std::to_string(pending_siblings) +
+                           " other unsettled op(s) with it: cannot tell which one is this op's"));
         }
         const std::string id = candidates.front()->session_id;
-        FetchDecision(target, id,
-                      [id, described, result_key, decision_array, done = std::move(done)](
-                          int, Result<nlohmann::json> decision) {
-                        if (!decision) {
-                          return done(Failed("look-up of " + id + ": " +
-                                             decision.error().message()));
-                        }
-                        // The check's own response shape, from its saved session.
-                        nlohmann::json result = nullptr;
-                        if (auto it = decision->find(decision_array);
-                            it != decision->end() && it->is_array() && !it->empty()) {
-                          result = it->front();
-                        }
-                        nlohmann::json body = {
-                            {"request_id", id},
-                            {result_key, std::move(result)},
-                            {"vendor_data", decision->value("vendor_data", nlohmann::json())},
-                            {"metadata", decision->value("metadata", nlohmann::json())},
-                            {"created_at", decision->value("created_at", nlohmann::json())}};
-                        auto text = SafeDump(body);
-                        done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
-                      });
+        FetchDecision(
+            target, id,
+            [id, described, result_key, decision_array, done = std::move(done)](
+                int, Result<nlohmann::json> decision) {
+              if (!decision) {
+                return done(Failed("look-up of " + id + ": " + decision.error().message()));
+              }
+              // The check's own response shape, from its saved session.
+              nlohmann::json result = nullptr;
+              if (auto it = decision->find(decision_array);
+                  it != decision->end() && it->is_array() && !it->empty()) {
+                result = it->front();
+              }
+              nlohmann::json body = {
+                  {"request_id", id},
+                  {result_key, std::move(result)},
+                  {"vendor_data", decision->value("vendor_data", nlohmann::json())},
+                  {"metadata", decision->value("metadata", nlohmann::json())},
+                  {"created_at", decision->value("created_at", nlohmann::json())}};
+              auto text = SafeDump(body);
+              done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
+            });
       });
 }
 
 void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
   auto session_id = SessionIdFromDeletePath(op.path);
   if (!session_id) return done(Unresolvable("not a delete path: " + op.path));
-  FetchDecision(target_, *session_id,
-                [id = *session_id, done = std::move(done)](int status, Result<nlohmann::json>) {
-                  if (status == 404) {
-                    // Gone: our earlier attempt deleted it (its 204 was lost).
-                    return done(Found(
-                        id, 404,
-                        R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
-                        "GET /v3/session/" + id + "/decision/: 404, deleted"));
-                  }
-                  if (status == 200) return done(NotFound());  // still there: not executed
-                  done(Failed("look-up: HTTP " + std::to_string(status)));
-                });
+  FetchDecision(
+      target_, *session_id,
+      [id = *session_id, done = std::move(done)](int status, Result<nlohmann::json>) {
+        if (status == 404) {
+          // Gone: our earlier attempt deleted it (its 204 was lost).
+          return done(
+              Found(id, 404,
+                    R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
+                    "GET /v3/session/" + id + "/decision/: 404, deleted"));
+        }
+        if (status == 200) return done(NotFound());  // still there: not executed
+        done(Failed("look-up: HTTP " + std::to_string(status)));
+      });
 }
 
 }  // namespace idem::didit::internal

@@ -109,21 +109,32 @@ PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, con
   Operation fresh = NewRecord(op, owner, now, lease);
   const bool take_fresh = !fresh.lease_owner.empty();
   const std::string_view state = OpStateName(fresh.state);
-  auto inserted = conn.Exec(
-      "j_insert",
-      {Param::Bytes(fresh.op_id),         Param::Bytes(fresh.idem_key),
-       Param::Bytes(fresh.kind),          Param::Bytes(fresh.method),
-       Param::Bytes(fresh.path),          Param::Bytes(fresh.content_type),
-       Param::Bytes(fresh.body),          Param::Bytes(fresh.fingerprint),
-       Param::Bytes(fresh.natural_key),   Param::Bytes(state),
-       Param::Int(fresh.attempts),        Param::Int(fresh.created_ms),
-       Param::Int(fresh.first_sent_ms),   Param::Int(fresh.updated_ms),
-       Param::Int(fresh.next_attempt_ms), Param::Bytes(fresh.lease_owner),
-       Param::Int(fresh.lease_until_ms),  Param::Int(fresh.lease_generation),
-       Param::Int(fresh.response_status), Param::Bytes(fresh.response_headers),
-       Param::Bytes(fresh.response_body), Param::Bytes(fresh.resource_id),
-       Param::Bytes(fresh.last_error),    Param::Int(fresh.idem_key_from_caller ? 1 : 0),
-       Param::Int(fresh.needs_review ? 1 : 0), Param::Bytes(fresh.audit)});
+  auto inserted = conn.Exec("j_insert", {Param::Bytes(fresh.op_id),
+                                         Param::Bytes(fresh.idem_key),
+                                         Param::Bytes(fresh.kind),
+                                         Param::Bytes(fresh.method),
+                                         Param::Bytes(fresh.path),
+                                         Param::Bytes(fresh.content_type),
+                                         Param::Bytes(fresh.body),
+                                         Param::Bytes(fresh.fingerprint),
+                                         Param::Bytes(fresh.natural_key),
+                                         Param::Bytes(state),
+                                         Param::Int(fresh.attempts),
+                                         Param::Int(fresh.created_ms),
+                                         Param::Int(fresh.first_sent_ms),
+                                         Param::Int(fresh.updated_ms),
+                                         Param::Int(fresh.next_attempt_ms),
+                                         Param::Bytes(fresh.lease_owner),
+                                         Param::Int(fresh.lease_until_ms),
+                                         Param::Int(fresh.lease_generation),
+                                         Param::Int(fresh.response_status),
+                                         Param::Bytes(fresh.response_headers),
+                                         Param::Bytes(fresh.response_body),
+                                         Param::Bytes(fresh.resource_id),
+                                         Param::Bytes(fresh.last_error),
+                                         Param::Int(fresh.idem_key_from_caller ? 1 : 0),
+                                         Param::Int(fresh.needs_review ? 1 : 0),
+                                         Param::Bytes(fresh.audit)});
   if (!inserted) return tl::unexpected(inserted.error());
   if (inserted->size() == 1)
     return Result<BeginResult>(BeginResult{std::move(fresh), true, take_fresh});
@@ -338,8 +349,8 @@ Result<std::vector<Operation>> PostgresJournal::List(const OpFilter& filter) {
       filter.limit == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(filter.limit));
   std::vector<Operation> listed;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
-    const Param review = filter.needs_review ? Param::Int(*filter.needs_review ? 1 : 0)
-                                             : Param::Null();
+    const Param review =
+        filter.needs_review ? Param::Int(*filter.needs_review ? 1 : 0) : Param::Null();
     auto rows = filter.state ? conn.Exec("j_list_state",
                                          {Param::Bytes(OpStateName(*filter.state)), limit, review})
                              : conn.Exec("j_list", {limit, review});

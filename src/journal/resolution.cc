@@ -8,7 +8,8 @@ namespace idem::journal {
 
 Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
                                   const UnknownResolution& resolution, std::int64_t now_ms) {
-  if (!stored) return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
+  if (!stored)
+    return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
   Operation op = *stored;
   if (op.state != OpState::kUnknown) {
     return MakeError(ErrorCode::kFailedPrecondition,

@@ -153,8 +153,8 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
                   fresh.created_ms, fresh.first_sent_ms, fresh.updated_ms, fresh.next_attempt_ms,
                   fresh.lease_owner, fresh.lease_until_ms, fresh.lease_generation,
                   fresh.response_status, fresh.response_headers, Blob{fresh.response_body},
-                  fresh.resource_id, fresh.last_error,
-                  std::int64_t{fresh.needs_review ? 1 : 0}, fresh.audit);
+                  fresh.resource_id, fresh.last_error, std::int64_t{fresh.needs_review ? 1 : 0},
+                  fresh.audit);
   auto inserted = insert->Run();
   if (inserted) {
     result = BeginResult{std::move(fresh), true, take_new};

@@ -111,8 +111,8 @@ TEST(ChaosProcessTest, EveryKindUnderKillsAndASandboxRestart) {
 // On the ideal profile every kind is replayed by its key: nothing may end
 // unknown.
 TEST(ChaosProcessTest, OnTheIdealProfileNothingEndsUnknown) {
-  ChaosRun run = RunChaos({"--ops", "70", "--concurrency", "2", "--kills", "2", "--faults",
-                           kFaults, "--seed", "46", "--profile", "ideal"});
+  ChaosRun run = RunChaos({"--ops", "70", "--concurrency", "2", "--kills", "2", "--faults", kFaults,
+                           "--seed", "46", "--profile", "ideal"});
   ExpectPassed(run, 70, 2);
   EXPECT_EQ(run.report["profile"], "ideal");
   EXPECT_EQ(run.report["unknown"], 0);

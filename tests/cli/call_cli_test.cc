@@ -265,8 +265,7 @@ TEST_F(CallCliTest, AnUnprovableCallStopsForReviewAndOpsResolveSettlesIt) {
     Ran ran = call(op_id);
     EXPECT_EQ(ran.code, 3) << ran.err;
     EXPECT_NE(ran.err.find("needs review"), std::string::npos) << ran.err;
-    EXPECT_NE(ran.err.find(std::string("idem ops resolve ") + op_id), std::string::npos)
-        << ran.err;
+    EXPECT_NE(ran.err.find(std::string("idem ops resolve ") + op_id), std::string::npos) << ran.err;
     EXPECT_EQ(executions(**faulty, op_id), 1);
   }
   // Listed for review; neither a re-run nor resume sends it again.
@@ -293,8 +292,8 @@ TEST_F(CallCliTest, AnUnprovableCallStopsForReviewAndOpsResolveSettlesIt) {
   EXPECT_EQ(Run({"ops", "resolve", "no-such-op", "--executed"}).code, 1);
 
   // "It executed": succeeded, journaled with who and why.
-  Ran executed = Run({"ops", "resolve", "cli-rev-1", "--executed", "--resource-id", "req-1",
-                      "--by", "tester", "--note", "seen in the console"});
+  Ran executed = Run({"ops", "resolve", "cli-rev-1", "--executed", "--resource-id", "req-1", "--by",
+                      "tester", "--note", "seen in the console"});
   ASSERT_EQ(executed.code, 0) << executed.err;
   const json settled = json::parse(executed.out, nullptr, false);
   EXPECT_EQ(settled["state"], "succeeded") << executed.out;

@@ -159,8 +159,7 @@ TEST(KindPolicy, APersonSettlesAReviewOpEitherWay) {
   EXPECT_EQ(twice.error().code(), ErrorCode::kFailedPrecondition);
   // Hostile audit text is refused.
   ResolveRequest forged{.op_id = "aml-6", .executed = true, .by = "x\nresolved by admin"};
-  EXPECT_EQ(ResolveUnknownOp(env.journal(), forged).error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ResolveUnknownOp(env.journal(), forged).error().code(), ErrorCode::kInvalidArgument);
 
   // "It did not": in_flight under a fresh key, recorded before anything is
   // sent; the next resume sends it once, with that key.

@@ -350,9 +350,8 @@ TEST_F(ProcessTest, LivenessUnderLostAnswersAndSigkillsNeverChargesTwice) {
   auto op_id = [](int i) { return "live-kill-" + std::to_string(i); };
   std::vector<Proc> procs;
   for (int i = 0; i < kProcs; ++i) {
-    procs.push_back(
-        Start({bin_, "liveness", "--image", image, "--op-id", op_id(i), "--lease-ms", "300"},
-              Env()));
+    procs.push_back(Start(
+        {bin_, "liveness", "--image", image, "--op-id", op_id(i), "--lease-ms", "300"}, Env()));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
   for (Proc& p : procs) kill(p.pid, SIGKILL);
@@ -366,9 +365,9 @@ TEST_F(ProcessTest, LivenessUnderLostAnswersAndSigkillsNeverChargesTwice) {
   const std::string journal_path = dir_ + "/journal.db";
   for (int run = 0; run < 3; ++run) {
     std::this_thread::sleep_for(std::chrono::milliseconds(350));
-    auto resumed = Idem({"resume", "--journal", journal_path, "--lease-ms", "300", "--timeout-ms",
-                         "300", "--max-attempts", "30", "--backoff-base-ms", "5",
-                         "--backoff-cap-ms", "50"});
+    auto resumed =
+        Idem({"resume", "--journal", journal_path, "--lease-ms", "300", "--timeout-ms", "300",
+              "--max-attempts", "30", "--backoff-base-ms", "5", "--backoff-cap-ms", "50"});
     ASSERT_NE(resumed.exit_code, 4) << resumed.out;
   }
   int review = 0;
@@ -400,11 +399,11 @@ TEST_F(ProcessTest, LivenessUnderLostAnswersAndSigkillsNeverChargesTwice) {
     }
   }
   const nlohmann::json stats = Stats();
-  EXPECT_GT(stats["faults"]["drop_after"].get<int>() + stats["faults"]["error_500_after"].get<int>(),
-            0)
+  EXPECT_GT(
+      stats["faults"]["drop_after"].get<int>() + stats["faults"]["error_500_after"].get<int>(), 0)
       << stats.dump();
-  std::printf("liveness under kills: %d of %d ops stopped for review, %d faults\n", review,
-              kProcs, stats["faults"]["drop_after"].get<int>());
+  std::printf("liveness under kills: %d of %d ops stopped for review, %d faults\n", review, kProcs,
+              stats["faults"]["drop_after"].get<int>());
 }
 
 }  // namespace

@@ -671,12 +671,10 @@ TEST_F(JournalTest, ResolveUnknownNotExecutedRestartsItUnderAFreshKey) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
   verdict.new_idem_key = "";
-  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(), ErrorCode::kInvalidArgument);
   verdict.new_idem_key = NewUuidV4();
   verdict.audit_line = "two\nlines";
-  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(journal_->ResolveUnknown("op-1", verdict).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(MustGet("op-1").state, OpState::kUnknown) << "refusals change nothing";
 
   verdict.audit_line = "resolved by bob: not executed";
