@@ -269,9 +269,11 @@ class Client {
   // this Client writes nothing more and `done` gets kFailedPrecondition (the
   // newer owner's outcome stands). The lease is renewed as for any op, the
   // first time by when a third of ClientOptions::lease has run or earlier if
-  // the claim's own expiry (lease_until_ms) comes sooner. An op that may have
-  // executed (first_sent_ms != 0) is looked up first when its kind has a
-  // Reconciler. `done` runs as for Submit; a final op comes back as is; an op
+  // the claim's own expiry (lease_until_ms) comes sooner. An op a request of
+  // which may have left (first_sent_ms != 0) is resolved before anything is
+  // sent (replay, look-up, or a stop for review, per its KindPolicy); one
+  // never sent (first_sent_ms 0) has its first send recorded durably before
+  // the request leaves. `done` runs as for Submit; a final op comes back as is; an op
   // with no lease owner -> kInvalidArgument. Queued behind max_concurrent_ops
   // like Submit. Crash semantics: nothing is held only here; the op stays in
   // the journal under the claim's lease and, once that lapses, any driver

@@ -27,6 +27,15 @@ struct OpsFlags {
   ClientFlags client;
 };
 
+// An op without its bodies: listings stay small; `ops show` has everything.
+nlohmann::json SummaryJson(const Operation& op) {
+  nlohmann::json j = internal::OperationToJson(op);
+  for (const char* big : {"body", "response_body", "response_json", "response_headers"}) {
+    j.erase(big);
+  }
+  return j;
+}
+
 int RunList(OpsFlags& f) {
   ResolveFromEnvironment(f.client);
   OpFilter filter;
@@ -51,14 +60,7 @@ int RunList(OpsFlags& f) {
   }
   if (f.json) {
     nlohmann::json array = nlohmann::json::array();
-    for (const Operation& op : *ops) {
-      nlohmann::json j = internal::OperationToJson(op);
-      j.erase("body");  // listings stay small; `ops show` has everything
-      j.erase("response_body");
-      j.erase("response_json");
-      j.erase("response_headers");
-      array.push_back(std::move(j));
-    }
+    for (const Operation& op : *ops) array.push_back(SummaryJson(op));
     std::printf("%s\n", internal::DumpJson(array).c_str());
     return kExitOk;
   }
@@ -142,12 +144,7 @@ int RunResolve(OpsFlags& f) {
         return kExitConfig;
     }
   }
-  nlohmann::json j = internal::OperationToJson(*op);
-  j.erase("body");
-  j.erase("response_body");
-  j.erase("response_json");
-  j.erase("response_headers");
-  std::printf("%s\n", internal::DumpJson(j).c_str());
+  std::printf("%s\n", internal::DumpJson(SummaryJson(*op)).c_str());
   if (!f.executed) {
     std::fprintf(stderr,
                  "idem ops resolve: op %s will be sent again under a fresh key by `idem resume` "
