@@ -31,12 +31,23 @@ int RunResume(ResumeFlags& f) {
     std::fprintf(stderr, "idem resume: %s\n", summary.error().ToString().c_str());
     return kExitConfig;
   }
+  // Ops no driver may send (a person must settle them) are not claimed; say
+  // how many wait, so a script does not take silence for "all done".
+  auto review = (*journal)->List({.state = OpState::kUnknown, .needs_review = true});
+  const std::size_t needs_review = review ? review->size() : 0;
   nlohmann::json j = {{"claimed", summary->claimed},     {"succeeded", summary->succeeded},
                       {"failed", summary->failed},       {"unknown", summary->unknown},
-                      {"in_flight", summary->in_flight}, {"errors", summary->errors}};
+                      {"in_flight", summary->in_flight}, {"errors", summary->errors},
+                      {"needs_review", needs_review}};
   std::printf("%s\n", internal::DumpJson(j).c_str());
-  if (summary->errors > 0) return kExitConfig;
-  if (summary->unknown > 0 || summary->in_flight > 0) return kExitUnknown;
+  if (needs_review > 0) {
+    std::fprintf(stderr,
+                 "idem resume: %zu op(s) need review (never re-sent on their own): `idem ops list "
+                 "--needs-review`, then `idem ops resolve OP_ID --executed|--not-executed`\n",
+                 needs_review);
+  }
+  if (summary->errors > 0 || !review) return kExitConfig;
+  if (summary->unknown > 0 || summary->in_flight > 0 || needs_review > 0) return kExitUnknown;
   return kExitOk;
 }
 

@@ -280,8 +280,10 @@ TEST_F(CallCliTest, AnUnprovableCallStopsForReviewAndOpsResolveSettlesIt) {
   EXPECT_NE(Run({"ops", "list"}).out.find("unknown*"), std::string::npos);
   EXPECT_EQ(call("cli-rev-1").code, 3);
   Ran resumed = Run({"resume", "--base-url", sandbox_->base_url(), "--api-key", kSecret});
-  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(resumed.code, 3) << "ops still wait for a person: " << resumed.err;
   EXPECT_EQ(json::parse(resumed.out)["claimed"], 0) << resumed.out;
+  EXPECT_EQ(json::parse(resumed.out)["needs_review"], 2) << resumed.out;
+  EXPECT_NE(resumed.err.find("idem ops resolve"), std::string::npos) << resumed.err;
   EXPECT_EQ(executions(**faulty, "cli-rev-1"), 1);
 
   // Usage: exactly one verdict; --resource-id only with --executed.
