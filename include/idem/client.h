@@ -233,6 +233,10 @@ struct ResumeSummary {
   std::size_t unknown = 0;
   std::size_t in_flight = 0;  // still unfinished (shutdown)
   std::size_t errors = 0;     // journal errors / lost leases
+  // Unfinished ops left alone because another owner's lease on them had not
+  // lapsed (a live process drives them; after a crash, they are taken once
+  // the lease lapses). Ops that need review are not counted anywhere here.
+  std::size_t held_elsewhere = 0;
 };
 
 class Client {
@@ -256,9 +260,11 @@ class Client {
   // Submit and wait. Must not be called from a Client callback.
   OpResult Call(OpRequest request);
 
-  // Claims every unfinished op (in_flight or unknown, lease free or lapsed)
-  // and drives it with its original key and stored bytes, at most
-  // max_concurrent_ops at once. Blocks until each has been driven once.
+  // Claims every unfinished op (in_flight or unknown, lease free or lapsed,
+  // not one that needs review) and drives it with its original key and
+  // stored bytes, at most max_concurrent_ops at once. Blocks until each has
+  // been driven once: an op it gives up on again is not claimed again in the
+  // same call, so it moves on to the ones behind it.
   virtual Result<ResumeSummary> Resume() = 0;
 
   // Drives an op the caller has already claimed in the journal (as

@@ -263,6 +263,13 @@ Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
 // The default journal path: $IDEM_JOURNAL, else ./idem-journal.db.
 std::string DefaultJournalPath();
 
+// For code that only reads or recovers a journal (and so must not create an
+// empty one because of a typo): kNotFound ("no journal at 'PATH'") when
+// `path_or_url` names a SQLite file that does not exist (or is not a regular
+// file). OK for an existing file and for any PostgreSQL URL (the database
+// is the server's; opening it creates no file).
+Status CheckJournalExists(const std::string& path_or_url);
+
 // Every unfinished op: in_flight ones, then (with include_unknown) unknown
 // ones, each oldest first, those that need review included. What "nothing
 // lost yet" counts.

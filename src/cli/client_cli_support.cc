@@ -80,6 +80,14 @@ Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) 
   return std::shared_ptr<Journal>(std::move(*journal));
 }
 
+Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags& flags) {
+  if (auto st = CheckJournalExists(flags.journal); !st) {
+    return MakeError(ErrorCode::kNotFound,
+                     st.error().message() + " (check --journal or $IDEM_JOURNAL)");
+  }
+  return OpenJournalFromFlags(flags);
+}
+
 Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
                                                     std::shared_ptr<Journal> journal,
                                                     std::size_t concurrency) {

@@ -36,6 +36,9 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags);
 void ResolveFromEnvironment(ClientFlags& flags);
 
 Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags);
+// The same for a command that only reads or recovers (resume, ops): a SQLite
+// journal that does not exist is kNotFound and no file is created.
+Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags& flags);
 // A Client over a curl transport; `concurrency` ops driven at once.
 Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
                                                     std::shared_ptr<Journal> journal,

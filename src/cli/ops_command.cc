@@ -48,7 +48,7 @@ int RunList(OpsFlags& f) {
       return kExitUsage;
     }
   }
-  auto journal = OpenJournalFromFlags(f.client);
+  auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
     return kExitConfig;
@@ -92,7 +92,7 @@ int RunList(OpsFlags& f) {
 
 int RunShow(OpsFlags& f) {
   ResolveFromEnvironment(f.client);
-  auto journal = OpenJournalFromFlags(f.client);
+  auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
     return kExitConfig;
@@ -120,7 +120,7 @@ int RunResolve(OpsFlags& f) {
     return kExitUsage;
   }
   ResolveFromEnvironment(f.client);
-  auto journal = OpenJournalFromFlags(f.client);
+  auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
     return kExitConfig;

@@ -16,7 +16,7 @@ struct ResumeFlags {
 
 int RunResume(ResumeFlags& f) {
   ResolveFromEnvironment(f.client);
-  auto journal = OpenJournalFromFlags(f.client);
+  auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem resume: journal: %s\n", journal.error().ToString().c_str());
     return kExitConfig;
@@ -38,6 +38,7 @@ int RunResume(ResumeFlags& f) {
   nlohmann::json j = {{"claimed", summary->claimed},     {"succeeded", summary->succeeded},
                       {"failed", summary->failed},       {"unknown", summary->unknown},
                       {"in_flight", summary->in_flight}, {"errors", summary->errors},
+                      {"held_elsewhere", summary->held_elsewhere},
                       {"needs_review", needs_review}};
   std::printf("%s\n", internal::DumpJson(j).c_str());
   if (needs_review > 0) {
@@ -47,7 +48,16 @@ int RunResume(ResumeFlags& f) {
                  needs_review);
   }
   if (summary->errors > 0 || !review) return kExitConfig;
-  if (summary->unknown > 0 || summary->in_flight > 0 || needs_review > 0) return kExitUnknown;
+  if (summary->held_elsewhere > 0) {
+    std::fprintf(stderr,
+                 "idem resume: %zu op(s) are held by another live owner; run again once its "
+                 "lease lapses (`idem ops list` shows OWNER and LEASE_UNTIL)\n",
+                 summary->held_elsewhere);
+  }
+  if (summary->unknown > 0 || summary->in_flight > 0 || needs_review > 0 ||
+      summary->held_elsewhere > 0) {
+    return kExitUnknown;
+  }
   return kExitOk;
 }
 

@@ -85,9 +85,15 @@ int Serve(const ServeFlags& flags) {
 }
 
 int Events(const EventsFlags& flags) {
+  const std::string path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
+  // Only reads: a mistyped path must not leave an empty journal behind.
+  if (auto st = CheckJournalExists(path); !st) {
+    std::fprintf(stderr, "webhook events: %s (check --journal or $IDEM_JOURNAL)\n",
+                 st.error().message().c_str());
+    return kExitConfig;
+  }
   InboxOptions options;
-  auto inbox =
-      WebhookInbox::Open(flags.journal.empty() ? DefaultJournalPath() : flags.journal, options);
+  auto inbox = WebhookInbox::Open(path, options);
   if (!inbox) {
     std::fprintf(stderr, "webhook events: %s\n", inbox.error().ToString().c_str());
     return kExitConfig;

@@ -701,9 +701,14 @@ void ClientImpl::Park(const DrivePtr& d) {
 Result<ResumeSummary> ClientImpl::Resume() {
   ResumeSummary summary;
   std::set<std::string> seen;
+  // An unknown op last written after this call began was given up here (or
+  // just now elsewhere): leave it for the next run and move on to the ops
+  // behind it, which would otherwise never be reached.
+  ClaimFilter filter;
+  filter.max_unknown_updated_ms = std::max<std::int64_t>(1, NowMs() - 1);
   for (;;) {
     auto claimed = options_.journal->ClaimUnfinished(options_.owner, options_.lease,
-                                                     options_.max_concurrent_ops);
+                                                     options_.max_concurrent_ops, filter);
     if (!claimed) {
       if (summary.claimed == 0) return tl::unexpected(claimed.error());
       ++summary.errors;
@@ -737,6 +742,15 @@ Result<ResumeSummary> ClientImpl::Resume() {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return remaining == 0; });
     if (Stopping()) break;
+  }
+  if (auto left = ListUnfinished(*options_.journal)) {
+    const std::int64_t now = NowMs();
+    for (const Operation& op : *left) {
+      if (!op.needs_review && !op.lease_owner.empty() && op.lease_owner != options_.owner &&
+          op.lease_until_ms > now) {
+        ++summary.held_elsewhere;
+      }
+    }
   }
   return summary;
 }

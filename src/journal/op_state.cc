@@ -1,5 +1,7 @@
-// OpState names, the default journal path and ListUnfinished (declared in
-// idem/journal.h).
+// OpState names, the default journal path, CheckJournalExists and
+// ListUnfinished (declared in idem/journal.h).
+#include <sys/stat.h>
+
 #include <cstdlib>
 
 #include "idem/journal.h"
@@ -31,6 +33,13 @@ std::string DefaultJournalPath() {
   const char* env = std::getenv("IDEM_JOURNAL");
   if (env != nullptr && *env != '\0') return env;
   return "./idem-journal.db";
+}
+
+Status CheckJournalExists(const std::string& path_or_url) {
+  if (IsPostgresUrl(path_or_url)) return {};
+  struct stat st {};
+  if (::stat(path_or_url.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {};
+  return MakeError(ErrorCode::kNotFound, "no journal at '" + path_or_url + "'");
 }
 
 Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown) {

@@ -333,5 +333,30 @@ TEST_F(CallCliTest, ADiditPathGetsItsKind) {
   EXPECT_EQ(op["natural_key"], "check:AML:k");
 }
 
+// Commands that only read or recover must not create a journal because of a
+// typo: exit 4, and no file appears.
+TEST_F(CallCliTest, ReadOnlyCommandsRefuseAJournalThatDoesNotExist) {
+  const std::string missing = (dir_ / "tyop.db").string();
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"resume", "--api-key", kSecret, "--base-url",
+                                 sandbox_->base_url()},
+        {"ops", "list"},
+        {"ops", "show", "x"},
+        {"ops", "resolve", "x", "--executed"}}) {
+    args.insert(args.end(), {"--journal", missing});
+    args.insert(args.begin(), IdemBin());
+    const std::string err = (dir_ / "err.txt").string();
+    const int code = WaitExit(SpawnChild(args, (dir_ / "out.txt").string(), err));
+    EXPECT_EQ(code, 4) << args[1];
+    EXPECT_NE(ReadWholeFile(err).find("no journal at"), std::string::npos) << ReadWholeFile(err);
+    EXPECT_FALSE(std::filesystem::exists(missing)) << args[1] << " created the journal";
+  }
+  const std::string err = (dir_ / "err.txt").string();
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "webhook", "events", "--journal", missing},
+                                (dir_ / "out.txt").string(), err)),
+            4);
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
 }  // namespace
 }  // namespace idem

@@ -232,6 +232,44 @@ TEST(ClientSandbox, RetriesExhaustedLeaveTheOpUnknownAndResumeSettlesIt) {
   EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
 }
 
+// Resume makes progress through every unfinished op, however few it drives
+// at once: the ops it gave up on again do not shadow the ones behind them.
+TEST(ClientSandbox, ResumeDrivesEveryUnfinishedOpNotOnlyTheOldest) {
+  ClientEnvOptions o;
+  o.max_attempts = 2;
+  o.concurrency = 4;
+  ClientEnv env(o);
+  constexpr int kOps = 20;
+  for (int i = 0; i < kOps; ++i) ASSERT_TRUE(Enqueue(env.journal(), AmlRequest(i)));
+  // The server is down: every op ends unknown after its attempts.
+  env.options().base_url = "http://127.0.0.1:1";
+  auto summary = env.client().Resume();
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->claimed, static_cast<std::size_t>(kOps));
+  EXPECT_EQ(summary->unknown, static_cast<std::size_t>(kOps));
+  for (int i = 0; i < kOps; ++i) {
+    auto op = env.journal().Get("aml-" + std::to_string(i));
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->attempts, 2) << (*op)->op_id << " was never driven";
+  }
+}
+
+// An op another live owner holds is left alone, and counted.
+TEST(ClientSandbox, ResumeCountsOpsAnotherLiveOwnerHolds) {
+  ClientEnv env;
+  ASSERT_TRUE(Enqueue(env.journal(), AmlRequest(2)));
+  // Another process claimed op 2 and is alive (its lease runs).
+  auto held = env.journal().ClaimUnfinished("other-process", std::chrono::minutes(1), 1);
+  ASSERT_TRUE(held && held->size() == 1u);
+  ASSERT_TRUE(Enqueue(env.journal(), AmlRequest(1)));
+  auto summary = env.client().Resume();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->claimed, 1u);
+  EXPECT_EQ(summary->succeeded, 1u);
+  EXPECT_EQ(summary->held_elsewhere, 1u);
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+}
+
 TEST(ClientSandbox, RetryBudgetStopsAStorm) {
   ClientEnvOptions o;
   o.faults = "error_503=1,retry_after=0";
