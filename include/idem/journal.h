@@ -225,9 +225,10 @@ class Journal {
                                                        std::string_view resource_id,
                                                        std::string_view response_body) = 0;
 
-  // Applies a person's verdict to an `unknown` op, atomically: refused
-  // (kFailedPrecondition, nothing changes) unless the op is `unknown` and no
-  // live lease is held on it; kNotFound when there is no such op;
+  // Applies a person's verdict to an `unknown` op, atomically: refused,
+  // nothing changes, when the op is settled (kAlreadyExists), in_flight or
+  // held by a live lease (kFailedPrecondition); kNotFound when there is no
+  // such op;
   // kInvalidArgument for a verdict "not executed" without a valid new key.
   // The op's lease is cleared and its generation bumped (a stale driver is
   // fenced out), needs_review is cleared and `audit_line` appended. Returns

@@ -38,8 +38,9 @@ struct ResolveRequest {
 };
 
 // Applies the verdict (Journal::ResolveUnknown) and returns the op as stored.
-// kFailedPrecondition when the op is not `unknown` (nothing to resolve) or is
-// being driven right now; kNotFound when there is no such op;
+// kAlreadyExists when the op is settled (nothing to resolve);
+// kFailedPrecondition when it is in_flight or being driven right now;
+// kNotFound when there is no such op;
 // kInvalidArgument for an empty op id, or `by`/`note`/`resource_id` over
 // 1 KiB or with control characters. Journal errors as they come.
 Result<Operation> ResolveUnknownOp(Journal& journal, const ResolveRequest& request);

@@ -17,6 +17,8 @@ enum class ErrorCode {
   kUnavailable,         // transient: try again later (network, locked database, 5xx)
   kDeadlineExceeded,    // a timeout
   kRefused,             // the remote API refused for good (definitive 4xx)
+  kPermissionDenied,    // the remote API refused the credentials or access (401/403):
+                        // nothing was done; fix the configuration and try again
   kUnknownOutcome,      // the request may or may not have executed; it is journaled
   kIo,                  // local storage failed
   kCorruption,          // stored data is not what it should be

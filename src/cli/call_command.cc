@@ -70,7 +70,7 @@ int RunCall(CallFlags& f) {
   OpResult result = (*client)->Call(std::move(request));
   if (!result) {
     std::fprintf(stderr, "idem call: %s\n", result.error().ToString().c_str());
-    return ExitCodeFor(result.error());
+    return ExitCodeFor(result.error().code());
   }
   const Operation& op = *result;
   switch (op.state) {
@@ -85,6 +85,12 @@ int RunCall(CallFlags& f) {
                    op.op_id.c_str());
       return kExitRefused;
     default:
+      if (op.response_status == 401 || op.response_status == 403) {
+        std::fwrite(op.response_body.data(), 1, op.response_body.size(), stdout);
+        std::fputc('\n', stdout);
+        std::fprintf(stderr, "idem call: %s (op %s)\n", op.last_error.c_str(), op.op_id.c_str());
+        return ExitCodeFor(ErrorCode::kPermissionDenied);
+      }
       if (op.needs_review) {
         std::fprintf(stderr,
                      "idem call: outcome unknown, needs review: op %s (%s); settle it with "

@@ -120,20 +120,4 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
   return Client::Create(std::move(options));
 }
 
-int ExitCodeFor(const Error& error) {
-  switch (error.code()) {
-    case ErrorCode::kInvalidArgument:
-      return kExitConfig;
-    case ErrorCode::kAlreadyExists:
-    case ErrorCode::kRefused:
-      return kExitRefused;
-    case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kUnknownOutcome:
-    case ErrorCode::kDeadlineExceeded:
-      return kExitUnknown;
-    default:
-      return kExitConfig;
-  }
-}
-
 }  // namespace idem::cli

@@ -49,7 +49,4 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
 // time per attempt. kInvalidArgument for a bad --keyed-kinds.
 Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags);
 
-// Exit code for an error the library returned.
-int ExitCodeFor(const Error& error);
-
 }  // namespace idem::cli

@@ -10,32 +10,19 @@
 #include "idem/uuid.h"
 
 namespace idem::cli {
-namespace {
-
-int ExitCodeFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kRefused:
-    case ErrorCode::kNotFound:
-    case ErrorCode::kAlreadyExists:
-      return kExitRefused;
-    case ErrorCode::kInvalidArgument:
-      return kExitUsage;
-    case ErrorCode::kUnknownOutcome:
-    case ErrorCode::kUnavailable:
-    case ErrorCode::kDeadlineExceeded:
-      return kExitUnknown;
-    default:
-      return kExitConfig;
-  }
-}
-
-}  // namespace
 
 std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
   // The same environment and journal resolution as `idem call` (a SQLite path
   // or a postgres:// URL in $IDEM_JOURNAL).
   ClientFlags flags;
   ResolveFromEnvironment(flags);
+  // Before the journal is even opened: a call without a key would only be
+  // refused, and its op stored as if the API had said something about it.
+  if (flags.api_key.empty()) {
+    ReportError(Error(ErrorCode::kInvalidArgument,
+                      "no API key: set IDEM_API_KEY or DIDIT_API_KEY (nothing was sent or stored)"));
+    return nullptr;
+  }
   didit::DiditClientOptions options;
   options.client.base_url = flags.base_url;
   options.client.api_key = flags.api_key;

@@ -22,7 +22,7 @@ int EnqueueAndPrint(const char* command, ClientFlags flags, Result<OpRequest> re
   auto op = Enqueue(**journal, std::move(*request));
   if (!op) {
     std::fprintf(stderr, "%s: %s\n", command, op.error().ToString().c_str());
-    return ExitCodeFor(op.error());
+    return ExitCodeFor(op.error().code());
   }
   nlohmann::json j = internal::OperationToJson(*op);
   j.erase("response_headers");  // nothing was sent yet: no response to show

@@ -8,6 +8,16 @@ int main(int argc, char** argv) {
   CLI::App app{"idem: calls to identity-verification APIs that take effect exactly once"};
   app.require_subcommand(1);
   app.fallthrough(false);
+  app.footer(
+      "Environment: IDEM_BASE_URL (default https://verification.didit.me, Didit's production "
+      "API), IDEM_API_KEY (else DIDIT_API_KEY; never printed), IDEM_JOURNAL (a SQLite path, "
+      "default ./idem-journal.db, or a postgresql:// URL), IDEM_KEYED_KINDS (kinds whose "
+      "Idempotency-Key the server honours; default aml).\n"
+      "Exit codes: 0 done; 1 refused for good (the API said no, or the op id/key is taken); "
+      "2 usage (bad input, nothing sent); 3 not settled now (outcome unknown: `idem resume` "
+      "continues it, or `idem ops resolve` settles one that needs review; or held elsewhere); "
+      "4 configuration or local failure (no API key, credentials refused, bad base URL, "
+      "journal); 5 `idem chaos` found duplicates or lost ops.");
 
   int exit_code = idem::cli::kExitOk;
   idem::cli::AddVersionCommand(app, exit_code);

@@ -134,15 +134,7 @@ int RunResolve(OpsFlags& f) {
   auto op = ResolveUnknownOp(**journal, request);
   if (!op) {
     std::fprintf(stderr, "idem ops resolve: %s\n", op.error().ToString().c_str());
-    switch (op.error().code()) {
-      case ErrorCode::kNotFound:
-      case ErrorCode::kFailedPrecondition:
-        return kExitRefused;
-      case ErrorCode::kInvalidArgument:
-        return kExitUsage;
-      default:
-        return kExitConfig;
-    }
+    return ExitCodeFor(op.error().code());
   }
   std::printf("%s\n", internal::DumpJson(SummaryJson(*op)).c_str());
   if (!f.executed) {

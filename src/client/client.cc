@@ -31,6 +31,26 @@ bool MethodCarriesKey(std::string_view method) {
 
 std::int64_t Ms(milliseconds d) { return d.count(); }
 
+// "http://host[:port][/prefix]" or "https://...": a scheme, a host, and
+// nothing that would make `base_url + path` another URL.
+bool IsHttpBaseUrl(std::string_view url) {
+  std::size_t rest = 0;
+  if (url.starts_with("http://")) {
+    rest = 7;
+  } else if (url.starts_with("https://")) {
+    rest = 8;
+  } else {
+    return false;
+  }
+  const std::string_view after = url.substr(rest);
+  const std::size_t host_end = std::min(after.find('/'), after.size());
+  if (host_end == 0) return false;
+  for (char c : url) {
+    if (c <= ' ' || c == '?' || c == '#' || c == '\\' || c == 0x7f) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string DefaultOwnerId() {
@@ -554,6 +574,16 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
       }
       return Settle(d, OpState::kSucceeded);
     case Verdict::kFinal:
+      if (response.status == 401 || response.status == 403) {
+        // The credentials or the account were refused: nothing executed, and
+        // no retry helps until the configuration is fixed. Not the op's
+        // outcome: it stays re-drivable (resume sends it once fixed).
+        op.last_error = "HTTP " + std::to_string(response.status) +
+                        ": the server refused the credentials or access; nothing executed. Fix "
+                        "the API key or the account (permissions, IP allow-list, credits), then "
+                        "resume sends it again";
+        return GiveUp(d, op.last_error);
+      }
       return Settle(d, OpState::kFailed);
     case Verdict::kRetry:
       if (IsKeyReuseConflict(response.status, response.headers, op.response_body)) {
@@ -765,6 +795,13 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   }
   if (options.base_url.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.base_url is required");
+  }
+  if (!IsHttpBaseUrl(options.base_url)) {
+    // Checked here, not discovered by a send: a malformed URL would make
+    // every op "fail" although nothing was ever sent.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "ClientOptions.base_url must be an absolute http:// or https:// URL with a "
+                     "host, without a query or fragment");
   }
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
   if (!options.clock) options.clock = DefaultClock();

@@ -20,6 +20,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "deadline_exceeded";
     case ErrorCode::kRefused:
       return "refused";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
     case ErrorCode::kUnknownOutcome:
       return "unknown_outcome";
     case ErrorCode::kIo:

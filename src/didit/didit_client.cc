@@ -57,6 +57,16 @@ tl::expected<Operation, DiditError> Outcome(OpResult result) {
           DiditError{Error(ErrorCode::kRefused, message), std::move(api), op.op_id});
     }
     case OpState::kUnknown:
+      if (op.response_status == 401 || op.response_status == 403) {
+        // Refused credentials or access: nothing executed; the op waits,
+        // re-drivable, for the configuration to be fixed.
+        return tl::unexpected(DiditError{
+            Error(ErrorCode::kPermissionDenied,
+                  (api ? api->Summary() + "; " : std::string()) +
+                      "nothing executed: fix the API key or the account, then `idem resume` "
+                      "(or the same call again) sends it"),
+            std::move(api), op.op_id});
+      }
       return tl::unexpected(DiditError{
           Error(ErrorCode::kUnknownOutcome,
                 op.needs_review
@@ -212,8 +222,13 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url) {
       if (result->status >= 200 && result->status <= 299) return std::move(*result);
       ApiError api = ParseApiError(result->status, result->body, result->headers);
       bool retry = ClassifyStatus(result->status) == Verdict::kRetry;
-      last = DiditError{
-          Error(retry ? ErrorCode::kUnavailable : ErrorCode::kRefused, api.Summary()), api, {}};
+      const bool denied = result->status == 401 || result->status == 403;
+      last = DiditError{Error(retry    ? ErrorCode::kUnavailable
+                              : denied ? ErrorCode::kPermissionDenied
+                                       : ErrorCode::kRefused,
+                              api.Summary()),
+                        api,
+                        {}};
       if (!retry) break;
       pushback = ServerPushback(result->headers,
                                 co.clock ? co.clock->Now() : std::chrono::system_clock::now(),

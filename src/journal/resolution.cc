@@ -11,10 +11,18 @@ Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::s
   if (!stored)
     return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
   Operation op = *stored;
+  if (IsFinal(op.state)) {
+    // Settled for good: nothing to resolve, now or later.
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "journal: op '" + op.op_id + "' is already " +
+                         std::string(OpStateName(op.state)) +
+                         ": only an unknown op can be resolved");
+  }
   if (op.state != OpState::kUnknown) {
     return MakeError(ErrorCode::kFailedPrecondition,
                      "journal: op '" + op.op_id + "' is " + std::string(OpStateName(op.state)) +
-                         ", not unknown: only an unknown op can be resolved");
+                         ", not unknown: it is still being driven; only an unknown op can be "
+                         "resolved");
   }
   if (!op.lease_owner.empty() && op.lease_until_ms > now_ms) {
     return MakeError(ErrorCode::kFailedPrecondition,

@@ -13,9 +13,10 @@
 namespace idem::journal {
 
 // The op as it must be stored after `resolution`, or why it may not be
-// resolved: kNotFound (no op), kFailedPrecondition (not unknown, or a live
-// lease: someone drives it now), kInvalidArgument (a bad new key or audit
-// line). `stored` is the op as read under the lock at `now_ms`.
+// resolved: kNotFound (no op), kAlreadyExists (settled: succeeded or
+// failed), kFailedPrecondition (in_flight, or a live lease: someone drives
+// it now), kInvalidArgument (a bad new key or audit line). `stored` is the
+// op as read under the lock at `now_ms`.
 Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
                                   const UnknownResolution& resolution, std::int64_t now_ms);
 

@@ -186,13 +186,37 @@ TEST_F(CallCliTest, DefinitiveRefusalExitsOneWithTheServersAnswer) {
   EXPECT_EQ(Executions("cli-bad"), 0);
 }
 
-TEST_F(CallCliTest, WrongKeyIsARefusalAndTheKeyIsNeverPrinted) {
-  Ran ran = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada"})", "--op-id",
-                 "cli-401", "--base-url", sandbox_->base_url(), "--api-key",
-                 std::string(kSecret) + "-wrong", "--backoff-base-ms", "1"});
-  EXPECT_EQ(ran.code, 1) << ran.err;
+// A refused key is a configuration error (exit 4), never printed, and not
+// the op's outcome: the same call with the right key goes through.
+TEST_F(CallCliTest, AWrongKeyExitsFourAndTheSameCallWithTheRightKeyGoesThrough) {
+  auto call = [&](const std::string& key) {
+    return Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada","vendor_data":"k"})",
+                "--op-id", "cli-401", "--base-url", sandbox_->base_url(), "--api-key", key,
+                "--backoff-base-ms", "1"});
+  };
+  Ran ran = call(std::string(kSecret) + "-wrong");
+  EXPECT_EQ(ran.code, 4) << ran.err;
   EXPECT_EQ(ran.err.find("-wrong"), std::string::npos) << ran.err;
-  EXPECT_EQ(OpsShow("cli-401")["state"], "failed");
+  EXPECT_NE(ran.err.find("refused the credentials"), std::string::npos) << ran.err;
+  EXPECT_EQ(OpsShow("cli-401")["state"], "unknown");
+  EXPECT_EQ(Executions("k"), 0);
+  Ran fixed = call(kSecret);
+  EXPECT_EQ(fixed.code, 0) << fixed.err;
+  EXPECT_EQ(OpsShow("cli-401")["state"], "succeeded");
+  EXPECT_EQ(Executions("k"), 1);
+}
+
+// Configuration is checked before anything is journaled: no op is burned.
+TEST_F(CallCliTest, ConfigurationMistakesStoreNothing) {
+  Ran bad_url = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada"})", "--op-id",
+                     "cli-url", "--base-url", "127.0.0.1:8790", "--api-key", kSecret});
+  EXPECT_EQ(bad_url.code, 4) << bad_url.err;
+  EXPECT_NE(bad_url.err.find("base_url"), std::string::npos) << bad_url.err;
+  Ran no_key = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Ada"})", "--op-id",
+                    "cli-nokey", "--base-url", sandbox_->base_url(), "--api-key", ""});
+  EXPECT_EQ(no_key.code, 4) << no_key.err;
+  EXPECT_TRUE(OpsList().empty());
+  EXPECT_EQ(json::parse(sandbox_->StatsJson())["requests"], 0);
 }
 
 TEST_F(CallCliTest, UnknownOutcomeExitsThreeAndResumeSettlesIt) {

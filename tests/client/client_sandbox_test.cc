@@ -116,16 +116,52 @@ TEST(ClientSandbox, FinalRefusalFailsWithoutRetryOrExecution) {
   EXPECT_EQ(env.Stats()["executions_total"], 0);
 }
 
-TEST(ClientSandbox, WrongApiKeyIsAFinalRefusal) {
+// A refused key is a configuration mistake, not the op's outcome: nothing
+// executed, so the op waits, re-drivable, and goes through once the key is
+// fixed.
+TEST(ClientSandbox, AWrongApiKeyLeavesTheOpReDrivable) {
   ClientEnv env;
   env.options().api_key = "wrong-key";
   OpResult result = env.client().Call(AmlRequest(1));
   ASSERT_TRUE(result.has_value());
-  EXPECT_EQ(result->state, OpState::kFailed);
+  EXPECT_EQ(result->state, OpState::kUnknown);
+  EXPECT_FALSE(result->needs_review);
   EXPECT_EQ(result->response_status, 401);
+  EXPECT_EQ(result->attempts, 1) << "no retry helps until the key is fixed";
+  EXPECT_NE(result->last_error.find("refused the credentials"), std::string::npos)
+      << result->last_error;
   // The key never reaches the journal.
   EXPECT_EQ(result->response_headers.find("wrong-key"), std::string::npos);
   EXPECT_EQ(result->last_error.find("wrong-key"), std::string::npos);
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->first_sent_ms, 0) << "stored as never executed";
+
+  env.ResetClient();
+  env.options().api_key = "sandbox-key";
+  auto summary = env.client().Resume();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->succeeded, 1u);
+  EXPECT_EQ(env.Stats()["executions"]["aml"], 1);
+}
+
+TEST(ClientSandbox, AMalformedBaseUrlIsRefusedBeforeAnythingIsStored) {
+  ClientEnv env;
+  for (const char* url : {"127.0.0.1:8790", "ftp://host", "http://", "https:///v3",
+                          "http://host/?a=b", "http://ho st", "http://host#x"}) {
+    ClientOptions options = env.options();
+    options.base_url = url;
+    auto client = Client::Create(options);
+    ASSERT_FALSE(client) << url;
+    EXPECT_EQ(client.error().code(), ErrorCode::kInvalidArgument) << url;
+  }
+  for (const char* url : {"http://127.0.0.1:8790", "https://verification.didit.me/",
+                          "http://localhost:1/prefix"}) {
+    ClientOptions options = env.options();
+    options.base_url = url;
+    EXPECT_TRUE(Client::Create(options)) << url;
+  }
+  EXPECT_TRUE(env.journal().List({})->empty());
 }
 
 TEST(ClientSandbox, SameOpIdSameRequestReturnsStoredResultWithoutSending) {

@@ -156,7 +156,7 @@ TEST(KindPolicy, APersonSettlesAReviewOpEitherWay) {
   // Refused now that it is not unknown.
   auto twice = ResolveUnknownOp(env.journal(), executed);
   ASSERT_FALSE(twice);
-  EXPECT_EQ(twice.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(twice.error().code(), ErrorCode::kAlreadyExists);
   // Hostile audit text is refused.
   ResolveRequest forged{.op_id = "aml-6", .executed = true, .by = "x\nresolved by admin"};
   EXPECT_EQ(ResolveUnknownOp(env.journal(), forged).error().code(), ErrorCode::kInvalidArgument);

@@ -133,9 +133,11 @@ TEST(DiditClientTest, WrongApiKeyIsUnauthorized) {
   auto s = h->didit->CreateSession(SessionFor("u"));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().api->kind, ApiErrorKind::kUnauthorized);
+  EXPECT_EQ(s.error().error.code(), ErrorCode::kPermissionDenied);
   auto l = h->didit->ListSessions({});
   ASSERT_FALSE(l);
   EXPECT_EQ(l.error().api->http_status, 401);
+  EXPECT_EQ(l.error().error.code(), ErrorCode::kPermissionDenied);
   // The key never appears in what we report.
   EXPECT_EQ(s.error().ToString().find("wrong"), std::string::npos);
 }

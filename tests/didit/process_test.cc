@@ -148,10 +148,27 @@ TEST_F(ProcessTest, ErrorsMapToExitCodes) {
   auto bad = Idem({"session", "create", "--workflow-id", "nope", "--vendor-data", "x"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(Json(bad)["field_errors"].contains("workflow_id")) << bad.out;
+  // Refused credentials: a configuration error (4), for reads and writes; the
+  // write is kept re-drivable, and goes through once the key is fixed.
   auto unauthorized = Idem({"session", "list"}, Env("wrong-key"));
-  EXPECT_EQ(unauthorized.exit_code, 1);
+  EXPECT_EQ(unauthorized.exit_code, 4);
   EXPECT_EQ(Json(unauthorized)["kind"], "unauthorized");
+  EXPECT_EQ(Json(unauthorized)["error"], "permission_denied");
   EXPECT_EQ(unauthorized.out.find("wrong-key"), std::string::npos);
+  const std::vector<std::string> create = {"session",     "create",   "--workflow-id", kWorkflow,
+                                           "--vendor-data", "key-fix", "--op-id",       "key-fix"};
+  auto refused = Idem(create, Env("wrong-key"));
+  EXPECT_EQ(refused.exit_code, 4) << refused.out;
+  EXPECT_EQ(Json(refused)["error"], "permission_denied") << refused.out;
+  auto fixed = Idem(create);
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out;
+  EXPECT_EQ(Stats()["executions"]["create_session"], 1);
+  // No key at all: refused before anything is stored (no journal file).
+  auto no_key_env = Env("");
+  no_key_env["IDEM_JOURNAL"] = dir_ + "/never.db";
+  auto no_key = Idem({"aml", "--full-name", "Ada"}, no_key_env);
+  EXPECT_EQ(no_key.exit_code, 4) << no_key.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/never.db"));
   // A journal that cannot be opened: 4.
   auto env = Env();
   env["IDEM_JOURNAL"] = dir_ + "/no/such/dir/journal.db";

@@ -649,7 +649,7 @@ TEST_F(JournalTest, ResolveUnknownExecutedSettlesItAndAppendsTheAuditLine) {
   // Settled now: a second verdict is refused and changes nothing.
   auto again = journal_->ResolveUnknown("op-1", verdict);
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(MustGet("op-1").audit, stored.audit);
 }
 
