@@ -370,7 +370,13 @@ TEST_F(ProcessTest, LivenessUnderLostAnswersAndSigkillsNeverChargesTwice) {
     procs.push_back(Start(
         {bin_, "liveness", "--image", image, "--op-id", op_id(i), "--lease-ms", "300"}, Env()));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  // Kill mid-flight: once some checks ran (a sanitizer build starts slower,
+  // so a fixed delay could kill them all before they journal anything).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Stats()["executions"]["passive_liveness"].get<int>() < kProcs / 3 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   for (Proc& p : procs) kill(p.pid, SIGKILL);
   int finished_before_kill = 0;
   for (Proc& p : procs) finished_before_kill += Wait(p).exit_code == 0 ? 1 : 0;
