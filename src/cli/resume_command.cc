@@ -35,9 +35,12 @@ int RunResume(ResumeFlags& f) {
   // how many wait, so a script does not take silence for "all done".
   auto review = (*journal)->List({.state = OpState::kUnknown, .needs_review = true});
   const std::size_t needs_review = review ? review->size() : 0;
-  nlohmann::json j = {{"claimed", summary->claimed},     {"succeeded", summary->succeeded},
-                      {"failed", summary->failed},       {"unknown", summary->unknown},
-                      {"in_flight", summary->in_flight}, {"errors", summary->errors},
+  nlohmann::json j = {{"claimed", summary->claimed},
+                      {"succeeded", summary->succeeded},
+                      {"failed", summary->failed},
+                      {"unknown", summary->unknown},
+                      {"in_flight", summary->in_flight},
+                      {"errors", summary->errors},
                       {"held_elsewhere", summary->held_elsewhere},
                       {"needs_review", needs_review}};
   std::printf("%s\n", internal::DumpJson(j).c_str());

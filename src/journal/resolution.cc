@@ -13,10 +13,9 @@ Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::s
   Operation op = *stored;
   if (IsFinal(op.state)) {
     // Settled for good: nothing to resolve, now or later.
-    return MakeError(ErrorCode::kAlreadyExists,
-                     "journal: op '" + op.op_id + "' is already " +
-                         std::string(OpStateName(op.state)) +
-                         ": only an unknown op can be resolved");
+    return MakeError(ErrorCode::kAlreadyExists, "journal: op '" + op.op_id + "' is already " +
+                                                    std::string(OpStateName(op.state)) +
+                                                    ": only an unknown op can be resolved");
   }
   if (op.state != OpState::kUnknown) {
     return MakeError(ErrorCode::kFailedPrecondition,

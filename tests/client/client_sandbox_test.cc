@@ -155,8 +155,8 @@ TEST(ClientSandbox, AMalformedBaseUrlIsRefusedBeforeAnythingIsStored) {
     ASSERT_FALSE(client) << url;
     EXPECT_EQ(client.error().code(), ErrorCode::kInvalidArgument) << url;
   }
-  for (const char* url : {"http://127.0.0.1:8790", "https://verification.didit.me/",
-                          "http://localhost:1/prefix"}) {
+  for (const char* url :
+       {"http://127.0.0.1:8790", "https://verification.didit.me/", "http://localhost:1/prefix"}) {
     ClientOptions options = env.options();
     options.base_url = url;
     EXPECT_TRUE(Client::Create(options)) << url;

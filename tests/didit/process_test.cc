@@ -155,7 +155,7 @@ TEST_F(ProcessTest, ErrorsMapToExitCodes) {
   EXPECT_EQ(Json(unauthorized)["kind"], "unauthorized");
   EXPECT_EQ(Json(unauthorized)["error"], "permission_denied");
   EXPECT_EQ(unauthorized.out.find("wrong-key"), std::string::npos);
-  const std::vector<std::string> create = {"session",     "create",   "--workflow-id", kWorkflow,
+  const std::vector<std::string> create = {"session",       "create",  "--workflow-id", kWorkflow,
                                            "--vendor-data", "key-fix", "--op-id",       "key-fix"};
   auto refused = Idem(create, Env("wrong-key"));
   EXPECT_EQ(refused.exit_code, 4) << refused.out;
