@@ -130,6 +130,34 @@ struct OpFilter {
   std::optional<bool> needs_review{};
 };
 
+// What a webhook event says the server created, for the heal
+// (Journal::AdoptResource). An op is adopted only if every rule holds:
+//  - it is in_flight or unknown;
+//  - its natural_key equals `natural_key`, or its resource_id equals
+//    `resource_id` (empty fields match nothing);
+//  - its kind is one of `kinds`: only an op whose success creates the
+//    resource (a Didit session: "create_session"), never an update or a
+//    check that merely names it;
+//  - it was sent (first_sent_ms != 0): an op only enqueued, or proven never
+//    sent, cannot have created anything;
+//  - its first send was at or before `first_sent_not_after_ms`: the
+//    resource's creation time plus the clock skew allowed; an op first sent
+//    later did not create it;
+//  - matched by natural key only: no other op already holds `resource_id`
+//    as its settled result (the event is then about that op's resource, for
+//    instance an earlier session of the same user that a re-verification
+//    after a decline does not replace).
+struct Adoption {
+  std::string natural_key;
+  std::string resource_id;
+  std::vector<std::string> kinds;
+  std::int64_t first_sent_not_after_ms = 0;
+  // Stored as the op's answer: a 2xx body the typed client can read.
+  std::string response_body;
+  // Appended to Operation::audit (one line: what settled the op).
+  std::string audit_line;
+};
+
 // A person's verdict on an `unknown` op (see Journal::ResolveUnknown and
 // include/idem/resolve.h, which builds one).
 struct UnknownResolution {
@@ -214,16 +242,16 @@ class Journal {
   // first; for reconciliation by a look-up. An empty key -> kInvalidArgument.
   virtual Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) = 0;
 
-  // The webhook heal: every in_flight or unknown op whose natural_key equals
-  // `natural_key` (when non-empty) or whose resource_id equals `resource_id`
-  // (when non-empty) becomes succeeded, with that resource_id (when given)
-  // and `response_body` (only if the op stored none; response_status is left
-  // as is). Its lease is cleared and its generation bumped, so a driver still
-  // holding it is fenced out and its late Update fails. Returns the ops it
-  // settled, as stored. Both keys empty -> kInvalidArgument.
-  virtual Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
-                                                       std::string_view resource_id,
-                                                       std::string_view response_body) = 0;
+  // The webhook heal: settles as succeeded every op `adoption` matches (see
+  // Adoption for the rules), atomically, with `adoption.resource_id` (when
+  // given), response_status 200 and `adoption.response_body` replacing
+  // whatever failed attempt the op held, needs_review cleared and the audit
+  // line appended. Its lease is cleared and its generation bumped, so a
+  // driver still holding it is fenced out and its late Update fails (the
+  // client then returns this stored success). Returns the ops it settled, as
+  // stored. kInvalidArgument for an adoption that names no key, no kind or no
+  // time bound.
+  virtual Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) = 0;
 
   // Applies a person's verdict to an `unknown` op, atomically: refused,
   // nothing changes, when the op is settled (kAlreadyExists), in_flight or

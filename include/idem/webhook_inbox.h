@@ -22,9 +22,13 @@
 //    or equal with a later event timestamp. So a late "In Progress" never
 //    overwrites "Approved", while a later final status (Approved ->
 //    Kyc Expired) does.
-//  - The heal: every new event calls Journal::AdoptResource(
-//    SessionNaturalKey(workflow_id, vendor_data), session_id, body) so an op
-//    whose create response was lost becomes succeeded with the session id.
+//  - The heal: every new event calls Journal::AdoptResource with
+//    SessionNaturalKey(workflow_id, vendor_data), the session id and the
+//    body, so a create_session op whose response was lost becomes succeeded
+//    with the session id. Only an op of InboxOptions::heal_kinds that was
+//    sent, no later than the session's creation plus heal_clock_skew, is
+//    adopted, and not by natural key when another op already holds that
+//    session (rules: Adoption in idem/journal.h).
 //    It runs right after the commit; if it fails, a persisted "heal" task
 //    retries it (RunPending).
 //  - Several receivers on one PostgreSQL inbox: each task runs on one of them
@@ -104,6 +108,14 @@ struct InboxOptions {
   // The journal the heal adopts sessions into. Default (null): the inbox
   // opens the journal in the same database (OpenJournal(path_or_url)).
   std::shared_ptr<Journal> journal;
+  // The op kinds whose success creates the session an event names: only
+  // these are ever adopted (see Adoption in idem/journal.h). Default
+  // {"create_session"}, the Didit client's kind; empty turns the heal off.
+  std::vector<std::string> heal_kinds{"create_session"};
+  // How far our clock may run ahead of Didit's: an op first sent later than
+  // the session's creation plus this did not create it. Default 5 min, the
+  // look-ups' skew (DiditClientOptions::clock_skew).
+  std::chrono::milliseconds heal_clock_skew{std::chrono::minutes(5)};
   // Backoff of failed follow-up tasks: base * 2^(attempts-1), capped.
   // Defaults 200 ms and 30 s.
   std::chrono::milliseconds task_backoff_base{200};

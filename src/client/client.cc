@@ -404,7 +404,7 @@ bool ClientImpl::RenewIfDue(const DrivePtr& d) {
   if (now - d->last_renew < options_.lease / 3) return true;
   auto renewed = options_.journal->RenewLease(d->op, options_.lease);
   if (!renewed) {
-    Finish(d, tl::unexpected(renewed.error()));
+    Finish(d, SettledElsewhere(d, renewed.error()));
     return false;
   }
   d->last_renew = now;
@@ -483,7 +483,7 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
         op.first_sent_ms = NowMs();
         op.updated_ms = NowMs();
         auto updated = options_.journal->Update(op);
-        if (!updated) return Finish(d, tl::unexpected(updated.error()));
+        if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
       }
       if (Stopping()) return Park(d);
       return Send(d);
@@ -623,7 +623,7 @@ void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambig
   d->op.next_attempt_ms = NowMs() + Ms(delay);
   d->op.updated_ms = NowMs();
   auto updated = options_.journal->Update(d->op);
-  if (!updated) return Finish(d, tl::unexpected(updated.error()));
+  if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
   Wait(d, delay);
 }
 
@@ -689,13 +689,16 @@ void ClientImpl::Flush() {
   if (again) executor_.Post([this] { Flush(); });
 }
 
-// A write fenced out (kFailedPrecondition) because someone else settled the
-// op meanwhile, typically the webhook inbox's heal (Journal::AdoptResource)
-// racing this driver's own success: the stored outcome is the op's outcome.
+// Every write of a driver goes through here when it fails: a write fenced
+// out (kFailedPrecondition) because someone else settled the op meanwhile,
+// typically the webhook inbox's heal (Journal::AdoptResource) racing this
+// driver, or a person's verdict, has the stored outcome as the op's outcome,
+// whichever write of the drive was fenced (a renewal, a retry's schedule, a
+// first-send record, the final outcome, a park at shutdown).
 OpResult ClientImpl::SettledElsewhere(const DrivePtr& d, const Error& error) {
   if (error.code() == ErrorCode::kFailedPrecondition) {
     auto stored = options_.journal->Get(d->op.op_id);
-    if (stored && *stored && (*stored)->state == OpState::kSucceeded) return **stored;
+    if (stored && *stored && IsFinal((*stored)->state)) return **stored;
   }
   return tl::unexpected(error);
 }
@@ -724,7 +727,9 @@ void ClientImpl::GiveUp(const DrivePtr& d, std::string why, bool needs_review) {
 void ClientImpl::Park(const DrivePtr& d) {
   d->op.updated_ms = NowMs();
   ForgetUnexecutedSends(d->op, *d);
-  if (options_.journal->Update(d->op)) options_.journal->Release(d->op);
+  auto updated = options_.journal->Update(d->op);
+  if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
+  options_.journal->Release(d->op);
   Finish(d, d->op);
 }
 

@@ -199,16 +199,17 @@ const std::vector<StatementSpec>& Statements() {
        "SELECT " IDEM_PG_OP_COLUMNS
        " FROM idem_ops WHERE natural_key = $1 AND natural_key <> '' ORDER BY created_ms, seq",
        {B}},
-      {"j_adopt",
-       "UPDATE idem_ops SET state = 'succeeded', "
-       "resource_id = CASE WHEN $2 <> ''::bytea THEN $2 ELSE resource_id END, "
-       "response_body = CASE WHEN response_body = ''::bytea THEN $3 ELSE response_body END, "
-       "needs_review = 0, "
-       "lease_owner = '', lease_until_ms = 0, lease_generation = lease_generation + 1, "
-       "updated_ms = $4 WHERE state IN ('in_flight', 'unknown') AND ("
+      // AdoptResource's candidates, locked; journal/resolution.h picks which
+      // to settle and j_resolve writes each whole.
+      {"j_adopt_candidates",
+       "SELECT " IDEM_PG_OP_COLUMNS
+       " FROM idem_ops WHERE state IN ('in_flight', 'unknown') AND ("
        "(natural_key = $1 AND natural_key <> '') OR (resource_id = $2 AND resource_id <> '')) "
-       "RETURNING " IDEM_PG_OP_COLUMNS,
-       {B, B, B, I}},
+       "ORDER BY created_ms, seq FOR UPDATE",
+       {B, B}},
+      {"j_resource_held",
+       "SELECT 1 FROM idem_ops WHERE state = 'succeeded' AND resource_id = $1 LIMIT 1",
+       {B}},
       // ResolveUnknown: the whole resolved row, written under the row lock
       // j_select_locked took (journal/resolution.h decides what it holds).
       {"j_resolve",

@@ -381,21 +381,43 @@ Result<std::vector<Operation>> PostgresJournal::FindByNaturalKey(std::string_vie
   return found;
 }
 
-Result<std::vector<Operation>> PostgresJournal::AdoptResource(std::string_view natural_key,
-                                                              std::string_view resource_id,
-                                                              std::string_view response_body) {
-  if (natural_key.empty() && resource_id.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: AdoptResource needs a natural key or a resource id");
-  }
+// Writes every field a resolution or an adoption may change, whole, lease
+// released, under the row lock that read the op.
+static PgResult<void> WriteResolvedRow(pg::Connection& conn, const Operation& r) {
+  auto written = conn.Exec(
+      "j_resolve",
+      {Param::Bytes(r.op_id), Param::Bytes(OpStateName(r.state)), Param::Bytes(r.idem_key),
+       Param::Int(r.idem_key_from_caller ? 1 : 0), Param::Int(r.first_sent_ms),
+       Param::Int(r.updated_ms), Param::Int(r.next_attempt_ms), Param::Int(r.response_status),
+       Param::Bytes(r.response_headers), Param::Bytes(r.response_body), Param::Bytes(r.resource_id),
+       Param::Bytes(r.last_error), Param::Int(r.needs_review ? 1 : 0), Param::Bytes(r.audit),
+       Param::Int(r.lease_generation)});
+  if (!written) return tl::unexpected(written.error());
+  return {};
+}
+
+Result<std::vector<Operation>> PostgresJournal::AdoptResource(const Adoption& adoption) {
+  if (auto st = CheckAdoption(adoption); !st) return tl::unexpected(st.error());
   std::vector<Operation> settled;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
-    auto rows = conn.Exec("j_adopt", {Param::Bytes(natural_key), Param::Bytes(resource_id),
-                                      Param::Bytes(response_body), Param::Int(NowMs())});
+    settled.clear();
+    auto rows = conn.Exec("j_adopt_candidates", {Param::Bytes(adoption.natural_key),
+                                                 Param::Bytes(adoption.resource_id)});
     if (!rows) return tl::unexpected(rows.error());
-    auto ops = ReadOps(*rows);
-    if (!ops) return tl::unexpected(ops.error());
-    settled = std::move(*ops);
+    auto candidates = ReadOps(*rows);
+    if (!candidates) return tl::unexpected(candidates.error());
+    if (candidates->empty()) return {};
+    bool held_elsewhere = false;
+    if (!adoption.resource_id.empty()) {
+      auto held = conn.Exec("j_resource_held", {Param::Bytes(adoption.resource_id)});
+      if (!held) return tl::unexpected(held.error());
+      held_elsewhere = held->size() > 0;
+    }
+    auto adopted = ApplyAdoption(*candidates, adoption, held_elsewhere, NowMs());
+    for (const Operation& r : adopted) {
+      if (auto written = WriteResolvedRow(conn, r); !written) return written;
+    }
+    settled = std::move(adopted);
     return {};
   });
   if (!st) return tl::unexpected(st.error());
@@ -418,18 +440,7 @@ Result<Operation> PostgresJournal::ResolveUnknown(std::string_view op_id,
     auto next = ApplyResolution(stored, op_id, resolution, NowMs());
     if (!next) return Fail(next.error());
     resolved = std::move(*next);
-    const Operation& r = resolved;
-    auto written = conn.Exec(
-        "j_resolve",
-        {Param::Bytes(r.op_id), Param::Bytes(OpStateName(r.state)), Param::Bytes(r.idem_key),
-         Param::Int(r.idem_key_from_caller ? 1 : 0), Param::Int(r.first_sent_ms),
-         Param::Int(r.updated_ms), Param::Int(r.next_attempt_ms), Param::Int(r.response_status),
-         Param::Bytes(r.response_headers), Param::Bytes(r.response_body),
-         Param::Bytes(r.resource_id), Param::Bytes(r.last_error),
-         Param::Int(r.needs_review ? 1 : 0), Param::Bytes(r.audit),
-         Param::Int(r.lease_generation)});
-    if (!written) return tl::unexpected(written.error());
-    return {};
+    return WriteResolvedRow(conn, resolved);
   });
   if (!st) return tl::unexpected(st.error());
   return resolved;

@@ -1,5 +1,6 @@
 #include "journal/resolution.h"
 
+#include <algorithm>
 #include <string>
 
 #include "journal/validation.h"
@@ -64,6 +65,66 @@ Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::s
     op.audit += resolution.audit_line;
   }
   return op;
+}
+
+Status CheckAdoption(const Adoption& adoption) {
+  if (adoption.natural_key.empty() && adoption.resource_id.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: an adoption needs a natural key or a resource id");
+  }
+  if (adoption.kinds.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: an adoption must name the op kinds that create the resource");
+  }
+  if (adoption.first_sent_not_after_ms <= 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "journal: an adoption needs the resource's creation time (plus skew)");
+  }
+  if (adoption.audit_line.find('\n') != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "journal: an audit line must be one line");
+  }
+  return {};
+}
+
+std::vector<Operation> ApplyAdoption(const std::vector<Operation>& candidates,
+                                     const Adoption& adoption, bool resource_held_elsewhere,
+                                     std::int64_t now_ms) {
+  std::vector<Operation> adopted;
+  for (const Operation& candidate : candidates) {
+    if (candidate.state != OpState::kInFlight && candidate.state != OpState::kUnknown) continue;
+    const bool by_resource =
+        !adoption.resource_id.empty() && candidate.resource_id == adoption.resource_id;
+    const bool by_key =
+        !adoption.natural_key.empty() && candidate.natural_key == adoption.natural_key;
+    if (!by_resource && !(by_key && !resource_held_elsewhere)) continue;
+    if (std::find(adoption.kinds.begin(), adoption.kinds.end(), candidate.kind) ==
+        adoption.kinds.end()) {
+      continue;
+    }
+    if (candidate.first_sent_ms == 0) continue;  // never sent: it created nothing
+    if (candidate.first_sent_ms > adoption.first_sent_not_after_ms) continue;
+    Operation op = candidate;
+    op.state = OpState::kSucceeded;
+    op.needs_review = false;
+    if (!adoption.resource_id.empty()) op.resource_id = adoption.resource_id;
+    // The op held a failed attempt's answer (or none): the success replaces
+    // it, so a caller reading the op sees a 2xx it can parse.
+    op.response_status = 200;
+    op.response_headers = "{}";
+    op.response_body = adoption.response_body;
+    op.last_error.clear();
+    op.next_attempt_ms = 0;
+    op.lease_owner.clear();
+    op.lease_until_ms = 0;
+    op.lease_generation += 1;
+    op.updated_ms = now_ms;
+    if (!adoption.audit_line.empty()) {
+      if (!op.audit.empty()) op.audit += '\n';
+      op.audit += adoption.audit_line;
+    }
+    adopted.push_back(std::move(op));
+  }
+  return adopted;
 }
 
 }  // namespace idem::journal

@@ -353,13 +353,25 @@ Result<std::vector<Operation>> SqliteJournal::FindByNaturalKey(std::string_view 
   return SelectOps(*stmt);
 }
 
-Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view natural_key,
-                                                            std::string_view resource_id,
-                                                            std::string_view response_body) {
-  if (natural_key.empty() && resource_id.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "journal: AdoptResource needs a natural key or a resource id");
-  }
+// Writes every field a resolution or an adoption may change, whole, lease
+// released, under the write lock that read the op.
+static Status WriteSettledRow(Database& db, const Operation& op) {
+  auto update = db.Prepare(
+      "UPDATE ops SET state = ?1, idem_key = ?2, key_from_caller = ?3, first_sent_ms = ?4, "
+      "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, response_headers = ?8, "
+      "response_body = ?9, resource_id = ?10, last_error = ?11, needs_review = ?12, "
+      "audit = ?13, lease_owner = '', lease_until_ms = 0, lease_generation = ?14 "
+      "WHERE op_id = ?15");
+  if (!update) return tl::unexpected(update.error());
+  update->BindAll(OpStateName(op.state), op.idem_key, std::int64_t{op.idem_key_from_caller ? 1 : 0},
+                  op.first_sent_ms, op.updated_ms, op.next_attempt_ms, op.response_status,
+                  op.response_headers, Blob{op.response_body}, op.resource_id, op.last_error,
+                  std::int64_t{op.needs_review ? 1 : 0}, op.audit, op.lease_generation, op.op_id);
+  return update->Run();
+}
+
+Result<std::vector<Operation>> SqliteJournal::AdoptResource(const Adoption& adoption) {
+  if (auto st = CheckAdoption(adoption); !st) return tl::unexpected(st.error());
   // Almost every webhook finds nothing to adopt: answer that from the read
   // connection (a WAL snapshot, no lock) instead of taking the write lock,
   // which the webhook inbox's commits need at the same moment. Nothing found
@@ -371,7 +383,7 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view nat
         "(natural_key = ?1 AND natural_key <> '') OR (resource_id = ?2 AND resource_id <> '')) "
         "LIMIT 1");
     if (!probe) return tl::unexpected(probe.error());
-    probe->BindAll(natural_key, resource_id);
+    probe->BindAll(adoption.natural_key, adoption.resource_id);
     auto row = probe->Step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::vector<Operation>();
@@ -379,35 +391,30 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(std::string_view nat
   std::vector<Operation> settled;
   auto st = committer_->Run([&](Database& db) -> Status {
     settled.clear();
-    const std::int64_t now = NowMs();
     auto select = db.Prepare(
         std::string("SELECT ") + kOpColumns +
         " FROM ops WHERE state IN ('in_flight', 'unknown') AND ("
         "(natural_key = ?1 AND natural_key <> '') OR (resource_id = ?2 AND resource_id <> '')) "
         "ORDER BY created_ms, rowid");
     if (!select) return tl::unexpected(select.error());
-    select->BindAll(natural_key, resource_id);
-    auto ops = SelectOps(*select);
-    if (!ops) return tl::unexpected(ops.error());
-    auto update = db.Prepare(
-        "UPDATE ops SET state = 'succeeded', resource_id = ?, response_body = ?, "
-        "needs_review = 0, lease_owner = '', lease_until_ms = 0, lease_generation = ?, "
-        "updated_ms = ? WHERE op_id = ?");
-    if (!update) return tl::unexpected(update.error());
-    for (Operation& op : *ops) {
-      op.state = OpState::kSucceeded;
-      op.needs_review = false;
-      if (!resource_id.empty()) op.resource_id = std::string(resource_id);
-      if (op.response_body.empty()) op.response_body = std::string(response_body);
-      op.lease_owner.clear();
-      op.lease_until_ms = 0;
-      op.lease_generation += 1;
-      op.updated_ms = now;
-      update->Reset();
-      update->BindAll(op.resource_id, Blob{op.response_body}, op.lease_generation, now, op.op_id);
-      if (auto run = update->Run(); !run) return run;
+    select->BindAll(adoption.natural_key, adoption.resource_id);
+    auto candidates = SelectOps(*select);
+    if (!candidates) return tl::unexpected(candidates.error());
+    bool held_elsewhere = false;
+    if (!adoption.resource_id.empty()) {
+      auto held = db.Prepare(
+          "SELECT 1 FROM ops WHERE state = 'succeeded' AND resource_id = ?1 LIMIT 1");
+      if (!held) return tl::unexpected(held.error());
+      held->BindAll(adoption.resource_id);
+      auto row = held->Step();
+      if (!row) return tl::unexpected(row.error());
+      held_elsewhere = *row;
     }
-    settled = std::move(*ops);
+    auto adopted = ApplyAdoption(*candidates, adoption, held_elsewhere, NowMs());
+    for (const Operation& op : adopted) {
+      if (auto written = WriteSettledRow(db, op); !written) return written;
+    }
+    settled = std::move(adopted);
     return {};
   });
   if (!st) return tl::unexpected(st.error());
@@ -424,22 +431,9 @@ Result<Operation> SqliteJournal::ResolveUnknown(std::string_view op_id,
     auto next = ApplyResolution(*stored, op_id, resolution, NowMs());
     if (!next) return tl::unexpected(next.error());
     resolved = std::move(*next);
-    auto update = db.Prepare(
-        "UPDATE ops SET state = ?1, idem_key = ?2, key_from_caller = ?3, first_sent_ms = ?4, "
-        "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, response_headers = ?8, "
-        "response_body = ?9, resource_id = ?10, last_error = ?11, needs_review = ?12, "
-        "audit = ?13, lease_owner = '', lease_until_ms = 0, lease_generation = ?14 "
-        "WHERE op_id = ?15");
-    if (!update) return tl::unexpected(update.error());
-    update->BindAll(OpStateName(resolved.state), resolved.idem_key,
-                    std::int64_t{resolved.idem_key_from_caller ? 1 : 0}, resolved.first_sent_ms,
-                    resolved.updated_ms, resolved.next_attempt_ms, resolved.response_status,
-                    resolved.response_headers, Blob{resolved.response_body}, resolved.resource_id,
-                    resolved.last_error, std::int64_t{resolved.needs_review ? 1 : 0},
-                    resolved.audit, resolved.lease_generation, resolved.op_id);
     // A fresh key another op already holds (a caller key) fails here:
     // kAlreadyExists, and the transaction's other work is kept.
-    return update->Run();
+    return WriteSettledRow(db, resolved);
   });
   if (!st) return tl::unexpected(st.error());
   return resolved;

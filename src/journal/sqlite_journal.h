@@ -39,9 +39,7 @@ class SqliteJournal final : public Journal {
   Result<std::optional<Operation>> Get(std::string_view op_id) override;
   Result<std::vector<Operation>> List(const OpFilter& filter) override;
   Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) override;
-  Result<std::vector<Operation>> AdoptResource(std::string_view natural_key,
-                                               std::string_view resource_id,
-                                               std::string_view response_body) override;
+  Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
   Result<Operation> ResolveUnknown(std::string_view op_id,
                                    const UnknownResolution& resolution) override;
 

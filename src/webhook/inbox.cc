@@ -113,7 +113,7 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
   void Heal(webhook::ParsedBatch& batch) override {
     // The heal after the commit: if it fails (or we crash first), the
     // persisted heal task retries it.
-    std::vector<std::int64_t> healed_seqs = webhook::HealStored(options_.journal.get(), batch);
+    std::vector<std::int64_t> healed_seqs = webhook::HealStored(options_, batch);
     if (!healed_seqs.empty()) {
       std::lock_guard<std::mutex> lock(mu_);  // deleted with the next commit
       healed_tasks_.insert(healed_tasks_.end(), healed_seqs.begin(), healed_seqs.end());
@@ -181,7 +181,7 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
     }
     int done = 0;
     for (auto& [task, event] : due) {
-      Status outcome = webhook::RunTask(options_.journal.get(), exec, task, event);
+      Status outcome = webhook::RunTask(options_, exec, task, event);
       std::lock_guard<std::mutex> lock(db_mu_);
       if (outcome) {
         auto stmt = db_->Prepare("DELETE FROM webhook_tasks WHERE seq = ? AND kind = ?");

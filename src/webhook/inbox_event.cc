@@ -103,24 +103,55 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
   return {};
 }
 
-Result<std::vector<std::string>> HealEvent(Journal* journal, const WebhookEvent& e) {
-  if (journal == nullptr) return std::vector<std::string>();
-  std::string natural_key = !e.workflow_id.empty() && !e.vendor_data.empty()
-                                ? SessionNaturalKey(e.workflow_id, e.vendor_data)
-                                : std::string();
-  auto adopted = journal->AdoptResource(natural_key, e.session_id, e.body);
+namespace {
+
+// The body's created_at (unix seconds, an integer), 0 when absent.
+std::int64_t CreatedAtSeconds(std::string_view body) {
+  auto json = ParseJson(body);
+  if (!json || !json->is_object()) return 0;
+  auto it = json->find("created_at");
+  return it != json->end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const WebhookEvent& e) {
+  Journal* journal = options.journal.get();
+  if (journal == nullptr || e.session_id.empty()) return std::vector<std::string>();
+  Adoption adoption;
+  if (!e.workflow_id.empty() && !e.vendor_data.empty()) {
+    adoption.natural_key = SessionNaturalKey(e.workflow_id, e.vendor_data);
+  }
+  adoption.resource_id = e.session_id;
+  adoption.kinds = options.heal_kinds;
+  if (adoption.kinds.empty()) return std::vector<std::string>();  // the heal is off
+  // The session existed by the event's time; a created_at earlier than that
+  // (the session's own creation, as the sandbox sends it) bounds it closer.
+  std::int64_t created_s = e.timestamp;
+  if (const std::int64_t at = CreatedAtSeconds(e.body); at > 0 && (created_s <= 0 || at < created_s))
+    created_s = at;
+  if (created_s <= 0) return std::vector<std::string>();  // no time: nothing provable
+  // Seconds on the event: the whole second counts, then the skew.
+  adoption.first_sent_not_after_ms = created_s * 1000 + 999 + options.heal_clock_skew.count();
+  adoption.response_body = e.body;
+  adoption.audit_line = "settled by webhook " + (e.event_id.empty() ? e.webhook_type : e.event_id) +
+                        ": session " + e.session_id + " (" + e.status + ")";
+  for (char& c : adoption.audit_line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  auto adopted = journal->AdoptResource(adoption);
   if (!adopted) return tl::unexpected(adopted.error());
   std::vector<std::string> ids;
   for (const auto& op : *adopted) ids.push_back(op.op_id);
   return ids;
 }
 
-std::vector<std::int64_t> HealStored(Journal* journal, ParsedBatch& batch) {
+std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& batch) {
   std::vector<std::int64_t> healed_seqs;
   for (std::size_t k = 0; k < batch.events.size(); ++k) {
     Result<AcceptResult>& result = batch.results[batch.index[k]];
     if (!result || result->outcome != InboxOutcome::kStored) continue;
-    auto healed = HealEvent(journal, batch.events[k].event);
+    auto healed = HealEvent(options, batch.events[k].event);
     if (healed) {
       result->healed_op_ids = std::move(*healed);
       healed_seqs.push_back(result->seq);
@@ -129,10 +160,10 @@ std::vector<std::int64_t> HealStored(Journal* journal, ParsedBatch& batch) {
   return healed_seqs;
 }
 
-Status RunTask(Journal* journal, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
+Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
                const WebhookEvent& event) {
   if (task.kind == "heal") {
-    auto healed = HealEvent(journal, event);
+    auto healed = HealEvent(options, event);
     if (!healed) return tl::unexpected(healed.error());
     return {};
   }

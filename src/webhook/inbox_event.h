@@ -42,20 +42,23 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
 
 // The lost-response heal of one event: Journal::AdoptResource with the
 // session's natural key (only a full workflow_id + vendor_data pair names a
-// create op; without it only the session id is matched against resource_id).
-// Returns the op ids settled now. No journal: nothing to heal.
-Result<std::vector<std::string>> HealEvent(Journal* journal, const WebhookEvent& event);
+// create op; without it only the session id is matched against resource_id),
+// options.heal_kinds, and the session's creation (the earlier of the body's
+// created_at and timestamp) plus options.heal_clock_skew as the latest first
+// send. Returns the op ids settled now. No journal, no session id, no
+// timestamp, or no heal kinds: nothing to heal.
+Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const WebhookEvent& event);
 
 // After the batch's commit: heals every newly stored event (results filled
 // in), records the healed op ids in its result and returns the seqs whose
 // heal succeeded (their safety-net heal tasks can be deleted). A failed heal
 // is left to its persisted task.
-std::vector<std::int64_t> HealStored(Journal* journal, ParsedBatch& batch);
+std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& batch);
 
 // Runs one follow-up task: "heal" calls the journal again, "exec" the
 // runner (kFailedPrecondition without one).
-Status RunTask(Journal* journal, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
-               const WebhookEvent& event);
+Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
+               const InboxTask& task, const WebhookEvent& event);
 
 // When a new task is first due. The heal runs inline right after the commit;
 // its task is only the net for a failed heal or a crash, so it is not due

@@ -270,7 +270,7 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
   // StagedInbox: the heal after the commit; if it fails (or we crash first),
   // the persisted heal task retries it.
   void Heal(ParsedBatch& batch) override {
-    PutBackHealed(HealStored(options_.journal.get(), batch));
+    PutBackHealed(HealStored(options_, batch));
   }
 
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
@@ -442,7 +442,7 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
       return std::optional<bool>();
     }
     tried.insert({task->seq, task->kind});
-    const Status outcome = RunTask(options_.journal.get(), exec, *task, event);
+    const Status outcome = RunTask(options_, exec, *task, event);
     const int attempts = task->attempts + 1;
     auto settled =
         outcome ? conn->Exec("w_task_done", {Param::Int(task->seq), Param::Bytes(task->kind)})

@@ -3,6 +3,8 @@
 // refusal).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <vector>
@@ -385,6 +387,64 @@ TEST(ClientSandbox, DriveOfAStaleClaimNeverOverwritesTheNewerOwner) {
   EXPECT_EQ((*stored)->response_status, 0);  // the stale driver's answer is not stored
   // Its request carried the op's key: still one execution at most.
   EXPECT_LE(env.Stats()["executions"]["aml"].get<int>(), 1);
+}
+
+// Runs the webhook heal for `op_id` while the op's first answer is on its
+// way back, as an event for the session arriving at that moment would, then
+// hands the answer (a 503 from the sandbox) to the driver.
+class HealMidFlightTransport final : public Transport {
+ public:
+  HealMidFlightTransport(std::shared_ptr<Transport> inner, Journal& journal)
+      : inner_(std::move(inner)), journal_(journal) {}
+  void Send(HttpRequest request, Callback done) override {
+    ++sends_;
+    inner_->Send(std::move(request), [this, done = std::move(done)](TransportResult r) {
+      if (!healed_.exchange(true)) {
+        Adoption a;
+        a.natural_key = "session:wf:user-3";
+        a.resource_id = "sess-3";
+        a.kinds = {"create_session"};
+        a.first_sent_not_after_ms = ToUnixMillis(std::chrono::system_clock::now()) + 60000;
+        a.response_body = R"({"session_id":"sess-3","status":"Not Started"})";
+        auto adopted = journal_.AdoptResource(a);
+        adopted_ = adopted ? adopted->size() : 0;
+      }
+      done(std::move(r));
+    });
+  }
+  std::size_t adopted() const { return adopted_; }
+  int sends() const { return sends_; }
+
+ private:
+  std::atomic<int> sends_{0};
+  std::shared_ptr<Transport> inner_;
+  Journal& journal_;
+  std::atomic<bool> healed_{false};
+  std::atomic<std::size_t> adopted_{0};
+};
+
+// Issue 15, corner 3: the heal fenced the driver at a write other than the
+// last (here the retry's schedule after a 503), and the caller got the raw
+// fencing error for a session that exists.
+TEST(ClientSandbox, AHealThatFencesTheDriverMidRetryReachesTheCallerAsTheStoredSuccess) {
+  ClientEnv env({.faults = "error_503=1", .max_attempts = 5});
+  auto healing = std::make_shared<HealMidFlightTransport>(env.options().transport, env.journal());
+  env.options().transport = healing;
+  OpRequest r;
+  r.op_id = "create-3";
+  r.kind = "create_session";
+  r.method = "POST";
+  r.path = "/v3/session/";
+  r.body = R"({"workflow_id":"wf","vendor_data":"user-3"})";
+  r.natural_key = "session:wf:user-3";
+  auto result = env.client().Call(r);
+  ASSERT_TRUE(result) << result.error().ToString();
+  EXPECT_EQ(healing->adopted(), 1u);
+  EXPECT_EQ(result->state, OpState::kSucceeded);
+  EXPECT_EQ(result->resource_id, "sess-3");
+  EXPECT_EQ(result->response_status, 200);
+  EXPECT_EQ(result->response_body, R"({"session_id":"sess-3","status":"Not Started"})");
+  EXPECT_EQ(healing->sends(), 1) << "the fenced driver sent nothing more";
 }
 
 }  // namespace

@@ -56,7 +56,11 @@ TEST(JournalMigrationTest, FileAtVersionOneIsMigratedAndKeepsItsData) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
   // The version-2 features work on the migrated file.
-  ASSERT_TRUE((*journal)->AdoptResource("", "nothing", ""));
+  Adoption adoption;
+  adoption.resource_id = "nothing";
+  adoption.kinds = {"create_session"};
+  adoption.first_sent_not_after_ms = 1;
+  ASSERT_TRUE((*journal)->AdoptResource(adoption));
   ASSERT_TRUE((*journal)->Begin(MakeOp("new-op", "{}", "nk"), "w", kLease));
   EXPECT_EQ((*journal)->FindByNaturalKey("nk")->size(), 1u);
   journal->reset();

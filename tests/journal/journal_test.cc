@@ -318,20 +318,44 @@ TEST_F(JournalTest, ClaimUnfinishedTakesOldestFirstUpToMax) {
   EXPECT_TRUE(journal_->ClaimUnfinished("w", kLease, 0)->empty());
 }
 
+// A create op as the client stores it once its first request may have left.
+Operation SentCreateOp(const std::string& op_id, const std::string& body,
+                       const std::string& natural_key, std::int64_t first_sent_ms) {
+  Operation op = testing::MakeOp(op_id, body, natural_key);
+  op.kind = "create_session";
+  op.first_sent_ms = first_sent_ms;
+  return op;
+}
+
+Adoption SessionAdoption(const std::string& natural_key, const std::string& session_id,
+                         std::int64_t created_ms, const std::string& body = "{}") {
+  Adoption a;
+  a.natural_key = natural_key;
+  a.resource_id = session_id;
+  a.kinds = {"create_session"};
+  a.first_sent_not_after_ms = created_ms;
+  a.response_body = body;
+  a.audit_line = "settled by webhook evt-1: session " + session_id;
+  return a;
+}
+
 TEST_F(JournalTest, AdoptResourceSettlesUnfinishedOpsByNaturalKeyAndFencesTheDriver) {
-  Operation driving = MustBegin(MakeOp("driving", "{}", "user-1|wf"));
-  Operation unknown = MustBegin(MakeOp("unknown", R"({"x":1})", "user-1|wf"));
+  const std::int64_t now = NowMs();
+  Operation driving = MustBegin(SentCreateOp("driving", "{}", "user-1|wf", now));
+  Operation unknown = MustBegin(SentCreateOp("unknown", R"({"x":1})", "user-1|wf", now));
   unknown.state = OpState::kUnknown;
-  unknown.response_body = "kept body";
-  unknown.response_status = 504;
+  unknown.response_body = R"({"detail":"Service temporarily unavailable."})";
+  unknown.response_status = 503;
+  unknown.last_error = "HTTP 503";
   ASSERT_TRUE(journal_->Update(unknown));
   ASSERT_TRUE(journal_->Release(unknown));
-  Operation done = MustBegin(MakeOp("done", R"({"x":2})", "user-1|wf"));
+  Operation done = MustBegin(SentCreateOp("done", R"({"x":2})", "user-1|wf", now));
   done.state = OpState::kFailed;
   ASSERT_TRUE(journal_->Update(done));
-  MustBegin(MakeOp("other", R"({"x":3})", "user-2|wf"));
+  MustBegin(SentCreateOp("other", R"({"x":3})", "user-2|wf", now));
 
-  auto settled = journal_->AdoptResource("user-1|wf", "sess-1", R"({"session_id":"sess-1"})");
+  auto settled = journal_->AdoptResource(
+      SessionAdoption("user-1|wf", "sess-1", now, R"({"session_id":"sess-1"})"));
   ASSERT_TRUE(settled) << settled.error().ToString();
   ASSERT_EQ(settled->size(), 2u);
   EXPECT_EQ((*settled)[0].op_id, "driving");
@@ -340,13 +364,18 @@ TEST_F(JournalTest, AdoptResourceSettlesUnfinishedOpsByNaturalKeyAndFencesTheDri
   const Operation a = MustGet("driving");
   EXPECT_EQ(a.state, OpState::kSucceeded);
   EXPECT_EQ(a.resource_id, "sess-1");
+  EXPECT_EQ(a.response_status, 200);
   EXPECT_EQ(a.response_body, R"({"session_id":"sess-1"})");
   EXPECT_EQ(a.lease_owner, "");
   EXPECT_EQ(a.lease_generation, driving.lease_generation + 1);
+  EXPECT_EQ(a.audit, "settled by webhook evt-1: session sess-1");
+  // The failed attempt's answer is replaced: a caller reads a 2xx it can parse.
   const Operation b = MustGet("unknown");
   EXPECT_EQ(b.state, OpState::kSucceeded);
-  EXPECT_EQ(b.response_body, "kept body");  // it had one
-  EXPECT_EQ(b.response_status, 504);        // left as is
+  EXPECT_EQ(b.response_status, 200);
+  EXPECT_EQ(b.response_body, R"({"session_id":"sess-1"})");
+  EXPECT_EQ(b.response_headers, "{}");
+  EXPECT_EQ(b.last_error, "");
   EXPECT_EQ(MustGet("done").state, OpState::kFailed);
   EXPECT_EQ(MustGet("other").state, OpState::kInFlight);
 
@@ -358,26 +387,90 @@ TEST_F(JournalTest, AdoptResourceSettlesUnfinishedOpsByNaturalKeyAndFencesTheDri
   EXPECT_EQ(MustGet("driving").state, OpState::kSucceeded);
 
   // Nothing left to settle.
-  EXPECT_TRUE(journal_->AdoptResource("user-1|wf", "sess-1", "{}")->empty());
+  EXPECT_TRUE(journal_->AdoptResource(SessionAdoption("user-1|wf", "sess-1", now))->empty());
 }
 
 TEST_F(JournalTest, AdoptResourceByResourceIdAlone) {
-  Operation op = MustBegin(MakeOp("op-1"));
+  Operation op = MustBegin(SentCreateOp("op-1", "{}", "", NowMs()));
   op.resource_id = "sess-9";  // known from an earlier 201 that got lost in a retry
   op.state = OpState::kUnknown;
   ASSERT_TRUE(journal_->Update(op));
-  auto settled = journal_->AdoptResource("", "sess-9", "body");
+  auto settled = journal_->AdoptResource(SessionAdoption("", "sess-9", NowMs(), "body"));
   ASSERT_TRUE(settled);
   ASSERT_EQ(settled->size(), 1u);
   EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
   // Empty keys never match ops that have none.
-  MustBegin(MakeOp("op-2"));
-  EXPECT_TRUE(journal_->AdoptResource("", "sess-unknown", "b")->empty());
-  EXPECT_TRUE(journal_->AdoptResource("nk-unknown", "", "b")->empty());
-  auto bad = journal_->AdoptResource("", "", "b");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  MustBegin(SentCreateOp("op-2", R"({"b":2})", "", NowMs()));
+  EXPECT_TRUE(journal_->AdoptResource(SessionAdoption("", "sess-unknown", NowMs()))->empty());
+  EXPECT_TRUE(journal_->AdoptResource(SessionAdoption("nk-unknown", "", NowMs()))->empty());
   EXPECT_EQ(MustGet("op-2").state, OpState::kInFlight);
+}
+
+TEST_F(JournalTest, AdoptResourceRefusesAnAdoptionThatDoesNotSayWhatItAdopts) {
+  MustBegin(SentCreateOp("op-1", "{}", "nk", NowMs()));
+  Adoption no_key = SessionAdoption("", "", NowMs());
+  Adoption no_kind = SessionAdoption("nk", "sess-1", NowMs());
+  no_kind.kinds.clear();
+  Adoption no_time = SessionAdoption("nk", "sess-1", 0);
+  Adoption two_lines = SessionAdoption("nk", "sess-1", NowMs());
+  two_lines.audit_line = "a\nb";
+  for (const Adoption& bad : {no_key, no_kind, no_time, two_lines}) {
+    auto refused = journal_->AdoptResource(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(MustGet("op-1").state, OpState::kInFlight);
+}
+
+// Issue 15, corner 1: the heal adopted every unfinished op with the natural
+// key, whatever its kind, whether it was ever sent, however old the session.
+TEST_F(JournalTest, AdoptResourceTakesOnlySentCreateOpsFirstSentByTheSessionsCreation) {
+  const std::int64_t created = NowMs();
+  // Only enqueued (never sent): it cannot have created the session.
+  MustBegin(SentCreateOp("enqueued", R"({"n":1})", "nk", 0));
+  // Another kind naming the same user and session (an update, a check).
+  Operation update = SentCreateOp("update", R"({"n":2})", "nk", created);
+  update.kind = "update_status";
+  update.resource_id = "sess-1";
+  MustBegin(update);
+  // First sent after the session existed (plus skew): a later session's op.
+  MustBegin(SentCreateOp("later", R"({"n":3})", "nk", created + 1));
+  // Sent before: the one that created it.
+  MustBegin(SentCreateOp("creator", R"({"n":4})", "nk", created - 1000));
+
+  auto settled = journal_->AdoptResource(SessionAdoption("nk", "sess-1", created));
+  ASSERT_TRUE(settled) << settled.error().ToString();
+  ASSERT_EQ(settled->size(), 1u);
+  EXPECT_EQ((*settled)[0].op_id, "creator");
+  EXPECT_EQ(MustGet("creator").state, OpState::kSucceeded);
+  for (const char* untouched : {"enqueued", "update", "later"}) {
+    const Operation op = MustGet(untouched);
+    EXPECT_EQ(op.state, OpState::kInFlight) << untouched;
+    EXPECT_NE(op.response_status, 200) << untouched;
+  }
+}
+
+TEST_F(JournalTest, AdoptResourceLeavesANewOpAloneWhenAnotherOpHoldsTheSession) {
+  // A user's first session, settled; then a re-verification after a decline
+  // is sent for the same user (same natural key) and its answer is lost.
+  Operation first = MustBegin(SentCreateOp("first", R"({"n":1})", "nk", NowMs()));
+  first.state = OpState::kSucceeded;
+  first.resource_id = "sess-old";
+  ASSERT_TRUE(journal_->Update(first));
+  clock_->Advance(milliseconds(50));
+  MustBegin(SentCreateOp("again", R"({"n":2})", "nk", NowMs()));
+
+  // A late event about the old session must not settle the new op with it,
+  // even when its times cannot tell them apart.
+  auto late = journal_->AdoptResource(SessionAdoption("nk", "sess-old", NowMs()));
+  ASSERT_TRUE(late);
+  EXPECT_TRUE(late->empty());
+  EXPECT_EQ(MustGet("again").state, OpState::kInFlight);
+  // The event about its own session does.
+  auto own = journal_->AdoptResource(SessionAdoption("nk", "sess-new", NowMs()));
+  ASSERT_TRUE(own);
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ(MustGet("again").resource_id, "sess-new");
 }
 
 TEST_F(JournalTest, FindByNaturalKeyReturnsEveryStateOldestFirst) {

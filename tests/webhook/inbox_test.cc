@@ -168,17 +168,23 @@ TEST_F(InboxTest, HealSettlesTheOpWhoseResponseWasLost) {
   op.body = R"({"workflow_id":"wf","vendor_data":"user-7"})";
   op.fingerprint = "fp";
   op.natural_key = SessionNaturalKey(kWorkflow, "user-7");
+  op.first_sent_ms = 99'000;  // sent a second before the session was made (at 100 s)
   auto begun = (*journal)->Begin(op, "driver", std::chrono::seconds(30));
   ASSERT_TRUE(begun) << begun.error().ToString();
 
   auto inbox = Open();
-  auto r = inbox->Accept(Event("sess-77", "In Progress", 100, "user-7"));
+  const std::string event = Event("sess-77", "In Progress", 100, "user-7");
+  auto r = inbox->Accept(event);
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(r->healed_op_ids, std::vector<std::string>{"create-user-7"});
   auto healed = (*journal)->Get("create-user-7");
   ASSERT_TRUE(healed && *healed);
   EXPECT_EQ((*healed)->state, OpState::kSucceeded);
   EXPECT_EQ((*healed)->resource_id, "sess-77");
+  // A 2xx the typed client reads as the session, and why it was settled.
+  EXPECT_EQ((*healed)->response_status, 200);
+  EXPECT_EQ((*healed)->response_body, event);
+  EXPECT_EQ((*healed)->audit, "settled by webhook evt: session sess-77 (In Progress)");
   // The heal task is gone once the heal succeeded.
   auto tasks = inbox->PendingTasks();
   ASSERT_TRUE(tasks);
@@ -187,6 +193,47 @@ TEST_F(InboxTest, HealSettlesTheOpWhoseResponseWasLost) {
   auto dup = inbox->Accept(Event("sess-77", "In Progress", 100, "user-7"));
   ASSERT_TRUE(dup);
   EXPECT_TRUE(dup->healed_op_ids.empty());
+}
+
+// Issue 15, corner 1: the heal adopts only a create op that was sent, no
+// later than the session's creation plus the clock skew.
+TEST_F(InboxTest, HealLeavesOpsThatCannotHaveCreatedTheSession) {
+  JournalOptions jo;
+  jo.durability = Durability::kProcessCrash;
+  auto journal = OpenJournal(target_, jo);
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  const std::int64_t created_s = 1'800'000'000;
+  const std::int64_t skew_ms = InboxOptions{}.heal_clock_skew.count();
+  auto begin = [&](const std::string& id, const std::string& kind, std::int64_t first_sent_ms) {
+    Operation op;
+    op.op_id = id;
+    op.idem_key = "key-" + id;
+    op.kind = kind;
+    op.method = "POST";
+    op.path = "/v3/session/";
+    op.body = "{\"op\":\"" + id + "\"}";
+    op.fingerprint = "fp-" + id;
+    op.natural_key = SessionNaturalKey(kWorkflow, "user-8");
+    op.first_sent_ms = first_sent_ms;
+    ASSERT_TRUE((*journal)->Begin(op, "driver", std::chrono::seconds(30)));
+  };
+  begin("only-enqueued", "create_session", 0);
+  begin("another-kind", "aml", created_s * 1000);
+  begin("sent-after", "create_session", created_s * 1000 + 999 + skew_ms + 1);
+  begin("sent-in-time", "create_session", created_s * 1000 + 999 + skew_ms);
+
+  auto inbox = Open();
+  // The session's creation is the earlier of created_at and timestamp.
+  auto body = nlohmann::json::parse(Event("sess-88", "Approved", created_s + 600, "user-8"));
+  body["created_at"] = created_s;
+  auto r = inbox->Accept(body.dump());
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->healed_op_ids, std::vector<std::string>{"sent-in-time"});
+  for (const char* id : {"only-enqueued", "another-kind", "sent-after"}) {
+    auto op = (*journal)->Get(id);
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->state, OpState::kInFlight) << id;
+  }
 }
 
 TEST_F(InboxTest, ExecTasksAreRetriedAndSurviveReopen) {

@@ -189,6 +189,7 @@ TEST_F(PgInboxTest, HealAdoptsAnInFlightOpInThePostgresJournal) {
     op.body = "{}";
     op.fingerprint = "fp";
     op.natural_key = SessionNaturalKey(testing::kWorkflow, "user-" + std::to_string(i));
+    op.first_sent_ms = 99'000;  // sent before the sessions were made (at 100 s)
     ASSERT_TRUE((*journal)->Begin(op, "driver", std::chrono::seconds(30)));
   }
   // Op 2's response was lost: it is unknown, not in_flight.
