@@ -15,6 +15,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
     didit::AmlRequest request;
     std::string date_of_birth, nationality, document_number, entity_type, vendor_data, op_id;
     bool enqueue = false;
+    bool new_op = false;
     int lease_ms = 0;  // 0: the client's default
   };
   auto flags = std::make_shared<Flags>();
@@ -26,7 +27,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--entity-type", flags->entity_type, "person|company");
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
-  cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  AddOpIdFlags(cmd, flags->op_id, flags->new_op);
   cmd->add_option("--lease-ms", flags->lease_ms,
                   "Lease held on the op while driven (default 60000); a crashed run's op can be "
                   "resumed once it lapses")
@@ -43,13 +44,19 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
     set(request.document_number, flags->document_number);
     set(request.entity_type, flags->entity_type);
     set(request.vendor_data, flags->vendor_data);
+    auto op_id = OpIdForCommand(flags->op_id, flags->new_op, [&](didit::CallOptions call) {
+      return didit::AmlScreeningOp(request, std::move(call));
+    });
+    if (!op_id) {
+      exit_code = ReportError(op_id.error());
+      return;
+    }
     if (flags->enqueue) {
-      exit_code =
-          EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = flags->op_id}));
+      exit_code = EnqueueAndPrint("idem aml", {}, didit::AmlScreeningOp(request, {.op_id = *op_id}));
       return;
     }
     exit_code = CallOpAndPrint(
-        flags->op_id,
+        *op_id,
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.AmlScreening(request, std::move(call));
         },

@@ -6,6 +6,7 @@
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
+#include "cli/didit_cli_support.h"
 #include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
 #include "idem/didit/endpoints.h"
@@ -22,6 +23,7 @@ struct CallFlags {
   std::string kind;  // empty: the Didit kind of METHOD PATH, else "call"
   std::string natural_key;
   bool enqueue = false;
+  bool new_op = false;
   ClientFlags client;
 };
 
@@ -56,6 +58,8 @@ int RunCall(CallFlags& f) {
   request.path = f.path;
   request.body = f.data;
   request.natural_key = f.natural_key;
+  // The same call run again is the same op (include/idem/op_id.h).
+  if (request.op_id.empty()) request.op_id = f.new_op ? NewOpId() : DerivedOpId(request);
   if (f.enqueue) return EnqueueAndPrint("idem call", f.client, std::move(request));
   auto journal = OpenJournalFromFlags(f.client);
   if (!journal) {
@@ -116,7 +120,7 @@ void AddCallCommand(CLI::App& app, int& exit_code) {
   auto* data = cmd->add_option("--data", flags->data, "Request body (exact bytes)");
   auto* file = cmd->add_option("--data-file", flags->data_file, "Read the request body from F");
   data->excludes(file);
-  cmd->add_option("--op-id", flags->op_id, "Business key of the op (default: generated)");
+  AddOpIdFlags(cmd, flags->op_id, flags->new_op);
   cmd->add_option("--kind", flags->kind,
                   "Op kind: its key facts and look-up (default: the Didit kind of METHOD PATH, "
                   "e.g. aml for POST /v3/aml/; else call, which Didit does not deduplicate)");

@@ -50,6 +50,16 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
 
 std::string NewOpId() { return NewUuidV7(*DefaultClock()); }
 
+void AddOpIdFlags(CLI::App* cmd, std::string& op_id, bool& new_op) {
+  auto* id = cmd->add_option("--op-id", op_id,
+                             "Business key of the op (default: derived from the request, so the "
+                             "same command run again is the same op and is not charged twice)");
+  auto* fresh = cmd->add_flag("--new-op", new_op,
+                              "A new op even if the same request ran before (a fresh op id): "
+                              "for a deliberate second call, e.g. a periodic re-screening");
+  id->excludes(fresh);
+}
+
 void NoteHowSettled(didit::DiditClient& client, const std::string& op_id) {
   auto op = client.client().Get(op_id);
   if (!op || !*op || (*op)->audit.empty()) return;

@@ -7,12 +7,14 @@
 // line on stderr; exit codes as in exit_codes.h.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/exit_codes.h"
 #include "idem/didit.h"
+#include "idem/op_id.h"
 
 namespace idem::cli {
 
@@ -45,6 +47,28 @@ int CallAndPrintRaw(Call&& call, int lease_ms = 0) {
 
 // A fresh op id (UUIDv7, as the Client makes).
 std::string NewOpId();
+
+// The two flags every journaled command has: --op-id ID and --new-op
+// (exclusive). Without either, the op id derives from the request
+// (OpIdForCommand), so the same command run twice is the same op.
+void AddOpIdFlags(CLI::App* cmd, std::string& op_id, bool& new_op);
+
+// The op id placeholder a Didit op is built with to derive its id (a check
+// without vendor_data embeds the op id in its body).
+inline constexpr const char* kDerivationPlaceholder = "idem-derived-op-id";
+
+// The op id of a journaled command: `op_id` when given (--op-id); a fresh
+// UUIDv7 with `new_op`; otherwise DerivedOpId of the op `build` makes with
+// kDerivationPlaceholder (see include/idem/op_id.h). `build` is one of the
+// didit::*Op builders bound to the command's request.
+template <typename Build>
+Result<std::string> OpIdForCommand(const std::string& op_id, bool new_op, Build&& build) {
+  if (!op_id.empty()) return op_id;
+  if (new_op) return NewOpId();
+  Result<OpRequest> placeholder = build(didit::CallOptions{.op_id = kDerivationPlaceholder});
+  if (!placeholder) return tl::unexpected(placeholder.error());
+  return DerivedOpId(*placeholder);
+}
 
 // Prints on stderr how op `op_id` was settled when that was not by its own
 // response (its audit lines: "found by look-up: ..."), so a user knows a lost

@@ -14,6 +14,7 @@ namespace idem::cli {
 void AddLivenessCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string image, vendor_data, op_id;
+    bool new_op = false;
     int lease_ms = 0;  // 0: the client's default
   };
   auto flags = std::make_shared<Flags>();
@@ -21,7 +22,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--image", flags->image, "Path of the face image")->required();
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
-  cmd->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  AddOpIdFlags(cmd, flags->op_id, flags->new_op);
   cmd->add_option("--lease-ms", flags->lease_ms,
                   "Lease held on the op while driven (default 60000); a crashed run's op can be "
                   "resumed once it lapses")
@@ -37,8 +38,15 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
     didit::PassiveLivenessRequest request;
     request.user_image = std::move(*image);
     if (!flags->vendor_data.empty()) request.vendor_data = flags->vendor_data;
+    auto op_id = OpIdForCommand(flags->op_id, flags->new_op, [&](didit::CallOptions call) {
+      return didit::PassiveLivenessOp(request, std::move(call));
+    });
+    if (!op_id) {
+      exit_code = ReportError(op_id.error());
+      return;
+    }
     exit_code = CallOpAndPrint(
-        flags->op_id,
+        *op_id,
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.PassiveLiveness(request, std::move(call));
         },

@@ -25,6 +25,7 @@ struct SessionFlags {
   int offset = 0;
   bool all = false;
   bool enqueue = false;
+  bool new_op = false;
   int lease_ms = 0;  // 0: the client's default
 };
 
@@ -41,12 +42,16 @@ int RunCreate(const SessionFlags& f) {
     }
     request.metadata = std::move(metadata);
   }
+  auto op_id = OpIdForCommand(f.op_id, f.new_op, [&](didit::CallOptions call) {
+    return didit::CreateSessionOp(request, std::move(call));
+  });
+  if (!op_id) return ReportError(op_id.error());
   if (f.enqueue) {
     return EnqueueAndPrint("idem session create", {},
-                           didit::CreateSessionOp(request, {.op_id = f.op_id}));
+                           didit::CreateSessionOp(request, {.op_id = *op_id}));
   }
   return CallOpAndPrint(
-      f.op_id,
+      *op_id,
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.CreateSession(request, std::move(call));
       },
@@ -88,18 +93,25 @@ int RunUpdateStatus(const SessionFlags& f) {
   didit::UpdateStatusRequest request;
   request.new_status = didit::ParseSessionStatus(f.status);
   if (!f.comment.empty()) request.comment = f.comment;
-  return CallOpAndPrint(f.op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
+  auto op_id = OpIdForCommand(f.op_id, f.new_op, [&](didit::CallOptions call) {
+    return didit::UpdateStatusOp(f.session_id, request, std::move(call));
+  });
+  if (!op_id) return ReportError(op_id.error());
+  return CallOpAndPrint(*op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
     return client.UpdateStatus(f.session_id, request, std::move(call));
   });
 }
 
 int RunDelete(const SessionFlags& f) {
+  auto op_id = OpIdForCommand(f.op_id, f.new_op, [&](didit::CallOptions call) {
+    return didit::DeleteSessionOp(f.session_id, std::move(call));
+  });
+  if (!op_id) return ReportError(op_id.error());
   auto client = MakeDiditClientFromEnv();
   if (!client) return kExitConfig;
-  const std::string op_id = f.op_id.empty() ? NewOpId() : f.op_id;
-  auto result = client->DeleteSession(f.session_id, {.op_id = op_id});
+  auto result = client->DeleteSession(f.session_id, {.op_id = *op_id});
   if (!result) return ReportError(result.error());
-  NoteHowSettled(*client, op_id);
+  NoteHowSettled(*client, *op_id);
   PrintJson({{"session_id", result->session_id},
              {"deleted", true},
              {"already_deleted", result->already_deleted}});
@@ -119,7 +131,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   create->add_option("--callback", flags->callback, "Redirect URL after verification");
   create->add_option("--metadata", flags->metadata, "A JSON object stored with the session");
   create->add_option("--language", flags->language, "UI language, e.g. en");
-  create->add_option("--op-id", flags->op_id, "Business key of the op (re-run = same op)");
+  AddOpIdFlags(create, flags->op_id, flags->new_op);
   create
       ->add_option("--lease-ms", flags->lease_ms,
                    "Lease held on the op while driven (default 60000); a crashed run's op "
@@ -148,12 +160,12 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
       ->required()
       ->check(CLI::IsMember({"Approved", "Declined", "Resubmitted"}));
   update->add_option("--comment", flags->comment, "Reviewer comment");
-  update->add_option("--op-id", flags->op_id, "Business key of the op");
+  AddOpIdFlags(update, flags->op_id, flags->new_op);
   update->callback([flags, &exit_code] { exit_code = RunUpdateStatus(*flags); });
 
   auto* del = session->add_subcommand("delete", "Delete a session");
   del->add_option("session_id", flags->session_id, "Session id")->required();
-  del->add_option("--op-id", flags->op_id, "Business key of the op");
+  AddOpIdFlags(del, flags->op_id, flags->new_op);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 }
 

@@ -165,6 +165,32 @@ TEST_F(CallCliTest, SuccessPrintsTheBodyAndARerunReturnsTheStoredAnswer) {
   EXPECT_EQ(shown["idem_key_from_caller"], false);  // idem made the key
 }
 
+// Issue 15, corner 8: `idem call` without --op-id made a new op every run.
+TEST_F(CallCliTest, TheSameCallWithoutAnOpIdIsOneOpUnlessNewOpIsAsked) {
+  const std::string body = R"({"full_name":"Ada Lovelace","vendor_data":"cli-derived"})";
+  auto call = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"call", "POST", "/v3/aml/", "--data", body, "--base-url",
+                                     sandbox_->base_url(), "--api-key", kSecret};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(args);
+  };
+  Ran first = call({});
+  ASSERT_EQ(first.code, 0) << first.err;
+  Ran again = call({});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, first.out);
+  EXPECT_EQ(Executions("cli-derived"), 1);
+  json list = OpsList();
+  ASSERT_EQ(list.size(), 1u) << list.dump();
+  // The derived id names the kind and the request (include/idem/op_id.h).
+  EXPECT_EQ(list[0]["op_id"].get<std::string>().rfind("aml-", 0), 0u) << list[0]["op_id"];
+
+  Ran fresh = call({"--new-op"});
+  ASSERT_EQ(fresh.code, 0) << fresh.err;
+  EXPECT_EQ(OpsList().size(), 2u);
+  EXPECT_EQ(Executions("cli-derived"), 2);
+}
+
 TEST_F(CallCliTest, SameOpIdWithADifferentBodyIsRefusedLocally) {
   ASSERT_EQ(
       Call("POST", "/v3/aml/", R"({"full_name":"Ada","vendor_data":"cli-fp"})", "cli-fp").code, 0);

@@ -128,7 +128,12 @@ TEST_F(ProcessTest, SessionCommandsEndToEnd) {
   EXPECT_EQ(Json(Idem({"session", "get", id}))["status"], "Approved");
   auto deleted = Idem({"session", "delete", id});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out;
-  auto twice = Idem({"session", "delete", id});
+  // The same command again is the same op: its stored answer, nothing sent.
+  auto rerun = Idem({"session", "delete", id});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.out;
+  EXPECT_EQ(Json(rerun), Json(deleted));
+  // A deliberate second delete is a new op, which the server refuses.
+  auto twice = Idem({"session", "delete", id, "--new-op"});
   EXPECT_EQ(twice.exit_code, 1) << twice.out;
   EXPECT_EQ(Json(twice)["http_status"], 404);
 }
@@ -190,6 +195,51 @@ TEST_F(ProcessTest, AmlAndLiveness) {
   ASSERT_EQ(rerun.exit_code, 0);
   EXPECT_EQ(Json(rerun)["request_id"], Json(live)["request_id"]);
   EXPECT_EQ(Stats()["executions"]["passive_liveness"], 1);
+}
+
+// Issue 15, corner 8: `idem aml --full-name "Jane Doe"` run twice without
+// --op-id was two ops and two billed executions.
+TEST_F(ProcessTest, TheSameCommandRunTwiceIsOneOpUnlessNewOpIsAsked) {
+  StartSandbox();
+  auto first = Idem({"aml", "--full-name", "Jane Doe"});
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  auto again = Idem({"aml", "--full-name", "Jane Doe"});
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(Json(again)["request_id"], Json(first)["request_id"]);
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
+  // Another request is another op.
+  ASSERT_EQ(Idem({"aml", "--full-name", "John Doe"}).exit_code, 0);
+  EXPECT_EQ(Stats()["executions"]["aml"], 2);
+  // --new-op asks for a second execution on purpose.
+  auto fresh = Idem({"aml", "--full-name", "Jane Doe", "--new-op"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out;
+  EXPECT_NE(Json(fresh)["request_id"], Json(first)["request_id"]);
+  EXPECT_EQ(Stats()["executions"]["aml"], 3);
+
+  // A multipart check derives the same id too (its boundary and vendor_data
+  // derive from the op id, not from the moment).
+  std::string image = dir_ + "/face.jpg";
+  std::ofstream(image, std::ios::binary) << std::string(3000, '\x43');
+  auto live = Idem({"liveness", "--image", image});
+  ASSERT_EQ(live.exit_code, 0) << live.out;
+  auto live_again = Idem({"liveness", "--image", image});
+  ASSERT_EQ(live_again.exit_code, 0) << live_again.out;
+  EXPECT_EQ(Json(live_again)["request_id"], Json(live)["request_id"]);
+  EXPECT_EQ(Stats()["executions"]["passive_liveness"], 1);
+
+  // A session for the same user and workflow: the same op, one session
+  // (sessions_total counts the saved checks above too).
+  const int sessions_before = Stats()["sessions_total"].get<int>();
+  auto s1 = Idem({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "u-8"});
+  auto s2 = Idem({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "u-8"});
+  ASSERT_EQ(s1.exit_code, 0) << s1.out;
+  ASSERT_EQ(s2.exit_code, 0) << s2.out;
+  EXPECT_EQ(Json(s2)["session_id"], Json(s1)["session_id"]);
+  EXPECT_EQ(Stats()["sessions_total"].get<int>(), sessions_before + 1);
+
+  // Both flags at once is a usage error, nothing sent.
+  EXPECT_EQ(Idem({"aml", "--full-name", "Jane Doe", "--op-id", "x", "--new-op"}).exit_code, 2);
+  EXPECT_EQ(Stats()["executions"]["aml"], 3);
 }
 
 TEST_F(ProcessTest, ExampleCreatesASessionExactlyOnce) {
