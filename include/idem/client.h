@@ -250,6 +250,15 @@ class Client {
   // runs before the destructor returns.
   virtual ~Client() = default;
 
+  // Stops driving, from any thread, for instance a signal handler's: work
+  // not yet admitted is refused (kUnavailable, nothing journaled), ops
+  // waiting for a slot or a retry are parked at once (kept in_flight, lease
+  // released, so `idem resume` or another process continues them), and
+  // requests on the wire finish (their outcome is recorded) before their
+  // ops park. A blocked Call or Resume then returns. Nothing new is sent
+  // afterwards. Idempotent; the destructor calls it.
+  virtual void Shutdown() = 0;
+
   using Callback = std::function<void(OpResult)>;
   // Queues the op and returns at once; `done` runs once, on a worker thread,
   // after the op's outcome is durable in the journal. Journal writes of
@@ -297,7 +306,24 @@ class Client {
   virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
 };
 
-// "HOST:PID:RANDOM", the default lease owner.
+// "HOST:PID:RANDOM:PIDNS:START", the default lease owner: the host name, the
+// process id, 32 random bits (several Clients in one process), the inode of
+// the process's pid namespace and its start time (field 22 of
+// /proc/PID/stat). The last two let OwnerIsProvablyDead tell a crashed or
+// interrupted process from a live one; without /proc they are left out.
 std::string DefaultOwnerId();
+
+// True only when `owner` is a default owner id of this host and pid
+// namespace whose process no longer exists (or whose pid now belongs to a
+// process started at another time, or is a zombie). Any other owner (another
+// host, a container, a name the caller chose, an older id) -> false: its
+// lease is waited out as before.
+bool OwnerIsProvablyDead(std::string_view owner);
+
+// Releases the live leases of unfinished ops whose owner is provably dead
+// (OwnerIsProvablyDead), each fenced by the dead owner's generation, so they
+// can be claimed at once instead of after the lease lapses. Returns how
+// many. Client::Resume, Call/Submit of such an op, and RunWorker use it.
+Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal);
 
 }  // namespace idem

@@ -60,7 +60,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.AmlScreening(request, std::move(call));
         },
-        flags->lease_ms);
+        flags->lease_ms, "idem aml");
   });
 }
 

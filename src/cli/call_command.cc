@@ -9,6 +9,7 @@
 #include "cli/didit_cli_support.h"
 #include "cli/enqueue_cli_support.h"
 #include "cli/exit_codes.h"
+#include "cli/interrupt.h"
 #include "idem/didit/endpoints.h"
 
 namespace idem::cli {
@@ -61,6 +62,7 @@ int RunCall(CallFlags& f) {
   // The same call run again is the same op (include/idem/op_id.h).
   if (request.op_id.empty()) request.op_id = f.new_op ? NewOpId() : DerivedOpId(request);
   if (f.enqueue) return EnqueueAndPrint("idem call", f.client, std::move(request));
+  InterruptGuard interrupt("idem call");
   auto journal = OpenJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem call: journal: %s\n", journal.error().ToString().c_str());
@@ -71,7 +73,12 @@ int RunCall(CallFlags& f) {
     std::fprintf(stderr, "idem call: %s\n", client.error().ToString().c_str());
     return kExitConfig;
   }
+  interrupt.OnStop([&client] { (*client)->Shutdown(); });
+  const std::string op_id = request.op_id;
   OpResult result = (*client)->Call(std::move(request));
+  if (interrupt.signal() != 0 && interrupt.ReportUnfinished(**client, {op_id}) > 0) {
+    return interrupt.ExitCode();
+  }
   if (!result) {
     std::fprintf(stderr, "idem call: %s\n", result.error().ToString().c_str());
     return ExitCodeFor(result.error().code());

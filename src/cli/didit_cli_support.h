@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/exit_codes.h"
+#include "cli/interrupt.h"
 #include "idem/didit.h"
 #include "idem/op_id.h"
 
@@ -78,12 +79,22 @@ void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
 // For a journaled typed call: `call(client, options)` runs with op id
 // `op_id` (made here when empty, so the op can be read back), then prints
 // the raw answer, and on stderr how it was settled. Returns the exit code.
+//
+// SIGINT/SIGTERM while it runs: the op is parked (lease released), the
+// command says so and how to continue, and exits 128 + the signal
+// (cli/interrupt.h).
 template <typename Call>
-int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0) {
+int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0,
+                   const char* command = "idem") {
+  InterruptGuard interrupt(command);
   auto client = MakeDiditClientFromEnv(lease_ms);
   if (!client) return kExitConfig;
+  interrupt.OnStop([&client] { client->client().Shutdown(); });
   if (op_id.empty()) op_id = NewOpId();
   auto result = call(*client, didit::CallOptions{.op_id = op_id});
+  if (interrupt.signal() != 0 && interrupt.ReportUnfinished(client->client(), {op_id}) > 0) {
+    return interrupt.ExitCode();
+  }
   if (!result) return ReportError(result.error());
   NoteHowSettled(*client, op_id);
   PrintJson(result->raw);

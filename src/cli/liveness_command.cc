@@ -50,7 +50,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.PassiveLiveness(request, std::move(call));
         },
-        flags->lease_ms);
+        flags->lease_ms, "idem liveness");
   });
 }
 

@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
       "2 usage (bad input, nothing sent); 3 not settled now (outcome unknown: `idem resume` "
       "continues it, or `idem ops resolve` settles one that needs review; or held elsewhere); "
       "4 configuration or local failure (no API key, credentials refused, bad base URL, "
-      "journal); 5 `idem chaos` found duplicates or lost ops.");
+      "journal); 5 `idem chaos` found duplicates or lost ops; 130/143 stopped by "
+      "SIGINT/SIGTERM (leases released, the unfinished ops named on stderr; `idem resume` "
+      "continues them; a second Ctrl-C exits at once).");
 
   int exit_code = idem::cli::kExitOk;
   idem::cli::AddVersionCommand(app, exit_code);

@@ -4,6 +4,7 @@
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/interrupt.h"
 #include "client/op_codec.h"
 
 namespace idem::cli {
@@ -16,6 +17,7 @@ struct ResumeFlags {
 
 int RunResume(ResumeFlags& f) {
   ResolveFromEnvironment(f.client);
+  InterruptGuard interrupt("idem resume");
   auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
     std::fprintf(stderr, "idem resume: journal: %s\n", journal.error().ToString().c_str());
@@ -26,7 +28,18 @@ int RunResume(ResumeFlags& f) {
     std::fprintf(stderr, "idem resume: %s\n", client.error().ToString().c_str());
     return kExitConfig;
   }
+  interrupt.OnStop([&client] { (*client)->Shutdown(); });
   auto summary = (*client)->Resume();
+  if (interrupt.signal() != 0) {
+    // Say what is left (every op the stop parked, and any not reached yet).
+    std::vector<std::string> left;
+    for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
+      auto ops = (*journal)->List({.state = state, .needs_review = false});
+      if (!ops) continue;
+      for (const Operation& op : *ops) left.push_back(op.op_id);
+    }
+    if (interrupt.ReportUnfinished(**client, left) > 0) return interrupt.ExitCode();
+  }
   if (!summary) {
     std::fprintf(stderr, "idem resume: %s\n", summary.error().ToString().c_str());
     return kExitConfig;

@@ -55,7 +55,7 @@ int RunCreate(const SessionFlags& f) {
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.CreateSession(request, std::move(call));
       },
-      f.lease_ms);
+      f.lease_ms, "idem session create");
 }
 
 int RunGet(const SessionFlags& f) {
@@ -97,9 +97,12 @@ int RunUpdateStatus(const SessionFlags& f) {
     return didit::UpdateStatusOp(f.session_id, request, std::move(call));
   });
   if (!op_id) return ReportError(op_id.error());
-  return CallOpAndPrint(*op_id, [&](didit::DiditClient& client, didit::CallOptions call) {
-    return client.UpdateStatus(f.session_id, request, std::move(call));
-  });
+  return CallOpAndPrint(
+      *op_id,
+      [&](didit::DiditClient& client, didit::CallOptions call) {
+        return client.UpdateStatus(f.session_id, request, std::move(call));
+      },
+      0, "idem session update-status");
 }
 
 int RunDelete(const SessionFlags& f) {
@@ -107,9 +110,14 @@ int RunDelete(const SessionFlags& f) {
     return didit::DeleteSessionOp(f.session_id, std::move(call));
   });
   if (!op_id) return ReportError(op_id.error());
+  InterruptGuard interrupt("idem session delete");
   auto client = MakeDiditClientFromEnv();
   if (!client) return kExitConfig;
+  interrupt.OnStop([&client] { client->client().Shutdown(); });
   auto result = client->DeleteSession(f.session_id, {.op_id = *op_id});
+  if (interrupt.signal() != 0 && interrupt.ReportUnfinished(client->client(), {*op_id}) > 0) {
+    return interrupt.ExitCode();
+  }
   if (!result) return ReportError(result.error());
   NoteHowSettled(*client, *op_id);
   PrintJson({{"session_id", result->session_id},

@@ -53,16 +53,6 @@ bool IsHttpBaseUrl(std::string_view url) {
 
 }  // namespace
 
-std::string DefaultOwnerId() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::uint32_t random = 0;
-  crypto::RandomBytes(&random, sizeof random);
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%08x", random);
-  return std::string(host[0] ? host : "host") + ":" + std::to_string(getpid()) + ":" + suffix;
-}
-
 std::future<OpResult> Client::Submit(OpRequest request) {
   auto promise = std::make_shared<std::promise<OpResult>>();
   std::future<OpResult> future = promise->get_future();
@@ -107,6 +97,14 @@ class ClientImpl final : public Client {
       : options_(std::move(options)), executor_(options_.worker_threads) {}
 
   ~ClientImpl() override {
+    Shutdown();
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait(lock, [this] { return live_ == 0; });
+    lock.unlock();
+    executor_.Shutdown();
+  }
+
+  void Shutdown() override {
     std::deque<Pending> refused;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -119,12 +117,8 @@ class ClientImpl final : public Client {
       if (p.claimed) options_.journal->Release(*p.claimed);
       FinishUnstarted(p.done, MakeError(ErrorCode::kUnavailable, "client is shutting down"));
     }
-    // Admitted ops still waiting for a slot are parked by Attempt.
+    // Admitted ops still waiting for a slot or a retry are parked by Attempt.
     executor_.ExpireTimers();
-    std::unique_lock<std::mutex> lock(mu_);
-    idle_cv_.wait(lock, [this] { return live_ == 0; });
-    lock.unlock();
-    executor_.Shutdown();
   }
 
   void Submit(OpRequest request, Callback done) override {
@@ -370,10 +364,19 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
         FinishUnstarted(p.done, std::move(begun->op));
         continue;
       }
+      if (!begun->leased && OwnerIsProvablyDead(begun->op.lease_owner)) {
+        // Its driver crashed or was killed on this host: its lease is taken
+        // now (fenced by that driver's generation) rather than waited out.
+        if (options_.journal->Release(begun->op)) {
+          auto again = options_.journal->Begin(ops[k], options_.owner, options_.lease);
+          if (again) begun = std::move(again);
+        }
+      }
       if (!begun->leased) {
-        FinishUnstarted(p.done,
-                        MakeError(ErrorCode::kFailedPrecondition,
-                                  "op " + begun->op.op_id + " is being driven by another owner"));
+        FinishUnstarted(p.done, MakeError(ErrorCode::kFailedPrecondition,
+                                          "op " + begun->op.op_id +
+                                              " is being driven by another owner (" +
+                                              begun->op.lease_owner + ", a live process)"));
         continue;
       }
     }
@@ -628,6 +631,9 @@ void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambig
 }
 
 void ClientImpl::Wait(const DrivePtr& d, milliseconds delay) {
+  // Shutting down: no timer outlives Shutdown() (it expired those already
+  // set); the op parks now.
+  if (Stopping()) return Park(d);
   milliseconds step = std::max(milliseconds(1), options_.lease / 3);
   if (delay <= step) {
     executor_.PostAfter(delay, [this, d] { Attempt(d); });
@@ -741,6 +747,9 @@ Result<ResumeSummary> ClientImpl::Resume() {
   // behind it, which would otherwise never be reached.
   ClaimFilter filter;
   filter.max_unknown_updated_ms = std::max<std::int64_t>(1, NowMs() - 1);
+  // Ops a crashed or interrupted process on this host still holds are
+  // resumed now, not once their leases lapse.
+  (void)ReleaseLeasesOfDeadOwners(*options_.journal);
   for (;;) {
     auto claimed = options_.journal->ClaimUnfinished(options_.owner, options_.lease,
                                                      options_.max_concurrent_ops, filter);

@@ -85,6 +85,14 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
     filter.max_unknown_updated_ms = NowMs() - options.unknown_retry_delay.count();
     if (filter.max_unknown_updated_ms <= 0) filter.max_unknown_updated_ms = 1;
     auto claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
+    if (claimed && claimed->empty()) {
+      // Nothing free: ops a crashed or interrupted process on this host
+      // still holds are taken now rather than once their leases lapse.
+      auto released = ReleaseLeasesOfDeadOwners(journal);
+      if (released && *released > 0) {
+        claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
+      }
+    }
 
     std::size_t started = 0;
     bool idle = false;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -240,6 +241,83 @@ TEST_F(ProcessTest, TheSameCommandRunTwiceIsOneOpUnlessNewOpIsAsked) {
   // Both flags at once is a usage error, nothing sent.
   EXPECT_EQ(Idem({"aml", "--full-name", "Jane Doe", "--op-id", "x", "--new-op"}).exit_code, 2);
   EXPECT_EQ(Stats()["executions"]["aml"], 3);
+}
+
+// Polls the journal (bounded: 20 s) until `ready` holds for op `op_id`.
+bool WaitForOp(const std::string& journal_path, const std::string& op_id,
+               const std::function<bool(const Operation&)>& ready) {
+  for (int i = 0; i < 1000; ++i) {
+    if (std::filesystem::exists(journal_path)) {
+      auto journal = OpenSqliteJournal(journal_path);
+      if (journal) {
+        auto op = (*journal)->Get(op_id);
+        if (op && *op && ready(**op)) return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// Issue 15, corner 5: after Ctrl-C the op stayed in_flight with a 60 s lease
+// held by a dead process; a re-run said "being driven by another owner".
+TEST_F(ProcessTest, CtrlCParksTheOpWithItsLeaseReleasedAndResumeFinishesIt) {
+  SandboxOptions failing;
+  failing.faults = "error_503=1";  // every attempt fails: the op waits for retries
+  StartSandbox(failing);
+  const std::string journal_path = dir_ + "/journal.db";
+  Proc p = Start({bin_, "aml", "--full-name", "Ctrl C", "--op-id", "aml-ctrl-c"}, Env());
+  ASSERT_TRUE(WaitForOp(journal_path, "aml-ctrl-c", [](const Operation& op) {
+    return op.attempts >= 1;
+  })) << "the op never made its first attempt";
+  ::kill(p.pid, SIGINT);
+  Finished f = Wait(p);
+  EXPECT_EQ(f.exit_code, 128 + SIGINT);
+  auto journal = OpenSqliteJournal(journal_path);
+  ASSERT_TRUE(journal);
+  auto op = (*journal)->Get("aml-ctrl-c");
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->state, OpState::kInFlight);
+  EXPECT_EQ((*op)->lease_owner, "") << "the interrupted command released its lease";
+  journal->reset();
+
+  // The API is back: resume finishes it at once, once.
+  sandbox_->Stop();
+  StartSandbox();
+  auto resumed = Idem({"resume"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out;
+  EXPECT_EQ(Json(resumed)["succeeded"], 1);
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
+}
+
+// A SIGKILLed command's lease is taken over at once by the same command run
+// again on this host: its process is provably gone (OwnerIsProvablyDead).
+TEST_F(ProcessTest, ALeaseOfAKilledProcessIsTakenOverAtOnce) {
+  SandboxOptions slow;
+  slow.faults = "slow_exec=1:1500";  // each execution takes 1.5 s
+  StartSandbox(slow);
+  const std::string journal_path = dir_ + "/journal.db";
+  const std::vector<std::string> argv = {bin_,       "aml",     "--full-name", "Killed Midway",
+                                         "--op-id",  "aml-kill", "--lease-ms", "600000"};
+  Proc p = Start(argv, Env());
+  std::string owner;
+  ASSERT_TRUE(WaitForOp(journal_path, "aml-kill", [&](const Operation& op) {
+    owner = op.lease_owner;
+    return op.first_sent_ms != 0 && !op.lease_owner.empty();
+  }));
+  EXPECT_NE(owner.find(':' + std::to_string(p.pid) + ':'), std::string::npos) << owner;
+  ::kill(p.pid, SIGKILL);
+  Wait(p);
+  EXPECT_TRUE(OwnerIsProvablyDead(owner)) << owner;
+  EXPECT_FALSE(OwnerIsProvablyDead(DefaultOwnerId())) << "this process is alive";
+  EXPECT_FALSE(OwnerIsProvablyDead("a-name-the-caller-chose"));
+
+  // The lease (10 minutes) has not lapsed, yet the re-run drives the op now,
+  // by replaying its key: one execution.
+  Finished again = Wait(Start(argv, Env()));
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_TRUE(Json(again).contains("aml")) << again.out;
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
 }
 
 TEST_F(ProcessTest, ExampleCreatesASessionExactlyOnce) {
