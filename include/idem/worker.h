@@ -37,10 +37,14 @@ struct WorkerOptions {
   // Ops this worker drives at once (the Client's max_concurrent_ops should be
   // at least this). Default 16.
   std::size_t concurrency = 16;
-  // Return once the journal holds no unfinished op (in_flight or unknown; an
-  // op that needs review is for a person and does not count) and nothing is
-  // driven here. For scripts and `idem chaos`. Default false: run until
-  // `stop`.
+  // Return once nothing can be driven now: a claim (after releasing the
+  // leases of provably dead owners) finds nothing and nothing is driven
+  // here. Every unfinished op left is then held by another live owner,
+  // waits out unknown_retry_delay after it was given up, or needs review;
+  // WorkerSummary::left_* count them. So a worker ends even while the API is
+  // down (its ops end unknown, each driven once more per run at most). For
+  // scripts and `idem chaos`, which starts another worker while drivable
+  // ops remain. Default false: run until `stop`.
   bool exit_when_idle = false;
   // Drive `unknown` ops (retries exhausted earlier, kept) again too, as
   // `idem resume` does. Default true.
@@ -65,6 +69,13 @@ struct WorkerSummary {
   // claims two live workers never collide, so this stays ~0.
   std::size_t busy = 0;
   std::size_t errors = 0;  // journal errors (the loop keeps going)
+  // With exit_when_idle, what the journal still held when the worker left:
+  // unknown ops (retries ran out; a later run or `idem resume` drives them
+  // again), unknown ops that need review (for `idem ops resolve`), and
+  // in_flight ops another live owner held.
+  std::size_t left_unknown = 0;
+  std::size_t left_needs_review = 0;
+  std::size_t left_held_elsewhere = 0;
 };
 
 // Runs until `stop` is requested or, with exit_when_idle, until nothing is

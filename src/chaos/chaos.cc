@@ -405,9 +405,12 @@ class Harness {
         static_cast<std::size_t>(static_cast<double>(o_.ops) * (0.05 + 0.80 * random.NextDouble()));
     bool restarted = !o_.restart_sandbox;
     auto last_kill = Steady::now();
+    auto last_idle_start = Steady::now() - milliseconds(1000);
     for (;;) {
       for (auto& w : workers_) {
-        if (w.running() && w.Poll() && *w.exit_code() != 0) {
+        // 3: idle with unknown ops left (the API was down for a while); the
+        // next round of workers drives them again.
+        if (w.running() && w.Poll() && *w.exit_code() != 0 && *w.exit_code() != 3) {
           ++report_.worker_failures;
           Log("a worker exited with " + std::to_string(*w.exit_code()));
         }
@@ -416,7 +419,29 @@ class Harness {
       for (std::size_t i = 0; i < workers_.size(); ++i) {
         if (workers_[i].running()) live.push_back(i);
       }
-      if (live.empty()) return;
+      if (live.empty()) {
+        // Workers exit when nothing can be driven *now*: ops they gave up
+        // wait out the worker's unknown retry delay (1 s). Another round
+        // takes them, until none is left or the deadline.
+        auto left = Unfinished(journal);
+        if (!left || *left == 0) return;
+        if (Steady::now() > deadline) {
+          report_.timed_out = true;
+          Log("deadline passed with " + std::to_string(*left) + " ops unfinished");
+          return;
+        }
+        if (Steady::now() - last_idle_start >= milliseconds(1000)) {
+          last_idle_start = Steady::now();
+          Log("every worker is idle with " + std::to_string(*left) +
+              " ops unfinished: starting another");
+          if (auto st = StartWorker(); !st) {
+            Log("cannot start a worker: " + st.error().message());
+            return;
+          }
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+        continue;
+      }
       if (Steady::now() > deadline) {
         report_.timed_out = true;
         Log("deadline passed: stopping the workers");

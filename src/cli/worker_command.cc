@@ -73,7 +73,20 @@ int RunWorkerCommand(WorkerFlags& f) {
                       {"succeeded", summary->succeeded}, {"failed", summary->failed},
                       {"unknown", summary->unknown},     {"in_flight", summary->in_flight},
                       {"busy", summary->busy},           {"errors", summary->errors}};
+  if (f.exit_when_idle) {
+    j["left_unknown"] = summary->left_unknown;
+    j["left_needs_review"] = summary->left_needs_review;
+    j["left_held_elsewhere"] = summary->left_held_elsewhere;
+  }
   std::printf("%s\n", internal::DumpJson(j).c_str());
+  if (summary->left_unknown + summary->left_needs_review > 0) {
+    std::fprintf(stderr,
+                 "idem worker: idle with %zu unknown op(s) left (%zu need review): `idem resume` "
+                 "or another worker run drives the others again; `idem ops resolve` settles "
+                 "those that need review\n",
+                 summary->left_unknown + summary->left_needs_review, summary->left_needs_review);
+    return kExitUnknown;
+  }
   return kExitOk;
 }
 
@@ -90,7 +103,7 @@ void AddWorkerCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--poll-ms", flags->poll_ms, "Journal poll interval (default 200)")
       ->check(CLI::Range(1, 600000));
   cmd->add_flag("--exit-when-idle", flags->exit_when_idle,
-                "Exit once the journal holds no unfinished op");
+                "Exit once nothing can be driven now (ops left unknown: exit 3, with a summary)");
   AddClientFlags(*cmd, flags->client);
   cmd->callback([flags, &exit_code] { exit_code = RunWorkerCommand(*flags); });
 }

@@ -47,17 +47,22 @@ void Count(WorkerSummary& summary, const OpResult& result) {
   CountState(summary, result->state);
 }
 
-// For exit_when_idle: is any op left that this worker would drive, whoever
-// holds it now? Ops that need review are for a person, not a worker. (Two
-// LIMIT 1 look-ups; only run when this worker is idle.)
-Result<bool> AnyUnfinished(Journal& journal, bool include_unknown) {
-  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
-    if (state == OpState::kUnknown && !include_unknown) break;
-    auto ops = journal.List({.state = state, .limit = 1, .needs_review = false});
-    if (!ops) return tl::unexpected(ops.error());
-    if (!ops->empty()) return true;
+// For exit_when_idle, once nothing can be driven now: what is left, and why.
+Status CountLeft(Journal& journal, WorkerSummary& summary, const std::string& self) {
+  auto unknown = journal.List({.state = OpState::kUnknown});
+  if (!unknown) return tl::unexpected(unknown.error());
+  for (const Operation& op : *unknown) {
+    ++(op.needs_review ? summary.left_needs_review : summary.left_unknown);
   }
-  return false;
+  auto in_flight = journal.List({.state = OpState::kInFlight});
+  if (!in_flight) return tl::unexpected(in_flight.error());
+  const std::int64_t now = NowMs();
+  for (const Operation& op : *in_flight) {
+    if (!op.lease_owner.empty() && op.lease_owner != self && op.lease_until_ms > now) {
+      ++summary.left_held_elsewhere;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -125,17 +130,11 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
         });
       }
     }
-    if (idle && options.exit_when_idle) {
-      auto left = AnyUnfinished(journal, options.drive_unknown);
-      if (left && !*left) {
-        std::lock_guard<std::mutex> lock(state->mu);
-        if (state->driving.empty()) break;
-      }
-      if (!left) {
-        std::lock_guard<std::mutex> lock(state->mu);
-        ++state->summary.errors;
-      }
-    }
+    // Nothing can be driven now: every unfinished op is held by another
+    // live owner, waits out unknown_retry_delay after it was given up, or
+    // needs review. Waiting would only re-drive unknown ops forever while
+    // the API is down.
+    if (idle && options.exit_when_idle) break;
     // A full batch means there may be more: claim again as soon as a slot
     // is free. Otherwise (nothing claimable now, or a journal error) wait
     // for the poll interval.
@@ -147,7 +146,12 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   // Stop (or idle): take nothing new, wait for what we drive to settle.
   std::unique_lock<std::mutex> lock(state->mu);
   state->cv.wait(lock, [&] { return state->driving.empty(); });
-  return state->summary;
+  WorkerSummary summary = state->summary;
+  lock.unlock();
+  if (options.exit_when_idle && !stop.stop_requested()) {
+    if (auto counted = CountLeft(journal, summary, client.owner()); !counted) ++summary.errors;
+  }
+  return summary;
 }
 
 }  // namespace idem

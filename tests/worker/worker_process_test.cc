@@ -4,7 +4,9 @@
 // execute it twice); a SIGTERM'd worker exits 0 and leaves nothing leased.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -153,6 +155,59 @@ TEST_F(WorkerProcessTest, CallEnqueueStoresWithoutSendingAndAWorkerDrivesIt) {
     auto op = journal_->Get(id);
     ASSERT_TRUE(op && *op);
     EXPECT_EQ((*op)->state, OpState::kSucceeded) << id << " " << (*op)->last_error;
+  }
+}
+
+// Issue 15, corner 6: `idem worker --exit-when-idle` never exited while the
+// API was down (every op waited in backoff or was unknown, and was driven
+// again each second, forever).
+TEST_F(WorkerProcessTest, ExitWhenIdleEndsWhileTheApiIsDownAndSaysWhatIsLeft) {
+  StartSandbox("error_503=1,retry_after=0", true);
+  EnqueueAml(3, "down-");
+  std::vector<std::string> args = WorkerArgs(4);
+  // Two attempts each, then the ops are unknown.
+  auto attempts = std::find(args.begin(), args.end(), "--max-attempts");
+  ASSERT_NE(attempts, args.end());
+  *(attempts + 1) = "2";
+  const std::string out = dir_ + "/down.json";
+  pid_t pid = SpawnChild(args, out);
+  ASSERT_GT(pid, 0);
+  // Bounded: it must end by itself within 30 s (each op takes milliseconds).
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 1500 && !exited; ++i) {
+    exited = waitpid(pid, &status, WNOHANG) == pid;
+    if (!exited) std::this_thread::sleep_for(milliseconds(20));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(exited) << "the worker never went idle";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << "unknown ops remain";
+  auto summary = nlohmann::json::parse(ReadWholeFile(out), nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << ReadWholeFile(out);
+  EXPECT_EQ(summary["left_unknown"], 3) << summary.dump();
+  EXPECT_EQ(summary["left_needs_review"], 0) << summary.dump();
+  for (int i = 0; i < 3; ++i) {
+    auto op = journal_->Get("down-" + std::to_string(i));
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->state, OpState::kUnknown);
+    EXPECT_EQ((*op)->lease_owner, "");
+  }
+  // The API is back: `idem resume` drives them to the end and exits 0.
+  sandbox_->Stop();
+  StartSandbox("", true);
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "resume", "--journal", JournalPath(), "--base-url",
+                                 sandbox_->base_url(), "--api-key", "sandbox-key"},
+                                out)),
+            0)
+      << ReadWholeFile(out);
+  for (int i = 0; i < 3; ++i) {
+    auto op = journal_->Get("down-" + std::to_string(i));
+    ASSERT_TRUE(op && *op);
+    EXPECT_EQ((*op)->state, OpState::kSucceeded);
   }
 }
 
