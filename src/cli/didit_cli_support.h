@@ -84,8 +84,7 @@ void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
 // command says so and how to continue, and exits 128 + the signal
 // (cli/interrupt.h).
 template <typename Call>
-int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0,
-                   const char* command = "idem") {
+int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0, const char* command = "idem") {
   InterruptGuard interrupt(command);
   auto client = MakeDiditClientFromEnv(lease_ms);
   if (!client) return kExitConfig;

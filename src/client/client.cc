@@ -373,10 +373,10 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
         }
       }
       if (!begun->leased) {
-        FinishUnstarted(p.done, MakeError(ErrorCode::kFailedPrecondition,
-                                          "op " + begun->op.op_id +
-                                              " is being driven by another owner (" +
-                                              begun->op.lease_owner + ", a live process)"));
+        FinishUnstarted(p.done,
+                        MakeError(ErrorCode::kFailedPrecondition,
+                                  "op " + begun->op.op_id + " is being driven by another owner (" +
+                                      begun->op.lease_owner + ", a live process)"));
         continue;
       }
     }

@@ -7,8 +7,8 @@ namespace idem {
 std::string DerivedOpId(const OpRequest& request) {
   // Length-prefixed fields: no two different requests share an input.
   std::string input;
-  for (const std::string* field : {&request.method, &request.path, &request.content_type,
-                                   &request.body}) {
+  for (const std::string* field :
+       {&request.method, &request.path, &request.content_type, &request.body}) {
     input += std::to_string(field->size());
     input += ':';
     input += *field;

@@ -202,8 +202,7 @@ const std::vector<StatementSpec>& Statements() {
       // AdoptResource's candidates, locked; journal/resolution.h picks which
       // to settle and j_resolve writes each whole.
       {"j_adopt_candidates",
-       "SELECT " IDEM_PG_OP_COLUMNS
-       " FROM idem_ops WHERE state IN ('in_flight', 'unknown') AND ("
+       "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE state IN ('in_flight', 'unknown') AND ("
        "(natural_key = $1 AND natural_key <> '') OR (resource_id = $2 AND resource_id <> '')) "
        "ORDER BY created_ms, seq FOR UPDATE",
        {B, B}},

@@ -401,8 +401,8 @@ Result<std::vector<Operation>> PostgresJournal::AdoptResource(const Adoption& ad
   std::vector<Operation> settled;
   auto st = Transaction([&](pg::Connection& conn) -> PgResult<void> {
     settled.clear();
-    auto rows = conn.Exec("j_adopt_candidates", {Param::Bytes(adoption.natural_key),
-                                                 Param::Bytes(adoption.resource_id)});
+    auto rows = conn.Exec("j_adopt_candidates",
+                          {Param::Bytes(adoption.natural_key), Param::Bytes(adoption.resource_id)});
     if (!rows) return tl::unexpected(rows.error());
     auto candidates = ReadOps(*rows);
     if (!candidates) return tl::unexpected(candidates.error());

@@ -402,8 +402,8 @@ Result<std::vector<Operation>> SqliteJournal::AdoptResource(const Adoption& adop
     if (!candidates) return tl::unexpected(candidates.error());
     bool held_elsewhere = false;
     if (!adoption.resource_id.empty()) {
-      auto held = db.Prepare(
-          "SELECT 1 FROM ops WHERE state = 'succeeded' AND resource_id = ?1 LIMIT 1");
+      auto held =
+          db.Prepare("SELECT 1 FROM ops WHERE state = 'succeeded' AND resource_id = ?1 LIMIT 1");
       if (!held) return tl::unexpected(held.error());
       held->BindAll(adoption.resource_id);
       auto row = held->Step();

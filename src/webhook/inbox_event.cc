@@ -128,7 +128,8 @@ Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const We
   // The session existed by the event's time; a created_at earlier than that
   // (the session's own creation, as the sandbox sends it) bounds it closer.
   std::int64_t created_s = e.timestamp;
-  if (const std::int64_t at = CreatedAtSeconds(e.body); at > 0 && (created_s <= 0 || at < created_s))
+  if (const std::int64_t at = CreatedAtSeconds(e.body);
+      at > 0 && (created_s <= 0 || at < created_s))
     created_s = at;
   if (created_s <= 0) return std::vector<std::string>();  // no time: nothing provable
   // Seconds on the event: the whole second counts, then the skew.
@@ -160,8 +161,8 @@ std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& b
   return healed_seqs;
 }
 
-Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec, const InboxTask& task,
-               const WebhookEvent& event) {
+Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
+               const InboxTask& task, const WebhookEvent& event) {
   if (task.kind == "heal") {
     auto healed = HealEvent(options, event);
     if (!healed) return tl::unexpected(healed.error());

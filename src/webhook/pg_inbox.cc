@@ -269,9 +269,7 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
 
   // StagedInbox: the heal after the commit; if it fails (or we crash first),
   // the persisted heal task retries it.
-  void Heal(ParsedBatch& batch) override {
-    PutBackHealed(HealStored(options_, batch));
-  }
+  void Heal(ParsedBatch& batch) override { PutBackHealed(HealStored(options_, batch)); }
 
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
     std::vector<WebhookEvent> events;

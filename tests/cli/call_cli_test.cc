@@ -169,8 +169,9 @@ TEST_F(CallCliTest, SuccessPrintsTheBodyAndARerunReturnsTheStoredAnswer) {
 TEST_F(CallCliTest, TheSameCallWithoutAnOpIdIsOneOpUnlessNewOpIsAsked) {
   const std::string body = R"({"full_name":"Ada Lovelace","vendor_data":"cli-derived"})";
   auto call = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {"call", "POST", "/v3/aml/", "--data", body, "--base-url",
-                                     sandbox_->base_url(), "--api-key", kSecret};
+    std::vector<std::string> args = {"call", "POST",       "/v3/aml/",           "--data",
+                                     body,   "--base-url", sandbox_->base_url(), "--api-key",
+                                     kSecret};
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   };

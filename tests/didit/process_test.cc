@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -297,8 +297,8 @@ TEST_F(ProcessTest, ALeaseOfAKilledProcessIsTakenOverAtOnce) {
   slow.faults = "slow_exec=1:1500";  // each execution takes 1.5 s
   StartSandbox(slow);
   const std::string journal_path = dir_ + "/journal.db";
-  const std::vector<std::string> argv = {bin_,       "aml",     "--full-name", "Killed Midway",
-                                         "--op-id",  "aml-kill", "--lease-ms", "600000"};
+  const std::vector<std::string> argv = {bin_,      "aml",      "--full-name", "Killed Midway",
+                                         "--op-id", "aml-kill", "--lease-ms",  "600000"};
   Proc p = Start(argv, Env());
   std::string owner;
   ASSERT_TRUE(WaitForOp(journal_path, "aml-kill", [&](const Operation& op) {
