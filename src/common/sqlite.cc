@@ -1,8 +1,13 @@
 #include "common/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 namespace idem::sqlite {
@@ -171,12 +176,50 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+std::optional<std::string_view> UrlSchemeOf(std::string_view path) {
+  const std::size_t colon = path.find("://");
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view scheme = path.substr(0, colon);
+  if (!std::isalpha(static_cast<unsigned char>(scheme[0]))) return std::nullopt;
+  for (char c : scheme) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return std::nullopt;
+    }
+  }
+  return scheme;
+}
+
+namespace {
+
+// Journals, inboxes and sandbox stores hold personal data (names, dates of
+// birth, document numbers, images in multipart bodies): a new database file
+// is created 0600, owner only, whatever the umask. SQLite creates the -wal
+// and -shm files with the database file's permissions, so they follow. An
+// existing file keeps its mode; a path SQLite treats specially (":memory:",
+// "file:" URIs) is left to SQLite. Errors are left for sqlite3_open_v2 to
+// report.
+void CreatePrivately(const std::string& path) {
+  if (path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
   if (!options.clock) options.clock = DefaultClock();
   if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
   if (!options.random) options.random = std::make_shared<SeededRandom>(CryptoRandom().NextU64());
   if (path.empty()) return MakeError(ErrorCode::kInvalidArgument, "sqlite: empty database path");
 
+  if (auto scheme = UrlSchemeOf(path)) {
+    // Only the scheme is named: the rest may hold a user and password.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "sqlite: a " + std::string(*scheme) +
+                         ":// URL is not a database file path (PostgreSQL takes postgresql:// "
+                         "or postgres://; SQLite a file path)");
+  }
+  if (options.create) CreatePrivately(path);
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0);
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -83,6 +84,12 @@ struct OpenOptions {
 struct Blob {
   std::string_view bytes;
 };
+
+// The scheme of "scheme://..." (a letter, then letters, digits, '+', '-',
+// '.'), nullopt for anything else. Database::Open refuses such a path
+// (kInvalidArgument, naming only the scheme: the rest may hold a password):
+// a mistyped "postgress://" URL would otherwise become a SQLite file.
+std::optional<std::string_view> UrlSchemeOf(std::string_view path);
 
 class Database;
 

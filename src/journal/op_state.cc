@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/sqlite.h"
 #include "idem/journal.h"
 
 namespace idem {
@@ -37,6 +38,13 @@ std::string DefaultJournalPath() {
 
 Status CheckJournalExists(const std::string& path_or_url) {
   if (IsPostgresUrl(path_or_url)) return {};
+  if (auto scheme = sqlite::UrlSchemeOf(path_or_url)) {
+    // Only the scheme is named: the rest may hold a user and password.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "a " + std::string(*scheme) +
+                         ":// URL is not a journal (PostgreSQL takes postgresql:// or "
+                         "postgres://; SQLite a file path)");
+  }
   struct stat st {};
   if (::stat(path_or_url.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {};
   return MakeError(ErrorCode::kNotFound, "no journal at '" + path_or_url + "'");

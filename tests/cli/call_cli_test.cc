@@ -409,5 +409,30 @@ TEST_F(CallCliTest, ReadOnlyCommandsRefuseAJournalThatDoesNotExist) {
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+// Issue 16: a mistyped postgres:// scheme was taken for a SQLite path (a
+// directory "postgress:" appeared) and the error printed the password.
+TEST_F(CallCliTest, AMistypedDatabaseUrlIsRefusedWithoutItsPassword) {
+  const std::string url = "postgress://idem:s3cret-pw@127.0.0.1:5432/idem";
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"call", "POST", "/v3/aml/", "--data", R"({"full_name":"A"})",
+                                 "--api-key", kSecret, "--base-url", sandbox_->base_url()},
+        {"resume", "--api-key", kSecret, "--base-url", sandbox_->base_url()},
+        {"ops", "list"}}) {
+    args.insert(args.begin(), IdemBin());
+    args.insert(args.end(), {"--journal", url});
+    const std::string out = (dir_ / "out.txt").string();
+    const std::string err = (dir_ / "err.txt").string();
+    EXPECT_EQ(WaitExit(SpawnChild(args, out, err)), 4) << args[1];
+    EXPECT_EQ(ReadWholeFile(err).find("s3cret-pw"), std::string::npos) << ReadWholeFile(err);
+    EXPECT_EQ(ReadWholeFile(out).find("s3cret-pw"), std::string::npos) << ReadWholeFile(out);
+    EXPECT_NE(ReadWholeFile(err).find("postgresql://"), std::string::npos) << ReadWholeFile(err);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "postgress:"));
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(json::parse(sandbox_->ExecutionsJson())["count"], 0) << "nothing was sent";
+}
+
 }  // namespace
 }  // namespace idem

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,54 @@ TEST_F(SqliteTest, OpensInWalWithRequestedSynchronousMode) {
   normal.synchronous = Synchronous::kNormal;
   auto other = MustOpen(PathOf("a.db"), normal);
   EXPECT_EQ(QueryText(*other, "PRAGMA synchronous"), "1");  // NORMAL
+}
+
+// Issue 16, item 3: a new database and its -wal and -shm files are 0600
+// (owner only), whatever the umask; they hold personal data.
+TEST_F(SqliteTest, ANewDatabaseAndItsWalFilesArePrivate) {
+  const mode_t previous = ::umask(022);
+  {
+    auto db = MustOpen(PathOf("private.db"));
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)"));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const fs::path file = PathOf(std::string("private.db") + suffix);
+      ASSERT_TRUE(fs::exists(file)) << file;
+      struct stat st {};
+      ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    }
+  }
+  // An existing file keeps the mode its owner gave it.
+  const std::string shared = PathOf("shared.db");
+  { std::ofstream(shared).flush(); }
+  ::chmod(shared.c_str(), 0640);
+  ASSERT_NE(MustOpen(shared), nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat(shared.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ::umask(previous);
+}
+
+// Issue 16: a mistyped postgres:// scheme became a SQLite path, and the
+// error printed the URL with its password.
+TEST_F(SqliteTest, AUrlIsRefusedWithoutItsCredentialsAndNothingIsCreated) {
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir_);
+  for (const std::string url :
+       {"postgress://idem:s3cret-pw@db.example:5432/idem",
+        "postgresq://idem:s3cret-pw@localhost/idem", "mysql://root:s3cret-pw@localhost/x"}) {
+    auto db = Database::Open(url, {});
+    ASSERT_FALSE(db) << url;
+    EXPECT_EQ(db.error().code(), ErrorCode::kInvalidArgument) << url;
+    EXPECT_EQ(db.error().message().find("s3cret-pw"), std::string::npos) << db.error().message();
+    EXPECT_NE(db.error().message().find("postgresql://"), std::string::npos)
+        << db.error().message();
+  }
+  EXPECT_TRUE(fs::is_empty(dir_)) << "nothing may be created for a URL";
+  fs::current_path(cwd);
+  // A file name with a colon is still a file.
+  EXPECT_NE(MustOpen(PathOf("a:b.db")), nullptr);
 }
 
 TEST_F(SqliteTest, BindAndColumnRoundTripExactBytes) {

@@ -1,11 +1,14 @@
 // The SQLite store: a restarted sandbox with the same --db still replays
 // stored keys, still has its sessions and its execution records.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "common/sqlite.h"
+#include "idem/journal.h"
+#include "idem/webhook_inbox.h"
 #include "sandbox_harness.h"
 
 namespace idem::sandbox::testing {
@@ -66,6 +69,33 @@ TEST_F(StoreTest, RestartKeepsKeysSessionsAndExecutions) {
   EXPECT_EQ(stats["sessions_total"], 3);
   EXPECT_EQ(stats["check_sessions"], 1);
   EXPECT_EQ(stats["duplicate_executions"], 0);
+}
+
+// Issue 16, item 3: every store idem creates holds personal data and is
+// created owner-only: the journal, the webhook inbox and the sandbox store,
+// with their -wal and -shm files (all through sqlite::Database::Open).
+TEST_F(StoreTest, JournalInboxAndSandboxStoreFilesArePrivate) {
+  const mode_t previous = ::umask(022);
+  const std::string journal_path = (dir_ / "journal.db").string();
+  const std::string inbox_path = (dir_ / "inbox.db").string();
+  auto journal = OpenSqliteJournal(journal_path);
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  auto inbox = WebhookInbox::Open(inbox_path, InboxOptions{});
+  ASSERT_TRUE(inbox) << inbox.error().ToString();
+  SandboxOptions options = Options();
+  options.port = 0;
+  auto sandbox = Sandbox::Start(options);
+  ASSERT_TRUE(sandbox) << sandbox.error().ToString();
+  for (const std::string& db : {journal_path, inbox_path, options.db_path}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const std::string file = db + suffix;
+      struct stat st {};
+      ASSERT_EQ(::stat(file.c_str(), &st), 0) << file << " does not exist";
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    }
+  }
+  (*sandbox)->Stop();
+  ::umask(previous);
 }
 
 TEST_F(StoreTest, DeletedSessionsStayDeletedAcrossRestart) {
