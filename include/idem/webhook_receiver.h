@@ -92,7 +92,9 @@ class WebhookReceiver {
 };
 
 // Runs `command` with /bin/sh -c, `input` on its stdin, its stdout sent to
-// stderr; OK when it exits 0 within `timeout` (else it is killed).
+// stderr, and no other descriptor of this process open (not the listening
+// socket, not a journal); OK when it exits 0 within `timeout` (else it is
+// killed).
 Status RunShellCommand(const std::string& command, std::string_view input,
                        std::chrono::milliseconds timeout);
 
