@@ -36,8 +36,10 @@ namespace idem {
 // \uXXXX escaped when `ascii_escape`), floats with no fractional part written
 // as integers (1.0 -> 1, 1e20 -> 100000000000000000000), other floats in the
 // shortest form that round-trips (1.5, 0.1, 1e-05), integers of any size kept
-// digit for digit. Duplicate keys: the last one wins (as Python's json.loads).
-// Fails with kInvalidArgument on malformed JSON or nesting deeper than 128.
+// digit for digit. Fails with kInvalidArgument on malformed JSON, nesting
+// deeper than 128, or a duplicate key in an object: readers disagree on which
+// duplicate counts, so a body signed on its canonical form could say
+// something else to whoever reads the raw bytes (Didit never repeats a key).
 Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape = false);
 
 // Which Didit signature headers a verifier accepts. A delivery passes when any

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "idem/webhook_signature.h"
@@ -14,7 +16,8 @@ using Json = nlohmann::json;
 using DomParser = nlohmann::detail::json_sax_dom_parser<Json>;
 
 // Forwards every event to nlohmann's DOM builder, except that it bounds the
-// nesting depth and keeps integers beyond 64 bits as their exact digits.
+// nesting depth, refuses duplicate keys and keeps integers beyond 64 bits as
+// their exact digits.
 class BoundedSax {
  public:
   explicit BoundedSax(Json& root) : dom_(root, /*allow_exceptions=*/false) {}
@@ -33,10 +36,25 @@ class BoundedSax {
   }
   bool string(std::string& v) { return dom_.string(v); }
   bool binary(Json::binary_t& v) { return dom_.binary(v); }
-  bool start_object(std::size_t n) { return Enter() && dom_.start_object(n); }
-  bool key(std::string& k) { return dom_.key(k); }
+  bool start_object(std::size_t n) {
+    if (!Enter()) return false;
+    keys_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(std::string& k) {
+    // A duplicate key is refused: readers disagree on which one counts
+    // (Python and nlohmann take the last, others the first), so a body
+    // signed on its canonical form could mean something else to whoever
+    // reads the stored raw bytes. Didit's serializer never repeats a key.
+    if (!keys_.back().insert(k).second) {
+      error_ = "duplicate JSON key \"" + k.substr(0, 64) + "\"";
+      return false;
+    }
+    return dom_.key(k);
+  }
   bool end_object() {
     --depth_;
+    keys_.pop_back();
     return dom_.end_object();
   }
   bool start_array(std::size_t n) { return Enter() && dom_.start_array(n); }
@@ -62,6 +80,7 @@ class BoundedSax {
 
   DomParser dom_;
   std::size_t depth_ = 0;
+  std::vector<std::set<std::string>> keys_;  // the keys of each open object
   std::string error_;
 };
 

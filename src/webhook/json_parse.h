@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 // Parses `text` as one JSON value. Integers too large for 64 bits are kept
 // digit for digit (stored as a binary value holding their text) so that the
 // canonical form does not round them through a double. Never throws:
-// malformed or too deeply nested input gives kInvalidArgument.
+// malformed or too deeply nested input, or an object with a duplicate key,
+// gives kInvalidArgument.
 Result<nlohmann::json> ParseJson(std::string_view text);
 
 // The canonical form (see idem::CanonicalJson) of a value from ParseJson.

@@ -115,8 +115,34 @@ TEST_F(SignatureTest, CanonicalUnicodeKeysSortByCodePoint) {
   EXPECT_EQ(*ascii, R"({"\u00e9":"\ud83d\ude00"})");
 }
 
-TEST_F(SignatureTest, CanonicalDuplicateKeysLastWins) {
-  EXPECT_EQ(*CanonicalJson(R"({"a":1,"a":2})"), R"({"a":2})");  // Python: {"a":2}
+// Issue 16, item 6: duplicate keys used to canonicalise last-wins (as
+// Python), so a V2-signed body meant something else to a first-wins reader.
+TEST_F(SignatureTest, CanonicalRefusesDuplicateKeys) {
+  for (std::string dup :
+       {R"({"a":1,"a":2})", R"({"x":{"b":1,"c":2,"b":3}})", R"([{"k":1},{"k":2,"k":3}])"}) {
+    auto c = CanonicalJson(dup);
+    ASSERT_FALSE(c) << dup;
+    EXPECT_EQ(c.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(c.error().message().find("duplicate"), std::string::npos) << c.error().message();
+  }
+  // The same key in different objects is no duplicate.
+  EXPECT_EQ(*CanonicalJson(R"({"a":{"a":1},"b":[{"a":2},{"a":3}]})"),
+            R"({"a":{"a":1},"b":[{"a":2},{"a":3}]})");
+}
+
+TEST_F(SignatureTest, AV2SignatureOverABodyWithDuplicateKeysIsRefused) {
+  // Signed on the last-wins canonical form, as a sender (or an attacker who
+  // knows the secret's V2 of the benign body) would: status Declined, while
+  // a first-wins reader of the raw bytes sees Approved.
+  const std::string body =
+      R"({"session_id":"s-1","status":"Approved","status":"Declined","timestamp":1800000000})";
+  const std::string last_wins =
+      R"({"session_id":"s-1","status":"Declined","timestamp":1800000000})";
+  Headers headers = {{"X-Timestamp", std::to_string(kNow)},
+                     {"X-Signature-V2", crypto::HmacSha256Hex(kSecret, last_wins)}};
+  EXPECT_FALSE(Didit().Verify(headers, body));
+  // The same signature over the body without the duplicate verifies.
+  EXPECT_TRUE(Didit().Verify(headers, last_wins));
 }
 
 TEST_F(SignatureTest, CanonicalRefusesMalformedAndHostileJson) {
