@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/exit_codes.h"
+#include "cli/secrets.h"
 #include "idem/didit/client.h"
 #include "idem/transport.h"
 
@@ -26,8 +27,12 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
   AddJournalFlag(cmd, flags);
   cmd.add_option("--base-url", flags.base_url,
                  "API base URL (default $IDEM_BASE_URL, https://verification.didit.me)");
-  cmd.add_option("--api-key", flags.api_key,
-                 "API key (default $IDEM_API_KEY, then $DIDIT_API_KEY); never printed");
+  auto* key = cmd.add_option("--api-key", flags.api_key,
+                             "API key (default $IDEM_API_KEY, then $DIDIT_API_KEY); never printed, "
+                             "but visible in `ps`: prefer --api-key-file");
+  auto* key_file = cmd.add_option("--api-key-file", flags.api_key_file,
+                                  "Read the API key from file F (default $IDEM_API_KEY_FILE)");
+  key->excludes(key_file);
   cmd.add_option("--lease-ms", flags.lease_ms, "Lease on each driven op (default 60000)")
       ->check(CLI::Range(3, 86400000));
   cmd.add_option("--timeout-ms", flags.timeout_ms,
@@ -49,10 +54,30 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
 void ResolveFromEnvironment(ClientFlags& flags) {
   if (flags.base_url.empty()) flags.base_url = Env("IDEM_BASE_URL");
   if (flags.base_url.empty()) flags.base_url = "https://verification.didit.me";
-  if (flags.api_key.empty()) flags.api_key = Env("IDEM_API_KEY");
-  if (flags.api_key.empty()) flags.api_key = Env("DIDIT_API_KEY");
+  auto from_file = [&](const std::string& path) {
+    if (!flags.api_key.empty() || path.empty()) return;
+    auto key = ReadSecretFile(path);
+    if (key) {
+      flags.api_key = std::move(*key);
+    } else if (flags.api_key_error.empty()) {
+      flags.api_key_error = key.error().message();
+    }
+  };
+  from_file(flags.api_key_file);
+  if (flags.api_key.empty() && flags.api_key_error.empty()) flags.api_key = Env("IDEM_API_KEY");
+  if (flags.api_key.empty() && flags.api_key_error.empty()) from_file(Env("IDEM_API_KEY_FILE"));
+  if (flags.api_key.empty() && flags.api_key_error.empty()) flags.api_key = Env("DIDIT_API_KEY");
   if (flags.journal.empty()) flags.journal = DefaultJournalPath();
   if (flags.keyed_kinds.empty()) flags.keyed_kinds = Env("IDEM_KEYED_KINDS");
+}
+
+Error MissingApiKey(const ClientFlags& flags) {
+  if (!flags.api_key_error.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "no API key: " + flags.api_key_error);
+  }
+  return Error(ErrorCode::kInvalidArgument,
+               "no API key: pass --api-key-file or --api-key, or set IDEM_API_KEY, "
+               "IDEM_API_KEY_FILE or DIDIT_API_KEY");
 }
 
 Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
@@ -91,10 +116,7 @@ Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags&
 Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
                                                     std::shared_ptr<Journal> journal,
                                                     std::size_t concurrency) {
-  if (flags.api_key.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "no API key: pass --api-key or set IDEM_API_KEY or DIDIT_API_KEY");
-  }
+  if (flags.api_key.empty()) return tl::unexpected(MissingApiKey(flags));
   TransportOptions transport_options;
   if (flags.timeout_ms > 0) {
     transport_options.total_timeout = std::chrono::milliseconds(flags.timeout_ms);

@@ -15,7 +15,13 @@ namespace idem::cli {
 
 struct ClientFlags {
   std::string base_url;  // --base-url, else $IDEM_BASE_URL, else Didit production
-  std::string api_key;   // --api-key, else $IDEM_API_KEY, else $DIDIT_API_KEY
+  // --api-key, else --api-key-file, else $IDEM_API_KEY, else the file named
+  // by $IDEM_API_KEY_FILE, else $DIDIT_API_KEY.
+  std::string api_key;
+  std::string api_key_file;  // --api-key-file
+  // Why api_key stayed empty although a file was named (unreadable, empty);
+  // names the file, never its content.
+  std::string api_key_error;
   std::string journal;   // --journal, else $IDEM_JOURNAL, else ./idem-journal.db
   int lease_ms = 60000;  // --lease-ms
   // --timeout-ms: total time per attempt for every kind; 0 = each kind's
@@ -32,8 +38,12 @@ struct ClientFlags {
 void AddJournalFlag(CLI::App& cmd, ClientFlags& flags);
 void AddClientFlags(CLI::App& cmd, ClientFlags& flags);
 
-// Fills the defaults from the environment.
+// Fills the defaults from the environment (reading a key file if named).
 void ResolveFromEnvironment(ClientFlags& flags);
+
+// The error for a missing API key: api_key_error when a key file failed,
+// else which flags and variables would give one.
+Error MissingApiKey(const ClientFlags& flags);
 
 Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags);
 // The same for a command that only reads or recovers (resume, ops): a SQLite

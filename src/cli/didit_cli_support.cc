@@ -19,9 +19,8 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
   // Before the journal is even opened: a call without a key would only be
   // refused, and its op stored as if the API had said something about it.
   if (flags.api_key.empty()) {
-    ReportError(
-        Error(ErrorCode::kInvalidArgument,
-              "no API key: set IDEM_API_KEY or DIDIT_API_KEY (nothing was sent or stored)"));
+    const Error missing = MissingApiKey(flags);
+    ReportError(Error(missing.code(), missing.message() + " (nothing was sent or stored)"));
     return nullptr;
   }
   didit::DiditClientOptions options;

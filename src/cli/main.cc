@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   app.footer(
       "Environment: IDEM_BASE_URL (default https://verification.didit.me, Didit's production "
-      "API), IDEM_API_KEY (else DIDIT_API_KEY; never printed), IDEM_JOURNAL (a SQLite path, "
+      "API), IDEM_API_KEY or IDEM_API_KEY_FILE (else DIDIT_API_KEY; never printed), "
+      "IDEM_JOURNAL (a SQLite path, "
       "default ./idem-journal.db, or a postgresql:// URL), IDEM_KEYED_KINDS (kinds whose "
       "Idempotency-Key the server honours; default aml).\n"
       "Exit codes: 0 done; 1 refused for good (the API said no, or the op id/key is taken); "

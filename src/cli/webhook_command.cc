@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/secrets.h"
 #include "idem/journal.h"
 #include "idem/webhook_receiver.h"
 
@@ -18,6 +19,7 @@ namespace {
 struct ServeFlags {
   std::string listen = "127.0.0.1:8791";
   std::vector<std::string> secrets;
+  std::vector<std::string> secret_files;
   std::string journal;
   int tolerance = 300;
   std::string scheme = "didit";
@@ -46,14 +48,30 @@ int Serve(const ServeFlags& flags) {
   }
   options.port = static_cast<std::uint16_t>(port);
   options.scheme = flags.scheme == "standard" ? WebhookScheme::kStandard : WebhookScheme::kDidit;
+  // Every secret given is accepted (rotation): --secret, --secret-file, and
+  // only when neither is given, $IDEM_WEBHOOK_SECRETS (a list) and
+  // $IDEM_WEBHOOK_SECRET.
   options.verifier.secrets = flags.secrets;
+  for (const std::string& path : flags.secret_files) {
+    auto secret = ReadSecretFile(path);
+    if (!secret) {
+      std::fprintf(stderr, "webhook serve: %s\n", secret.error().message().c_str());
+      return kExitConfig;
+    }
+    options.verifier.secrets.push_back(std::move(*secret));
+  }
   if (options.verifier.secrets.empty()) {
+    if (const char* env = std::getenv("IDEM_WEBHOOK_SECRETS"); env && *env) {
+      options.verifier.secrets = SplitSecretList(env);
+    }
     if (const char* env = std::getenv("IDEM_WEBHOOK_SECRET"); env && *env) {
       options.verifier.secrets.push_back(env);
     }
   }
   if (options.verifier.secrets.empty()) {
-    std::fprintf(stderr, "a secret is required: --secret or IDEM_WEBHOOK_SECRET\n");
+    std::fprintf(stderr,
+                 "a secret is required: --secret-file, --secret, IDEM_WEBHOOK_SECRETS or "
+                 "IDEM_WEBHOOK_SECRET\n");
     return kExitUsage;
   }
   options.verifier.tolerance = std::chrono::seconds(flags.tolerance);
@@ -144,7 +162,11 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
   serve->add_option("--listen", serve_flags->listen, "HOST:PORT (port 0 = any free port)")
       ->capture_default_str();
   serve->add_option("--secret", serve_flags->secrets,
-                    "webhook secret; repeat for rotation (also IDEM_WEBHOOK_SECRET)");
+                    "webhook secret; repeat for rotation (also IDEM_WEBHOOK_SECRET); visible in "
+                    "`ps`: prefer --secret-file");
+  serve->add_option("--secret-file", serve_flags->secret_files,
+                    "read a webhook secret from file F; repeat for rotation (or "
+                    "IDEM_WEBHOOK_SECRETS: a comma-separated list)");
   serve->add_option("--journal", serve_flags->journal, "journal database (default $IDEM_JOURNAL)");
   serve->add_option("--tolerance", serve_flags->tolerance, "timestamp tolerance in seconds")
       ->capture_default_str()

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -432,6 +433,39 @@ TEST_F(CallCliTest, AMistypedDatabaseUrlIsRefusedWithoutItsPassword) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "postgress:"));
   std::filesystem::current_path(cwd);
   EXPECT_EQ(json::parse(sandbox_->ExecutionsJson())["count"], 0) << "nothing was sent";
+}
+
+// Issue 16, item 7: the API key from a file (not argv, where `ps` shows it);
+// an unreadable or wrong one is a configuration error that never prints it.
+TEST_F(CallCliTest, TheApiKeyComesFromAFileAndIsNeverPrinted) {
+  const std::string key_file = (dir_ / "api.key").string();
+  std::ofstream(key_file) << kSecret << "\n";
+  const std::string body = R"({"full_name":"Key File","vendor_data":"cli-key-file"})";
+  Ran ok = Run({"call", "POST", "/v3/aml/", "--data", body, "--base-url", sandbox_->base_url(),
+                "--api-key-file", key_file});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(Executions("cli-key-file"), 1);
+
+  // Missing file: exit 4, the path named, nothing sent or stored.
+  const std::string missing = (dir_ / "missing.key").string();
+  Ran none = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"No Key"})", "--base-url",
+                  sandbox_->base_url(), "--api-key-file", missing});
+  EXPECT_EQ(none.code, 4) << none.err;
+  EXPECT_NE(none.err.find(missing), std::string::npos) << none.err;
+
+  // A wrong key from a file: refused by the server (exit 4), and the wrong
+  // key appears in no output either (Run checks the right one everywhere).
+  const std::string wrong_file = (dir_ / "wrong.key").string();
+  const std::string wrong = "wrong-key-0123456789abcdef";
+  std::ofstream(wrong_file) << wrong;
+  Ran refused = Run({"call", "POST", "/v3/aml/", "--data", R"({"full_name":"Wrong Key"})",
+                     "--base-url", sandbox_->base_url(), "--api-key-file", wrong_file});
+  EXPECT_EQ(refused.code, 4) << refused.err;
+  EXPECT_EQ(refused.out.find(wrong), std::string::npos) << refused.out;
+  EXPECT_EQ(refused.err.find(wrong), std::string::npos) << refused.err;
+  // --api-key and --api-key-file together: usage.
+  EXPECT_EQ(
+      Run({"call", "GET", "/v3/sessions/", "--api-key", "x", "--api-key-file", key_file}).code, 2);
 }
 
 }  // namespace

@@ -320,6 +320,24 @@ TEST_F(ProcessTest, ALeaseOfAKilledProcessIsTakenOverAtOnce) {
   EXPECT_EQ(Stats()["executions"]["aml"], 1);
 }
 
+// Issue 16, item 7: the typed commands take the key from $IDEM_API_KEY_FILE.
+TEST_F(ProcessTest, TypedCommandsReadTheApiKeyFromAFile) {
+  StartSandbox();
+  const std::string key_file = dir_ + "/api.key";
+  std::ofstream(key_file) << "sandbox-key\n";
+  auto env = Env();
+  env.erase("IDEM_API_KEY");
+  env["IDEM_API_KEY_FILE"] = key_file;
+  auto aml = Idem({"aml", "--full-name", "From File"}, env);
+  EXPECT_EQ(aml.exit_code, 0) << aml.out;
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
+  env["IDEM_API_KEY_FILE"] = dir_ + "/missing.key";
+  auto missing = Idem({"aml", "--full-name", "No File"}, env);
+  EXPECT_EQ(missing.exit_code, 4) << missing.out;
+  EXPECT_NE(missing.out.find("missing.key"), std::string::npos) << missing.out;
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
+}
+
 TEST_F(ProcessTest, ExampleCreatesASessionExactlyOnce) {
   StartSandbox();
   std::vector<std::string> args = {IDEM_EXAMPLE_BIN, kWorkflow, "example-user"};

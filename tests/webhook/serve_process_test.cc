@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -73,8 +74,12 @@ std::unique_ptr<Child> Spawn(const std::vector<std::string>& args) {
 }
 
 // Starts `idem webhook serve` on a free port; returns the base URL.
-std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal) {
-  child = Spawn({Bin(), "webhook", "serve", "--listen", "127.0.0.1:0", "--journal", journal});
+std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal,
+                       const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {Bin(),         "webhook",   "serve", "--listen",
+                                   "127.0.0.1:0", "--journal", journal};
+  args.insert(args.end(), extra.begin(), extra.end());
+  child = Spawn(args);
   if (!child) return "";
   char line[256] = {};
   if (!std::fgets(line, sizeof line, child->out)) return "";
@@ -110,11 +115,11 @@ class ServeProcessTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  int Post(const std::string& url, int n) {
+  int Post(const std::string& url, int n, const std::string& secret = kSecret) {
     std::string body = Event(n);
     std::int64_t now = ToUnixMillis(std::chrono::system_clock::now()) / 1000;
     auto r = transport_->SendAndWait(
-        {"POST", url + "/webhooks/didit", SignDidit(kSecret, body, now), body});
+        {"POST", url + "/webhooks/didit", SignDidit(secret, body, now), body});
     return r ? r->status : 0;
   }
 
@@ -222,6 +227,44 @@ TEST_F(ServeProcessTest, UsageErrors) {
   }
   RunAndCapture({Bin(), "webhook", "events", "--journal", not_db}, &code);
   EXPECT_EQ(code, 4);
+}
+
+// Issue 16, item 7: secrets from files (repeatable, for rotation) and from
+// a list in IDEM_WEBHOOK_SECRETS, never only from argv or one variable.
+TEST_F(ServeProcessTest, SecretsComeFromFilesOrAListForRotation) {
+  const std::string old_file = (dir_ / "old.secret").string();
+  const std::string new_file = (dir_ / "new.secret").string();
+  std::ofstream(old_file) << "old-file-secret\n";
+  std::ofstream(new_file) << "new-file-secret";
+  {
+    std::unique_ptr<Child> child;
+    const std::string url =
+        StartServe(child, journal_, {"--secret-file", old_file, "--secret-file", new_file});
+    ASSERT_FALSE(url.empty());
+    EXPECT_EQ(Post(url, 1, "old-file-secret"), 200);
+    EXPECT_EQ(Post(url, 2, "new-file-secret"), 200);
+    // Given files, the environment's secret is not also accepted.
+    EXPECT_EQ(Post(url, 3, kSecret), 401);
+  }
+  ::setenv("IDEM_WEBHOOK_SECRETS", "list-one, list-two", 1);
+  {
+    std::unique_ptr<Child> child;
+    const std::string url = StartServe(child, journal_);
+    ASSERT_FALSE(url.empty());
+    EXPECT_EQ(Post(url, 4, "list-one"), 200);
+    EXPECT_EQ(Post(url, 5, "list-two"), 200);
+    EXPECT_EQ(Post(url, 6, kSecret), 200);  // IDEM_WEBHOOK_SECRET still counts
+    EXPECT_EQ(Post(url, 7, "not-a-secret"), 401);
+  }
+  ::unsetenv("IDEM_WEBHOOK_SECRETS");
+  // An unreadable secret file is a configuration error, nothing served.
+  int code = -1;
+  const std::string out =
+      RunAndCapture({Bin(), "webhook", "serve", "--listen", "127.0.0.1:0", "--journal", journal_,
+                     "--secret-file", (dir_ / "missing.secret").string()},
+                    &code);
+  EXPECT_EQ(code, 4);
+  EXPECT_EQ(out.find("listening"), std::string::npos);
 }
 
 }  // namespace
