@@ -310,8 +310,11 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
     auto row = current->Step();
     if (!row) return tl::unexpected(row.error());
     int rank = StatusRank(e.status);
-    result.applied = !*row || rank > current->ColumnInt(0) ||
-                     (rank == current->ColumnInt(0) && e.timestamp > current->ColumnInt64(1));
+    // Only a session status event moves a session; any other is stored as
+    // it came.
+    result.applied = p.session_event &&
+                     (!*row || rank > current->ColumnInt(0) ||
+                      (rank == current->ColumnInt(0) && e.timestamp > current->ColumnInt64(1)));
     current->Reset();
     if (result.applied) {
       auto upsert = db_->Prepare(

@@ -23,14 +23,6 @@ int StatusRank(std::string_view status) {
 namespace webhook {
 namespace {
 
-Result<std::string> RequiredString(const nlohmann::json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string("missing or empty field ") + name);
-  }
-  return it->get<std::string>();
-}
-
 std::string OptionalString(const nlohmann::json& body, const char* name) {
   auto it = body.find(name);
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -39,38 +31,40 @@ std::string OptionalString(const nlohmann::json& body, const char* name) {
 }  // namespace
 
 Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
-  auto json = ParseJson(body);
-  if (!json) return tl::unexpected(json.error());
-  if (!json->is_object())
-    return MakeError(ErrorCode::kInvalidArgument, "body is not a JSON object");
   ParsedEvent p;
   WebhookEvent& e = p.event;
-  for (auto [field, name] : {std::pair{&e.session_id, "session_id"},
-                             {&e.status, "status"},
-                             {&e.webhook_type, "webhook_type"}}) {
-    auto v = RequiredString(*json, name);
-    if (!v) return tl::unexpected(v.error());
-    *field = std::move(*v);
-  }
-  auto ts = json->find("timestamp");
-  if (ts == json->end() || !ts->is_number_integer()) {
-    return MakeError(ErrorCode::kInvalidArgument, "missing or non-integer field timestamp");
-  }
-  e.timestamp = ts->get<std::int64_t>();
-  e.event_id = OptionalString(*json, "event_id");
-  e.workflow_id = OptionalString(*json, "workflow_id");
-  e.vendor_data = OptionalString(*json, "vendor_data");
-  auto decision = json->find("decision");
-  if (decision != json->end() && !decision->is_null()) e.decision = Canonicalize(*decision);
   e.body = std::string(body);
   e.delivery_id = std::string(delivery_id);
-  std::string tuple = e.session_id;
-  for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
-    tuple += '\0';
-    tuple += part;
-  }
-  p.dedupe_key = crypto::Sha256Hex(tuple);
   p.body_sha256 = crypto::Sha256Hex(body);
+  auto json = ParseJson(body);
+  bool has_timestamp = false;
+  if (json && json->is_object()) {
+    e.session_id = OptionalString(*json, "session_id");
+    e.status = OptionalString(*json, "status");
+    e.webhook_type = OptionalString(*json, "webhook_type");
+    if (auto ts = json->find("timestamp"); ts != json->end() && ts->is_number_integer()) {
+      e.timestamp = ts->get<std::int64_t>();
+      has_timestamp = true;
+    }
+    e.event_id = OptionalString(*json, "event_id");
+    e.workflow_id = OptionalString(*json, "workflow_id");
+    e.vendor_data = OptionalString(*json, "vendor_data");
+    auto decision = json->find("decision");
+    if (decision != json->end() && !decision->is_null()) e.decision = Canonicalize(*decision);
+  }
+  p.session_event =
+      !e.session_id.empty() && !e.status.empty() && !e.webhook_type.empty() && has_timestamp;
+  if (p.session_event) {
+    std::string tuple = e.session_id;
+    for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
+      tuple += '\0';
+      tuple += part;
+    }
+    p.dedupe_key = crypto::Sha256Hex(tuple);
+  } else {
+    // Its own bytes are its identity (a session tuple never starts so).
+    p.dedupe_key = crypto::Sha256Hex("body\0" + std::string(body));
+  }
   return p;
 }
 

@@ -17,13 +17,22 @@ namespace idem::webhook {
 
 // One valid delivery, ready to store.
 struct ParsedEvent {
-  WebhookEvent event;      // every field but seq, received_ms and applied
-  std::string dedupe_key;  // hex SHA-256 of (session_id, status, webhook_type, timestamp)
+  WebhookEvent event;  // every field but seq, received_ms and applied
+  // A session status event (string session_id, status and webhook_type, an
+  // integer timestamp): dedupe_key is the hex SHA-256 of that tuple, and it
+  // may move its session. Anything else (data.updated without a status,
+  // user.* and business.* events, a shape Didit adds tomorrow, even a body
+  // that is not JSON): dedupe_key is the SHA-256 of the body, and it is only
+  // stored, listed and passed to --exec.
+  bool session_event = false;
+  std::string dedupe_key;
   std::string body_sha256;
 };
 
-// Validates `body` (a JSON object with string session_id, status,
-// webhook_type and an integer timestamp); kInvalidArgument otherwise.
+// Reads what it can of `body`: the fields above when present with the
+// right types, "" / 0 otherwise. It never refuses a body for its content:
+// the receiver acknowledges every correctly signed delivery, since Didit
+// never sends a 4xx'd event again and a lost event cannot be recovered.
 Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id);
 
 // AcceptMany's deliveries, parsed: a result per delivery (its parse error,

@@ -355,6 +355,7 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
       return result;
     }
     result.seq = inserted->Int(0, 0);
+    if (!p.session_event) return result;  // stored as it came; no session to move
     auto moved = conn.Exec(
         "w_apply",
         {Param::Bytes(e.session_id), Param::Bytes(e.status), Param::Int(StatusRank(e.status)),

@@ -158,11 +158,17 @@ TEST_F(ReceiverTest, RejectionsStoreNothing) {
     if (h.name.starts_with("X-Signature")) h.value.resize(32);
   }
   EXPECT_EQ(Post(body, truncated).status, 401);
-  // Signed but not what an event must be.
-  EXPECT_EQ(PostSigned("{\"session_id\": ").status, 400);
-  EXPECT_EQ(PostSigned("[1,2,3]").status, 400);
-  EXPECT_EQ(PostSigned(R"({"session_id":"s","status":"Approved","timestamp":1})").status, 400);
-  EXPECT_EQ(PostSigned(std::string(5000, '[') + std::string(5000, ']')).status, 400);
+  EXPECT_EQ(StoredEvents(), 0u);
+  // Signed but not a session status event: stored as it came and
+  // acknowledged (Didit never sends a 4xx'd event again).
+  EXPECT_EQ(PostSigned("{\"session_id\": ").status, 200);
+  EXPECT_EQ(PostSigned("[1,2,3]").status, 200);
+  EXPECT_EQ(PostSigned(R"({"session_id":"s","status":"Approved","timestamp":1})").status, 200);
+  EXPECT_EQ(PostSigned(std::string(5000, '[') + std::string(5000, ']')).status, 200);
+  EXPECT_EQ(
+      PostSigned(R"({"webhook_type":"user.data.updated","user_id":"u","timestamp":5})").status,
+      200);
+  EXPECT_EQ(StoredEvents(), 5u);
   // Too large: 413 before anything looks at it (signed or not).
   std::string huge = "{\"pad\":\"" + std::string(1u << 20, 'x') + "\"}";
   EXPECT_EQ(PostSigned(huge).status, 413);
@@ -172,11 +178,11 @@ TEST_F(ReceiverTest, RejectionsStoreNothing) {
   EXPECT_EQ(Post("", {}, "/webhooks/didit", "GET").status, 405);
   EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/didit", "PUT").status,
             405);
-  EXPECT_EQ(StoredEvents(), 0u);
+  EXPECT_EQ(StoredEvents(), 5u);
   EXPECT_EQ(receiver_->stats().unauthorized, 6u);
   // A query string does not change the route.
   EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/didit?x=1").status, 200);
-  EXPECT_EQ(StoredEvents(), 1u);
+  EXPECT_EQ(StoredEvents(), 6u);
 }
 
 TEST_F(ReceiverTest, MalformedHttpGets400) {
