@@ -1,11 +1,16 @@
 // `idem`: the command-line shell over the idem library.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"idem: calls to identity-verification APIs that take effect exactly once"};
+  // "Usage: idem ...", not the binary's full path.
+  app.name("idem");
+  app.set_version_flag("--version", std::string("idem ") + IDEM_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
   app.footer(
@@ -37,12 +42,20 @@ int main(int argc, char** argv) {
   idem::cli::AddWorkerCommand(app, exit_code);
   idem::cli::AddChaosCommand(app, exit_code);
 
+  // An unknown command is said to be one (CLI11 would say "A subcommand is
+  // required", which misleads).
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->check_name(argv[1]);
+    if (!known) {
+      std::fprintf(stderr, "idem: unknown command '%s' (see idem --help)\n", argv[1]);
+      return idem::cli::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --help-all, --version: exit 0
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return idem::cli::kExitUsage;

@@ -468,5 +468,21 @@ TEST_F(CallCliTest, TheApiKeyComesFromAFileAndIsNeverPrinted) {
       Run({"call", "GET", "/v3/sessions/", "--api-key", "x", "--api-key-file", key_file}).code, 2);
 }
 
+// Issue 18: `idem --version` exited 2 ("A subcommand is required"), an
+// unknown command got the same misleading message, and usage lines printed
+// the binary's full path.
+TEST_F(CallCliTest, VersionUnknownCommandsAndUsageLinesSayWhatTheyMean) {
+  const std::string out = (dir_ / "out.txt").string();
+  const std::string err = (dir_ / "err.txt").string();
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "--version"}, out, err)), 0);
+  EXPECT_EQ(ReadWholeFile(out).rfind("idem ", 0), 0u) << ReadWholeFile(out);
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "frobnicate"}, out, err)), 2);
+  EXPECT_NE(ReadWholeFile(err).find("unknown command 'frobnicate'"), std::string::npos)
+      << ReadWholeFile(err);
+  EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "aml", "--help"}, out, err)), 0);
+  EXPECT_NE(ReadWholeFile(out).find("Usage: idem aml"), std::string::npos) << ReadWholeFile(out);
+  EXPECT_EQ(ReadWholeFile(out).find(IdemBin()), std::string::npos) << ReadWholeFile(out);
+}
+
 }  // namespace
 }  // namespace idem
