@@ -92,6 +92,11 @@ struct ReconcileResult {
   int status = 200;
   std::string body;
   std::string error;  // why, for kFailed and kUnresolvable; never secrets
+  // For kFailed: the failed look-up's response headers, if it got an answer
+  // (a 429's or a 503's Retry-After, X-RateLimit-Reset). The driver waits at
+  // least what they ask (ServerPushback, capped at max_pushback) before it
+  // looks again, as after a send.
+  Headers response_headers;
   // For kFound: how it was found, for the op's audit trail ("GET
   // /v3/sessions/?vendor_data=..: session 1234"); never secrets.
   std::string note;

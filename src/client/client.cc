@@ -493,7 +493,11 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
     }
     case ReconcileResult::Outcome::kFailed:
       op.last_error = "look-up failed: " + r.error;
-      return OnRetryableFailure(d, false, Ambiguity::kAnswered, std::nullopt);
+      // A rate-limited or unavailable look-up says when to look again: a
+      // retry sooner would only be refused too and burn the op's attempts.
+      return OnRetryableFailure(
+          d, false, Ambiguity::kAnswered,
+          ServerPushback(r.response_headers, options_.clock->Now(), options_.max_pushback));
     case ReconcileResult::Outcome::kUnresolvable:
       return GiveUp(d, "may have executed; " + r.error + "; not re-sent", true);
   }

@@ -11,10 +11,20 @@
 namespace idem::didit::internal {
 namespace {
 
-ReconcileResult Failed(std::string why) {
+// A failed look-up request: why, and the response's headers (a 429's or a
+// 503's Retry-After), which the driver honours before it looks again.
+struct FetchError {
+  std::string why;
+  Headers headers;
+};
+template <typename T>
+using Fetched = tl::expected<T, FetchError>;
+
+ReconcileResult Failed(std::string why, Headers headers = {}) {
   ReconcileResult r;
   r.outcome = ReconcileResult::Outcome::kFailed;
   r.error = std::move(why);
+  r.response_headers = std::move(headers);
   return r;
 }
 
@@ -154,12 +164,16 @@ namespace {
 // max_pages): a look-up decides on the whole answer, never on one page.
 void FetchAllPages(LookupTarget target, std::string url, int max_pages,
                    std::shared_ptr<std::vector<Session>> rows,
-                   std::function<void(Result<std::vector<Session>>)> done, int page = 1) {
+                   std::function<void(Fetched<std::vector<Session>>)> done, int page = 1) {
   auto on_response = [target, max_pages, rows, done = std::move(done),
                       page](TransportResult result) mutable {
-    auto fail = [&](std::string why) { done(MakeError(ErrorCode::kUnavailable, std::move(why))); };
+    auto fail = [&](std::string why, Headers headers = {}) {
+      done(tl::unexpected(FetchError{std::move(why), std::move(headers)}));
+    };
     if (!result) return fail(result.error().message);
-    if (result->status != 200) return fail("HTTP " + std::to_string(result->status));
+    if (result->status != 200) {
+      return fail("HTTP " + std::to_string(result->status), std::move(result->headers));
+    }
     if (result->body_truncated) return fail("response truncated");
     auto list = ParseSessionList(result->body);
     if (!list) return fail(list.error().message());
@@ -174,25 +188,26 @@ void FetchAllPages(LookupTarget target, std::string url, int max_pages,
 }
 
 void FetchAllPages(const LookupTarget& target, const ListSessionsRequest& request, int max_pages,
-                   std::function<void(Result<std::vector<Session>>)> done) {
+                   std::function<void(Fetched<std::vector<Session>>)> done) {
   FetchAllPages(target, target.base_url + ListSessionsPath(request), max_pages,
                 std::make_shared<std::vector<Session>>(), std::move(done));
 }
 
 // GET /v3/session/{id}/decision/, parsed as JSON (status kept for 404).
 void FetchDecision(const LookupTarget& target, const std::string& session_id,
-                   std::function<void(int status, Result<nlohmann::json>)> done) {
+                   std::function<void(int status, Fetched<nlohmann::json>)> done) {
   target.transport->Send(
       MakeGet(target, target.base_url + "/v3/session/" + UrlEncode(session_id) + "/decision/"),
       [done = std::move(done)](TransportResult result) {
-        if (!result) return done(0, MakeError(ErrorCode::kUnavailable, result.error().message));
+        if (!result) return done(0, tl::unexpected(FetchError{result.error().message, {}}));
         if (result->status != 200) {
           return done(result->status,
-                      MakeError(ErrorCode::kUnavailable, "HTTP " + std::to_string(result->status)));
+                      tl::unexpected(FetchError{"HTTP " + std::to_string(result->status),
+                                                std::move(result->headers)}));
         }
         auto parsed = SafeParse(result->body);
         if (!parsed || !parsed->is_object()) {
-          return done(200, MakeError(ErrorCode::kCorruption, "decision is not a JSON object"));
+          return done(200, tl::unexpected(FetchError{"decision is not a JSON object", {}}));
         }
         done(200, std::move(*parsed));
       });
@@ -221,8 +236,10 @@ void CreateSessionReconciler::Lookup(const Operation& op, Done done) {
   const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
   FetchAllPages(target_, list, options_.max_pages,
                 [vendor = **vendor_data, workflow = **workflow_id, earliest, described,
-                 done = std::move(done)](Result<std::vector<Session>> rows) {
-                  if (!rows) return done(Failed("look-up: " + rows.error().message()));
+                 done = std::move(done)](Fetched<std::vector<Session>> rows) {
+                  if (!rows) {
+                    return done(Failed("look-up: " + rows.error().why, rows.error().headers));
+                  }
                   const Session* chosen = nullptr;
                   for (const Session& s : *rows) {
                     // The server may ignore filters: check them here too. A row without
@@ -260,32 +277,34 @@ void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
   }
   if (!target_status) return done(Unresolvable("the stored request has no new_status"));
   const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
-  FetchDecision(target_, *session_id,
-                [id = *session_id, target = *target_status, earliest, done = std::move(done)](
-                    int status, Result<nlohmann::json> decision) {
-                  // Gone: nothing can be updated any more; a re-send gets its own 404.
-                  if (status == 404) return done(NotFound());
-                  if (!decision) return done(Failed("look-up: " + decision.error().message()));
-                  const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
-                  const std::string where = "GET /v3/session/" + id + "/decision/";
-                  if (auto now = decision->find("status");
-                      now != decision->end() && *now == target) {
-                    return done(Found(id, 200, answer, where + ": status is " + target));
-                  }
-                  if (auto reviews = decision->find("reviews");
-                      reviews != decision->end() && reviews->is_array()) {
-                    for (const auto& review : *reviews) {
-                      if (!review.is_object() || review.value("user", "") != "API Client" ||
-                          review.value("new_status", "") != target) {
-                        continue;
-                      }
-                      const auto at = CreatedAt(review);
-                      if (at && *at < earliest) continue;
-                      return done(Found(id, 200, answer, where + ": an API review set " + target));
-                    }
-                  }
-                  done(NotFound());
-                });
+  FetchDecision(
+      target_, *session_id,
+      [id = *session_id, target = *target_status, earliest, done = std::move(done)](
+          int status, Fetched<nlohmann::json> decision) {
+        // Gone: nothing can be updated any more; a re-send gets its own 404.
+        if (status == 404) return done(NotFound());
+        if (!decision) {
+          return done(Failed("look-up: " + decision.error().why, decision.error().headers));
+        }
+        const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
+        const std::string where = "GET /v3/session/" + id + "/decision/";
+        if (auto now = decision->find("status"); now != decision->end() && *now == target) {
+          return done(Found(id, 200, answer, where + ": status is " + target));
+        }
+        if (auto reviews = decision->find("reviews");
+            reviews != decision->end() && reviews->is_array()) {
+          for (const auto& review : *reviews) {
+            if (!review.is_object() || review.value("user", "") != "API Client" ||
+                review.value("new_status", "") != target) {
+              continue;
+            }
+            const auto at = CreatedAt(review);
+            if (at && *at < earliest) continue;
+            return done(Found(id, 200, answer, where + ": an API review set " + target));
+          }
+        }
+        done(NotFound());
+      });
 }
 
 void CheckReconciler::Lookup(const Operation& op, Done done) {
@@ -323,8 +342,8 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
       target_, list, options_.max_pages,
       [target = target_, key = *key, taken, pending_siblings, earliest, described,
        result_key = result_key_, decision_array = decision_array_,
-       done = std::move(done)](Result<std::vector<Session>> rows) mutable {
-        if (!rows) return done(Failed("look-up: " + rows.error().message()));
+       done = std::move(done)](Fetched<std::vector<Session>> rows) mutable {
+        if (!rows) return done(Failed("look-up: " + rows.error().why, rows.error().headers));
         std::vector<const Session*> candidates;
         for (const Session& s : *rows) {
           // The server may ignore filters: a row with a hosted URL is a
@@ -345,28 +364,28 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
                            " other unsettled op(s) with it: cannot tell which one is this op's"));
         }
         const std::string id = candidates.front()->session_id;
-        FetchDecision(
-            target, id,
-            [id, described, result_key, decision_array, done = std::move(done)](
-                int, Result<nlohmann::json> decision) {
-              if (!decision) {
-                return done(Failed("look-up of " + id + ": " + decision.error().message()));
-              }
-              // The check's own response shape, from its saved session.
-              nlohmann::json result = nullptr;
-              if (auto it = decision->find(decision_array);
-                  it != decision->end() && it->is_array() && !it->empty()) {
-                result = it->front();
-              }
-              nlohmann::json body = {
-                  {"request_id", id},
-                  {result_key, std::move(result)},
-                  {"vendor_data", decision->value("vendor_data", nlohmann::json())},
-                  {"metadata", decision->value("metadata", nlohmann::json())},
-                  {"created_at", decision->value("created_at", nlohmann::json())}};
-              auto text = SafeDump(body);
-              done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
-            });
+        FetchDecision(target, id,
+                      [id, described, result_key, decision_array, done = std::move(done)](
+                          int, Fetched<nlohmann::json> decision) {
+                        if (!decision) {
+                          return done(Failed("look-up of " + id + ": " + decision.error().why,
+                                             decision.error().headers));
+                        }
+                        // The check's own response shape, from its saved session.
+                        nlohmann::json result = nullptr;
+                        if (auto it = decision->find(decision_array);
+                            it != decision->end() && it->is_array() && !it->empty()) {
+                          result = it->front();
+                        }
+                        nlohmann::json body = {
+                            {"request_id", id},
+                            {result_key, std::move(result)},
+                            {"vendor_data", decision->value("vendor_data", nlohmann::json())},
+                            {"metadata", decision->value("metadata", nlohmann::json())},
+                            {"created_at", decision->value("created_at", nlohmann::json())}};
+                        auto text = SafeDump(body);
+                        done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
+                      });
       });
 }
 
@@ -375,7 +394,7 @@ void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
   if (!session_id) return done(Unresolvable("not a delete path: " + op.path));
   FetchDecision(
       target_, *session_id,
-      [id = *session_id, done = std::move(done)](int status, Result<nlohmann::json>) {
+      [id = *session_id, done = std::move(done)](int status, Fetched<nlohmann::json> decision) {
         if (status == 404) {
           // Gone: our earlier attempt deleted it (its 204 was lost).
           return done(
@@ -384,7 +403,9 @@ void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
                     "GET /v3/session/" + id + "/decision/: 404, deleted"));
         }
         if (status == 200) return done(NotFound());  // still there: not executed
-        done(Failed("look-up: HTTP " + std::to_string(status)));
+        done(Failed(
+            "look-up: " + (decision ? "HTTP " + std::to_string(status) : decision.error().why),
+            decision ? Headers{} : decision.error().headers));
       });
 }
 

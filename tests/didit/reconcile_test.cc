@@ -3,9 +3,12 @@
 // and past the key window only a look-up decides.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 
+#include "didit/reconcilers.h"
 #include "didit/sandbox_fixture.h"
+#include "idem/retry.h"
 #include "testing/fake_clock.h"
 
 namespace idem::didit {
@@ -21,6 +24,47 @@ SandboxOptions KeylessFaultySandbox() {
   options.faults = "drop_after=0.3";
   options.seed = 42;
   return options;
+}
+
+// A rate-limited look-up says when to look again: the 429's headers reach
+// the driver (ReconcileResult::response_headers), which waits at least that
+// long (ServerPushback) instead of burning the op's attempts within the
+// server's window. Before, the look-up's Retry-After was dropped.
+TEST(ReconcileTest, ARateLimitedLookUpCarriesTheServersRetryAfter) {
+  SandboxOptions options;
+  options.port = 0;
+  options.faults = "rate_limit=1,retry_after=7";  // every request: 429, Retry-After 7
+  auto sandbox = Sandbox::Start(options);
+  ASSERT_TRUE(sandbox) << sandbox.error().ToString();
+  internal::LookupTarget target;
+  target.transport = MakeCurlTransport();
+  target.base_url = (*sandbox)->base_url();
+  target.api_key = "sandbox-key";
+
+  Operation create;
+  create.op_id = "create-rl";
+  create.kind = "create_session";
+  create.body = nlohmann::json{{"workflow_id", testing::kWorkflow}, {"vendor_data", "rl-1"}}.dump();
+  Operation update;
+  update.op_id = "update-rl";
+  update.kind = "update_status";
+  update.path = "/v3/session/sess-1/update-status/";
+  update.body = R"({"new_status":"Approved"})";
+  internal::CreateSessionReconciler creates(target, {});
+  internal::UpdateStatusReconciler updates(target, {});
+  for (auto [reconciler, op] :
+       {std::pair<Reconciler*, const Operation*>{&creates, &create}, {&updates, &update}}) {
+    std::promise<ReconcileResult> promise;
+    reconciler->Lookup(*op, [&](ReconcileResult r) { promise.set_value(std::move(r)); });
+    ReconcileResult r = promise.get_future().get();
+    EXPECT_EQ(r.outcome, ReconcileResult::Outcome::kFailed) << op->op_id;
+    EXPECT_NE(r.error.find("429"), std::string::npos) << r.error;
+    auto pushback = ServerPushback(r.response_headers, std::chrono::system_clock::now(),
+                                   std::chrono::seconds(60));
+    ASSERT_TRUE(pushback) << op->op_id << ": no Retry-After reached the driver";
+    EXPECT_GE(*pushback, std::chrono::seconds(6)) << op->op_id;
+  }
+  (*sandbox)->Stop();
 }
 
 constexpr int kOps = 20;
