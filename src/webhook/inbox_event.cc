@@ -62,8 +62,13 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
     }
     p.dedupe_key = crypto::Sha256Hex(tuple);
   } else {
-    // Its own bytes are its identity (a session tuple never starts so).
-    p.dedupe_key = crypto::Sha256Hex("body\0" + std::string(body));
+    // Its own bytes are its identity, prefixed ("body" and a NUL) so that its
+    // key equals a session tuple's only for a session named "body" whose
+    // status, type and timestamp, NUL-joined, are these very bytes: not JSON,
+    // so never a session event itself.
+    std::string keyed("body\0", 5);
+    keyed += body;
+    p.dedupe_key = crypto::Sha256Hex(keyed);
   }
   return p;
 }
