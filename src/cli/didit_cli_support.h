@@ -77,7 +77,7 @@ Result<std::string> OpIdForCommand(const std::string& op_id, bool new_op, Build&
 void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
 
 // For a journaled typed call: `call(client, options)` runs with op id
-// `op_id` (made here when empty, so the op can be read back), then prints
+// `op_id` (from OpIdForCommand, so the op can be read back), then prints
 // the raw answer, and on stderr how it was settled. Returns the exit code.
 //
 // SIGINT/SIGTERM while it runs: the op is parked (lease released), the
@@ -89,7 +89,6 @@ int CallOpAndPrint(std::string op_id, Call&& call, int lease_ms = 0, const char*
   auto client = MakeDiditClientFromEnv(lease_ms);
   if (!client) return kExitConfig;
   interrupt.OnStop([&client] { client->client().Shutdown(); });
-  if (op_id.empty()) op_id = NewOpId();
   auto result = call(*client, didit::CallOptions{.op_id = op_id});
   if (interrupt.signal() != 0 && interrupt.ReportUnfinished(client->client(), {op_id}) > 0) {
     return interrupt.ExitCode();

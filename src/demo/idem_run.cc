@@ -184,7 +184,7 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   if (!left) return tl::unexpected(left.error());
   const int before_resume = *left;
   constexpr int kResumeRounds = 12;
-  for (int round = 0; round<kResumeRounds&& * left> 0; ++round) {
+  for (int round = 0; *left > 0 && round < kResumeRounds; ++round) {
     if (progress)
       progress(DemoProgress{"idem", "resuming", total - *left, total, transport->requests(),
                             sent_retries, run.seconds, run.ops_per_s});
