@@ -6,6 +6,26 @@
 #include "journal/validation.h"
 
 namespace idem::journal {
+namespace {
+
+// What a person's verdict and an adoption both do to the op they write:
+// nobody drives it any more (lease cleared, generation bumped so a driver
+// still holding it is fenced out), nothing is scheduled, and the audit trail
+// says who decided.
+void SettleForGood(Operation& op, const std::string& audit_line, std::int64_t now_ms) {
+  op.needs_review = false;
+  op.next_attempt_ms = 0;
+  op.lease_owner.clear();
+  op.lease_until_ms = 0;
+  op.lease_generation += 1;
+  op.updated_ms = now_ms;
+  if (!audit_line.empty()) {
+    if (!op.audit.empty()) op.audit += '\n';
+    op.audit += audit_line;
+  }
+}
+
+}  // namespace
 
 Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
                                   const UnknownResolution& resolution, std::int64_t now_ms) {
@@ -54,16 +74,7 @@ Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::s
     op.response_body.clear();
     op.last_error.clear();
   }
-  op.needs_review = false;
-  op.next_attempt_ms = 0;
-  op.lease_owner.clear();
-  op.lease_until_ms = 0;
-  op.lease_generation += 1;
-  op.updated_ms = now_ms;
-  if (!resolution.audit_line.empty()) {
-    if (!op.audit.empty()) op.audit += '\n';
-    op.audit += resolution.audit_line;
-  }
+  SettleForGood(op, resolution.audit_line, now_ms);
   return op;
 }
 
@@ -105,7 +116,6 @@ std::vector<Operation> ApplyAdoption(const std::vector<Operation>& candidates,
     if (candidate.first_sent_ms > adoption.first_sent_not_after_ms) continue;
     Operation op = candidate;
     op.state = OpState::kSucceeded;
-    op.needs_review = false;
     if (!adoption.resource_id.empty()) op.resource_id = adoption.resource_id;
     // The op held a failed attempt's answer (or none): the success replaces
     // it, so a caller reading the op sees a 2xx it can parse.
@@ -113,15 +123,7 @@ std::vector<Operation> ApplyAdoption(const std::vector<Operation>& candidates,
     op.response_headers = "{}";
     op.response_body = adoption.response_body;
     op.last_error.clear();
-    op.next_attempt_ms = 0;
-    op.lease_owner.clear();
-    op.lease_until_ms = 0;
-    op.lease_generation += 1;
-    op.updated_ms = now_ms;
-    if (!adoption.audit_line.empty()) {
-      if (!op.audit.empty()) op.audit += '\n';
-      op.audit += adoption.audit_line;
-    }
+    SettleForGood(op, adoption.audit_line, now_ms);
     adopted.push_back(std::move(op));
   }
   return adopted;
