@@ -327,8 +327,12 @@ bool OwnerIsProvablyDead(std::string_view owner);
 
 // Releases the live leases of unfinished ops whose owner is provably dead
 // (OwnerIsProvablyDead), each fenced by the dead owner's generation, so they
-// can be claimed at once instead of after the lease lapses. Returns how
-// many. Client::Resume, Call/Submit of such an op, and RunWorker use it.
-Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal);
+// can be claimed at once instead of after the lease lapses; `now` decides
+// which leases are still live. Returns how many. Client::Resume uses it, and
+// RunWorker when a claim comes back empty (at most once per a third of the
+// lease: it lists every unfinished op); Call/Submit of one op held by a dead
+// owner release that lease alone.
+Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal,
+                                              std::chrono::system_clock::time_point now);
 
 }  // namespace idem

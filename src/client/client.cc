@@ -17,6 +17,7 @@
 #include "client/new_operation.h"
 #include "client/op_codec.h"
 #include "client/outcome_counts.h"
+#include "client/owner.h"
 #include "common/crypto.h"
 #include "idem/uuid.h"
 
@@ -753,7 +754,7 @@ Result<ResumeSummary> ClientImpl::Resume() {
   filter.max_unknown_updated_ms = std::max<std::int64_t>(1, NowMs() - 1);
   // Ops a crashed or interrupted process on this host still holds are
   // resumed now, not once their leases lapse.
-  (void)ReleaseLeasesOfDeadOwners(*options_.journal);
+  (void)ReleaseLeasesOfDeadOwners(*options_.journal, options_.clock->Now());
   for (;;) {
     auto claimed = options_.journal->ClaimUnfinished(options_.owner, options_.lease,
                                                      options_.max_concurrent_ops, filter);
@@ -794,8 +795,7 @@ Result<ResumeSummary> ClientImpl::Resume() {
   if (auto left = ListUnfinished(*options_.journal)) {
     const std::int64_t now = NowMs();
     for (const Operation& op : *left) {
-      if (!op.needs_review && !op.lease_owner.empty() && op.lease_owner != options_.owner &&
-          op.lease_until_ms > now) {
+      if (!op.needs_review && internal::HeldByAnotherLiveLease(op, options_.owner, now)) {
         ++summary.held_elsewhere;
       }
     }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -106,10 +107,28 @@ std::string DefaultOwnerId() {
   return owner;
 }
 
+namespace internal {
+
+const OwnerProcess& CachedThisProcess() {
+  // Read once per process (host name, pid namespace and /proc/self/stat do
+  // not change), again in a forked child, whose pid differs.
+  static std::mutex mu;
+  static OwnerProcess self;
+  std::lock_guard<std::mutex> lock(mu);
+  if (self.pid != static_cast<std::int64_t>(getpid())) self = ThisProcess();
+  return self;
+}
+
+bool HeldByAnotherLiveLease(const Operation& op, std::string_view self, std::int64_t now_ms) {
+  return !op.lease_owner.empty() && op.lease_owner != self && op.lease_until_ms > now_ms;
+}
+
+}  // namespace internal
+
 bool OwnerIsProvablyDead(std::string_view owner) {
   auto named = internal::ParseOwner(owner);
   if (!named) return false;
-  const internal::OwnerProcess self = internal::ThisProcess();
+  const internal::OwnerProcess& self = internal::CachedThisProcess();
   // Another host, or another pid namespace (a container): its processes
   // cannot be seen from here.
   if (named->host != self.host || named->pid_namespace != self.pid_namespace) return false;
@@ -119,19 +138,17 @@ bool OwnerIsProvablyDead(std::string_view owner) {
   return !start || *start != named->start_ticks;
 }
 
-Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal) {
-  const std::int64_t now = ToUnixMillis(std::chrono::system_clock::now());
+Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal,
+                                              std::chrono::system_clock::time_point now) {
+  auto unfinished = ListUnfinished(journal);
+  if (!unfinished) return tl::unexpected(unfinished.error());
   std::size_t released = 0;
-  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
-    auto ops = journal.List({.state = state});
-    if (!ops) return tl::unexpected(ops.error());
-    for (const Operation& op : *ops) {
-      if (op.lease_owner.empty() || op.lease_until_ms <= now) continue;  // free or lapsed
-      if (!OwnerIsProvablyDead(op.lease_owner)) continue;
-      // Fenced by the dead owner's generation: if anyone took the op
-      // meanwhile, this changes nothing.
-      if (journal.Release(op)) ++released;
-    }
+  for (const Operation& op : *unfinished) {
+    if (!internal::HeldByAnotherLiveLease(op, "", ToUnixMillis(now))) continue;
+    if (!OwnerIsProvablyDead(op.lease_owner)) continue;
+    // Fenced by the dead owner's generation: if anyone took the op
+    // meanwhile, this changes nothing.
+    if (journal.Release(op)) ++released;
   }
   return released;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "idem/journal.h"
+
 namespace idem::internal {
 
 // The parts of a default owner id "HOST:PID:RANDOM:PIDNS:START".
@@ -19,8 +21,14 @@ struct OwnerProcess {
 };
 
 // This process, as the parts above (pid_namespace and start_ticks 0 when
-// /proc cannot be read).
+// /proc cannot be read). CachedThisProcess reads them once per process.
 OwnerProcess ThisProcess();
+const OwnerProcess& CachedThisProcess();
+
+// The op's lease is held, unlapsed at `now_ms`, by an owner other than
+// `self` ("" = anyone): what Resume and the worker report as held
+// elsewhere, and the leases ReleaseLeasesOfDeadOwners looks at.
+bool HeldByAnotherLiveLease(const Operation& op, std::string_view self, std::int64_t now_ms);
 
 // The process an owner id names; nullopt for any other format (an owner a
 // caller chose, an older "HOST:PID:RANDOM" id, "enqueue:..."): such an owner

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/outcome_counts.h"
+#include "client/owner.h"
 
 namespace idem {
 namespace {
@@ -49,16 +50,13 @@ void Count(WorkerSummary& summary, const OpResult& result) {
 
 // For exit_when_idle, once nothing can be driven now: what is left, and why.
 Status CountLeft(Journal& journal, WorkerSummary& summary, const std::string& self) {
-  auto unknown = journal.List({.state = OpState::kUnknown});
-  if (!unknown) return tl::unexpected(unknown.error());
-  for (const Operation& op : *unknown) {
-    ++(op.needs_review ? summary.left_needs_review : summary.left_unknown);
-  }
-  auto in_flight = journal.List({.state = OpState::kInFlight});
-  if (!in_flight) return tl::unexpected(in_flight.error());
+  auto left = ListUnfinished(journal);
+  if (!left) return tl::unexpected(left.error());
   const std::int64_t now = NowMs();
-  for (const Operation& op : *in_flight) {
-    if (!op.lease_owner.empty() && op.lease_owner != self && op.lease_until_ms > now) {
+  for (const Operation& op : *left) {
+    if (op.state == OpState::kUnknown) {
+      ++(op.needs_review ? summary.left_needs_review : summary.left_unknown);
+    } else if (internal::HeldByAnotherLiveLease(op, self, now)) {
       ++summary.left_held_elsewhere;
     }
   }
@@ -73,6 +71,7 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   const std::size_t concurrency = std::max<std::size_t>(1, options.concurrency);
   const milliseconds poll = std::max(milliseconds(1), options.poll_interval);
 
+  auto next_dead_owner_scan = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
     std::size_t free = 0;
     {
@@ -90,10 +89,13 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
     filter.max_unknown_updated_ms = NowMs() - options.unknown_retry_delay.count();
     if (filter.max_unknown_updated_ms <= 0) filter.max_unknown_updated_ms = 1;
     auto claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
-    if (claimed && claimed->empty()) {
+    if (claimed && claimed->empty() && std::chrono::steady_clock::now() >= next_dead_owner_scan) {
       // Nothing free: ops a crashed or interrupted process on this host
-      // still holds are taken now rather than once their leases lapse.
-      auto released = ReleaseLeasesOfDeadOwners(journal);
+      // still holds are taken now rather than once their leases lapse. The
+      // scan lists every unfinished op, so it runs at most once per a third
+      // of the lease, not at every idle poll.
+      next_dead_owner_scan = std::chrono::steady_clock::now() + client.lease() / 3;
+      auto released = ReleaseLeasesOfDeadOwners(journal, std::chrono::system_clock::now());
       if (released && *released > 0) {
         claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
       }
