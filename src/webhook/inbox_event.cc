@@ -51,6 +51,15 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
     e.vendor_data = OptionalString(*json, "vendor_data");
     auto decision = json->find("decision");
     if (decision != json->end() && !decision->is_null()) e.decision = Canonicalize(*decision);
+    // The session existed by the event's time; a created_at earlier than
+    // that (the session's own creation, as the sandbox sends it) bounds its
+    // creation closer. Didit's created_at was once observed equal to the
+    // event time, so the earlier of the two counts.
+    p.created_s = has_timestamp ? e.timestamp : 0;
+    if (auto at = json->find("created_at"); at != json->end() && at->is_number_integer()) {
+      const std::int64_t created = at->get<std::int64_t>();
+      if (created > 0 && (p.created_s <= 0 || created < p.created_s)) p.created_s = created;
+    }
   }
   p.session_event =
       !e.session_id.empty() && !e.status.empty() && !e.webhook_type.empty() && has_timestamp;
@@ -62,13 +71,9 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
     }
     p.dedupe_key = crypto::Sha256Hex(tuple);
   } else {
-    // Its own bytes are its identity, prefixed ("body" and a NUL) so that its
-    // key equals a session tuple's only for a session named "body" whose
-    // status, type and timestamp, NUL-joined, are these very bytes: not JSON,
-    // so never a session event itself.
-    std::string keyed("body\0", 5);
-    keyed += body;
-    p.dedupe_key = crypto::Sha256Hex(keyed);
+    // Its own bytes are its identity: the body hash already made, marked so
+    // that it never equals a session tuple's key (bare 64 hex digits).
+    p.dedupe_key = "body:" + p.body_sha256;
   }
   return p;
 }
@@ -102,19 +107,8 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
   return {};
 }
 
-namespace {
-
-// The body's created_at (unix seconds, an integer), 0 when absent.
-std::int64_t CreatedAtSeconds(std::string_view body) {
-  auto json = ParseJson(body);
-  if (!json || !json->is_object()) return 0;
-  auto it = json->find("created_at");
-  return it != json->end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
-}  // namespace
-
-Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const WebhookEvent& e) {
+Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const ParsedEvent& p) {
+  const WebhookEvent& e = p.event;
   Journal* journal = options.journal.get();
   if (journal == nullptr || e.session_id.empty()) return std::vector<std::string>();
   Adoption adoption;
@@ -124,15 +118,9 @@ Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const We
   adoption.resource_id = e.session_id;
   adoption.kinds = options.heal_kinds;
   if (adoption.kinds.empty()) return std::vector<std::string>();  // the heal is off
-  // The session existed by the event's time; a created_at earlier than that
-  // (the session's own creation, as the sandbox sends it) bounds it closer.
-  std::int64_t created_s = e.timestamp;
-  if (const std::int64_t at = CreatedAtSeconds(e.body);
-      at > 0 && (created_s <= 0 || at < created_s))
-    created_s = at;
-  if (created_s <= 0) return std::vector<std::string>();  // no time: nothing provable
+  if (p.created_s <= 0) return std::vector<std::string>();        // no time: nothing provable
   // Seconds on the event: the whole second counts, then the skew.
-  adoption.first_sent_not_after_ms = created_s * 1000 + 999 + options.heal_clock_skew.count();
+  adoption.first_sent_not_after_ms = p.created_s * 1000 + 999 + options.heal_clock_skew.count();
   adoption.response_body = e.body;
   adoption.audit_line = "settled by webhook " + (e.event_id.empty() ? e.webhook_type : e.event_id) +
                         ": session " + e.session_id + " (" + e.status + ")";
@@ -151,7 +139,7 @@ std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& b
   for (std::size_t k = 0; k < batch.events.size(); ++k) {
     Result<AcceptResult>& result = batch.results[batch.index[k]];
     if (!result || result->outcome != InboxOutcome::kStored) continue;
-    auto healed = HealEvent(options, batch.events[k].event);
+    auto healed = HealEvent(options, batch.events[k]);
     if (healed) {
       result->healed_op_ids = std::move(*healed);
       healed_seqs.push_back(result->seq);
@@ -163,7 +151,11 @@ std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& b
 Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
                const InboxTask& task, const WebhookEvent& event) {
   if (task.kind == "heal") {
-    auto healed = HealEvent(options, event);
+    // A stored event is read again from its bytes (a task is the rare path:
+    // the heal normally ran inline with the parse it already had).
+    auto parsed = ParseEvent(event.body, event.delivery_id);
+    if (!parsed) return tl::unexpected(parsed.error());
+    auto healed = HealEvent(options, *parsed);
     if (!healed) return tl::unexpected(healed.error());
     return {};
   }

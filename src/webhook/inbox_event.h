@@ -25,7 +25,10 @@ struct ParsedEvent {
   // that is not JSON): dedupe_key is the SHA-256 of the body, and it is only
   // stored, listed and passed to --exec.
   bool session_event = false;
-  std::string dedupe_key;
+  // The latest the session can have been created (unix seconds): the
+  // earlier of the body's integer created_at and timestamp; 0 when neither.
+  std::int64_t created_s = 0;
+  std::string dedupe_key;  // see session_event; non-session bodies: "body:" + body_sha256
   std::string body_sha256;
 };
 
@@ -52,11 +55,10 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
 // The lost-response heal of one event: Journal::AdoptResource with the
 // session's natural key (only a full workflow_id + vendor_data pair names a
 // create op; without it only the session id is matched against resource_id),
-// options.heal_kinds, and the session's creation (the earlier of the body's
-// created_at and timestamp) plus options.heal_clock_skew as the latest first
-// send. Returns the op ids settled now. No journal, no session id, no
-// timestamp, or no heal kinds: nothing to heal.
-Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const WebhookEvent& event);
+// options.heal_kinds, and the session's creation (ParsedEvent::created_s)
+// plus options.heal_clock_skew as the latest first send. Returns the op ids settled now. No
+// journal, no session id, no timestamp, or no heal kinds: nothing to heal.
+Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const ParsedEvent& event);
 
 // After the batch's commit: heals every newly stored event (results filled
 // in), records the healed op ids in its result and returns the seqs whose
