@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
+#include <vector>
 
 namespace idem {
 namespace {
@@ -31,31 +33,26 @@ TEST(DerivedOpId, TheSameRequestGivesTheSameIdNamedByItsKind) {
 
 TEST(DerivedOpId, AnyDifferenceGivesAnotherId) {
   std::set<std::string> ids = {DerivedOpId(Request())};
-  OpRequest r = Request();
-  r.kind = "call";
-  ids.insert(DerivedOpId(r));
-  r = Request();
-  r.method = "PATCH";
-  ids.insert(DerivedOpId(r));
-  r = Request();
-  r.path = "/v3/aml";
-  ids.insert(DerivedOpId(r));
-  r = Request();
-  r.content_type = "text/plain";
-  ids.insert(DerivedOpId(r));
-  r = Request();
-  r.body += " ";
-  ids.insert(DerivedOpId(r));
-  // Fields are length-prefixed: moving bytes between them changes the id.
-  OpRequest a = Request();
-  a.path = "/v3/aml/x";
-  a.body = "y";
-  OpRequest b = Request();
-  b.path = "/v3/aml/";
-  b.body = "xy";
-  ids.insert(DerivedOpId(a));
-  ids.insert(DerivedOpId(b));
-  EXPECT_EQ(ids.size(), 8u);
+  // One field changed at a time.
+  const std::vector<std::function<void(OpRequest&)>> changes = {
+      [](OpRequest& r) { r.kind = "call"; }, [](OpRequest& r) { r.method = "PATCH"; },
+      [](OpRequest& r) { r.path = "/v3/aml"; }, [](OpRequest& r) { r.content_type = "text/plain"; },
+      [](OpRequest& r) { r.body += " "; },
+      // Fields are length-prefixed: moving bytes between them changes the id.
+      [](OpRequest& r) {
+        r.path = "/v3/aml/x";
+        r.body = "y";
+      },
+      [](OpRequest& r) {
+        r.path = "/v3/aml/";
+        r.body = "xy";
+      }};
+  for (const auto& change : changes) {
+    OpRequest r = Request();
+    change(r);
+    ids.insert(DerivedOpId(r));
+  }
+  EXPECT_EQ(ids.size(), 1 + changes.size());
 }
 
 }  // namespace
