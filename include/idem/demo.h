@@ -54,6 +54,12 @@ struct DemoOptions {
   int max_attempts = 6;
   // Run the naive client on a fresh sandbox too. Default true.
   bool naive = true;
+  // Time per attempt of the idem client, which is also how long a look-up
+  // that finds nothing waits for an attempt that may still be running before
+  // it is trusted (didit::SetAttemptTimeout; Didit's advice is 30-60 s, the
+  // in-process sandbox holds a request at most the `slow` delay of `faults`).
+  // Default 3 s.
+  std::chrono::milliseconds attempt_timeout{3000};
   // Bound on waiting for webhooks and auto-completes to settle. Default 20 s.
   std::chrono::milliseconds settle_timeout{20000};
   // How often the progress sink is called while ops run. Default 200 ms.

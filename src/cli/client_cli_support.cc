@@ -86,15 +86,7 @@ Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
     if (auto st = didit::SetKeyedKinds(options, flags.keyed_kinds); !st) return st;
   }
   if (flags.timeout_ms > 0) {
-    // One time per attempt for everything; a billed check's wait before an
-    // empty look-up is trusted shrinks with it (it is "the attempt's time").
-    const std::chrono::milliseconds timeout(flags.timeout_ms);
-    auto apply = [&](KindPolicy& policy) {
-      policy.timeout = timeout;
-      if (policy.settle_after.count() > 0) policy.settle_after = timeout;
-    };
-    for (auto& [kind, policy] : options.kind_policies) apply(policy);
-    apply(options.default_kind_policy);
+    didit::SetAttemptTimeout(options, std::chrono::milliseconds(flags.timeout_ms));
   }
   return {};
 }

@@ -11,11 +11,24 @@
 
 namespace idem::cli {
 
-std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
+void AddDriveFlags(CLI::App* cmd, DriveFlags& flags) {
+  cmd->add_option("--lease-ms", flags.lease_ms,
+                  "Lease held on the op while driven (default 60000); the op of a run that "
+                  "crashed on this host is taken over at once, elsewhere once the lease lapses")
+      ->check(CLI::Range(3, 86'400'000));
+  cmd->add_option("--timeout-ms", flags.timeout_ms,
+                  "Time per attempt (default: the kind's, Didit's advice: 60000 for aml and "
+                  "id_verification, 30000 otherwise); also how long a look-up that finds "
+                  "nothing waits for an attempt that may still be running")
+      ->check(CLI::Range(1, 3'600'000));
+}
+
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const DriveFlags& drive) {
   // The same environment and journal resolution as `idem call` (a SQLite path
   // or a postgres:// URL in $IDEM_JOURNAL).
   ClientFlags flags;
   ResolveFromEnvironment(flags);
+  flags.timeout_ms = drive.timeout_ms;
   // Before the journal is even opened: a call without a key would only be
   // refused, and its op stored as if the API had said something about it.
   if (flags.api_key.empty()) {
@@ -26,7 +39,7 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(int lease_ms) {
   didit::DiditClientOptions options;
   options.client.base_url = flags.base_url;
   options.client.api_key = flags.api_key;
-  if (lease_ms > 0) options.client.lease = std::chrono::milliseconds(lease_ms);
+  if (drive.lease_ms > 0) options.client.lease = std::chrono::milliseconds(drive.lease_ms);
   auto journal = OpenJournalFromFlags(flags);
   if (!journal) {
     ReportError(journal.error());

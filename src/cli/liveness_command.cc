@@ -15,7 +15,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string image, vendor_data, op_id;
     bool new_op = false;
-    int lease_ms = 0;  // 0: the client's default
+    DriveFlags drive;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("liveness", "Passive liveness of a face image (billed)");
@@ -23,10 +23,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   AddOpIdFlags(cmd, flags->op_id, flags->new_op);
-  cmd->add_option("--lease-ms", flags->lease_ms,
-                  "Lease held on the op while driven (default 60000); a crashed run's op can be "
-                  "resumed once it lapses")
-      ->check(CLI::Range(1, 86'400'000));
+  AddDriveFlags(cmd, flags->drive);
   cmd->callback([flags, &exit_code] {
     auto image = didit::FilePart::FromPath(flags->image);
     if (!image) {
@@ -50,7 +47,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.PassiveLiveness(request, std::move(call));
         },
-        flags->lease_ms, "idem liveness");
+        flags->drive, "idem liveness");
   });
 }
 

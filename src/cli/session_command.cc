@@ -26,7 +26,7 @@ struct SessionFlags {
   bool all = false;
   bool enqueue = false;
   bool new_op = false;
-  int lease_ms = 0;  // 0: the client's default
+  DriveFlags drive;
 };
 
 int RunCreate(const SessionFlags& f) {
@@ -55,7 +55,7 @@ int RunCreate(const SessionFlags& f) {
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.CreateSession(request, std::move(call));
       },
-      f.lease_ms, "idem session create");
+      f.drive, "idem session create");
 }
 
 int RunGet(const SessionFlags& f) {
@@ -102,7 +102,7 @@ int RunUpdateStatus(const SessionFlags& f) {
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.UpdateStatus(f.session_id, request, std::move(call));
       },
-      0, "idem session update-status");
+      f.drive, "idem session update-status");
 }
 
 int RunDelete(const SessionFlags& f) {
@@ -111,7 +111,7 @@ int RunDelete(const SessionFlags& f) {
   });
   if (!op_id) return ReportError(op_id.error());
   InterruptGuard interrupt("idem session delete");
-  auto client = MakeDiditClientFromEnv();
+  auto client = MakeDiditClientFromEnv(f.drive);
   if (!client) return kExitConfig;
   interrupt.OnStop([&client] { client->client().Shutdown(); });
   auto result = client->DeleteSession(f.session_id, {.op_id = *op_id});
@@ -140,11 +140,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   create->add_option("--metadata", flags->metadata, "A JSON object stored with the session");
   create->add_option("--language", flags->language, "UI language, e.g. en");
   AddOpIdFlags(create, flags->op_id, flags->new_op);
-  create
-      ->add_option("--lease-ms", flags->lease_ms,
-                   "Lease held on the op while driven (default 60000); a crashed run's op "
-                   "can be resumed once it lapses")
-      ->check(CLI::Range(1, 86'400'000));
+  AddDriveFlags(create, flags->drive);
   create->add_flag("--enqueue", flags->enqueue,
                    "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   create->callback([flags, &exit_code] { exit_code = RunCreate(*flags); });
@@ -169,11 +165,13 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"Approved", "Declined", "Resubmitted"}));
   update->add_option("--comment", flags->comment, "Reviewer comment");
   AddOpIdFlags(update, flags->op_id, flags->new_op);
+  AddDriveFlags(update, flags->drive);
   update->callback([flags, &exit_code] { exit_code = RunUpdateStatus(*flags); });
 
   auto* del = session->add_subcommand("delete", "Delete a session");
   del->add_option("session_id", flags->session_id, "Session id")->required();
   AddOpIdFlags(del, flags->op_id, flags->new_op);
+  AddDriveFlags(del, flags->drive);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 }
 

@@ -490,6 +490,10 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
         if (!updated) return Finish(d, SettledElsewhere(d, updated.error()));
       }
       if (Stopping()) return Park(d);
+      // A look-up may take up to its timeout, longer than a third of the
+      // lease: renew (fenced) before sending, so a driver whose lease lapsed
+      // meanwhile, and was taken over, does not send beside the new one.
+      if (!RenewIfDue(d)) return;
       return Send(d);
     }
     case ReconcileResult::Outcome::kFailed:

@@ -9,6 +9,7 @@
 #include "demo/runs.h"
 #include "demo/server_tally.h"
 #include "idem/didit/client.h"
+#include "idem/didit/endpoints.h"
 #include "idem/journal.h"
 #include "idem/random.h"
 #include "idem/retry.h"
@@ -49,6 +50,8 @@ Result<std::unique_ptr<didit::DiditClient>> MakeClient(const DemoOptions& option
   o.client.budget = std::make_shared<RetryBudget>(budget);
   o.client.max_concurrent_ops = static_cast<std::size_t>(options.concurrency);
   o.client.worker_threads = 4;
+  didit::AddDiditReconcilers(o.client, o.reconciler);
+  didit::SetAttemptTimeout(o.client, options.attempt_timeout);
   return didit::DiditClient::Create(std::move(o));
 }
 

@@ -17,22 +17,22 @@ constexpr std::string_view kLookUpCheck =
     "nothing to look up: unknown, needs review";
 
 const std::array<EndpointProfile, 7> kEndpoints = {{
-    {"create_session", "POST", "/v3/session/", false, false, "",
+    {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create"},
-    {"update_status", "PATCH", "/v3/session/{id}/update-status/", false, false, "",
+    {"update_status", "PATCH", "/v3/session/{id}/update-status/", false, false, true, "",
      "look-up of the decision: status = target, or an API review to it since the op began",
      milliseconds(30000), "generic-write"},
-    {"delete_session", "DELETE", "/v3/session/{id}/delete/", false, false, "",
+    {"delete_session", "DELETE", "/v3/session/{id}/delete/", false, false, true, "",
      "look-up of the decision: 404 = done", milliseconds(30000), "generic-write"},
-    {"aml", "POST", "/v3/aml/", true, true, "AML",
+    {"aml", "POST", "/v3/aml/", true, true, false, "AML",
      "replay with the key; past the key window look-up by vendor_data + api_service=AML",
      milliseconds(60000), "generic-write"},
-    {"passive_liveness", "POST", "/v3/passive-liveness/", false, true, "PASSIVE_LIVENESS",
+    {"passive_liveness", "POST", "/v3/passive-liveness/", false, true, false, "PASSIVE_LIVENESS",
      kLookUpCheck, milliseconds(30000), "generic-write"},
-    {"face_match", "POST", "/v3/face-match/", false, true, "FACE_MATCH", kLookUpCheck,
+    {"face_match", "POST", "/v3/face-match/", false, true, false, "FACE_MATCH", kLookUpCheck,
      milliseconds(30000), "generic-write"},
-    {"id_verification", "POST", "/v3/id-verification/", false, true, "ID_VERIFICATION",
+    {"id_verification", "POST", "/v3/id-verification/", false, true, false, "ID_VERIFICATION",
      kLookUpCheck, milliseconds(60000), "generic-write"},
 }};
 
@@ -75,11 +75,12 @@ KindPolicy DiditKindPolicy(const EndpointProfile& endpoint) {
   policy.server_honours_key = endpoint.honours_key;
   policy.billed = endpoint.billed;
   policy.timeout = endpoint.timeout;
-  // A billed check re-sent while its first attempt still runs is charged
-  // twice, so an empty look-up waits out the attempt. Session calls need not:
-  // a repeated create is absorbed by Didit's vendor_data dedup, a repeated
-  // update-status is refused (same status) and a repeated delete gets 404.
-  if (endpoint.billed && !endpoint.honours_key) policy.settle_after = endpoint.timeout;
+  // A call re-sent while its first attempt still runs executes twice (a
+  // billed check is charged twice, a create makes a second session: Didit's
+  // vendor_data dedup is no guarantee, see EndpointProfile), so an empty
+  // look-up waits out the attempt. Only a call whose repeat Didit refuses
+  // needs no wait (update-status to the same status: 400; delete: 404).
+  if (!endpoint.honours_key && !endpoint.repeat_refused) policy.settle_after = endpoint.timeout;
   policy.rate_limit_scope = std::string(endpoint.rate_limit_scope);
   return policy;
 }
@@ -136,6 +137,15 @@ Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
   }
   options.default_kind_policy.server_honours_key = false;
   return {};
+}
+
+void SetAttemptTimeout(ClientOptions& options, std::chrono::milliseconds timeout) {
+  auto apply = [&](KindPolicy& policy) {
+    policy.timeout = timeout;
+    if (policy.settle_after.count() > 0) policy.settle_after = timeout;
+  };
+  for (auto& [kind, policy] : options.kind_policies) apply(policy);
+  apply(options.default_kind_policy);
 }
 
 std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {

@@ -236,7 +236,8 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
     return Respond(DetailResponse(401, "Invalid API key."));
   }
 
-  const FaultDecision fault = config_.faults.Decide(fault_random_);
+  const FaultDecision fault = config_.faults.Decide(
+      fault_random_, request.method == "GET" ? RequestKind::kRead : RequestKind::kWrite);
   if (fault.kind != FaultKind::kNone) {
     std::lock_guard<std::mutex> lock(mu_);
     ++faults_[std::string(FaultKindName(fault.kind))];

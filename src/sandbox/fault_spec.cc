@@ -93,6 +93,18 @@ Result<FaultSpec> FaultSpec::Parse(std::string_view text) {
     }
     FaultRule rule;
     rule.kind = kind->kind;
+    if (const std::size_t at = value.find('@'); at != std::string_view::npos) {
+      const std::string_view scope = value.substr(at + 1);
+      if (scope == "writes") {
+        rule.scope = FaultScope::kWrites;
+      } else if (scope == "reads") {
+        rule.scope = FaultScope::kReads;
+      } else {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "faults: '" + std::string(name) + "' scope must be @writes or @reads");
+      }
+      value = value.substr(0, at);
+    }
     const std::size_t colon = value.find(':');
     if (kind->needs_delay) {
       if (colon == std::string_view::npos || !ParseInt(value.substr(colon + 1), rule.delay_ms) ||
@@ -118,13 +130,17 @@ Result<FaultSpec> FaultSpec::Parse(std::string_view text) {
   return spec;
 }
 
-FaultDecision FaultSpec::Decide(RandomSource& random) const {
+FaultDecision FaultSpec::Decide(RandomSource& random, RequestKind request) const {
   if (rules_.empty()) return {};
   const double draw = random.NextDouble();
   double cumulative = 0;
   for (const auto& rule : rules_) {
     cumulative += rule.probability;
-    if (draw < cumulative) return {rule.kind, rule.delay_ms};
+    if (draw >= cumulative) continue;
+    const bool applies = rule.scope == FaultScope::kAll ||
+                         (rule.scope == FaultScope::kWrites) == (request == RequestKind::kWrite);
+    if (!applies) return {};
+    return {rule.kind, rule.delay_ms};
   }
   return {};
 }

@@ -10,8 +10,14 @@
 //   slow_exec=P:MS     hold the request mid-execution (key in progress) for MS
 //   retry_after=S      the Retry-After injected by error_503/rate_limit (default 1)
 //
+// Any fault but retry_after may end in "@writes" (POST, PATCH, PUT, DELETE
+// only) or "@reads" (GET only): real writes and reads fail and lag
+// differently, e.g. "slow_exec=1:1500@writes" holds every create while the
+// look-ups that list sessions answer at once.
+//
 // Probabilities are in [0, 1] and their sum must not exceed 1: one draw per
-// request picks at most one fault.
+// request picks at most one fault (a scoped rule's share of the draw is "no
+// fault" for the other requests, so scoping never shifts later draws).
 #pragma once
 
 #include <cstdint>
@@ -38,10 +44,17 @@ enum class FaultKind {
 // "drop_before", ... ("none" for kNone).
 std::string_view FaultKindName(FaultKind kind);
 
+// Which requests a rule applies to.
+enum class FaultScope { kAll, kWrites, kReads };
+
+// What a request is, for scoped rules.
+enum class RequestKind { kRead, kWrite };
+
 struct FaultRule {
   FaultKind kind = FaultKind::kNone;
   double probability = 0;
   std::int64_t delay_ms = 0;  // slow / slow_exec only
+  FaultScope scope = FaultScope::kAll;
 };
 
 struct FaultDecision {
@@ -58,8 +71,9 @@ class FaultSpec {
   static Result<FaultSpec> Parse(std::string_view text);
 
   // One draw from `random` per call (none when there are no rules, so a
-  // fault-free sandbox does not consume randomness).
-  FaultDecision Decide(RandomSource& random) const;
+  // fault-free sandbox does not consume randomness), for a request of kind
+  // `request` (rules scoped to the other kind never fire).
+  FaultDecision Decide(RandomSource& random, RequestKind request) const;
 
   const std::vector<FaultRule>& rules() const { return rules_; }
   int retry_after_seconds() const { return retry_after_seconds_; }

@@ -320,6 +320,43 @@ TEST_F(ProcessTest, ALeaseOfAKilledProcessIsTakenOverAtOnce) {
   EXPECT_EQ(Stats()["executions"]["aml"], 1);
 }
 
+// The CI failure of ChaosProcessTest.WithoutServerKeysTheLookUpKeepsSessionsExactlyOnce:
+// a create killed while Didit still runs it is taken over at once, and its
+// look-up finds nothing yet. Without keys, and without the vendor_data dedup
+// (Didit applies it only to a session that already has a hosted URL), a
+// re-send then makes a second session: the empty look-up must be trusted
+// only once the killed attempt can no longer be running (settle_after).
+TEST_F(ProcessTest, ACreateKilledWhileDiditRunsItIsNotCreatedTwice) {
+  SandboxOptions slow;
+  // Each create runs 1.5 s on the server; the look-ups answer at once.
+  slow.faults = "slow_exec=1:1500@writes";
+  slow.vendor_dedup = false;
+  StartSandbox(slow);
+  const std::string journal_path = dir_ + "/journal.db";
+  const std::vector<std::string> argv = {
+      bin_,         "session", "create",    "--workflow-id", kWorkflow, "--vendor-data",
+      "killed-mid", "--op-id", "sess-kill", "--lease-ms",    "600000",  "--timeout-ms",
+      "2500"};
+  Proc p = Start(argv, Env());
+  ASSERT_TRUE(WaitForOp(journal_path, "sess-kill", [&](const Operation& op) {
+    return op.first_sent_ms != 0 && !op.lease_owner.empty();
+  }));
+  // Killed once the sandbox has the request (it is journaled as sent just
+  // before it leaves), while the sandbox still runs it.
+  for (int i = 0; i < 1000 && Stats()["requests"] == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(Stats()["requests"], 1);
+  ASSERT_EQ(Stats()["executions"]["create_session"], 0) << "not executed yet";
+  ::kill(p.pid, SIGKILL);
+  Wait(p);
+
+  Finished again = Wait(Start(argv, Env()));
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(Stats()["sessions_total"], 1) << again.out;
+  EXPECT_EQ(Stats()["executions"]["create_session"], 1) << again.out;
+}
+
 // Issue 16, item 7: the typed commands take the key from $IDEM_API_KEY_FILE.
 TEST_F(ProcessTest, TypedCommandsReadTheApiKeyFromAFile) {
   StartSandbox();

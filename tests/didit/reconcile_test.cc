@@ -175,6 +175,13 @@ class KeyWindowTest : public ::testing::Test {
                                                                  std::chrono::milliseconds(20));
     options.client.retry =
         std::make_shared<LimitedAttemptsRetryPolicy>(attempts, std::chrono::seconds(20));
+    // The fake clock stands still while Resume runs (the executor's timers
+    // are real), so a create's wait before an empty look-up is trusted would
+    // never end: off here, where nothing else runs the op.
+    // ProcessTest.ACreateKilledWhileDiditRunsItIsNotCreatedTwice covers that
+    // wait in real time.
+    AddDiditReconcilers(options.client, options.reconciler);
+    options.client.kind_policies["create_session"].settle_after = std::chrono::milliseconds(0);
     auto client = DiditClient::Create(options);
     EXPECT_TRUE(client);
     return client ? std::move(*client) : nullptr;

@@ -71,7 +71,7 @@ TEST(FaultSpec, EmptyMeansNoFaultsAndNoDraws) {
   ASSERT_TRUE(spec);
   EXPECT_TRUE(spec->empty());
   SeededRandom random(1);
-  EXPECT_EQ(spec->Decide(random).kind, FaultKind::kNone);
+  EXPECT_EQ(spec->Decide(random, RequestKind::kWrite).kind, FaultKind::kNone);
   SeededRandom fresh(1);
   EXPECT_EQ(random.NextU64(), fresh.NextU64());  // nothing was consumed
 }
@@ -96,16 +96,49 @@ TEST(FaultSpec, RejectsMalformedSpecs) {
                           "retry_after=x",
                           "retry_after=-1",
                           "drop_before=nan",
-                          "drop_before=inf"}) {
+                          "drop_before=inf",
+                          "slow=0.1:5@",
+                          "slow=0.1:5@posts",
+                          "slow=0.1@writes",
+                          "drop_before=0.1@writes@reads",
+                          "retry_after=1@writes"}) {
     EXPECT_FALSE(FaultSpec::Parse(bad)) << bad;
   }
+}
+
+// A scoped rule fires only on its kind of request, and its share of the draw
+// is "no fault" for the other kind: the draws that follow are the same
+// whichever requests came before.
+TEST(FaultSpec, ScopedRulesFireOnlyOnTheirRequests) {
+  auto spec = FaultSpec::Parse("slow_exec=0.5:1500@writes,drop_before=0.5@reads");
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  EXPECT_EQ(spec->rules()[0].scope, FaultScope::kWrites);
+  EXPECT_EQ(spec->rules()[0].delay_ms, 1500);
+  EXPECT_EQ(spec->rules()[1].scope, FaultScope::kReads);
+  SeededRandom writes(3);
+  SeededRandom reads(3);
+  int slow = 0;
+  int dropped = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const FaultDecision w = spec->Decide(writes, RequestKind::kWrite);
+    const FaultDecision r = spec->Decide(reads, RequestKind::kRead);
+    EXPECT_NE(w.kind, FaultKind::kDropBefore);
+    EXPECT_NE(r.kind, FaultKind::kSlowExec);
+    // The same draw: exactly one of the two requests got its fault.
+    EXPECT_NE(w.kind == FaultKind::kSlowExec, r.kind == FaultKind::kDropBefore);
+    slow += w.kind == FaultKind::kSlowExec;
+    dropped += r.kind == FaultKind::kDropBefore;
+  }
+  EXPECT_EQ(slow + dropped, 1000);
+  EXPECT_NEAR(slow, 500, 80);
 }
 
 TEST(FaultSpec, CertainFaultAlwaysFires) {
   auto spec = FaultSpec::Parse("error_503=1");
   ASSERT_TRUE(spec);
   SeededRandom random(7);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(spec->Decide(random).kind, FaultKind::kError503);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(spec->Decide(random, RequestKind::kWrite).kind, FaultKind::kError503);
 }
 
 TEST(FaultSpec, SameSeedSameDecisionsAndRoughFrequencies) {
@@ -116,8 +149,8 @@ TEST(FaultSpec, SameSeedSameDecisionsAndRoughFrequencies) {
   int drops = 0;
   int slows = 0;
   for (int i = 0; i < 10000; ++i) {
-    const FaultDecision da = spec->Decide(a);
-    EXPECT_EQ(da.kind, spec->Decide(b).kind);
+    const FaultDecision da = spec->Decide(a, RequestKind::kRead);
+    EXPECT_EQ(da.kind, spec->Decide(b, RequestKind::kRead).kind);
     drops += da.kind == FaultKind::kDropBefore;
     slows += da.kind == FaultKind::kSlow;
     if (da.kind == FaultKind::kSlow) {

@@ -37,6 +37,13 @@ struct EndpointProfile {
   bool honours_key = false;
   // Each execution costs credits.
   bool billed = false;
+  // Didit refuses a repeat of an executed call (update-status to the status
+  // it already has: 400; delete of a deleted session: 404), so a re-send
+  // racing a first attempt still running cannot execute twice. Not so for a
+  // create: Didit's vendor_data dedup returns an existing session only when
+  // it is unfinished, on the latest workflow version and already has a
+  // hosted URL (OAS), and cannot see a create still running.
+  bool repeat_refused = false;
   // The list filter `api_service` of a saved standalone check ("AML"); empty
   // for session calls.
   std::string_view api_service;
@@ -60,8 +67,9 @@ const EndpointProfile* FindDiditEndpoint(std::string_view kind);
 const EndpointProfile* DiditEndpointFor(std::string_view method, std::string_view path);
 
 // What the driver needs of a row: keys honoured, billed, timeout, and (for a
-// billed check without a key) settle_after = the timeout: a look-up that
-// finds nothing is trusted only once the attempt cannot still be running.
+// call without a key whose repeat Didit does not refuse: creates and billed
+// checks) settle_after = the timeout: a look-up that finds nothing is trusted
+// only once the attempt cannot still be running.
 KindPolicy DiditKindPolicy(const EndpointProfile& endpoint);
 
 // Policies for every Didit kind, to adjust before use (for instance an
@@ -84,6 +92,13 @@ void KeysHonouredEverywhere(ClientOptions& options);
 // the default policy, then does not. kInvalidArgument for an unknown kind.
 // Call after AddDiditReconcilers.
 Status SetKeyedKinds(ClientOptions& options, std::string_view kinds);
+
+// One time per attempt for every kind (and the default policy), for a server
+// whose answers are known to come sooner than Didit's advice (a local
+// sandbox) or later: each policy's settle_after, where it has one, becomes
+// the same time, since it is "as long as an attempt may still run". Call
+// after AddDiditReconcilers. `idem --timeout-ms` uses it.
+void SetAttemptTimeout(ClientOptions& options, std::chrono::milliseconds timeout);
 
 // The natural key a look-up needs, read from a raw JSON request body (for
 // `idem call`): create_session -> SessionNaturalKey(workflow_id,
