@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Both install what
 # they need first (scripts/setup), so they work on a fresh Debian 12 machine.
-.PHONY: all setup build build-asan test test-default test-asan demo bench format format-check clean
+.PHONY: all setup build build-asan test test-default test-asan demo bench fuzz format format-check clean
 
 JOBS ?= $(shell nproc)
 
@@ -38,6 +38,16 @@ bench: build
 	@./build/default/bench/sandbox_load --seconds 3
 	@./build/default/bench/client_vs_curl --queued 10000
 	@./build/default/idem bench
+
+# Opt-in: every fuzz target under libFuzzer (clang-14, ASan+UBSan) for
+# FUZZ_SECONDS each (default 60); findings land in build/fuzz/findings/
+# (docs/fuzzing.md). `make test` replays the corpora without clang.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/setup --fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@scripts/fuzz $(FUZZ_SECONDS)
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

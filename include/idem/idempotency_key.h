@@ -21,6 +21,8 @@ enum class KeyVersion {
 
 // The header value for `key` in `format`. Keys idem makes are UUIDs, which
 // need no escaping; a quoted key escapes '"' and '\' as RFC 8941 requires.
+// kBareToken quotes a key that is no bare token (a space, '"', '\', or
+// surrounding whitespace), so the header always reads back as `key`.
 std::string FormatIdempotencyKey(std::string_view key, KeyFormat format);
 
 // The key inside a caller-supplied header value: a bare token, or an RFC 8941

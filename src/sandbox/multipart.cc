@@ -83,7 +83,8 @@ Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::st
       const std::string_view name = Trim(line.substr(0, colon));
       const std::string_view value = Trim(line.substr(colon + 1));
       if (IEquals(name, "Content-Disposition")) {
-        if (auto n = HeaderParam(value, "name")) {
+        // "name=" names nothing: a part the endpoint could not address.
+        if (auto n = HeaderParam(value, "name"); n && !n->empty()) {
           part.name = *n;
           has_name = true;
         }

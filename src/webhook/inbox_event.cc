@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/crypto.h"
 #include "idem/natural_key.h"
@@ -28,6 +29,23 @@ std::string OptionalString(const nlohmann::json& body, const char* name) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A time in unix seconds, or nullopt when absent, not an integer or outside
+// [0, kMaxUnixSeconds]: an integer past int64 would read back negative (found
+// by fuzz/targets/webhook_event_fuzz.cc), and the heal multiplies it by 1000.
+std::optional<std::int64_t> UnixSeconds(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const std::uint64_t v = it->get<std::uint64_t>();
+    if (v > static_cast<std::uint64_t>(kMaxUnixSeconds)) return std::nullopt;
+    return static_cast<std::int64_t>(v);
+  }
+  if (!it->is_number_integer()) return std::nullopt;
+  const std::int64_t v = it->get<std::int64_t>();
+  if (v < 0 || v > kMaxUnixSeconds) return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
@@ -42,8 +60,8 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
     e.session_id = OptionalString(*json, "session_id");
     e.status = OptionalString(*json, "status");
     e.webhook_type = OptionalString(*json, "webhook_type");
-    if (auto ts = json->find("timestamp"); ts != json->end() && ts->is_number_integer()) {
-      e.timestamp = ts->get<std::int64_t>();
+    if (auto ts = UnixSeconds(*json, "timestamp")) {
+      e.timestamp = *ts;
       has_timestamp = true;
     }
     e.event_id = OptionalString(*json, "event_id");
@@ -56,9 +74,8 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
     // creation closer. Didit's created_at was once observed equal to the
     // event time, so the earlier of the two counts.
     p.created_s = has_timestamp ? e.timestamp : 0;
-    if (auto at = json->find("created_at"); at != json->end() && at->is_number_integer()) {
-      const std::int64_t created = at->get<std::int64_t>();
-      if (created > 0 && (p.created_s <= 0 || created < p.created_s)) p.created_s = created;
+    if (auto created = UnixSeconds(*json, "created_at")) {
+      if (*created > 0 && (p.created_s <= 0 || *created < p.created_s)) p.created_s = *created;
     }
   }
   p.session_event =

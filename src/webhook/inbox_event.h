@@ -15,11 +15,15 @@
 
 namespace idem::webhook {
 
+// The latest time a body's "timestamp" or "created_at" may hold (unix
+// seconds, 9999-12-31T23:59:59Z); a larger or negative one counts as absent.
+inline constexpr std::int64_t kMaxUnixSeconds = 253'402'300'799;
+
 // One valid delivery, ready to store.
 struct ParsedEvent {
   WebhookEvent event;  // every field but seq, received_ms and applied
   // A session status event (string session_id, status and webhook_type, an
-  // integer timestamp): dedupe_key is the hex SHA-256 of that tuple, and it
+  // integer timestamp in [0, kMaxUnixSeconds]): dedupe_key is the hex SHA-256 of that tuple, and it
   // may move its session. Anything else (data.updated without a status,
   // user.* and business.* events, a shape Didit adds tomorrow, even a body
   // that is not JSON): dedupe_key is the SHA-256 of the body, and it is only

@@ -310,7 +310,8 @@ TEST(DiditIdempotency, MalformedKeyOnAmlIs400Detail) {
       {"\"\"", "the key is empty"},
       {std::string(256, 'k'), "longer than 255 characters"},
       {"\"unterminated", "an unterminated quoted string"},
-      {"two words", "a non-printable character, space or quote"},
+      {"two words", "a bare key may hold only visible ASCII without '\"' or '\\'"},
+      {"back\\slash", "a bare key may hold only visible ASCII without '\"' or '\\'"},
       {"\"bad\\x\"", "only \\\" and \\\\ may be escaped in a quoted key"}};
   for (const auto& [key, why] : cases) {
     auto r = h.Post("/v3/aml/", kAml, key);
@@ -320,7 +321,7 @@ TEST(DiditIdempotency, MalformedKeyOnAmlIs400Detail) {
     EXPECT_EQ(Json(r), (nlohmann::json{{"detail", "Invalid Idempotency-Key: " + why}})) << key;
   }
   EXPECT_EQ(h.Stats()["executions"]["aml"], 0);
-  EXPECT_EQ(h.Stats()["bad_keys_400"], 5);
+  EXPECT_EQ(h.Stats()["bad_keys_400"], 6);
 }
 
 TEST(DiditIdempotency, ValidationFailuresAreNotStored) {
