@@ -336,7 +336,7 @@ TEST_F(ProcessTest, ACreateKilledWhileDiditRunsItIsNotCreatedTwice) {
   const std::vector<std::string> argv = {
       bin_,         "session", "create",    "--workflow-id", kWorkflow, "--vendor-data",
       "killed-mid", "--op-id", "sess-kill", "--lease-ms",    "600000",  "--timeout-ms",
-      "2500"};
+      "4000"};
   Proc p = Start(argv, Env());
   ASSERT_TRUE(WaitForOp(journal_path, "sess-kill", [&](const Operation& op) {
     return op.first_sent_ms != 0 && !op.lease_owner.empty();
