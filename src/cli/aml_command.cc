@@ -16,7 +16,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
     std::string date_of_birth, nationality, document_number, entity_type, vendor_data, op_id;
     bool enqueue = false;
     bool new_op = false;
-    DriveFlags drive;
+    ClientFlags client;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("aml", "AML screening of a person or company (billed)");
@@ -28,7 +28,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   AddOpIdFlags(cmd, flags->op_id, flags->new_op);
-  AddDriveFlags(cmd, flags->drive);
+  AddClientFlags(*cmd, flags->client);
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   cmd->callback([flags, &exit_code] {
@@ -58,7 +58,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.AmlScreening(request, std::move(call));
         },
-        flags->drive, "idem aml");
+        flags->client, "idem aml");
   });
 }
 

@@ -33,11 +33,14 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
   auto* key_file = cmd.add_option("--api-key-file", flags.api_key_file,
                                   "Read the API key from file F (default $IDEM_API_KEY_FILE)");
   key->excludes(key_file);
-  cmd.add_option("--lease-ms", flags.lease_ms, "Lease on each driven op (default 60000)")
+  cmd.add_option("--lease-ms", flags.lease_ms,
+                 "Lease on each driven op (default 60000); the op of a run that crashed on this "
+                 "host is taken over at once, elsewhere once the lease lapses")
       ->check(CLI::Range(3, 86400000));
   cmd.add_option("--timeout-ms", flags.timeout_ms,
                  "Total time per attempt for every kind (default: per kind, Didit's advice: "
-                 "60000 for aml and id_verification, 30000 otherwise)")
+                 "60000 for aml and id_verification, 30000 otherwise); also how long a look-up "
+                 "that finds nothing waits for an attempt that may still be running")
       ->check(CLI::Range(1, 3600000));
   cmd.add_option("--keyed-kinds", flags.keyed_kinds,
                  "Kinds whose Idempotency-Key the server honours: all, none, or a comma list "
@@ -105,9 +108,7 @@ Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags&
   return OpenJournalFromFlags(flags);
 }
 
-Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
-                                                    std::shared_ptr<Journal> journal,
-                                                    std::size_t concurrency) {
+Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
   if (flags.api_key.empty()) return tl::unexpected(MissingApiKey(flags));
   TransportOptions transport_options;
   if (flags.timeout_ms > 0) {
@@ -118,7 +119,6 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
   ClientOptions options;
   options.base_url = flags.base_url;
   options.api_key = flags.api_key;
-  options.journal = std::move(journal);
   options.transport = MakeCurlTransport(transport_options);
   options.lease = std::chrono::milliseconds(flags.lease_ms);
   options.retry =
@@ -126,12 +126,21 @@ Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
   options.backoff =
       std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(flags.backoff_base_ms),
                                           std::chrono::milliseconds(flags.backoff_cap_ms));
-  options.max_concurrent_ops = std::max<std::size_t>(1, concurrency);
   // Every CLI client may resume Didit ops (`idem resume` above all): without
   // the profiles and look-ups, a resumed op would rely on a key Didit ignores
   // on most endpoints.
   if (auto st = ApplyDiditProfile(options, flags); !st) return tl::unexpected(st.error());
-  return Client::Create(std::move(options));
+  return options;
+}
+
+Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
+                                                    std::shared_ptr<Journal> journal,
+                                                    std::size_t concurrency) {
+  auto options = ClientOptionsFromFlags(flags);
+  if (!options) return tl::unexpected(options.error());
+  options->journal = std::move(journal);
+  options->max_concurrent_ops = std::max<std::size_t>(1, concurrency);
+  return Client::Create(std::move(*options));
 }
 
 }  // namespace idem::cli

@@ -11,24 +11,11 @@
 
 namespace idem::cli {
 
-void AddDriveFlags(CLI::App* cmd, DriveFlags& flags) {
-  cmd->add_option("--lease-ms", flags.lease_ms,
-                  "Lease held on the op while driven (default 60000); the op of a run that "
-                  "crashed on this host is taken over at once, elsewhere once the lease lapses")
-      ->check(CLI::Range(3, 86'400'000));
-  cmd->add_option("--timeout-ms", flags.timeout_ms,
-                  "Time per attempt (default: the kind's, Didit's advice: 60000 for aml and "
-                  "id_verification, 30000 otherwise); also how long a look-up that finds "
-                  "nothing waits for an attempt that may still be running")
-      ->check(CLI::Range(1, 3'600'000));
-}
-
-std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const DriveFlags& drive) {
-  // The same environment and journal resolution as `idem call` (a SQLite path
-  // or a postgres:// URL in $IDEM_JOURNAL).
-  ClientFlags flags;
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const ClientFlags& given) {
+  // The same flags, environment and journal resolution as `idem call` (a
+  // SQLite path or a postgres:// URL).
+  ClientFlags flags = given;
   ResolveFromEnvironment(flags);
-  flags.timeout_ms = drive.timeout_ms;
   // Before the journal is even opened: a call without a key would only be
   // refused, and its op stored as if the API had said something about it.
   if (flags.api_key.empty()) {
@@ -36,22 +23,20 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const DriveFlags& dri
     ReportError(Error(missing.code(), missing.message() + " (nothing was sent or stored)"));
     return nullptr;
   }
-  didit::DiditClientOptions options;
-  options.client.base_url = flags.base_url;
-  options.client.api_key = flags.api_key;
-  if (drive.lease_ms > 0) options.client.lease = std::chrono::milliseconds(drive.lease_ms);
+  auto client_options = ClientOptionsFromFlags(flags);
+  if (!client_options) {
+    ReportError(client_options.error());
+    return nullptr;
+  }
   auto journal = OpenJournalFromFlags(flags);
   if (!journal) {
     ReportError(journal.error());
     return nullptr;
   }
+  didit::DiditClientOptions options;
+  options.client = std::move(*client_options);
   options.client.journal = std::move(*journal);
-  options.client.transport = MakeCurlTransport();
-  // Registered here (flags applied); DiditClient::Create keeps them.
-  if (auto st = ApplyDiditProfile(options.client, flags); !st) {
-    ReportError(st.error());
-    return nullptr;
-  }
+  // The profiles are registered (flags applied); DiditClient::Create keeps them.
   auto client = didit::DiditClient::Create(std::move(options));
   if (!client) {
     ReportError(client.error());

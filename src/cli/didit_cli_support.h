@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/client_cli_support.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "idem/didit.h"
@@ -19,19 +20,12 @@
 
 namespace idem::cli {
 
-// How a journaled typed command drives its op: --lease-ms and --timeout-ms
-// (0 = the client's default: a 60 s lease, the kind's timeout from
-// didit/endpoints.h).
-struct DriveFlags {
-  int lease_ms = 0;
-  int timeout_ms = 0;
-};
-void AddDriveFlags(CLI::App* cmd, DriveFlags& flags);
-
 // Opens the journal and transport and makes a DiditClient (Didit reconcilers
-// registered). On failure prints the error and returns nullptr; the exit code
-// is then kExitConfig.
-std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const DriveFlags& drive = {});
+// registered) from the client flags every command shares (AddClientFlags:
+// --base-url, --api-key[-file], --journal, --lease-ms, --timeout-ms, retries),
+// the environment filling what they leave empty. On failure prints the error
+// and returns nullptr; the exit code is then kExitConfig.
+std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const ClientFlags& given);
 
 // Prints `value` as one line of JSON on stdout (invalid UTF-8 replaced).
 void PrintJson(const nlohmann::json& value);
@@ -45,8 +39,8 @@ int ReportError(const Error& error);
 // Makes the client, runs `call(client)` (a typed call whose answer has
 // `raw`) and prints the raw answer. Returns the exit code.
 template <typename Call>
-int CallAndPrintRaw(Call&& call) {
-  auto client = MakeDiditClientFromEnv();
+int CallAndPrintRaw(Call&& call, const ClientFlags& flags) {
+  auto client = MakeDiditClientFromEnv(flags);
   if (!client) return kExitConfig;
   auto result = call(*client);
   if (!result) return ReportError(result.error());
@@ -92,9 +86,9 @@ void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
 // command says so and how to continue, and exits 128 + the signal
 // (cli/interrupt.h).
 template <typename Call>
-int CallOpAndPrint(std::string op_id, Call&& call, const DriveFlags& drive, const char* command) {
+int CallOpAndPrint(std::string op_id, Call&& call, const ClientFlags& flags, const char* command) {
   InterruptGuard interrupt(command);
-  auto client = MakeDiditClientFromEnv(drive);
+  auto client = MakeDiditClientFromEnv(flags);
   if (!client) return kExitConfig;
   interrupt.OnStop([&client] { client->client().Shutdown(); });
   auto result = call(*client, didit::CallOptions{.op_id = op_id});

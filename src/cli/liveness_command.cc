@@ -15,7 +15,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string image, vendor_data, op_id;
     bool new_op = false;
-    DriveFlags drive;
+    ClientFlags client;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("liveness", "Passive liveness of a face image (billed)");
@@ -23,7 +23,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--vendor-data", flags->vendor_data,
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   AddOpIdFlags(cmd, flags->op_id, flags->new_op);
-  AddDriveFlags(cmd, flags->drive);
+  AddClientFlags(*cmd, flags->client);
   cmd->callback([flags, &exit_code] {
     auto image = didit::FilePart::FromPath(flags->image);
     if (!image) {
@@ -47,7 +47,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
         [&](didit::DiditClient& client, didit::CallOptions call) {
           return client.PassiveLiveness(request, std::move(call));
         },
-        flags->drive, "idem liveness");
+        flags->client, "idem liveness");
   });
 }
 

@@ -26,7 +26,7 @@ struct SessionFlags {
   bool all = false;
   bool enqueue = false;
   bool new_op = false;
-  DriveFlags drive;
+  ClientFlags client;
 };
 
 int RunCreate(const SessionFlags& f) {
@@ -55,12 +55,12 @@ int RunCreate(const SessionFlags& f) {
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.CreateSession(request, std::move(call));
       },
-      f.drive, "idem session create");
+      f.client, "idem session create");
 }
 
 int RunGet(const SessionFlags& f) {
   return CallAndPrintRaw(
-      [&](didit::DiditClient& client) { return client.GetDecision(f.session_id); });
+      [&](didit::DiditClient& client) { return client.GetDecision(f.session_id); }, f.client);
 }
 
 int RunList(const SessionFlags& f) {
@@ -70,7 +70,7 @@ int RunList(const SessionFlags& f) {
   if (!f.list_workflow_id.empty()) request.workflow_id = f.list_workflow_id;
   if (f.limit > 0) request.limit = f.limit;
   if (f.offset > 0) request.offset = f.offset;
-  auto client = MakeDiditClientFromEnv();
+  auto client = MakeDiditClientFromEnv(f.client);
   if (!client) return kExitConfig;
   if (!f.all) {
     auto page = client->ListSessions(request);
@@ -102,7 +102,7 @@ int RunUpdateStatus(const SessionFlags& f) {
       [&](didit::DiditClient& client, didit::CallOptions call) {
         return client.UpdateStatus(f.session_id, request, std::move(call));
       },
-      f.drive, "idem session update-status");
+      f.client, "idem session update-status");
 }
 
 int RunDelete(const SessionFlags& f) {
@@ -111,7 +111,7 @@ int RunDelete(const SessionFlags& f) {
   });
   if (!op_id) return ReportError(op_id.error());
   InterruptGuard interrupt("idem session delete");
-  auto client = MakeDiditClientFromEnv(f.drive);
+  auto client = MakeDiditClientFromEnv(f.client);
   if (!client) return kExitConfig;
   interrupt.OnStop([&client] { client->client().Shutdown(); });
   auto result = client->DeleteSession(f.session_id, {.op_id = *op_id});
@@ -140,13 +140,14 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   create->add_option("--metadata", flags->metadata, "A JSON object stored with the session");
   create->add_option("--language", flags->language, "UI language, e.g. en");
   AddOpIdFlags(create, flags->op_id, flags->new_op);
-  AddDriveFlags(create, flags->drive);
+  AddClientFlags(*create, flags->client);
   create->add_flag("--enqueue", flags->enqueue,
                    "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   create->callback([flags, &exit_code] { exit_code = RunCreate(*flags); });
 
   auto* get = session->add_subcommand("get", "A session's decision");
   get->add_option("session_id", flags->session_id, "Session id")->required();
+  AddClientFlags(*get, flags->client);
   get->callback([flags, &exit_code] { exit_code = RunGet(*flags); });
 
   auto* list = session->add_subcommand("list", "List sessions");
@@ -156,6 +157,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   list->add_option("--limit", flags->limit, "Page size")->check(CLI::Range(1, 1000));
   list->add_option("--offset", flags->offset, "First result")->check(CLI::NonNegativeNumber);
   list->add_flag("--all", flags->all, "Follow `next` through every page");
+  AddClientFlags(*list, flags->client);
   list->callback([flags, &exit_code] { exit_code = RunList(*flags); });
 
   auto* update = session->add_subcommand("update-status", "Approve, decline or resubmit");
@@ -165,13 +167,13 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"Approved", "Declined", "Resubmitted"}));
   update->add_option("--comment", flags->comment, "Reviewer comment");
   AddOpIdFlags(update, flags->op_id, flags->new_op);
-  AddDriveFlags(update, flags->drive);
+  AddClientFlags(*update, flags->client);
   update->callback([flags, &exit_code] { exit_code = RunUpdateStatus(*flags); });
 
   auto* del = session->add_subcommand("delete", "Delete a session");
   del->add_option("session_id", flags->session_id, "Session id")->required();
   AddOpIdFlags(del, flags->op_id, flags->new_op);
-  AddDriveFlags(del, flags->drive);
+  AddClientFlags(*del, flags->client);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 }
 

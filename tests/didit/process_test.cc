@@ -357,6 +357,35 @@ TEST_F(ProcessTest, ACreateKilledWhileDiditRunsItIsNotCreatedTwice) {
   EXPECT_EQ(Stats()["executions"]["create_session"], 1) << again.out;
 }
 
+// Issue 18, item 1: the typed commands take the client flags `idem call`,
+// `resume` and `worker` take (they read only the environment before).
+TEST_F(ProcessTest, TypedCommandsTakeTheClientFlagsOfEveryCommand) {
+  StartSandbox();
+  const std::string key_file = dir_ + "/api.key";
+  std::ofstream(key_file) << "sandbox-key\n";
+  const std::string journal = dir_ + "/flags.db";
+  const std::map<std::string, std::string> no_idem_env = {{"IDEM_UNRELATED", "1"}};
+  const std::vector<std::string> client = {
+      "--base-url", sandbox_->base_url(), "--api-key-file", key_file,         "--journal",
+      journal,      "--timeout-ms",       "5000",           "--max-attempts", "3"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), client.begin(), client.end());
+    return Idem(args, no_idem_env);
+  };
+  auto aml = with({"aml", "--full-name", "Flag User"});
+  EXPECT_EQ(aml.exit_code, 0) << aml.out;
+  auto created = with({"session", "create", "--workflow-id", kWorkflow, "--vendor-data", "flags"});
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  const std::string id = Json(created)["session_id"];
+  EXPECT_EQ(with({"session", "get", id}).exit_code, 0);
+  EXPECT_EQ(with({"session", "list", "--vendor-data", "flags"}).exit_code, 0);
+  EXPECT_EQ(with({"session", "delete", id}).exit_code, 0);
+  EXPECT_EQ(Stats()["executions"]["aml"], 1);
+  EXPECT_EQ(Stats()["executions"]["delete_session"], 1);
+  EXPECT_TRUE(std::filesystem::exists(journal)) << "the journal named by --journal";
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/journal.db"));
+}
+
 // Issue 16, item 7: the typed commands take the key from $IDEM_API_KEY_FILE.
 TEST_F(ProcessTest, TypedCommandsReadTheApiKeyFromAFile) {
   StartSandbox();
