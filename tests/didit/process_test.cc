@@ -382,7 +382,13 @@ TEST_F(ProcessTest, TypedCommandsTakeTheClientFlagsOfEveryCommand) {
   EXPECT_EQ(with({"session", "delete", id}).exit_code, 0);
   EXPECT_EQ(Stats()["executions"]["aml"], 1);
   EXPECT_EQ(Stats()["executions"]["delete_session"], 1);
-  EXPECT_TRUE(std::filesystem::exists(journal)) << "the journal named by --journal";
+  // --enqueue stores into the journal --journal names too.
+  auto queued = with({"aml", "--full-name", "Queued User", "--enqueue"});
+  EXPECT_EQ(queued.exit_code, 0) << queued.out;
+  auto stored = OpenSqliteJournal(journal);
+  ASSERT_TRUE(stored);
+  auto op = (*stored)->Get(Json(queued)["op_id"].get<std::string>());
+  EXPECT_TRUE(op && *op) << queued.out;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/journal.db"));
 }
 
