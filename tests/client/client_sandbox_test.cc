@@ -11,6 +11,7 @@
 
 #include "client/sandbox_env.h"
 #include "idem/enqueue.h"
+#include "testing/fake_clock.h"
 
 namespace idem {
 namespace {
@@ -387,6 +388,64 @@ TEST(ClientSandbox, DriveOfAStaleClaimNeverOverwritesTheNewerOwner) {
   EXPECT_EQ((*stored)->response_status, 0);  // the stale driver's answer is not stored
   // Its request carried the op's key: still one execution at most.
   EXPECT_LE(env.Stats()["executions"]["aml"].get<int>(), 1);
+}
+
+// A look-up that took longer than a third of the lease, during which the
+// driver's lease lapsed and another worker claimed the op, answers "not
+// found": the driver must renew (fenced) before re-sending, and so stop,
+// instead of sending beside the new owner. Time is the injected clock: the
+// look-up moves it on by a whole lease.
+class SlowLookupWhileTakenOver final : public Reconciler {
+ public:
+  SlowLookupWhileTakenOver(Journal& journal, testing::FakeClock& clock,
+                           std::chrono::milliseconds lease)
+      : journal_(journal), clock_(clock), lease_(lease) {}
+  void Lookup(const Operation& op, Done done) override {
+    clock_.Advance(lease_);
+    taken_ = journal_.Release(op) &&
+             journal_.ClaimUnfinished("other-worker", std::chrono::seconds(60), 1)->size() == 1;
+    ReconcileResult r;
+    r.outcome = ReconcileResult::Outcome::kNotFound;
+    done(std::move(r));
+  }
+  bool taken() const { return taken_; }
+
+ private:
+  Journal& journal_;
+  testing::FakeClock& clock_;
+  std::chrono::milliseconds lease_;
+  std::atomic<bool> taken_{false};
+};
+
+TEST(ClientSandbox, ALookUpThatOutlastsTheLeaseDoesNotSendBesideTheNewOwner) {
+  ClientEnv env({.idempotency = false});
+  auto clock = std::make_shared<testing::FakeClock>(std::chrono::system_clock::now());
+  env.options().clock = clock;
+  env.options().lease = std::chrono::seconds(30);
+  KindPolicy policy;
+  policy.server_honours_key = false;  // resolved by the look-up, settle_after 0
+  env.options().kind_policies["looked_up"] = policy;
+  auto reconciler =
+      std::make_shared<SlowLookupWhileTakenOver>(env.journal(), *clock, env.options().lease);
+  env.options().reconcilers["looked_up"] = reconciler;
+  OpRequest request = AmlRequest(1);
+  request.kind = "looked_up";
+  ASSERT_TRUE(Enqueue(env.journal(), request));
+  Client& client = env.client();
+  auto claimed = env.journal().ClaimUnfinished(client.owner(), client.lease(), 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1u);
+  // As an earlier driver left it: sent, outcome unknown.
+  Operation op = claimed->front();
+  op.first_sent_ms = ToUnixMillis(clock->Now());
+
+  OpResult result = DriveAndWait(client, op);
+  EXPECT_TRUE(reconciler->taken());
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(env.Stats()["requests"], 0) << "nothing sent beside the new owner";
+  auto stored = env.journal().Get("aml-1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->lease_owner, "other-worker");
 }
 
 // Runs the webhook heal for `op_id` while the op's first answer is on its
