@@ -9,7 +9,9 @@ std::string FormatIdempotencyKey(std::string_view key, KeyFormat format) {
   // or a backslash, resumed without its original header) is quoted even in
   // the bare format: sent bare, the server would read another key or refuse
   // it (found by fuzz/targets/idempotency_key_fuzz.cc).
-  if (format == KeyFormat::kBareToken && ParseIdempotencyKey(key) == key) return std::string(key);
+  if (format == KeyFormat::kBareToken && internal::IsBareIdempotencyToken(key)) {
+    return std::string(key);
+  }
   std::string out = "\"";
   for (char c : key) {
     if (c == '"' || c == '\\') out += '\\';

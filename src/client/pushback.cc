@@ -8,6 +8,7 @@
 #include <ctime>
 #include <limits>
 
+#include "common/text.h"
 #include "idem/retry.h"
 
 namespace idem {
@@ -19,11 +20,7 @@ using std::chrono::system_clock;
 // Far beyond any cap; keeps arithmetic on milliseconds overflow-free.
 constexpr std::int64_t kSaturatedSeconds = std::int64_t{1} << 40;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using internal::TrimOws;
 
 // 1*DIGIT, saturating at kSaturatedSeconds. nullopt unless all digits.
 std::optional<std::int64_t> ParseDigits(std::string_view s) {
@@ -185,7 +182,7 @@ milliseconds WaitUntil(system_clock::time_point when, system_clock::time_point n
 }  // namespace
 
 std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
-  text = Trim(text);
+  text = TrimOws(text);
   if (text.size() > 64) return std::nullopt;
   if (auto t = ParseImfFixdate(text)) return t;
   if (auto t = ParseRfc850(text)) return t;
@@ -193,7 +190,7 @@ std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
 }
 
 std::optional<milliseconds> ParseRetryAfter(std::string_view value, system_clock::time_point now) {
-  value = Trim(value);
+  value = TrimOws(value);
   if (value.empty()) return std::nullopt;
   if (value.front() >= '0' && value.front() <= '9') {
     auto seconds = ParseDigits(value);
@@ -207,7 +204,7 @@ std::optional<milliseconds> ParseRetryAfter(std::string_view value, system_clock
 
 std::optional<milliseconds> ParseRateLimitReset(std::string_view value,
                                                 system_clock::time_point now) {
-  auto epoch_seconds = ParseDigits(Trim(value));
+  auto epoch_seconds = ParseDigits(TrimOws(value));
   if (!epoch_seconds) return std::nullopt;
   auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (*epoch_seconds <= now_s) return milliseconds(0);

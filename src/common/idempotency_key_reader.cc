@@ -1,12 +1,13 @@
 #include "common/idempotency_key_reader.h"
 
+#include "common/text.h"
+
 namespace idem::internal {
 namespace {
 
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+bool IsBareTokenChar(char ch) {
+  const unsigned char c = static_cast<unsigned char>(ch);
+  return c > 0x20 && c <= 0x7E && c != '"' && c != '\\';
 }
 
 Result<std::string> ReadQuoted(std::string_view s) {
@@ -40,6 +41,14 @@ Result<std::string> ReadQuoted(std::string_view s) {
 
 }  // namespace
 
+bool IsBareIdempotencyToken(std::string_view key) {
+  if (key.empty() || key.size() > kMaxIdempotencyKeyLength) return false;
+  for (char ch : key) {
+    if (!IsBareTokenChar(ch)) return false;
+  }
+  return true;
+}
+
 Result<std::string> ReadIdempotencyKey(std::string_view header_value) {
   const std::string_view s = TrimOws(header_value);
   if (s.empty()) return MakeError(ErrorCode::kInvalidArgument, "the key is empty");
@@ -54,8 +63,7 @@ Result<std::string> ReadIdempotencyKey(std::string_view header_value) {
     key = std::move(*quoted);
   } else {
     for (char ch : s) {
-      const unsigned char c = static_cast<unsigned char>(ch);
-      if (c <= 0x20 || c > 0x7E || c == '"' || c == '\\') {
+      if (!IsBareTokenChar(ch)) {
         return MakeError(ErrorCode::kInvalidArgument,
                          "a bare key may hold only visible ASCII without '\"' or '\\'");
       }

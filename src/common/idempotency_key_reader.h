@@ -26,4 +26,8 @@ inline constexpr std::size_t kMaxIdempotencyKeyLength = 255;
 // malformed sf-string (a bad escape, unterminated, text after the quote).
 Result<std::string> ReadIdempotencyKey(std::string_view header_value);
 
+// `key` can be sent as a bare token and reads back as itself: 1..255 visible
+// ASCII characters without '"' or '\\'.
+bool IsBareIdempotencyToken(std::string_view key);
+
 }  // namespace idem::internal

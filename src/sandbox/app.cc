@@ -4,8 +4,8 @@
 #include <ctime>
 
 #include "common/crypto.h"
+#include "common/idempotency_key_reader.h"
 #include "idem/uuid.h"
-#include "sandbox/idempotency_key.h"
 #include "sandbox/multipart.h"
 #include "sandbox/profile.h"
 #include "sandbox/responses.h"
@@ -284,7 +284,7 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
   // parsed, not stored.
   if (config_.idempotency && KeyedRoute(config_.profile, route.endpoint, request.method)) {
     if (auto header = FindHeader(request.headers, "Idempotency-Key")) {
-      auto parsed = ParseIdempotencyKey(*header);
+      auto parsed = internal::ReadIdempotencyKey(*header);
       if (!parsed) {
         std::lock_guard<std::mutex> lock(mu_);
         ++bad_keys_400_;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/text.h"
+
 namespace idem::sandbox {
 namespace {
 
@@ -22,11 +24,7 @@ constexpr KindName kKinds[] = {
     {FaultKind::kSlowExec, "slow_exec", true},
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
+using internal::TrimOws;
 
 bool ParseDouble(std::string_view s, double& out) {
   if (s.empty() || s.size() > 32) return false;
@@ -55,10 +53,10 @@ std::string_view FaultKindName(FaultKind kind) {
 Result<FaultSpec> FaultSpec::Parse(std::string_view text) {
   FaultSpec spec;
   double total = 0;
-  text = Trim(text);
+  text = TrimOws(text);
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
-    std::string_view item = Trim(text.substr(0, comma));
+    std::string_view item = TrimOws(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) return MakeError(ErrorCode::kInvalidArgument, "faults: empty item");
     const std::size_t eq = item.find('=');
@@ -66,8 +64,8 @@ Result<FaultSpec> FaultSpec::Parse(std::string_view text) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "faults: expected name=value in '" + std::string(item) + "'");
     }
-    const std::string_view name = Trim(item.substr(0, eq));
-    std::string_view value = Trim(item.substr(eq + 1));
+    const std::string_view name = TrimOws(item.substr(0, eq));
+    std::string_view value = TrimOws(item.substr(eq + 1));
     if (name == "retry_after") {
       std::int64_t seconds = 0;
       if (!ParseInt(value, seconds) || seconds < 0 || seconds > 3600) {

@@ -4,14 +4,12 @@
 
 #include <cctype>
 
+#include "common/text.h"
+
 namespace idem::sandbox {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using internal::TrimOws;
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -23,10 +21,10 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
   while (pos != std::string_view::npos) {
     value = value.substr(pos + 1);
     const std::size_t next = value.find(';');
-    std::string_view item = Trim(value.substr(0, next));
+    std::string_view item = TrimOws(value.substr(0, next));
     const std::size_t eq = item.find('=');
-    if (eq != std::string_view::npos && IEquals(Trim(item.substr(0, eq)), param)) {
-      std::string_view v = Trim(item.substr(eq + 1));
+    if (eq != std::string_view::npos && IEquals(TrimOws(item.substr(0, eq)), param)) {
+      std::string_view v = TrimOws(item.substr(eq + 1));
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       return std::string(v);
     }
@@ -44,7 +42,7 @@ void AppendField(std::string& out, std::string_view field) {
 }  // namespace
 
 std::optional<std::string> MultipartBoundary(std::string_view content_type) {
-  const std::string_view type = Trim(content_type.substr(0, content_type.find(';')));
+  const std::string_view type = TrimOws(content_type.substr(0, content_type.find(';')));
   if (!IEquals(type, "multipart/form-data")) return std::nullopt;
   auto boundary = HeaderParam(content_type, "boundary");
   if (!boundary || boundary->empty() || boundary->size() > 70) return std::nullopt;
@@ -80,8 +78,8 @@ Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::st
       headers = eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos) continue;
-      const std::string_view name = Trim(line.substr(0, colon));
-      const std::string_view value = Trim(line.substr(colon + 1));
+      const std::string_view name = TrimOws(line.substr(0, colon));
+      const std::string_view value = TrimOws(line.substr(colon + 1));
       if (IEquals(name, "Content-Disposition")) {
         // "name=" names nothing: a part the endpoint could not address.
         if (auto n = HeaderParam(value, "name"); n && !n->empty()) {

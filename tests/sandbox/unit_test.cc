@@ -2,10 +2,10 @@
 // routing, pagination, the AML watch list.
 #include <gtest/gtest.h>
 
+#include "common/idempotency_key_reader.h"
 #include "idem/random.h"
 #include "sandbox/aml_watchlist.h"
 #include "sandbox/fault_spec.h"
-#include "sandbox/idempotency_key.h"
 #include "sandbox/multipart.h"
 #include "sandbox/profile.h"
 #include "sandbox/responses.h"
@@ -17,41 +17,41 @@ namespace idem::sandbox {
 namespace {
 
 TEST(IdempotencyKey, BareAndQuotedAreTheSameKey) {
-  EXPECT_EQ(*ParseIdempotencyKey("abc-123"), "abc-123");
-  EXPECT_EQ(*ParseIdempotencyKey("\"abc-123\""), "abc-123");
-  EXPECT_EQ(*ParseIdempotencyKey("  \"abc-123\"\t"), "abc-123");
+  EXPECT_EQ(*internal::ReadIdempotencyKey("abc-123"), "abc-123");
+  EXPECT_EQ(*internal::ReadIdempotencyKey("\"abc-123\""), "abc-123");
+  EXPECT_EQ(*internal::ReadIdempotencyKey("  \"abc-123\"\t"), "abc-123");
 }
 
 TEST(IdempotencyKey, QuotedEscapes) {
-  EXPECT_EQ(*ParseIdempotencyKey(R"("a\"b\\c")"), "a\"b\\c");
-  EXPECT_EQ(*ParseIdempotencyKey(R"("with space")"), "with space");
-  EXPECT_FALSE(ParseIdempotencyKey(R"("bad\n")"));  // only \" and \\ escape
-  EXPECT_FALSE(ParseIdempotencyKey(R"("dangling\)"));
-  EXPECT_FALSE(ParseIdempotencyKey(R"("unterminated)"));
-  EXPECT_FALSE(ParseIdempotencyKey(R"("a"b)"));  // text after the closing quote
+  EXPECT_EQ(*internal::ReadIdempotencyKey(R"("a\"b\\c")"), "a\"b\\c");
+  EXPECT_EQ(*internal::ReadIdempotencyKey(R"("with space")"), "with space");
+  EXPECT_FALSE(internal::ReadIdempotencyKey(R"("bad\n")"));  // only \" and \\ escape
+  EXPECT_FALSE(internal::ReadIdempotencyKey(R"("dangling\)"));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(R"("unterminated)"));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(R"("a"b)"));  // text after the closing quote
 }
 
 TEST(IdempotencyKey, EmptyIsRejected) {
-  EXPECT_FALSE(ParseIdempotencyKey(""));
-  EXPECT_FALSE(ParseIdempotencyKey("   "));
-  EXPECT_FALSE(ParseIdempotencyKey("\"\""));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(""));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("   "));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("\"\""));
 }
 
 TEST(IdempotencyKey, LengthLimitIs255) {
-  EXPECT_TRUE(ParseIdempotencyKey(std::string(255, 'k')));
-  EXPECT_FALSE(ParseIdempotencyKey(std::string(256, 'k')));
-  EXPECT_TRUE(ParseIdempotencyKey("\"" + std::string(255, 'k') + "\""));
-  EXPECT_FALSE(ParseIdempotencyKey("\"" + std::string(256, 'k') + "\""));
+  EXPECT_TRUE(internal::ReadIdempotencyKey(std::string(255, 'k')));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(std::string(256, 'k')));
+  EXPECT_TRUE(internal::ReadIdempotencyKey("\"" + std::string(255, 'k') + "\""));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("\"" + std::string(256, 'k') + "\""));
 }
 
 TEST(IdempotencyKey, NonPrintableIsRejected) {
-  EXPECT_FALSE(ParseIdempotencyKey(std::string("ab\x01", 3)));
-  EXPECT_FALSE(ParseIdempotencyKey(std::string("ab\0c", 4)));
-  EXPECT_FALSE(ParseIdempotencyKey("ab\x7F"));
-  EXPECT_FALSE(ParseIdempotencyKey("caf\xC3\xA9"));
-  EXPECT_FALSE(ParseIdempotencyKey("\"caf\xC3\xA9\""));
-  EXPECT_FALSE(ParseIdempotencyKey("two words"));  // a bare key has no spaces
-  EXPECT_FALSE(ParseIdempotencyKey("ab\"c"));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(std::string("ab\x01", 3)));
+  EXPECT_FALSE(internal::ReadIdempotencyKey(std::string("ab\0c", 4)));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("ab\x7F"));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("caf\xC3\xA9"));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("\"caf\xC3\xA9\""));
+  EXPECT_FALSE(internal::ReadIdempotencyKey("two words"));  // a bare key has no spaces
+  EXPECT_FALSE(internal::ReadIdempotencyKey("ab\"c"));
 }
 
 TEST(FaultSpec, ParsesEveryKind) {
