@@ -129,7 +129,8 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                   "that several sandbox processes share; default in memory");
   cmd->add_option("--faults", flags->options.faults,
                   "e.g. drop_before=0.1,drop_after=0.1,error_503=0.05,error_500_after=0.05,"
-                  "rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,retry_after=1");
+                  "rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,retry_after=1; a fault "
+                  "ending in @writes or @reads hits only those requests (docs/sandbox.md)");
   cmd->add_option("--seed", flags->options.seed, "seed of the fault generator")
       ->capture_default_str();
   cmd->add_option("--key-ttl", flags->key_ttl_seconds, "seconds an idempotency key is kept")
