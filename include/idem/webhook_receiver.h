@@ -60,6 +60,18 @@ struct WebhookReceiverOptions {
   int threads = 2;
   // Bodies larger than this are refused with 413. Default 1 MiB.
   std::size_t max_body_bytes = 1u << 20;
+  // Request headers larger than this are refused with 431. Default 16 KiB.
+  std::size_t max_header_bytes = 16 * 1024;
+  // A request must arrive whole within this (an idle keep-alive connection
+  // is closed after it, and so is a reader that does not take the answer).
+  // Default 10 s.
+  std::chrono::milliseconds read_timeout{10000};
+  // Open connections at most. One accepted over the cap is closed at once,
+  // so idle or hostile connections cannot starve the descriptors the inbox
+  // and real deliveries need; Didit retries a refused delivery. When the
+  // process runs out of descriptors anyway, accepting waits and retries
+  // instead of spinning. Default 1024.
+  std::size_t max_connections = 1024;
 };
 
 struct ReceiverStats {

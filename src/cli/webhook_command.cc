@@ -24,6 +24,8 @@ struct ServeFlags {
   int tolerance = 300;
   std::string scheme = "didit";
   std::string exec;
+  std::size_t max_connections = WebhookReceiverOptions{}.max_connections;
+  int read_timeout_ms = static_cast<int>(WebhookReceiverOptions{}.read_timeout.count());
 };
 
 struct EventsFlags {
@@ -77,6 +79,8 @@ int Serve(const ServeFlags& flags) {
   options.verifier.tolerance = std::chrono::seconds(flags.tolerance);
   options.journal_path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
   options.exec_command = flags.exec;
+  options.max_connections = flags.max_connections;
+  options.read_timeout = std::chrono::milliseconds(flags.read_timeout_ms);
 
   // SIGINT/SIGTERM stop the server cleanly; blocked here so that every
   // thread the receiver starts inherits the mask and sigwait gets them.
@@ -175,6 +179,16 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"didit", "standard"}));
   serve->add_option("--exec", serve_flags->exec, "command run per new event, event JSON on stdin");
+  serve
+      ->add_option("--max-connections", serve_flags->max_connections,
+                   "open connections at most; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  serve
+      ->add_option("--read-timeout-ms", serve_flags->read_timeout_ms,
+                   "a request must arrive whole within this; idle connections close after it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000));
   serve->callback([serve_flags, &exit_code] { exit_code = Serve(*serve_flags); });
 
   auto events_flags = std::make_shared<EventsFlags>();

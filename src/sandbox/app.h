@@ -24,21 +24,13 @@
 #include "sandbox/group_commit.h"
 #include "sandbox/router.h"
 #include "sandbox/state.h"
+#include "server/http_server.h"
 
 namespace idem::sandbox {
 
-struct Request {
-  std::string method;
-  std::string target;  // path and query, as received
-  Headers headers;
-  std::string body;
-};
-
-struct Response {
-  int status = 200;
-  Headers headers;  // Content-Type included when there is a body
-  std::string body;
-};
+// The server core's request and response: the app stays free of sockets.
+using Request = server::Request;
+using Response = server::Response;
 
 struct Outcome {
   enum class Action { kRespond, kClose };

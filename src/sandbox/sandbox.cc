@@ -4,13 +4,52 @@
 
 #include "idem/journal.h"
 #include "sandbox/app.h"
-#include "sandbox/http_server.h"
 #include "sandbox/pg_store.h"
 #include "sandbox/sqlite_store.h"
 #include "sandbox/webhook_dispatch.h"
+#include "server/http_server.h"
 
 namespace idem {
 namespace {
+
+// Carries out what the app decided for one request: answer, close without an
+// answer, or wait first (slow: before writing; slow_exec: the key stays in
+// progress while the timer runs, then `resume` gives the real outcome). The
+// waits hold no I/O thread, so other connections (and their 409s) go on.
+void Act(std::shared_ptr<server::Exchange> exchange, sandbox::Outcome outcome) {
+  if (outcome.resume) {
+    auto* raw = exchange.get();
+    raw->After(std::chrono::milliseconds(outcome.hold_ms),
+               [exchange = std::move(exchange), resume = std::move(outcome.resume)] {
+                 Act(exchange, resume());
+               });
+    return;
+  }
+  if (outcome.action == sandbox::Outcome::Action::kClose) return exchange->Close();
+  if (outcome.delay_ms > 0) {
+    auto* raw = exchange.get();
+    raw->After(std::chrono::milliseconds(outcome.delay_ms),
+               [exchange = std::move(exchange), r = std::move(outcome.response)]() mutable {
+                 exchange->Respond(std::move(r));
+               });
+    return;
+  }
+  exchange->Respond(std::move(outcome.response));
+}
+
+// The server's own errors in Didit's shape ({"detail": ...}).
+std::string DiditErrorBody(int status) {
+  switch (status) {
+    case 413:
+      return R"({"detail":"Request body is larger than the limit."})";
+    case 431:
+      return R"({"detail":"Request headers are larger than the limit."})";
+    case 400:
+      return R"({"detail":"Malformed HTTP request."})";
+    default:
+      return R"({"detail":"Internal server error."})";
+  }
+}
 
 class SandboxImpl final : public Sandbox {
  public:
@@ -19,8 +58,13 @@ class SandboxImpl final : public Sandbox {
       : app_(std::move(app)), host_(std::move(host)), dispatch_(std::move(dispatch)) {}
   ~SandboxImpl() override { Stop(); }
 
-  Status Listen(const sandbox::ServerConfig& config) {
-    auto server = sandbox::HttpServer::Start(config, *app_);
+  Status Listen(server::ServerOptions options) {
+    sandbox::App* app = app_.get();
+    auto server = server::HttpServer::Start(
+        std::move(options),
+        [app](server::Request request, std::shared_ptr<server::Exchange> exchange) {
+          Act(std::move(exchange), app->Handle(request));
+        });
     if (!server) return tl::unexpected(server.error());
     server_ = std::move(*server);
     app_->set_base_url(base_url());
@@ -46,7 +90,7 @@ class SandboxImpl final : public Sandbox {
  private:
   // Destroyed in reverse order: the server (and its connections) before the app.
   std::unique_ptr<sandbox::App> app_;
-  std::unique_ptr<sandbox::HttpServer> server_;
+  std::unique_ptr<server::HttpServer> server_;
   std::string host_;
   // Also held by the app as its event sink; stopped before the app goes.
   std::shared_ptr<sandbox::WebhookDispatch> dispatch_;
@@ -129,7 +173,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   if (!app) return tl::unexpected(app.error());
   if (dispatch) dispatch->Attach(app->get());
 
-  sandbox::ServerConfig server;
+  server::ServerOptions server;
+  server.server_name = "idem-sandbox";
+  server.error_body = DiditErrorBody;
   server.host = options.host;
   server.port = options.port;
   server.threads = options.threads;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "idem/webhook_receiver.h"
-#include "webhook/http_server.h"
+#include "server/http_server.h"
 #include "webhook/inbox_event.h"
 #include "webhook/staged_inbox.h"
 
@@ -16,9 +16,16 @@ namespace {
 
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
-webhook::ServerResponse Json(int status, std::string body) {
-  return webhook::ServerResponse{status, std::move(body)};
+server::Response Json(int status, std::string body) {
+  server::Response r;
+  r.status = status;
+  r.headers.push_back({"Content-Type", "application/json"});
+  r.body = std::move(body);
+  return r;
 }
+
+// Answers one request, from any thread.
+using Responder = std::shared_ptr<server::Exchange>;
 
 class Receiver final : public WebhookReceiver {
  public:
@@ -32,15 +39,18 @@ class Receiver final : public WebhookReceiver {
   ~Receiver() override { Stop(); }
 
   Status Start() {
-    webhook::HttpServerOptions so;
+    server::ServerOptions so;
     so.host = options_.host;
     so.port = options_.port;
     so.threads = options_.threads;
     so.max_body_bytes = options_.max_body_bytes;
+    so.max_header_bytes = options_.max_header_bytes;
+    so.read_timeout = options_.read_timeout;
+    so.max_connections = options_.max_connections;
     answer_ = std::thread([this] { RunAnswer(); });
     store_ = std::thread([this] { RunStore(); });
-    auto server = webhook::HttpServer::StartAsync(
-        so, [this](webhook::ServerRequest r, webhook::HttpServer::Responder respond) {
+    auto server = server::HttpServer::Start(
+        std::move(so), [this](server::Request r, std::shared_ptr<server::Exchange> respond) {
           Handle(std::move(r), std::move(respond));
         });
     if (!server) {
@@ -86,11 +96,12 @@ class Receiver final : public WebhookReceiver {
   // On an I/O thread: cheap checks, the signature, then the JSON (parsed,
   // validated and hashed here, so the store thread only writes); the delivery
   // waits for the store thread while the I/O thread serves other connections.
-  void Handle(webhook::ServerRequest request, webhook::HttpServer::Responder respond) {
+  void Handle(server::Request request, Responder respond) {
     Count(&ReceiverStats::requests);
-    if (PathOf(request.target) != path_) return respond(Json(404, R"({"error":"not found"})"));
+    if (PathOf(request.target) != path_)
+      return respond->Respond(Json(404, R"({"error":"not found"})"));
     if (request.method != "POST") {
-      return respond(Json(405, R"({"error":"method not allowed"})"));
+      return respond->Respond(Json(405, R"({"error":"method not allowed"})"));
     }
     // Verify the raw bytes before anything looks inside them.
     auto verified = verifier_.Verify(request.headers, request.body);
@@ -98,10 +109,12 @@ class Receiver final : public WebhookReceiver {
       Count(&ReceiverStats::unauthorized);
       // The reason names what failed, never a secret or a signature.
       spdlog::warn("webhook rejected (401): {}", verified.error().message());
-      return respond(Json(401, R"({"error":"invalid signature"})"));
+      return respond->Respond(Json(401, R"({"error":"invalid signature"})"));
     }
     auto parsed = webhook::ParseEvent(request.body, verified->delivery_id);
-    if (!parsed) return respond(Answer(Result<AcceptResult>(tl::unexpected(parsed.error()))));
+    if (!parsed) {
+      return respond->Respond(Answer(Result<AcceptResult>(tl::unexpected(parsed.error()))));
+    }
     {
       std::lock_guard<std::mutex> lock(store_mu_);
       if (!store_stopping_) {
@@ -111,7 +124,7 @@ class Receiver final : public WebhookReceiver {
       }
     }
     Count(&ReceiverStats::unavailable);
-    respond(Json(503, R"({"error":"shutting down, retry"})"));
+    respond->Respond(Json(503, R"({"error":"shutting down, retry"})"));
   }
 
   // The store thread: everything that arrived while the previous commit ran
@@ -173,7 +186,7 @@ class Receiver final : public WebhookReceiver {
       lock.unlock();
       if (staged_ != nullptr) staged_->Heal(committed.batch);
       for (std::size_t i = 0; i < committed.responders.size(); ++i) {
-        committed.responders[i](Answer(committed.batch.results[i]));
+        committed.responders[i]->Respond(Answer(committed.batch.results[i]));
       }
       lock.lock();
     }
@@ -189,7 +202,7 @@ class Receiver final : public WebhookReceiver {
     if (answer_.joinable()) answer_.join();
   }
 
-  webhook::ServerResponse Answer(const Result<AcceptResult>& accepted) {
+  server::Response Answer(const Result<AcceptResult>& accepted) {
     if (!accepted) {
       if (accepted.error().code() == ErrorCode::kInvalidArgument) {
         Count(&ReceiverStats::malformed);
@@ -236,12 +249,12 @@ class Receiver final : public WebhookReceiver {
   std::unique_ptr<WebhookInbox> inbox_;
   webhook::StagedInbox* staged_;  // inbox_ in two steps; null: AcceptMany
   std::string path_;
-  std::unique_ptr<webhook::HttpServer> server_;
+  std::unique_ptr<server::HttpServer> server_;
   std::thread tasks_;
 
   struct Queued {
     webhook::ParsedEvent event;
-    webhook::HttpServer::Responder respond;
+    Responder respond;
   };
   std::mutex store_mu_;
   std::condition_variable store_cv_;
@@ -251,7 +264,7 @@ class Receiver final : public WebhookReceiver {
 
   struct Committed {
     webhook::ParsedBatch batch;  // results[i] answers responders[i]
-    std::vector<webhook::HttpServer::Responder> responders;
+    std::vector<Responder> responders;
   };
   std::mutex answer_mu_;
   std::condition_variable answer_cv_;

@@ -5,11 +5,13 @@
 #include <thread>
 #include <vector>
 
-#include "raw_socket.h"
 #include "sandbox_harness.h"
+#include "testing/raw_socket.h"
 
 namespace idem::sandbox::testing {
 namespace {
+
+using idem::testing::RawSocket;
 
 SandboxOptions ShortTimeouts() {
   SandboxOptions options;

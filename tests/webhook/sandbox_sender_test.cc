@@ -23,7 +23,7 @@
 #include "idem/transport.h"
 #include "idem/webhook_receiver.h"
 #include "idem/webhook_signature.h"
-#include "webhook/http_server.h"
+#include "server/http_server.h"
 
 namespace idem {
 namespace {
@@ -57,14 +57,15 @@ class VerifyingEndpoint {
       verifiers_.push_back(
           std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo)));
     }
-    auto server = webhook::HttpServer::Start({}, [this](const webhook::ServerRequest& r) {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& v : verifiers_) {
-        if (!v->Verify(r.headers, r.body)) ++bad_signatures_;
-      }
-      bodies_.push_back(r.body);
-      return webhook::ServerResponse{200, "{}"};
-    });
+    auto server =
+        server::HttpServer::Start({}, server::Synchronous([this](const server::Request& r) {
+                                    std::lock_guard<std::mutex> lock(mu_);
+                                    for (auto& v : verifiers_) {
+                                      if (!v->Verify(r.headers, r.body)) ++bad_signatures_;
+                                    }
+                                    bodies_.push_back(r.body);
+                                    return server::Response{200, {}, "{}"};
+                                  }));
     EXPECT_TRUE(server);
     server_ = std::move(*server);
   }
@@ -83,7 +84,7 @@ class VerifyingEndpoint {
   std::vector<std::unique_ptr<WebhookVerifier>> verifiers_;
   std::vector<std::string> bodies_;
   int bad_signatures_ = 0;
-  std::unique_ptr<webhook::HttpServer> server_;
+  std::unique_ptr<server::HttpServer> server_;
 };
 
 class SandboxSenderTest : public ::testing::Test {

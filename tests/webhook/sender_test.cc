@@ -10,7 +10,7 @@
 
 #include "idem/webhook_receiver.h"
 #include "idem/webhook_sender.h"
-#include "webhook/http_server.h"
+#include "server/http_server.h"
 
 namespace idem {
 namespace {
@@ -44,16 +44,17 @@ class ScriptedEndpoint {
     vo.didit_signatures = {.raw = false, .canonical = false, .simple = true};
     simple_ =
         std::make_unique<WebhookVerifier>(*WebhookVerifier::Create(WebhookScheme::kDidit, vo));
-    auto server = webhook::HttpServer::Start({}, [this](const webhook::ServerRequest& r) {
-      std::lock_guard<std::mutex> lock(mu_);
-      bool signed_ok = verifier_->Verify(r.headers, r.body) && v2_->Verify(r.headers, r.body) &&
-                       simple_->Verify(r.headers, r.body);
-      if (!signed_ok) ++bad_signatures_;
-      bodies_.push_back(r.body);
-      int status = calls_ < script_.size() ? script_[calls_] : 200;
-      ++calls_;
-      return webhook::ServerResponse{status, "{}"};
-    });
+    auto server = server::HttpServer::Start(
+        {}, server::Synchronous([this](const server::Request& r) {
+          std::lock_guard<std::mutex> lock(mu_);
+          bool signed_ok = verifier_->Verify(r.headers, r.body) && v2_->Verify(r.headers, r.body) &&
+                           simple_->Verify(r.headers, r.body);
+          if (!signed_ok) ++bad_signatures_;
+          bodies_.push_back(r.body);
+          int status = calls_ < script_.size() ? script_[calls_] : 200;
+          ++calls_;
+          return server::Response{status, {}, "{}"};
+        }));
     EXPECT_TRUE(server);
     server_ = std::move(*server);
   }
@@ -80,7 +81,7 @@ class ScriptedEndpoint {
   int bad_signatures_ = 0;
   std::vector<std::string> bodies_;
   std::unique_ptr<WebhookVerifier> verifier_, v2_, simple_;
-  std::unique_ptr<webhook::HttpServer> server_;
+  std::unique_ptr<server::HttpServer> server_;
 };
 
 WebhookSenderOptions Options(const std::string& url) {
@@ -127,8 +128,8 @@ TEST(WebhookSenderTest, ConnectionErrorsRetriedUpToMaxAttempts) {
   // A port that was just free: nothing listens there.
   std::uint16_t port;
   {
-    auto probe = webhook::HttpServer::Start(
-        {}, [](const webhook::ServerRequest&) { return webhook::ServerResponse{}; });
+    auto probe = server::HttpServer::Start(
+        {}, server::Synchronous([](const server::Request&) { return server::Response{}; }));
     ASSERT_TRUE(probe);
     port = (*probe)->port();
   }

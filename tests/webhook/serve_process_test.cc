@@ -1,8 +1,10 @@
 // `idem webhook serve` as a real process: SIGKILL mid-stream loses no
 // acknowledged event; `idem webhook events --json` lists what arrived;
-// SIGTERM stops it cleanly.
+// SIGTERM stops it cleanly; a connection flood or running out of descriptors
+// neither spins nor locks real deliveries out for good.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,12 +12,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "idem/transport.h"
 #include "idem/webhook_signature.h"
+#include "testing/raw_socket.h"
 
 namespace idem {
 namespace {
@@ -51,11 +56,16 @@ struct Child {
   }
 };
 
-std::unique_ptr<Child> Spawn(const std::vector<std::string>& args) {
+// `max_files` > 0: the child's RLIMIT_NOFILE (soft and hard).
+std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_files = 0) {
   int fds[2];
   if (pipe(fds) != 0) return nullptr;
   pid_t pid = fork();
   if (pid == 0) {
+    if (max_files > 0) {
+      const rlimit limit{max_files, max_files};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
@@ -75,11 +85,11 @@ std::unique_ptr<Child> Spawn(const std::vector<std::string>& args) {
 
 // Starts `idem webhook serve` on a free port; returns the base URL.
 std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal,
-                       const std::vector<std::string>& extra = {}) {
+                       const std::vector<std::string>& extra = {}, rlim_t max_files = 0) {
   std::vector<std::string> args = {Bin(),         "webhook",   "serve", "--listen",
                                    "127.0.0.1:0", "--journal", journal};
   args.insert(args.end(), extra.begin(), extra.end());
-  child = Spawn(args);
+  child = Spawn(args, max_files);
   if (!child) return "";
   char line[256] = {};
   if (!std::fgets(line, sizeof line, child->out)) return "";
@@ -87,6 +97,45 @@ std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal
   const std::string prefix = "listening on ";
   if (text.rfind(prefix, 0) != 0) return "";
   return text.substr(prefix.size(), text.find('\n') - prefix.size());
+}
+
+std::uint16_t PortOf(const std::string& url) {
+  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+}
+
+// CPU time (user + system) the process has used so far.
+std::chrono::milliseconds CpuTime(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long long ticks = 0;
+  // After "pid (comm) ", utime and stime are the 12th and 13th fields.
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i >= 12) ticks += std::stoll(field);
+  }
+  return std::chrono::milliseconds(ticks * 1000 / sysconf(_SC_CLK_TCK));
+}
+
+// Waits (bounded) until `count` of `sockets` have been closed by the peer;
+// returns how many were.
+int ClosedByPeer(std::vector<std::unique_ptr<testing::RawSocket>>& sockets, int count,
+                 std::chrono::seconds within) {
+  std::vector<bool> closed(sockets.size(), false);
+  int n = 0;
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (n < count && std::chrono::steady_clock::now() < deadline) {
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+      if (closed[i]) continue;
+      bool c = false;
+      sockets[i]->ReadAll(std::chrono::milliseconds(2), &c);
+      if (c) {
+        closed[i] = true;
+        ++n;
+      }
+    }
+  }
+  return n;
 }
 
 std::string RunAndCapture(const std::vector<std::string>& args, int* exit_code) {
@@ -137,6 +186,17 @@ class ServeProcessTest : public ::testing::Test {
       counts[e["session_id"].get<std::string>()]++;
     }
     return counts;
+  }
+
+  // Posts event n until it is answered 200 (bounded); the status last seen.
+  int PostUntilStored(const std::string& url, int n, std::chrono::seconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    int status = Post(url, n);
+    while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      status = Post(url, n);
+    }
+    return status;
   }
 
   std::filesystem::path dir_;
@@ -265,6 +325,58 @@ TEST_F(ServeProcessTest, SecretsComeFromFilesOrAListForRotation) {
                     &code);
   EXPECT_EQ(code, 4);
   EXPECT_EQ(out.find("listening"), std::string::npos);
+}
+
+// Idle connections up to --max-connections are kept; the ones over it are
+// closed at once, and so is a real delivery while the flood lasts (Didit
+// retries it). Once the flood goes, deliveries are stored again.
+TEST_F(ServeProcessTest, AConnectionFloodIsCappedAndDeliveriesGetThroughOnceItGoes) {
+  std::unique_ptr<Child> serve;
+  const std::string url =
+      StartServe(serve, journal_, {"--max-connections", "16", "--read-timeout-ms", "60000"});
+  ASSERT_FALSE(url.empty());
+  std::vector<std::unique_ptr<testing::RawSocket>> flood;
+  for (int i = 0; i < 24; ++i) {
+    flood.push_back(std::make_unique<testing::RawSocket>(PortOf(url)));
+    ASSERT_TRUE(flood.back()->connected());
+  }
+  // Exactly the 8 over the cap are closed; the 16 kept stay open (their read
+  // timeout is a minute).
+  EXPECT_EQ(ClosedByPeer(flood, 24, std::chrono::seconds(5)), 8);
+  EXPECT_NE(Post(url, 1), 200) << "a 17th connection is refused while the 16 stay";
+
+  flood.clear();
+  EXPECT_EQ(PostUntilStored(url, 1, std::chrono::seconds(10)), 200);
+  EXPECT_EQ(EventCounts()["s1"], 1);
+}
+
+// Out of descriptors, accept() fails with EMFILE while connections wait in
+// the kernel's queue. The receiver must wait and retry, not spin a core on
+// the error, and must serve the waiting connections once descriptors free up.
+TEST_F(ServeProcessTest, OutOfDescriptorsTheAcceptLoopWaitsInsteadOfSpinning) {
+  std::unique_ptr<Child> serve;
+  const std::string url =
+      StartServe(serve, journal_, {"--max-connections", "100000", "--read-timeout-ms", "60000"},
+                 /*max_files=*/64);
+  ASSERT_FALSE(url.empty());
+  ASSERT_EQ(Post(url, 1), 200);
+  std::vector<std::unique_ptr<testing::RawSocket>> flood;
+  for (int i = 0; i < 120; ++i) {
+    flood.push_back(std::make_unique<testing::RawSocket>(PortOf(url)));
+    ASSERT_TRUE(flood.back()->connected());
+  }
+  // Over a second of wall time, a spinning accept loop burns about a second
+  // of CPU; one that backs off between failed accepts burns almost none.
+  const auto before = CpuTime(serve->pid);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto used = CpuTime(serve->pid) - before;
+  EXPECT_LT(used.count(), 300) << "the accept loop spins on EMFILE";
+
+  flood.clear();
+  EXPECT_EQ(PostUntilStored(url, 2, std::chrono::seconds(10)), 200);
+  const auto counts = EventCounts();
+  EXPECT_EQ(counts.count("s1"), 1u);
+  EXPECT_EQ(counts.count("s2"), 1u);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-namespace idem::sandbox::testing {
+namespace idem::testing {
 
 class RawSocket {
  public:
@@ -28,6 +28,7 @@ class RawSocket {
     if (fd_ >= 0) close(fd_);
   }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   bool Send(const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
@@ -64,4 +65,4 @@ class RawSocket {
   bool connected_ = false;
 };
 
-}  // namespace idem::sandbox::testing
+}  // namespace idem::testing
