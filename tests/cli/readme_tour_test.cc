@@ -1,0 +1,156 @@
+// README.md's tour, run as written: the ```sh block under "A tour of the CLI"
+// is extracted from the README itself and run by bash with `set -euo
+// pipefail`, so a command that stops working (or a flag that disappears)
+// fails `make test` instead of a reader. What the test changes, and only
+// that: `$PWD/build/default` becomes the directory of the idem under test
+// ($IDEM_BIN, so the ASan build runs its own), the tour's ports 8790/8791
+// become free ones and /tmp/ a fresh directory, so parallel tests and an
+// idem a developer is running do not collide.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "testing/child_process.h"
+
+namespace idem {
+namespace {
+
+using testing::IdemBin;
+using testing::ReadWholeFile;
+
+std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// The tour's shell block, "" when the README has none.
+std::string TourBlock(const std::string& readme) {
+  const std::size_t section = readme.find("\n## A tour of the CLI\n");
+  if (section == std::string::npos) return "";
+  const std::size_t open = readme.find("```sh\n", section);
+  if (open == std::string::npos) return "";
+  const std::size_t begin = open + 6;
+  const std::size_t close = readme.find("\n```", begin);
+  if (close == std::string::npos) return "";
+  return readme.substr(begin, close - begin + 1);
+}
+
+// A port free right now (bound, then released).
+std::uint16_t FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
+  const std::string readme = ReadWholeFile(std::string(IDEM_SOURCE_DIR) + "/README.md");
+  ASSERT_FALSE(readme.empty());
+  std::string tour = TourBlock(readme);
+  ASSERT_FALSE(tour.empty()) << "README.md has no ```sh block under '## A tour of the CLI'";
+  // The tour is the thing under test: it must use what this test replaces.
+  for (const char* part : {"$PWD/build/default", "8790", "8791", "/tmp/"}) {
+    ASSERT_NE(tour.find(part), std::string::npos) << "the tour no longer uses " << part;
+  }
+
+  char dir_template[] = "/tmp/idem-tour-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::filesystem::path dir = dir_template;
+  const std::string sandbox_port = std::to_string(FreePort());
+  const std::string receiver_port = std::to_string(FreePort());
+  tour = ReplaceAll(tour, "$PWD/build/default",
+                    std::filesystem::path(IdemBin()).parent_path().string());
+  tour = ReplaceAll(tour, "/tmp/", dir.string() + "/");
+  tour = ReplaceAll(tour, "8790", sandbox_port);
+  tour = ReplaceAll(tour, "8791", receiver_port);
+  {
+    std::ofstream script(dir / "tour.sh");
+    // The trap stops the background servers however the tour ends.
+    script << "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" << tour;
+  }
+
+  // In its own process group, so a timeout stops the servers too.
+  const std::vector<std::string> args = {"/bin/bash", (dir / "tour.sh").string()};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT, 0600);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+
+  // Bounded: the tour takes about 20 s here.
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ADD_FAILURE() << "the tour did not finish within 240 s";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(-pid, SIGKILL);  // nothing should be left; make sure
+  const std::string out = ReadWholeFile(out_path), err = ReadWholeFile(err_path);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the tour failed (status " << status << ")\n--- stdout\n"
+      << out << "\n--- stderr\n"
+      << err;
+
+  // Both servers came up where the tour says.
+  EXPECT_NE(out.find("listening on http://127.0.0.1:" + sandbox_port), std::string::npos);
+  EXPECT_NE(out.find("listening on http://127.0.0.1:" + receiver_port), std::string::npos);
+  // The session was created, and its webhooks reached the receiver: the
+  // sandbox finished it (--auto-complete) and `idem webhook events` lists it.
+  std::string session_id;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t json = line.find("{\"callback\"");
+    if (json == std::string::npos) continue;
+    auto parsed = nlohmann::json::parse(line.substr(json), nullptr, false);
+    if (parsed.is_object() && parsed.contains("session_id")) {
+      session_id = parsed["session_id"].get<std::string>();
+      break;
+    }
+  }
+  ASSERT_FALSE(session_id.empty()) << out;
+  EXPECT_NE(out.find(session_id + "\tIn Progress\tstatus.updated"), std::string::npos) << out;
+  EXPECT_NE(out.find("idem chaos PASSED"), std::string::npos) << out;
+  // `ops list` shows every op of the tour settled.
+  EXPECT_NE(out.find("aml:user-123"), std::string::npos);
+  EXPECT_EQ(out.find("needs_review "), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace idem
