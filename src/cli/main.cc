@@ -1,10 +1,51 @@
 // `idem`: the command-line shell over the idem library.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/logging.h"
+
+namespace {
+
+// Edit distance (insert, delete, substitute), for "did you mean".
+std::size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The command closest to `typed` if it is close enough to be a typo or a
+// prefix; "" otherwise.
+std::string Suggestion(const CLI::App& app, std::string_view typed) {
+  std::string best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    const std::string& name = sub->get_name();
+    if (name.rfind(typed, 0) == 0 && !typed.empty()) return name;
+    const std::size_t d = Distance(typed, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"idem: calls to identity-verification APIs that take effect exactly once"};
@@ -12,13 +53,20 @@ int main(int argc, char** argv) {
   app.name("idem");
   app.set_version_flag("--version", std::string("idem ") + IDEM_VERSION);
   app.require_subcommand(1);
-  app.fallthrough(false);
+  // Global flags (-v, --log-level) may follow the command: `idem worker -v`.
+  app.fallthrough(true);
+  idem::cli::LogFlags log_flags;
+  idem::cli::AddLogFlags(app, log_flags);
+  // After every flag is parsed, before any command runs.
+  app.parse_complete_callback([&log_flags] { idem::cli::ConfigureLogging(log_flags); });
   app.footer(
       "Environment: IDEM_BASE_URL (default https://verification.didit.me, Didit's production "
       "API), IDEM_API_KEY or IDEM_API_KEY_FILE (else DIDIT_API_KEY; never printed), "
       "IDEM_JOURNAL (a SQLite path, "
       "default ./idem-journal.db, or a postgresql:// URL), IDEM_KEYED_KINDS (kinds whose "
-      "Idempotency-Key the server honours; default aml).\n"
+      "Idempotency-Key the server honours; default aml), IDEM_WEBHOOK_SECRETS or "
+      "IDEM_WEBHOOK_SECRET (webhook secrets; never printed), IDEM_LOG_LEVEL (default info), "
+      "NO_COLOR (no colours; there are none unless stderr is a terminal).\n"
       "Exit codes: 0 done; 1 refused for good (the API said no, or the op id/key is taken); "
       "2 usage (bad input, nothing sent); 3 not settled now (outcome unknown: `idem resume` "
       "continues it, or `idem ops resolve` settles one that needs review; or held elsewhere); "
@@ -48,7 +96,13 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->check_name(argv[1]);
     if (!known) {
-      std::fprintf(stderr, "idem: unknown command '%s' (see idem --help)\n", argv[1]);
+      const std::string suggestion = Suggestion(app, argv[1]);
+      if (suggestion.empty()) {
+        std::fprintf(stderr, "idem: unknown command '%s' (see idem --help)\n", argv[1]);
+      } else {
+        std::fprintf(stderr, "idem: unknown command '%s'; did you mean '%s'? (see idem --help)\n",
+                     argv[1], suggestion.c_str());
+      }
       return idem::cli::kExitUsage;
     }
   }

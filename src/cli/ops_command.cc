@@ -106,7 +106,7 @@ int RunShow(OpsFlags& f) {
     std::fprintf(stderr, "idem ops show: no op '%s'\n", f.op_id.c_str());
     return kExitRefused;
   }
-  std::printf("%s\n", internal::DumpJson(internal::OperationToJson(**op), 2).c_str());
+  std::printf("%s\n", internal::DumpJson(internal::OperationToJson(**op)).c_str());
   return kExitOk;
 }
 

@@ -2,7 +2,6 @@
 // or `--self-check` drives a scripted set of requests against an in-process
 // sandbox and prints a pass/fail table.
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/logging.h"
 #include "idem/sandbox.h"
 #include "idem/sandbox_self_check.h"
 
@@ -50,7 +50,7 @@ bool ParseListen(const std::string& listen, SandboxOptions& options) {
 }
 
 int RunSandbox(SandboxFlags& flags) {
-  auto log = spdlog::stderr_color_mt("sandbox");
+  auto log = StderrLogger("sandbox");
   if (!ParseListen(flags.listen, flags.options)) {
     log->error("--listen must be HOST:PORT, got '{}'", flags.listen);
     return kExitUsage;

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -6,9 +7,15 @@
 namespace idem::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("version", "Print idem's version");
-  cmd->callback([&exit_code] {
-    std::printf("idem %s\n", IDEM_VERSION);
+  auto* cmd = app.add_subcommand("version", "Print idem's version (also: idem --version)");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, R"(print {"name":"idem","version":"X.Y.Z"})");
+  cmd->callback([json, &exit_code] {
+    if (*json) {
+      std::printf("{\"name\":\"idem\",\"version\":\"%s\"}\n", IDEM_VERSION);
+    } else {
+      std::printf("idem %s\n", IDEM_VERSION);
+    }
     exit_code = kExitOk;
   });
 }

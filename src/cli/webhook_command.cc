@@ -146,6 +146,7 @@ int Events(const EventsFlags& flags) {
     }
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
+    std::printf("SEQ\tSESSION_ID\tSTATUS\tTYPE\tTIMESTAMP\n");
     for (const auto& e : *events) {
       std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq), e.session_id.c_str(),
                   e.status.c_str(), e.webhook_type.c_str(), static_cast<long long>(e.timestamp),

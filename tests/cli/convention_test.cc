@@ -1,0 +1,184 @@
+// The CLI convention (docs/cli.md) as a user meets it, on real processes
+// ($IDEM_BIN): --version, an unknown command with a suggestion, results on
+// stdout and logs on stderr, colours only on a terminal without NO_COLOR,
+// -v/--log-level anywhere on the line, tables with a header, compact JSON.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "testing/child_process.h"
+
+namespace idem {
+namespace {
+
+using testing::IdemBin;
+using testing::ReadWholeFile;
+using testing::SpawnChild;
+using testing::WaitExit;
+
+class ConventionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/idem-cli-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Ran {
+    int code;
+    std::string out, err;
+  };
+  Ran Run(std::vector<std::string> args) {
+    args.insert(args.begin(), IdemBin());
+    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
+    std::filesystem::remove(err);
+    const int code = WaitExit(SpawnChild(args, out, err));
+    return {code, ReadWholeFile(out), ReadWholeFile(err)};
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConventionTest, VersionIsOneLineOnStdout) {
+  for (const char* flag : {"--version"}) {
+    Ran ran = Run({flag});
+    EXPECT_EQ(ran.code, 0);
+    EXPECT_EQ(ran.out.rfind("idem ", 0), 0u) << ran.out;
+    EXPECT_EQ(ran.err, "");
+  }
+  Ran ran = Run({"version", "--json"});
+  EXPECT_EQ(ran.code, 0);
+  EXPECT_NE(ran.out.find("\"version\""), std::string::npos) << ran.out;
+}
+
+TEST_F(ConventionTest, AnUnknownCommandIsNamedWithASuggestion) {
+  Ran ran = Run({"sesion", "create"});
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_EQ(ran.out, "");
+  EXPECT_NE(ran.err.find("unknown command 'sesion'; did you mean 'session'?"), std::string::npos)
+      << ran.err;
+  ran = Run({"xyzzy"});
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_NE(ran.err.find("unknown command 'xyzzy'"), std::string::npos) << ran.err;
+  EXPECT_EQ(ran.err.find("did you mean"), std::string::npos) << "nothing is close to xyzzy";
+}
+
+TEST_F(ConventionTest, LogFlagsGoAnywhereAndABadLevelIsAUsageError) {
+  const std::string journal = (dir_ / "j.db").string();
+  EXPECT_EQ(Run({"-v", "ops", "list", "--journal", journal}).code, 4);  // no journal: exit 4
+  EXPECT_EQ(Run({"ops", "list", "--journal", journal, "-v"}).code, 4);
+  EXPECT_EQ(Run({"ops", "list", "--journal", journal, "--log-level", "warn"}).code, 4);
+  Ran ran = Run({"--log-level", "loud", "ops", "list"});
+  EXPECT_EQ(ran.code, 2);
+  EXPECT_NE(ran.err.find("--log-level"), std::string::npos) << ran.err;
+}
+
+// A server's log lines go to stderr; stdout carries only its result (the
+// `listening on` line), so a script can read it.
+TEST_F(ConventionTest, AServerLogsOnStderrAndPrintsOnlyItsAddressOnStdout) {
+  const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
+  const pid_t pid = SpawnChild({IdemBin(), "webhook", "serve", "--listen", "127.0.0.1:0",
+                                "--secret", "s", "--journal", (dir_ / "j.db").string()},
+                               out, err);
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ReadWholeFile(out).find('\n') == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::usleep(10 * 1000);
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  const std::string stdout_text = ReadWholeFile(out);
+  EXPECT_EQ(stdout_text.rfind("listening on http://127.0.0.1:", 0), 0u) << stdout_text;
+  EXPECT_EQ(std::count(stdout_text.begin(), stdout_text.end(), '\n'), 1) << stdout_text;
+  EXPECT_NE(ReadWholeFile(err).find("webhook serve stopped"), std::string::npos);
+}
+
+// What `idem sandbox` writes to a terminal until its first log line is there.
+std::string FirstLinesOnATerminal(bool no_color) {
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    if (no_color) {
+      ::setenv("NO_COLOR", "1", 1);
+    } else {
+      ::unsetenv("NO_COLOR");
+    }
+    const std::string bin = IdemBin();
+    ::execl(bin.c_str(), bin.c_str(), "sandbox", "--listen", "127.0.0.1:0",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (text.find("sandbox up") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::close(master);
+  return text;
+}
+
+TEST_F(ConventionTest, ColoursOnlyOnATerminalAndNeverWithNoColor) {
+  const std::string coloured = FirstLinesOnATerminal(/*no_color=*/false);
+  ASSERT_NE(coloured.find("sandbox up"), std::string::npos) << coloured;
+  EXPECT_NE(coloured.find("\x1b["), std::string::npos) << "a terminal gets colours";
+  const std::string plain = FirstLinesOnATerminal(/*no_color=*/true);
+  ASSERT_NE(plain.find("sandbox up"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("\x1b["), std::string::npos) << "NO_COLOR is honoured";
+  // Not a terminal: no colours either.
+  const std::string err = (dir_ / "err").string();
+  const pid_t pid =
+      SpawnChild({IdemBin(), "sandbox", "--listen", "127.0.0.1:0"}, (dir_ / "out").string(), err);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ReadWholeFile(err).find("sandbox up") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::usleep(10 * 1000);
+  }
+  ::kill(pid, SIGTERM);
+  WaitExit(pid);
+  EXPECT_NE(ReadWholeFile(err).find("sandbox up"), std::string::npos);
+  EXPECT_EQ(ReadWholeFile(err).find("\x1b["), std::string::npos);
+}
+
+TEST_F(ConventionTest, TablesHaveAHeaderRow) {
+  const std::string journal = (dir_ / "j.db").string();
+  // `webhook serve` creates the journal with its inbox; then both lists have
+  // a header row and nothing else.
+  const pid_t pid = SpawnChild({IdemBin(), "webhook", "serve", "--listen", "127.0.0.1:0",
+                                "--secret", "s", "--journal", journal},
+                               (dir_ / "serve-out").string(), (dir_ / "serve-err").string());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ReadWholeFile((dir_ / "serve-out").string()).empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::usleep(10 * 1000);
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  Ran events = Run({"webhook", "events", "--journal", journal});
+  EXPECT_EQ(events.code, 0) << events.err;
+  EXPECT_EQ(events.out, "SEQ\tSESSION_ID\tSTATUS\tTYPE\tTIMESTAMP\n");
+  Ran ops = Run({"ops", "list", "--journal", journal});
+  EXPECT_EQ(ops.code, 0) << ops.err;
+  EXPECT_EQ(ops.out.rfind("OP_ID ", 0), 0u) << ops.out;
+}
+
+}  // namespace
+}  // namespace idem
