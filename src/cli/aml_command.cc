@@ -29,6 +29,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   AddOpIdFlags(cmd, flags->op_id, flags->new_op);
   AddClientFlags(*cmd, flags->client);
+  AddJsonErrorsFlag(*cmd);
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   cmd->callback([flags, &exit_code] {

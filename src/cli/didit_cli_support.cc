@@ -74,6 +74,19 @@ void PrintJson(const nlohmann::json& value) {
   std::fflush(stdout);
 }
 
+namespace {
+// Set while parsing by --json, read when the command reports; one command
+// runs per process.
+bool g_errors_as_json = false;
+}  // namespace
+
+void AddJsonErrorsFlag(CLI::App& cmd) {
+  cmd.add_flag_callback(
+      "--json", [] { g_errors_as_json = true; },
+      "errors as one JSON object on stdout instead of a line on stderr (results are JSON "
+      "either way)");
+}
+
 int ReportError(const didit::DiditError& error) {
   nlohmann::json out = {{"error", std::string(ErrorCodeName(error.error.code()))},
                         {"message", error.error.message()}};
@@ -86,8 +99,11 @@ int ReportError(const didit::DiditError& error) {
     if (!api.code.empty()) out["code"] = api.code;
     if (!api.field_errors.empty()) out["field_errors"] = api.field_errors;
   }
-  PrintJson(out);
-  std::fprintf(stderr, "idem: %s\n", error.ToString().c_str());
+  if (g_errors_as_json) {
+    PrintJson(out);
+  } else {
+    std::fprintf(stderr, "idem: %s\n", error.ToString().c_str());
+  }
   return ExitCodeFor(error.error.code());
 }
 

@@ -30,8 +30,13 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const ClientFlags& gi
 // Prints `value` as one line of JSON on stdout (invalid UTF-8 replaced).
 void PrintJson(const nlohmann::json& value);
 
-// Prints the error (JSON on stdout, a line on stderr) and returns its exit
-// code: kRefused/kNotFound/kAlreadyExists -> 1, kInvalidArgument -> 2,
+// `--json` on a typed command: its errors are printed as one JSON object on
+// stdout ({"error","message","op_id","http_status","kind","detail","code",
+// "field_errors"}) instead of one line on stderr. Results are JSON either way.
+void AddJsonErrorsFlag(CLI::App& cmd);
+
+// Prints the error once (per --json: JSON on stdout, else a line on stderr)
+// and returns its exit code: kRefused/kNotFound/kAlreadyExists -> 1, kInvalidArgument -> 2,
 // kUnknownOutcome/kUnavailable/kDeadlineExceeded -> 3, anything else -> 4.
 int ReportError(const didit::DiditError& error);
 int ReportError(const Error& error);

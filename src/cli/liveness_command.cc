@@ -24,6 +24,7 @@ void AddLivenessCommand(CLI::App& app, int& exit_code) {
                   "Your reference (default idem:<op id>, so a lost answer can be looked up)");
   AddOpIdFlags(cmd, flags->op_id, flags->new_op);
   AddClientFlags(*cmd, flags->client);
+  AddJsonErrorsFlag(*cmd);
   cmd->callback([flags, &exit_code] {
     auto image = didit::FilePart::FromPath(flags->image);
     if (!image) {

@@ -141,6 +141,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   create->add_option("--language", flags->language, "UI language, e.g. en");
   AddOpIdFlags(create, flags->op_id, flags->new_op);
   AddClientFlags(*create, flags->client);
+  AddJsonErrorsFlag(*create);
   create->add_flag("--enqueue", flags->enqueue,
                    "Store the op in $IDEM_JOURNAL and exit (prints it); `idem worker` sends it");
   create->callback([flags, &exit_code] { exit_code = RunCreate(*flags); });
@@ -148,6 +149,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   auto* get = session->add_subcommand("get", "A session's decision");
   get->add_option("session_id", flags->session_id, "Session id")->required();
   AddClientFlags(*get, flags->client);
+  AddJsonErrorsFlag(*get);
   get->callback([flags, &exit_code] { exit_code = RunGet(*flags); });
 
   auto* list = session->add_subcommand("list", "List sessions");
@@ -158,6 +160,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   list->add_option("--offset", flags->offset, "First result")->check(CLI::NonNegativeNumber);
   list->add_flag("--all", flags->all, "Follow `next` through every page");
   AddClientFlags(*list, flags->client);
+  AddJsonErrorsFlag(*list);
   list->callback([flags, &exit_code] { exit_code = RunList(*flags); });
 
   auto* update = session->add_subcommand("update-status", "Approve, decline or resubmit");
@@ -168,12 +171,14 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   update->add_option("--comment", flags->comment, "Reviewer comment");
   AddOpIdFlags(update, flags->op_id, flags->new_op);
   AddClientFlags(*update, flags->client);
+  AddJsonErrorsFlag(*update);
   update->callback([flags, &exit_code] { exit_code = RunUpdateStatus(*flags); });
 
   auto* del = session->add_subcommand("delete", "Delete a session");
   del->add_option("session_id", flags->session_id, "Session id")->required();
   AddOpIdFlags(del, flags->op_id, flags->new_op);
   AddClientFlags(*del, flags->client);
+  AddJsonErrorsFlag(*del);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 }
 

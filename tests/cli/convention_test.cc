@@ -180,5 +180,34 @@ TEST_F(ConventionTest, TablesHaveAHeaderRow) {
   EXPECT_EQ(ops.out.rfind("OP_ID ", 0), 0u) << ops.out;
 }
 
+// A failed command prints its error once: one line on stderr, or with --json
+// one JSON object on stdout and nothing on stderr.
+TEST_F(ConventionTest, AnErrorIsPrintedOnceInTheShapeAsked) {
+  const std::vector<std::string> get = {"session",
+                                        "get",
+                                        "some-session-id",
+                                        "--base-url",
+                                        "http://127.0.0.1:9",  // nothing listens
+                                        "--api-key",
+                                        "k",
+                                        "--journal",
+                                        (dir_ / "j.db").string(),
+                                        "--max-attempts",
+                                        "1"};
+  Ran text = Run(get);
+  EXPECT_NE(text.code, 0);
+  EXPECT_EQ(text.out, "");
+  EXPECT_EQ(text.err.rfind("idem: ", 0), 0u) << text.err;
+  EXPECT_EQ(std::count(text.err.begin(), text.err.end(), '\n'), 1) << text.err;
+
+  std::vector<std::string> with_json = get;
+  with_json.push_back("--json");
+  Ran json = Run(with_json);
+  EXPECT_EQ(json.code, text.code);
+  EXPECT_EQ(json.err, "");
+  EXPECT_EQ(json.out.rfind("{\"error\":", 0), 0u) << json.out;
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << json.out;
+}
+
 }  // namespace
 }  // namespace idem

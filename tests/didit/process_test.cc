@@ -134,7 +134,7 @@ TEST_F(ProcessTest, SessionCommandsEndToEnd) {
   EXPECT_EQ(rerun.exit_code, 0) << rerun.out;
   EXPECT_EQ(Json(rerun), Json(deleted));
   // A deliberate second delete is a new op, which the server refuses.
-  auto twice = Idem({"session", "delete", id, "--new-op"});
+  auto twice = Idem({"session", "delete", id, "--new-op", "--json"});
   EXPECT_EQ(twice.exit_code, 1) << twice.out;
   EXPECT_EQ(Json(twice)["http_status"], 404);
 }
@@ -151,19 +151,21 @@ TEST_F(ProcessTest, ErrorsMapToExitCodes) {
   EXPECT_EQ(Idem({"liveness", "--image", dir_ + "/missing.jpg"}).exit_code, 2);
   EXPECT_EQ(Stats()["requests"], 0);
   // Refusals: 400 with field errors, 401.
-  auto bad = Idem({"session", "create", "--workflow-id", "nope", "--vendor-data", "x"});
+  auto bad = Idem({"session", "create", "--workflow-id", "nope", "--vendor-data", "x", "--json"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(Json(bad)["field_errors"].contains("workflow_id")) << bad.out;
   // Refused credentials: a configuration error (4), for reads and writes; the
   // write is kept re-drivable, and goes through once the key is fixed.
-  auto unauthorized = Idem({"session", "list"}, Env("wrong-key"));
+  auto unauthorized = Idem({"session", "list", "--json"}, Env("wrong-key"));
   EXPECT_EQ(unauthorized.exit_code, 4);
   EXPECT_EQ(Json(unauthorized)["kind"], "unauthorized");
   EXPECT_EQ(Json(unauthorized)["error"], "permission_denied");
   EXPECT_EQ(unauthorized.out.find("wrong-key"), std::string::npos);
   const std::vector<std::string> create = {"session",       "create",  "--workflow-id", kWorkflow,
                                            "--vendor-data", "key-fix", "--op-id",       "key-fix"};
-  auto refused = Idem(create, Env("wrong-key"));
+  std::vector<std::string> create_json = create;
+  create_json.push_back("--json");
+  auto refused = Idem(create_json, Env("wrong-key"));
   EXPECT_EQ(refused.exit_code, 4) << refused.out;
   EXPECT_EQ(Json(refused)["error"], "permission_denied") << refused.out;
   auto fixed = Idem(create);
@@ -404,7 +406,7 @@ TEST_F(ProcessTest, TypedCommandsReadTheApiKeyFromAFile) {
   EXPECT_EQ(aml.exit_code, 0) << aml.out;
   EXPECT_EQ(Stats()["executions"]["aml"], 1);
   env["IDEM_API_KEY_FILE"] = dir_ + "/missing.key";
-  auto missing = Idem({"aml", "--full-name", "No File"}, env);
+  auto missing = Idem({"aml", "--full-name", "No File", "--json"}, env);
   EXPECT_EQ(missing.exit_code, 4) << missing.out;
   EXPECT_NE(missing.out.find("missing.key"), std::string::npos) << missing.out;
   EXPECT_EQ(Stats()["executions"]["aml"], 1);
