@@ -190,4 +190,14 @@ class Sandbox {
   virtual bool WaitWebhooksIdle(std::chrono::milliseconds timeout) = 0;
 };
 
+// Moves a session of a running sandbox (at `base_url`, e.g. from
+// Sandbox::base_url() or another process's `idem sandbox`) to `status`, as
+// `POST /_sandbox/sessions/{id}/advance` does: the sandbox commits it and
+// sends its status.updated webhook when it has a webhook URL (`idem trigger`,
+// like `stripe trigger`). Returns the session's JSON as the sandbox answers.
+// Errors: kNotFound (no such session), kInvalidArgument (not a Didit
+// status, or a bad base URL), kUnavailable (no sandbox answered there).
+Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
+                                         const std::string& status);
+
 }  // namespace idem

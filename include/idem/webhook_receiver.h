@@ -47,6 +47,18 @@ struct WebhookReceiverOptions {
   // persisted across restarts. Its stdout goes to this process's stderr.
   // Default "" (none).
   std::string exec_command;
+  // URL each new event is forwarded to (the user's app, as `stripe listen
+  // --forward-to` does): POST of the event's original body, signed afresh
+  // with forward_secret (X-Signature, -V2, -Simple, X-Timestamp). A 2xx
+  // answer is done; anything else (or no answer) is retried with the
+  // inbox's persisted task backoff, across restarts. At most one of
+  // exec_command and forward_to. Default "" (none).
+  std::string forward_to;
+  // The secret forwarded events are signed with. Default "": the first of
+  // verifier.secrets.
+  std::string forward_secret;
+  // One forward attempt's total time. Default 10 s.
+  std::chrono::milliseconds forward_timeout{10000};
   // A command still running after this is killed and counted as failed.
   // Default 30 s.
   std::chrono::milliseconds exec_timeout{30000};

@@ -21,5 +21,6 @@ void AddBenchCommand(CLI::App& app, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddWorkerCommand(CLI::App& app, int& exit_code);
 void AddChaosCommand(CLI::App& app, int& exit_code);
+void AddTriggerCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   idem::cli::AddLivenessCommand(app, exit_code);
   idem::cli::AddSandboxCommand(app, exit_code);
   idem::cli::AddWebhookCommand(app, exit_code);
+  idem::cli::AddTriggerCommand(app, exit_code);
   idem::cli::AddCallCommand(app, exit_code);
   idem::cli::AddOpsCommand(app, exit_code);
   idem::cli::AddResumeCommand(app, exit_code);

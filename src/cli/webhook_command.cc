@@ -24,6 +24,8 @@ struct ServeFlags {
   int tolerance = 300;
   std::string scheme = "didit";
   std::string exec;
+  std::string forward_to;
+  std::string forward_secret_file;
   std::size_t max_connections = WebhookReceiverOptions{}.max_connections;
   int read_timeout_ms = static_cast<int>(WebhookReceiverOptions{}.read_timeout.count());
 };
@@ -79,6 +81,15 @@ int Serve(const ServeFlags& flags) {
   options.verifier.tolerance = std::chrono::seconds(flags.tolerance);
   options.journal_path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
   options.exec_command = flags.exec;
+  options.forward_to = flags.forward_to;
+  if (!flags.forward_secret_file.empty()) {
+    auto secret = ReadSecretFile(flags.forward_secret_file);
+    if (!secret) {
+      std::fprintf(stderr, "webhook serve: %s\n", secret.error().message().c_str());
+      return kExitConfig;
+    }
+    options.forward_secret = std::move(*secret);
+  }
   options.max_connections = flags.max_connections;
   options.read_timeout = std::chrono::milliseconds(flags.read_timeout_ms);
 
@@ -190,6 +201,15 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
                    "a request must arrive whole within this; idle connections close after it")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600000));
+  auto* forward = serve->add_option(
+      "--forward-to", serve_flags->forward_to,
+      "URL each new event is POSTed to (your app), signed afresh; retried until it answers 2xx");
+  forward->excludes(serve->get_option("--exec"));
+  serve
+      ->add_option("--forward-secret-file", serve_flags->forward_secret_file,
+                   "sign forwarded events with the secret in file F (default: the first webhook "
+                   "secret)")
+      ->needs(forward);
   serve->callback([serve_flags, &exit_code] { exit_code = Serve(*serve_flags); });
 
   auto events_flags = std::make_shared<EventsFlags>();

@@ -6,7 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include "idem/transport.h"
 #include "idem/webhook_receiver.h"
+#include "idem/webhook_signature.h"
 #include "server/http_server.h"
 #include "webhook/inbox_event.h"
 #include "webhook/staged_inbox.h"
@@ -15,6 +17,18 @@ namespace idem {
 namespace {
 
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+// The forward URL as logs may show it: no user, password or query (they may
+// hold a token).
+std::string LoggableUrl(const std::string& url) {
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  const std::size_t authority = out.find("://");
+  if (authority == std::string::npos) return out;
+  const std::size_t end = out.find('/', authority + 3);
+  const std::size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+  if (at != std::string::npos && at > authority) out.erase(authority + 3, at + 1 - authority - 3);
+  return out;
+}
 
 server::Response Json(int status, std::string body) {
   server::Response r;
@@ -32,6 +46,11 @@ class Receiver final : public WebhookReceiver {
   Receiver(WebhookReceiverOptions options, WebhookVerifier verifier,
            std::unique_ptr<WebhookInbox> inbox)
       : options_(std::move(options)),
+        forward_secret_(!options_.forward_secret.empty()    ? options_.forward_secret
+                        : options_.verifier.secrets.empty() ? std::string()
+                                                            : options_.verifier.secrets.front()),
+        forward_label_(LoggableUrl(options_.forward_to)),
+        forward_transport_(options_.forward_to.empty() ? nullptr : MakeCurlTransport({})),
         verifier_(std::move(verifier)),
         inbox_(std::move(inbox)),
         staged_(dynamic_cast<webhook::StagedInbox*>(inbox_.get())),
@@ -98,8 +117,12 @@ class Receiver final : public WebhookReceiver {
   // waits for the store thread while the I/O thread serves other connections.
   void Handle(server::Request request, Responder respond) {
     Count(&ReceiverStats::requests);
-    if (PathOf(request.target) != path_)
-      return respond->Respond(Json(404, R"({"error":"not found"})"));
+    const std::string path = PathOf(request.target);
+    // For load balancers and `curl --retry`: up means accepting deliveries.
+    if (path == "/healthz" && (request.method == "GET" || request.method == "HEAD")) {
+      return respond->Respond(Json(200, R"({"status":"ok"})"));
+    }
+    if (path != path_) return respond->Respond(Json(404, R"({"error":"not found"})"));
     if (request.method != "POST") {
       return respond->Respond(Json(405, R"({"error":"method not allowed"})"));
     }
@@ -216,14 +239,49 @@ class Receiver final : public WebhookReceiver {
     bool stored = accepted->outcome == InboxOutcome::kStored;
     Count(stored ? &ReceiverStats::stored : &ReceiverStats::duplicates);
     Count(&ReceiverStats::healed_ops, accepted->healed_op_ids.size());
-    if (stored && !options_.exec_command.empty()) stop_cv_.notify_all();  // wake the runner
+    if (stored && options_.inbox.queue_exec) stop_cv_.notify_all();  // wake the runner
     return Json(200, std::string(R"({"result":")") + (stored ? "stored" : "duplicate") +
                          R"(","seq":)" + std::to_string(accepted->seq) + "}");
   }
 
+  // POSTs the event's original body to forward_to, signed afresh. OK on 2xx.
+  Status Forward(const WebhookEvent& event) {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    HttpRequest request;
+    request.method = "POST";
+    request.url = options_.forward_to;
+    request.headers = SignDidit(forward_secret_, event.body, now);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = event.body;
+    request.timeout = options_.forward_timeout;
+    auto answer = forward_transport_->SendAndWait(std::move(request));
+    if (!answer) {
+      spdlog::warn("forward of event {} to {} failed (will retry): {}", event.seq, forward_label_,
+                   answer.error().message);
+      return MakeError(ErrorCode::kUnavailable, "forward failed: " + answer.error().message);
+    }
+    if (answer->status < 200 || answer->status >= 300) {
+      spdlog::warn("forward of event {} to {}: HTTP {} (will retry)", event.seq, forward_label_,
+                   answer->status);
+      return MakeError(ErrorCode::kUnavailable,
+                       "forward answered HTTP " + std::to_string(answer->status));
+    }
+    spdlog::info("forwarded event {} ({} {}) to {}: HTTP {}", event.seq, event.session_id,
+                 event.status, forward_label_, answer->status);
+    return {};
+  }
+
   void RunTasks() {
     WebhookInbox::ExecRunner exec;
-    if (!options_.exec_command.empty()) {
+    if (!options_.forward_to.empty()) {
+      exec = [this](const WebhookEvent& event) -> Status {
+        auto st = Forward(event);
+        Count(st ? &ReceiverStats::exec_done : &ReceiverStats::exec_failed);
+        return st;
+      };
+    } else if (!options_.exec_command.empty()) {
       exec = [this](const WebhookEvent& event) -> Status {
         auto st = RunShellCommand(options_.exec_command, event.body, options_.exec_timeout);
         Count(st ? &ReceiverStats::exec_done : &ReceiverStats::exec_failed);
@@ -245,6 +303,9 @@ class Receiver final : public WebhookReceiver {
   }
 
   WebhookReceiverOptions options_;
+  std::string forward_secret_;
+  std::string forward_label_;                     // forward_to without credentials
+  std::unique_ptr<Transport> forward_transport_;  // set when forward_to is
   WebhookVerifier verifier_;
   std::unique_ptr<WebhookInbox> inbox_;
   webhook::StagedInbox* staged_;  // inbox_ in two steps; null: AcceptMany
@@ -284,7 +345,14 @@ Result<std::unique_ptr<WebhookReceiver>> WebhookReceiver::Start(WebhookReceiverO
   auto verifier = WebhookVerifier::Create(options.scheme, options.verifier);
   if (!verifier) return tl::unexpected(verifier.error());
   if (options.journal_path.empty()) options.journal_path = DefaultJournalPath();
-  options.inbox.queue_exec = !options.exec_command.empty();
+  if (!options.exec_command.empty() && !options.forward_to.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "give exec_command or forward_to, not both");
+  }
+  if (!options.forward_to.empty() && options.forward_to.rfind("http://", 0) != 0 &&
+      options.forward_to.rfind("https://", 0) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "forward_to must be an http:// or https:// URL");
+  }
+  options.inbox.queue_exec = !options.exec_command.empty() || !options.forward_to.empty();
   auto inbox = WebhookInbox::Open(options.journal_path, options.inbox);
   if (!inbox) return tl::unexpected(inbox.error());
   auto receiver =

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "idem/sandbox.h"
+#include "idem/transport.h"
 #include "testing/child_process.h"
 
 namespace idem {
@@ -482,6 +483,37 @@ TEST_F(CallCliTest, VersionUnknownCommandsAndUsageLinesSayWhatTheyMean) {
   EXPECT_EQ(WaitExit(SpawnChild({IdemBin(), "aml", "--help"}, out, err)), 0);
   EXPECT_NE(ReadWholeFile(out).find("Usage: idem aml"), std::string::npos) << ReadWholeFile(out);
   EXPECT_EQ(ReadWholeFile(out).find(IdemBin()), std::string::npos) << ReadWholeFile(out);
+}
+
+// `idem trigger` moves a sandbox session (the sandbox then sends its webhook).
+TEST_F(CallCliTest, TriggerMovesASandboxSession) {
+  auto transport = MakeCurlTransport({});
+  auto created = transport->SendAndWait(
+      {"POST",
+       sandbox_->base_url() + "/v3/session/",
+       {{"x-api-key", kSecret}, {"Content-Type", "application/json"}},
+       R"({"workflow_id":"11111111-2222-4333-8444-555555555555","vendor_data":"t"})"});
+  ASSERT_TRUE(created && created->status == 201);
+  const std::string id = json::parse(created->body)["session_id"];
+  auto trigger = [&](const std::string& session, const std::string& status,
+                     const std::string& base_url) {
+    const std::string out = (dir_ / "out.txt").string(), err = (dir_ / "err.txt").string();
+    Ran ran;
+    ran.code = WaitExit(
+        SpawnChild({IdemBin(), "trigger", session, status, "--base-url", base_url}, out, err));
+    ran.out = ReadWholeFile(out);
+    ran.err = ReadWholeFile(err);
+    return ran;
+  };
+  Ran moved = trigger(id, "Approved", sandbox_->base_url());
+  EXPECT_EQ(moved.code, 0) << moved.err;
+  EXPECT_EQ(json::parse(moved.out, nullptr, false).value("status", ""), "Approved") << moved.out;
+  EXPECT_EQ(trigger("no-such-session", "Approved", sandbox_->base_url()).code, 1);
+  Ran bad = trigger(id, "Sort Of", sandbox_->base_url());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("not a Didit status"), std::string::npos) << bad.err;
+  // Didit's API has no such control: refused before anything is sent.
+  EXPECT_EQ(trigger(id, "Approved", "https://verification.didit.me").code, 2);
 }
 
 }  // namespace

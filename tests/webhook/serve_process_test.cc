@@ -20,6 +20,7 @@
 
 #include "idem/transport.h"
 #include "idem/webhook_signature.h"
+#include "server/http_server.h"
 #include "testing/raw_socket.h"
 
 namespace idem {
@@ -377,6 +378,66 @@ TEST_F(ServeProcessTest, OutOfDescriptorsTheAcceptLoopWaitsInsteadOfSpinning) {
   const auto counts = EventCounts();
   EXPECT_EQ(counts.count("s1"), 1u);
   EXPECT_EQ(counts.count("s2"), 1u);
+}
+
+// --forward-to passes each new event to the user's app: the original body,
+// signed afresh with the forward secret; an answer other than 2xx is retried
+// until the app takes it. /healthz answers while the receiver runs.
+TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
+  const std::string app_secret = "app-secret";
+  VerifierOptions vo;
+  vo.secrets = {app_secret};
+  auto app_verifier = WebhookVerifier::Create(WebhookScheme::kDidit, vo);
+  ASSERT_TRUE(app_verifier);
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  int bad_signatures = 0;
+  auto app = server::HttpServer::Start(
+      {}, server::Synchronous([&](const server::Request& r) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!app_verifier->Verify(r.headers, r.body)) ++bad_signatures;
+        bodies.push_back(r.body);
+        return server::Response{bodies.size() == 1 ? 500 : 200, {}, "{}"};  // first: a failure
+      }));
+  ASSERT_TRUE(app);
+  { std::ofstream((dir_ / "app.secret").string()) << app_secret << "\n"; }
+  std::unique_ptr<Child> serve;
+  const std::string app_url = "http://127.0.0.1:" + std::to_string((*app)->port()) + "/hook";
+  const std::string url = StartServe(
+      serve, journal_,
+      {"--forward-to", app_url, "--forward-secret-file", (dir_ / "app.secret").string()});
+  ASSERT_FALSE(url.empty());
+  auto health = transport_->SendAndWait({"GET", url + "/healthz", {}, ""});
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  ASSERT_EQ(Post(url, 7), 200);
+  ASSERT_EQ(Post(url, 7), 200);  // a duplicate delivery is not forwarded again
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (bodies.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(serve->pid, SIGTERM);
+  int status = 0;
+  waitpid(serve->pid, &status, 0);
+  serve->pid = -1;
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(bodies.size(), 2u) << "one failed attempt, then the retry the app took";
+  EXPECT_EQ(bodies[0], Event(7));
+  EXPECT_EQ(bodies[1], Event(7));
+  EXPECT_EQ(bad_signatures, 0) << "signed with the forward secret";
+}
+
+TEST_F(ServeProcessTest, ForwardToAndExecExcludeEachOther) {
+  int code = -1;
+  RunAndCapture({Bin(), "webhook", "serve", "--listen", "127.0.0.1:0", "--journal", journal_,
+                 "--exec", "cat", "--forward-to", "http://127.0.0.1:9/x"},
+                &code);
+  EXPECT_EQ(code, 2);
 }
 
 }  // namespace

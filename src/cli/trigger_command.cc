@@ -1,0 +1,63 @@
+// `idem trigger SESSION_ID STATUS`: moves a sandbox session to a status, so
+// the sandbox sends its webhook (like `stripe trigger`). A thin shell over
+// idem::TriggerSessionStatus (include/idem/sandbox.h).
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "idem/sandbox.h"
+
+namespace idem::cli {
+namespace {
+
+struct TriggerFlags {
+  std::string session_id;
+  std::string status;
+  std::string base_url;  // --base-url, else $IDEM_BASE_URL
+};
+
+int RunTrigger(const TriggerFlags& flags) {
+  std::string base_url = flags.base_url;
+  if (base_url.empty()) {
+    if (const char* env = std::getenv("IDEM_BASE_URL"); env != nullptr) base_url = env;
+  }
+  if (base_url.empty() || base_url.find("verification.didit.me") != std::string::npos) {
+    std::fprintf(stderr,
+                 "idem trigger: works on a sandbox only; give its URL with --base-url or "
+                 "IDEM_BASE_URL (Didit's API has no such control)\n");
+    return kExitUsage;
+  }
+  auto session = TriggerSessionStatus(base_url, flags.session_id, flags.status);
+  if (!session) {
+    std::fprintf(stderr, "idem trigger: %s\n", session.error().message().c_str());
+    switch (session.error().code()) {
+      case ErrorCode::kNotFound:
+        return kExitRefused;
+      case ErrorCode::kInvalidArgument:
+        return kExitUsage;
+      default:
+        return kExitConfig;
+    }
+  }
+  std::printf("%s\n", session->c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTriggerCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<TriggerFlags>();
+  auto* cmd = app.add_subcommand(
+      "trigger",
+      "Move a sandbox session to a status; the sandbox sends its status.updated webhook");
+  cmd->add_option("session_id", flags->session_id, "the session")->required();
+  cmd->add_option("status", flags->status, "a Didit status, e.g. Approved, Declined, \"In Review\"")
+      ->required();
+  cmd->add_option("--base-url", flags->base_url, "the sandbox (default $IDEM_BASE_URL)");
+  cmd->callback([flags, &exit_code] { exit_code = RunTrigger(*flags); });
+}
+
+}  // namespace idem::cli
