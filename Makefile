@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Both install what
 # they need first (scripts/setup), so they work on a fresh Debian 12 machine.
-.PHONY: all setup build build-asan test test-default test-asan demo bench fuzz format format-check clean
+.PHONY: all setup build build-asan build-tsan test test-default test-asan test-tsan demo bench fuzz format format-check clean
 
 JOBS ?= $(shell nproc)
 
@@ -17,14 +17,24 @@ build-asan: setup
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
-# Every test, twice: the optimised build, then the ASan+UBSan build.
-test: test-default test-asan
+# Only the concurrent components' tests and the libraries they link (the
+# `tsan_tests` target; docs/architecture.md says what it leaves out).
+build-tsan: setup
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+
+# Every test, twice: the optimised build, then the ASan+UBSan build; then the
+# concurrent components' tests (label `tsan`) under ThreadSanitizer.
+test: test-default test-asan test-tsan
 
 test-default: build
 	@ctest --preset default -j $(JOBS)
 
 test-asan: build-asan
 	@ctest --preset asan -j $(JOBS)
+
+test-tsan: build-tsan
+	@ctest --preset tsan -j $(JOBS)
 
 # The main job: faults, retries, webhooks and a naive client, in one process
 # (docs/demo.md).
