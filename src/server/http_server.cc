@@ -2,6 +2,7 @@
 #include "server/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -92,9 +93,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
     http::async_write(
         stream_, *res,
         [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-          if (ec || !keep_alive) return self->Close();
+          if (ec) return self->Close();
+          if (!keep_alive) return self->Linger();
           self->ReadHeader();
         });
+  }
+
+  // Closes after an answer the peer may still be sending into (a 413 while
+  // it uploads the rest of its body): closing with unread bytes makes the
+  // kernel send a reset, which can destroy the answer before the peer reads
+  // it. So: stop sending (FIN after the answer), read and drop what still
+  // comes until the peer closes, kLingerTime passes or kLingerBytes came,
+  // then close.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(shared_->options.read_timeout, kLingerTime));
+    Drain(0);
+  }
+
+  void Drain(std::size_t drained) {
+    if (drained >= kLingerBytes) return Close();
+    stream_.async_read_some(asio::buffer(drain_buffer_), [self = shared_from_this(), drained](
+                                                             beast::error_code ec, std::size_t n) {
+      if (ec) return self->Close();  // the peer closed, or the time is up
+      self->Drain(drained + n);
+    });
   }
 
   void Close() {
@@ -164,9 +189,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnRequest();
 
+  static constexpr std::chrono::milliseconds kLingerTime{2000};
+  static constexpr std::size_t kLingerBytes = 8u << 20;
+
   beast::tcp_stream stream_;
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
+  std::array<char, 4096> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
   std::list<Connection*>::iterator live_at_;

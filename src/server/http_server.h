@@ -8,7 +8,10 @@
 //     descriptors are free;
 //   - header bytes (431), body bytes (413), malformed HTTP (400), and one
 //     deadline per request (a slow or half-sent request, an idle keep-alive
-//     connection, a reader that never drains the answer are all closed).
+//     connection, a reader that never drains the answer are all closed);
+//   - an answer that ends the connection is followed by a half-close and a
+//     bounded drain of what the peer still sends (at most 2 s, 8 MiB), so
+//     the peer reads the answer instead of a reset.
 // Beast stays inside http_server.cc.
 #pragma once
 
