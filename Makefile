@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Both install what
 # they need first (scripts/setup), so they work on a fresh Debian 12 machine.
-.PHONY: all setup build build-asan build-tsan test test-default test-asan test-tsan demo bench fuzz format format-check clean
+.PHONY: all setup build build-asan build-tsan test test-default test-asan test-tsan demo bench fuzz soak format format-check clean
 
 JOBS ?= $(shell nproc)
 
@@ -58,6 +58,15 @@ fuzz:
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@scripts/fuzz $(FUZZ_SECONDS)
+
+# Opt-in: `idem chaos` at soak size (SOAK_OPS=100000 ops, SOAK_KILLS=200
+# worker SIGKILLs, one sandbox restart) on a private PostgreSQL cluster that
+# is restarted once mid-run; prints the verdict, fails unless exactly once
+# (docs/chaos.md, "Soak"). Takes tens of minutes. Not part of `make test`.
+soak: setup
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target idem
+	@scripts/soak
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

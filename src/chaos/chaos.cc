@@ -98,7 +98,7 @@ class Harness {
   // Adds the faults the sandbox injected so far (its counters restart with
   // the process, so they are read before each stop).
   void CountFaults() {
-    auto transport = MakeCurlTransport();
+    auto transport = chaos::MakeSandboxReadTransport();
     auto stats = GetJson(*transport, "/_sandbox/stats");
     if (!stats || !stats->contains("faults") || !(*stats)["faults"].is_object()) return;
     for (const auto& [kind, n] : (*stats)["faults"].items()) {
@@ -340,7 +340,7 @@ class Harness {
     naive.api_key = kApiKey;
     naive.concurrency = static_cast<std::size_t>(o_.concurrency * o_.worker_concurrency);
     const std::vector<bool> succeeded = chaos::SendNaively(*transport, *ops, naive);
-    auto executions = GetJson(*transport, "/_sandbox/executions");
+    auto executions = GetJson(*chaos::MakeSandboxReadTransport(), "/_sandbox/executions");
     if (!executions) return tl::unexpected(executions.error());
     CountFaults();
     std::map<std::string, std::string> kind_of;
@@ -485,7 +485,7 @@ class Harness {
   }
 
   Status Verify(Journal& journal) {
-    auto transport = MakeCurlTransport();
+    auto transport = chaos::MakeSandboxReadTransport();
     auto executions = GetJson(*transport, "/_sandbox/executions");
     if (!executions) return tl::unexpected(executions.error());
     auto stats = GetJson(*transport, "/_sandbox/stats");
