@@ -179,20 +179,7 @@ TEST(Hostile, ConnectionCapDegradesGracefully) {
   std::vector<std::unique_ptr<RawSocket>> held;
   for (int i = 0; i < 40; ++i) held.push_back(std::make_unique<RawSocket>(h.sandbox().port()));
   // Over the cap, the extra connections are closed at once; poll (bounded).
-  std::vector<bool> closed(held.size(), false);
-  int refused = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (refused < 20 && std::chrono::steady_clock::now() < deadline) {
-    for (std::size_t i = 0; i < held.size(); ++i) {
-      if (closed[i]) continue;
-      bool c = false;
-      held[i]->ReadAll(std::chrono::milliseconds(3), &c);
-      if (c) {
-        closed[i] = true;
-        ++refused;
-      }
-    }
-  }
+  const int refused = idem::testing::ClosedByPeer(held, 20, std::chrono::seconds(3));
   EXPECT_EQ(refused, 20);
   held.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

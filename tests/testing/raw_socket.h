@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace idem::testing {
 
@@ -64,5 +66,26 @@ class RawSocket {
   int fd_ = -1;
   bool connected_ = false;
 };
+
+// Waits (bounded) until `count` of `sockets` have been closed by the peer;
+// returns how many were. For tests of a connection cap.
+inline int ClosedByPeer(std::vector<std::unique_ptr<RawSocket>>& sockets, int count,
+                        std::chrono::milliseconds within) {
+  std::vector<bool> closed(sockets.size(), false);
+  int n = 0;
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (n < count && std::chrono::steady_clock::now() < deadline) {
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+      if (closed[i]) continue;
+      bool c = false;
+      sockets[i]->ReadAll(std::chrono::milliseconds(2), &c);
+      if (c) {
+        closed[i] = true;
+        ++n;
+      }
+    }
+  }
+  return n;
+}
 
 }  // namespace idem::testing

@@ -118,27 +118,6 @@ std::chrono::milliseconds CpuTime(pid_t pid) {
   return std::chrono::milliseconds(ticks * 1000 / sysconf(_SC_CLK_TCK));
 }
 
-// Waits (bounded) until `count` of `sockets` have been closed by the peer;
-// returns how many were.
-int ClosedByPeer(std::vector<std::unique_ptr<testing::RawSocket>>& sockets, int count,
-                 std::chrono::seconds within) {
-  std::vector<bool> closed(sockets.size(), false);
-  int n = 0;
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (n < count && std::chrono::steady_clock::now() < deadline) {
-    for (std::size_t i = 0; i < sockets.size(); ++i) {
-      if (closed[i]) continue;
-      bool c = false;
-      sockets[i]->ReadAll(std::chrono::milliseconds(2), &c);
-      if (c) {
-        closed[i] = true;
-        ++n;
-      }
-    }
-  }
-  return n;
-}
-
 std::string RunAndCapture(const std::vector<std::string>& args, int* exit_code) {
   auto child = Spawn(args);
   std::string out;
@@ -343,7 +322,7 @@ TEST_F(ServeProcessTest, AConnectionFloodIsCappedAndDeliveriesGetThroughOnceItGo
   }
   // Exactly the 8 over the cap are closed; the 16 kept stay open (their read
   // timeout is a minute).
-  EXPECT_EQ(ClosedByPeer(flood, 24, std::chrono::seconds(5)), 8);
+  EXPECT_EQ(testing::ClosedByPeer(flood, 24, std::chrono::seconds(5)), 8);
   EXPECT_NE(Post(url, 1), 200) << "a 17th connection is refused while the 16 stay";
 
   flood.clear();

@@ -22,6 +22,7 @@
 #include "idem/journal.h"
 #include "idem/sandbox.h"
 #include "testing/child_process.h"
+#include "worker_fixture.h"
 
 namespace idem {
 namespace {
@@ -33,32 +34,9 @@ using testing::ReadWholeFile;
 using testing::SpawnChild;
 using testing::WaitExit;
 
-class WorkerProcessTest : public ::testing::Test {
+class WorkerProcessTest : public testing::WorkerFixture {
  protected:
-  void StartSandbox(std::string faults, bool idempotency) {
-    SandboxOptions options;
-    options.port = 0;
-    options.faults = std::move(faults);
-    options.seed = 11;
-    options.idempotency = idempotency;
-    auto sandbox = Sandbox::Start(options);
-    ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
-    sandbox_ = std::move(*sandbox);
-  }
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "idem-worker-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto journal = OpenSqliteJournal(JournalPath());
-    ASSERT_TRUE(journal.has_value());
-    journal_ = std::move(*journal);
-  }
-  void TearDown() override {
-    if (sandbox_) sandbox_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string JournalPath() const { return dir_ + "/journal.db"; }
+  WorkerProcessTest() : WorkerFixture(11) {}
 
   std::vector<std::string> WorkerArgs(int concurrency) {
     return {IdemBin(),
@@ -110,10 +88,6 @@ class WorkerProcessTest : public ::testing::Test {
       EXPECT_EQ(op->attempts, 0);
     }
   }
-
-  std::string dir_;
-  std::unique_ptr<Sandbox> sandbox_;
-  std::unique_ptr<Journal> journal_;
 };
 
 TEST_F(WorkerProcessTest, CallEnqueueStoresWithoutSendingAndAWorkerDrivesIt) {

@@ -23,37 +23,16 @@
 #include "idem/retry.h"
 #include "idem/sandbox.h"
 #include "idem/transport.h"
+#include "worker_fixture.h"
 
 namespace idem {
 namespace {
 
 using std::chrono::milliseconds;
 
-class WorkerTest : public ::testing::Test {
+class WorkerTest : public testing::WorkerFixture {
  protected:
-  void StartSandbox(std::string faults, bool idempotency) {
-    SandboxOptions options;
-    options.port = 0;
-    options.faults = std::move(faults);
-    options.seed = 13;
-    options.idempotency = idempotency;
-    auto sandbox = Sandbox::Start(options);
-    ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
-    sandbox_ = std::move(*sandbox);
-  }
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "idem-worker-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto journal = OpenSqliteJournal(dir_ + "/journal.db");
-    ASSERT_TRUE(journal.has_value()) << journal.error().ToString();
-    journal_ = std::move(*journal);
-  }
-  void TearDown() override {
-    if (sandbox_) sandbox_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  WorkerTest() : WorkerFixture(13) {}
 
   std::unique_ptr<Client> MakeClient(const std::string& owner) {
     ClientOptions o;
@@ -103,10 +82,6 @@ class WorkerTest : public ::testing::Test {
     w.exit_when_idle = true;
     return w;
   }
-
-  std::string dir_;
-  std::unique_ptr<Sandbox> sandbox_;
-  std::shared_ptr<Journal> journal_;
 };
 
 // A sandbox that ignores keys executes an op driven twice twice: the claims

@@ -1,0 +1,53 @@
+// What both worker suites start from: a fresh directory with a SQLite
+// journal, and a sandbox on port 0 with the suite's own fault seed.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "idem/journal.h"
+#include "idem/sandbox.h"
+
+namespace idem::testing {
+
+class WorkerFixture : public ::testing::Test {
+ protected:
+  explicit WorkerFixture(std::uint64_t seed) : seed_(seed) {}
+
+  void StartSandbox(std::string faults, bool idempotency) {
+    SandboxOptions options;
+    options.port = 0;
+    options.faults = std::move(faults);
+    options.seed = seed_;
+    options.idempotency = idempotency;
+    auto sandbox = Sandbox::Start(options);
+    ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
+    sandbox_ = std::move(*sandbox);
+  }
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "idem-worker-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto journal = OpenSqliteJournal(JournalPath());
+    ASSERT_TRUE(journal.has_value()) << journal.error().ToString();
+    journal_ = std::move(*journal);
+  }
+  void TearDown() override {
+    if (sandbox_) sandbox_->Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string JournalPath() const { return dir_ + "/journal.db"; }
+
+  const std::uint64_t seed_;
+  std::string dir_;
+  std::unique_ptr<Sandbox> sandbox_;
+  std::shared_ptr<Journal> journal_;
+};
+
+}  // namespace idem::testing
