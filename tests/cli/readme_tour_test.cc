@@ -78,11 +78,13 @@ TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
   const std::filesystem::path dir = dir_template;
   const std::string sandbox_port = std::to_string(FreePort());
   const std::string receiver_port = std::to_string(FreePort());
-  tour = ReplaceAll(tour, "$PWD/build/default",
-                    std::filesystem::path(IdemBin()).parent_path().string());
-  tour = ReplaceAll(tour, "/tmp/", dir.string() + "/");
+  // Ports first, the binary's directory last: a checkout under /tmp (CI's)
+  // or with 8790 in its path must come through unchanged.
   tour = ReplaceAll(tour, "8790", sandbox_port);
   tour = ReplaceAll(tour, "8791", receiver_port);
+  tour = ReplaceAll(tour, "/tmp/", dir.string() + "/");
+  tour = ReplaceAll(tour, "$PWD/build/default",
+                    std::filesystem::path(IdemBin()).parent_path().string());
   {
     std::ofstream script(dir / "tour.sh");
     // The trap stops the background servers however the tour ends.
