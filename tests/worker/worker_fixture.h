@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "idem/journal.h"
@@ -43,6 +45,16 @@ class WorkerFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string JournalPath() const { return dir_ + "/journal.db"; }
+
+  // Executions per vendor_data, from the sandbox's own records.
+  std::map<std::string, int> ExecutionsByVendorData() {
+    auto j = nlohmann::json::parse(sandbox_->ExecutionsJson());
+    std::map<std::string, int> by;
+    for (const auto& e : j["executions"]) {
+      if (e["vendor_data"].is_string()) ++by[e["vendor_data"].get<std::string>()];
+    }
+    return by;
+  }
 
   const std::uint64_t seed_;
   std::string dir_;

@@ -64,16 +64,6 @@ class WorkerProcessTest : public testing::WorkerFixture {
             "50"};
   }
 
-  // Executions per vendor_data, from the sandbox's own records.
-  std::map<std::string, int> ExecutionsByVendorData() {
-    auto j = nlohmann::json::parse(sandbox_->ExecutionsJson());
-    std::map<std::string, int> by;
-    for (const auto& e : j["executions"]) {
-      if (e["vendor_data"].is_string()) ++by[e["vendor_data"].get<std::string>()];
-    }
-    return by;
-  }
-
   void EnqueueAml(int n, const std::string& prefix) {
     for (int i = 0; i < n; ++i) {
       didit::AmlRequest aml;

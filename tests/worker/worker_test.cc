@@ -66,15 +66,6 @@ class WorkerTest : public testing::WorkerFixture {
     }
   }
 
-  std::map<std::string, int> ExecutionsByVendorData() {
-    auto j = nlohmann::json::parse(sandbox_->ExecutionsJson());
-    std::map<std::string, int> by;
-    for (const auto& e : j["executions"]) {
-      if (e["vendor_data"].is_string()) ++by[e["vendor_data"].get<std::string>()];
-    }
-    return by;
-  }
-
   WorkerOptions Options() const {
     WorkerOptions w;
     w.concurrency = 8;
