@@ -33,14 +33,7 @@ int RunTrigger(const TriggerFlags& flags) {
   auto session = TriggerSessionStatus(base_url, flags.session_id, flags.status);
   if (!session) {
     std::fprintf(stderr, "idem trigger: %s\n", session.error().message().c_str());
-    switch (session.error().code()) {
-      case ErrorCode::kNotFound:
-        return kExitRefused;
-      case ErrorCode::kInvalidArgument:
-        return kExitUsage;
-      default:
-        return kExitConfig;
-    }
+    return ExitCodeFor(session.error().code());
   }
   std::printf("%s\n", session->c_str());
   return kExitOk;
