@@ -94,7 +94,7 @@ struct ReceiverStats {
   std::uint64_t malformed = 0;     // 400 from the handler
   std::uint64_t unavailable = 0;   // 503
   std::uint64_t healed_ops = 0;
-  std::uint64_t exec_done = 0;
+  std::uint64_t exec_done = 0;    // --exec runs, or forwards (forward_to), that succeeded
   std::uint64_t exec_failed = 0;  // failed attempts (each is retried)
 };
 

@@ -51,6 +51,7 @@ class Receiver final : public WebhookReceiver {
                                                             : options_.verifier.secrets.front()),
         forward_label_(LoggableUrl(options_.forward_to)),
         forward_transport_(options_.forward_to.empty() ? nullptr : MakeCurlTransport({})),
+        clock_(options_.verifier.clock ? options_.verifier.clock : DefaultClock()),
         verifier_(std::move(verifier)),
         inbox_(std::move(inbox)),
         staged_(dynamic_cast<webhook::StagedInbox*>(inbox_.get())),
@@ -246,9 +247,7 @@ class Receiver final : public WebhookReceiver {
 
   // POSTs the event's original body to forward_to, signed afresh. OK on 2xx.
   Status Forward(const WebhookEvent& event) {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = ToUnixMillis(clock_->Now()) / 1000;
     HttpRequest request;
     request.method = "POST";
     request.url = options_.forward_to;
@@ -306,6 +305,7 @@ class Receiver final : public WebhookReceiver {
   std::string forward_secret_;
   std::string forward_label_;                     // forward_to without credentials
   std::unique_ptr<Transport> forward_transport_;  // set when forward_to is
+  std::shared_ptr<Clock> clock_;                  // the verifier's: forwards' X-Timestamp
   WebhookVerifier verifier_;
   std::unique_ptr<WebhookInbox> inbox_;
   webhook::StagedInbox* staged_;  // inbox_ in two steps; null: AcceptMany

@@ -2,6 +2,7 @@
 // acknowledged event; `idem webhook events --json` lists what arrived;
 // SIGTERM stops it cleanly; a connection flood or running out of descriptors
 // neither spins nor locks real deliveries out for good.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -57,8 +58,10 @@ struct Child {
   }
 };
 
-// `max_files` > 0: the child's RLIMIT_NOFILE (soft and hard).
-std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_files = 0) {
+// `max_files` > 0: the child's RLIMIT_NOFILE (soft and hard). `err_path`
+// non-empty: the child's stderr goes to that file.
+std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_files = 0,
+                             const std::string& err_path = "") {
   int fds[2];
   if (pipe(fds) != 0) return nullptr;
   pid_t pid = fork();
@@ -68,6 +71,12 @@ std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_fi
       if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
     }
     dup2(fds[1], STDOUT_FILENO);
+    if (!err_path.empty()) {
+      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (err < 0) _exit(126);
+      dup2(err, STDERR_FILENO);
+      close(err);
+    }
     close(fds[0]);
     close(fds[1]);
     setenv("IDEM_WEBHOOK_SECRET", kSecret, 1);
@@ -86,11 +95,12 @@ std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_fi
 
 // Starts `idem webhook serve` on a free port; returns the base URL.
 std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal,
-                       const std::vector<std::string>& extra = {}, rlim_t max_files = 0) {
+                       const std::vector<std::string>& extra = {}, rlim_t max_files = 0,
+                       const std::string& err_path = "") {
   std::vector<std::string> args = {Bin(),         "webhook",   "serve", "--listen",
                                    "127.0.0.1:0", "--journal", journal};
   args.insert(args.end(), extra.begin(), extra.end());
-  child = Spawn(args, max_files);
+  child = Spawn(args, max_files, err_path);
   if (!child) return "";
   char line[256] = {};
   if (!std::fgets(line, sizeof line, child->out)) return "";
@@ -381,10 +391,16 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
   ASSERT_TRUE(app);
   { std::ofstream((dir_ / "app.secret").string()) << app_secret << "\n"; }
   std::unique_ptr<Child> serve;
-  const std::string app_url = "http://127.0.0.1:" + std::to_string((*app)->port()) + "/hook";
-  const std::string url = StartServe(
-      serve, journal_,
-      {"--forward-to", app_url, "--forward-secret-file", (dir_ / "app.secret").string()});
+  // Credentials and a token in the URL (the app may want them): sent, never
+  // logged.
+  const std::string app_url =
+      "http://fwd-user:fwd-pass@127.0.0.1:" + std::to_string((*app)->port()) +
+      "/hook?token=fwd-token";
+  const std::string err_path = (dir_ / "serve.err").string();
+  const std::string url =
+      StartServe(serve, journal_,
+                 {"--forward-to", app_url, "--forward-secret-file", (dir_ / "app.secret").string()},
+                 /*max_files=*/0, err_path);
   ASSERT_FALSE(url.empty());
   auto health = transport_->SendAndWait({"GET", url + "/healthz", {}, ""});
   ASSERT_TRUE(health);
@@ -409,6 +425,17 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
   EXPECT_EQ(bodies[0], Event(7));
   EXPECT_EQ(bodies[1], Event(7));
   EXPECT_EQ(bad_signatures, 0) << "signed with the forward secret";
+  // Both answers were logged, the URL without its credentials and query.
+  const std::string log = [&] {
+    std::ifstream in(err_path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
+  EXPECT_NE(log.find("HTTP 500 (will retry)"), std::string::npos) << log;
+  EXPECT_NE(log.find("forwarded event"), std::string::npos) << log;
+  EXPECT_NE(log.find("http://127.0.0.1:"), std::string::npos) << log;
+  for (const char* secret : {"fwd-user", "fwd-pass", "fwd-token", "app-secret"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " logged: " << log;
+  }
 }
 
 TEST_F(ServeProcessTest, ForwardToAndExecExcludeEachOther) {
