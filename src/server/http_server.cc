@@ -41,12 +41,16 @@ class Connection;
 struct Shared {
   ServerOptions options;
   HttpServer::Handler handler;
-  std::atomic<std::size_t> connections{0};
-  // Every open connection, so that Stop can close them: after the I/O
-  // threads stop, a connection's pending read would otherwise keep its socket
-  // open until the server is destroyed.
-  std::mutex live_mu;
+  // Every open connection: their number is what the cap counts, and Stop
+  // closes them (after the I/O threads stop, a connection's pending read
+  // would otherwise keep its socket open until the server is destroyed).
+  mutable std::mutex live_mu;
   std::list<Connection*> live;
+
+  std::size_t Open() const {
+    std::lock_guard<std::mutex> lock(live_mu);
+    return live.size();
+  }
 
   Response ErrorResponse(int status) const {
     Response r;
@@ -62,11 +66,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)), timer_(stream_.get_executor()), shared_(std::move(shared)) {}
   ~Connection() {
-    {
-      std::lock_guard<std::mutex> lock(shared_->live_mu);
-      shared_->live.erase(live_at_);
-    }
-    --shared_->connections;
+    std::lock_guard<std::mutex> lock(shared_->live_mu);
+    shared_->live.erase(live_at_);
   }
 
   void Start() {
@@ -292,7 +293,7 @@ class BeastServer final : public HttpServer {
 
   std::uint16_t port() const override { return port_; }
   const std::string& host() const override { return shared_->options.host; }
-  std::size_t connections() const override { return shared_->connections.load(); }
+  std::size_t connections() const override { return shared_->Open(); }
 
   void Stop() override {
     std::lock_guard<std::mutex> lock(stop_mu_);
@@ -326,11 +327,10 @@ class BeastServer final : public HttpServer {
             });
             return;
           }
-          if (shared_->connections.load() >= shared_->options.max_connections) {
+          if (shared_->Open() >= shared_->options.max_connections) {
             beast::error_code ignored;
             socket.close(ignored);  // over the cap: refuse this one, keep the rest healthy
           } else {
-            ++shared_->connections;
             std::make_shared<Connection>(std::move(socket), shared_)->Start();
           }
           Accept();
