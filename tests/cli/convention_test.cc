@@ -50,10 +50,11 @@ class ConventionTest : public ::testing::Test {
 };
 
 TEST_F(ConventionTest, VersionIsOneLineOnStdout) {
-  for (const char* flag : {"--version"}) {
-    Ran ran = Run({flag});
+  for (const char* command : {"--version", "version"}) {
+    Ran ran = Run({command});
     EXPECT_EQ(ran.code, 0);
     EXPECT_EQ(ran.out.rfind("idem ", 0), 0u) << ran.out;
+    EXPECT_EQ(std::count(ran.out.begin(), ran.out.end(), '\n'), 1) << ran.out;
     EXPECT_EQ(ran.err, "");
   }
   Ran ran = Run({"version", "--json"});
