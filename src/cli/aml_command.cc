@@ -50,8 +50,7 @@ void AddAmlCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (flags->enqueue) {
-      exit_code = EnqueueAndPrint("idem aml", flags->client,
-                                  didit::AmlScreeningOp(request, {.op_id = *op_id}));
+      exit_code = EnqueueAndPrint(flags->client, didit::AmlScreeningOp(request, {.op_id = *op_id}));
       return;
     }
     exit_code = CallOpAndPrint(

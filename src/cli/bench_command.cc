@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "idem/bench.h"
 
@@ -23,10 +24,10 @@ void AddBenchCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", *json, "Print one JSON object instead of the table");
   cmd->callback([&exit_code, options, json] {
+    ErrorsAsJson(*json);
     auto report = RunBench(*options);
     if (!report) {
-      std::fprintf(stderr, "idem bench: %s\n", report.error().ToString().c_str());
-      exit_code = kExitConfig;
+      exit_code = ReportError(report.error(), kExitConfig);
       return;
     }
     std::fputs((*json ? BenchReportJson(*report) + "\n" : FormatBenchTable(*report)).c_str(),

@@ -8,9 +8,11 @@
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
 #include "cli/enqueue_cli_support.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "idem/didit/endpoints.h"
+#include "idem/didit/op_outcome.h"
 
 namespace idem::cli {
 namespace {
@@ -34,16 +36,14 @@ int RunCall(CallFlags& f) {
   if (!f.data_file.empty()) {
     std::ifstream in(f.data_file, std::ios::binary);
     if (!in) {
-      std::fprintf(stderr, "idem call: cannot read %s\n", f.data_file.c_str());
-      return kExitUsage;
+      return ReportError(Error(ErrorCode::kInvalidArgument, "cannot read " + f.data_file));
     }
     std::ostringstream body;
     body << in.rdbuf();
     f.data = body.str();
   }
   if (f.path.empty() || f.path.front() != '/') {
-    std::fprintf(stderr, "idem call: PATH must start with '/'\n");
-    return kExitUsage;
+    return ReportError(Error(ErrorCode::kInvalidArgument, "PATH must start with '/'"));
   }
   // A Didit endpoint's call is that kind's op: its key facts, timeout and
   // look-up apply (a raw POST /v3/passive-liveness/ is never re-sent blindly).
@@ -61,59 +61,24 @@ int RunCall(CallFlags& f) {
   request.natural_key = f.natural_key;
   // The same call run again is the same op (include/idem/op_id.h).
   if (request.op_id.empty()) request.op_id = f.new_op ? NewOpId() : DerivedOpId(request);
-  if (f.enqueue) return EnqueueAndPrint("idem call", f.client, std::move(request));
+  if (f.enqueue) return EnqueueAndPrint(f.client, std::move(request));
   InterruptGuard interrupt("idem call");
   auto journal = OpenJournalFromFlags(f.client);
-  if (!journal) {
-    std::fprintf(stderr, "idem call: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!journal) return ReportError(InContext("journal", journal.error()), kExitConfig);
   auto client = MakeClientFromFlags(f.client, *journal, 1);
-  if (!client) {
-    std::fprintf(stderr, "idem call: %s\n", client.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!client) return ReportError(client.error(), kExitConfig);
   interrupt.OnStop([&client] { (*client)->Shutdown(); });
   const std::string op_id = request.op_id;
   OpResult result = (*client)->Call(std::move(request));
   if (interrupt.signal() != 0 && interrupt.ReportUnfinished(**client, {op_id}) > 0) {
     return interrupt.ExitCode();
   }
-  if (!result) {
-    std::fprintf(stderr, "idem call: %s\n", result.error().ToString().c_str());
-    return ExitCodeFor(result.error().code());
-  }
-  const Operation& op = *result;
-  switch (op.state) {
-    case OpState::kSucceeded:
-      std::fwrite(op.response_body.data(), 1, op.response_body.size(), stdout);
-      std::fputc('\n', stdout);
-      return kExitOk;
-    case OpState::kFailed:
-      std::fwrite(op.response_body.data(), 1, op.response_body.size(), stdout);
-      std::fputc('\n', stdout);
-      std::fprintf(stderr, "idem call: refused: HTTP %d (op %s)\n", op.response_status,
-                   op.op_id.c_str());
-      return kExitRefused;
-    default:
-      if (op.response_status == 401 || op.response_status == 403) {
-        std::fwrite(op.response_body.data(), 1, op.response_body.size(), stdout);
-        std::fputc('\n', stdout);
-        std::fprintf(stderr, "idem call: %s (op %s)\n", op.last_error.c_str(), op.op_id.c_str());
-        return ExitCodeFor(ErrorCode::kPermissionDenied);
-      }
-      if (op.needs_review) {
-        std::fprintf(stderr,
-                     "idem call: outcome unknown, needs review: op %s (%s); settle it with "
-                     "`idem ops resolve %s --executed|--not-executed`\n",
-                     op.op_id.c_str(), op.last_error.c_str(), op.op_id.c_str());
-      } else {
-        std::fprintf(stderr,
-                     "idem call: outcome unknown, journaled as op %s (%s); run `idem resume`\n",
-                     op.op_id.c_str(), op.last_error.c_str());
-      }
-      return kExitUnknown;
-  }
+  // One reading of the op for every way of calling (include/idem/didit/op_outcome.h).
+  auto outcome = didit::OpOutcome(std::move(result));
+  if (!outcome) return ReportError(outcome.error());
+  std::fwrite(outcome->response_body.data(), 1, outcome->response_body.size(), stdout);
+  std::fputc('\n', stdout);
+  return kExitOk;
 }
 
 }  // namespace
@@ -137,6 +102,7 @@ void AddCallCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--enqueue", flags->enqueue,
                 "Store the op and exit (prints it as JSON); `idem worker` sends it");
   AddClientFlags(*cmd, flags->client);
+  AddJsonErrorsFlag(*cmd);
   cmd->callback([flags, &exit_code] { exit_code = RunCall(*flags); });
 }
 

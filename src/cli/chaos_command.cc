@@ -4,7 +4,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
+#include "cli/show_default.h"
 #include "client/op_codec.h"
 #include "idem/chaos.h"
 
@@ -85,6 +87,7 @@ nlohmann::json ReportJson(const ChaosReport& r) {
 }
 
 int RunChaosCommand(ChaosFlags& f) {
+  ErrorsAsJson(f.json);
   f.options.lease = std::chrono::milliseconds(f.lease_ms);
   for (std::size_t start = 0; !f.kinds.empty() && start <= f.kinds.size();) {
     const std::size_t comma = std::min(f.kinds.find(',', start), f.kinds.size());
@@ -99,8 +102,9 @@ int RunChaosCommand(ChaosFlags& f) {
   }
   auto report = RunChaos(f.options);
   if (!report) {
-    std::fprintf(stderr, "idem chaos: %s\n", report.error().ToString().c_str());
-    return report.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+    return ReportError(report.error(), report.error().code() == ErrorCode::kInvalidArgument
+                                           ? kExitUsage
+                                           : kExitConfig);
   }
   const ChaosReport& r = *report;
   if (f.json) {
@@ -162,16 +166,16 @@ void AddChaosCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--worker-concurrency", o.worker_concurrency, "Ops per worker at once (8)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--kills", o.kills, "Worker SIGKILLs (default 5)")->check(CLI::Range(0, 10000));
-  cmd->add_option("--faults", o.faults, "Sandbox fault spec (default: moderate, every kind)")
-      ->capture_default_str();
+  ShowDefault(cmd->add_option("--faults", o.faults,
+                              "Sandbox fault spec: moderate, every kind, by default"));
   cmd->add_option("--kinds", flags->kinds,
                   "Comma list of op kinds, driven in turn (default every one: create_session, "
                   "update_status, delete_session, aml, passive_liveness, face_match, "
                   "id_verification)");
-  cmd->add_option("--profile", o.profile,
-                  "Sandbox profile: didit (keys on AML only, as Didit; unknown allowed and "
-                  "reported) or ideal (keys everywhere; unknown must be 0)")
-      ->capture_default_str()
+  ShowDefault(
+      cmd->add_option("--profile", o.profile,
+                      "Sandbox profile: didit (keys on AML only, as Didit; unknown allowed and "
+                      "reported) or ideal (keys everywhere; unknown must be 0)"))
       ->check(CLI::IsMember({"didit", "ideal"}));
   cmd->add_flag("--naive", o.naive,
                 "Also run the same workload through a naive client (no key, no journal, no "

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "idem/demo.h"
 
@@ -59,6 +60,7 @@ class ProgressPrinter {
 };
 
 int RunDemoCommand(const DemoFlags& flags) {
+  ErrorsAsJson(flags.json);
   DemoOptions options;
   options.sessions = flags.ops / 2;
   options.aml_checks = flags.ops - options.sessions;
@@ -73,8 +75,9 @@ int RunDemoCommand(const DemoFlags& flags) {
   auto report = RunDemo(options, sink);
   if (!flags.json) printer.Finish();
   if (!report) {
-    std::fprintf(stderr, "idem demo: %s\n", report.error().ToString().c_str());
-    return report.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+    return ReportError(report.error(), report.error().code() == ErrorCode::kInvalidArgument
+                                           ? kExitUsage
+                                           : kExitConfig);
   }
   if (flags.json) {
     std::printf("%s\n", DemoReportJson(*report).c_str());

@@ -74,41 +74,4 @@ void PrintJson(const nlohmann::json& value) {
   std::fflush(stdout);
 }
 
-namespace {
-// Set while parsing by --json, read when the command reports; one command
-// runs per process.
-bool g_errors_as_json = false;
-}  // namespace
-
-void AddJsonErrorsFlag(CLI::App& cmd) {
-  cmd.add_flag_callback(
-      "--json", [] { g_errors_as_json = true; },
-      "errors as one JSON object on stdout instead of a line on stderr (results are JSON "
-      "either way)");
-}
-
-int ReportError(const didit::DiditError& error) {
-  nlohmann::json out = {{"error", std::string(ErrorCodeName(error.error.code()))},
-                        {"message", error.error.message()}};
-  if (!error.op_id.empty()) out["op_id"] = error.op_id;
-  if (error.api) {
-    const didit::ApiError& api = *error.api;
-    out["http_status"] = api.http_status;
-    out["kind"] = std::string(didit::ApiErrorKindName(api.kind));
-    if (!api.detail.empty()) out["detail"] = api.detail;
-    if (!api.code.empty()) out["code"] = api.code;
-    if (!api.field_errors.empty()) out["field_errors"] = api.field_errors;
-  }
-  if (g_errors_as_json) {
-    PrintJson(out);
-  } else {
-    std::fprintf(stderr, "idem: %s\n", error.ToString().c_str());
-  }
-  return ExitCodeFor(error.error.code());
-}
-
-int ReportError(const Error& error) {
-  return ReportError(didit::DiditError{error, std::nullopt, {}});
-}
-
 }  // namespace idem::cli

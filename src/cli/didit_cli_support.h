@@ -3,8 +3,8 @@
 //   IDEM_BASE_URL   default https://verification.didit.me
 //   IDEM_API_KEY    falls back to DIDIT_API_KEY (never printed)
 //   IDEM_JOURNAL    the SQLite journal path (default ./idem-journal.db)
-// Results are JSON on stdout; errors are a JSON object on stdout plus one
-// line on stderr; exit codes as in exit_codes.h.
+// Results are JSON on stdout; errors as cli/error_report.h says; exit codes
+// as in exit_codes.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/client_cli_support.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "idem/didit.h"
@@ -29,17 +30,6 @@ std::unique_ptr<didit::DiditClient> MakeDiditClientFromEnv(const ClientFlags& gi
 
 // Prints `value` as one line of JSON on stdout (invalid UTF-8 replaced).
 void PrintJson(const nlohmann::json& value);
-
-// `--json` on a typed command: its errors are printed as one JSON object on
-// stdout ({"error","message","op_id","http_status","kind","detail","code",
-// "field_errors"}) instead of one line on stderr. Results are JSON either way.
-void AddJsonErrorsFlag(CLI::App& cmd);
-
-// Prints the error once (per --json: JSON on stdout, else a line on stderr)
-// and returns its exit code: kRefused/kNotFound/kAlreadyExists -> 1, kInvalidArgument -> 2,
-// kUnknownOutcome/kUnavailable/kDeadlineExceeded -> 3, anything else -> 4.
-int ReportError(const didit::DiditError& error);
-int ReportError(const Error& error);
 
 // Makes the client, runs `call(client)` (a typed call whose answer has
 // `raw`) and prints the raw answer. Returns the exit code.

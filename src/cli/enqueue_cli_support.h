@@ -12,7 +12,8 @@
 namespace idem::cli {
 
 // Opens the journal named by `flags` (resolved from the environment first),
-// enqueues `request` and prints the op. Returns the exit code.
-int EnqueueAndPrint(const char* command, ClientFlags flags, Result<OpRequest> request);
+// enqueues `request` and prints the op. Returns the exit code; errors as
+// cli/error_report.h says.
+int EnqueueAndPrint(ClientFlags flags, Result<OpRequest> request);
 
 }  // namespace idem::cli

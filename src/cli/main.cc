@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 
@@ -57,8 +58,17 @@ int main(int argc, char** argv) {
   app.fallthrough(true);
   idem::cli::LogFlags log_flags;
   idem::cli::AddLogFlags(app, log_flags);
-  // After every flag is parsed, before any command runs.
-  app.parse_complete_callback([&log_flags] { idem::cli::ConfigureLogging(log_flags); });
+  // After every flag is parsed, before any command runs: logging, and the
+  // command's full name for its error lines ("idem ops resolve: ...").
+  app.parse_complete_callback([&app, &log_flags] {
+    idem::cli::ConfigureLogging(log_flags);
+    std::string name = app.get_name();
+    for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+      at = at->get_subcommands().front();
+      name += " " + at->get_name();
+    }
+    idem::cli::SetCommandName(std::move(name));
+  });
   app.footer(
       "Environment: IDEM_BASE_URL (default https://verification.didit.me, Didit's production "
       "API), IDEM_API_KEY or IDEM_API_KEY_FILE (else DIDIT_API_KEY; never printed), "

@@ -6,6 +6,7 @@
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "client/op_codec.h"
 #include "idem/resolve.h"
@@ -37,6 +38,7 @@ nlohmann::json SummaryJson(const Operation& op) {
 }
 
 int RunList(OpsFlags& f) {
+  ErrorsAsJson(f.json);
   ResolveFromEnvironment(f.client);
   OpFilter filter;
   filter.limit = f.limit;
@@ -44,20 +46,15 @@ int RunList(OpsFlags& f) {
   if (!f.state.empty()) {
     filter.state = ParseOpState(f.state);
     if (!filter.state) {
-      std::fprintf(stderr, "idem ops list: unknown state '%s'\n", f.state.c_str());
-      return kExitUsage;
+      return ReportError(
+          Error(ErrorCode::kInvalidArgument,
+                "unknown state '" + f.state + "' (in_flight, succeeded, failed or unknown)"));
     }
   }
   auto journal = OpenExistingJournalFromFlags(f.client);
-  if (!journal) {
-    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!journal) return ReportError(InContext("journal", journal.error()), kExitConfig);
   auto ops = (*journal)->List(filter);
-  if (!ops) {
-    std::fprintf(stderr, "idem ops: journal: %s\n", ops.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!ops) return ReportError(InContext("journal", ops.error()), kExitConfig);
   if (f.json) {
     nlohmann::json array = nlohmann::json::array();
     for (const Operation& op : *ops) array.push_back(SummaryJson(op));
@@ -93,38 +90,22 @@ int RunList(OpsFlags& f) {
 int RunShow(OpsFlags& f) {
   ResolveFromEnvironment(f.client);
   auto journal = OpenExistingJournalFromFlags(f.client);
-  if (!journal) {
-    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!journal) return ReportError(InContext("journal", journal.error()), kExitConfig);
   auto op = (*journal)->Get(f.op_id);
-  if (!op) {
-    std::fprintf(stderr, "idem ops: journal: %s\n", op.error().ToString().c_str());
-    return kExitConfig;
-  }
-  if (!*op) {
-    std::fprintf(stderr, "idem ops show: no op '%s'\n", f.op_id.c_str());
-    return kExitRefused;
-  }
+  if (!op) return ReportError(InContext("journal", op.error()), kExitConfig);
+  if (!*op) return ReportError(Error(ErrorCode::kNotFound, "no op '" + f.op_id + "'"));
   std::printf("%s\n", internal::DumpJson(internal::OperationToJson(**op)).c_str());
   return kExitOk;
 }
 
 int RunResolve(OpsFlags& f) {
-  if (f.executed == f.not_executed) {
-    std::fprintf(stderr, "idem ops resolve: say --executed or --not-executed\n");
-    return kExitUsage;
-  }
-  if (!f.resource_id.empty() && !f.executed) {
-    std::fprintf(stderr, "idem ops resolve: --resource-id goes with --executed\n");
-    return kExitUsage;
-  }
+  if (f.executed == f.not_executed)
+    return ReportError(Error(ErrorCode::kInvalidArgument, "say --executed or --not-executed"));
+  if (!f.resource_id.empty() && !f.executed)
+    return ReportError(Error(ErrorCode::kInvalidArgument, "--resource-id goes with --executed"));
   ResolveFromEnvironment(f.client);
   auto journal = OpenExistingJournalFromFlags(f.client);
-  if (!journal) {
-    std::fprintf(stderr, "idem ops: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
-  }
+  if (!journal) return ReportError(InContext("journal", journal.error()), kExitConfig);
   ResolveRequest request;
   request.op_id = f.op_id;
   request.executed = f.executed;
@@ -132,10 +113,7 @@ int RunResolve(OpsFlags& f) {
   request.by = f.by;
   request.note = f.note;
   auto op = ResolveUnknownOp(**journal, request);
-  if (!op) {
-    std::fprintf(stderr, "idem ops resolve: %s\n", op.error().ToString().c_str());
-    return ExitCodeFor(op.error().code());
-  }
+  if (!op) return ReportError(op.error());
   std::printf("%s\n", internal::DumpJson(SummaryJson(*op)).c_str());
   if (!f.executed) {
     std::fprintf(stderr,
@@ -154,7 +132,7 @@ void AddOpsCommand(CLI::App& app, int& exit_code) {
   ops->require_subcommand(1);
   auto* list = ops->add_subcommand("list", "List ops");
   list->add_option("--state", flags->state, "in_flight, succeeded, failed or unknown");
-  list->add_flag("--json", flags->json, "JSON array of objects");
+  list->add_flag("--json", flags->json, "A JSON array of objects (errors as one JSON object)");
   list->add_option("--limit", flags->limit, "At most N ops (default all)");
   list->add_flag("--needs-review", flags->needs_review,
                  "Only unknown ops a person must settle (shown as unknown*)");
@@ -163,6 +141,7 @@ void AddOpsCommand(CLI::App& app, int& exit_code) {
   auto* show = ops->add_subcommand("show", "Show one op as JSON");
   show->add_option("OP_ID", flags->op_id, "The op's id")->required();
   AddJournalFlag(*show, flags->client);
+  AddJsonErrorsFlag(*show);
   show->callback([flags, &exit_code] { exit_code = RunShow(*flags); });
   auto* resolve = ops->add_subcommand(
       "resolve",
@@ -179,6 +158,7 @@ void AddOpsCommand(CLI::App& app, int& exit_code) {
   resolve->add_option("--by", flags->by, "Who decides (default $USER@host)");
   resolve->add_option("--note", flags->note, "Why (e.g. 'seen in the Didit console')");
   AddJournalFlag(*resolve, flags->client);
+  AddJsonErrorsFlag(*resolve);
   resolve->callback([flags, &exit_code] { exit_code = RunResolve(*flags); });
 }
 

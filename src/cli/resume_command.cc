@@ -3,6 +3,7 @@
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "client/op_codec.h"
@@ -20,13 +21,11 @@ int RunResume(ResumeFlags& f) {
   InterruptGuard interrupt("idem resume");
   auto journal = OpenExistingJournalFromFlags(f.client);
   if (!journal) {
-    std::fprintf(stderr, "idem resume: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(InContext("journal", journal.error()), kExitConfig);
   }
   auto client = MakeClientFromFlags(f.client, *journal, f.concurrency);
   if (!client) {
-    std::fprintf(stderr, "idem resume: %s\n", client.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(client.error(), kExitConfig);
   }
   interrupt.OnStop([&client] { (*client)->Shutdown(); });
   auto summary = (*client)->Resume();
@@ -41,8 +40,7 @@ int RunResume(ResumeFlags& f) {
     if (interrupt.ReportUnfinished(**client, left) > 0) return interrupt.ExitCode();
   }
   if (!summary) {
-    std::fprintf(stderr, "idem resume: %s\n", summary.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(summary.error(), kExitConfig);
   }
   // Ops no driver may send (a person must settle them) are not claimed; say
   // how many wait, so a script does not take silence for "all done".
@@ -85,6 +83,7 @@ void AddResumeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--concurrency", flags->concurrency, "Ops driven at once (default 16)")
       ->check(CLI::Range(1, 1024));
   AddClientFlags(*cmd, flags->client);
+  AddJsonErrorsFlag(*cmd);
   cmd->callback([flags, &exit_code] { exit_code = RunResume(*flags); });
 }
 

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
+#include "cli/show_default.h"
 #include "idem/sandbox.h"
 #include "idem/sandbox_self_check.h"
 
@@ -120,8 +121,8 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       "Prints 'listening on http://HOST:PORT' first; SIGINT/SIGTERM stop it.\n"
       "/_sandbox/* (health, stats, executions, sessions/{id}/advance) needs NO auth: "
       "it is a local tool, keep it on 127.0.0.1.");
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to bind (port 0 = a free port)")
-      ->capture_default_str();
+  ShowDefault(
+      cmd->add_option("--listen", flags->listen, "HOST:PORT to bind (port 0 = a free port)"));
   cmd->add_option("--api-key", flags->options.api_key,
                   "the accepted x-api-key (default sandbox-key; never logged)");
   cmd->add_option("--db", flags->options.db_path,
@@ -131,21 +132,20 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                   "e.g. drop_before=0.1,drop_after=0.1,error_503=0.05,error_500_after=0.05,"
                   "rate_limit=0.05,slow=0.05:1500,slow_exec=0.05:1500,retry_after=1; a fault "
                   "ending in @writes or @reads hits only those requests (docs/sandbox.md)");
-  cmd->add_option("--seed", flags->options.seed, "seed of the fault generator")
-      ->capture_default_str();
-  cmd->add_option("--key-ttl", flags->key_ttl_seconds, "seconds an idempotency key is kept")
-      ->capture_default_str()
+  ShowDefault(cmd->add_option("--seed", flags->options.seed, "seed of the fault generator"));
+  ShowDefault(
+      cmd->add_option("--key-ttl", flags->key_ttl_seconds, "seconds an idempotency key is kept"))
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86400));
-  cmd->add_option("--key-claim-timeout-ms", flags->key_claim_timeout_ms,
-                  "postgres store: a key left executing this long by a dead sandbox process is "
-                  "taken over")
-      ->capture_default_str()
+  ShowDefault(
+      cmd->add_option("--key-claim-timeout-ms", flags->key_claim_timeout_ms,
+                      "postgres store: a key left executing this long by a dead sandbox process is "
+                      "taken over"))
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
-  cmd->add_option("--profile", flags->profile,
-                  "didit: behave as Didit documents (Idempotency-Key on POST /v3/aml/ only, 409 "
-                  "on reuse, update-status rules); ideal: keys on every POST/PATCH/DELETE "
-                  "(IETF/Stripe rules, 422, Idempotent-Replayed), lenient update-status")
-      ->capture_default_str();
+  ShowDefault(cmd->add_option(
+      "--profile", flags->profile,
+      "didit: behave as Didit documents (Idempotency-Key on POST /v3/aml/ only, 409 "
+      "on reuse, update-status rules); ideal: keys on every POST/PATCH/DELETE "
+      "(IETF/Stripe rules, 422, Idempotent-Replayed), lenient update-status"));
   cmd->add_flag(
       "--no-idempotency", flags->no_idempotency,
       "ignore Idempotency-Key everywhere, in both profiles (emulate an API without keys)");
@@ -154,20 +154,17 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                 "marker is unconfirmed; the ideal profile always sends it)");
   cmd->add_flag("--no-vendor-dedup", flags->no_vendor_dedup,
                 "turn off the vendor_data dedup on session create");
-  cmd->add_option("--rate-limit", flags->options.rate_limit,
-                  "requests per sliding 60 s window per API key (0 = off)")
-      ->capture_default_str()
+  ShowDefault(cmd->add_option("--rate-limit", flags->options.rate_limit,
+                              "requests per sliding 60 s window per API key (0 = off)"))
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", flags->options.threads, "I/O threads")
-      ->capture_default_str()
+  ShowDefault(cmd->add_option("--threads", flags->options.threads, "I/O threads"))
       ->check(CLI::Range(1, 64));
-  cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
-                  "a request must arrive within this many ms (slow clients are cut off)")
-      ->capture_default_str()
+  ShowDefault(
+      cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
+                      "a request must arrive within this many ms (slow clients are cut off)"))
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600000}));
-  cmd->add_option("--max-connections", flags->options.max_connections,
-                  "connections over this are closed at once")
-      ->capture_default_str();
+  ShowDefault(cmd->add_option("--max-connections", flags->options.max_connections,
+                              "connections over this are closed at once"));
   cmd->add_option("--webhook-url", flags->options.webhook_url,
                   "POST every session change there as Didit's signed status.updated event");
   cmd->add_option("--webhook-secret", flags->options.webhook_secret,

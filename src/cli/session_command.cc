@@ -47,8 +47,7 @@ int RunCreate(const SessionFlags& f) {
   });
   if (!op_id) return ReportError(op_id.error());
   if (f.enqueue) {
-    return EnqueueAndPrint("idem session create", f.client,
-                           didit::CreateSessionOp(request, {.op_id = *op_id}));
+    return EnqueueAndPrint(f.client, didit::CreateSessionOp(request, {.op_id = *op_id}));
   }
   return CallOpAndPrint(
       *op_id,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "idem/sandbox.h"
 
@@ -25,15 +26,13 @@ int RunTrigger(const TriggerFlags& flags) {
     if (const char* env = std::getenv("IDEM_BASE_URL"); env != nullptr) base_url = env;
   }
   if (base_url.empty() || base_url.find("verification.didit.me") != std::string::npos) {
-    std::fprintf(stderr,
-                 "idem trigger: works on a sandbox only; give its URL with --base-url or "
-                 "IDEM_BASE_URL (Didit's API has no such control)\n");
-    return kExitUsage;
+    return ReportError(Error(ErrorCode::kInvalidArgument,
+                             "works on a sandbox only; give its URL with --base-url or "
+                             "IDEM_BASE_URL (Didit's API has no such control)"));
   }
   auto session = TriggerSessionStatus(base_url, flags.session_id, flags.status);
   if (!session) {
-    std::fprintf(stderr, "idem trigger: %s\n", session.error().message().c_str());
-    return ExitCodeFor(session.error().code());
+    return ReportError(session.error());
   }
   std::printf("%s\n", session->c_str());
   return kExitOk;
@@ -50,6 +49,7 @@ void AddTriggerCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("status", flags->status, "a Didit status, e.g. Approved, Declined, \"In Review\"")
       ->required();
   cmd->add_option("--base-url", flags->base_url, "the sandbox (default $IDEM_BASE_URL)");
+  AddJsonErrorsFlag(*cmd);
   cmd->callback([flags, &exit_code] { exit_code = RunTrigger(*flags); });
 }
 

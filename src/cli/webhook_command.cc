@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/secrets.h"
+#include "cli/show_default.h"
 #include "idem/journal.h"
 #include "idem/webhook_receiver.h"
 
@@ -40,15 +42,13 @@ int Serve(const ServeFlags& flags) {
   WebhookReceiverOptions options;
   auto colon = flags.listen.rfind(':');
   if (colon == std::string::npos) {
-    std::fprintf(stderr, "--listen must be HOST:PORT\n");
-    return kExitUsage;
+    return ReportError(Error(ErrorCode::kInvalidArgument, "--listen must be HOST:PORT"));
   }
   options.host = flags.listen.substr(0, colon);
   char* end = nullptr;
   long port = std::strtol(flags.listen.c_str() + colon + 1, &end, 10);
   if (*end != '\0' || port < 0 || port > 65535 || colon + 1 == flags.listen.size()) {
-    std::fprintf(stderr, "--listen port must be 0..65535\n");
-    return kExitUsage;
+    return ReportError(Error(ErrorCode::kInvalidArgument, "--listen port must be 0..65535"));
   }
   options.port = static_cast<std::uint16_t>(port);
   options.scheme = flags.scheme == "standard" ? WebhookScheme::kStandard : WebhookScheme::kDidit;
@@ -58,10 +58,7 @@ int Serve(const ServeFlags& flags) {
   options.verifier.secrets = flags.secrets;
   for (const std::string& path : flags.secret_files) {
     auto secret = ReadSecretFile(path);
-    if (!secret) {
-      std::fprintf(stderr, "webhook serve: %s\n", secret.error().message().c_str());
-      return kExitConfig;
-    }
+    if (!secret) return ReportError(secret.error(), kExitConfig);
     options.verifier.secrets.push_back(std::move(*secret));
   }
   if (options.verifier.secrets.empty()) {
@@ -73,10 +70,9 @@ int Serve(const ServeFlags& flags) {
     }
   }
   if (options.verifier.secrets.empty()) {
-    std::fprintf(stderr,
-                 "a secret is required: --secret-file, --secret, IDEM_WEBHOOK_SECRETS or "
-                 "IDEM_WEBHOOK_SECRET\n");
-    return kExitUsage;
+    return ReportError(Error(ErrorCode::kInvalidArgument,
+                             "a secret is required: --secret-file, --secret, "
+                             "IDEM_WEBHOOK_SECRETS or IDEM_WEBHOOK_SECRET"));
   }
   options.verifier.tolerance = std::chrono::seconds(flags.tolerance);
   options.journal_path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
@@ -84,10 +80,7 @@ int Serve(const ServeFlags& flags) {
   options.forward_to = flags.forward_to;
   if (!flags.forward_secret_file.empty()) {
     auto secret = ReadSecretFile(flags.forward_secret_file);
-    if (!secret) {
-      std::fprintf(stderr, "webhook serve: %s\n", secret.error().message().c_str());
-      return kExitConfig;
-    }
+    if (!secret) return ReportError(secret.error(), kExitConfig);
     options.forward_secret = std::move(*secret);
   }
   options.max_connections = flags.max_connections;
@@ -103,8 +96,9 @@ int Serve(const ServeFlags& flags) {
 
   auto receiver = WebhookReceiver::Start(options);
   if (!receiver) {
-    std::fprintf(stderr, "webhook serve: %s\n", receiver.error().ToString().c_str());
-    return receiver.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitConfig;
+    return ReportError(receiver.error(), receiver.error().code() == ErrorCode::kInvalidArgument
+                                             ? kExitUsage
+                                             : kExitConfig);
   }
   std::printf("listening on %s\n", (*receiver)->url().c_str());
   std::fflush(stdout);
@@ -118,25 +112,24 @@ int Serve(const ServeFlags& flags) {
 }
 
 int Events(const EventsFlags& flags) {
+  ErrorsAsJson(flags.json);
   const std::string path = flags.journal.empty() ? DefaultJournalPath() : flags.journal;
   // Only reads: a mistyped path must not leave an empty journal behind.
   if (auto st = CheckJournalExists(path); !st) {
-    std::fprintf(stderr, "webhook events: %s (check --journal or $IDEM_JOURNAL)\n",
-                 st.error().message().c_str());
-    return kExitConfig;
+    return ReportError(
+        Error(st.error().code(), st.error().message() + " (check --journal or $IDEM_JOURNAL)"),
+        kExitConfig);
   }
   InboxOptions options;
   auto inbox = WebhookInbox::Open(path, options);
   if (!inbox) {
-    std::fprintf(stderr, "webhook events: %s\n", inbox.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(inbox.error(), kExitConfig);
   }
   EventFilter filter;
   filter.session_id = flags.session;
   auto events = (*inbox)->Events(filter);
   if (!events) {
-    std::fprintf(stderr, "webhook events: %s\n", events.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(events.error(), kExitConfig);
   }
   if (flags.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -175,8 +168,8 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
 
   auto serve_flags = std::make_shared<ServeFlags>();
   auto* serve = webhook->add_subcommand("serve", "Verify, dedupe and store webhook deliveries");
-  serve->add_option("--listen", serve_flags->listen, "HOST:PORT (port 0 = any free port)")
-      ->capture_default_str();
+  ShowDefault(
+      serve->add_option("--listen", serve_flags->listen, "HOST:PORT (port 0 = any free port)"));
   serve->add_option("--secret", serve_flags->secrets,
                     "webhook secret; repeat for rotation (also IDEM_WEBHOOK_SECRET); visible in "
                     "`ps`: prefer --secret-file");
@@ -184,22 +177,18 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
                     "read a webhook secret from file F; repeat for rotation (or "
                     "IDEM_WEBHOOK_SECRETS: a comma-separated list)");
   serve->add_option("--journal", serve_flags->journal, "journal database (default $IDEM_JOURNAL)");
-  serve->add_option("--tolerance", serve_flags->tolerance, "timestamp tolerance in seconds")
-      ->capture_default_str()
+  ShowDefault(
+      serve->add_option("--tolerance", serve_flags->tolerance, "timestamp tolerance in seconds"))
       ->check(CLI::Range(0, 86400));
-  serve->add_option("--scheme", serve_flags->scheme, "didit or standard")
-      ->capture_default_str()
+  ShowDefault(serve->add_option("--scheme", serve_flags->scheme, "didit or standard"))
       ->check(CLI::IsMember({"didit", "standard"}));
   serve->add_option("--exec", serve_flags->exec, "command run per new event, event JSON on stdin");
-  serve
-      ->add_option("--max-connections", serve_flags->max_connections,
-                   "open connections at most; more are closed at once")
-      ->capture_default_str()
+  ShowDefault(serve->add_option("--max-connections", serve_flags->max_connections,
+                                "open connections at most; more are closed at once"))
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
-  serve
-      ->add_option("--read-timeout-ms", serve_flags->read_timeout_ms,
-                   "a request must arrive whole within this; idle connections close after it")
-      ->capture_default_str()
+  ShowDefault(
+      serve->add_option("--read-timeout-ms", serve_flags->read_timeout_ms,
+                        "a request must arrive whole within this; idle connections close after it"))
       ->check(CLI::Range(1, 3600000));
   auto* forward = serve->add_option(
       "--forward-to", serve_flags->forward_to,
@@ -210,6 +199,7 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
                    "sign forwarded events with the secret in file F (default: the first webhook "
                    "secret)")
       ->needs(forward);
+  AddJsonErrorsFlag(*serve);
   serve->callback([serve_flags, &exit_code] { exit_code = Serve(*serve_flags); });
 
   auto events_flags = std::make_shared<EventsFlags>();

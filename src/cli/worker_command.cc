@@ -10,6 +10,7 @@
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "client/op_codec.h"
 #include "idem/worker.h"
@@ -36,13 +37,11 @@ int RunWorkerCommand(WorkerFlags& f) {
 
   auto journal = OpenJournalFromFlags(f.client);
   if (!journal) {
-    std::fprintf(stderr, "idem worker: journal: %s\n", journal.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(InContext("journal", journal.error()), kExitConfig);
   }
   auto client = MakeClientFromFlags(f.client, *journal, f.concurrency);
   if (!client) {
-    std::fprintf(stderr, "idem worker: %s\n", client.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(client.error(), kExitConfig);
   }
   WorkerOptions options;
   options.concurrency = f.concurrency;
@@ -66,8 +65,7 @@ int RunWorkerCommand(WorkerFlags& f) {
   runner.join();
   client->reset();  // parks anything still waiting, awaits requests on the wire
   if (!summary) {
-    std::fprintf(stderr, "idem worker: %s\n", summary.error().ToString().c_str());
-    return kExitConfig;
+    return ReportError(summary.error(), kExitConfig);
   }
   nlohmann::json j = {{"polls", summary->polls},         {"driven", summary->driven},
                       {"succeeded", summary->succeeded}, {"failed", summary->failed},
@@ -105,6 +103,7 @@ void AddWorkerCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--exit-when-idle", flags->exit_when_idle,
                 "Exit once nothing can be driven now (ops left unknown: exit 3, with a summary)");
   AddClientFlags(*cmd, flags->client);
+  AddJsonErrorsFlag(*cmd);
   cmd->callback([flags, &exit_code] { exit_code = RunWorkerCommand(*flags); });
 }
 

@@ -6,6 +6,7 @@
 #include "didit/json_util.h"
 #include "didit/reconcilers.h"
 #include "idem/didit/client.h"
+#include "idem/didit/op_outcome.h"
 #include "idem/natural_key.h"
 #include "idem/retry.h"
 #include "idem/uuid.h"
@@ -15,16 +16,6 @@ namespace {
 
 DiditError PlainError(const Error& error, std::string op_id = {}) {
   return DiditError{error, std::nullopt, std::move(op_id)};
-}
-
-Headers HeadersFromJson(const std::string& text) {
-  Headers headers;
-  auto parsed = internal::SafeParse(text);
-  if (!parsed || !parsed->is_object()) return headers;
-  for (auto it = parsed->begin(); it != parsed->end(); ++it) {
-    if (it->is_string()) headers.push_back({it.key(), it->get<std::string>()});
-  }
-  return headers;
 }
 
 OpRequest MakeOp(std::string_view kind, std::string method, std::string path, EncodedBody body,
@@ -38,49 +29,6 @@ OpRequest MakeOp(std::string_view kind, std::string method, std::string path, En
   request.body = std::move(body.body);
   request.natural_key = std::move(natural_key);
   return request;
-}
-
-// What a settled (or unsettled) op means to the caller, before parsing.
-tl::expected<Operation, DiditError> Outcome(OpResult result) {
-  if (!result) return tl::unexpected(PlainError(result.error()));
-  Operation op = std::move(*result);
-  std::optional<ApiError> api;
-  if (op.response_status != 0 && (op.response_status < 200 || op.response_status > 299)) {
-    api = ParseApiError(op.response_status, op.response_body, HeadersFromJson(op.response_headers));
-  }
-  switch (op.state) {
-    case OpState::kSucceeded:
-      return op;
-    case OpState::kFailed: {
-      std::string message = api ? api->Summary() : op.last_error;
-      return tl::unexpected(
-          DiditError{Error(ErrorCode::kRefused, message), std::move(api), op.op_id});
-    }
-    case OpState::kUnknown:
-      if (op.response_status == 401 || op.response_status == 403) {
-        // Refused credentials or access: nothing executed; the op waits,
-        // re-drivable, for the configuration to be fixed.
-        return tl::unexpected(DiditError{
-            Error(ErrorCode::kPermissionDenied,
-                  (api ? api->Summary() + "; " : std::string()) +
-                      "nothing executed: fix the API key or the account, then `idem resume` "
-                      "(or the same call again) sends it"),
-            std::move(api), op.op_id});
-      }
-      return tl::unexpected(DiditError{
-          Error(ErrorCode::kUnknownOutcome,
-                op.needs_review
-                    ? "outcome unknown, needs review (never re-sent on its own): " + op.last_error +
-                          "; settle it with `idem ops resolve " + op.op_id +
-                          " --executed|--not-executed`"
-                    : "outcome unknown (journaled; `idem resume` continues it): " + op.last_error),
-          std::move(api), op.op_id});
-    case OpState::kInFlight:
-      break;
-  }
-  return tl::unexpected(DiditError{
-      Error(ErrorCode::kUnavailable, "the client stopped before the op settled (journaled)"),
-      std::move(api), op.op_id});
 }
 
 template <typename T>
@@ -161,7 +109,7 @@ struct DiditClient::Impl {
   // Sends a check's op and reads the answer as a CheckResult.
   DiditResult<CheckResult> Check(Result<OpRequest> op_request) {
     if (!op_request) return tl::unexpected(PlainError(op_request.error()));
-    auto op = Outcome(client->Call(std::move(*op_request)));
+    auto op = OpOutcome(client->Call(std::move(*op_request)));
     if (!op) return tl::unexpected(op.error());
     return ParsedOr(ParseCheckResult(op->response_body), op->op_id);
   }
@@ -306,7 +254,7 @@ DiditResult<Session> DiditClient::CreateSession(const CreateSessionRequest& requ
                                                 CallOptions call) {
   auto op_request = CreateSessionOp(request, std::move(call));
   if (!op_request) return tl::unexpected(PlainError(op_request.error()));
-  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
+  auto op = OpOutcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return ParsedOr(ParseSession(op->response_body), op->op_id);
 }
@@ -371,7 +319,7 @@ DiditResult<UpdateStatusResult> DiditClient::UpdateStatus(std::string_view sessi
                                                           CallOptions call) {
   auto op_request = UpdateStatusOp(session_id, request, std::move(call));
   if (!op_request) return tl::unexpected(PlainError(op_request.error()));
-  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
+  auto op = OpOutcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return ParsedOr(ParseUpdateStatusResult(op->response_body), op->op_id);
 }
@@ -380,7 +328,7 @@ DiditResult<DeleteResult> DiditClient::DeleteSession(std::string_view session_id
                                                      CallOptions call) {
   auto op_request = DeleteSessionOp(session_id, std::move(call));
   if (!op_request) return tl::unexpected(PlainError(op_request.error()));
-  auto op = Outcome(impl_->client->Call(std::move(*op_request)));
+  auto op = OpOutcome(impl_->client->Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   return DeleteResult{std::string(session_id), op->response_status == 404};
 }

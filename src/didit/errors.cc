@@ -181,7 +181,11 @@ std::string ApiError::Summary() const {
 
 std::string DiditError::ToString() const {
   std::string out = error.ToString();
-  if (api) out += " [" + api->Summary() + "]";
+  // A refusal's message is already the answer's summary: said once.
+  if (api) {
+    const std::string summary = api->Summary();
+    if (error.message().find(summary) == std::string::npos) out += " [" + summary + "]";
+  }
   if (!op_id.empty()) out += " (op " + op_id + ")";
   return out;
 }

@@ -210,8 +210,26 @@ TEST_F(CallCliTest, DefinitiveRefusalExitsOneWithTheServersAnswer) {
   // No full_name: the sandbox answers 400, which is final.
   Ran ran = Call("POST", "/v3/aml/", R"({"vendor_data":"cli-bad"})", "cli-bad");
   EXPECT_EQ(ran.code, 1) << ran.err;
-  EXPECT_NE(ran.out.find("full_name"), std::string::npos) << ran.out;
+  // Once, on stderr, the answer said once (not again in brackets).
+  EXPECT_EQ(ran.out, "");
+  EXPECT_EQ(ran.err.rfind("idem call: refused: 400 ", 0), 0u) << ran.err;
+  EXPECT_NE(ran.err.find("full_name"), std::string::npos) << ran.err;
+  EXPECT_EQ(ran.err.find("["), std::string::npos) << ran.err;
   EXPECT_EQ(OpsShow("cli-bad")["state"], "failed");
+  EXPECT_EQ(Executions("cli-bad"), 0);
+
+  // With --json: the answer's parts as fields; the same op, so nothing sent.
+  Ran as_json =
+      Run({"call", "POST", "/v3/aml/", "--data", R"({"vendor_data":"cli-bad"})", "--op-id",
+           "cli-bad", "--base-url", sandbox_->base_url(), "--api-key", kSecret, "--json"});
+  EXPECT_EQ(as_json.code, 1) << as_json.err;
+  EXPECT_EQ(as_json.err, "");
+  const json error = json::parse(as_json.out, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << as_json.out;
+  EXPECT_EQ(error["error"], "refused");
+  EXPECT_EQ(error["op_id"], "cli-bad");
+  EXPECT_EQ(error["http_status"], 400);
+  EXPECT_TRUE(error["field_errors"].contains("full_name")) << as_json.out;
   EXPECT_EQ(Executions("cli-bad"), 0);
 }
 
@@ -226,7 +244,8 @@ TEST_F(CallCliTest, AWrongKeyExitsFourAndTheSameCallWithTheRightKeyGoesThrough) 
   Ran ran = call(std::string(kSecret) + "-wrong");
   EXPECT_EQ(ran.code, 4) << ran.err;
   EXPECT_EQ(ran.err.find("-wrong"), std::string::npos) << ran.err;
-  EXPECT_NE(ran.err.find("refused the credentials"), std::string::npos) << ran.err;
+  EXPECT_EQ(ran.err.rfind("idem call: permission_denied: 401 ", 0), 0u) << ran.err;
+  EXPECT_NE(ran.err.find("nothing executed"), std::string::npos) << ran.err;
   EXPECT_EQ(OpsShow("cli-401")["state"], "unknown");
   EXPECT_EQ(Executions("k"), 0);
   Ran fixed = call(kSecret);
