@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "idem/journal.h"
@@ -115,6 +117,9 @@ struct BenchOptions {
   // Default 40 s.
   double seconds = 40;
   int concurrency = 32;
+  // Called as each phase starts: its name, its index (0-based) and the
+  // number of phases; default none. Called on the caller's thread.
+  std::function<void(std::string_view phase, int index, int count)> on_phase;
 };
 
 struct BenchReport {

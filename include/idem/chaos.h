@@ -101,6 +101,9 @@ struct ChaosOptions {
   // Progress lines (kills, restarts); default none. Called on the caller's
   // thread.
   std::function<void(std::string_view)> log;
+  // Ops final so far of `total`, about once a second while the workers run
+  // (read from the journal); default none. Called on the caller's thread.
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 // One op kind's share of a run.

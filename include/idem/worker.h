@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <stop_token>
 
 #include "idem/client.h"
@@ -27,6 +28,28 @@
 #include "idem/status.h"
 
 namespace idem {
+
+struct WorkerSummary {
+  std::size_t polls = 0;   // claims (Journal::ClaimUnfinished calls)
+  std::size_t driven = 0;  // ops claimed and handed to Client::Drive
+  // By the state the Client handed back.
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;
+  std::size_t unknown = 0;
+  std::size_t in_flight = 0;  // parked (the Client is shutting down)
+  // The lease was lost before the op settled here (it lapsed and another
+  // owner claimed the op, or a webhook settled it): kFailedPrecondition. With
+  // claims two live workers never collide, so this stays ~0.
+  std::size_t busy = 0;
+  std::size_t errors = 0;  // journal errors (the loop keeps going)
+  // With exit_when_idle, what the journal still held when the worker left:
+  // unknown ops (retries ran out; a later run or `idem resume` drives them
+  // again), unknown ops that need review (for `idem ops resolve`), and
+  // in_flight ops another live owner held.
+  std::size_t left_unknown = 0;
+  std::size_t left_needs_review = 0;
+  std::size_t left_held_elsewhere = 0;
+};
 
 struct WorkerOptions {
   // How often the journal is polled for unfinished ops whose lease is free or
@@ -54,28 +77,10 @@ struct WorkerOptions {
   // (ClaimFilter::max_unknown_updated_ms), so a server that is down for a
   // while is not hammered at the poll rate. Default 1 s.
   std::chrono::milliseconds unknown_retry_delay{1000};
-};
-
-struct WorkerSummary {
-  std::size_t polls = 0;   // claims (Journal::ClaimUnfinished calls)
-  std::size_t driven = 0;  // ops claimed and handed to Client::Drive
-  // By the state the Client handed back.
-  std::size_t succeeded = 0;
-  std::size_t failed = 0;
-  std::size_t unknown = 0;
-  std::size_t in_flight = 0;  // parked (the Client is shutting down)
-  // The lease was lost before the op settled here (it lapsed and another
-  // owner claimed the op, or a webhook settled it): kFailedPrecondition. With
-  // claims two live workers never collide, so this stays ~0.
-  std::size_t busy = 0;
-  std::size_t errors = 0;  // journal errors (the loop keeps going)
-  // With exit_when_idle, what the journal still held when the worker left:
-  // unknown ops (retries ran out; a later run or `idem resume` drives them
-  // again), unknown ops that need review (for `idem ops resolve`), and
-  // in_flight ops another live owner held.
-  std::size_t left_unknown = 0;
-  std::size_t left_needs_review = 0;
-  std::size_t left_held_elsewhere = 0;
+  // Called with the summary so far each time an op this worker drove
+  // settles (for a progress line), on the thread that settled it, outside
+  // the worker's lock; it must be quick and thread-safe. Default none.
+  std::function<void(const WorkerSummary&)> on_settled;
 };
 
 // Runs until `stop` is requested or, with exit_when_idle, until nothing is

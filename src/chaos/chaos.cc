@@ -406,7 +406,12 @@ class Harness {
     bool restarted = !o_.restart_sandbox;
     auto last_kill = Steady::now();
     auto last_idle_start = Steady::now() - milliseconds(1000);
+    auto last_progress = Steady::now();
     for (;;) {
+      if (o_.progress && Steady::now() - last_progress >= milliseconds(1000)) {
+        last_progress = Steady::now();
+        if (auto left = Unfinished(journal)) o_.progress(o_.ops - std::min(o_.ops, *left), o_.ops);
+      }
       for (auto& w : workers_) {
         // 3: idle with unknown ops left (the API was down for a while); the
         // next round of workers drives them again.

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
+#include "cli/progress.h"
 #include "idem/bench.h"
 
 namespace idem::cli {
@@ -25,7 +26,13 @@ void AddBenchCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", *json, "Print one JSON object instead of the table");
   cmd->callback([&exit_code, options, json] {
     ErrorsAsJson(*json);
+    ProgressLine progress(stderr, "idem bench", "phases", ProgressOptionsForStderr());
+    options->on_phase = [&progress](std::string_view phase, int index, int count) {
+      progress.Note(std::string(phase) + " (" + std::to_string(index + 1) + "/" +
+                    std::to_string(count) + ")");
+    };
     auto report = RunBench(*options);
+    options->on_phase = nullptr;
     if (!report) {
       exit_code = ReportError(report.error(), kExitConfig);
       return;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
+#include "cli/progress.h"
 #include "cli/show_default.h"
 #include "client/op_codec.h"
 #include "idem/chaos.h"
@@ -95,12 +96,16 @@ int RunChaosCommand(ChaosFlags& f) {
     start = comma + 1;
   }
   f.options.deadline = std::chrono::seconds(f.deadline_s);
-  if (!f.json) {
-    f.options.log = [](std::string_view line) {
-      std::fprintf(stderr, "chaos: %.*s\n", static_cast<int>(line.size()), line.data());
-    };
-  }
+  // Progress and events (kills, the restart) on stderr (cli/progress.h);
+  // stdout is only the report.
+  ProgressLine progress(stderr, "idem chaos", "ops", ProgressOptionsForStderr());
+  f.options.log = [&progress](std::string_view line) { progress.Note(line); };
+  f.options.progress = [&progress](std::size_t done, std::size_t total) {
+    progress.Update(static_cast<std::int64_t>(done), static_cast<std::int64_t>(total),
+                    "final in the journal");
+  };
   auto report = RunChaos(f.options);
+  progress.Finish();
   if (!report) {
     return ReportError(report.error(), report.error().code() == ErrorCode::kInvalidArgument
                                            ? kExitUsage

@@ -1,16 +1,15 @@
 // `idem demo [--ops N] [--faults SPEC] [--seed S] [--json]`: a thin shell over
-// idem::RunDemo (include/idem/demo.h). Progress goes to stdout: one updating
-// line on a terminal, plain lines about once a second otherwise, nothing with
-// --json (stdout is then only the report).
-#include <unistd.h>
-
+// idem::RunDemo (include/idem/demo.h). Progress goes to stderr (cli/progress.h);
+// stdout is only the report, as text or with --json as JSON.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
+#include "cli/progress.h"
 #include "idem/demo.h"
 
 namespace idem::cli {
@@ -25,38 +24,28 @@ struct DemoFlags {
   bool no_naive = false;
 };
 
-// Progress printer: \r-updated on a terminal, else a line per second (and one
-// per phase change).
-class ProgressPrinter {
+// The run's progress as the shared progress line: a line per run (idem,
+// then naive), so each run's rate counts from its own start.
+class DemoProgressDisplay {
  public:
-  explicit ProgressPrinter(bool tty) : tty_(tty) {}
   void operator()(const DemoProgress& p) {
-    const std::string line = DemoProgressLine(p);
-    if (tty_) {
-      std::printf("\r%-100s", line.c_str());
-      if (p.phase == "done" && p.run == "naive") std::printf("\n");
-      std::fflush(stdout);
-      return;
+    if (!line_ || p.run != run_) {
+      line_.reset();  // finishes the previous run's line
+      run_ = p.run;
+      line_ =
+          std::make_unique<ProgressLine>(stderr, "idem demo", "ops", ProgressOptionsForStderr());
     }
-    auto now = std::chrono::steady_clock::now();
-    if (p.phase == last_phase_ && p.run == last_run_ && now - last_ < std::chrono::seconds(1)) {
-      return;
-    }
-    last_ = now;
-    last_phase_ = p.phase;
-    last_run_ = p.run;
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
+    char detail[128];
+    std::snprintf(detail, sizeof detail, "[%s] %s, %llu requests, %llu retries", p.run.c_str(),
+                  p.phase.c_str(), static_cast<unsigned long long>(p.requests),
+                  static_cast<unsigned long long>(p.retries));
+    line_->Update(p.done, p.total, detail);
   }
-  void Finish() {
-    if (tty_) std::printf("\r%-100s\r", "");
-  }
+  void Finish() { line_.reset(); }
 
  private:
-  bool tty_;
-  std::chrono::steady_clock::time_point last_{};
-  std::string last_phase_;
-  std::string last_run_;
+  std::string run_;
+  std::unique_ptr<ProgressLine> line_;
 };
 
 int RunDemoCommand(const DemoFlags& flags) {
@@ -69,11 +58,9 @@ int RunDemoCommand(const DemoFlags& flags) {
   options.seed = flags.seed;
   options.naive = !flags.no_naive;
 
-  ProgressPrinter printer(isatty(STDOUT_FILENO) == 1);
-  DemoProgressSink sink;
-  if (!flags.json) sink = [&printer](const DemoProgress& p) { printer(p); };
-  auto report = RunDemo(options, sink);
-  if (!flags.json) printer.Finish();
+  DemoProgressDisplay progress;
+  auto report = RunDemo(options, [&progress](const DemoProgress& p) { progress(p); });
+  progress.Finish();
   if (!report) {
     return ReportError(report.error(), report.error().code() == ErrorCode::kInvalidArgument
                                            ? kExitUsage
@@ -82,7 +69,7 @@ int RunDemoCommand(const DemoFlags& flags) {
   if (flags.json) {
     std::printf("%s\n", DemoReportJson(*report).c_str());
   } else {
-    std::printf("\n%s", DemoReportText(*report).c_str());
+    std::printf("%s", DemoReportText(*report).c_str());
   }
   // Exactly once held (and the naive run, when there was one, is only shown).
   return report->idem.duplicates == 0 && report->idem.lost == 0 ? kExitOk : kExitUnknown;

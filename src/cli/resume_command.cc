@@ -1,11 +1,17 @@
 // `idem resume`: drive every unfinished op again with its original key.
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "cli/client_cli_support.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
+#include "cli/progress.h"
 #include "client/op_codec.h"
 
 namespace idem::cli {
@@ -15,6 +21,49 @@ struct ResumeFlags {
   std::size_t concurrency = 16;
   ClientFlags client;
 };
+
+// Ops a resume will drive: unfinished and not waiting for a person.
+std::optional<std::int64_t> Drivable(Journal& journal) {
+  std::int64_t n = 0;
+  for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
+    auto ops = journal.List({.state = state, .needs_review = false});
+    if (!ops) return std::nullopt;
+    n += static_cast<std::int64_t>(ops->size());
+  }
+  return n;
+}
+
+// Client::Resume with a progress line on stderr: what is left is read from
+// the journal twice a second (Resume itself reports only at the end).
+Result<ResumeSummary> ResumeWithProgress(Client& client, Journal& journal) {
+  const std::int64_t total = Drivable(journal).value_or(-1);
+  ProgressLine progress(stderr, "idem resume", "ops", ProgressOptionsForStderr());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread ticker([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return done; })) {
+      lock.unlock();
+      if (auto left = Drivable(journal); left && total >= 0) {
+        progress.Update(total - std::min(total, *left), total, "settled");
+      }
+      lock.lock();
+    }
+  });
+  auto summary = client.Resume();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  ticker.join();
+  if (auto left = Drivable(journal); left && total >= 0) {
+    progress.Update(total - std::min(total, *left), total, "settled");
+  }
+  progress.Finish();
+  return summary;
+}
 
 int RunResume(ResumeFlags& f) {
   ResolveFromEnvironment(f.client);
@@ -28,7 +77,7 @@ int RunResume(ResumeFlags& f) {
     return ReportError(client.error(), kExitConfig);
   }
   interrupt.OnStop([&client] { (*client)->Shutdown(); });
-  auto summary = (*client)->Resume();
+  auto summary = ResumeWithProgress(**client, **journal);
   if (interrupt.signal() != 0) {
     // Say what is left (every op the stop parked, and any not reached yet).
     std::vector<std::string> left;

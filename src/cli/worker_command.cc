@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
+#include "cli/progress.h"
 #include "client/op_codec.h"
 #include "idem/worker.h"
 
@@ -47,6 +48,15 @@ int RunWorkerCommand(WorkerFlags& f) {
   options.concurrency = f.concurrency;
   options.poll_interval = std::chrono::milliseconds(f.poll_ms);
   options.exit_when_idle = f.exit_when_idle;
+  // Ops settled here so far (no total: the queue is open-ended), on stderr.
+  ProgressLine progress(stderr, "idem worker", "ops", ProgressOptionsForStderr());
+  options.on_settled = [&progress](const WorkerSummary& s) {
+    char detail[128];
+    std::snprintf(detail, sizeof detail, "%zu succeeded, %zu failed, %zu unknown", s.succeeded,
+                  s.failed, s.unknown);
+    progress.Update(static_cast<std::int64_t>(s.succeeded + s.failed + s.unknown + s.in_flight), -1,
+                    detail);
+  };
 
   std::stop_source stop;
   std::atomic<bool> done{false};
@@ -58,12 +68,13 @@ int RunWorkerCommand(WorkerFlags& f) {
   while (!done) {
     timespec tick{0, 50 * 1000 * 1000};
     if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-      std::fprintf(stderr, "idem worker: stopping: finishing the ops in flight\n");
+      progress.Note("stopping: finishing the ops in flight");
       stop.request_stop();
     }
   }
   runner.join();
   client->reset();  // parks anything still waiting, awaits requests on the wire
+  progress.Finish();
   if (!summary) {
     return ReportError(summary.error(), kExitConfig);
   }

@@ -52,6 +52,10 @@ Status RunSandboxRates(const BenchOptions& options, BenchReport& report) {
 
 Result<BenchReport> RunBench(const BenchOptions& options) {
   BenchReport report;
+  auto phase = [&options](std::string_view name, int index) {
+    if (options.on_phase) options.on_phase(name, index, 3);
+  };
+  phase("journaled client vs bare libcurl", 0);
   ClientBenchOptions co;
   co.concurrency = std::max(1, options.concurrency);
   co.run_duration = Part(options.seconds, 0.1);  // x2 rounds x (bare + client)
@@ -59,8 +63,10 @@ Result<BenchReport> RunBench(const BenchOptions& options) {
   if (!client) return tl::unexpected(client.error());
   report.client = *client;
 
+  phase("sandbox replays and creates", 1);
   if (auto st = RunSandboxRates(options, report); !st) return tl::unexpected(st.error());
 
+  phase("webhooks verified and stored", 2);
   WebhookBenchOptions wo;
   wo.in_flight = co.concurrency;
   wo.duration = Part(options.seconds, 0.1);

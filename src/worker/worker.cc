@@ -124,10 +124,18 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
         }
         ++started;
         std::string id = op.op_id;
-        client.Drive(std::move(op), [state, id = std::move(id)](OpResult result) {
+        client.Drive(std::move(op), [state, &options, id = std::move(id)](OpResult result) {
+          WorkerSummary so_far;
+          {
+            std::lock_guard<std::mutex> guard(state->mu);
+            Count(state->summary, result);
+            so_far = state->summary;
+          }
+          // Before the op leaves `driving`: RunWorker (and `options`) cannot
+          // end while this runs.
+          if (options.on_settled) options.on_settled(so_far);
           std::lock_guard<std::mutex> guard(state->mu);
           state->driving.erase(id);
-          Count(state->summary, result);
           state->cv.notify_all();
         });
       }

@@ -182,6 +182,53 @@ TEST_F(ConventionTest, TablesHaveAHeaderRow) {
   EXPECT_EQ(ops.out.rfind("OP_ID ", 0), 0u) << ops.out;
 }
 
+// What `idem ARGS` writes to a terminal (stderr) until it exits, its stdout
+// going to `stdout_path`.
+std::string StderrOnATerminal(const std::vector<std::string>& args,
+                              const std::string& stdout_path) {
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, STDOUT_FILENO);
+    ::setenv("TERM", "xterm", 1);
+    std::vector<char*> argv;
+    const std::string bin = IdemBin();
+    argv.push_back(const_cast<char*>(bin.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::close(master);
+  return text;
+}
+
+// A long command's progress: on a terminal, one line redrawn in place on
+// stderr and left on a line of its own at the end; stdout has none of it.
+TEST_F(ConventionTest, ProgressIsOneRedrawnLineOnTheTerminalAndNeverOnStdout) {
+  const std::string out = (dir_ / "demo-out").string();
+  const std::string tty = StderrOnATerminal({"demo", "--ops", "100", "--no-naive"}, out);
+  EXPECT_NE(tty.find("\r\x1b[Kidem demo: "), std::string::npos) << tty;
+  EXPECT_NE(tty.find("100/100 ops (100%)"), std::string::npos) << tty;
+  const std::string report = ReadWholeFile(out);
+  EXPECT_NE(report.find("idem: exactly once. 100 ops"), std::string::npos) << report;
+  EXPECT_EQ(report.find("ops (100%)"), std::string::npos) << report;
+  EXPECT_EQ(report.find('\r'), std::string::npos) << report;
+}
+
 // Defaults are shown one way: "(default X)" in the flag's text, never
 // CLI11's "=X" beside the flag (which `sandbox`, `webhook serve` and `chaos`
 // used to print).
