@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/atomic_file.h"
 #include "idem/demo.h"
 
 namespace idem::cli {
@@ -22,6 +23,7 @@ struct DemoFlags {
   std::uint64_t seed = 1;
   bool json = false;
   bool no_naive = false;
+  std::string report;  // --report FILE.html
 };
 
 // Progress printer: \r-updated on a terminal, else a line per second (and one
@@ -67,6 +69,13 @@ int RunDemoCommand(const DemoFlags& flags) {
   options.seed = flags.seed;
   options.naive = !flags.no_naive;
 
+  // A report that cannot be written is refused now, not after the run.
+  if (!flags.report.empty()) {
+    if (auto st = CheckCanWriteFile(flags.report); !st) {
+      std::fprintf(stderr, "idem demo: --report: %s\n", st.error().ToString().c_str());
+      return kExitConfig;
+    }
+  }
   ProgressPrinter printer(isatty(STDOUT_FILENO) == 1);
   DemoProgressSink sink;
   if (!flags.json) sink = [&printer](const DemoProgress& p) { printer(p); };
@@ -80,6 +89,14 @@ int RunDemoCommand(const DemoFlags& flags) {
     std::printf("%s\n", DemoReportJson(*report).c_str());
   } else {
     std::printf("\n%s", DemoReportText(*report).c_str());
+  }
+  if (!flags.report.empty()) {
+    if (auto st = WriteFileAtomically(flags.report, RenderDemoReportHtml(*report)); !st) {
+      std::fprintf(stderr, "idem demo: --report: %s\n", st.error().ToString().c_str());
+      return kExitConfig;
+    }
+    if (!flags.json)
+      std::fprintf(stderr, "idem demo: report written to %s\n", flags.report.c_str());
   }
   // Exactly once held (and the naive run, when there was one, is only shown).
   return report->idem.duplicates == 0 && report->idem.lost == 0 ? kExitOk : kExitUnknown;
@@ -99,6 +116,9 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", flags->seed, "Seed of faults and jitter (default 1)");
   cmd->add_flag("--json", flags->json, "Print only the report, as JSON");
   cmd->add_flag("--no-naive", flags->no_naive, "Skip the naive client's run");
+  cmd->add_option("--report", flags->report,
+                  "Also write the report as one self-contained HTML file with charts (inline "
+                  "SVG, no script, nothing fetched)");
   cmd->callback([flags, &exit_code] { exit_code = RunDemoCommand(*flags); });
 }
 
