@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +119,33 @@ struct ChaosKindReport {
   std::size_t failed = 0;
 };
 
+// When things happened in a run, for the HTML report's charts
+// (RenderChaosReportHtml). Times are ms since RunChaos started, on the
+// steady clock the harness runs by.
+struct ChaosTimeline {
+  struct Sample {
+    std::int64_t t_ms = 0;
+    std::size_t settled = 0;  // ops final or stopped for review, in the journal
+  };
+  struct Kill {
+    std::int64_t t_ms = 0;
+    std::size_t settled = 0;  // the progress that triggered it
+    int worker = 0;           // index of the worker killed (in start order)
+  };
+  // The workers started (before: the sandbox, the workload's preparation
+  // and its enqueue).
+  std::int64_t drive_started_ms = 0;
+  // Progress, sampled from the journal about every 100 ms while the workers
+  // run, and once at the end.
+  std::vector<Sample> progress;
+  std::vector<Kill> kills;                        // SIGKILLs of workers
+  std::vector<std::int64_t> sandbox_restarts_ms;  // SIGKILL + start of the sandbox
+  // Per final op, from the journal: its last update (the final state) minus
+  // its first send. Workers' wall clocks; a takeover after a kill waits out
+  // the lease inside it.
+  std::vector<std::int64_t> op_latency_ms;
+};
+
 struct ChaosReport {
   std::uint64_t seed = 0;
   std::string profile;  // the sandbox's
@@ -138,9 +166,13 @@ struct ChaosReport {
   std::int64_t duplicate_vendor_data = 0;  // from /_sandbox/stats
   std::int64_t duplicate_executions = 0;   // from /_sandbox/stats
   std::int64_t faults_injected = 0;        // by the sandbox (its stats), over both of its runs
-  std::size_t attempts = 0;                // requests sent, summed from the journal
-  std::size_t retries = 0;                 // attempts beyond one per op
-  int kills = 0;                           // SIGKILLs of workers done
+  // faults_injected by the sandbox's fault kind (drop_after, error_503, ...).
+  std::map<std::string, std::int64_t> faults_by_kind;
+  std::size_t attempts = 0;  // requests sent, summed from the journal
+  std::size_t retries = 0;   // attempts beyond one per op
+  // attempts_per_op[n] = ops the journal shows with n attempts.
+  std::vector<std::size_t> attempts_per_op;
+  int kills = 0;  // SIGKILLs of workers done
   int kills_requested = 0;
   int sandbox_restarts = 0;
   int worker_starts = 0;
@@ -156,6 +188,7 @@ struct ChaosReport {
   std::size_t naive_executions = 0;
   std::size_t naive_duplicates = 0;
   std::size_t naive_lost = 0;
+  ChaosTimeline timeline;
 
   bool passed() const {
     return duplicates == 0 && lost == 0 && failed == 0 && !timed_out && worker_failures == 0 &&
@@ -171,5 +204,15 @@ std::vector<std::string> DefaultChaosKinds();
 // could not take place; a run that took place returns its report, passed or
 // not.
 Result<ChaosReport> RunChaos(ChaosOptions options);
+
+// The report as one self-contained HTML page (inline CSS and SVG, no script,
+// nothing fetched): the verdict and seed, the run's parameters (`options`:
+// what RunChaos was given; the seed and kinds shown are the report's, which
+// RunChaos fills in), settled ops over time with every kill and sandbox
+// restart marked, attempts and latency per op, faults by kind, executions
+// vs ops per kind, and the naive client's run when there was one. Every
+// figure also named in `idem chaos --json` carries the same value. Text is
+// escaped; nothing in a report can inject markup.
+std::string RenderChaosReportHtml(const ChaosReport& report, const ChaosOptions& options);
 
 }  // namespace idem

@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "idem/status.h"
 
@@ -79,6 +81,19 @@ struct DemoProgress {
 };
 using DemoProgressSink = std::function<void(const DemoProgress&)>;
 
+// When things happened in one run, for the HTML report's charts
+// (RenderDemoReportHtml). Times are ms since the run's drive started, on
+// the steady clock.
+struct DemoTimeline {
+  struct Phase {
+    std::string name;  // "settling", "resuming", "counting"
+    double t_ms = 0;
+  };
+  std::vector<double> op_latency_ms;  // per op (the p50/p99 above come from these)
+  std::vector<double> op_done_ms;     // when each op's drive ended, ascending
+  std::vector<Phase> phases;          // what followed the drive (idem run only)
+};
+
 // One run's figures. Server-side numbers come from the sandbox's
 // /_sandbox/executions and /_sandbox/stats; ops' final states from the journal.
 struct DemoRunReport {
@@ -89,6 +104,8 @@ struct DemoRunReport {
   int duplicates = 0;  // executions beyond one per logical op (by vendor_data)
   int duplicate_sessions = 0;
   int duplicate_aml = 0;
+  int session_executions = 0;  // of executions, create_session
+  int aml_executions = 0;      // of executions, aml
   int lost = 0;                // ops with no execution, or not succeeded in the journal
   std::uint64_t requests = 0;  // API requests the server saw
   std::uint64_t retries = 0;   // idem: journal attempts beyond one per op; naive: sends beyond one
@@ -96,7 +113,8 @@ struct DemoRunReport {
   std::uint64_t conflicts_409 = 0;
   std::uint64_t mismatches_422 = 0;
   std::uint64_t rate_limited_429 = 0;
-  std::uint64_t faults_injected = 0;  // all kinds, as the sandbox counted them
+  std::uint64_t faults_injected = 0;                    // all kinds, as the sandbox counted them
+  std::map<std::string, std::uint64_t> faults_by_kind;  // the same by fault kind
   std::uint64_t vendor_dedup_hits = 0;
   std::uint64_t lookups = 0;             // reconciliation look-ups (GET /v3/sessions/?vendor_data=)
   std::uint64_t lookups_reconciled = 0;  // ... that found the session (op adopted, nothing re-sent)
@@ -110,6 +128,10 @@ struct DemoRunReport {
   double p99_ms = 0;
   double seconds = 0;  // wall time of the drive
   double ops_per_s = 0;
+  // attempts_per_op[n] = ops sent n times (idem: the journal's attempts;
+  // naive: its sends).
+  std::vector<std::uint64_t> attempts_per_op;
+  DemoTimeline timeline;
 };
 
 struct DemoReport {
@@ -131,6 +153,13 @@ Result<DemoReport> RunDemo(const DemoOptions& options, const DemoProgressSink& p
 std::string DemoReportText(const DemoReport& report);
 // {"ops", "executions", "duplicates", "lost", ..., "naive": {...}} as one line.
 std::string DemoReportJson(const DemoReport& report);
+// The report as one self-contained HTML page (inline CSS and SVG, no
+// script, nothing fetched): the verdict and seed, the parameters,
+// executions vs ops per kind for idem and the naive client, duplicates and
+// lost side by side, ops done over time, latency and attempts per op, faults
+// by kind, and how idem settled what the faults left open. Every figure
+// also in DemoReportJson carries the same value; text is escaped.
+std::string RenderDemoReportHtml(const DemoReport& report);
 // One progress line without a newline (the CLI adds \r or \n).
 std::string DemoProgressLine(const DemoProgress& progress);
 

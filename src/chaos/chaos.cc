@@ -34,6 +34,9 @@ using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr char kApiKey[] = "sandbox-key";
+// How often the journal's progress is kept for the report's chart: fine
+// enough to show each kill's dip, few enough points for a long soak.
+constexpr milliseconds kSampleEvery{100};
 // Any valid workflow UUID: the sandbox accepts every one.
 constexpr char kWorkflowId[] = "0c3b6a52-7f1e-4c8a-9d2b-3e4f5a6b7c8d";
 
@@ -58,6 +61,11 @@ class Harness {
 
   void Log(const std::string& line) {
     if (o_.log) o_.log(line);
+  }
+
+  // Ms since the run started: the time axis of ChaosTimeline.
+  std::int64_t SinceStart() const {
+    return std::chrono::duration_cast<milliseconds>(Steady::now() - t0_).count();
   }
 
   // Starts the sandbox; port 0 the first time, the same port on a restart.
@@ -102,13 +110,16 @@ class Harness {
     auto stats = GetJson(*transport, "/_sandbox/stats");
     if (!stats || !stats->contains("faults") || !(*stats)["faults"].is_object()) return;
     for (const auto& [kind, n] : (*stats)["faults"].items()) {
-      if (n.is_number_integer()) report_.faults_injected += n.get<std::int64_t>();
+      if (!n.is_number_integer()) continue;
+      report_.faults_injected += n.get<std::int64_t>();
+      report_.faults_by_kind[kind] += n.get<std::int64_t>();
     }
   }
 
   Status RestartSandbox() {
     CountFaults();
     sandbox_.KillAndWait(SIGKILL);
+    report_.timeline.sandbox_restarts_ms.push_back(SinceStart());
     ++report_.sandbox_restarts;
     Log("sandbox SIGKILLed; restarting on port " + std::to_string(port_));
     return StartSandbox(report_.sandbox_restarts);
@@ -374,12 +385,18 @@ class Harness {
 
   // Ops of the run still to be driven (not final, not stopped for review),
   // from the journal; nullopt on a journal error (the caller just tries
-  // again on the next tick).
-  std::optional<std::size_t> Unfinished(Journal& journal) {
+  // again on the next tick). Each answer is also a point of the progress
+  // chart, at most one per kSampleEvery unless `force_sample`.
+  std::optional<std::size_t> Unfinished(Journal& journal, bool force_sample = false) {
     auto ops = ListUnfinished(journal);
     if (!ops) return std::nullopt;
-    return static_cast<std::size_t>(std::count_if(
+    const auto left = static_cast<std::size_t>(std::count_if(
         ops->begin(), ops->end(), [](const Operation& op) { return !op.needs_review; }));
+    if (force_sample || Steady::now() - last_sample_ >= kSampleEvery) {
+      last_sample_ = Steady::now();
+      report_.timeline.progress.push_back({SinceStart(), o_.ops - std::min(o_.ops, left)});
+    }
+    return left;
   }
 
   // Kills and restarts until every worker exited idle or the deadline. The
@@ -454,6 +471,11 @@ class Harness {
         return;
       }
       const bool kills_left = report_.kills < o_.kills;
+      // With no kill or restart left to place, progress is read only for
+      // the chart.
+      if (!kills_left && restarted && Steady::now() - last_sample_ >= kSampleEvery) {
+        Unfinished(journal);
+      }
       if (kills_left || !restarted) {
         auto unfinished = Unfinished(journal);
         const std::size_t done =
@@ -463,6 +485,7 @@ class Harness {
           std::size_t victim = live[random.NextInRange(0, live.size() - 1)];
           workers_[victim].KillAndWait(SIGKILL);
           last_kill = Steady::now();
+          report_.timeline.kills.push_back({SinceStart(), done, static_cast<int>(victim)});
           ++report_.kills;
           Log("SIGKILL worker " + std::to_string(victim) + " at " + std::to_string(done) + "/" +
               std::to_string(o_.ops) + " ops final (kill " + std::to_string(report_.kills) + "/" +
@@ -514,7 +537,14 @@ class Harness {
     for (const auto& [id, op] : by_id) {
       ++seen;
       ChaosKindReport* kind = &KindReport(op->kind);
-      report_.attempts += static_cast<std::size_t>(std::max(0, op->attempts));
+      const auto attempts = static_cast<std::size_t>(std::max(0, op->attempts));
+      report_.attempts += attempts;
+      if (report_.attempts_per_op.size() <= attempts) report_.attempts_per_op.resize(attempts + 1);
+      ++report_.attempts_per_op[attempts];
+      const bool final_state = op->state == OpState::kSucceeded || op->state == OpState::kFailed;
+      if (final_state && op->first_sent_ms > 0 && op->updated_ms >= op->first_sent_ms) {
+        report_.timeline.op_latency_ms.push_back(op->updated_ms - op->first_sent_ms);
+      }
       const std::size_t n = per_op.count(id) ? per_op[id] : 0;
       kind->executions += n;
       if (n > 1) {
@@ -556,6 +586,8 @@ class Harness {
 
   ChaosOptions o_;
   std::string dir_;
+  Steady::time_point t0_ = Steady::now();
+  Steady::time_point last_sample_{};
   std::string journal_;
   std::string base_url_;
   int port_ = 0;
@@ -612,6 +644,7 @@ Result<ChaosReport> RunChaos(ChaosOptions o) {
   }
   const auto started = Steady::now();
   Harness h(o, o.work_dir);
+  h.t0_ = started;
   h.report_.seed = o.seed;
   h.report_.profile = o.profile;
   h.report_.no_idempotency = o.no_idempotency;
@@ -634,7 +667,10 @@ Result<ChaosReport> RunChaos(ChaosOptions o) {
   for (int i = 0; i < o.concurrency; ++i) {
     if (auto st = h.StartWorker(); !st) return tl::unexpected(st.error());
   }
+  h.report_.timeline.drive_started_ms = h.SinceStart();
+  h.Unfinished(**journal, /*force_sample=*/true);
   h.Drive(**journal, started + o.deadline);
+  h.Unfinished(**journal, /*force_sample=*/true);  // where the run ended
   auto verified = h.Verify(**journal);
   h.StopSandbox();
   if (!verified) return tl::unexpected(verified.error());

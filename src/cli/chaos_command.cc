@@ -1,6 +1,8 @@
 // `idem chaos`: the exactly-once proof under process kills; a thin shell over
 // idem::RunChaos (include/idem/chaos.h). Exit 0 only when the run passed
 // (duplicates 0, lost 0); kExitChaosFailed when it ran and failed.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -9,6 +11,7 @@
 #include "cli/progress.h"
 #include "cli/show_default.h"
 #include "client/op_codec.h"
+#include "common/atomic_file.h"
 #include "idem/chaos.h"
 
 namespace idem::cli {
@@ -20,6 +23,7 @@ struct ChaosFlags {
   int lease_ms = 1000;
   int deadline_s = 120;
   bool json = false;
+  std::string report;  // --report FILE.html
 };
 
 nlohmann::json KindsJson(const std::vector<ChaosKindReport>& per_kind) {
@@ -46,6 +50,18 @@ void PrintKinds(const std::vector<ChaosKindReport>& per_kind) {
   }
 }
 
+// The timeline's marks (not its progress samples or per-op latencies: those
+// are the HTML report's, and a soak has thousands).
+nlohmann::json TimelineJson(const ChaosTimeline& t) {
+  nlohmann::json kills = nlohmann::json::array();
+  for (const ChaosTimeline::Kill& k : t.kills) {
+    kills.push_back({{"t_ms", k.t_ms}, {"settled", k.settled}, {"worker", k.worker}});
+  }
+  return {{"drive_started_ms", t.drive_started_ms},
+          {"kills", kills},
+          {"sandbox_restarts_ms", t.sandbox_restarts_ms}};
+}
+
 nlohmann::json ReportJson(const ChaosReport& r) {
   nlohmann::json report = {{"passed", r.passed()},
                            {"seed", r.seed},
@@ -68,7 +84,9 @@ nlohmann::json ReportJson(const ChaosReport& r) {
                            {"duplicate_vendor_data", r.duplicate_vendor_data},
                            {"duplicate_executions", r.duplicate_executions},
                            {"faults_injected", r.faults_injected},
+                           {"faults_by_kind", r.faults_by_kind},
                            {"attempts", r.attempts},
+                           {"attempts_per_op", r.attempts_per_op},
                            {"retries", r.retries},
                            {"kills", r.kills},
                            {"kills_requested", r.kills_requested},
@@ -77,7 +95,8 @@ nlohmann::json ReportJson(const ChaosReport& r) {
                            {"worker_failures", r.worker_failures},
                            {"timed_out", r.timed_out},
                            {"elapsed_ms", r.elapsed_ms},
-                           {"work_dir", r.work_dir}};
+                           {"work_dir", r.work_dir},
+                           {"timeline", TimelineJson(r.timeline)}};
   if (r.has_naive) {
     report["naive"] = {{"executions", r.naive_executions},
                        {"duplicates", r.naive_duplicates},
@@ -104,6 +123,12 @@ int RunChaosCommand(ChaosFlags& f) {
     progress.Update(static_cast<std::int64_t>(done), static_cast<std::int64_t>(total),
                     "final in the journal");
   };
+  // A report that cannot be written is refused now, not after the run.
+  if (!f.report.empty()) {
+    if (auto st = CheckCanWriteFile(f.report); !st) {
+      return ReportError(InContext("--report", st.error()), kExitConfig);
+    }
+  }
   auto report = RunChaos(f.options);
   progress.Finish();
   if (!report) {
@@ -112,6 +137,14 @@ int RunChaosCommand(ChaosFlags& f) {
                                            : kExitConfig);
   }
   const ChaosReport& r = *report;
+  int exit_code = r.passed() ? kExitOk : kExitChaosFailed;
+  if (!f.report.empty()) {
+    if (auto st = WriteFileAtomically(f.report, RenderChaosReportHtml(r, f.options)); !st) {
+      exit_code = ReportError(InContext("--report", st.error()), kExitConfig);
+    } else {
+      spdlog::info("report written to {}", f.report);
+    }
+  }
   if (f.json) {
     std::printf("%s\n", internal::DumpJson(ReportJson(r)).c_str());
   } else {
@@ -153,7 +186,7 @@ int RunChaosCommand(ChaosFlags& f) {
           r.unknown);
     }
   }
-  return r.passed() ? kExitOk : kExitChaosFailed;
+  return exit_code;
 }
 
 }  // namespace
@@ -201,6 +234,9 @@ void AddChaosCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--idem-bin", o.idem_binary, "The idem binary to run (default this one)");
   cmd->add_flag("--keep-files", o.keep_files, "Keep the work directory (logs, stores)");
   cmd->add_flag("--json", flags->json, "Print the report as JSON");
+  cmd->add_option("--report", flags->report,
+                  "Also write the report as one self-contained HTML file with charts (inline "
+                  "SVG, no script, nothing fetched)");
   cmd->callback([flags, &exit_code] { exit_code = RunChaosCommand(*flags); });
 }
 

@@ -1,6 +1,8 @@
 // `idem demo [--ops N] [--faults SPEC] [--seed S] [--json]`: a thin shell over
 // idem::RunDemo (include/idem/demo.h). Progress goes to stderr (cli/progress.h);
 // stdout is only the report, as text or with --json as JSON.
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -10,6 +12,7 @@
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
+#include "common/atomic_file.h"
 #include "idem/demo.h"
 
 namespace idem::cli {
@@ -22,6 +25,7 @@ struct DemoFlags {
   std::uint64_t seed = 1;
   bool json = false;
   bool no_naive = false;
+  std::string report;  // --report FILE.html
 };
 
 // The run's progress as the shared progress line: a line per run (idem,
@@ -58,6 +62,12 @@ int RunDemoCommand(const DemoFlags& flags) {
   options.seed = flags.seed;
   options.naive = !flags.no_naive;
 
+  // A report that cannot be written is refused now, not after the run.
+  if (!flags.report.empty()) {
+    if (auto st = CheckCanWriteFile(flags.report); !st) {
+      return ReportError(InContext("--report", st.error()), kExitConfig);
+    }
+  }
   DemoProgressDisplay progress;
   auto report = RunDemo(options, [&progress](const DemoProgress& p) { progress(p); });
   progress.Finish();
@@ -70,6 +80,12 @@ int RunDemoCommand(const DemoFlags& flags) {
     std::printf("%s\n", DemoReportJson(*report).c_str());
   } else {
     std::printf("%s", DemoReportText(*report).c_str());
+  }
+  if (!flags.report.empty()) {
+    if (auto st = WriteFileAtomically(flags.report, RenderDemoReportHtml(*report)); !st) {
+      return ReportError(InContext("--report", st.error()), kExitConfig);
+    }
+    spdlog::info("report written to {}", flags.report);
   }
   // Exactly once held (and the naive run, when there was one, is only shown).
   return report->idem.duplicates == 0 && report->idem.lost == 0 ? kExitOk : kExitUnknown;
@@ -89,6 +105,9 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", flags->seed, "Seed of faults and jitter (default 1)");
   cmd->add_flag("--json", flags->json, "Print only the report, as JSON");
   cmd->add_flag("--no-naive", flags->no_naive, "Skip the naive client's run");
+  cmd->add_option("--report", flags->report,
+                  "Also write the report as one self-contained HTML file with charts (inline "
+                  "SVG, no script, nothing fetched)");
   cmd->callback([flags, &exit_code] { exit_code = RunDemoCommand(*flags); });
 }
 

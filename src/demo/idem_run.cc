@@ -1,5 +1,6 @@
 // The idem column: the journaled Didit client against a faulty sandbox, with
 // webhooks into the inbox that shares the journal's SQLite file.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -100,7 +101,11 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   int started = 0;
   std::atomic<int> done{0};
   std::vector<double> latencies(items.size(), 0.0);
+  std::vector<double> done_at(items.size(), 0.0);
   const auto t0 = SteadyClock::now();
+  auto since_t0 = [&t0] {
+    return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
+  };
 
   {
     ProgressTicker ticker(progress, options.progress_interval, [&] {
@@ -137,6 +142,7 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
         // not a verdict.
         latencies[i] =
             std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+        done_at[i] = since_t0();
         std::lock_guard<std::mutex> lock(mu);
         --in_flight;
         ++done;
@@ -151,6 +157,10 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   run.ops_per_s = run.seconds > 0 ? total / run.seconds : 0;
   run.p50_ms = Percentile(latencies, 50);
   run.p99_ms = Percentile(latencies, 99);
+  run.timeline.op_latency_ms = std::move(latencies);
+  std::sort(done_at.begin(), done_at.end());
+  run.timeline.op_done_ms = std::move(done_at);
+  run.timeline.phases.push_back({"settling", since_t0()});
 
   auto unfinished = [&]() -> Result<int> {
     int n = 0;
@@ -186,6 +196,7 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   left = unfinished();
   if (!left) return tl::unexpected(left.error());
   const int before_resume = *left;
+  if (*left > 0) run.timeline.phases.push_back({"resuming", since_t0()});
   constexpr int kResumeRounds = 12;
   for (int round = 0; *left > 0 && round < kResumeRounds; ++round) {
     if (progress)
@@ -198,6 +209,7 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   }
   run.resumed = before_resume - *left;
   (*sandbox)->WaitWebhooksIdle(options.settle_timeout);
+  run.timeline.phases.push_back({"counting", since_t0()});
 
   // Tally: the journal for each op's final state, the sandbox for executions.
   auto all = journal->List(OpFilter{});
@@ -206,7 +218,10 @@ Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<Work
   std::unordered_map<std::string, OpState> state_by_body;
   std::uint64_t attempts = 0;
   for (const Operation& op : *all) {
-    attempts += static_cast<std::uint64_t>(op.attempts);
+    const auto n = static_cast<std::size_t>(std::max(0, op.attempts));
+    attempts += n;
+    if (run.attempts_per_op.size() <= n) run.attempts_per_op.resize(n + 1);
+    ++run.attempts_per_op[n];
     state_by_body[op.body] = op.state;
   }
   auto tally = TallyRun(**sandbox, items, run);

@@ -35,6 +35,8 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
   std::atomic<int> done{0};
   std::atomic<int> started{0};
   std::vector<double> latencies(items.size(), 0.0);
+  std::vector<double> done_at(items.size(), 0.0);
+  std::vector<int> sends(items.size(), 0);
   const auto t0 = SteadyClock::now();
   {
     ProgressTicker ticker(progress, options.progress_interval, [&] {
@@ -52,6 +54,7 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
           const WorkItem& item = items[i];
           auto start = SteadyClock::now();
           for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+            sends[i] = attempt;
             HttpRequest req;
             req.method = "POST";
             req.url = base_url + item.path;
@@ -64,8 +67,9 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
               sleeper.SleepFor(std::min(Ms(50) * (1 << (attempt - 1)), Ms(1000)));
             }
           }
-          latencies[i] =
-              std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+          const auto now = SteadyClock::now();
+          latencies[i] = std::chrono::duration<double, std::milli>(now - start).count();
+          done_at[i] = std::chrono::duration<double, std::milli>(now - t0).count();
           ++done;
         }
       });
@@ -77,6 +81,14 @@ Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<Wor
   run.ops_per_s = run.seconds > 0 ? total / run.seconds : 0;
   run.p50_ms = Percentile(latencies, 50);
   run.p99_ms = Percentile(latencies, 99);
+  run.timeline.op_latency_ms = std::move(latencies);
+  std::sort(done_at.begin(), done_at.end());
+  run.timeline.op_done_ms = std::move(done_at);
+  for (int n : sends) {
+    const auto at = static_cast<std::size_t>(n);
+    if (run.attempts_per_op.size() <= at) run.attempts_per_op.resize(at + 1);
+    ++run.attempts_per_op[at];
+  }
   // Let pending auto-completes finish so the records are final.
   (*sandbox)->WaitWebhooksIdle(options.settle_timeout);
 

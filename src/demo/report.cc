@@ -34,6 +34,8 @@ nlohmann::json RunJson(const DemoRunReport& r) {
       {"duplicates", r.duplicates},
       {"duplicate_sessions", r.duplicate_sessions},
       {"duplicate_aml", r.duplicate_aml},
+      {"session_executions", r.session_executions},
+      {"aml_executions", r.aml_executions},
       {"lost", r.lost},
       {"requests", r.requests},
       {"retries", r.retries},
@@ -42,6 +44,7 @@ nlohmann::json RunJson(const DemoRunReport& r) {
       {"mismatches_422", r.mismatches_422},
       {"rate_limited_429", r.rate_limited_429},
       {"faults_injected", r.faults_injected},
+      {"faults_by_kind", r.faults_by_kind},
       {"vendor_dedup_hits", r.vendor_dedup_hits},
       {"lookups", r.lookups},
       {"lookups_reconciled", r.lookups_reconciled},
@@ -55,6 +58,7 @@ nlohmann::json RunJson(const DemoRunReport& r) {
       {"p99_ms", r.p99_ms},
       {"seconds", r.seconds},
       {"ops_per_s", r.ops_per_s},
+      {"attempts_per_op", r.attempts_per_op},
   };
 }
 

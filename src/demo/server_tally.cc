@@ -30,6 +30,7 @@ Result<ServerTally> TallyExecutions(const std::string& executions_json,
                                   ? e["vendor_data"].get<std::string>()
                                   : "";
     ++tally.executions;
+    ++(kind == "aml" ? tally.aml_executions : tally.session_executions);
     ++count[{kind, vendor_data}];
   }
   tally.executed.resize(items.size(), false);
@@ -53,9 +54,12 @@ Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
   run.rate_limited_429 = U64(j, "rate_limited_429");
   run.vendor_dedup_hits = U64(j, "vendor_dedup_hits");
   run.faults_injected = 0;
+  run.faults_by_kind.clear();
   if (auto f = j.find("faults"); f != j.end() && f->is_object()) {
     for (const auto& [name, n] : f->items()) {
-      if (n.is_number()) run.faults_injected += n.get<std::uint64_t>();
+      if (!n.is_number()) continue;
+      run.faults_injected += n.get<std::uint64_t>();
+      run.faults_by_kind[name] = n.get<std::uint64_t>();
     }
     // Injected 429s are faults, the real limiter's are counted apart: show both.
     if (auto r = f->find("rate_limit"); r != f->end() && r->is_number()) {
@@ -75,6 +79,8 @@ Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& item
   run.ops = static_cast<int>(items.size());
   for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
   run.executions = tally->executions;
+  run.session_executions = tally->session_executions;
+  run.aml_executions = tally->aml_executions;
   run.duplicate_sessions = tally->duplicate_sessions;
   run.duplicate_aml = tally->duplicate_aml;
   run.duplicates = run.duplicate_sessions + run.duplicate_aml;

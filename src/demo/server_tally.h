@@ -15,6 +15,8 @@ namespace idem::demo {
 
 struct ServerTally {
   int executions = 0;  // create_session + aml executions
+  int session_executions = 0;
+  int aml_executions = 0;
   int duplicate_sessions = 0;
   int duplicate_aml = 0;
   int never_executed = 0;      // logical ops with no execution at all
@@ -25,7 +27,8 @@ struct ServerTally {
 Result<ServerTally> TallyExecutions(const std::string& executions_json,
                                     const std::vector<WorkItem>& items);
 
-// Copies requests, replays, 409/422/429, faults and vendor_dedup_hits from
+// Copies requests, replays, 409/422/429, faults (in all and by kind) and
+// vendor_dedup_hits from
 // the stats JSON into `run`.
 Status ApplyStats(const std::string& stats_json, DemoRunReport& run);
 

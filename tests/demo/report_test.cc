@@ -2,6 +2,7 @@
 // and the tally that turns the sandbox's records into the report's numbers.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -63,6 +64,22 @@ TEST(DemoReport, JsonHasTheFieldsTestsAndScriptsRelyOn) {
   EXPECT_EQ(j["naive"]["duplicate_aml"], 2);
 }
 
+TEST(DemoReport, JsonHasWhatTheHtmlReportDraws) {
+  DemoReport r = SampleReport();
+  r.idem.session_executions = 6;
+  r.idem.aml_executions = 4;
+  r.idem.faults_by_kind = {{"drop_after", 3}};
+  r.idem.attempts_per_op = {0, 8, 2};
+  r.idem.timeline.op_latency_ms = {1, 2, 3};  // the HTML's, not the JSON's
+  auto j = nlohmann::json::parse(DemoReportJson(r));
+  EXPECT_EQ(j["session_executions"], 6);
+  EXPECT_EQ(j["aml_executions"], 4);
+  EXPECT_EQ(j["faults_by_kind"]["drop_after"], 3);
+  EXPECT_EQ(j["attempts_per_op"], nlohmann::json::array({0, 8, 2}));
+  EXPECT_FALSE(j.contains("timeline"));
+  EXPECT_EQ(j["naive"]["session_executions"], 0);
+}
+
 TEST(DemoReport, JsonWithoutNaiveRunHasNoNaiveObject) {
   DemoReport r = SampleReport();
   r.has_naive = false;
@@ -119,6 +136,8 @@ TEST(DemoTally, CountsDuplicatesAndNeverExecutedByVendorData) {
   auto t = demo::TallyExecutions(ex.dump(), TwoOfEach());
   ASSERT_TRUE(t) << t.error().ToString();
   EXPECT_EQ(t->executions, 6);
+  EXPECT_EQ(t->session_executions, 2);
+  EXPECT_EQ(t->aml_executions, 4);
   EXPECT_EQ(t->duplicate_sessions, 1);
   EXPECT_EQ(t->duplicate_aml, 2);
   EXPECT_EQ(t->never_executed, 1);  // u1
@@ -153,6 +172,8 @@ TEST(DemoTally, StatsFillTheServerCounters) {
   EXPECT_EQ(run.rate_limited_429, 34u);  // the limiter's 30 + 4 injected
   EXPECT_EQ(run.vendor_dedup_hits, 5u);
   EXPECT_EQ(run.faults_injected, 21u);
+  EXPECT_EQ(run.faults_by_kind, (std::map<std::string, std::uint64_t>{
+                                    {"drop_after", 10}, {"error_503", 7}, {"rate_limit", 4}}));
   EXPECT_FALSE(demo::ApplyStats("[", run));
 }
 

@@ -1,0 +1,91 @@
+// WriteFileAtomically and CheckCanWriteFile: the report file appears whole
+// or not at all, and a path that cannot be written is an error value.
+#include "common/atomic_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace idem {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AtomicFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "idem-atomic-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string Read(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::size_t Entries() {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
+  }
+  fs::path dir_;
+};
+
+TEST_F(AtomicFileTest, WritesAndReplacesLeavingNoTemporaryFile) {
+  const fs::path path = dir_ / "report.html";
+  ASSERT_TRUE(WriteFileAtomically(path.string(), "first"));
+  EXPECT_EQ(Read(path), "first");
+  ASSERT_TRUE(WriteFileAtomically(path.string(), std::string(100000, 'x')));
+  EXPECT_EQ(Read(path), std::string(100000, 'x'));
+  EXPECT_EQ(Entries(), 1u) << "no .tmp file left beside it";
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(AtomicFileTest, AMissingDirectoryOrADirectoryIsAnIoError) {
+  const std::string missing = (dir_ / "no-such-dir" / "r.html").string();
+  auto st = WriteFileAtomically(missing, "x");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kIo);
+  EXPECT_NE(st.error().message().find(missing), std::string::npos) << st.error().message();
+  ASSERT_FALSE(CheckCanWriteFile(missing));
+  EXPECT_EQ(CheckCanWriteFile(missing).error().code(), ErrorCode::kIo);
+
+  auto dir = WriteFileAtomically(dir_.string(), "x");
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error().code(), ErrorCode::kIo);
+  EXPECT_NE(dir.error().message().find("directory"), std::string::npos);
+  EXPECT_FALSE(CheckCanWriteFile(dir_.string()));
+  EXPECT_FALSE(CheckCanWriteFile(""));
+  // A file where a directory should be: refused even for root.
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "plain").string(), "x"));
+  EXPECT_FALSE(CheckCanWriteFile((dir_ / "plain" / "r.html").string()));
+  EXPECT_FALSE(WriteFileAtomically((dir_ / "plain" / "r.html").string(), "x"));
+  fs::remove(dir_ / "plain");
+  EXPECT_EQ(Entries(), 0u);
+}
+
+TEST_F(AtomicFileTest, CheckCanWriteFileLeavesNothingBehind) {
+  const fs::path path = dir_ / "r.html";
+  EXPECT_TRUE(CheckCanWriteFile(path.string()));
+  EXPECT_EQ(Entries(), 0u);
+  EXPECT_FALSE(fs::exists(path));
+}
+
+// A directory nobody may create files in, root included (tests may run as
+// root, which ignores a read-only mode bit): /proc.
+TEST_F(AtomicFileTest, ADirectoryThatRefusesNewFilesIsRefused) {
+  EXPECT_FALSE(CheckCanWriteFile("/proc/idem-report.html"));
+  EXPECT_FALSE(WriteFileAtomically("/proc/idem-report.html", "x"));
+  EXPECT_FALSE(fs::exists("/proc/idem-report.html"));
+}
+
+}  // namespace
+}  // namespace idem
