@@ -52,7 +52,10 @@ Result<SandboxProfile> ParseSandboxProfile(std::string_view text);
 // Webhook delivery plugs in here. A saved check is one kStatusChanged with
 // an empty previous_status and an empty workflow_id (its session has none).
 struct SandboxSessionEvent {
-  enum class Kind { kCreated, kStatusChanged, kDeleted };
+  // kDataUpdated: the session's data changed without a status change (a
+  // reviewer's edit, emulated by POST /_sandbox/sessions/{id}/data-updated);
+  // status is the session's current one, previous_status equals it.
+  enum class Kind { kCreated, kStatusChanged, kDeleted, kDataUpdated };
   Kind kind = Kind::kCreated;
   std::string session_id;
   std::string status;              // the status after the change ("Not Started", "Approved", ...)
@@ -199,5 +202,13 @@ class Sandbox {
 // status, or a bad base URL), kUnavailable (no sandbox answered there).
 Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
                                          const std::string& status);
+
+// Fires `data.updated` for a session of a running sandbox, as `POST
+// /_sandbox/sessions/{id}/data-updated` does (a reviewer edited its data; the
+// sandbox sends the signed event, with the decision, when it has a webhook
+// URL; the session itself does not change). `idem trigger SESSION
+// data.updated`. Returns the sandbox's answer; errors as TriggerSessionStatus.
+Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
+                                              const std::string& session_id);
 
 }  // namespace idem

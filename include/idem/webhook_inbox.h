@@ -8,20 +8,30 @@
 // Rules:
 //  - Accept() returns only after the event is committed (per durability), so
 //    a 2xx sent after it can never lose the event.
+//  - Every correctly signed delivery is stored, whatever its type or shape
+//    (Didit never re-sends a delivery answered 4xx). Only a session status
+//    event (webhook_type "status.updated" with a string session_id and status
+//    and an integer timestamp) moves a session; every other event
+//    (data.updated, user.* / business.* events, types Didit adds later,
+//    bodies that are not JSON) is stored as it came, listed, passed to the
+//    exec task and healed from when it names a session.
 //  - Duplicates: an event is a duplicate when an earlier one has the same
-//    (session_id, status, webhook_type, timestamp), or the same body bytes
-//    (SHA-256), or the same delivery id (Standard Webhooks webhook-id). A
-//    duplicate is acknowledged and not applied again. event_id alone is not
-//    trusted (whether Didit's retries reuse it is disputed). On PostgreSQL
-//    these are UNIQUE constraints, so two receivers accepting the same
-//    delivery at the same moment store it once (the other gets kDuplicate).
-//  - Status order (StatusRank): Not Started (0) < In Progress (1) <
-//    Awaiting User = In Review = Resubmitted (2) < Approved = Declined =
-//    Expired = Abandoned = Kyc Expired (3); an unknown status ranks 0. An
-//    event moves the session only if its rank is higher than the stored one,
-//    or equal with a later event timestamp. So a late "In Progress" never
-//    overwrites "Approved", while a later final status (Approved ->
-//    Kyc Expired) does.
+//    dedupe key, or the same body bytes (SHA-256), or the same delivery id
+//    (Standard Webhooks webhook-id). The dedupe key of a session status event
+//    is (session_id, status, webhook_type, timestamp); of any other JSON
+//    object, its canonical JSON without the top-level event_id; of a body that
+//    is not a JSON object, its bytes. event_id alone is not trusted: Didit's
+//    is unique per delivery attempt, so a retry may carry a new one. A
+//    duplicate is acknowledged and not applied again. On PostgreSQL these are
+//    UNIQUE constraints, so two receivers accepting the same delivery at the
+//    same moment store it once (the other gets kDuplicate).
+//  - Status order (StatusEventMoves): Didit's status machine is not a ladder
+//    (Approved -> Resubmitted -> In Progress -> Declined is forward), so the
+//    event's timestamp decides: a later status event moves the session, an
+//    earlier one never does; in the same second, the transition table
+//    decides (SameSecondOrder); Not Started, which no transition leads to,
+//    never follows another status. A total order, so every arrival order of
+//    the same events ends on the same status.
 //  - The heal: every new event calls Journal::AdoptResource with
 //    SessionNaturalKey(workflow_id, vendor_data), the session id and the
 //    body, so a create_session op whose response was lost becomes succeeded
@@ -52,8 +62,41 @@
 
 namespace idem {
 
-// See the status order above; -1 never occurs (unknown statuses rank 0).
-int StatusRank(std::string_view status);
+// Didit's session status machine (fact sheet didit-api-v3-details.md,
+// section 4 "Status machine"): every transition of its table.
+struct StatusTransition {
+  std::string_view from;
+  std::string_view to;
+  bool automatic = false;  // Didit moves the session itself; false: update-status or the console
+  bool inferred = false;   // the fact sheet marks it inferred, or only implies it
+};
+const std::vector<StatusTransition>& DiditStatusTransitions();
+
+// Where `status` stands among events of the same second (unix seconds cannot
+// tell them apart): higher came later. Every automatic transition of the
+// table goes up, except the inferred Resubmitted -> In Progress (the user
+// resuming, which takes a person, not the same second as the request to
+// resubmit). Where the table has both directions (Approved <-> Declined,
+// Approved <-> Resubmitted, Declined <-> Resubmitted, Approved <-> Kyc
+// Expired), the one that keeps a person in the loop is later: Declined over
+// Approved, Resubmitted over both, Kyc Expired over Approved. -1 for a status
+// the table does not have.
+int SameSecondOrder(std::string_view status);
+
+// Whether a session status event (`status`, `timestamp` in unix seconds) moves
+// a session whose latest applied event is (`stored_status`,
+// `stored_timestamp`). In this order:
+//  1. Not Started (no transition leads to it) never moves a session that has
+//     another status, and any other status moves one at Not Started, whatever
+//     the timestamps say (a replay of the session's first event).
+//  2. A later timestamp moves it, an earlier one never does (a stale event).
+//  3. The same second: the higher SameSecondOrder moves it; two statuses the
+//     table does not have are ordered by their bytes.
+// The same status in the same second does not move it. This is a strict
+// total order on (status, timestamp), so the final status never depends on
+// the order events arrive in.
+bool StatusEventMoves(std::string_view stored_status, std::int64_t stored_timestamp,
+                      std::string_view status, std::int64_t timestamp);
 
 struct WebhookEvent {
   std::int64_t seq = 0;     // arrival order in this inbox, from 1
@@ -149,9 +192,9 @@ class WebhookInbox {
                                                     InboxOptions options = {});
   virtual ~WebhookInbox() = default;
 
-  // Validates and stores one verified delivery. `body` must be a JSON object
-  // with string session_id, status, webhook_type and an integer timestamp
-  // (else kInvalidArgument, nothing stored). Concurrent calls share one
+  // Stores one verified delivery, whatever its content (see the rules above:
+  // any bytes are stored; only a session status event moves a session).
+  // Concurrent calls share one
   // transaction on SQLite (group commit); on PostgreSQL each call is its own
   // transaction (the server groups their WAL flushes). Each returns after its
   // event is committed. Storage failures: kUnavailable / kIo (nothing
@@ -163,9 +206,8 @@ class WebhookInbox {
   // Accept() for several deliveries at once (the receiver's store thread
   // hands over everything that arrived meanwhile): they are committed in one
   // transaction, shared with concurrent callers, and it returns after all are
-  // committed; one result per delivery, in order. A malformed delivery gets
-  // its own kInvalidArgument and does not affect the others; a storage
-  // failure fails every delivery of the transaction (none acknowledged).
+  // committed; one result per delivery, in order. A storage failure fails
+  // every delivery of the transaction (none acknowledged).
   struct Delivery {
     std::string_view body;
     std::string_view delivery_id;

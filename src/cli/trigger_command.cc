@@ -1,6 +1,8 @@
 // `idem trigger SESSION_ID STATUS`: moves a sandbox session to a status, so
-// the sandbox sends its webhook (like `stripe trigger`). A thin shell over
-// idem::TriggerSessionStatus (include/idem/sandbox.h).
+// the sandbox sends its status.updated webhook (like `stripe trigger`);
+// `idem trigger SESSION_ID data.updated` makes it send data.updated. A thin
+// shell over idem::TriggerSessionStatus and TriggerSessionDataUpdated
+// (include/idem/sandbox.h).
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -30,7 +32,10 @@ int RunTrigger(const TriggerFlags& flags) {
                              "works on a sandbox only; give its URL with --base-url or "
                              "IDEM_BASE_URL (Didit's API has no such control)"));
   }
-  auto session = TriggerSessionStatus(base_url, flags.session_id, flags.status);
+  // An event type rather than a status: Didit has no status with a dot.
+  auto session = flags.status == "data.updated"
+                     ? TriggerSessionDataUpdated(base_url, flags.session_id)
+                     : TriggerSessionStatus(base_url, flags.session_id, flags.status);
   if (!session) {
     return ReportError(session.error());
   }
@@ -44,9 +49,11 @@ void AddTriggerCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<TriggerFlags>();
   auto* cmd = app.add_subcommand(
       "trigger",
-      "Move a sandbox session to a status; the sandbox sends its status.updated webhook");
+      "Move a sandbox session to a status (the sandbox sends its status.updated webhook), or "
+      "make it send data.updated");
   cmd->add_option("session_id", flags->session_id, "the session")->required();
-  cmd->add_option("status", flags->status, "a Didit status, e.g. Approved, Declined, \"In Review\"")
+  cmd->add_option("status", flags->status,
+                  "a Didit status, e.g. Approved, Declined, \"In Review\"; or data.updated")
       ->required();
   cmd->add_option("--base-url", flags->base_url, "the sandbox (default $IDEM_BASE_URL)");
   AddJsonErrorsFlag(*cmd);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "cli/error_report.h"
@@ -37,6 +39,34 @@ struct EventsFlags {
   bool json = false;
   std::string journal;
 };
+
+// A stored field for the text table: anything a sender put in it arrives
+// here, so control characters, backslashes and bytes outside ASCII are
+// escaped (a raw ESC or newline would let a signed body rewrite the
+// terminal or forge table lines); empty is "-".
+std::string TableField(std::string_view text) {
+  if (text.empty()) return "-";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 int Serve(const ServeFlags& flags) {
   WebhookReceiverOptions options;
@@ -146,14 +176,18 @@ int Events(const EventsFlags& flags) {
                              {"applied", e.applied}};
       item["decision"] = e.decision.empty() ? nlohmann::json(nullptr)
                                             : nlohmann::json::parse(e.decision, nullptr, false);
+      // The body as it came, as a string: whatever its type or shape (an
+      // entity event's changes, a body that is not JSON), nothing is lost.
+      item["body"] = e.body;
       out.push_back(std::move(item));
     }
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("SEQ\tSESSION_ID\tSTATUS\tTYPE\tTIMESTAMP\n");
     for (const auto& e : *events) {
-      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq), e.session_id.c_str(),
-                  e.status.c_str(), e.webhook_type.c_str(), static_cast<long long>(e.timestamp),
+      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq),
+                  TableField(e.session_id).c_str(), TableField(e.status).c_str(),
+                  TableField(e.webhook_type).c_str(), static_cast<long long>(e.timestamp),
                   e.applied ? "" : "\t(not applied)");
     }
   }

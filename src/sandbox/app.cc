@@ -181,6 +181,12 @@ Outcome App::HandleControl(const Request& request, const Route& route, std::stri
       Emit(events);
       return Respond(std::move(r));
     }
+    case Endpoint::kDataUpdated: {
+      std::vector<SandboxSessionEvent> events;
+      Response r = DataUpdated(route.session_id, events);
+      Emit(events);
+      return Respond(std::move(r));
+    }
     default:
       return Respond(DetailResponse(404, "Not found."));
   }

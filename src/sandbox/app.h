@@ -146,6 +146,10 @@ class App {
                              std::int64_t now_ms);
   Response Advance(const Request& request, const std::string& session_id,
                    std::vector<SandboxSessionEvent>& events);
+  // POST /_sandbox/sessions/{id}/data-updated: a reviewer edited the
+  // session's data (the edit itself is not emulated); the event only. Takes
+  // mu_ itself.
+  Response DataUpdated(const std::string& session_id, std::vector<SandboxSessionEvent>& events);
   // Takes mu_ itself (unlike the endpoints above).
   Response AdvanceTo(const std::string& session_id, const std::string& status,
                      std::vector<SandboxSessionEvent>& events, const std::string* only_from);

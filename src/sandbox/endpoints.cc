@@ -236,6 +236,20 @@ Status App::AdvanceSession(const std::string& session_id, const std::string& sta
   return {};
 }
 
+Response App::DataUpdated(const std::string& session_id, std::vector<SandboxSessionEvent>& events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshSharedLocked();
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.deleted) return DetailResponse(404, "Session not found.");
+  // Nothing to commit: the sandbox keeps no reviewer-editable data, so the
+  // session (and its decision) stays as it is; only the event is new.
+  const SessionRecord& s = it->second;
+  events.push_back(MakeEvent(SandboxSessionEvent::Kind::kDataUpdated, s, s.status, NowMs()));
+  return JsonResponse(
+      200,
+      json{{"session_id", s.session_id}, {"status", s.status}, {"webhook_type", "data.updated"}});
+}
+
 std::optional<std::string> App::DecisionJson(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   RefreshSharedLocked();

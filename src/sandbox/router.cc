@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace idem::sandbox {
 namespace {
@@ -16,6 +17,18 @@ std::optional<std::string> SessionPath(std::string_view path, std::string_view s
   std::string_view id = path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size());
   if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
   return std::string(id);
+}
+
+// Matches "/_sandbox/sessions/{id}/{action}" and returns (action, id).
+std::optional<std::pair<std::string, std::string>> ControlSessionPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/_sandbox/sessions/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const std::string_view rest = path.substr(kPrefix.size());
+  const std::size_t slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+  const std::string_view action = rest.substr(slash + 1);
+  if (action.empty() || action.find('/') != std::string_view::npos) return std::nullopt;
+  return std::make_pair(std::string(action), std::string(rest.substr(0, slash)));
 }
 
 int HexValue(char c) {
@@ -87,12 +100,13 @@ Route Resolve(std::string_view method, std::string_view path) {
   } else if (path == "/_sandbox/executions") {
     set(Endpoint::kExecutions, "GET");
     r.control = true;
-  } else if (path.substr(0, 19) == "/_sandbox/sessions/" && path.size() > 27 &&
-             path.substr(path.size() - 8) == "/advance") {
-    const std::string_view id = path.substr(19, path.size() - 19 - 8);
-    if (!id.empty() && id.find('/') == std::string_view::npos) {
+  } else if (auto control = ControlSessionPath(path)) {
+    if (control->first == "advance") {
       set(Endpoint::kAdvance, "POST");
-      r.session_id = std::string(id);
+      r.session_id = std::move(control->second);
+    } else if (control->first == "data-updated") {
+      set(Endpoint::kDataUpdated, "POST");
+      r.session_id = std::move(control->second);
     }
     r.control = true;
   } else if (path.substr(0, 10) == "/_sandbox/") {

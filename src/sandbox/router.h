@@ -26,6 +26,7 @@ enum class Endpoint {
   kStats,            // GET    /_sandbox/stats
   kExecutions,       // GET    /_sandbox/executions
   kAdvance,          // POST   /_sandbox/sessions/{id}/advance
+  kDataUpdated,      // POST   /_sandbox/sessions/{id}/data-updated
 };
 
 struct Route {

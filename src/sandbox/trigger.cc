@@ -1,14 +1,19 @@
-// TriggerSessionStatus: the client side of the sandbox's advance control,
-// for `idem trigger` and for tests that drive a sandbox in another process.
+// TriggerSessionStatus and TriggerSessionDataUpdated: the client side of the
+// sandbox's session controls, for `idem trigger` and for tests that drive a
+// sandbox in another process.
 #include <nlohmann/json.hpp>
 
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 
 namespace idem {
+namespace {
 
-Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
-                                         const std::string& status) {
+// POSTs `body` to /_sandbox/sessions/{id}/{action} of the sandbox at
+// `base_url`; the answer's body on 200. `what` names the request in a 400.
+Result<std::string> PostSessionControl(const std::string& base_url, const std::string& session_id,
+                                       const std::string& action, const std::string& body,
+                                       const std::string& what) {
   if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0) {
     return MakeError(ErrorCode::kInvalidArgument, "the base URL must be http:// or https://");
   }
@@ -20,11 +25,8 @@ Result<std::string> TriggerSessionStatus(const std::string& base_url, const std:
   auto transport = MakeCurlTransport(options);
   std::string url = base_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/_sandbox/sessions/" + session_id + "/advance";
-  auto answer = transport->SendAndWait({"POST",
-                                        url,
-                                        {{"Content-Type", "application/json"}},
-                                        nlohmann::json{{"status", status}}.dump()});
+  url += "/_sandbox/sessions/" + session_id + "/" + action;
+  auto answer = transport->SendAndWait({"POST", url, {{"Content-Type", "application/json"}}, body});
   if (!answer) {
     return MakeError(ErrorCode::kUnavailable,
                      "no sandbox answered at the base URL: " + answer.error().message);
@@ -35,10 +37,22 @@ Result<std::string> TriggerSessionStatus(const std::string& base_url, const std:
     return MakeError(ErrorCode::kNotFound,
                      "no session '" + session_id + "' there, or not a sandbox" + detail);
   }
-  if (answer->status == 400) {
-    return MakeError(ErrorCode::kInvalidArgument, "not a Didit status: '" + status + "'" + detail);
-  }
+  if (answer->status == 400) return MakeError(ErrorCode::kInvalidArgument, what + detail);
   return MakeError(ErrorCode::kUnavailable, "the sandbox refused" + detail);
+}
+
+}  // namespace
+
+Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
+                                         const std::string& status) {
+  return PostSessionControl(base_url, session_id, "advance",
+                            nlohmann::json{{"status", status}}.dump(),
+                            "not a Didit status: '" + status + "'");
+}
+
+Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
+                                              const std::string& session_id) {
+  return PostSessionControl(base_url, session_id, "data-updated", "{}", "refused");
 }
 
 }  // namespace idem

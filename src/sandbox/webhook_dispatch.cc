@@ -24,8 +24,13 @@ bool CarriesDecision(std::string_view status) {
 
 std::string BuildStatusUpdatedPayload(const SandboxSessionEvent& event, const std::string& event_id,
                                       const std::string& decision_json) {
+  return BuildSessionPayload("status.updated", event, event_id, decision_json);
+}
+
+std::string BuildSessionPayload(std::string_view webhook_type, const SandboxSessionEvent& event,
+                                const std::string& event_id, const std::string& decision_json) {
   json body = {{"event_id", event_id},
-               {"webhook_type", "status.updated"},
+               {"webhook_type", std::string(webhook_type)},
                {"timestamp", event.at_ms / 1000},
                {"created_at", event.created_at_ms / 1000},
                {"session_id", event.session_id},
@@ -90,13 +95,16 @@ void WebhookDispatch::OnSessionEvent(const SandboxSessionEvent& event) {
   // Didit documents no webhook for a deletion.
   if (event.kind == SandboxSessionEvent::Kind::kDeleted) return;
   if (sender_) {
+    const bool data_updated = event.kind == SandboxSessionEvent::Kind::kDataUpdated;
     std::string decision;
-    if (CarriesDecision(event.status) && app_ != nullptr) {
+    // data.updated: the changed data is in the decision, whatever the status.
+    if ((data_updated || CarriesDecision(event.status)) && app_ != nullptr) {
       decision = app_->DecisionJson(event.session_id).value_or("");
     }
     // A duplicate delivery (sender fault or retry) reuses this payload, so
     // the same event_id.
-    (void)sender_->Enqueue(BuildStatusUpdatedPayload(event, NewUuidV4(), decision));
+    (void)sender_->Enqueue(BuildSessionPayload(data_updated ? "data.updated" : "status.updated",
+                                               event, NewUuidV4(), decision));
   }
   // Only a hosted session's creation arms the auto-completer. A saved
   // standalone check reports its final status at once as kStatusChanged

@@ -1,9 +1,9 @@
 // The sandbox as a webhook sender: a SandboxEventSink that turns every
-// session change into Didit's `status.updated` payload and hands it to a
-// WebhookSender, plus the auto-completer (timers that move each created
-// session to "In Progress" and then to a final status through the same path
-// as POST /_sandbox/sessions/{id}/advance, so store, decision endpoint and
-// webhooks agree).
+// session change into Didit's `status.updated` payload (a data change into
+// `data.updated`) and hands it to a WebhookSender, plus the auto-completer
+// (timers that move each created session to "In Progress" and then to a
+// final status through the same path as POST /_sandbox/sessions/{id}/advance,
+// so store, decision endpoint and webhooks agree).
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "idem/clock.h"
@@ -36,8 +37,14 @@ struct WebhookDispatchConfig {
   std::shared_ptr<Transport> transport;         // null: the sender's own
 };
 
-// Didit's payload for one event (exposed for tests). `decision_json` is the
-// decision body ("" = none: not a final status, or the session is gone).
+// Didit's session event payload (exposed for tests): `webhook_type`
+// "status.updated" or "data.updated" (the same session envelope; Didit's
+// data.updated shape is not published, fact sheet section 6). `decision_json`
+// is the decision body ("" = none: not a final status, or the session is
+// gone).
+std::string BuildSessionPayload(std::string_view webhook_type, const SandboxSessionEvent& event,
+                                const std::string& event_id, const std::string& decision_json);
+// BuildSessionPayload("status.updated", ...).
 std::string BuildStatusUpdatedPayload(const SandboxSessionEvent& event, const std::string& event_id,
                                       const std::string& decision_json);
 

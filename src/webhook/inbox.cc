@@ -303,20 +303,21 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
     }
     result.seq = db_->LastInsertRowId();
 
-    auto current = db_->Prepare(
-        "SELECT status_rank, event_timestamp FROM webhook_sessions WHERE session_id = ?");
-    if (!current) return tl::unexpected(current.error());
-    current->BindAll(e.session_id);
-    auto row = current->Step();
-    if (!row) return tl::unexpected(row.error());
-    int rank = StatusRank(e.status);
     // Only a session status event moves a session; any other is stored as
     // it came.
-    result.applied = p.session_event &&
-                     (!*row || rank > current->ColumnInt(0) ||
-                      (rank == current->ColumnInt(0) && e.timestamp > current->ColumnInt64(1)));
-    current->Reset();
+    if (p.session_event) {
+      auto current =
+          db_->Prepare("SELECT status, event_timestamp FROM webhook_sessions WHERE session_id = ?");
+      if (!current) return tl::unexpected(current.error());
+      current->BindAll(e.session_id);
+      auto row = current->Step();
+      if (!row) return tl::unexpected(row.error());
+      result.applied = !*row || StatusEventMoves(current->ColumnString(0), current->ColumnInt64(1),
+                                                 e.status, e.timestamp);
+      current->Reset();
+    }
     if (result.applied) {
+      // status_rank only informs (SameSecondOrder); StatusEventMoves decides.
       auto upsert = db_->Prepare(
           "INSERT INTO webhook_sessions(session_id, status, status_rank, event_timestamp, "
           "decision, workflow_id, vendor_data, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -325,8 +326,8 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
           "workflow_id = CASE WHEN ?6 <> '' THEN ?6 ELSE workflow_id END, "
           "vendor_data = CASE WHEN ?7 <> '' THEN ?7 ELSE vendor_data END, updated_ms = ?8");
       if (!upsert) return tl::unexpected(upsert.error());
-      upsert->BindAll(e.session_id, e.status, rank, e.timestamp, e.decision, e.workflow_id,
-                      e.vendor_data, now);
+      upsert->BindAll(e.session_id, e.status, SameSecondOrder(e.status), e.timestamp, e.decision,
+                      e.workflow_id, e.vendor_data, now);
       if (auto st = upsert->Run(); !st) return tl::unexpected(st.error());
       auto mark = db_->Prepare("UPDATE webhook_events SET applied = 1 WHERE seq = ?");
       if (!mark) return tl::unexpected(mark.error());

@@ -10,19 +10,10 @@
 
 namespace idem {
 
-int StatusRank(std::string_view status) {
-  if (status == "Not Started") return 0;
-  if (status == "In Progress") return 1;
-  if (status == "Awaiting User" || status == "In Review" || status == "Resubmitted") return 2;
-  if (status == "Approved" || status == "Declined" || status == "Expired" ||
-      status == "Abandoned" || status == "Kyc Expired") {
-    return 3;
-  }
-  return 0;
-}
-
 namespace webhook {
 namespace {
+
+constexpr std::string_view kStatusUpdated = "status.updated";
 
 std::string OptionalString(const nlohmann::json& body, const char* name) {
   auto it = body.find(name);
@@ -78,8 +69,11 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
       if (*created > 0 && (p.created_s <= 0 || *created < p.created_s)) p.created_s = *created;
     }
   }
-  p.session_event =
-      !e.session_id.empty() && !e.status.empty() && !e.webhook_type.empty() && has_timestamp;
+  // Only Didit's status.updated says a session's status changed; data.updated
+  // (fact sheet section 6: a reviewer or the API edited its data) and types
+  // Didit adds later may carry a status too, but do not move the session.
+  p.session_event = e.webhook_type == kStatusUpdated && !e.session_id.empty() &&
+                    !e.status.empty() && has_timestamp;
   if (p.session_event) {
     std::string tuple = e.session_id;
     for (const std::string& part : {e.status, e.webhook_type, std::to_string(e.timestamp)}) {
@@ -87,9 +81,16 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
       tuple += part;
     }
     p.dedupe_key = crypto::Sha256Hex(tuple);
-  } else {
-    // Its own bytes are its identity: the body hash already made, marked so
+  } else if (json && json->is_object()) {
+    // Its content without event_id, which Didit makes unique per delivery
+    // attempt (fact sheet section 6): a retry with a new event_id is the same
+    // event, two edits in the same second are two. Canonical, so a body a
+    // proxy re-encoded (the V2 signature) is the same event too. Prefixed so
     // that it never equals a session tuple's key (bare 64 hex digits).
+    json->erase("event_id");
+    p.dedupe_key = "event:" + crypto::Sha256Hex(Canonicalize(*json));
+  } else {
+    // Not a JSON object: its own bytes are its identity (the body hash).
     p.dedupe_key = "body:" + p.body_sha256;
   }
   return p;

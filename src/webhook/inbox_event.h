@@ -22,17 +22,21 @@ inline constexpr std::int64_t kMaxUnixSeconds = 253'402'300'799;
 // One valid delivery, ready to store.
 struct ParsedEvent {
   WebhookEvent event;  // every field but seq, received_ms and applied
-  // A session status event (string session_id, status and webhook_type, an
-  // integer timestamp in [0, kMaxUnixSeconds]): dedupe_key is the hex SHA-256 of that tuple, and it
-  // may move its session. Anything else (data.updated without a status,
-  // user.* and business.* events, a shape Didit adds tomorrow, even a body
-  // that is not JSON): dedupe_key is the SHA-256 of the body, and it is only
-  // stored, listed and passed to --exec.
+  // A session status event (webhook_type "status.updated", string session_id
+  // and status, an integer timestamp in [0, kMaxUnixSeconds]): dedupe_key is
+  // the hex SHA-256 of (session_id, status, webhook_type, timestamp), and it
+  // may move its session (StatusEventMoves). Any other event (data.updated,
+  // user.* and business.* events, a type Didit adds tomorrow, wrong types for
+  // the known fields) is only stored, listed, passed to --exec and healed
+  // from: a JSON object's dedupe_key is "event:" + the SHA-256 of its
+  // canonical JSON without the top-level event_id (a retry may carry a new
+  // one); a body that is not a JSON object (or has a duplicate key) has
+  // "body:" + body_sha256.
   bool session_event = false;
   // The latest the session can have been created (unix seconds): the
   // earlier of the body's integer created_at and timestamp; 0 when neither.
   std::int64_t created_s = 0;
-  std::string dedupe_key;  // see session_event; non-session bodies: "body:" + body_sha256
+  std::string dedupe_key;  // see session_event
   std::string body_sha256;
 };
 

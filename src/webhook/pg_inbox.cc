@@ -11,9 +11,10 @@
 //    another transaction's uncommitted row with the same key waits for it and
 //    then does nothing, so two receivers accepting the same delivery at once
 //    store it once; the loser reads the original's seq.
-//  - A session's status only moves forward: an upsert whose DO UPDATE has the
-//    rank/timestamp condition; its row lock orders concurrent events of one
-//    session, and the condition sees the latest committed row.
+//  - A session's status moves only by StatusEventMoves: its row is read
+//    with SELECT ... FOR UPDATE (or inserted, ON CONFLICT DO NOTHING, for its
+//    first event), so concurrent events of one session are decided one after
+//    the other on the latest committed status.
 //  - Follow-up tasks are claimed one at a time with FOR UPDATE SKIP LOCKED
 //    and stay locked (transaction open) while they run, so two receivers
 //    never run the same task at once; a receiver that dies mid-task releases
@@ -102,10 +103,6 @@ const std::vector<std::string>& SchemaSteps() {
   "seq, event_id, COALESCE(delivery_id, ''::bytea), session_id, status, webhook_type, " \
   "event_timestamp, workflow_id, vendor_data, decision, body, received_ms, applied"
 #define IDEM_PG_TASK_COLUMNS "seq, kind, attempts, next_attempt_ms, last_error"
-// NEW = excluded: the event's values; an empty one keeps what is stored.
-#define IDEM_PG_KEEP_IF_EMPTY(column)                                                            \
-  column " = CASE WHEN excluded." column " <> ''::bytea THEN excluded." column " ELSE s." column \
-         " END"
 
 constexpr Oid B = journal::pg::kByteaOid;
 constexpr Oid I = journal::pg::kInt8Oid;
@@ -128,27 +125,34 @@ const std::vector<StatementSpec>& Statements() {
        "SELECT seq FROM idem_webhook_events WHERE dedupe_key = $1 OR body_sha256 = $2 OR "
        "delivery_id = NULLIF($3, ''::bytea) ORDER BY seq LIMIT 1",
        {B, B, B}},
-      // Moves the session only forward; a row back = the event was applied.
-      {"w_apply",
-       "WITH moved AS (INSERT INTO idem_webhook_sessions AS s (session_id, status, status_rank, "
+      // A session's status order is StatusEventMoves (C++): the session row
+      // is read locked, so that concurrent events of one session are decided
+      // one after the other on the latest committed status.
+      {"w_session_lock",
+       "SELECT status, event_timestamp FROM idem_webhook_sessions WHERE session_id = $1 "
+       "FOR UPDATE",
+       {B}},
+      // The session's first status event; no row back: another receiver's
+      // transaction inserted the session first (ON CONFLICT waited for it).
+      {"w_session_insert",
+       "WITH ins AS (INSERT INTO idem_webhook_sessions (session_id, status, status_rank, "
        "event_timestamp, decision, workflow_id, vendor_data, updated_ms) VALUES ($1, $2, $3, $4, "
-       "$5, $6, $7, $8) ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, "
-       "status_rank = excluded.status_rank, event_timestamp = "
-       "excluded.event_timestamp, " IDEM_PG_KEEP_IF_EMPTY("decision") ", " IDEM_PG_KEEP_IF_EMPTY(
-           "workflow_id") ", " IDEM_PG_KEEP_IF_EMPTY("vendor_data") ", updated_ms = "
-                                                                    "excluded.updated_ms "
-                                                                    "WHERE excluded.status_rank > "
-                                                                    "s.status_rank OR "
-                                                                    "(excluded.status_rank = "
-                                                                    "s.status_rank "
-                                                                    "AND excluded.event_timestamp "
-                                                                    "> s.event_timestamp) "
-                                                                    "RETURNING 1) "
-                                                                    "UPDATE idem_webhook_events "
-                                                                    "SET applied = 1 WHERE seq = "
-                                                                    "$9 AND EXISTS (SELECT 1 FROM "
-                                                                    "moved) "
-                                                                    "RETURNING seq",
+       "$5, $6, $7, $8) ON CONFLICT (session_id) DO NOTHING RETURNING 1) "
+       "UPDATE idem_webhook_events SET applied = 1 WHERE seq = $9 AND EXISTS (SELECT 1 FROM ins) "
+       "RETURNING seq",
+       {B, B, I, I, B, B, B, I, I}},
+      // Moves a session whose row w_session_lock holds; status_rank only
+      // informs (SameSecondOrder). An empty decision, workflow_id or
+      // vendor_data keeps what is stored.
+      {"w_session_move",
+       "WITH moved AS (UPDATE idem_webhook_sessions AS s SET status = $2, status_rank = $3, "
+       "event_timestamp = $4, "
+       "decision = CASE WHEN $5 <> ''::bytea THEN $5 ELSE s.decision END, "
+       "workflow_id = CASE WHEN $6 <> ''::bytea THEN $6 ELSE s.workflow_id END, "
+       "vendor_data = CASE WHEN $7 <> ''::bytea THEN $7 ELSE s.vendor_data END, "
+       "updated_ms = $8 WHERE s.session_id = $1 RETURNING 1) "
+       "UPDATE idem_webhook_events SET applied = 1 WHERE seq = $9 AND EXISTS (SELECT 1 FROM moved) "
+       "RETURNING seq",
        {B, B, I, I, B, B, B, I, I}},
       {"w_heal_done", "DELETE FROM idem_webhook_tasks WHERE seq = $1 AND kind = 'heal'", {I}},
       {"w_event", "SELECT " IDEM_PG_EVENT_COLUMNS " FROM idem_webhook_events WHERE seq = $1", {I}},
@@ -356,14 +360,37 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
     }
     result.seq = inserted->Int(0, 0);
     if (!p.session_event) return result;  // stored as it came; no session to move
-    auto moved = conn.Exec(
-        "w_apply",
-        {Param::Bytes(e.session_id), Param::Bytes(e.status), Param::Int(StatusRank(e.status)),
-         Param::Int(e.timestamp), Param::Bytes(e.decision), Param::Bytes(e.workflow_id),
-         Param::Bytes(e.vendor_data), Param::Int(now), Param::Int(result.seq)});
-    if (!moved) return tl::unexpected(moved.error());
-    result.applied = moved->size() > 0;
-    return result;
+    const std::vector<Param> session = {Param::Bytes(e.session_id),
+                                        Param::Bytes(e.status),
+                                        Param::Int(SameSecondOrder(e.status)),
+                                        Param::Int(e.timestamp),
+                                        Param::Bytes(e.decision),
+                                        Param::Bytes(e.workflow_id),
+                                        Param::Bytes(e.vendor_data),
+                                        Param::Int(now),
+                                        Param::Int(result.seq)};
+    // At most twice: a session another receiver inserted meanwhile is there
+    // (committed) when read again.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto current = conn.Exec("w_session_lock", {Param::Bytes(e.session_id)});
+      if (!current) return tl::unexpected(current.error());
+      if (current->size() > 0) {
+        if (!StatusEventMoves(current->Bytes(0, 0), current->Int(0, 1), e.status, e.timestamp)) {
+          return result;  // stale: stored, not applied
+        }
+        auto moved = conn.Exec("w_session_move", session);
+        if (!moved) return tl::unexpected(moved.error());
+        result.applied = moved->size() > 0;
+        return result;
+      }
+      auto created = conn.Exec("w_session_insert", session);
+      if (!created) return tl::unexpected(created.error());
+      if (created->size() > 0) {
+        result.applied = true;
+        return result;
+      }
+    }
+    return Fail(ErrorCode::kUnavailable, "webhook session row neither found nor inserted");
   }
 
   // Heal tasks whose inline heal succeeded are deleted with the next

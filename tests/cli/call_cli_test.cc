@@ -533,6 +533,13 @@ TEST_F(CallCliTest, TriggerMovesASandboxSession) {
   EXPECT_NE(bad.err.find("not a Didit status"), std::string::npos) << bad.err;
   // Didit's API has no such control: refused before anything is sent.
   EXPECT_EQ(trigger(id, "Approved", "https://verification.didit.me").code, 2);
+  // data.updated: the sandbox sends that event; the session keeps its status.
+  Ran data = trigger(id, "data.updated", sandbox_->base_url());
+  EXPECT_EQ(data.code, 0) << data.err;
+  auto answer = json::parse(data.out, nullptr, false);
+  EXPECT_EQ(answer.value("webhook_type", ""), "data.updated") << data.out;
+  EXPECT_EQ(answer.value("status", ""), "Approved") << data.out;
+  EXPECT_EQ(trigger("no-such-session", "data.updated", sandbox_->base_url()).code, 1);
 }
 
 }  // namespace

@@ -399,5 +399,40 @@ TEST(Endpoints, EveryStatusChangeGoesThroughTheEventSink) {
   EXPECT_EQ(sink->events[3].session_id, id);
 }
 
+// POST /_sandbox/sessions/{id}/data-updated: a data.updated event for the
+// session as it is (kDataUpdated, status unchanged); nothing is executed or
+// stored; 404 for an unknown or deleted session; 405 for another method.
+TEST(Endpoints, DataUpdatedControlFiresAnEventAndChangesNothing) {
+  auto sink = std::make_shared<RecordingSink>();
+  SandboxOptions options;
+  options.event_sink = sink;
+  Harness h(options);
+  const std::string id = Json(h.Post("/v3/session/", CreateBody("data")))["session_id"];
+  const auto executions = h.Stats()["executions_total"];
+  CurlClient raw;
+  auto r = raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/data-updated", {}, "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json(r)["webhook_type"], "data.updated");
+  EXPECT_EQ(Json(r)["status"], "Not Started");
+  EXPECT_EQ(h.Stats()["executions_total"], executions);
+  EXPECT_EQ(Json(h.Send("GET", "/v3/session/" + id + "/decision/"))["status"], "Not Started");
+  EXPECT_EQ(raw.Send("POST", h.url() + "/_sandbox/sessions/nope/data-updated", {}, "")->status,
+            404);
+  EXPECT_EQ(raw.Send("GET", h.url() + "/_sandbox/sessions/" + id + "/data-updated", {}, "")->status,
+            405);
+  h.Send("DELETE", "/v3/session/" + id + "/delete/");
+  EXPECT_EQ(
+      raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/data-updated", {}, "")->status,
+      404);
+  std::lock_guard<std::mutex> lock(sink->mu);
+  ASSERT_EQ(sink->events.size(), 3u);  // created, data updated, deleted
+  EXPECT_EQ(sink->events[1].kind, SandboxSessionEvent::Kind::kDataUpdated);
+  EXPECT_EQ(sink->events[1].session_id, id);
+  EXPECT_EQ(sink->events[1].status, "Not Started");
+  EXPECT_EQ(sink->events[1].previous_status, "Not Started");
+  EXPECT_EQ(sink->events[1].vendor_data, "data");
+}
+
 }  // namespace
 }  // namespace idem::sandbox::testing

@@ -236,6 +236,11 @@ TEST(Router, ResolvesEveryEndpoint) {
   auto advance = Resolve("POST", "/_sandbox/sessions/s1/advance");
   EXPECT_EQ(advance.endpoint, Endpoint::kAdvance);
   EXPECT_EQ(advance.session_id, "s1");
+  auto data = Resolve("POST", "/_sandbox/sessions/s1/data-updated");
+  EXPECT_EQ(data.endpoint, Endpoint::kDataUpdated);
+  EXPECT_EQ(data.session_id, "s1");
+  EXPECT_TRUE(data.control);
+  EXPECT_TRUE(data.method_allowed);
 }
 
 TEST(Router, WrongMethodAndUnknownPaths) {
@@ -248,6 +253,10 @@ TEST(Router, WrongMethodAndUnknownPaths) {
   EXPECT_EQ(Resolve("GET", "/nope").endpoint, Endpoint::kNotFound);
   EXPECT_EQ(Resolve("GET", "").endpoint, Endpoint::kNotFound);
   EXPECT_EQ(Resolve("POST", "/_sandbox/sessions//advance").endpoint, Endpoint::kNotFound);
+  EXPECT_EQ(Resolve("POST", "/_sandbox/sessions/a/b/advance").endpoint, Endpoint::kNotFound);
+  EXPECT_EQ(Resolve("POST", "/_sandbox/sessions/a/other").endpoint, Endpoint::kNotFound);
+  EXPECT_EQ(Resolve("POST", "/_sandbox/sessions/a/").endpoint, Endpoint::kNotFound);
+  EXPECT_TRUE(Resolve("POST", "/_sandbox/sessions/a/other").control);
   EXPECT_TRUE(Resolve("GET", "/_sandbox/unknown").control);
 }
 

@@ -5,6 +5,7 @@
 // cluster, pg_inbox_test.cc), each defining InboxTargetUnderTest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -118,16 +119,6 @@ TEST_F(InboxTest, StaleEventsNeverMoveStatusBackwards) {
   EXPECT_FALSE(*inbox->Session("missing"));
 }
 
-TEST_F(InboxTest, StatusOrder) {
-  EXPECT_LT(StatusRank("Not Started"), StatusRank("In Progress"));
-  EXPECT_LT(StatusRank("In Progress"), StatusRank("In Review"));
-  EXPECT_EQ(StatusRank("In Review"), StatusRank("Awaiting User"));
-  for (const char* final_status : {"Approved", "Declined", "Expired", "Abandoned", "Kyc Expired"}) {
-    EXPECT_GT(StatusRank(final_status), StatusRank("In Review")) << final_status;
-  }
-  EXPECT_EQ(StatusRank("approved"), 0);  // exact, case-sensitive strings
-}
-
 // Issue 14: a signed event the inbox could not read as a session status
 // event was refused (400), and Didit never sends a 4xx'd event again. Now
 // every body is stored as it came; only session status events move a
@@ -174,6 +165,215 @@ TEST_F(InboxTest, EveryBodyIsStoredAsItCameAndOnlySessionEventsMoveASession) {
   auto session = inbox->Session("s");
   ASSERT_TRUE(session);
   EXPECT_FALSE(session->has_value());
+}
+
+// Issue 14, item 2: Didit's status machine (fact sheet section 4) is not a
+// ladder. Approved -> Resubmitted -> In Progress -> Declined -> Resubmitted
+// are all forward; Resubmitted used to rank below Approved, so the session
+// kept showing Approved.
+TEST_F(InboxTest, ResubmittedAfterADecisionMovesTheSessionOnThroughTheStatusMachine) {
+  auto inbox = Open();
+  ASSERT_TRUE(inbox->Accept(Event("s1", "In Progress", 100)));
+  ASSERT_TRUE(inbox->Accept(Event("s1", "Approved", 200)));
+  auto resubmitted = inbox->Accept(Event("s1", "Resubmitted", 300));
+  ASSERT_TRUE(resubmitted) << resubmitted.error().ToString();
+  EXPECT_TRUE(resubmitted->applied);
+  auto session = inbox->Session("s1");
+  ASSERT_TRUE(session && *session);
+  EXPECT_EQ((*session)->status, "Resubmitted");
+  EXPECT_EQ((*session)->event_timestamp, 300);
+  // Resubmitted carries no decision: the last one stays.
+  EXPECT_EQ((*session)->decision, R"({"status":"Approved"})");
+  // A late event from before (older timestamp) still moves nothing.
+  auto late = inbox->Accept(Event("s1", "In Progress", 150));
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->outcome, InboxOutcome::kStored);
+  EXPECT_FALSE(late->applied);
+  // The user resumes, is declined, and is asked to resubmit again.
+  for (auto [status, ts] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"In Progress", 400}, {"Declined", 500}, {"Resubmitted", 600}}) {
+    auto r = inbox->Accept(Event("s1", status, ts));
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->applied) << status;
+    EXPECT_EQ((*inbox->Session("s1"))->status, status);
+  }
+  EXPECT_EQ((*inbox->Session("s1"))->decision, R"({"status":"Declined"})");
+  // A replay of Not Started never moves a session, whatever its timestamp.
+  auto replay = inbox->Accept(Event("s1", "Not Started", 700));
+  ASSERT_TRUE(replay);
+  EXPECT_FALSE(replay->applied);
+  EXPECT_EQ((*inbox->Session("s1"))->status, "Resubmitted");
+}
+
+// Events of one second (unix seconds) are ordered by the transition table,
+// so every arrival order ends on the same status.
+TEST_F(InboxTest, EventsOfOneSecondSettleOnTheSameStatusInAnyArrivalOrder) {
+  auto inbox = Open();
+  struct Case {
+    std::vector<std::string> statuses;
+    std::string final_status;
+  };
+  const std::vector<Case> cases = {
+      {{"Not Started", "In Progress", "Approved"}, "Approved"},
+      {{"In Progress", "In Review", "Declined"}, "Declined"},
+      {{"Approved", "Resubmitted"}, "Resubmitted"},
+      {{"Approved", "Declined"}, "Declined"},
+      {{"Approved", "Kyc Expired"}, "Kyc Expired"},
+      {{"Not Started", "Expired"}, "Expired"},
+  };
+  int n = 0;
+  for (Case c : cases) {
+    std::sort(c.statuses.begin(), c.statuses.end());
+    do {
+      const std::string session = "same-second-" + std::to_string(n++);
+      for (const auto& status : c.statuses) ASSERT_TRUE(inbox->Accept(Event(session, status, 100)));
+      auto s = inbox->Session(session);
+      ASSERT_TRUE(s && *s);
+      EXPECT_EQ((*s)->status, c.final_status) << ::testing::PrintToString(c.statuses);
+    } while (std::next_permutation(c.statuses.begin(), c.statuses.end()));
+  }
+}
+
+// Every Didit event type is stored with its type; only a session's
+// status.updated moves the session.
+TEST_F(InboxTest, EventsOtherThanStatusUpdatedAreStoredWithTheirTypeAndMoveNoSession) {
+  auto inbox = Open();
+  ASSERT_TRUE(inbox->Accept(Event("s1", "In Progress", 100)));
+  const std::vector<std::pair<std::string, std::string>> typed = {
+      {"data.updated",
+       R"({"event_id":"d-1","webhook_type":"data.updated","session_id":"s1","status":"Approved",)"
+       R"("timestamp":200,"workflow_id":"wf","vendor_data":"user-1","decision":{"status":"Approved"}})"},
+      {"user.status.updated",
+       R"({"event_id":"u-1","webhook_type":"user.status.updated","vendor_data":"user-1",)"
+       R"("status":"FLAGGED","previous_status":"ACTIVE","timestamp":200})"},
+      {"user.data.updated",
+       R"({"event_id":"u-2","webhook_type":"user.data.updated","vendor_data":"user-1",)"
+       R"("timestamp":200,"changed_fields":["full_name"],)"
+       R"("changes":{"full_name":{"previous":"Ann","current":"Anne"}}})"},
+      {"business.status.updated",
+       R"({"event_id":"b-1","webhook_type":"business.status.updated","status":"BLOCKED",)"
+       R"("previous_status":"ACTIVE","timestamp":200})"},
+      {"a.type.didit.adds.later",
+       R"({"event_id":"x-1","webhook_type":"a.type.didit.adds.later","session_id":"s1",)"
+       R"("status":"Declined","timestamp":300})"},
+  };
+  for (const auto& [type, body] : typed) {
+    auto r = inbox->Accept(body);
+    ASSERT_TRUE(r) << type << ": " << r.error().ToString();
+    EXPECT_EQ(r->outcome, InboxOutcome::kStored) << type;
+    EXPECT_FALSE(r->applied) << type;
+  }
+  auto session = inbox->Session("s1");
+  ASSERT_TRUE(session && *session);
+  EXPECT_EQ((*session)->status, "In Progress");
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), typed.size() + 1);
+  for (std::size_t i = 0; i < typed.size(); ++i) {
+    EXPECT_EQ((*events)[i + 1].webhook_type, typed[i].first);
+    EXPECT_EQ((*events)[i + 1].body, typed[i].second);
+  }
+  EXPECT_EQ((*events)[2].session_id, "");  // a user event names no session
+  EXPECT_EQ((*events)[2].status, "FLAGGED");
+  // The session's own events include its data.updated.
+  auto of_s1 = inbox->Events({.session_id = "s1"});
+  ASSERT_TRUE(of_s1);
+  EXPECT_EQ(of_s1->size(), 3u);
+}
+
+// The fact sheet (section 6): event_id is unique per delivery attempt, so a
+// retry may carry a new one. An event that is not a session status event is
+// deduplicated on its content without event_id.
+TEST_F(InboxTest, OtherEventsDedupeOnTheirContentNotOnTheirEventId) {
+  auto inbox = Open();
+  auto user_event = [](const std::string& event_id, const std::string& status) {
+    return nlohmann::json{{"event_id", event_id},        {"webhook_type", "user.status.updated"},
+                          {"vendor_data", "user-1"},     {"status", status},
+                          {"previous_status", "ACTIVE"}, {"timestamp", 200}}
+        .dump();
+  };
+  auto first = inbox->Accept(user_event("u-1", "FLAGGED"));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->outcome, InboxOutcome::kStored);
+  auto retry = inbox->Accept(user_event("u-2", "FLAGGED"));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->outcome, InboxOutcome::kDuplicate);
+  EXPECT_EQ(retry->seq, first->seq);
+  // Re-encoded (other key order and spacing), without an event_id: the same event.
+  auto reencoded =
+      inbox->Accept(R"({ "timestamp": 200, "status": "FLAGGED", "previous_status": "ACTIVE", )"
+                    R"("vendor_data": "user-1", "webhook_type": "user.status.updated" })");
+  ASSERT_TRUE(reencoded);
+  EXPECT_EQ(reencoded->outcome, InboxOutcome::kDuplicate);
+  // Another change in the same second is another event.
+  auto other = inbox->Accept(user_event("u-3", "BLOCKED"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->outcome, InboxOutcome::kStored);
+  // Two data edits of one session in one second are two events; a retry of
+  // either with a new event_id is a duplicate.
+  auto data = [](const std::string& event_id, const std::string& field) {
+    return nlohmann::json{{"event_id", event_id}, {"webhook_type", "data.updated"},
+                          {"session_id", "s1"},   {"status", "Approved"},
+                          {"timestamp", 300},     {"changed_fields", {field}}}
+        .dump();
+  };
+  auto a = inbox->Accept(data("d-1", "first_name"));
+  auto b = inbox->Accept(data("d-2", "last_name"));
+  auto a_again = inbox->Accept(data("d-3", "first_name"));
+  ASSERT_TRUE(a && b && a_again);
+  EXPECT_EQ(a->outcome, InboxOutcome::kStored);
+  EXPECT_EQ(b->outcome, InboxOutcome::kStored);
+  EXPECT_EQ(a_again->outcome, InboxOutcome::kDuplicate);
+  EXPECT_EQ(a_again->seq, a->seq);
+  EXPECT_EQ(inbox->Events({})->size(), 4u);
+}
+
+// Signed hostile bodies: wrong types for the known fields, huge, deeply
+// nested. Each is stored as it came, and none moves a session or crashes.
+TEST_F(InboxTest, WrongTypesForKnownFieldsAreStoredAndMoveNothing) {
+  auto inbox = Open();
+  const std::string nested = std::string(5000, '[') + std::string(5000, ']');
+  const std::vector<std::string> bodies = {
+      R"({"webhook_type":"status.updated","session_id":5,"status":"Approved","timestamp":1})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":{},"timestamp":1})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":["Approved"],"timestamp":1})",
+      R"({"webhook_type":{"a":1},"session_id":"h","status":"Approved","timestamp":1})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved","timestamp":1e300})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved","timestamp":-5})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved",)"
+      R"("timestamp":123456789012345678901234567890})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved","timestamp":true})",
+      R"({"webhook_type":"data.updated","session_id":"h","timestamp":1,"decision":)" + nested + "}",
+      R"({"webhook_type":"user.data.updated","timestamp":1,"changes":{"pad":")" +
+          std::string(900'000, 'x') + R"("}})",
+  };
+  for (const auto& body : bodies) {
+    auto r = inbox->Accept(body);
+    ASSERT_TRUE(r) << body.substr(0, 80) << ": " << r.error().ToString();
+    EXPECT_EQ(r->outcome, InboxOutcome::kStored) << body.substr(0, 80);
+    EXPECT_FALSE(r->applied) << body.substr(0, 80);
+  }
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) EXPECT_EQ((*events)[i].body, bodies[i]);
+  EXPECT_EQ((*events)[0].session_id, "");  // not a string: absent
+  EXPECT_EQ((*events)[1].status, "");
+  EXPECT_EQ((*events)[9].webhook_type, "user.data.updated");
+  EXPECT_FALSE(*inbox->Session("h"));
+  // Well-typed but odd: a NUL in the session id, a status Didit does not
+  // have, wrong types for the optional fields. A status event like any other.
+  const std::string odd =
+      R"({"webhook_type":"status.updated","session_id":"h\u0000x","status":"Approved\ttab",)"
+      R"("timestamp":1,"event_id":7,"vendor_data":{},"workflow_id":[1],"created_at":"x"})";
+  auto r = inbox->Accept(odd);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->applied);
+  auto odd_session = inbox->Session(std::string("h\0x", 3));
+  ASSERT_TRUE(odd_session && *odd_session);
+  EXPECT_EQ((*odd_session)->status, "Approved\ttab");
+  EXPECT_EQ((*odd_session)->vendor_data, "");
+  EXPECT_EQ(inbox->Events({})->back().body, odd);
 }
 
 TEST_F(InboxTest, HealSettlesTheOpWhoseResponseWasLost) {

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "idem/transport.h"
@@ -183,6 +185,138 @@ TEST_F(ReceiverTest, RejectionsStoreNothing) {
   // A query string does not change the route.
   EXPECT_EQ(Post(body, SignDidit(kSecret, body, NowSeconds()), "/webhooks/didit?x=1").status, 200);
   EXPECT_EQ(StoredEvents(), 6u);
+}
+
+// Issue 14, item 2: every correctly signed Didit event, whatever its type or
+// shape, is verified, stored, acknowledged (a 4xx is never retried by Didit,
+// so the event would be lost) and passed to --exec. Only a session's
+// status.updated moves the session, along Didit's status machine.
+TEST_F(ReceiverTest, EveryEventTypeIsStoredAcknowledgedAndPassedToExec) {
+  const auto exec_dir = dir_ / "exec";
+  std::filesystem::create_directories(exec_dir);
+  // One file per run of the command: any body, newlines included, arrives whole.
+  StartReceiver(WebhookScheme::kDidit,
+                "cat > \"$(mktemp '" + exec_dir.string() + "/event.XXXXXX')\"");
+  const std::int64_t t = NowSeconds();
+  auto with_id = [](nlohmann::json body, const std::string& event_id) {
+    body["event_id"] = event_id;
+    return body.dump();
+  };
+  const nlohmann::json session = {
+      {"session_id", "s1"}, {"workflow_id", "wf"}, {"vendor_data", "v-s1"}};
+  auto status_updated = [&](const std::string& status, std::int64_t ts) {
+    nlohmann::json body = session;
+    body.update({{"webhook_type", "status.updated"}, {"status", status}, {"timestamp", ts}});
+    return body;
+  };
+  nlohmann::json data_updated = session;
+  data_updated.update({{"webhook_type", "data.updated"},
+                       {"status", "Resubmitted"},
+                       {"timestamp", t - 5},
+                       {"decision", {{"status", "Resubmitted"}}}});
+  const std::vector<nlohmann::json> events = {
+      status_updated("Approved", t - 20),
+      status_updated("Resubmitted", t - 10),
+      data_updated,
+      {{"webhook_type", "user.status.updated"},
+       {"vendor_data", "v-s1"},
+       {"status", "FLAGGED"},
+       {"previous_status", "ACTIVE"},
+       {"timestamp", t}},
+      {{"webhook_type", "user.data.updated"},
+       {"vendor_data", "v-s1"},
+       {"timestamp", t},
+       {"changed_fields", {"full_name"}},
+       {"changes", {{"full_name", {{"previous", "Ann"}, {"current", "Anne"}}}}}},
+      {{"webhook_type", "business.data.updated"},
+       {"timestamp", t},
+       {"changed_fields", {"legal_name"}},
+       {"changes", {{"legal_name", {{"previous", "A Ltd"}, {"current", "A Limited"}}}}}},
+      {{"webhook_type", "activity.created"}, {"timestamp", t}, {"activity", {{"kind", "note"}}}},
+      // A type Didit does not have (yet), shaped like a session event.
+      {{"webhook_type", "session.reviewed"},
+       {"session_id", "s1"},
+       {"status", "Declined"},
+       {"timestamp", t}},
+  };
+  std::vector<std::string> sent;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    sent.push_back(with_id(events[i], "first-" + std::to_string(i)));
+    auto r = PostSigned(sent.back());
+    EXPECT_EQ(r.status, 200) << sent.back() << ": " << r.body;
+    EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false).value("result", ""), "stored")
+        << sent.back();
+  }
+  // Didit's retries may carry a new event_id (unique per delivery attempt):
+  // every one is acknowledged as a duplicate.
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::string retry = with_id(events[i], "retry-" + std::to_string(i));
+    auto r = PostSigned(retry);
+    EXPECT_EQ(r.status, 200) << retry;
+    EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false).value("result", ""), "duplicate")
+        << retry;
+  }
+  auto stored = receiver_->inbox().Events({});
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ((*stored)[i].webhook_type, events[i]["webhook_type"]);
+    EXPECT_EQ((*stored)[i].body, sent[i]);
+    EXPECT_EQ((*stored)[i].applied, i < 2) << sent[i];
+  }
+  // Approved -> Resubmitted is forward in Didit's status machine.
+  auto s1 = receiver_->inbox().Session("s1");
+  ASSERT_TRUE(s1 && *s1);
+  EXPECT_EQ((*s1)->status, "Resubmitted");
+
+  // Every new event went to --exec once, as it came.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (receiver_->stats().exec_done < events.size() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(receiver_->stats().exec_done, events.size());
+  std::multiset<std::string> executed;
+  for (const auto& entry : std::filesystem::directory_iterator(exec_dir)) {
+    std::ifstream in(entry.path());
+    executed.insert(std::string((std::istreambuf_iterator<char>(in)), {}));
+  }
+  EXPECT_EQ(executed, std::multiset<std::string>(sent.begin(), sent.end()));
+}
+
+// Hostile but correctly signed: wrong types for the known fields, deep
+// nesting, a body just under the size limit, bytes that are not JSON. Each is
+// stored and acknowledged; the receiver goes on serving.
+TEST_F(ReceiverTest, HostileSignedBodiesAreStoredAndAcknowledged) {
+  StartReceiver();
+  const std::vector<std::string> bodies = {
+      R"({"webhook_type":"status.updated","session_id":5,"status":"Approved","timestamp":1})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":{},"timestamp":1})",
+      R"({"webhook_type":["status.updated"],"session_id":"h","status":"Approved","timestamp":1})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved","timestamp":"1"})",
+      R"({"webhook_type":"status.updated","session_id":"h","status":"Approved","timestamp":1e999})",
+      R"({"webhook_type":"data.updated","session_id":"h","timestamp":1,"decision":)" +
+          std::string(20000, '[') + std::string(20000, ']') + "}",
+      R"({"webhook_type":"user.data.updated","timestamp":1,"changes":{"pad":")" +
+          std::string(1'000'000, 'x') + R"("}})",
+      "{\"webhook_type\":\"data.updated\",\"session_id\":\"\xff\xfe\",\"timestamp\":1}",
+      std::string("\0\x01\x02 not json", 14),
+      "null",
+  };
+  for (const auto& body : bodies) {
+    auto r = PostSigned(body);
+    EXPECT_EQ(r.status, 200) << body.substr(0, 80) << ": " << r.body;
+  }
+  EXPECT_EQ(StoredEvents(), bodies.size());
+  auto stored = receiver_->inbox().Events({});
+  ASSERT_TRUE(stored);
+  for (std::size_t i = 0; i < bodies.size() && i < stored->size(); ++i) {
+    EXPECT_EQ((*stored)[i].body, bodies[i]);
+    EXPECT_FALSE((*stored)[i].applied);
+  }
+  EXPECT_FALSE(*receiver_->inbox().Session("h"));
+  EXPECT_EQ(receiver_->stats().malformed, 0u);
+  EXPECT_EQ(PostSigned(Event("after", "Approved")).status, 200);
 }
 
 TEST_F(ReceiverTest, MalformedHttpGets400) {

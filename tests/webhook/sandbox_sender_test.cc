@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -43,7 +44,10 @@ std::filesystem::path TempDir() {
   return dir;
 }
 
-bool IsFinal(const std::string& s) { return StatusRank(s) == 3 || s == "In Review"; }
+// The auto-completer's final statuses.
+bool IsFinal(const std::string& s) {
+  return s == "Approved" || s == "Declined" || s == "In Review";
+}
 
 // Records every delivery and checks each of the three Didit signatures
 // separately with the library's verifier.
@@ -234,6 +238,82 @@ TEST_F(SandboxSenderTest, DeliveriesAreSignedAndCarryDiditsPayload) {
   EXPECT_EQ(stats["webhooks"]["pending"], 0);
 }
 
+// Issue 14, item 4: the sandbox sends data.updated (a reviewer's edit of the
+// session's data; POST /_sandbox/sessions/{id}/data-updated, `idem trigger
+// SESSION data.updated`), signed with the three Didit signatures like
+// status.updated, the session envelope with its decision.
+TEST_F(SandboxSenderTest, DataUpdatedIsSignedLikeStatusUpdatedAndCarriesTheDecision) {
+  VerifyingEndpoint endpoint;
+  SandboxOptions o;
+  o.webhook_url = endpoint.url();
+  o.webhook_secret = kSecret;
+  StartSandbox(o);
+  MakeDiditClient();
+  const std::string id = CreateSession("user-data");
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(TriggerSessionStatus(sandbox_->base_url(), id, "In Progress"));
+  auto answer = TriggerSessionDataUpdated(sandbox_->base_url(), id);
+  ASSERT_TRUE(answer) << answer.error().ToString();
+  EXPECT_EQ(json::parse(*answer)["webhook_type"], "data.updated");
+  EXPECT_EQ(json::parse(*answer)["status"], "In Progress");
+  auto missing = TriggerSessionDataUpdated(sandbox_->base_url(), "no-such-session");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(sandbox_->WaitWebhooksIdle(kWait));
+
+  auto bodies = endpoint.bodies();
+  ASSERT_EQ(bodies.size(), 3u);  // Not Started, In Progress, data.updated
+  EXPECT_EQ(endpoint.bad_signatures(), 0);
+  json e = json::parse(bodies[2]);
+  for (const char* field : {"event_id", "webhook_type", "timestamp", "created_at", "session_id",
+                            "status", "workflow_id", "vendor_data", "metadata", "decision"}) {
+    EXPECT_TRUE(e.contains(field)) << field << " in " << bodies[2];
+  }
+  EXPECT_EQ(e["webhook_type"], "data.updated");
+  EXPECT_EQ(e["session_id"], id);
+  EXPECT_EQ(e["status"], "In Progress");
+  EXPECT_EQ(e["vendor_data"], "user-data");
+  EXPECT_EQ(e["decision"], SandboxDecision(id));
+  EXPECT_NE(e["event_id"], json::parse(bodies[1])["event_id"]);
+  // The session did not change.
+  EXPECT_EQ(SandboxDecision(id)["status"], "In Progress");
+}
+
+// The sandbox's data.updated through the real receiver: stored with its
+// type, healed from, never moving the session's status.
+TEST_F(SandboxSenderTest, DataUpdatedIsStoredByTheReceiverAndMovesNoSession) {
+  StartReceiver();
+  SandboxOptions o;
+  o.webhook_url = receiver_->url() + "/webhooks/didit";
+  o.webhook_secret = kSecret;
+  o.webhook_faults = "duplicate=0.5";
+  StartSandbox(o);
+  MakeDiditClient();
+  const std::string id = CreateSession("user-data-rx");
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(TriggerSessionStatus(sandbox_->base_url(), id, "Approved"));
+  ASSERT_TRUE(TriggerSessionDataUpdated(sandbox_->base_url(), id));
+  ASSERT_TRUE(sandbox_->WaitWebhooksIdle(kWait));
+  auto events = receiver_->inbox().Events({.session_id = id});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].webhook_type, "status.updated");
+  EXPECT_EQ((*events)[1].webhook_type, "status.updated");
+  EXPECT_EQ((*events)[2].webhook_type, "data.updated");
+  EXPECT_EQ((*events)[2].status, "Approved");
+  EXPECT_FALSE((*events)[2].applied);
+  EXPECT_EQ(json::parse((*events)[2].decision), SandboxDecision(id));
+  auto session = receiver_->inbox().Session(id);
+  ASSERT_TRUE(session && *session);
+  EXPECT_EQ((*session)->status, "Approved");
+  // Every delivery (injected duplicates included) acknowledged.
+  json wh = SandboxStats()["webhooks"];
+  EXPECT_EQ(wh["given_up"], 0);
+  EXPECT_EQ(wh["acknowledged"].get<std::uint64_t>(),
+            receiver_->stats().stored + receiver_->stats().duplicates);
+  EXPECT_EQ(receiver_->stats().stored, 3u);
+}
+
 TEST_F(SandboxSenderTest, StatsHaveNoWebhooksWhenOffAndBadOptionsAreRefused) {
   StartSandbox({});
   EXPECT_FALSE(SandboxStats().contains("webhooks"));
@@ -301,12 +381,17 @@ TEST_F(SandboxSenderTest, AutoCompleteWithFaultsEndsExactlyOnceInTheInbox) {
     EXPECT_EQ(json::parse((*session)->decision)["status"], sandbox_status);
     auto events = receiver_->inbox().Events({.session_id = id});
     ASSERT_TRUE(events);
-    int final_count = 0, last_applied_rank = -1;
+    int final_count = 0;
+    std::optional<WebhookEvent> last_applied;
     for (const auto& e : *events) {
       if (e.status == sandbox_status) ++final_count;
       if (e.applied) {
-        EXPECT_GT(StatusRank(e.status), last_applied_rank) << id << " moved backwards";
-        last_applied_rank = StatusRank(e.status);
+        if (last_applied) {
+          EXPECT_TRUE(StatusEventMoves(last_applied->status, last_applied->timestamp, e.status,
+                                       e.timestamp))
+              << id << " moved backwards: " << last_applied->status << " -> " << e.status;
+        }
+        last_applied = e;
       }
     }
     EXPECT_EQ(final_count, 1) << id;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -436,6 +438,99 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
   for (const char* secret : {"fwd-user", "fwd-pass", "fwd-token", "app-secret"}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " logged: " << log;
   }
+}
+
+// Issue 14, item 2, through `idem webhook serve`: every correctly signed
+// event is acknowledged whatever its type or shape, listed by `idem webhook
+// events` (JSON with its type and body, and the text table) and passed to
+// --exec; Approved -> Resubmitted moves the session.
+TEST_F(ServeProcessTest, EveryEventTypeIsAcknowledgedListedAndExecuted) {
+  const auto exec_dir = dir_ / "exec";
+  std::filesystem::create_directories(exec_dir);
+  std::unique_ptr<Child> serve;
+  const std::string url = StartServe(
+      serve, journal_, {"--exec", "cat > \"$(mktemp '" + exec_dir.string() + "/event.XXXXXX')\""});
+  ASSERT_FALSE(url.empty());
+  const std::int64_t t = ToUnixMillis(std::chrono::system_clock::now()) / 1000;
+  auto session_event = [&](const std::string& type, const std::string& status, std::int64_t ts) {
+    return nlohmann::json{{"event_id", type + status}, {"webhook_type", type},
+                          {"session_id", "s1"},        {"status", status},
+                          {"timestamp", ts},           {"workflow_id", "wf"},
+                          {"vendor_data", "v"}}
+        .dump();
+  };
+  const std::vector<std::pair<std::string, std::string>> events = {
+      {"status.updated", session_event("status.updated", "Approved", t - 10)},
+      {"status.updated", session_event("status.updated", "Resubmitted", t - 5)},
+      {"data.updated", session_event("data.updated", "Resubmitted", t)},
+      {"user.status.updated",
+       R"({"event_id":"u1","webhook_type":"user.status.updated","vendor_data":"v",)"
+       R"("status":"FLAGGED","previous_status":"ACTIVE","timestamp":)" +
+           std::to_string(t) + "}"},
+      {"user.data.updated",
+       R"({"event_id":"u2","webhook_type":"user.data.updated","vendor_data":"v","timestamp":)" +
+           std::to_string(t) +
+           R"(,"changed_fields":["full_name"],"changes":{"full_name":{"previous":"A","current":"B"}}})"},
+      {"unknown.type", R"({"event_id":"x1","webhook_type":"unknown.type","timestamp":1})"},
+      // Control characters in the type: listed, but never written raw to a terminal.
+      {"evil\x1b[2J\ttype\nline", R"({"webhook_type":"evil\u001b[2J\ttype\nline","timestamp":1})"},
+      {"", "this is not JSON"},
+  };
+  for (const auto& [type, body] : events) {
+    auto r = transport_->SendAndWait(
+        {"POST", url + "/webhooks/didit", SignDidit(kSecret, body, t), body});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << body << ": " << r->body;
+  }
+  // Wait until --exec ran for every event.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto executed = [&] {
+    std::multiset<std::string> bodies;
+    for (const auto& entry : std::filesystem::directory_iterator(exec_dir)) {
+      std::ifstream in(entry.path());
+      bodies.insert(std::string((std::istreambuf_iterator<char>(in)), {}));
+    }
+    return bodies;
+  };
+  std::multiset<std::string> expected;
+  for (const auto& e : events) expected.insert(e.second);
+  while (executed() != expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(executed(), expected);
+  kill(serve->pid, SIGTERM);
+  int status = 0;
+  waitpid(serve->pid, &status, 0);
+  serve->pid = -1;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  int code = -1;
+  const std::string out =
+      RunAndCapture({Bin(), "webhook", "events", "--json", "--journal", journal_}, &code);
+  EXPECT_EQ(code, 0);
+  auto json = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(json.is_array()) << out;
+  ASSERT_EQ(json.size(), events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(json[i]["webhook_type"], events[i].first);
+    EXPECT_EQ(json[i]["body"], events[i].second);
+    EXPECT_EQ(json[i]["applied"], i < 2) << i;
+  }
+  EXPECT_EQ(json[3]["session_id"], "");
+  EXPECT_EQ(json[3]["status"], "FLAGGED");
+
+  const std::string table =
+      RunAndCapture({Bin(), "webhook", "events", "--journal", journal_}, &code);
+  EXPECT_EQ(code, 0);
+  for (const char* type : {"status.updated", "data.updated", "user.status.updated",
+                           "user.data.updated", "unknown.type"}) {
+    EXPECT_NE(table.find(type), std::string::npos) << type << " in " << table;
+  }
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+  EXPECT_NE(table.find("evil\\x1b[2J\\ttype\\nline"), std::string::npos) << table;
+  // A header line and one line per event.
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), static_cast<long>(events.size() + 1))
+      << table;
 }
 
 TEST_F(ServeProcessTest, ForwardToAndExecExcludeEachOther) {
