@@ -38,7 +38,10 @@ test-tsan: build-tsan
 
 # The main job: faults, retries, webhooks and a naive client, in one process
 # (docs/demo.md).
-demo: build
+# Builds the `idem` binary alone (no test, no benchmark).
+demo: setup
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target idem_cli
 	@./build/default/idem demo
 
 # Opt-in: the benchmarks (figures and their commands are in README.md and
