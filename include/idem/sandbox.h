@@ -75,6 +75,39 @@ class SandboxEventSink {
   virtual void OnSessionEvent(const SandboxSessionEvent& event) = 0;
 };
 
+// Didit's rate-limit scopes, emulated per identifier (the `x-api-key`
+// header, else the first X-Forwarded-For hop, else the peer's IP), each with
+// its own sliding 60 s window (didit-api-v3-details.md section 2). A limit is
+// requests per minute; 0 = that scope is off. All 0 (default) = off, so tests
+// and demos stay fast. A request counts in every scope that applies to it
+// (generic-get or generic-write, plus session-v2-create or session-decision),
+// and is admitted only when all of them have room: one refused by any scope
+// is answered 429 by the scope whose slot frees last, is not executed and
+// consumes no slot of any scope. See docs/sandbox.md, "Rate-limit scopes".
+struct SandboxRateScopes {
+  int generic_get = 0;       // every GET under /v3/ (Didit: 600/min)
+  int generic_write = 0;     // every POST, PATCH, DELETE under /v3/ (Didit: 300/min)
+  int session_create = 0;    // POST /v3/session/, besides generic-write (Didit: 600/min)
+  int session_decision = 0;  // GET /v3/session/{id}/decision/, besides generic-get (100/min)
+
+  // Didit's numbers: 600, 300, 600, 100.
+  static SandboxRateScopes Didit();
+  // Any scope on.
+  bool enabled() const;
+  bool operator==(const SandboxRateScopes&) const = default;
+};
+
+// Parses `--rate-scopes`: "" or "off" = all off; "didit" = Didit's numbers;
+// a comma-separated list of SCOPE=N/min entries, optionally after "didit"
+// (which the entries then override), e.g. "writes=30/min,reads=60/min" (the
+// scopes not named stay off) or "didit,decision=10/min". SCOPE is reads or
+// generic-get, writes or generic-write, create or session-v2-create (also
+// session-create), decision or session-decision; N in [0, 1000000], 0 = off.
+// kInvalidArgument names the entry that is wrong (unknown or repeated scope,
+// missing "=", N not a number, a unit other than "/min", Didit scopes the
+// sandbox has no route for such as generate-pdf).
+Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec);
+
 struct SandboxOptions {
   // Address to bind. Default 127.0.0.1 (never a public interface by default).
   std::string host = "127.0.0.1";
@@ -130,6 +163,11 @@ struct SandboxOptions {
   // A real per-API-key limit: at most this many API requests in any sliding
   // 60 s window, then 429. Default 0 = off.
   int rate_limit = 0;
+  // Didit's rate-limit scopes (SandboxRateScopes). Default: all off. Checked
+  // before authentication and before rate_limit, faults and execution; a
+  // request they admit still meets those. Windows live in each process's
+  // memory (with a PostgreSQL store, every sandbox process limits alone).
+  SandboxRateScopes rate_scopes;
   // I/O threads. Default 2. Handlers never block these threads: injected
   // delays run on timers.
   int threads = 2;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/show_default.h"
@@ -29,6 +30,7 @@ struct SandboxFlags {
   bool no_vendor_dedup = false;
   bool self_check = false;
   double auto_complete_seconds = 0;
+  std::string rate_scopes = "off";
 };
 
 bool ParseListen(const std::string& listen, SandboxOptions& options) {
@@ -98,6 +100,12 @@ int RunSandbox(SandboxFlags& flags) {
       SandboxProfileName(flags.options.profile), store, flags.options.faults, flags.options.seed,
       flags.options.idempotency, flags.options.vendor_dedup,
       flags.options.profile == SandboxProfile::kIdeal || flags.options.replay_header);
+  if (const auto& s = flags.options.rate_scopes; s.enabled()) {
+    log->info(
+        "rate scopes (per minute, 0 = off): generic-get={}, generic-write={}, "
+        "session-v2-create={}, session-decision={}",
+        s.generic_get, s.generic_write, s.session_create, s.session_decision);
+  }
   if (!flags.options.webhook_url.empty() || flags.options.auto_complete.count() > 0) {
     // The secret is never logged.
     log->info("webhooks: url='{}', faults='{}', auto_complete={} ms",
@@ -157,6 +165,12 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   ShowDefault(cmd->add_option("--rate-limit", flags->options.rate_limit,
                               "requests per sliding 60 s window per API key (0 = off)"))
       ->check(CLI::NonNegativeNumber);
+  ShowDefault(cmd->add_option(
+      "--rate-scopes", flags->rate_scopes,
+      "Didit's rate-limit scopes per API key, each a sliding 60 s window: 'didit' (GET 600, "
+      "writes 300, session create 600, decision 100 per minute), or SCOPE=N/min entries "
+      "(reads, writes, create, decision), e.g. 'writes=30/min,reads=60/min' or "
+      "'didit,decision=10/min'; 429 with Didit's body and X-RateLimit-* (docs/sandbox.md)"));
   ShowDefault(cmd->add_option("--threads", flags->options.threads, "I/O threads"))
       ->check(CLI::Range(1, 64));
   ShowDefault(
@@ -187,6 +201,12 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       return;
     }
     flags->options.profile = *profile;
+    auto scopes = ParseSandboxRateScopes(flags->rate_scopes);
+    if (!scopes) {
+      exit_code = ReportError(InContext("--rate-scopes", scopes.error()));
+      return;
+    }
+    flags->options.rate_scopes = *scopes;
     if (flags->self_check) {
       exit_code = RunSandboxSelfCheck(std::cout) ? kExitOk : kExitRefused;
       return;

@@ -53,6 +53,24 @@ Outcome Close() {
   return o;
 }
 
+// Adds the scopes' X-RateLimit-* to a successful answer (status < 400; also
+// the one a slow_exec resumes with). Never to an error: a client takes a
+// 5xx's or 409's X-RateLimit-Reset as a pushback floor, and the window's
+// reset (up to 60 s away) is no reason to wait there.
+void AddRateHeaders(Outcome& outcome, const Headers& headers) {
+  if (outcome.action == Outcome::Action::kRespond && outcome.response.status < 400 &&
+      !FindHeader(outcome.response.headers, "X-RateLimit-Limit")) {
+    for (const auto& h : headers) outcome.response.headers.push_back(h);
+  }
+  if (outcome.resume) {
+    outcome.resume = [inner = std::move(outcome.resume), headers] {
+      Outcome resumed = inner();
+      AddRateHeaders(resumed, headers);
+      return resumed;
+    };
+  }
+}
+
 bool ReadOnly(Endpoint e) { return e == Endpoint::kDecision || e == Endpoint::kListSessions; }
 
 }  // namespace
@@ -75,6 +93,9 @@ App::App(AppConfig config, std::unique_ptr<Persistence> persistence)
       api_key_digest_(crypto::Sha256Hex(config_.api_key).substr(0, 16)),
       base_url_(config_.base_url) {
   if (!config_.clock) config_.clock = DefaultClock();
+  if (config_.rate_scopes.enabled()) {
+    scope_limiter_ = std::make_unique<ScopeLimiter>(config_.rate_scopes);
+  }
 }
 
 Result<std::unique_ptr<App>> App::Create(AppConfig config,
@@ -234,6 +255,32 @@ Outcome App::HandleApi(const Request& request, const Route& route, std::string_v
     r.headers.push_back({"Allow", std::string(route.allowed)});
     return Respond(std::move(r));
   }
+  if (!scope_limiter_) return HandleAdmitted(request, route, path, query);
+  // Before authentication: Didit's identifier is the raw x-api-key header
+  // (else the client's address), so an unknown key has windows of its own.
+  const auto verdict = scope_limiter_->Admit(RateIdentifier(request.headers, request.remote_ip),
+                                             request.method, route.endpoint, NowMs());
+  if (!verdict) return HandleAdmitted(request, route, path, query);
+  Headers headers{{"X-RateLimit-Limit", std::to_string(verdict->limit)},
+                  {"X-RateLimit-Remaining", std::to_string(verdict->remaining)},
+                  {"X-RateLimit-Reset", std::to_string(verdict->reset_s)}};
+  if (!verdict->admitted) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++rate_limited_429_;
+    }
+    Response r = DetailResponse(429, RateScopeDetail(verdict->scope, verdict->limit));
+    r.headers.push_back({"Retry-After", std::to_string(verdict->retry_after)});
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    return Respond(std::move(r));
+  }
+  Outcome outcome = HandleAdmitted(request, route, path, query);
+  AddRateHeaders(outcome, headers);
+  return outcome;
+}
+
+Outcome App::HandleAdmitted(const Request& request, const Route& route, std::string_view path,
+                            std::string_view query) {
   const auto api_key = FindHeader(request.headers, "x-api-key");
   if (!api_key) {
     return Respond(DetailResponse(403, "Authentication credentials were not provided."));
@@ -645,6 +692,14 @@ std::string App::StatsJson() {
       {"stored_keys", stored_keys},
       {"keys_in_progress", keys_in_progress},
   };
+  // Didit's rate-limit scopes: 429s per scope and each window's current
+  // requests (this process's windows). Empty objects when the scopes are off.
+  if (scope_limiter_) {
+    scope_limiter_->AddStats(stats, NowMs());
+  } else {
+    stats["rate_limited"] = nlohmann::json::object();
+    stats["rate_scopes"] = nlohmann::json::object();
+  }
   if (!webhooks.empty()) stats["webhooks"] = nlohmann::json::parse(webhooks, nullptr, false);
   return Dump(stats);
 }

@@ -22,6 +22,7 @@
 #include "idem/sandbox.h"
 #include "sandbox/fault_spec.h"
 #include "sandbox/group_commit.h"
+#include "sandbox/rate_scopes.h"
 #include "sandbox/router.h"
 #include "sandbox/state.h"
 #include "server/http_server.h"
@@ -55,6 +56,7 @@ struct AppConfig {
   bool replay_header = false;  // didit: mark replays (ideal always does)
   bool vendor_dedup = true;
   int rate_limit = 0;
+  SandboxRateScopes rate_scopes;  // all 0 = off
   std::shared_ptr<Clock> clock;
   std::shared_ptr<SandboxEventSink> event_sink;
   // The webhook sender's stats as a JSON object, shown under "webhooks" in
@@ -105,8 +107,13 @@ class App {
   explicit App(AppConfig config, std::unique_ptr<Persistence> persistence);
 
   Outcome HandleControl(const Request& request, const Route& route, std::string_view query);
+  // Didit's rate-limit scopes first (when on), then HandleAdmitted; an
+  // admitted answer carries the scopes' X-RateLimit-* headers.
   Outcome HandleApi(const Request& request, const Route& route, std::string_view path,
                     std::string_view query);
+  // Authentication, faults, --rate-limit, idempotency and the endpoint.
+  Outcome HandleAdmitted(const Request& request, const Route& route, std::string_view path,
+                         std::string_view query);
   Outcome Execute(const Request& request, const Route& route, std::string_view path,
                   std::string_view query, std::optional<KeyContext> key, FaultDecision fault);
   Outcome ExecuteShared(const Request& request, const Route& route, std::string_view query,
@@ -189,6 +196,7 @@ class App {
   std::vector<Execution> executions_;
   std::unordered_map<std::string, int> executions_by_fingerprint_;
   std::deque<std::int64_t> rate_window_ms_;
+  std::unique_ptr<ScopeLimiter> scope_limiter_;  // set when config_.rate_scopes is on
   // counters (since start)
   std::uint64_t requests_ = 0;
   std::uint64_t replays_ = 0;

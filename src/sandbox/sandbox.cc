@@ -107,6 +107,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   if (options.rate_limit < 0) {
     return MakeError(ErrorCode::kInvalidArgument, "rate_limit must be >= 0");
   }
+  for (int limit : {options.rate_scopes.generic_get, options.rate_scopes.generic_write,
+                    options.rate_scopes.session_create, options.rate_scopes.session_decision}) {
+    if (limit < 0) return MakeError(ErrorCode::kInvalidArgument, "rate_scopes must be >= 0");
+  }
   if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
   if (options.profile != SandboxProfile::kDidit && options.profile != SandboxProfile::kIdeal) {
     return MakeError(ErrorCode::kInvalidArgument, "profile must be kDidit or kIdeal");
@@ -134,6 +138,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.replay_header = options.replay_header;
   config.vendor_dedup = options.vendor_dedup;
   config.rate_limit = options.rate_limit;
+  config.rate_scopes = options.rate_scopes;
   config.clock = options.clock ? options.clock : DefaultClock();
   config.event_sink = options.event_sink;
   std::shared_ptr<sandbox::WebhookDispatch> dispatch;

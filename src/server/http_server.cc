@@ -246,6 +246,9 @@ void Connection::OnRequest() {
     request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   }
   request.body = std::move(req.body());
+  beast::error_code peer_error;
+  const auto peer = stream_.socket().remote_endpoint(peer_error);
+  if (!peer_error) request.remote_ip = peer.address().to_string();
   auto exchange = std::make_shared<ConnectionExchange>(shared_from_this(), req.keep_alive());
   try {
     shared_->handler(std::move(request), exchange);

@@ -31,7 +31,8 @@ struct Request {
   std::string method;  // "POST"
   std::string target;  // path and query, as received
   Headers headers;
-  std::string body;  // the exact bytes
+  std::string body;       // the exact bytes
+  std::string remote_ip;  // the peer's address ("127.0.0.1"); empty if unknown
 };
 
 struct Response {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -174,6 +176,76 @@ TEST(SandboxCli, BadFaultSpecIsAUsageError) {
                                      .c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
+TEST(SandboxCli, RateScopesLimitARealSandbox) {
+  SandboxProcess p({"--rate-scopes", "writes=1/min,reads=2/min"});
+  ASSERT_EQ(p.first_line().rfind("listening on http://", 0), 0u) << p.first_line();
+  const std::string url = p.url();
+  const std::string create =
+      "curl -s -i --max-time 5 -H 'x-api-key: sandbox-key' -H 'Content-Type: application/json' "
+      "-X POST " +
+      url +
+      "/v3/session/ -d "
+      "'{\"workflow_id\":\"11111111-2222-4333-8444-555555555555\",\"vendor_data\":\"rl\"}'";
+  const std::string first = RunShell(create);
+  EXPECT_NE(first.find("HTTP/1.1 201"), std::string::npos) << first;
+  EXPECT_NE(first.find("X-RateLimit-Limit: 1"), std::string::npos) << first;
+  EXPECT_NE(first.find("X-RateLimit-Remaining: 0"), std::string::npos) << first;
+  const std::string second = RunShell(create);
+  EXPECT_NE(second.find("HTTP/1.1 429"), std::string::npos) << second;
+  EXPECT_NE(second.find("Retry-After: "), std::string::npos) << second;
+  EXPECT_NE(second.find("X-RateLimit-Reset: "), std::string::npos) << second;
+  EXPECT_NE(second.find("Write request rate limit exceeded. You can make up to 1 requests per "
+                        "minute."),
+            std::string::npos)
+      << second;
+  const std::string list =
+      "curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "
+      "'x-api-key: sandbox-key' " +
+      url + "/v3/sessions/";
+  EXPECT_EQ(RunShell(list), "200");
+  EXPECT_EQ(RunShell(list), "200");
+  EXPECT_EQ(RunShell(list), "429");
+  const std::string stats = RunShell("curl -s --max-time 5 " + url + "/_sandbox/stats");
+  EXPECT_NE(stats.find("\"rate_limited\":{\"generic-get\":1,\"generic-write\":1}"),
+            std::string::npos)
+      << stats;
+  EXPECT_NE(stats.find("\"create_session\":1"), std::string::npos) << stats;
+  EXPECT_EQ(p.Terminate(SIGTERM), 0);
+}
+
+TEST(SandboxCli, RateScopesOffByDefault) {
+  SandboxProcess p;
+  ASSERT_EQ(p.first_line().rfind("listening on http://", 0), 0u) << p.first_line();
+  const std::string headers =
+      RunShell("curl -s -i --max-time 5 -H 'x-api-key: sandbox-key' " + p.url() + "/v3/sessions/");
+  EXPECT_NE(headers.find("HTTP/1.1 200"), std::string::npos) << headers;
+  EXPECT_EQ(headers.find("X-RateLimit"), std::string::npos) << headers;
+  const std::string help = RunShell(std::string(std::getenv("IDEM_BIN")) + " sandbox --help");
+  EXPECT_NE(help.find("--rate-scopes"), std::string::npos) << help;
+  EXPECT_NE(help.find("(default off)"), std::string::npos) << help;
+  EXPECT_EQ(p.Terminate(SIGTERM), 0);
+}
+
+TEST(SandboxCli, MalformedRateScopesAreAUsageError) {
+  const std::string bin = std::getenv("IDEM_BIN");
+  const std::pair<const char*, const char*> cases[] = {
+      {"writes=30", "rate scope 'writes=30': the limit must be N/min"},
+      {"bogus=1/min", "rate scope 'bogus=1/min': unknown scope"},
+      {"writes=x/min", "N must be an integer"},
+      {"pdf=5/min", "not emulated"},
+      {"writes=1/min,writes=2/min", "scope given twice"},
+  };
+  for (const auto& [spec, words] : cases) {
+    const std::string command =
+        bin + " sandbox --listen 127.0.0.1:0 --rate-scopes '" + spec + "' 2>&1; echo \"exit=$?\"";
+    const std::string out = RunShell(command);
+    EXPECT_NE(out.find("exit=2"), std::string::npos) << spec << ": " << out;
+    EXPECT_NE(out.find("--rate-scopes: "), std::string::npos) << spec << ": " << out;
+    EXPECT_NE(out.find(words), std::string::npos) << spec << ": " << out;
+    EXPECT_EQ(out.find("listening on"), std::string::npos) << spec << ": " << out;
+  }
 }
 
 TEST(SandboxCli, HelpSaysControlEndpointsHaveNoAuth) {

@@ -1,0 +1,283 @@
+#include "sandbox/rate_scopes.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace idem {
+
+SandboxRateScopes SandboxRateScopes::Didit() {
+  // didit-api-v3-details.md section 2, "Rate limits".
+  SandboxRateScopes s;
+  s.generic_get = 600;
+  s.generic_write = 300;
+  s.session_create = 600;
+  s.session_decision = 100;
+  return s;
+}
+
+bool SandboxRateScopes::enabled() const {
+  return generic_get > 0 || generic_write > 0 || session_create > 0 || session_decision > 0;
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Error SpecError(std::string_view entry, std::string_view why) {
+  return Error(ErrorCode::kInvalidArgument,
+               "rate scope '" + std::string(entry) + "': " + std::string(why));
+}
+
+}  // namespace
+
+Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
+  SandboxRateScopes scopes;
+  spec = Trim(spec);
+  if (spec.empty() || spec == "off") return scopes;
+  bool seen[sandbox::kRateScopeCount] = {};
+  bool first = true;
+  while (true) {
+    const std::size_t comma = spec.find(',');
+    const std::string_view entry = Trim(spec.substr(0, comma));
+    if (entry.empty()) {
+      return tl::unexpected(Error(ErrorCode::kInvalidArgument,
+                                  "rate scopes: empty entry in the list (expected SCOPE=N/min)"));
+    }
+    if (entry == "didit") {
+      if (!first) return tl::unexpected(SpecError(entry, "'didit' must come first"));
+      scopes = SandboxRateScopes::Didit();
+    } else {
+      const std::size_t eq = entry.find('=');
+      if (eq == std::string_view::npos) {
+        return tl::unexpected(SpecError(entry, "expected SCOPE=N/min or 'didit'"));
+      }
+      const std::string_view name = Trim(entry.substr(0, eq));
+      std::string_view value = Trim(entry.substr(eq + 1));
+      int* target = nullptr;
+      int index = 0;
+      if (name == "reads" || name == "generic-get") {
+        target = &scopes.generic_get;
+        index = 0;
+      } else if (name == "writes" || name == "generic-write") {
+        target = &scopes.generic_write;
+        index = 1;
+      } else if (name == "create" || name == "session-create" || name == "session-v2-create") {
+        target = &scopes.session_create;
+        index = 2;
+      } else if (name == "decision" || name == "session-decision") {
+        target = &scopes.session_decision;
+        index = 3;
+      } else if (name == "pdf" || name == "generate-pdf" || name == "session-generate-pdf" ||
+                 name == "ingest-write" || name == "session-add-images" ||
+                 name == "session-update-kyc") {
+        return tl::unexpected(
+            SpecError(entry, "not emulated: the sandbox has no route in that scope"));
+      } else {
+        return tl::unexpected(SpecError(entry,
+                                        "unknown scope (reads, writes, create, decision, or "
+                                        "generic-get, generic-write, session-v2-create, "
+                                        "session-decision)"));
+      }
+      if (seen[index]) return tl::unexpected(SpecError(entry, "scope given twice"));
+      seen[index] = true;
+      constexpr std::string_view kUnit = "/min";
+      if (value.size() < kUnit.size() || value.substr(value.size() - kUnit.size()) != kUnit) {
+        return tl::unexpected(SpecError(entry, "the limit must be N/min (per 60 s window)"));
+      }
+      value.remove_suffix(kUnit.size());
+      int n = -1;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 0 ||
+          n > 1'000'000) {
+        return tl::unexpected(SpecError(entry, "N must be an integer in [0, 1000000]"));
+      }
+      *target = n;
+    }
+    first = false;
+    if (comma == std::string_view::npos) break;
+    spec.remove_prefix(comma + 1);
+  }
+  return scopes;
+}
+
+namespace sandbox {
+
+namespace {
+constexpr std::int64_t kWindowMs = 60'000;
+constexpr std::uint64_t kSweepEvery = 4096;
+
+std::int64_t CeilDiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+std::string_view RateScopeName(RateScope scope) {
+  switch (scope) {
+    case RateScope::kGenericGet:
+      return "generic-get";
+    case RateScope::kGenericWrite:
+      return "generic-write";
+    case RateScope::kSessionCreate:
+      return "session-v2-create";
+    case RateScope::kSessionDecision:
+      return "session-decision";
+  }
+  return "";
+}
+
+std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint) {
+  const bool get = method == "GET" || method == "HEAD";
+  std::vector<RateScope> scopes;
+  if (endpoint == Endpoint::kCreateSession && method == "POST") {
+    scopes.push_back(RateScope::kSessionCreate);
+  }
+  if (endpoint == Endpoint::kDecision && get) scopes.push_back(RateScope::kSessionDecision);
+  if (get) {
+    scopes.push_back(RateScope::kGenericGet);
+  } else if (method == "POST" || method == "PATCH" || method == "DELETE" || method == "PUT") {
+    scopes.push_back(RateScope::kGenericWrite);
+  }
+  return scopes;
+}
+
+std::string RateIdentifier(const Headers& headers, const std::string& remote_ip) {
+  if (auto key = FindHeader(headers, "x-api-key"); key && !key->empty()) {
+    return "key:" + std::string(*key);
+  }
+  if (auto xff = FindHeader(headers, "X-Forwarded-For")) {
+    std::string_view first = xff->substr(0, xff->find(','));
+    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+    if (!first.empty()) return "ip:" + std::string(first);
+  }
+  return "ip:" + remote_ip;
+}
+
+std::string RateScopeDetail(RateScope scope, int limit) {
+  const std::string tail =
+      " rate limit exceeded. You can make up to " + std::to_string(limit) + " requests per minute.";
+  switch (scope) {
+    case RateScope::kGenericGet:
+      return "GET request" + tail;
+    case RateScope::kGenericWrite:
+      return "Write request" + tail;
+    case RateScope::kSessionCreate:
+      return "Session creation" + tail;
+    case RateScope::kSessionDecision:
+      // Not in Didit's documentation (the sandbox's wording, same pattern).
+      return "Session decision" + tail;
+  }
+  return "Request was throttled.";
+}
+
+ScopeLimiter::ScopeLimiter(SandboxRateScopes limits) : limits_(limits) {}
+
+int ScopeLimiter::LimitOf(RateScope scope) const {
+  switch (scope) {
+    case RateScope::kGenericGet:
+      return limits_.generic_get;
+    case RateScope::kGenericWrite:
+      return limits_.generic_write;
+    case RateScope::kSessionCreate:
+      return limits_.session_create;
+    case RateScope::kSessionDecision:
+      return limits_.session_decision;
+  }
+  return 0;
+}
+
+void ScopeLimiter::PruneLocked(std::deque<std::int64_t>& window, std::int64_t now_ms) const {
+  while (!window.empty() && window.front() <= now_ms - kWindowMs) window.pop_front();
+}
+
+void ScopeLimiter::SweepLocked(std::int64_t now_ms) {
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    bool empty = true;
+    for (auto& w : it->second) {
+      PruneLocked(w, now_ms);
+      empty = empty && w.empty();
+    }
+    it = empty ? windows_.erase(it) : std::next(it);
+  }
+}
+
+std::optional<ScopeLimiter::Verdict> ScopeLimiter::Admit(const std::string& identifier,
+                                                         std::string_view method, Endpoint endpoint,
+                                                         std::int64_t now_ms) {
+  std::vector<RateScope> scopes = RateScopesFor(method, endpoint);
+  std::erase_if(scopes, [this](RateScope s) { return LimitOf(s) <= 0; });
+  if (scopes.empty()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (++admits_since_sweep_ >= kSweepEvery) {
+    admits_since_sweep_ = 0;
+    SweepLocked(now_ms);
+  }
+  auto& windows = windows_[identifier];
+  // Refused when any scope is full; the one whose slot frees last answers,
+  // so its Retry-After is when the request can pass (first named on a tie).
+  std::optional<Verdict> refused;
+  for (RateScope s : scopes) {
+    auto& w = windows[static_cast<int>(s)];
+    PruneLocked(w, now_ms);
+    const int limit = LimitOf(s);
+    if (w.size() < static_cast<std::size_t>(limit)) continue;
+    // Full: the oldest of the last `limit` requests leaves the window first.
+    const std::int64_t frees_ms = w[w.size() - static_cast<std::size_t>(limit)] + kWindowMs;
+    const std::int64_t reset_s = CeilDiv(frees_ms, 1000);
+    if (!refused || reset_s > refused->reset_s) {
+      refused = Verdict{
+          false, s, limit, 0, reset_s, std::max<std::int64_t>(1, CeilDiv(frees_ms - now_ms, 1000))};
+    }
+  }
+  if (refused) {
+    ++refused_[static_cast<int>(refused->scope)];
+    return refused;
+  }
+  // Admitted: a slot in every scope; the headers name the one with least room.
+  Verdict best;
+  bool have = false;
+  for (RateScope s : scopes) {
+    auto& w = windows[static_cast<int>(s)];
+    w.push_back(now_ms);
+    const int limit = LimitOf(s);
+    const int remaining = limit - static_cast<int>(w.size());
+    if (!have || remaining < best.remaining) {
+      best = Verdict{true, s, limit, remaining, CeilDiv(w.front() + kWindowMs, 1000), 0};
+      have = true;
+    }
+  }
+  return best;
+}
+
+void ScopeLimiter::AddStats(nlohmann::json& stats, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json refused = nlohmann::json::object();
+  nlohmann::json scopes = nlohmann::json::object();
+  for (int i = 0; i < kRateScopeCount; ++i) {
+    const auto scope = static_cast<RateScope>(i);
+    const int limit = LimitOf(scope);
+    if (limit <= 0) continue;
+    std::uint64_t in_window = 0;
+    for (auto& [id, windows] : windows_) {
+      PruneLocked(windows[i], now_ms);
+      in_window += windows[i].size();
+    }
+    const std::string name(RateScopeName(scope));
+    refused[name] = refused_[i];
+    scopes[name] = {{"limit", limit}, {"in_window", in_window}};
+  }
+  stats["rate_limited"] = std::move(refused);
+  stats["rate_scopes"] = std::move(scopes);
+}
+
+std::uint64_t ScopeLimiter::refused_total() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::uint64_t total = 0;
+  for (auto n : refused_) total += n;
+  return total;
+}
+
+}  // namespace sandbox
+}  // namespace idem
