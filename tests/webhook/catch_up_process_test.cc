@@ -173,6 +173,9 @@ TEST_F(CatchUpProcessTest, CatchUpFillsTheGapAfterTheSendersRetries) {
   ASSERT_TRUE(TriggerSessionStatus(sandbox_->base_url(), id, "Approved"));
   ASSERT_TRUE(sandbox_->WaitWebhooksIdle(std::chrono::seconds(20)));
   const json stats = json::parse(sandbox_->StatsJson());
+  // The Approved event: three attempts failed, then dropped, as Didit does.
+  EXPECT_EQ(stats["webhooks"].value("given_up", 0), 1) << stats.dump();
+  EXPECT_GE(stats["webhooks"].value("failed_attempts", 0), 3) << stats.dump();
   events = Events(id);
   for (const auto& e : events) EXPECT_NE(e.value("status", ""), "Approved") << e.dump();
 

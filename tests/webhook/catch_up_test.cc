@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/sqlite.h"
 #include "idem/didit.h"
 #include "idem/didit/decision_lookup.h"
 #include "idem/journal.h"
@@ -372,6 +373,36 @@ TEST_F(CatchUpTest, AFailedLookUpIsRetriedAndLosesNothing) {
   Drive(*catch_up, minutes(11));
   EXPECT_EQ(lookups_.size(), 2u);
   EXPECT_EQ(StatusOf(id), "Approved");
+}
+
+// A journal written before the catch-up existed (webhook schema version 1:
+// no polled / poll_seq columns) is migrated in place when opened: its events
+// read as real webhooks and a poll is stored on top of them.
+TEST_F(CatchUpTest, AnInboxFromBeforeTheCatchUpIsMigrated) {
+  Deliver("old", "In Progress");
+  inbox_.reset();
+  {
+    auto db = sqlite::Database::Open((dir_ / "inbox.db").string(), {});
+    ASSERT_TRUE(db) << db.error().ToString();
+    ASSERT_TRUE(
+        (*db)->Exec("DROP INDEX webhook_sessions_by_updated;"
+                    "ALTER TABLE webhook_events DROP COLUMN polled;"
+                    "ALTER TABLE webhook_events DROP COLUMN poll_seq;"
+                    "UPDATE idem_schema SET version = 1 WHERE component = 'webhook';"));
+  }
+  InboxOptions io;
+  io.clock = clock_;
+  auto inbox = WebhookInbox::Open((dir_ / "inbox.db").string(), io);
+  ASSERT_TRUE(inbox) << inbox.error().ToString();
+  inbox_ = std::move(*inbox);
+  auto events = Events("old");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].polled);
+  EXPECT_EQ(events[0].poll_seq, 0);
+  auto r = inbox_->AcceptPolled({"old", "Declined", "", "", ""});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->outcome, InboxOutcome::kStored);
+  EXPECT_EQ(StatusOf("old"), "Declined");
 }
 
 }  // namespace
