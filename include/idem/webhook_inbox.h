@@ -46,9 +46,13 @@
 //    stored by AcceptPolled as a session status event marked polled (column
 //    polled, WebhookEvent::polled; its body carries "source":"polled"). It
 //    is stored only when it moves the session (never the status the session
-//    already has, never backwards: StatusEventMoves), with the timestamp
-//    stored + 1 (Didit's decision has no status-change time; this is the
-//    earliest it can be, so any later real transition still moves past it).
+//    already has, never backwards: StatusEventMoves). Didit's decision has
+//    no status-change time, so its timestamp is the later of stored + 1 and
+//    now - heal_clock_skew (how far our clock may run ahead of Didit's): a
+//    real transition after the poll (Didit's clock up to that skew behind
+//    ours) still moves past it, and a late webhook of a status older than
+//    that (a console replay of an intermediate status) does not move the
+//    session back.
 //    Which one wins: the first to arrive is the one passed to --exec. When
 //    the real webhook of the same status comes after the poll (the session's
 //    status was set by a polled event and equals the webhook's), it is

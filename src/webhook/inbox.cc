@@ -142,7 +142,7 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
     AcceptResult nothing;
     nothing.outcome = InboxOutcome::kDuplicate;
     if (!*row) return nothing;  // not a session this inbox knows
-    const std::int64_t timestamp = current->ColumnInt64(1) + 1;
+    const std::int64_t timestamp = webhook::PolledTimestamp(options_, current->ColumnInt64(1));
     current->Reset();
     auto p = webhook::MakePolledEvent(polled, timestamp);
     if (!p) return tl::unexpected(p.error());

@@ -96,6 +96,13 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
   return p;
 }
 
+std::int64_t PolledTimestamp(const InboxOptions& options, std::int64_t stored_timestamp) {
+  const std::int64_t now_s = ToUnixMillis(options.clock->Now()) / 1000;
+  const std::int64_t skew_s =
+      std::chrono::duration_cast<std::chrono::seconds>(options.heal_clock_skew).count();
+  return std::max(stored_timestamp + 1, now_s - skew_s);
+}
+
 Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp) {
   nlohmann::json body = {{"webhook_type", std::string(kStatusUpdated)},
                          {"session_id", polled.session_id},

@@ -49,6 +49,11 @@ struct ParsedEvent {
 // vendor_data; parsed as ParseEvent would, polled set.
 Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp);
 
+// The timestamp of a polled event for a session whose stored event has
+// `stored_timestamp`: the later of stored + 1 and now - heal_clock_skew (see
+// "Polled events" in idem/webhook_inbox.h).
+std::int64_t PolledTimestamp(const InboxOptions& options, std::int64_t stored_timestamp);
+
 // The final statuses (IsFinalStatus), for SQL lists.
 inline constexpr std::array<std::string_view, 5> kFinalStatuses = {
     "Approved", "Declined", "Expired", "Abandoned", "Kyc Expired"};

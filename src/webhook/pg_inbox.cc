@@ -305,7 +305,7 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
       auto current = conn.Exec("w_session_lock", {Param::Bytes(polled.session_id)});
       if (!current) return tl::unexpected(current.error());
       if (current->size() == 0) return {};  // not a session this inbox knows
-      auto p = MakePolledEvent(polled, current->Int(0, 1) + 1);
+      auto p = MakePolledEvent(polled, PolledTimestamp(options_, current->Int(0, 1)));
       if (!p) return Fail(p.error().code(), p.error().message());
       auto r = Store(conn, *p, NowMs());
       if (!r) return tl::unexpected(r.error());

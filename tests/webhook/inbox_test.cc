@@ -118,7 +118,9 @@ TEST_F(InboxTest, APolledStatusIsStoredOnlyWhenItMovesTheSession) {
   EXPECT_FALSE((*events)[0].polled);
   const WebhookEvent& polled = (*events)[1];
   EXPECT_TRUE(polled.polled);
-  EXPECT_EQ(polled.timestamp, 101);
+  // now - heal_clock_skew (5 min): later than the stored event + 1 here.
+  const std::int64_t now_s = ToUnixMillis(clock_->Now()) / 1000;
+  EXPECT_EQ(polled.timestamp, std::max<std::int64_t>(101, now_s - 300));
   EXPECT_EQ(polled.decision, R"({"status":"Approved"})");
   EXPECT_EQ(nlohmann::json::parse(polled.body).value("source", ""), "polled");
   EXPECT_EQ((*inbox->Session("s1"))->status, "Approved");
@@ -133,23 +135,29 @@ TEST_F(InboxTest, TheRealWebhookAfterAPollIsStoredWithoutASecondExec) {
   ASSERT_TRUE(inbox->Accept(Event("s1", "In Progress", 100)));
   auto polled = inbox->AcceptPolled({"s1", "Approved", "", "", ""});
   ASSERT_TRUE(polled && polled->outcome == InboxOutcome::kStored);
-  auto real = inbox->Accept(Event("s1", "Approved", 160));
+  // A late replay of an intermediate status from before the poll does not
+  // move the session back (stored, not applied, executed as a stale event).
+  auto stale = inbox->Accept(Event("s1", "In Review", 150));
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(stale->applied);
+  const std::int64_t now_s = ToUnixMillis(clock_->Now()) / 1000;
+  auto real = inbox->Accept(Event("s1", "Approved", now_s));
   ASSERT_TRUE(real) << real.error().ToString();
   EXPECT_EQ(real->outcome, InboxOutcome::kStored);
   EXPECT_TRUE(real->applied);
   auto events = inbox->Events({});
   ASSERT_TRUE(events);
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[2].poll_seq, polled->seq);
-  EXPECT_FALSE((*events)[2].polled);
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ((*events)[3].poll_seq, polled->seq);
+  EXPECT_FALSE((*events)[3].polled);
   auto tasks = inbox->PendingTasks();
   ASSERT_TRUE(tasks);
   std::vector<std::int64_t> exec_seqs;
   for (const auto& t : *tasks)
     if (t.kind == "exec") exec_seqs.push_back(t.seq);
-  EXPECT_EQ(exec_seqs, (std::vector<std::int64_t>{(*events)[0].seq, polled->seq}));
+  EXPECT_EQ(exec_seqs, (std::vector<std::int64_t>{(*events)[0].seq, polled->seq, stale->seq}));
   // A later, different status is a webhook like any other.
-  auto declined = inbox->Accept(Event("s1", "Declined", 200));
+  auto declined = inbox->Accept(Event("s1", "Declined", now_s + 100));
   ASSERT_TRUE(declined);
   EXPECT_EQ(inbox->Events({})->back().poll_seq, 0);
 }
