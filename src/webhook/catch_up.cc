@@ -69,6 +69,13 @@ TimePoint CatchUp::Step() {
   }
   SessionRecord session = std::move(queue_.back());
   queue_.pop_back();
+  // Read again: a webhook may have come since the scan (a long queue at a
+  // slow rate). Not due any more: skipped without spending a look-up.
+  auto current = inbox_.Session(session.session_id);
+  if (current && *current) {
+    session = std::move(**current);
+    if (IsFinalStatus(session.status) || !Due(session, now)) return now;
+  }
   LookUp(session, now);
   next_lookup_ = now + interval_;
   return std::max(next_lookup_, paused_until_);

@@ -319,6 +319,19 @@ TEST_F(CatchUpTest, WebhookBeforeThePollMakesThePollANoOp) {
   EXPECT_EQ(StatusOf(id), "Approved");
 }
 
+TEST_F(CatchUpTest, AQueuedSessionWhoseWebhookCameMeanwhileIsNotLookedUp) {
+  StartSandbox();
+  Deliver("first", "In Progress");
+  Deliver("second", "In Progress");
+  auto catch_up = MakeCatchUp(/*rate=*/1);
+  clock_->Advance(minutes(10));
+  Drive(*catch_up, seconds(1));  // "first" looked up; "second" queued for a minute later
+  ASSERT_EQ(lookups_.size(), 1u);
+  Deliver("second", "Approved");
+  Drive(*catch_up, minutes(5));
+  EXPECT_EQ(lookups_.size(), 1u);
+}
+
 TEST_F(CatchUpTest, LookUpsStayWithinTheRate) {
   StartSandbox();
   for (int i = 0; i < 60; ++i) Deliver("unknown-" + std::to_string(i), "In Progress");
