@@ -194,6 +194,10 @@ struct SandboxOptions {
   std::string webhook_secret;  // required with webhook_url; never logged
   // "duplicate=0.2,reorder=0.1,delay=0.1:2000" (WebhookFaults). Default none.
   std::string webhook_faults;
+  // Attempts per webhook before the sender drops it (Didit: 3, the first and
+  // two retries). Default 30 (WebhookSenderOptions::max_attempts); 0 = retry
+  // forever.
+  int webhook_max_attempts = 30;
   // Auto-complete: each created session moves to "In Progress" and then to a
   // final status (mostly Approved, some Declined / In Review, decided by `seed`)
   // about this long after creation. Default 0 = off (sessions stay Not Started).

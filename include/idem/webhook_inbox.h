@@ -41,6 +41,26 @@
 //    session (rules: Adoption in idem/journal.h).
 //    It runs right after the commit; if it fails, a persisted "heal" task
 //    retries it (RunPending).
+//  - Polled events (the catch-up, idem/webhook_catch_up.h): a status read
+//    with GET /v3/session/{id}/decision/ because its webhook never came is
+//    stored by AcceptPolled as a session status event marked polled (column
+//    polled, WebhookEvent::polled; its body carries "source":"polled"). It
+//    is stored only when it moves the session (never the status the session
+//    already has, never backwards: StatusEventMoves). Didit's decision has
+//    no status-change time, so its timestamp is the later of stored + 1 and
+//    now - heal_clock_skew (how far our clock may run ahead of Didit's): a
+//    real transition after the poll (Didit's clock up to that skew behind
+//    ours) still moves past it, and a late webhook of a status older than
+//    that (a console replay of an intermediate status) does not move the
+//    session back.
+//    Which one wins: the first to arrive is the one passed to --exec. When
+//    the real webhook of the same status comes after the poll (the session's
+//    status was set by a polled event and equals the webhook's), it is
+//    stored in full (its body, decision and timestamp, and it moves the
+//    session when its timestamp is later, which it normally is) but gets no
+//    exec task: WebhookEvent::poll_seq names the polled event that already
+//    went to --exec. A webhook that came before the poll makes the poll a
+//    no-op (same status).
 //  - Several receivers on one PostgreSQL inbox: each task runs on one of them
 //    at a time (claimed with FOR UPDATE SKIP LOCKED and held while it runs);
 //    seq is unique but, with concurrent writers, not commit order, so
@@ -98,6 +118,16 @@ int SameSecondOrder(std::string_view status);
 bool StatusEventMoves(std::string_view stored_status, std::int64_t stored_timestamp,
                       std::string_view status, std::int64_t timestamp);
 
+// Whether a session at `status` is done as far as the catch-up is concerned:
+// no automatic transition leaves it soon (fact sheet section 4): Approved,
+// Declined, Expired, Abandoned, Kyc Expired. Approved -> Kyc Expired happens
+// only when a document expires (months later) and every manual change comes
+// with its own webhook, so waiting for them is not the catch-up's job. Not
+// final: Not Started, In Progress, Awaiting User, In Review (waits for a
+// reviewer: its outcome is what the user waits for), Resubmitted, and any
+// status the table does not have.
+bool IsFinalStatus(std::string_view status);
+
 struct WebhookEvent {
   std::int64_t seq = 0;     // arrival order in this inbox, from 1
   std::string event_id;     // the body's event_id ("" if absent)
@@ -112,6 +142,21 @@ struct WebhookEvent {
   std::string body;              // the raw body bytes as received
   std::int64_t received_ms = 0;  // Unix ms of the commit
   bool applied = false;          // true: it moved the session's status
+  // Stored by the catch-up from a decision look-up (AcceptPolled), not
+  // delivered by Didit.
+  bool polled = false;
+  // A real webhook of the status a polled event had already stored: that
+  // polled event's seq (it went to --exec; this one does not). 0 otherwise.
+  std::int64_t poll_seq = 0;
+};
+
+// A session status read from GET /v3/session/{id}/decision/ (the catch-up).
+struct PolledStatus {
+  std::string session_id;
+  std::string status;
+  std::string decision;  // the decision response as JSON text ("" = none)
+  std::string workflow_id;
+  std::string vendor_data;
 };
 
 struct SessionRecord {
@@ -213,6 +258,18 @@ class WebhookInbox {
     std::string_view delivery_id;
   };
   virtual std::vector<Result<AcceptResult>> AcceptMany(const std::vector<Delivery>& deliveries) = 0;
+
+  // Stores a status the catch-up read (see "Polled events" above) in its own
+  // transaction: kStored (with an exec task like any new event) only when
+  // it moves the session; kDuplicate with seq 0 when the session already has
+  // that status or a later one, or is unknown to the inbox.
+  virtual Result<AcceptResult> AcceptPolled(const PolledStatus& polled) = 0;
+
+  // Sessions whose status is not final (IsFinalStatus) and whose latest
+  // applied event was committed at or before `updated_before_ms`, least
+  // recently updated first; at most `limit` (0 = all).
+  virtual Result<std::vector<SessionRecord>> UnfinishedSessions(std::int64_t updated_before_ms,
+                                                                std::size_t limit) = 0;
 
   virtual Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) = 0;
   virtual Result<std::optional<SessionRecord>> Session(std::string_view session_id) = 0;

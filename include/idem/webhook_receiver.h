@@ -20,6 +20,7 @@
 #include <string>
 
 #include "idem/status.h"
+#include "idem/webhook_catch_up.h"
 #include "idem/webhook_inbox.h"
 #include "idem/webhook_signature.h"
 
@@ -84,6 +85,11 @@ struct WebhookReceiverOptions {
   // process runs out of descriptors anyway, accepting waits and retries
   // instead of spinning. Default 1024.
   std::size_t max_connections = 1024;
+  // The catch-up for webhooks that never came (idem/webhook_catch_up.h): off
+  // unless catch_up.after > 0 (then catch_up.lookup is required). It runs on
+  // a thread of its own, started after the inbox is open, and stops with
+  // the receiver; its clock defaults to the verifier's.
+  CatchUpOptions catch_up;
 };
 
 struct ReceiverStats {
@@ -96,6 +102,7 @@ struct ReceiverStats {
   std::uint64_t healed_ops = 0;
   std::uint64_t exec_done = 0;    // --exec runs, or forwards (forward_to), that succeeded
   std::uint64_t exec_failed = 0;  // failed attempts (each is retried)
+  CatchUpStats catch_up;          // zero when the catch-up is off
 };
 
 class WebhookReceiver {

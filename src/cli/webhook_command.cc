@@ -9,11 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "cli/client_cli_support.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/secrets.h"
 #include "cli/show_default.h"
+#include "idem/didit/client.h"
+#include "idem/didit/decision_lookup.h"
 #include "idem/journal.h"
 #include "idem/webhook_receiver.h"
 
@@ -32,7 +35,60 @@ struct ServeFlags {
   std::string forward_secret_file;
   std::size_t max_connections = WebhookReceiverOptions{}.max_connections;
   int read_timeout_ms = static_cast<int>(WebhookReceiverOptions{}.read_timeout.count());
+  // The catch-up (docs/webhook.md): off unless --catch-up-after is given.
+  std::string catch_up_after;
+  std::string catch_up_rate = std::to_string(CatchUpOptions{}.rate_per_minute) + "/min";
+  std::string base_url;
+  std::string api_key_file;
 };
+
+// "90s", "10m", "1h", "500ms": digits and one unit, nothing else; positive.
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text, const char* flag) {
+  auto bad = [&] {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(flag) +
+                         " must be a positive whole number with a unit (ms, s, "
+                         "m or h), e.g. 90s or 10m; got '" +
+                         text + "'");
+  };
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 9) return bad();
+  const std::int64_t n = std::stoll(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  std::int64_t ms = 0;
+  if (unit == "ms") {
+    ms = n;
+  } else if (unit == "s") {
+    ms = n * 1000;
+  } else if (unit == "m") {
+    ms = n * 60'000;
+  } else if (unit == "h") {
+    ms = n * 3'600'000;
+  } else {
+    return bad();
+  }
+  if (ms <= 0) return bad();
+  return std::chrono::milliseconds(ms);
+}
+
+// "30/min" or "30": look-ups per minute, 1..6000.
+Result<int> ParseRate(const std::string& text) {
+  std::string number = text;
+  if (number.size() > 4 && number.compare(number.size() - 4, 4, "/min") == 0) {
+    number.resize(number.size() - 4);
+  }
+  const bool digits_only = !number.empty() && number.size() <= 4 &&
+                           number.find_first_not_of("0123456789") == std::string::npos;
+  const int n = digits_only ? std::stoi(number) : 0;
+  if (n < 1 || n > 6000) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--catch-up-rate must be N/min with N in 1..6000 (the decision endpoint "
+                     "allows 100/min), e.g. 30/min; got '" +
+                         text + "'");
+  }
+  return n;
+}
 
 struct EventsFlags {
   std::string session;
@@ -116,6 +172,45 @@ int Serve(const ServeFlags& flags) {
   options.max_connections = flags.max_connections;
   options.read_timeout = std::chrono::milliseconds(flags.read_timeout_ms);
 
+  // The catch-up: decision look-ups with the API key the client commands
+  // use (--api-key-file, $IDEM_API_KEY...), paced, a 429 pausing them.
+  std::shared_ptr<didit::DiditClient> didit_client;
+  if (!flags.catch_up_after.empty()) {
+    auto after = ParseDuration(flags.catch_up_after, "--catch-up-after");
+    if (!after) return ReportError(after.error(), kExitUsage);
+    auto rate = ParseRate(flags.catch_up_rate);
+    if (!rate) return ReportError(rate.error(), kExitUsage);
+    ClientFlags client_flags;
+    client_flags.base_url = flags.base_url;
+    client_flags.api_key_file = flags.api_key_file;
+    client_flags.journal = options.journal_path;
+    ResolveFromEnvironment(client_flags);
+    if (client_flags.api_key.empty()) {
+      const Error missing = MissingApiKey(client_flags);
+      return ReportError(
+          Error(missing.code(), missing.message() + " (--catch-up-after looks sessions up)"),
+          kExitConfig);
+    }
+    auto client_options = ClientOptionsFromFlags(client_flags);
+    if (!client_options) return ReportError(client_options.error(), kExitConfig);
+    auto journal = OpenJournalFromFlags(client_flags);
+    if (!journal) return ReportError(journal.error(), kExitConfig);
+    didit::DiditClientOptions didit_options;
+    didit_options.client = std::move(*client_options);
+    didit_options.client.journal = std::move(*journal);
+    didit_options.get_attempts = 1;  // a 429 pauses the catch-up; it is not slept on here
+    auto client = didit::DiditClient::Create(std::move(didit_options));
+    if (!client) return ReportError(client.error(), kExitConfig);
+    didit_client = std::move(*client);
+    options.catch_up.after = *after;
+    options.catch_up.rate_per_minute = *rate;
+    options.catch_up.lookup = didit::MakeDecisionLookup(didit_client);
+    spdlog::info(
+        "catch-up: sessions without a final status and quiet for {} are looked up at "
+        "{} (at most {}/min)",
+        flags.catch_up_after, client_flags.base_url, *rate);
+  }
+
   // SIGINT/SIGTERM stop the server cleanly; blocked here so that every
   // thread the receiver starts inherits the mask and sigwait gets them.
   sigset_t stop_signals;
@@ -138,6 +233,13 @@ int Serve(const ServeFlags& flags) {
   auto stats = (*receiver)->stats();
   spdlog::info("webhook serve stopped: {} stored, {} duplicates, {} rejected", stats.stored,
                stats.duplicates, stats.unauthorized + stats.malformed);
+  if (!flags.catch_up_after.empty()) {
+    spdlog::info(
+        "catch-up: {} look-ups, {} polled statuses stored, {} unchanged, {} rate-limited, "
+        "{} failed",
+        stats.catch_up.lookups, stats.catch_up.stored, stats.catch_up.unchanged,
+        stats.catch_up.rate_limited, stats.catch_up.failed);
+  }
   return kExitOk;
 }
 
@@ -173,7 +275,9 @@ int Events(const EventsFlags& flags) {
                              {"workflow_id", e.workflow_id},
                              {"vendor_data", e.vendor_data},
                              {"received_ms", e.received_ms},
-                             {"applied", e.applied}};
+                             {"applied", e.applied},
+                             {"source", e.polled ? "polled" : "webhook"}};
+      if (e.poll_seq != 0) item["poll_seq"] = e.poll_seq;
       item["decision"] = e.decision.empty() ? nlohmann::json(nullptr)
                                             : nlohmann::json::parse(e.decision, nullptr, false);
       // The body as it came, as a string: whatever its type or shape (an
@@ -185,10 +289,12 @@ int Events(const EventsFlags& flags) {
   } else {
     std::printf("SEQ\tSESSION_ID\tSTATUS\tTYPE\tTIMESTAMP\n");
     for (const auto& e : *events) {
-      std::printf("%lld\t%s\t%s\t%s\t%lld%s\n", static_cast<long long>(e.seq),
+      std::printf("%lld\t%s\t%s\t%s\t%lld%s", static_cast<long long>(e.seq),
                   TableField(e.session_id).c_str(), TableField(e.status).c_str(),
                   TableField(e.webhook_type).c_str(), static_cast<long long>(e.timestamp),
                   e.applied ? "" : "\t(not applied)");
+      if (e.polled) std::printf("\t(polled)");
+      std::printf("\n");
     }
   }
   return kExitOk;
@@ -233,6 +339,25 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
                    "sign forwarded events with the secret in file F (default: the first webhook "
                    "secret)")
       ->needs(forward);
+  auto* catch_up = serve->add_option(
+      "--catch-up-after", serve_flags->catch_up_after,
+      "look up sessions without a final status whose last event is older than DURATION (90s, "
+      "10m, 1h) with GET /v3/session/{id}/decision/ and store what changed as a polled event "
+      "(default none: off)");
+  ShowDefault(serve->add_option("--catch-up-rate", serve_flags->catch_up_rate,
+                                "decision look-ups per minute at most, N/min; a 429 pauses them "
+                                "for its Retry-After"))
+      ->needs(catch_up);
+  serve
+      ->add_option("--base-url", serve_flags->base_url,
+                   "API base URL for the catch-up (default $IDEM_BASE_URL, "
+                   "https://verification.didit.me)")
+      ->needs(catch_up);
+  serve
+      ->add_option("--api-key-file", serve_flags->api_key_file,
+                   "read the API key for the catch-up from file F (default $IDEM_API_KEY, "
+                   "$IDEM_API_KEY_FILE, then $DIDIT_API_KEY)")
+      ->needs(catch_up);
   AddJsonErrorsFlag(*serve);
   serve->callback([serve_flags, &exit_code] { exit_code = Serve(*serve_flags); });
 

@@ -157,6 +157,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
       wh.url = options.webhook_url;
       wh.secret = options.webhook_secret;
       wh.faults = *webhook_faults;
+      wh.max_attempts = options.webhook_max_attempts;
       wh.transport = options.webhook_transport;
     }
     wh.auto_complete = options.auto_complete;

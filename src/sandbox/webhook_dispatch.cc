@@ -62,6 +62,7 @@ Result<std::shared_ptr<WebhookDispatch>> WebhookDispatch::Create(WebhookDispatch
     options.faults = config.faults;
     options.clock = config.clock;
     options.transport = config.transport;
+    options.max_attempts = config.max_attempts;
     // Distinct from the auto-complete outcomes, still fixed by the seed.
     options.random = std::make_shared<SeededRandom>(config.seed * 2654435761u + 17);
     auto sender = WebhookSender::Create(std::move(options));

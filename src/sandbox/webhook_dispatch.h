@@ -35,6 +35,7 @@ struct WebhookDispatchConfig {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<SandboxEventSink> user_sink;  // called first; may be null
   std::shared_ptr<Transport> transport;         // null: the sender's own
+  int max_attempts = 30;                        // WebhookSenderOptions::max_attempts
 };
 
 // Didit's session event payload (exposed for tests): `webhook_type`

@@ -58,6 +58,13 @@ CREATE TABLE webhook_tasks(
   PRIMARY KEY(seq, kind)
 );
 )sql",
+    // The catch-up's polled events (AcceptPolled). ADD COLUMN with a
+    // default: existing events read as real webhooks, nothing is rewritten.
+    R"sql(
+ALTER TABLE webhook_events ADD COLUMN polled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE webhook_events ADD COLUMN poll_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX webhook_sessions_by_updated ON webhook_sessions(updated_ms);
+)sql",
 };
 
 WebhookEvent ReadEvent(const sqlite::Statement& s) {
@@ -75,12 +82,14 @@ WebhookEvent ReadEvent(const sqlite::Statement& s) {
   e.body = s.ColumnString(10);
   e.received_ms = s.ColumnInt64(11);
   e.applied = s.ColumnInt64(12) != 0;
+  e.polled = s.ColumnInt64(13) != 0;
+  e.poll_seq = s.ColumnInt64(14);
   return e;
 }
 
 constexpr char kEventColumns[] =
     "seq, event_id, COALESCE(delivery_id, ''), session_id, status, webhook_type, timestamp, "
-    "workflow_id, vendor_data, decision, body, received_ms, applied";
+    "workflow_id, vendor_data, decision, body, received_ms, applied, polled, poll_seq";
 
 class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
  public:
@@ -118,6 +127,60 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
       std::lock_guard<std::mutex> lock(mu_);  // deleted with the next commit
       healed_tasks_.insert(healed_tasks_.end(), healed_seqs.begin(), healed_seqs.end());
     }
+  }
+
+  Result<AcceptResult> AcceptPolled(const PolledStatus& polled) override {
+    std::lock_guard<std::mutex> db_lock(db_mu_);
+    auto tx = sqlite::Transaction::Begin(*db_);
+    if (!tx) return tl::unexpected(tx.error());
+    auto current =
+        db_->Prepare("SELECT status, event_timestamp FROM webhook_sessions WHERE session_id = ?");
+    if (!current) return tl::unexpected(current.error());
+    current->BindAll(polled.session_id);
+    auto row = current->Step();
+    if (!row) return tl::unexpected(row.error());
+    AcceptResult nothing;
+    nothing.outcome = InboxOutcome::kDuplicate;
+    if (!*row) return nothing;  // not a session this inbox knows
+    const std::int64_t timestamp = webhook::PolledTimestamp(options_, current->ColumnInt64(1));
+    current->Reset();
+    auto p = webhook::MakePolledEvent(polled, timestamp);
+    if (!p) return tl::unexpected(p.error());
+    auto r = StoreLocked(*p, NowMs());
+    if (!r) return r;
+    if (r->outcome == InboxOutcome::kStored) {
+      if (auto st = tx->Commit(); !st) return tl::unexpected(st.error());
+    }
+    return r;
+  }
+
+  Result<std::vector<SessionRecord>> UnfinishedSessions(std::int64_t updated_before_ms,
+                                                        std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    auto stmt = db_->Prepare(
+        "SELECT session_id, status, event_timestamp, decision, workflow_id, vendor_data, "
+        "updated_ms FROM webhook_sessions WHERE updated_ms <= ?1 AND status NOT IN "
+        "(?2, ?3, ?4, ?5, ?6) ORDER BY updated_ms, session_id LIMIT ?7");
+    if (!stmt) return tl::unexpected(stmt.error());
+    const auto& f = webhook::kFinalStatuses;
+    stmt->BindAll(updated_before_ms, f[0], f[1], f[2], f[3], f[4],
+                  limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+    std::vector<SessionRecord> sessions;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      SessionRecord r;
+      r.session_id = stmt->ColumnString(0);
+      r.status = stmt->ColumnString(1);
+      r.event_timestamp = stmt->ColumnInt64(2);
+      r.decision = stmt->ColumnString(3);
+      r.workflow_id = stmt->ColumnString(4);
+      r.vendor_data = stmt->ColumnString(5);
+      r.updated_ms = stmt->ColumnInt64(6);
+      sessions.push_back(std::move(r));
+    }
+    return sessions;
   }
 
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
@@ -279,14 +342,48 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
 
   Result<AcceptResult> StoreLocked(const ParsedEvent& p, std::int64_t now) {
     const WebhookEvent& e = p.event;
+    // A polled status is stored only when it moves the session; a real
+    // status event of the status a polled event set is stored without an
+    // exec task (the polled one had it). See "Polled events".
+    std::int64_t poll_seq = 0;
+    if (p.session_event) {
+      auto current =
+          db_->Prepare("SELECT status, event_timestamp FROM webhook_sessions WHERE session_id = ?");
+      if (!current) return tl::unexpected(current.error());
+      current->BindAll(e.session_id);
+      auto row = current->Step();
+      if (!row) return tl::unexpected(row.error());
+      const bool known = *row;
+      const std::string status = known ? current->ColumnString(0) : std::string();
+      const std::int64_t timestamp = known ? current->ColumnInt64(1) : 0;
+      current->Reset();
+      if (p.polled && (!known || status == e.status ||
+                       !StatusEventMoves(status, timestamp, e.status, e.timestamp))) {
+        AcceptResult nothing;
+        nothing.outcome = InboxOutcome::kDuplicate;
+        return nothing;
+      }
+      if (!p.polled && known && status == e.status) {
+        auto latest = db_->Prepare(
+            "SELECT seq, polled FROM webhook_events WHERE session_id = ? AND applied = 1 "
+            "ORDER BY seq DESC LIMIT 1");
+        if (!latest) return tl::unexpected(latest.error());
+        latest->BindAll(e.session_id);
+        auto found = latest->Step();
+        if (!found) return tl::unexpected(found.error());
+        if (*found && latest->ColumnInt64(1) != 0) poll_seq = latest->ColumnInt64(0);
+        latest->Reset();
+      }
+    }
     auto insert = db_->Prepare(
         "INSERT OR IGNORE INTO webhook_events(dedupe_key, body_sha256, delivery_id, event_id, "
         "session_id, status, webhook_type, timestamp, workflow_id, vendor_data, decision, body, "
-        "received_ms, applied) VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+        "received_ms, applied, polled, poll_seq) "
+        "VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
     if (!insert) return tl::unexpected(insert.error());
     insert->BindAll(p.dedupe_key, p.body_sha256, e.delivery_id, e.event_id, e.session_id, e.status,
                     e.webhook_type, e.timestamp, e.workflow_id, e.vendor_data, e.decision,
-                    sqlite::Blob{e.body}, now);
+                    sqlite::Blob{e.body}, now, p.polled ? 1 : 0, poll_seq);
     if (auto st = insert->Run(); !st) return tl::unexpected(st.error());
     AcceptResult result;
     if (insert->Changes() == 0) {
@@ -334,7 +431,7 @@ class SqliteInbox final : public WebhookInbox, public webhook::StagedInbox {
       if (auto st = mark->BindAll(result.seq).Run(); !st) return tl::unexpected(st.error());
     }
     for (const char* kind : {"heal", "exec"}) {
-      if (std::string_view(kind) == "exec" && !options_.queue_exec) continue;
+      if (std::string_view(kind) == "exec" && (!options_.queue_exec || poll_seq != 0)) continue;
       auto task = db_->Prepare(
           "INSERT INTO webhook_tasks(seq, kind, attempts, next_attempt_ms, last_error) "
           "VALUES (?, ?, 0, ?, '')");

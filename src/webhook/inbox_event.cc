@@ -96,6 +96,36 @@ Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_
   return p;
 }
 
+std::int64_t PolledTimestamp(const InboxOptions& options, std::int64_t stored_timestamp) {
+  const std::int64_t now_s = ToUnixMillis(options.clock->Now()) / 1000;
+  const std::int64_t skew_s =
+      std::chrono::duration_cast<std::chrono::seconds>(options.heal_clock_skew).count();
+  return std::max(stored_timestamp + 1, now_s - skew_s);
+}
+
+Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp) {
+  nlohmann::json body = {{"webhook_type", std::string(kStatusUpdated)},
+                         {"session_id", polled.session_id},
+                         {"status", polled.status},
+                         {"timestamp", timestamp},
+                         {"source", "polled"}};
+  if (!polled.decision.empty()) {
+    auto decision = nlohmann::json::parse(polled.decision, nullptr, false);
+    if (!decision.is_discarded()) body["decision"] = std::move(decision);
+  }
+  if (!polled.workflow_id.empty()) body["workflow_id"] = polled.workflow_id;
+  if (!polled.vendor_data.empty()) body["vendor_data"] = polled.vendor_data;
+  auto p = ParseEvent(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "");
+  if (!p) return p;
+  if (!p->session_event) {
+    return MakeError(ErrorCode::kInvalidArgument, "a polled status needs a session id and status");
+  }
+  p->polled = true;
+  p->event.polled = true;
+  p->dedupe_key = "polled:" + p->dedupe_key;
+  return p;
+}
+
 ParsedBatch ParseDeliveries(const std::vector<WebhookInbox::Delivery>& deliveries) {
   ParsedBatch batch;
   batch.results.reserve(deliveries.size());

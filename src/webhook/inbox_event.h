@@ -3,6 +3,7 @@
 // its dedupe keys, AcceptMany's bookkeeping, the heal, follow-up tasks.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,7 +39,24 @@ struct ParsedEvent {
   std::int64_t created_s = 0;
   std::string dedupe_key;  // see session_event
   std::string body_sha256;
+  // From the catch-up (MakePolledEvent): dedupe_key is "polled:" + the
+  // session status key, so it never hides the real webhook.
+  bool polled = false;
 };
+
+// The event AcceptPolled stores: a status.updated body with
+// "source":"polled", `timestamp`, and the look-up's decision, workflow_id and
+// vendor_data; parsed as ParseEvent would, polled set.
+Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp);
+
+// The timestamp of a polled event for a session whose stored event has
+// `stored_timestamp`: the later of stored + 1 and now - heal_clock_skew (see
+// "Polled events" in idem/webhook_inbox.h).
+std::int64_t PolledTimestamp(const InboxOptions& options, std::int64_t stored_timestamp);
+
+// The final statuses (IsFinalStatus), for SQL lists.
+inline constexpr std::array<std::string_view, 5> kFinalStatuses = {
+    "Approved", "Declined", "Expired", "Abandoned", "Kyc Expired"};
 
 // Reads what it can of `body`: the fields above when present with the
 // right types, "" / 0 otherwise. It never refuses a body for its content:

@@ -94,14 +94,22 @@ const std::vector<std::string>& SchemaSteps() {
         );
         CREATE INDEX idem_webhook_tasks_due ON idem_webhook_tasks (next_attempt_ms);
       )sql",
+      // The catch-up's polled events (AcceptPolled). ADD COLUMN with a
+      // constant default rewrites nothing: existing events are real webhooks.
+      R"sql(
+        ALTER TABLE idem_webhook_events ADD COLUMN polled bigint NOT NULL DEFAULT 0,
+                                        ADD COLUMN poll_seq bigint NOT NULL DEFAULT 0;
+        CREATE INDEX idem_webhook_sessions_by_updated ON idem_webhook_sessions (updated_ms);
+      )sql",
   };
   return steps;
 }
 
 // ReadEvent's columns, in order.
-#define IDEM_PG_EVENT_COLUMNS                                                           \
-  "seq, event_id, COALESCE(delivery_id, ''::bytea), session_id, status, webhook_type, " \
-  "event_timestamp, workflow_id, vendor_data, decision, body, received_ms, applied"
+#define IDEM_PG_EVENT_COLUMNS                                                                 \
+  "seq, event_id, COALESCE(delivery_id, ''::bytea), session_id, status, webhook_type, "       \
+  "event_timestamp, workflow_id, vendor_data, decision, body, received_ms, applied, polled, " \
+  "poll_seq"
 #define IDEM_PG_TASK_COLUMNS "seq, kind, attempts, next_attempt_ms, last_error"
 
 constexpr Oid B = journal::pg::kByteaOid;
@@ -111,16 +119,28 @@ constexpr Oid T = journal::pg::kTextOid;
 const std::vector<StatementSpec>& Statements() {
   static const std::vector<StatementSpec> statements = {
       // The event and its tasks in one statement; no row back = a duplicate.
-      // $14/$15: when the heal/exec task is first due; $16 = 1: queue exec.
+      // $14/$15: when the heal/exec task is first due; $16 = 1: queue exec;
+      // $17 polled, $18 poll_seq.
       {"w_insert",
        "WITH ins AS (INSERT INTO idem_webhook_events (dedupe_key, body_sha256, delivery_id, "
        "event_id, session_id, status, webhook_type, event_timestamp, workflow_id, vendor_data, "
-       "decision, body, received_ms) VALUES ($1, $2, NULLIF($3, ''::bytea), $4, $5, $6, $7, $8, "
-       "$9, $10, $11, $12, $13) ON CONFLICT DO NOTHING RETURNING seq), "
+       "decision, body, received_ms, polled, poll_seq) VALUES ($1, $2, NULLIF($3, ''::bytea), "
+       "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $17, $18) ON CONFLICT DO NOTHING "
+       "RETURNING seq), "
        "tasks AS (INSERT INTO idem_webhook_tasks (seq, kind, next_attempt_ms) "
        "SELECT seq, 'heal', $14 FROM ins UNION ALL SELECT seq, 'exec', $15 FROM ins WHERE $16 = 1) "
        "SELECT seq FROM ins",
-       {B, B, B, B, B, B, B, I, B, B, B, B, I, I, I, I}},
+       {B, B, B, B, B, B, B, I, B, B, B, B, I, I, I, I, I, I}},
+      // The event that set a session's current status (see Store).
+      {"w_latest_applied",
+       "SELECT seq, polled FROM idem_webhook_events WHERE session_id = $1 AND applied = 1 "
+       "ORDER BY seq DESC LIMIT 1",
+       {B}},
+      {"w_unfinished",
+       "SELECT session_id, status, event_timestamp, decision, workflow_id, vendor_data, updated_ms "
+       "FROM idem_webhook_sessions WHERE updated_ms <= $1 AND status NOT IN ($2, $3, $4, $5, $6) "
+       "ORDER BY updated_ms, session_id LIMIT $7",
+       {I, B, B, B, B, B, I}},
       {"w_original",
        "SELECT seq FROM idem_webhook_events WHERE dedupe_key = $1 OR body_sha256 = $2 OR "
        "delivery_id = NULLIF($3, ''::bytea) ORDER BY seq LIMIT 1",
@@ -196,6 +216,8 @@ WebhookEvent ReadEvent(const Rows& rows, int r) {
   e.body = rows.Bytes(r, c++);
   e.received_ms = rows.Int(r, c++);
   e.applied = rows.Int(r, c++) != 0;
+  e.polled = rows.Int(r, c++) != 0;
+  e.poll_seq = rows.Int(r, c++);
   return e;
 }
 
@@ -275,6 +297,46 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
   // the persisted heal task retries it.
   void Heal(ParsedBatch& batch) override { PutBackHealed(HealStored(options_, batch)); }
 
+  Result<AcceptResult> AcceptPolled(const PolledStatus& polled) override {
+    AcceptResult result;
+    auto st = pool_.Transaction([&](Connection& conn) -> PgResult<void> {
+      result = AcceptResult{};
+      result.outcome = InboxOutcome::kDuplicate;
+      auto current = conn.Exec("w_session_lock", {Param::Bytes(polled.session_id)});
+      if (!current) return tl::unexpected(current.error());
+      if (current->size() == 0) return {};  // not a session this inbox knows
+      auto p = MakePolledEvent(polled, PolledTimestamp(options_, current->Int(0, 1)));
+      if (!p) return Fail(p.error().code(), p.error().message());
+      auto r = Store(conn, *p, NowMs());
+      if (!r) return tl::unexpected(r.error());
+      result = std::move(*r);
+      return {};
+    });
+    if (!st) return tl::unexpected(st.error());
+    return result;
+  }
+
+  Result<std::vector<SessionRecord>> UnfinishedSessions(std::int64_t updated_before_ms,
+                                                        std::size_t limit) override {
+    std::vector<SessionRecord> sessions;
+    auto st = pool_.Transaction([&](Connection& conn) -> PgResult<void> {
+      sessions.clear();
+      std::vector<Param> params = {Param::Int(updated_before_ms)};
+      for (std::string_view f : kFinalStatuses) params.push_back(Param::Bytes(f));
+      params.push_back(limit == 0 ? Param::Null() : Param::Int(static_cast<std::int64_t>(limit)));
+      auto rows = conn.Exec("w_unfinished", params);
+      if (!rows) return tl::unexpected(rows.error());
+      for (int r = 0; r < rows->size(); ++r) {
+        sessions.push_back(SessionRecord{rows->Bytes(r, 0), rows->Bytes(r, 1), rows->Int(r, 2),
+                                         rows->Bytes(r, 3), rows->Bytes(r, 4), rows->Bytes(r, 5),
+                                         rows->Int(r, 6)});
+      }
+      return {};
+    });
+    if (!st) return tl::unexpected(st.error());
+    return sessions;
+  }
+
   Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) override {
     std::vector<WebhookEvent> events;
     auto st = pool_.Transaction([&](Connection& conn) -> PgResult<void> {
@@ -339,6 +401,30 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
 
   PgResult<AcceptResult> Store(Connection& conn, const ParsedEvent& p, std::int64_t now) {
     const WebhookEvent& e = p.event;
+    // A polled status is stored only when it moves the session; a real
+    // status event of the status a polled event set gets no exec task (the
+    // polled one had it). See "Polled events" in idem/webhook_inbox.h. The
+    // session row is locked first, so this is decided on the latest
+    // committed status.
+    std::int64_t poll_seq = 0;
+    if (p.session_event) {
+      auto current = conn.Exec("w_session_lock", {Param::Bytes(e.session_id)});
+      if (!current) return tl::unexpected(current.error());
+      const bool known = current->size() > 0;
+      const std::string status = known ? current->Bytes(0, 0) : std::string();
+      const std::int64_t timestamp = known ? current->Int(0, 1) : 0;
+      if (p.polled && (!known || status == e.status ||
+                       !StatusEventMoves(status, timestamp, e.status, e.timestamp))) {
+        AcceptResult nothing;
+        nothing.outcome = InboxOutcome::kDuplicate;
+        return nothing;
+      }
+      if (!p.polled && known && status == e.status) {
+        auto latest = conn.Exec("w_latest_applied", {Param::Bytes(e.session_id)});
+        if (!latest) return tl::unexpected(latest.error());
+        if (latest->size() > 0 && latest->Int(0, 1) != 0) poll_seq = latest->Int(0, 0);
+      }
+    }
     auto inserted = conn.Exec(
         "w_insert",
         {Param::Bytes(p.dedupe_key), Param::Bytes(p.body_sha256), Param::Bytes(e.delivery_id),
@@ -346,7 +432,9 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
          Param::Bytes(e.webhook_type), Param::Int(e.timestamp), Param::Bytes(e.workflow_id),
          Param::Bytes(e.vendor_data), Param::Bytes(e.decision), Param::Bytes(e.body),
          Param::Int(now), Param::Int(FirstDueMs(options_, "heal", now)),
-         Param::Int(FirstDueMs(options_, "exec", now)), Param::Int(options_.queue_exec ? 1 : 0)});
+         Param::Int(FirstDueMs(options_, "exec", now)),
+         Param::Int(options_.queue_exec && poll_seq == 0 ? 1 : 0), Param::Int(p.polled ? 1 : 0),
+         Param::Int(poll_seq)});
     if (!inserted) return tl::unexpected(inserted.error());
     AcceptResult result;
     if (inserted->size() == 0) {

@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -79,6 +80,17 @@ class Receiver final : public WebhookReceiver {
     }
     server_ = std::move(*server);
     tasks_ = std::thread([this] { RunTasks(); });
+    if (options_.catch_up.after > std::chrono::milliseconds::zero()) {
+      CatchUpOptions co = options_.catch_up;
+      if (!co.clock) co.clock = clock_;
+      auto catch_up = CatchUp::Create(*inbox_, std::move(co));
+      if (!catch_up) {
+        Stop();
+        return tl::unexpected(catch_up.error());
+      }
+      catch_up_ = std::move(*catch_up);
+      catch_up_thread_ = std::thread([this] { RunCatchUp(); });
+    }
     return {};
   }
 
@@ -90,7 +102,9 @@ class Receiver final : public WebhookReceiver {
 
   ReceiverStats stats() const override {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    return stats_;
+    ReceiverStats stats = stats_;
+    stats.catch_up = catch_up_stats_;
+    return stats;
   }
 
   void Stop() override {
@@ -105,6 +119,7 @@ class Receiver final : public WebhookReceiver {
     StopStore();
     if (server_) server_->Stop();
     if (tasks_.joinable()) tasks_.join();
+    if (catch_up_thread_.joinable()) catch_up_thread_.join();
   }
 
  private:
@@ -301,6 +316,26 @@ class Receiver final : public WebhookReceiver {
     }
   }
 
+  // The catch-up thread: a step, then a wait until the next is due (at most
+  // one second at a time, so a clock that jumps is noticed), until Stop.
+  void RunCatchUp() {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      const auto next = catch_up_->Step();
+      {
+        std::lock_guard<std::mutex> stats_lock(stats_mu_);
+        catch_up_stats_ = catch_up_->stats();
+      }
+      const auto wait =
+          std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next - clock_->Now()),
+                     std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+      lock.lock();
+      if (stopping_) break;
+      stop_cv_.wait_for(lock, wait);
+    }
+  }
+
   WebhookReceiverOptions options_;
   std::string forward_secret_;
   std::string forward_label_;                     // forward_to without credentials
@@ -312,6 +347,9 @@ class Receiver final : public WebhookReceiver {
   std::string path_;
   std::unique_ptr<server::HttpServer> server_;
   std::thread tasks_;
+  std::unique_ptr<CatchUp> catch_up_;
+  std::thread catch_up_thread_;
+  CatchUpStats catch_up_stats_;  // under stats_mu_
 
   struct Queued {
     webhook::ParsedEvent event;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "idem/webhook_inbox.h"
+#include "webhook/inbox_event.h"
 
 namespace idem {
 namespace {
@@ -78,6 +79,13 @@ bool StatusEventMoves(std::string_view stored_status, std::int64_t stored_timest
     return std::make_tuple(!IsInitial(s), ts, SameSecondOrder(s), s);
   };
   return key(stored_status, stored_timestamp) < key(status, timestamp);
+}
+
+bool IsFinalStatus(std::string_view status) {
+  for (std::string_view s : webhook::kFinalStatuses) {
+    if (s == status) return true;
+  }
+  return false;
 }
 
 }  // namespace idem

@@ -91,6 +91,95 @@ TEST_F(InboxTest, DuplicatesAreAcknowledgedNotAppliedTwice) {
   EXPECT_EQ(other->outcome, InboxOutcome::kStored);
 }
 
+// The catch-up's polled events ("Polled events" in idem/webhook_inbox.h).
+TEST_F(InboxTest, APolledStatusIsStoredOnlyWhenItMovesTheSession) {
+  auto inbox = Open(/*exec=*/true);
+  PolledStatus unknown{"nobody", "Approved", "", "", ""};
+  auto r = inbox->AcceptPolled(unknown);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->outcome, InboxOutcome::kDuplicate);
+  ASSERT_TRUE(inbox->Accept(Event("s1", "In Progress", 100)));
+  PolledStatus same{"s1", "In Progress", "", "", ""};
+  r = inbox->AcceptPolled(same);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, InboxOutcome::kDuplicate);
+  PolledStatus initial{"s1", "Not Started", "", "", ""};
+  r = inbox->AcceptPolled(initial);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, InboxOutcome::kDuplicate);
+  PolledStatus approved{"s1", "Approved", R"({"status":"Approved"})", kWorkflow, "user-1"};
+  r = inbox->AcceptPolled(approved);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->outcome, InboxOutcome::kStored);
+  EXPECT_TRUE(r->applied);
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_FALSE((*events)[0].polled);
+  const WebhookEvent& polled = (*events)[1];
+  EXPECT_TRUE(polled.polled);
+  // now - heal_clock_skew (5 min): later than the stored event + 1 here.
+  const std::int64_t now_s = ToUnixMillis(clock_->Now()) / 1000;
+  EXPECT_EQ(polled.timestamp, std::max<std::int64_t>(101, now_s - 300));
+  EXPECT_EQ(polled.decision, R"({"status":"Approved"})");
+  EXPECT_EQ(nlohmann::json::parse(polled.body).value("source", ""), "polled");
+  EXPECT_EQ((*inbox->Session("s1"))->status, "Approved");
+  // Again: the session has it now.
+  r = inbox->AcceptPolled(approved);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, InboxOutcome::kDuplicate);
+}
+
+TEST_F(InboxTest, TheRealWebhookAfterAPollIsStoredWithoutASecondExec) {
+  auto inbox = Open(/*exec=*/true);
+  ASSERT_TRUE(inbox->Accept(Event("s1", "In Progress", 100)));
+  auto polled = inbox->AcceptPolled({"s1", "Approved", "", "", ""});
+  ASSERT_TRUE(polled && polled->outcome == InboxOutcome::kStored);
+  // A late replay of an intermediate status from before the poll does not
+  // move the session back (stored, not applied, executed as a stale event).
+  auto stale = inbox->Accept(Event("s1", "In Review", 150));
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(stale->applied);
+  const std::int64_t now_s = ToUnixMillis(clock_->Now()) / 1000;
+  auto real = inbox->Accept(Event("s1", "Approved", now_s));
+  ASSERT_TRUE(real) << real.error().ToString();
+  EXPECT_EQ(real->outcome, InboxOutcome::kStored);
+  EXPECT_TRUE(real->applied);
+  auto events = inbox->Events({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ((*events)[3].poll_seq, polled->seq);
+  EXPECT_FALSE((*events)[3].polled);
+  auto tasks = inbox->PendingTasks();
+  ASSERT_TRUE(tasks);
+  std::vector<std::int64_t> exec_seqs;
+  for (const auto& t : *tasks)
+    if (t.kind == "exec") exec_seqs.push_back(t.seq);
+  EXPECT_EQ(exec_seqs, (std::vector<std::int64_t>{(*events)[0].seq, polled->seq, stale->seq}));
+  // A later, different status is a webhook like any other.
+  auto declined = inbox->Accept(Event("s1", "Declined", now_s + 100));
+  ASSERT_TRUE(declined);
+  EXPECT_EQ(inbox->Events({})->back().poll_seq, 0);
+}
+
+TEST_F(InboxTest, UnfinishedSessionsAreTheQuietOnesWithoutAFinalStatus) {
+  auto inbox = Open();
+  ASSERT_TRUE(inbox->Accept(Event("a", "In Progress", 100)));
+  ASSERT_TRUE(inbox->Accept(Event("b", "Approved", 100)));
+  ASSERT_TRUE(inbox->Accept(Event("c", "In Review", 100)));
+  clock_->Advance(std::chrono::minutes(5));
+  ASSERT_TRUE(inbox->Accept(Event("d", "In Progress", 100)));
+  const std::int64_t before = ToUnixMillis(clock_->Now()) - 1000;
+  auto sessions = inbox->UnfinishedSessions(before, 0);
+  ASSERT_TRUE(sessions) << sessions.error().ToString();
+  std::vector<std::string> ids;
+  for (const auto& s : *sessions) ids.push_back(s.session_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "c"}));
+  sessions = inbox->UnfinishedSessions(before, 1);
+  ASSERT_TRUE(sessions);
+  EXPECT_EQ(sessions->size(), 1u);
+}
+
 TEST_F(InboxTest, StaleEventsNeverMoveStatusBackwards) {
   auto inbox = Open();
   ASSERT_TRUE(inbox->Accept(Event("s1", "Approved", 300)));

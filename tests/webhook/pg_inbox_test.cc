@@ -78,7 +78,7 @@ class PgInboxTest : public ::testing::Test {
 TEST_F(PgInboxTest, OpenPicksPostgresFromTheUrlAndMigratesOnce) {
   auto first = Open();
   ASSERT_NE(first, nullptr);
-  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'webhook'"), "1");
+  EXPECT_EQ(QueryOne(url_, "SELECT version FROM idem_schema WHERE component = 'webhook'"), "2");
   // Without InboxOptions::journal, the heal's journal is the one at the URL.
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM idem_schema WHERE component = 'journal'"), "1");
   ASSERT_TRUE(first->Accept(Event("s1", "Approved", 100)));
