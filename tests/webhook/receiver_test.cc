@@ -288,6 +288,7 @@ TEST_F(ReceiverTest, EveryEventTypeIsStoredAcknowledgedAndPassedToExec) {
 // nesting, a body just under the size limit, bytes that are not JSON. Each is
 // stored and acknowledged; the receiver goes on serving.
 TEST_F(ReceiverTest, HostileSignedBodiesAreStoredAndAcknowledged) {
+  static constexpr char kBinaryBody[] = "\0\x01\x02 not json";
   StartReceiver();
   const std::vector<std::string> bodies = {
       R"({"webhook_type":"status.updated","session_id":5,"status":"Approved","timestamp":1})",
@@ -300,7 +301,8 @@ TEST_F(ReceiverTest, HostileSignedBodiesAreStoredAndAcknowledged) {
       R"({"webhook_type":"user.data.updated","timestamp":1,"changes":{"pad":")" +
           std::string(1'000'000, 'x') + R"("}})",
       "{\"webhook_type\":\"data.updated\",\"session_id\":\"\xff\xfe\",\"timestamp\":1}",
-      std::string("\0\x01\x02 not json", 14),
+      // sizeof - 1: the literal holds NULs, so strlen would stop at the first.
+      std::string(kBinaryBody, sizeof kBinaryBody - 1),
       "null",
   };
   for (const auto& body : bodies) {
