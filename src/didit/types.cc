@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <string>
+#include <utility>
 
 #include "didit/json_util.h"
 
@@ -129,7 +130,25 @@ Result<json> ToJson(const CreateSessionRequest& request) {
     PutOpt(d, "id_country", e.id_country);
     if (!e.expected_document_types.empty())
       d["expected_document_types"] = e.expected_document_types;
+    if (e.gender && *e.gender != "M" && *e.gender != "F") {
+      return MakeError(ErrorCode::kInvalidArgument, "expected_details.gender must be M or F");
+    }
+    PutOpt(d, "gender", e.gender);
+    PutOpt(d, "country", e.country);
+    PutOpt(d, "poa_country", e.poa_country);
+    PutOpt(d, "address", e.address);
+    PutOpt(d, "identification_number", e.identification_number);
+    PutOpt(d, "ip_address", e.ip_address);
+    PutOpt(d, "company_name", e.company_name);
+    PutOpt(d, "registry_country", e.registry_country);
+    PutOpt(d, "registration_number", e.registration_number);
     obj["expected_details"] = std::move(d);
+  }
+  if (request.portrait_image) {
+    if (request.portrait_image->empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "portrait_image is empty");
+    }
+    obj["portrait_image"] = *request.portrait_image;
   }
   return obj;
 }
@@ -142,6 +161,25 @@ Result<json> ToJson(const UpdateStatusRequest& request) {
   json obj = json::object();
   obj["new_status"] = std::string(SessionStatusName(request.new_status));
   PutOpt(obj, "comment", request.comment);
+  if (request.send_email == true && request.email_address.value_or("").empty()) {
+    // Didit's own 400; refused here before anything is journaled.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "email_address is required when send_email is true");
+  }
+  PutOpt(obj, "send_email", request.send_email);
+  PutOpt(obj, "email_address", request.email_address);
+  PutOpt(obj, "email_language", request.email_language);
+  if (!request.nodes_to_resubmit.empty()) {
+    json nodes = json::array();
+    for (const NodeToResubmit& n : request.nodes_to_resubmit) {
+      if (n.node_id.empty() || n.feature.empty()) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "nodes_to_resubmit items need node_id and feature");
+      }
+      nodes.push_back(json{{"node_id", n.node_id}, {"feature", n.feature}});
+    }
+    obj["nodes_to_resubmit"] = std::move(nodes);
+  }
   return obj;
 }
 
@@ -158,6 +196,42 @@ Result<json> ToJson(const AmlRequest& request) {
   PutOpt(obj, "include_adverse_media", request.include_adverse_media);
   PutOpt(obj, "vendor_data", request.vendor_data);
   PutOpt(obj, "save_api_request", request.save_api_request);
+  PutOpt(obj, "include_ongoing_monitoring", request.include_ongoing_monitoring);
+  if (request.include_ongoing_monitoring == true && request.save_api_request == false) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "include_ongoing_monitoring needs save_api_request (Didit refuses it)");
+  }
+  if (request.metadata) {
+    if (!request.metadata->is_object()) {
+      return MakeError(ErrorCode::kInvalidArgument, "metadata must be a JSON object");
+    }
+    obj["metadata"] = *request.metadata;
+  }
+  const std::pair<const char*, const std::optional<int>*> numbers[] = {
+      {"aml_score_approve_threshold", &request.aml_score_approve_threshold},
+      {"aml_score_review_threshold", &request.aml_score_review_threshold},
+      {"aml_match_score_threshold", &request.aml_match_score_threshold},
+      {"aml_name_weight", &request.aml_name_weight},
+      {"aml_dob_weight", &request.aml_dob_weight},
+      {"aml_country_weight", &request.aml_country_weight},
+  };
+  for (const auto& [name, value] : numbers) {
+    if (!*value) continue;
+    if (**value < 0 || **value > 100) {
+      return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be 0..100");
+    }
+    obj[name] = **value;
+  }
+  if (request.aml_name_weight || request.aml_dob_weight || request.aml_country_weight) {
+    const int sum = request.aml_name_weight.value_or(60) + request.aml_dob_weight.value_or(25) +
+                    request.aml_country_weight.value_or(15);
+    if (sum != 100) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "aml_name_weight + aml_dob_weight + aml_country_weight must sum to 100 "
+                       "(unsent ones count as 60/25/15), not " +
+                           std::to_string(sum));
+    }
+  }
   return obj;
 }
 
@@ -246,6 +320,29 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
   if (request.date_to) add("date_to", *request.date_to);
   if (request.api_service) add("api_service", *request.api_service);
   if (request.session_type) add("session_type", *request.session_type);
+  if (request.session_kind) add("session_kind", *request.session_kind);
+  const std::pair<const char*, const std::optional<std::string>*> texts[] = {
+      {"search", &request.search},
+      {"country", &request.country},
+      {"document_type", &request.document_type},
+      {"document_name", &request.document_name},
+      {"region", &request.region},
+      {"didit_internal_id", &request.didit_internal_id},
+      {"screened_full_name", &request.screened_full_name},
+      {"warning", &request.warning},
+      {"euuid", &request.euuid},
+      {"organization_name", &request.organization_name},
+  };
+  for (const auto& [key, value] : texts) {
+    if (*value) add(key, **value);
+  }
+  if (request.status_initialized_as_in_review) {
+    add("status_initialized_as_in_review",
+        *request.status_initialized_as_in_review ? "true" : "false");
+  }
+  if (request.is_kyc_to_be_reviewed) {
+    add("is_kyc_to_be_reviewed", *request.is_kyc_to_be_reviewed ? "true" : "false");
+  }
   return path;
 }
 

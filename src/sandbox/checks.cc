@@ -9,6 +9,7 @@
 #include "sandbox/app.h"
 #include "sandbox/endpoint_support.h"
 #include "sandbox/multipart.h"
+#include "sandbox/request_fields.h"
 #include "sandbox/responses.h"
 #include "sandbox/session_views.h"
 
@@ -181,6 +182,9 @@ App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
       return Fail(FieldError(profile, field, "Must be a valid boolean."));
     }
   }
+  if (json errors = AmlOptionErrors(*body); !errors.empty()) {
+    return Fail(FieldErrors(profile, errors));
+  }
   auto options = JsonCheckOptions(profile, *body, out.response);
   if (!options) return out;
   if (body->value("include_ongoing_monitoring", json(false)) == true && !options->save) {
@@ -199,9 +203,11 @@ App::EndpointResult App::Aml(const Request& request, std::int64_t now_ms) {
     score = std::max(score, h.score);
   }
   const auto entity = body->find("entity_type");
+  const char* status = AmlStatusUnderThresholds(*body, score);
+  if (status == nullptr) status = hits.empty() ? "Approved" : "In Review";
   return CheckAnswer(
       Endpoint::kAml,
-      {{"status", hits.empty() ? "Approved" : "In Review"},
+      {{"status", status},
        {"total_hits", hits.size()},
        {"entity_type", entity != body->end() && entity->is_string() ? *entity : json("person")},
        {"score", score},

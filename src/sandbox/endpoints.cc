@@ -8,6 +8,7 @@
 #include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/endpoint_support.h"
+#include "sandbox/request_fields.h"
 #include "sandbox/responses.h"
 #include "sandbox/session_views.h"
 
@@ -73,6 +74,9 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
       if (!d->is_object()) return Fail(FieldError(config_.profile, field, "Must be an object."));
       details[field] = *d;
     }
+  }
+  if (json errors = CreateDetailErrors(b); !errors.empty()) {
+    return Fail(FieldErrors(config_.profile, errors));
   }
   for (const char* field : {"language", "callback_method"}) {
     if (auto d = b.find(field); d != b.end() && !d->is_null()) {

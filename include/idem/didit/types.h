@@ -34,7 +34,20 @@ struct ExpectedDetails {
   std::optional<std::string> date_of_birth;  // "YYYY-MM-DD"
   std::optional<std::string> nationality;    // ISO 3166-1 alpha-3
   std::optional<std::string> id_country;
-  std::vector<std::string> expected_document_types;  // empty = not sent
+  std::vector<std::string>
+      expected_document_types;        // empty = not sent: P, ID, DL, RP, HIC, TC, SSC
+  std::optional<std::string> gender;  // "M" | "F"
+  // ISO alpha-3; Didit requires it when `address` is sent without
+  // id_country/poa_country.
+  std::optional<std::string> country;
+  std::optional<std::string> poa_country;  // ISO alpha-3
+  std::optional<std::string> address;      // free text
+  std::optional<std::string> identification_number;
+  std::optional<std::string> ip_address;  // IPv4 or IPv6
+  // KYB workflows only.
+  std::optional<std::string> company_name;
+  std::optional<std::string> registry_country;  // alpha-2 or "US-CA"
+  std::optional<std::string> registration_number;
 };
 
 // POST /v3/session/
@@ -50,12 +63,25 @@ struct CreateSessionRequest {
   std::optional<std::string> language;
   std::optional<ContactDetails> contact_details;
   std::optional<ExpectedDetails> expected_details;
+  // Base64 JPEG/PNG/WebP/TIFF, at most 2 MB (Didit: 400 "Image size exceeds
+  // 2MB."), for biometric-auth / face-match-first workflows.
+  std::optional<std::string> portrait_image;
+};
+
+// One item of update-status' nodes_to_resubmit.
+struct NodeToResubmit {
+  std::string node_id;
+  std::string feature;  // "OCR", "LIVENESS", "POA", ... (Didit's enum)
 };
 
 // PATCH /v3/session/{id}/update-status/
 struct UpdateStatusRequest {
   SessionStatus new_status = SessionStatus::kApproved;  // Approved | Declined | Resubmitted
   std::optional<std::string> comment;
+  std::optional<bool> send_email;                 // Didit's default false
+  std::optional<std::string> email_address;       // required when send_email is true
+  std::optional<std::string> email_language;      // Didit's default "en"
+  std::vector<NodeToResubmit> nodes_to_resubmit;  // empty = not sent
 };
 
 // GET /v3/sessions/ filters. Unset = not sent.
@@ -70,6 +96,21 @@ struct ListSessionsRequest {
   std::optional<std::string> api_service;
   // "API", "HOSTED", "MIGRATED" (comma list) or "ALL".
   std::optional<std::string> session_type;
+  // "user" (Didit's default), "business" or "all".
+  std::optional<std::string> session_kind;
+  // The further filters Didit documents (OAS list), sent as given.
+  std::optional<std::string> search;
+  std::optional<std::string> country;
+  std::optional<std::string> document_type;
+  std::optional<std::string> document_name;
+  std::optional<std::string> region;
+  std::optional<std::string> didit_internal_id;
+  std::optional<std::string> screened_full_name;
+  std::optional<std::string> warning;
+  std::optional<bool> status_initialized_as_in_review;
+  std::optional<bool> is_kyc_to_be_reviewed;
+  std::optional<std::string> euuid;
+  std::optional<std::string> organization_name;
   std::optional<int> limit;   // Didit's default 50
   std::optional<int> offset;  // default 0
 };
@@ -84,6 +125,20 @@ struct AmlRequest {
   std::optional<bool> include_adverse_media;
   std::optional<std::string> vendor_data;
   std::optional<bool> save_api_request;
+  // Re-screens as the watch lists change; Didit refuses it (400) unless the
+  // request is saved.
+  std::optional<bool> include_ongoing_monitoring;
+  std::optional<nlohmann::json> metadata;  // must be an object
+  // Status thresholds on the risk score (Didit's defaults 80 and 100) and the
+  // per-hit match threshold (93), each 0..100.
+  std::optional<int> aml_score_approve_threshold;
+  std::optional<int> aml_score_review_threshold;
+  std::optional<int> aml_match_score_threshold;
+  // Match-score weights (defaults 60/25/15); the three must sum to 100 (an
+  // unsent one counts with its default).
+  std::optional<int> aml_name_weight;
+  std::optional<int> aml_dob_weight;
+  std::optional<int> aml_country_weight;
 };
 
 // POST /v3/passive-liveness/ (billed, multipart)
