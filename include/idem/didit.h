@@ -12,5 +12,7 @@
 #include "idem/didit/endpoints.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/multipart.h"
+#include "idem/didit/otp.h"
+#include "idem/didit/session_calls.h"
 #include "idem/didit/session_status.h"
 #include "idem/didit/types.h"

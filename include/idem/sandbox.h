@@ -89,8 +89,9 @@ struct SandboxRateScopes {
   int generic_write = 0;     // every POST, PATCH, DELETE under /v3/ (Didit: 300/min)
   int session_create = 0;    // POST /v3/session/, besides generic-write (Didit: 600/min)
   int session_decision = 0;  // GET /v3/session/{id}/decision/, besides generic-get (100/min)
+  int session_pdf = 0;       // GET /v3/session/{id}/generate-pdf/, besides generic-get (50/min)
 
-  // Didit's numbers: 600, 300, 600, 100.
+  // Didit's numbers: 600, 300, 600, 100, 50.
   static SandboxRateScopes Didit();
   // Any scope on.
   bool enabled() const;
@@ -102,10 +103,11 @@ struct SandboxRateScopes {
 // (which the entries then override), e.g. "writes=30/min,reads=60/min" (the
 // scopes not named stay off) or "didit,decision=10/min". SCOPE is reads or
 // generic-get, writes or generic-write, create or session-v2-create (also
-// session-create), decision or session-decision; N in [0, 1000000], 0 = off.
+// session-create), decision or session-decision, pdf or session-generate-pdf
+// (also generate-pdf); N in [0, 1000000], 0 = off.
 // kInvalidArgument names the entry that is wrong (unknown or repeated scope,
 // missing "=", N not a number, a unit other than "/min", Didit scopes the
-// sandbox has no route for such as generate-pdf).
+// sandbox has no route for such as ingest-write).
 Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec);
 
 struct SandboxOptions {

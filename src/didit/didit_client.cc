@@ -5,6 +5,7 @@
 #include "common/crypto.h"
 #include "didit/json_util.h"
 #include "didit/reconcilers.h"
+#include "didit/resend_reconciler.h"
 #include "idem/didit/client.h"
 #include "idem/didit/op_outcome.h"
 #include "idem/natural_key.h"
@@ -95,6 +96,7 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
     options.reconcilers[std::string(kind)] =
         std::make_shared<internal::CheckReconciler>(target, reconciler, keys.first, keys.second);
   }
+  internal::AddResendReconcilers(options);  // batch delete, OTP send and check
 }
 
 std::string DerivedVendorData(std::string_view op_id) {
@@ -141,7 +143,8 @@ Result<std::unique_ptr<DiditClient>> DiditClient::Create(DiditClientOptions opti
 
 Client& DiditClient::client() { return *impl_->client; }
 
-DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url) {
+DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url,
+                                           std::chrono::milliseconds timeout) {
   const ClientOptions& co = impl_->options.client;
   std::string url;
   if (path_or_url.starts_with("/")) {
@@ -157,6 +160,7 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url) {
     HttpRequest request;
     request.method = "GET";
     request.url = url;
+    request.timeout = timeout;
     if (!co.api_key.empty()) request.headers.push_back({"x-api-key", co.api_key});
     TransportResult result = co.transport->SendAndWait(std::move(request));
     std::optional<std::chrono::milliseconds> pushback;

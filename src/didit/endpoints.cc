@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 7> kEndpoints = {{
+const std::array<EndpointProfile, 12> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create"},
@@ -34,6 +34,25 @@ const std::array<EndpointProfile, 7> kEndpoints = {{
      milliseconds(30000), "generic-write"},
     {"id_verification", "POST", "/v3/id-verification/", false, true, false, "ID_VERIFICATION",
      kLookUpCheck, milliseconds(60000), "generic-write"},
+    // Issue 14's session calls and OTP verification: a repeat is harmless by
+    // Didit's rules (repeat_refused: no settle wait), so an ambiguous attempt
+    // is sent again (didit/resend_reconciler.h).
+    {"batch_delete_sessions", "POST", "/v3/sessions/delete/", false, false, true, "",
+     "send again: always 204, a repeat deletes nothing more", milliseconds(30000), "generic-write"},
+    {"phone_send", "POST", "/v3/phone/send/", false, true, true, "PHONE_VERIFICATION",
+     "send once more (Retry, same request_id, within 5 min); a second ambiguous send: unknown, "
+     "needs review",
+     milliseconds(30000), "generic-write"},
+    {"phone_check", "POST", "/v3/phone/check/", false, false, true, "",
+     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000),
+     "generic-write"},
+    {"email_send", "POST", "/v3/email/send/", false, true, true, "EMAIL_VERIFICATION",
+     "send once more (Retry, same request_id, within 5 min); a second ambiguous send: unknown, "
+     "needs review",
+     milliseconds(30000), "generic-write"},
+    {"email_check", "POST", "/v3/email/check/", false, false, true, "",
+     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000),
+     "generic-write"},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -121,7 +140,9 @@ Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
                          "keyed kinds: '" + std::string(kind) +
                              "' is not a Didit kind (all, none, or a comma list of: "
                              "create_session, update_status, delete_session, aml, "
-                             "passive_liveness, face_match, id_verification)");
+                             "passive_liveness, face_match, id_verification, "
+                             "batch_delete_sessions, phone_send, phone_check, email_send, "
+                             "email_check)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;

@@ -29,14 +29,25 @@ std::string_view ExecutionKind(Endpoint e) {
       return "face_match";
     case Endpoint::kIdVerification:
       return "id_verification";
+    case Endpoint::kBatchDelete:
+      return "batch_delete_sessions";
+    case Endpoint::kPhoneSend:
+      return "phone_send";
+    case Endpoint::kPhoneCheck:
+      return "phone_check";
+    case Endpoint::kEmailSend:
+      return "email_send";
+    case Endpoint::kEmailCheck:
+      return "email_check";
     default:
       return "";
   }
 }
 
 constexpr std::string_view kExecutionKinds[] = {
-    "create_session",   "update_status", "delete_session", "aml",
-    "passive_liveness", "face_match",    "id_verification"};
+    "create_session",   "update_status", "delete_session",  "aml",
+    "passive_liveness", "face_match",    "id_verification", "batch_delete_sessions",
+    "phone_send",       "phone_check",   "email_send",      "email_check"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -71,7 +82,9 @@ void AddRateHeaders(Outcome& outcome, const Headers& headers) {
   }
 }
 
-bool ReadOnly(Endpoint e) { return e == Endpoint::kDecision || e == Endpoint::kListSessions; }
+bool ReadOnly(Endpoint e) {
+  return e == Endpoint::kDecision || e == Endpoint::kListSessions || e == Endpoint::kGeneratePdf;
+}
 
 }  // namespace
 
@@ -447,6 +460,20 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kIdVerification:
       result = IdVerification(request, now);
+      break;
+    case Endpoint::kGeneratePdf:
+      result = GeneratePdf(route.session_id, now);
+      break;
+    case Endpoint::kBatchDelete:
+      result = BatchDelete(request, now);
+      break;
+    case Endpoint::kPhoneSend:
+    case Endpoint::kEmailSend:
+      result = OtpSend(request, route.endpoint, now);
+      break;
+    case Endpoint::kPhoneCheck:
+    case Endpoint::kEmailCheck:
+      result = OtpCheck(request, route.endpoint, now);
       break;
     default:
       result.response = DetailResponse(404, "Not found.");

@@ -145,6 +145,15 @@ class App {
   EndpointResult PassiveLiveness(const Request& request, std::int64_t now_ms);
   EndpointResult FaceMatch(const Request& request, std::int64_t now_ms);
   EndpointResult IdVerification(const Request& request, std::int64_t now_ms);
+  // pdf.cc, batch_delete.cc, otp.cc (issue 14's session calls).
+  EndpointResult GeneratePdf(const std::string& session_id, std::int64_t now_ms);
+  EndpointResult BatchDelete(const Request& request, std::int64_t now_ms);
+  EndpointResult OtpSend(const Request& request, Endpoint endpoint, std::int64_t now_ms);
+  EndpointResult OtpCheck(const Request& request, Endpoint endpoint, std::int64_t now_ms);
+  // otp.cc: the phone anti-abuse window (true: admitted, a slot taken) and
+  // the latest verification of a number/address (nullptr when none).
+  bool AdmitPhoneAttempt(const std::string& number, std::int64_t now_ms);
+  const SessionRecord* LatestOtpSession(std::string_view service, const std::string& target) const;
   // The 200 answer of a standalone check, its execution record and, when
   // `save`, the check session (session_id = request_id) with its event.
   EndpointResult CheckAnswer(Endpoint endpoint, nlohmann::json result,
@@ -209,6 +218,8 @@ class App {
   std::uint64_t error_503_count_ = 0;
   std::map<std::string, std::uint64_t> faults_;
   std::string base_url_;
+  // Phone anti-abuse (otp.cc): number -> its sends and checks in the last hour.
+  std::unordered_map<std::string, std::deque<std::int64_t>> phone_attempts_;
 };
 
 // "2026-11-27T23:15:55.123Z".

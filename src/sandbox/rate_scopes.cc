@@ -12,11 +12,13 @@ SandboxRateScopes SandboxRateScopes::Didit() {
   s.generic_write = 300;
   s.session_create = 600;
   s.session_decision = 100;
+  s.session_pdf = 50;  // RL, OAS (an older page said 100)
   return s;
 }
 
 bool SandboxRateScopes::enabled() const {
-  return generic_get > 0 || generic_write > 0 || session_create > 0 || session_decision > 0;
+  return generic_get > 0 || generic_write > 0 || session_create > 0 || session_decision > 0 ||
+         session_pdf > 0;
 }
 
 namespace {
@@ -71,16 +73,18 @@ Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
       } else if (name == "decision" || name == "session-decision") {
         target = &scopes.session_decision;
         index = 3;
-      } else if (name == "pdf" || name == "generate-pdf" || name == "session-generate-pdf" ||
-                 name == "ingest-write" || name == "session-add-images" ||
+      } else if (name == "pdf" || name == "generate-pdf" || name == "session-generate-pdf") {
+        target = &scopes.session_pdf;
+        index = 4;
+      } else if (name == "ingest-write" || name == "session-add-images" ||
                  name == "session-update-kyc") {
         return tl::unexpected(
             SpecError(entry, "not emulated: the sandbox has no route in that scope"));
       } else {
         return tl::unexpected(SpecError(entry,
-                                        "unknown scope (reads, writes, create, decision, or "
-                                        "generic-get, generic-write, session-v2-create, "
-                                        "session-decision)"));
+                                        "unknown scope (reads, writes, create, decision, pdf, "
+                                        "or generic-get, generic-write, session-v2-create, "
+                                        "session-decision, session-generate-pdf)"));
       }
       if (seen[index]) return tl::unexpected(SpecError(entry, "scope given twice"));
       seen[index] = true;
@@ -123,6 +127,8 @@ std::string_view RateScopeName(RateScope scope) {
       return "session-v2-create";
     case RateScope::kSessionDecision:
       return "session-decision";
+    case RateScope::kSessionPdf:
+      return "session-generate-pdf";
   }
   return "";
 }
@@ -134,6 +140,7 @@ std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint)
     scopes.push_back(RateScope::kSessionCreate);
   }
   if (endpoint == Endpoint::kDecision && get) scopes.push_back(RateScope::kSessionDecision);
+  if (endpoint == Endpoint::kGeneratePdf && get) scopes.push_back(RateScope::kSessionPdf);
   if (get) {
     scopes.push_back(RateScope::kGenericGet);
   } else if (method == "POST" || method == "PATCH" || method == "DELETE" || method == "PUT") {
@@ -168,6 +175,8 @@ std::string RateScopeDetail(RateScope scope, int limit) {
     case RateScope::kSessionDecision:
       // Not in Didit's documentation (the sandbox's wording, same pattern).
       return "Session decision" + tail;
+    case RateScope::kSessionPdf:
+      return "Session PDF generation" + tail;  // Didit's text (OAS)
   }
   return "Request was throttled.";
 }
@@ -184,6 +193,8 @@ int ScopeLimiter::LimitOf(RateScope scope) const {
       return limits_.session_create;
     case RateScope::kSessionDecision:
       return limits_.session_decision;
+    case RateScope::kSessionPdf:
+      return limits_.session_pdf;
   }
   return 0;
 }

@@ -22,10 +22,11 @@
 
 namespace idem::sandbox {
 
-enum class RateScope { kGenericGet, kGenericWrite, kSessionCreate, kSessionDecision };
-inline constexpr int kRateScopeCount = 4;
+enum class RateScope { kGenericGet, kGenericWrite, kSessionCreate, kSessionDecision, kSessionPdf };
+inline constexpr int kRateScopeCount = 5;
 
-// "generic-get", "generic-write", "session-v2-create", "session-decision".
+// "generic-get", "generic-write", "session-v2-create", "session-decision",
+// "session-generate-pdf".
 std::string_view RateScopeName(RateScope scope);
 
 // The scopes a request to `endpoint` with `method` counts in, the

@@ -91,6 +91,19 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kFaceMatch, "POST");
   } else if (path == "/v3/id-verification/") {
     set(Endpoint::kIdVerification, "POST");
+  } else if (auto pdf = SessionPath(path, "/generate-pdf/")) {
+    set(Endpoint::kGeneratePdf, "GET");
+    r.session_id = *pdf;
+  } else if (path == "/v3/sessions/delete/") {
+    set(Endpoint::kBatchDelete, "POST");
+  } else if (path == "/v3/phone/send/") {
+    set(Endpoint::kPhoneSend, "POST");
+  } else if (path == "/v3/phone/check/") {
+    set(Endpoint::kPhoneCheck, "POST");
+  } else if (path == "/v3/email/send/") {
+    set(Endpoint::kEmailSend, "POST");
+  } else if (path == "/v3/email/check/") {
+    set(Endpoint::kEmailCheck, "POST");
   } else if (path == "/_sandbox/health") {
     set(Endpoint::kHealth, "GET");
     r.control = true;

@@ -27,6 +27,12 @@ enum class Endpoint {
   kExecutions,       // GET    /_sandbox/executions
   kAdvance,          // POST   /_sandbox/sessions/{id}/advance
   kDataUpdated,      // POST   /_sandbox/sessions/{id}/data-updated
+  kGeneratePdf,      // GET    /v3/session/{id}/generate-pdf/
+  kBatchDelete,      // POST   /v3/sessions/delete/
+  kPhoneSend,        // POST   /v3/phone/send/
+  kPhoneCheck,       // POST   /v3/phone/check/
+  kEmailSend,        // POST   /v3/email/send/
+  kEmailCheck,       // POST   /v3/email/check/
 };
 
 struct Route {

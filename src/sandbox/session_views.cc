@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<CheckService, 4> kCheckServices = {{
+constexpr std::array<CheckService, 6> kCheckServices = {{
     {Endpoint::kAml, "AML", "aml", "AML", "aml_screenings", "feature_aml"},
     {Endpoint::kPassiveLiveness, "PASSIVE_LIVENESS", "liveness", "LIVENESS", "liveness_checks",
      "feature_liveness"},
@@ -19,6 +19,11 @@ constexpr std::array<CheckService, 4> kCheckServices = {{
      "feature_face_match"},
     {Endpoint::kIdVerification, "ID_VERIFICATION", "id_verification", "ID_VERIFICATION",
      "id_verifications", "feature_id_verification"},
+    // OTP verifications (otp.cc): saved by the send, finished by a check.
+    {Endpoint::kPhoneSend, "PHONE_VERIFICATION", "phone", "PHONE", "phone_verifications",
+     "feature_phone"},
+    {Endpoint::kEmailSend, "EMAIL_VERIFICATION", "email", "EMAIL_VERIFICATION",
+     "email_verifications", "feature_email"},
 }};
 
 constexpr std::array<std::string_view, 11> kApiServiceNames = {"ID_VERIFICATION",

@@ -153,8 +153,10 @@ class DiditClient {
   Client& client();
 
   // Internal: one GET with retries; `path_or_url` is a path under base_url
-  // or an absolute URL on the same origin (a `next` link).
-  DiditResult<HttpResponse> Get(std::string_view path_or_url);
+  // or an absolute URL on the same origin (a `next` link). `timeout` per
+  // attempt; 0 = the transport's.
+  DiditResult<HttpResponse> Get(std::string_view path_or_url,
+                                std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
  private:
   struct Impl;

@@ -15,6 +15,11 @@
 //   face_match        no    yes       checks only: save_api_request, true by
 //   id_verification   no    yes       default); nothing to look up -> unknown,
 //                                     needs review, never re-sent
+//   batch_delete_sessions no no    send again (always 204; a repeat deletes nothing more)
+//   phone_send        no    yes     send once more (Retry + the same request_id within
+//   email_send        no    yes       5 min); a second ambiguous send: needs review
+//   phone_check       no    no      check again (free; a wrong code costs 1 of 3 attempts)
+//   email_check       no    no
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
@@ -38,7 +43,9 @@ struct EndpointProfile {
   // Each execution costs credits.
   bool billed = false;
   // Didit refuses a repeat of an executed call (update-status to the status
-  // it already has: 400; delete of a deleted session: 404), so a re-send
+  // it already has: 400; delete of a deleted session: 404) or makes it
+  // harmless (batch delete: 204, nothing more deleted; an OTP send within its
+  // window: Retry with the same request_id; an OTP check: free), so a re-send
   // racing a first attempt still running cannot execute twice. Not so for a
   // create: Didit's vendor_data dedup returns an existing session only when
   // it is unfinished, on the latest workflow version and already has a

@@ -1,0 +1,56 @@
+// The session calls beyond create/decision/update/delete (issue 14):
+// the session PDF and the batch delete. Free functions over a DiditClient, so
+// the client's own header stays small.
+//
+//   auto pdf = idem::didit::GenerateSessionPdf(*didit, session_id);
+//   if (pdf) WriteSomewhere(pdf->filename, pdf->bytes);
+//   idem::didit::BatchDeleteRequest batch;
+//   batch.session_numbers = {"12", "13"};
+//   auto deleted = idem::didit::BatchDeleteSessions(*didit, batch);
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "idem/didit/client.h"
+
+namespace idem::didit {
+
+inline constexpr std::string_view kBatchDeleteKind = "batch_delete_sessions";
+
+// GET /v3/session/{id}/generate-pdf/: 200 application/pdf for a session that
+// is Approved, Declined, In Review or Kyc Expired (else 403, kRefused with
+// Didit's detail). A GET: not journaled, not billed, retried on 5xx/429/network
+// failures; rate scope session-generate-pdf (50/min). Didit advises a 60 s
+// read timeout, which the call uses.
+struct SessionPdf {
+  std::string session_id;
+  std::string bytes;         // the whole document, starting with "%PDF"
+  std::string content_type;  // "application/pdf"
+  // From Content-Disposition ("session_<id>.pdf"), else "session_<id>.pdf".
+  // Only a plain file name (no '/', '\\', "..", control characters) is kept.
+  std::string filename;
+};
+DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client, std::string_view session_id);
+
+// POST /v3/sessions/delete/ (KYC sessions, one transaction). Didit answers
+// 204 whatever it deleted: unknown numbers are skipped and a repeat deletes
+// nothing more, so an ambiguous attempt is settled by sending it again (the
+// kind's profile). 400 when session_numbers is empty, not numeric, or absent
+// without delete_all.
+struct BatchDeleteRequest {
+  std::vector<std::string> session_numbers;  // decimal digits each
+  bool delete_all = false;                   // every KYC session of the application
+};
+Result<EncodedBody> Encode(const BatchDeleteRequest& request);
+Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request, CallOptions call = {});
+
+struct BatchDeleteResult {
+  int http_status = 204;
+};
+DiditResult<BatchDeleteResult> BatchDeleteSessions(DiditClient& client,
+                                                   const BatchDeleteRequest& request,
+                                                   CallOptions call = {});
+
+}  // namespace idem::didit
