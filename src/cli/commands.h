@@ -22,5 +22,9 @@ void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddWorkerCommand(CLI::App& app, int& exit_code);
 void AddChaosCommand(CLI::App& app, int& exit_code);
 void AddTriggerCommand(CLI::App& app, int& exit_code);
+// `idem session pdf|delete-batch`, added under `idem session`.
+void AddSessionCallsCommands(CLI::App& session, int& exit_code);
+void AddPhoneCommand(CLI::App& app, int& exit_code);
+void AddEmailCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   idem::cli::AddDemoCommand(app, exit_code);
   idem::cli::AddWorkerCommand(app, exit_code);
   idem::cli::AddChaosCommand(app, exit_code);
+  idem::cli::AddPhoneCommand(app, exit_code);
+  idem::cli::AddEmailCommand(app, exit_code);
 
   // An unknown command is said to be one (CLI11 would say "A subcommand is
   // required", which misleads).

@@ -179,6 +179,8 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   AddClientFlags(*del, flags->client);
   AddJsonErrorsFlag(*del);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
+
+  AddSessionCallsCommands(*session, exit_code);  // pdf, delete-batch
 }
 
 }  // namespace idem::cli

@@ -46,6 +46,11 @@ Status CheckCanWriteFile(const std::string& path) {
 }
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  // A report is for reading by others (a browser, CI).
+  return WriteFileAtomically(path, contents, 0644);
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view contents, unsigned mode) {
   if (auto st = RefuseDirectory(path); !st) return st;
   std::string temp = TempPattern(path);
   const int fd = ::mkstemp(temp.data());
@@ -62,8 +67,8 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
     if (n < 0) return fail("write");
     done += static_cast<std::size_t>(n);
   }
-  // mkstemp makes 0600; a report is for reading by others (a browser, CI).
-  if (::fchmod(fd, 0644) != 0) return fail("chmod");
+  // mkstemp makes 0600.
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("chmod");
   if (::fsync(fd) != 0) return fail("fsync");
   if (::close(fd) != 0) {
     const int err = errno;

@@ -21,5 +21,8 @@ Status CheckCanWriteFile(const std::string& path);
 // disk and renames it to `path` (mode 0644: a report holds no secret).
 // kIo on any failure; the temporary file is removed then.
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
+// The same with the file's mode given: 0600 for a file with personal data
+// (a session's PDF report, `idem session pdf`).
+Status WriteFileAtomically(const std::string& path, std::string_view contents, unsigned mode);
 
 }  // namespace idem
