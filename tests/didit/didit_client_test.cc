@@ -49,8 +49,8 @@ TEST(DiditClientTest, CreateGetUpdateDeleteASession) {
   EXPECT_EQ(decision->status->code, SessionStatus::kNotStarted);
 
   h->Advance(session->session_id, "In Review");
-  auto updated =
-      h->didit->UpdateStatus(session->session_id, {SessionStatus::kDeclined, std::string("fraud")});
+  auto updated = h->didit->UpdateStatus(session->session_id,
+                                        testing::StatusUpdate(SessionStatus::kDeclined, "fraud"));
   ASSERT_TRUE(updated) << updated.error().ToString();
   EXPECT_EQ(updated->session_id, session->session_id);
   auto after = h->didit->GetDecision(session->session_id);
@@ -183,7 +183,9 @@ TEST(DiditClientTest, LocalValidationSendsNothing) {
   ASSERT_TRUE(h);
   EXPECT_EQ(h->didit->AmlScreening({}).error().error.code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(h->didit->PassiveLiveness({}).error().error.code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(h->didit->UpdateStatus("x", {SessionStatus::kInReview, {}}).error().error.code(),
+  EXPECT_EQ(h->didit->UpdateStatus("x", testing::StatusUpdate(SessionStatus::kInReview))
+                .error()
+                .error.code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(h->didit->GetDecision("").error().error.code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(h->Stats()["requests"], 0);
@@ -268,7 +270,8 @@ TEST(DiditClientTest, TwoHundredsFillResourceIdPerKind) {
   auto session = h->didit->CreateSession(SessionFor("rid"), {.op_id = "rid-create"});
   ASSERT_TRUE(session) << session.error().ToString();
   h->Advance(session->session_id, "In Review");
-  ASSERT_TRUE(h->didit->UpdateStatus(session->session_id, {SessionStatus::kApproved, {}},
+  ASSERT_TRUE(h->didit->UpdateStatus(session->session_id,
+                                     testing::StatusUpdate(SessionStatus::kApproved),
                                      {.op_id = "rid-update"}));
   ASSERT_TRUE(h->didit->DeleteSession(session->session_id, {.op_id = "rid-delete"}));
   for (const char* op_id : {"rid-create", "rid-update", "rid-delete"}) {

@@ -69,7 +69,8 @@ TEST_P(LookUpFaultTest, EveryOpSucceedsWithExactlyOneExecution) {
       ASSERT_TRUE(session) << session.error().ToString();
       if (kind == "update_status") {
         h->Advance(session->session_id, "In Review");
-        auto r = h->didit->UpdateStatus(session->session_id, {SessionStatus::kApproved, {}}, call);
+        auto r = h->didit->UpdateStatus(session->session_id,
+                                        testing::StatusUpdate(SessionStatus::kApproved), call);
         ok = r.has_value();
         if (!ok) error = r.error().ToString();
       } else {

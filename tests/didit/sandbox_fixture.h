@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "idem/didit.h"
@@ -115,6 +116,15 @@ std::unique_ptr<Harness> MakeHarness(SandboxOptions sandbox_options, Tweak tweak
 
 inline std::unique_ptr<Harness> MakeHarness(SandboxOptions sandbox_options = {}) {
   return MakeHarness(std::move(sandbox_options), [](DiditClientOptions&) {});
+}
+
+// An update-status request (its other fields unset).
+inline UpdateStatusRequest StatusUpdate(SessionStatus status,
+                                        std::optional<std::string> comment = std::nullopt) {
+  UpdateStatusRequest r;
+  r.new_status = status;
+  r.comment = std::move(comment);
+  return r;
 }
 
 inline CreateSessionRequest SessionFor(std::string vendor_data) {
