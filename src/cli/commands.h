@@ -22,5 +22,7 @@ void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddWorkerCommand(CLI::App& app, int& exit_code);
 void AddChaosCommand(CLI::App& app, int& exit_code);
 void AddTriggerCommand(CLI::App& app, int& exit_code);
+// poa, face-search, age-estimation, database-validation (checks_command.cc).
+void AddStandaloneCheckCommands(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

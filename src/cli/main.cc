@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   idem::cli::AddDemoCommand(app, exit_code);
   idem::cli::AddWorkerCommand(app, exit_code);
   idem::cli::AddChaosCommand(app, exit_code);
+  idem::cli::AddStandaloneCheckCommands(app, exit_code);
 
   // An unknown command is said to be one (CLI11 would say "A subcommand is
   // required", which misleads).

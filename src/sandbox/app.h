@@ -145,6 +145,10 @@ class App {
   EndpointResult PassiveLiveness(const Request& request, std::int64_t now_ms);
   EndpointResult FaceMatch(const Request& request, std::int64_t now_ms);
   EndpointResult IdVerification(const Request& request, std::int64_t now_ms);
+  EndpointResult Poa(const Request& request, std::int64_t now_ms);
+  EndpointResult FaceSearch(const Request& request, std::int64_t now_ms);
+  EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
+  EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
   // The 200 answer of a standalone check, its execution record and, when
   // `save`, the check session (session_id = request_id) with its event.
   EndpointResult CheckAnswer(Endpoint endpoint, nlohmann::json result,

@@ -27,6 +27,12 @@ enum class Endpoint {
   kExecutions,       // GET    /_sandbox/executions
   kAdvance,          // POST   /_sandbox/sessions/{id}/advance
   kDataUpdated,      // POST   /_sandbox/sessions/{id}/data-updated
+
+  // The newer standalone checks (poa.cc, face_checks.cc, database_validation.cc).
+  kPoa,                 // POST   /v3/poa/
+  kFaceSearch,          // POST   /v3/face-search/
+  kAgeEstimation,       // POST   /v3/age-estimation/
+  kDatabaseValidation,  // POST   /v3/database-validation/
 };
 
 struct Route {

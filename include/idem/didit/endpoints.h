@@ -15,6 +15,12 @@
 //   face_match        no    yes       checks only: save_api_request, true by
 //   id_verification   no    yes       default); nothing to look up -> unknown,
 //                                     needs review, never re-sent
+//   poa               no    yes     the same, api_service=POA; timeout 60 s (Didit:
+//                                   >= 45 s, never retry before the call completes)
+//   face_search       no    yes     the same, api_service=FACE_SEARCH
+//   age_estimation    no    yes     the same, api_service=AGE_ESTIMATION
+//   database_         no    yes*    the same, api_service=DATABASE_VALIDATION
+//     validation                    (*) per service; failed services are free
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
