@@ -256,6 +256,35 @@ TEST(StandaloneChecksClient, LocalValidationSendsNothing) {
   EXPECT_EQ(h->Stats()["requests"], 0);
 }
 
+TEST(StandaloneChecksClient, ProfileRowsAndRawBodies) {
+  for (const std::string& kind : kKinds) {
+    const EndpointProfile* row = FindDiditEndpoint(kind);
+    ASSERT_NE(row, nullptr) << kind;
+    EXPECT_FALSE(row->honours_key) << kind;
+    EXPECT_TRUE(row->billed) << kind;
+    EXPECT_EQ(DiditEndpointFor("POST", row->path), row) << kind;
+    // No key and a repeat Didit does not refuse: an empty look-up waits out
+    // the attempt.
+    EXPECT_EQ(DiditKindPolicy(*row).settle_after, row->timeout) << kind;
+  }
+  // `idem call POST /v3/database-validation/` with a raw JSON body gets the
+  // natural key its look-up needs; unsaved, none.
+  EXPECT_EQ(
+      NaturalKeyForBody("database_validation", R"({"issuing_state":"ESP","vendor_data":"u"})"),
+      "check:DATABASE_VALIDATION:u");
+  EXPECT_EQ(
+      NaturalKeyForBody("database_validation",
+                        R"({"issuing_state":"ESP","vendor_data":"u","save_api_request":false})"),
+      "");
+  ClientOptions options;
+  AddDiditReconcilers(options);
+  ASSERT_TRUE(SetKeyedKinds(options, "poa,database_validation"));
+  EXPECT_TRUE(options.kind_policies.at("poa").server_honours_key);
+  EXPECT_FALSE(options.kind_policies.at("face_search").server_honours_key);
+  EXPECT_TRUE(options.reconcilers.contains("age_estimation"));
+  EXPECT_TRUE(options.resource_id_of.contains("database_validation"));
+}
+
 // ------------------------------------------------- ambiguous attempts
 
 struct Case {
