@@ -269,6 +269,32 @@ class Harness {
       check.vendor_data = id;
       return didit::IdVerificationOp(check, call);
     }
+    if (kind == "poa") {
+      didit::PoaRequest check;
+      check.document = didit::FilePart::FromBytes("chaos bill " + std::to_string(i), "bill.pdf",
+                                                  "application/pdf");
+      check.vendor_data = id;
+      return didit::PoaOp(check, call);
+    }
+    if (kind == "face_search") {
+      didit::FaceSearchRequest check;
+      check.user_image = image("face");
+      check.vendor_data = id;
+      return didit::FaceSearchOp(check, call);
+    }
+    if (kind == "age_estimation") {
+      didit::AgeEstimationRequest check;
+      check.user_image = image("face");
+      check.vendor_data = id;
+      return didit::AgeEstimationOp(check, call);
+    }
+    if (kind == "database_validation") {
+      didit::DatabaseValidationRequest check;
+      check.issuing_state = "ESP";
+      check.identification_number = "CHAOS" + std::to_string(i);
+      check.vendor_data = id;
+      return didit::DatabaseValidationOp(check, call);
+    }
     return MakeError(ErrorCode::kInvalidArgument, "chaos: unknown kind '" + kind + "'");
   }
 
