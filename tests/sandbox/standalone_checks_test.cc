@@ -3,6 +3,9 @@
 // (none executes or is billed), each 200 one execution with its vendor_data,
 // and a saved check listed by api_service and decided like Didit's.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "sandbox_harness.h"
 
@@ -362,6 +365,50 @@ TEST(StandaloneChecks, EveryNewCheckNeedsTheApiKey) {
   for (const char* kind : {"poa", "face_search", "age_estimation", "database_validation"}) {
     EXPECT_EQ(stats["executions"][kind], 0) << kind;
   }
+}
+
+// A saved check of each new kind survives a restart on the SQLite store:
+// listed by its api_service, decided in its own array, its execution kept.
+TEST(StandaloneChecks, SavedChecksComeBackFromTheStore) {
+  const std::string db =
+      ::testing::TempDir() + "standalone_checks_" + std::to_string(::getpid()) + ".db";
+  std::remove(db.c_str());
+  SandboxOptions options;
+  options.db_path = db;
+  std::string poa_id;
+  {
+    Harness h(options);
+    auto poa = SendParts(h, "/v3/poa/", {{"document", "d", "a.pdf"}, {"vendor_data", "st", ""}});
+    ASSERT_EQ(poa->status, 200) << poa->body;
+    poa_id = Json(poa)["request_id"];
+    ASSERT_EQ(
+        SendParts(h, "/v3/face-search/", {{"user_image", "f", "f.jpg"}, {"vendor_data", "st", ""}})
+            ->status,
+        200);
+    ASSERT_EQ(SendParts(h, "/v3/age-estimation/",
+                        {{"user_image", "f", "f.jpg"}, {"vendor_data", "st", ""}})
+                  ->status,
+              200);
+    ASSERT_EQ(
+        h.Post("/v3/database-validation/", R"({"issuing_state":"ESP","vendor_data":"st"})")->status,
+        200);
+    h.sandbox().Stop();
+  }
+  Harness h(options);
+  for (const char* service : {"POA", "FACE_SEARCH", "AGE_ESTIMATION", "DATABASE_VALIDATION"}) {
+    auto list =
+        Json(h.Send("GET", std::string("/v3/sessions/?vendor_data=st&api_service=") + service));
+    EXPECT_EQ(list["count"], 1) << service << " " << list.dump();
+  }
+  auto decision = Json(h.Send("GET", "/v3/session/" + poa_id + "/decision/"));
+  EXPECT_EQ(decision["poa_verifications"][0]["document_type"], "UTILITY_BILL") << decision.dump();
+  const json stats = h.Stats();
+  for (const char* kind : {"poa", "face_search", "age_estimation", "database_validation"}) {
+    EXPECT_EQ(stats["executions"][kind], 1) << kind;
+  }
+  std::remove(db.c_str());
+  std::remove((db + "-wal").c_str());
+  std::remove((db + "-shm").c_str());
 }
 
 }  // namespace
