@@ -6,6 +6,7 @@
 
 #include "didit/json_util.h"
 #include "fuzz_check.h"
+#include "idem/didit/check_types.h"
 #include "idem/didit/types.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,6 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)idem::didit::ParseSessionList(body);
   (void)idem::didit::ParseUpdateStatusResult(body);
   (void)idem::didit::ParseCheckResult(body);
+  (void)idem::didit::ParsePoaResult(body);
+  (void)idem::didit::ParseFaceSearchResult(body);
+  (void)idem::didit::ParseAgeEstimationResult(body);
+  (void)idem::didit::ParseDatabaseValidationResult(body);
   auto shallow = idem::didit::internal::SafeParse(body, 4);
   auto deep = idem::didit::internal::SafeParse(body);
   // What parses within 4 levels parses within the default limit too.

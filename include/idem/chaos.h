@@ -60,7 +60,8 @@ struct ChaosOptions {
       "slow=0.02:300,slow_exec=0.02:300,retry_after=1";
   // Op kinds to drive, in turn (op i is kinds[i % n]): create_session,
   // update_status, delete_session, aml, passive_liveness, face_match,
-  // id_verification. Empty (default): every one of them (without aml under
+  // id_verification, poa, face_search, age_estimation, database_validation.
+  // Empty (default): every one of them (without aml under
   // no_idempotency, unless billed_without_keys).
   std::vector<std::string> kinds;
   // The sandbox's `--profile`: "didit" (default; keys honoured on AML only,
@@ -196,7 +197,9 @@ struct ChaosReport {
   }
 };
 
-// The kinds a run drives by default, in order.
+// The kinds a run drives by default, in order: the endpoint rows that create
+// or bill something once per op (not the OTP calls or the batch delete, which
+// idem sends again by design).
 std::vector<std::string> DefaultChaosKinds();
 
 // Runs the harness. Errors (kInvalidArgument for bad options, kUnavailable

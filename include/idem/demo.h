@@ -30,8 +30,13 @@ namespace idem {
 struct DemoOptions {
   // Logical CreateSession ops (each a unique vendor_data). Default 300.
   int sessions = 300;
-  // Logical AmlScreening ops (each a unique full_name and vendor_data). Default 300.
-  int aml_checks = 300;
+  // Logical AmlScreening ops (each a unique full_name and vendor_data). Default 150.
+  int aml_checks = 150;
+  // Logical ProofOfAddress ops (billed, no key at Didit: a lost answer is
+  // settled by the saved check's look-up). Default 75.
+  int poa_checks = 75;
+  // Logical AgeEstimation ops (the same rules). Default 75.
+  int age_checks = 75;
   // Ops in flight at once (in each run). Default 48.
   int concurrency = 48;
   // Sandbox fault spec (docs/sandbox.md). Default: every kind, about a quarter
@@ -100,12 +105,18 @@ struct DemoRunReport {
   int ops = 0;         // logical ops driven
   int sessions = 0;    // of which CreateSession
   int aml_checks = 0;  // of which AmlScreening
-  int executions = 0;  // create_session + aml executions on the server
+  int poa_checks = 0;  // of which ProofOfAddress
+  int age_checks = 0;  // of which AgeEstimation
+  int executions = 0;  // create_session, aml, poa and age_estimation executions on the server
   int duplicates = 0;  // executions beyond one per logical op (by vendor_data)
   int duplicate_sessions = 0;
   int duplicate_aml = 0;
+  int duplicate_poa = 0;
+  int duplicate_age = 0;
   int session_executions = 0;  // of executions, create_session
   int aml_executions = 0;      // of executions, aml
+  int poa_executions = 0;      // of executions, poa
+  int age_executions = 0;      // of executions, age_estimation
   int lost = 0;                // ops with no execution, or not succeeded in the journal
   std::uint64_t requests = 0;  // API requests the server saw
   std::uint64_t retries = 0;   // idem: journal attempts beyond one per op; naive: sends beyond one

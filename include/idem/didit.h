@@ -8,6 +8,7 @@
 //   client.h          DiditClient: journaled, reconciled calls over idem::Client
 #pragma once
 
+#include "idem/didit/check_types.h"
 #include "idem/didit/client.h"
 #include "idem/didit/endpoints.h"
 #include "idem/didit/errors.h"

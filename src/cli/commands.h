@@ -26,5 +26,7 @@ void AddTriggerCommand(CLI::App& app, int& exit_code);
 void AddSessionCallsCommands(CLI::App& session, int& exit_code);
 void AddPhoneCommand(CLI::App& app, int& exit_code);
 void AddEmailCommand(CLI::App& app, int& exit_code);
+// poa, face-search, age-estimation, database-validation (checks_command.cc).
+void AddStandaloneCheckCommands(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -55,8 +55,13 @@ class DemoProgressDisplay {
 int RunDemoCommand(const DemoFlags& flags) {
   ErrorsAsJson(flags.json);
   DemoOptions options;
+  // Half creates; of the billed half, half AML and a quarter each PoA and
+  // age estimation.
   options.sessions = flags.ops / 2;
-  options.aml_checks = flags.ops - options.sessions;
+  const int billed = flags.ops - options.sessions;
+  options.poa_checks = billed / 4;
+  options.age_checks = billed / 4;
+  options.aml_checks = billed - options.poa_checks - options.age_checks;
   options.concurrency = flags.concurrency;
   if (!flags.faults.empty()) options.faults = flags.faults;
   options.seed = flags.seed;
@@ -97,7 +102,9 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<DemoFlags>();
   auto* cmd = app.add_subcommand(
       "demo", "Exactly-once under fire: a faulty in-process sandbox, webhooks, and a naive client");
-  cmd->add_option("--ops", flags->ops, "Logical ops, half CreateSession and half AML (default 600)")
+  cmd->add_option("--ops", flags->ops,
+                  "Logical ops: half CreateSession; a quarter AML, an eighth each Proof of Address "
+                  "and age estimation (default 600)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--concurrency", flags->concurrency, "Ops in flight (default 48)")
       ->check(CLI::Range(1, 1024));

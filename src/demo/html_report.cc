@@ -54,7 +54,10 @@ std::string KindsChart(const DemoReport& report) {
   const Kind kinds[] = {
       {"create_session", i.sessions, i.session_executions, i.duplicate_sessions,
        n.session_executions, n.duplicate_sessions},
-      {"aml", i.aml_checks, i.aml_executions, i.duplicate_aml, n.aml_executions, n.duplicate_aml}};
+      {"aml", i.aml_checks, i.aml_executions, i.duplicate_aml, n.aml_executions, n.duplicate_aml},
+      {"poa", i.poa_checks, i.poa_executions, i.duplicate_poa, n.poa_executions, n.duplicate_poa},
+      {"age_estimation", i.age_checks, i.age_executions, i.duplicate_age, n.age_executions,
+       n.duplicate_age}};
   for (const Kind& k : kinds) {
     svg::BarGroup g;
     g.label = k.name;
@@ -258,12 +261,18 @@ void FiguresTable(html::Page& page, const DemoReport& report) {
       {"ops", D(i.ops), D(n.ops), 0, true},
       {"sessions", D(i.sessions), D(n.sessions), 0, true},
       {"aml_checks", D(i.aml_checks), D(n.aml_checks), 0, true},
+      {"poa_checks", D(i.poa_checks), D(n.poa_checks), 0, true},
+      {"age_checks", D(i.age_checks), D(n.age_checks), 0, true},
       {"executions", D(i.executions), D(n.executions), 0, true},
       {"session_executions", D(i.session_executions), D(n.session_executions), 0, true},
       {"aml_executions", D(i.aml_executions), D(n.aml_executions), 0, true},
+      {"poa_executions", D(i.poa_executions), D(n.poa_executions), 0, true},
+      {"age_executions", D(i.age_executions), D(n.age_executions), 0, true},
       {"duplicates", D(i.duplicates), D(n.duplicates), 0, true},
       {"duplicate_sessions", D(i.duplicate_sessions), D(n.duplicate_sessions), 0, true},
       {"duplicate_aml", D(i.duplicate_aml), D(n.duplicate_aml), 0, true},
+      {"duplicate_poa", D(i.duplicate_poa), D(n.duplicate_poa), 0, true},
+      {"duplicate_age", D(i.duplicate_age), D(n.duplicate_age), 0, true},
       {"lost", D(i.lost), D(n.lost), 0, true},
       {"requests", D(i.requests), D(n.requests), 0, true},
       {"retries", D(i.retries), D(n.retries), 0, true},

@@ -47,7 +47,8 @@ Result<std::unique_ptr<didit::DiditClient>> MakeClient(const DemoOptions& option
   // Sized to the workload: about a quarter of requests are faulted on purpose,
   // and the default 500-token bucket is meant to stop storms, not this.
   RetryBudgetOptions budget;
-  budget.capacity = 20 * (options.sessions + options.aml_checks) + 500;
+  budget.capacity =
+      20 * (options.sessions + options.aml_checks + options.poa_checks + options.age_checks) + 500;
   o.client.budget = std::make_shared<RetryBudget>(budget);
   o.client.max_concurrent_ops = static_cast<std::size_t>(options.concurrency);
   o.client.worker_threads = 4;

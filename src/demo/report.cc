@@ -30,12 +30,18 @@ nlohmann::json RunJson(const DemoRunReport& r) {
       {"ops", r.ops},
       {"sessions", r.sessions},
       {"aml_checks", r.aml_checks},
+      {"poa_checks", r.poa_checks},
+      {"age_checks", r.age_checks},
       {"executions", r.executions},
       {"duplicates", r.duplicates},
       {"duplicate_sessions", r.duplicate_sessions},
       {"duplicate_aml", r.duplicate_aml},
+      {"duplicate_poa", r.duplicate_poa},
+      {"duplicate_age", r.duplicate_age},
       {"session_executions", r.session_executions},
       {"aml_executions", r.aml_executions},
+      {"poa_executions", r.poa_executions},
+      {"age_executions", r.age_executions},
       {"lost", r.lost},
       {"requests", r.requests},
       {"retries", r.retries},
@@ -70,17 +76,19 @@ std::string DemoReportText(const DemoReport& report) {
   const bool nv = report.has_naive;
   auto naive = [&](const std::string& s) { return nv ? s : std::string("-"); };
   std::ostringstream out;
-  out << "idem demo: " << i.sessions << " CreateSession + " << i.aml_checks << " AmlScreening ops, "
+  out << "idem demo: " << i.sessions << " CreateSession + " << i.aml_checks << " AmlScreening + "
+      << i.poa_checks << " ProofOfAddress + " << i.age_checks << " AgeEstimation ops, "
       << report.concurrency << " in flight, seed " << report.seed << "\n";
   out << "sandbox faults: " << report.faults << "\n";
   out << "webhook faults: " << report.webhook_faults << "\n\n";
   Row(out, "", "idem", "naive client");
   Row(out, "logical ops", Num(i.ops), naive(Num(n.ops)));
   Row(out, "executions on the server", Num(i.executions), naive(Num(n.executions)));
-  Row(out, "duplicates (sessions / AML)",
-      Num(i.duplicates) + " (" + Num(i.duplicate_sessions) + "/" + Num(i.duplicate_aml) + ")",
-      naive(Num(n.duplicates) + " (" + Num(n.duplicate_sessions) + "/" + Num(n.duplicate_aml) +
-            ")"));
+  auto split = [](const DemoRunReport& r) {
+    return Num(r.duplicates) + " (" + Num(r.duplicate_sessions) + "/" + Num(r.duplicate_aml) + "/" +
+           Num(r.duplicate_poa) + "/" + Num(r.duplicate_age) + ")";
+  };
+  Row(out, "duplicates (sessions/AML/PoA/age)", split(i), naive(split(n)));
   Row(out, "lost", Num(i.lost), naive(Num(n.lost)));
   Row(out, "requests the server saw", Num(i.requests), naive(Num(n.requests)));
   Row(out, "retries", Num(i.retries), naive(Num(n.retries)));
@@ -107,8 +115,9 @@ std::string DemoReportText(const DemoReport& report) {
         << report.seed << " replays this run).\n";
   }
   if (nv) {
-    out << "naive: " << n.duplicates << " duplicate executions (" << n.duplicate_aml
-        << " billed AML checks charged twice or more), " << n.lost << " lost.\n";
+    out << "naive: " << n.duplicates << " duplicate executions ("
+        << n.duplicate_aml + n.duplicate_poa + n.duplicate_age
+        << " extra charges for billed checks), " << n.lost << " lost.\n";
   }
   out << "(counted from the sandbox's execution records and the journal; "
       << Fixed(report.total_seconds, 1) << " s in all)\n";

@@ -7,6 +7,16 @@
 namespace idem::demo {
 
 namespace {
+// The tally's counters of a workload kind; nullptr for any other kind
+// (auto-complete status changes and the like).
+std::pair<int*, int*> CountersOf(ServerTally& t, const std::string& kind) {
+  if (kind == "create_session") return {&t.session_executions, &t.duplicate_sessions};
+  if (kind == "aml") return {&t.aml_executions, &t.duplicate_aml};
+  if (kind == "poa") return {&t.poa_executions, &t.duplicate_poa};
+  if (kind == "age_estimation") return {&t.age_executions, &t.duplicate_age};
+  return {nullptr, nullptr};
+}
+
 std::uint64_t U64(const nlohmann::json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_number()) return 0;
@@ -25,12 +35,13 @@ Result<ServerTally> TallyExecutions(const std::string& executions_json,
   for (const auto& e : doc["executions"]) {
     if (!e.is_object()) continue;
     std::string kind = e.value("kind", "");
-    if (kind != "create_session" && kind != "aml") continue;  // auto-complete etc.
+    int* executions = CountersOf(tally, kind).first;
+    if (executions == nullptr) continue;  // auto-complete etc.
     std::string vendor_data = e.contains("vendor_data") && e["vendor_data"].is_string()
                                   ? e["vendor_data"].get<std::string>()
                                   : "";
     ++tally.executions;
-    ++(kind == "aml" ? tally.aml_executions : tally.session_executions);
+    ++*executions;
     ++count[{kind, vendor_data}];
   }
   tally.executed.resize(items.size(), false);
@@ -39,7 +50,9 @@ Result<ServerTally> TallyExecutions(const std::string& executions_json,
     int n = it == count.end() ? 0 : it->second;
     tally.executed[i] = n > 0;
     if (n == 0) ++tally.never_executed;
-    if (n > 1) (items[i].kind == "aml" ? tally.duplicate_aml : tally.duplicate_sessions) += n - 1;
+    if (int* duplicates = CountersOf(tally, items[i].kind).second; n > 1 && duplicates) {
+      *duplicates += n - 1;
+    }
   }
   return tally;
 }
@@ -77,13 +90,23 @@ Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& item
     return tl::unexpected(stats.error());
   }
   run.ops = static_cast<int>(items.size());
-  for (const WorkItem& item : items) (item.kind == "aml" ? run.aml_checks : run.sessions)++;
+  for (const WorkItem& item : items) {
+    ++(item.kind == "aml"              ? run.aml_checks
+       : item.kind == "poa"            ? run.poa_checks
+       : item.kind == "age_estimation" ? run.age_checks
+                                       : run.sessions);
+  }
   run.executions = tally->executions;
   run.session_executions = tally->session_executions;
   run.aml_executions = tally->aml_executions;
+  run.poa_executions = tally->poa_executions;
+  run.age_executions = tally->age_executions;
   run.duplicate_sessions = tally->duplicate_sessions;
   run.duplicate_aml = tally->duplicate_aml;
-  run.duplicates = run.duplicate_sessions + run.duplicate_aml;
+  run.duplicate_poa = tally->duplicate_poa;
+  run.duplicate_age = tally->duplicate_age;
+  run.duplicates =
+      run.duplicate_sessions + run.duplicate_aml + run.duplicate_poa + run.duplicate_age;
   return tally;
 }
 

@@ -14,11 +14,15 @@
 namespace idem::demo {
 
 struct ServerTally {
-  int executions = 0;  // create_session + aml executions
+  int executions = 0;  // create_session, aml, poa and age_estimation executions
   int session_executions = 0;
   int aml_executions = 0;
+  int poa_executions = 0;
+  int age_executions = 0;
   int duplicate_sessions = 0;
   int duplicate_aml = 0;
+  int duplicate_poa = 0;
+  int duplicate_age = 0;
   int never_executed = 0;      // logical ops with no execution at all
   std::vector<bool> executed;  // per work item
 };

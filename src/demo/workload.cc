@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "idem/didit/check_types.h"
 #include "idem/didit/client.h"
 #include "idem/didit/endpoints.h"
 #include "idem/didit/types.h"
@@ -17,14 +18,29 @@ constexpr const char* kWorkflowId = "11111111-2222-4333-8444-555555555555";
 constexpr const char* kNames[] = {"Ada Lovelace",    "Alan Turing",      "Grace Hopper",
                                   "Edsger Dijkstra", "Maria Exposita",   "Barbara Liskov",
                                   "Donald Knuth",    "Viktor Sanctionov"};
+
+WorkItem ItemOf(OpRequest op, std::string vendor_data) {
+  WorkItem item;
+  item.kind = std::move(op.kind);
+  item.path = std::move(op.path);
+  item.content_type = std::move(op.content_type);
+  item.body = std::move(op.body);
+  item.vendor_data = std::move(vendor_data);
+  item.natural_key = std::move(op.natural_key);
+  return item;
+}
 }  // namespace
 
 Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std::string& tag) {
   std::vector<WorkItem> items;
-  items.reserve(static_cast<std::size_t>(options.sessions + options.aml_checks));
+  items.reserve(static_cast<std::size_t>(options.sessions + options.aml_checks +
+                                         options.poa_checks + options.age_checks));
   int s = 0;
   int a = 0;
-  while (s < options.sessions || a < options.aml_checks) {
+  int p = 0;
+  int g = 0;
+  while (s < options.sessions || a < options.aml_checks || p < options.poa_checks ||
+         g < options.age_checks) {
     if (s < options.sessions) {
       didit::CreateSessionRequest req;
       req.workflow_id = kWorkflowId;
@@ -59,6 +75,28 @@ Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std
       item.natural_key = didit::CheckNaturalKey("AML", item.vendor_data);
       items.push_back(std::move(item));
       ++a;
+    }
+    // The multipart checks: their op builders give the body (boundary from
+    // the vendor_data, unique per op) and natural key the client would.
+    if (p < options.poa_checks) {
+      didit::PoaRequest req;
+      req.vendor_data = "demo-" + tag + "-poa-" + std::to_string(p);
+      req.document = didit::FilePart::FromBytes("%PDF-1.7 utility bill " + *req.vendor_data,
+                                                "bill.pdf", "application/pdf");
+      auto op = didit::PoaOp(req, {.op_id = *req.vendor_data});
+      if (!op) return tl::unexpected(op.error());
+      items.push_back(ItemOf(std::move(*op), *req.vendor_data));
+      ++p;
+    }
+    if (g < options.age_checks) {
+      didit::AgeEstimationRequest req;
+      req.vendor_data = "demo-" + tag + "-age-" + std::to_string(g);
+      req.user_image =
+          didit::FilePart::FromBytes("face " + *req.vendor_data, "face.jpg", "image/jpeg");
+      auto op = didit::AgeEstimationOp(req, {.op_id = *req.vendor_data});
+      if (!op) return tl::unexpected(op.error());
+      items.push_back(ItemOf(std::move(*op), *req.vendor_data));
+      ++g;
     }
   }
   return items;

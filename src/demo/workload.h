@@ -12,8 +12,8 @@
 namespace idem::demo {
 
 struct WorkItem {
-  std::string kind;  // "create_session" | "aml"
-  std::string path;  // "/v3/session/" | "/v3/aml/"
+  std::string kind;  // "create_session" | "aml" | "poa" | "age_estimation"
+  std::string path;  // "/v3/session/" | "/v3/aml/" | "/v3/poa/" | "/v3/age-estimation/"
   std::string content_type;
   std::string body;
   std::string vendor_data;  // unique per op
@@ -21,7 +21,8 @@ struct WorkItem {
   bool tight = false;       // driven with one attempt (see DemoOptions::tight_every)
 };
 
-// Sessions and AML checks interleaved. `tag` makes vendor_data unique per run.
+// Sessions, AML, Proof of Address and age estimation checks interleaved. `tag` makes vendor_data
+// unique per run.
 Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std::string& tag);
 
 // The p-th percentile (0..100) of `values` in ms (sorted in place); 0 if empty.

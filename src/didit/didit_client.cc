@@ -73,7 +73,8 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
     return id.empty() ? SessionIdInPath(op) : id;
   };
   options.resource_id_of[std::string(kDeleteSessionKind)] = SessionIdInPath;
-  for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind}) {
+  for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind, kPoaKind,
+                    kFaceSearchKind, kAgeEstimationKind, kDatabaseValidationKind}) {
     options.resource_id_of[std::string(kind)] = request_id;
   }
   internal::LookupTarget target{options.transport, options.base_url, options.api_key,
@@ -91,6 +92,13 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
       {kPassiveLivenessKind, {"liveness", "liveness_checks"}},
       {kFaceMatchKind, {"face_match", "face_matches"}},
       {kIdVerificationKind, {"id_verification", "id_verifications"}},
+      {kPoaKind, {"poa", "poa_verifications"}},
+      // Didit documents no decision array for face search; the sandbox
+      // shows it in face_matches (docs/sandbox.md).
+      {kFaceSearchKind, {"face_search", "face_matches"}},
+      // Didit shows a saved age estimation in liveness_checks (OAS).
+      {kAgeEstimationKind, {"age_estimation", "liveness_checks"}},
+      {kDatabaseValidationKind, {"database_validation", "database_validations"}},
   };
   for (const auto& [kind, keys] : checks) {
     options.reconcilers[std::string(kind)] =

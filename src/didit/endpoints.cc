@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 12> kEndpoints = {{
+const std::array<EndpointProfile, 16> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create"},
@@ -53,6 +53,16 @@ const std::array<EndpointProfile, 12> kEndpoints = {{
     {"email_check", "POST", "/v3/email/check/", false, false, true, "",
      "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000),
      "generic-write"},
+    // Didit: PoA takes 5-15 s, PDFs ~30 s; "do not retry before the call
+    // completes" (client timeout >= 45 s). 60 s leaves a slow PDF room.
+    {"poa", "POST", "/v3/poa/", false, true, false, "POA", kLookUpCheck, milliseconds(60000),
+     "generic-write"},
+    {"face_search", "POST", "/v3/face-search/", false, true, false, "FACE_SEARCH", kLookUpCheck,
+     milliseconds(30000), "generic-write"},
+    {"age_estimation", "POST", "/v3/age-estimation/", false, true, false, "AGE_ESTIMATION",
+     kLookUpCheck, milliseconds(30000), "generic-write"},
+    {"database_validation", "POST", "/v3/database-validation/", false, true, false,
+     "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write"},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -142,7 +152,8 @@ Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
                              "create_session, update_status, delete_session, aml, "
                              "passive_liveness, face_match, id_verification, "
                              "batch_delete_sessions, phone_send, phone_check, email_send, "
-                             "email_check)");
+                             "email_check, poa, face_search, age_estimation, "
+                             "database_validation)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;
@@ -187,6 +198,13 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
       return {};
     }
     return CheckNaturalKey("AML", vendor_data);
+  }
+  // The one other JSON check (multipart ones are set by the typed calls).
+  if (kind == "database_validation") {
+    if (auto save = parsed->find("save_api_request"); save != parsed->end() && *save == false) {
+      return {};
+    }
+    return CheckNaturalKey("DATABASE_VALIDATION", vendor_data);
   }
   return {};
 }

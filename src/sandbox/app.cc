@@ -39,15 +39,35 @@ std::string_view ExecutionKind(Endpoint e) {
       return "email_send";
     case Endpoint::kEmailCheck:
       return "email_check";
+    case Endpoint::kPoa:
+      return "poa";
+    case Endpoint::kFaceSearch:
+      return "face_search";
+    case Endpoint::kAgeEstimation:
+      return "age_estimation";
+    case Endpoint::kDatabaseValidation:
+      return "database_validation";
     default:
       return "";
   }
 }
 
-constexpr std::string_view kExecutionKinds[] = {
-    "create_session",   "update_status", "delete_session",  "aml",
-    "passive_liveness", "face_match",    "id_verification", "batch_delete_sessions",
-    "phone_send",       "phone_check",   "email_send",      "email_check"};
+constexpr std::string_view kExecutionKinds[] = {"create_session",
+                                                "update_status",
+                                                "delete_session",
+                                                "aml",
+                                                "passive_liveness",
+                                                "face_match",
+                                                "id_verification",
+                                                "batch_delete_sessions",
+                                                "phone_send",
+                                                "phone_check",
+                                                "email_send",
+                                                "email_check",
+                                                "poa",
+                                                "face_search",
+                                                "age_estimation",
+                                                "database_validation"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -474,6 +494,18 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
     case Endpoint::kPhoneCheck:
     case Endpoint::kEmailCheck:
       result = OtpCheck(request, route.endpoint, now);
+      break;
+    case Endpoint::kPoa:
+      result = Poa(request, now);
+      break;
+    case Endpoint::kFaceSearch:
+      result = FaceSearch(request, now);
+      break;
+    case Endpoint::kAgeEstimation:
+      result = AgeEstimation(request, now);
+      break;
+    case Endpoint::kDatabaseValidation:
+      result = DatabaseValidation(request, now);
       break;
     default:
       result.response = DetailResponse(404, "Not found.");

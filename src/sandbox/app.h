@@ -154,6 +154,10 @@ class App {
   // the latest verification of a number/address (nullptr when none).
   bool AdmitPhoneAttempt(const std::string& number, std::int64_t now_ms);
   const SessionRecord* LatestOtpSession(std::string_view service, const std::string& target) const;
+  EndpointResult Poa(const Request& request, std::int64_t now_ms);
+  EndpointResult FaceSearch(const Request& request, std::int64_t now_ms);
+  EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
+  EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
   // The 200 answer of a standalone check, its execution record and, when
   // `save`, the check session (session_id = request_id) with its event.
   EndpointResult CheckAnswer(Endpoint endpoint, nlohmann::json result,

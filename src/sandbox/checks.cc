@@ -7,6 +7,7 @@
 #include "idem/uuid.h"
 #include "sandbox/aml_watchlist.h"
 #include "sandbox/app.h"
+#include "sandbox/check_support.h"
 #include "sandbox/endpoint_support.h"
 #include "sandbox/multipart.h"
 #include "sandbox/request_fields.h"
@@ -14,116 +15,8 @@
 #include "sandbox/session_views.h"
 
 namespace idem::sandbox {
-namespace {
 
 using nlohmann::json;
-
-// What every check takes besides its own inputs.
-struct CheckOptions {
-  std::optional<std::string> vendor_data;
-  std::optional<json> metadata;  // a JSON object
-  bool save = true;
-};
-
-// A deterministic 0..99 score from bytes.
-int ScoreOf(std::string_view data) {
-  const std::string digest = crypto::Sha256(data);
-  return static_cast<unsigned char>(digest[0]) % 100;
-}
-
-std::string NotADict(const json& v) {
-  return std::string("Expected a dictionary of items but got type \"") + PythonTypeName(v) + "\".";
-}
-
-// vendor_data, metadata and save_api_request of a JSON body, or the 400.
-std::optional<CheckOptions> JsonCheckOptions(SandboxProfile profile, const json& body,
-                                             Response& error) {
-  CheckOptions o;
-  json errors = json::object();
-  if (auto v = body.find("vendor_data"); v != body.end() && !v->is_null()) {
-    if (v->is_string()) {
-      o.vendor_data = v->get<std::string>();
-    } else {
-      errors["vendor_data"] = json::array({"Not a valid string."});
-    }
-  }
-  if (auto v = body.find("metadata"); v != body.end() && !v->is_null()) {
-    if (v->is_object()) {
-      o.metadata = *v;
-    } else {
-      errors["metadata"] = json::array({NotADict(*v)});
-    }
-  }
-  if (auto v = body.find("save_api_request"); v != body.end()) {
-    if (v->is_boolean()) {
-      o.save = v->get<bool>();
-    } else {
-      errors["save_api_request"] =
-          json::array({v->is_null() ? "This field may not be null." : "Must be a valid boolean."});
-    }
-  }
-  if (!errors.empty()) {
-    error = FieldErrors(profile, errors);
-    return std::nullopt;
-  }
-  return o;
-}
-
-// The parts of a multipart check request, or the 400 to answer.
-std::optional<std::vector<MultipartPart>> CheckParts(const Request& request, Response& error) {
-  const auto content_type = FindHeader(request.headers, "Content-Type");
-  const auto boundary = content_type ? MultipartBoundary(*content_type) : std::nullopt;
-  if (!boundary) {
-    error = DetailResponse(400, "Expected multipart/form-data with a boundary.");
-    return std::nullopt;
-  }
-  auto parts = ParseMultipart(request.body, *boundary);
-  if (!parts) {
-    error = DetailResponse(400, "Malformed multipart body: " + parts.error().message());
-    return std::nullopt;
-  }
-  return std::move(*parts);
-}
-
-const MultipartPart* FindPart(const std::vector<MultipartPart>& parts, std::string_view name) {
-  for (const auto& p : parts) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-// The same options as multipart text fields: save_api_request "true" /
-// "false", metadata a JSON object as text (Didit parses it into an object).
-std::optional<CheckOptions> MultipartCheckOptions(SandboxProfile profile,
-                                                  const std::vector<MultipartPart>& parts,
-                                                  Response& error) {
-  CheckOptions o;
-  json errors = json::object();
-  if (const MultipartPart* v = FindPart(parts, "vendor_data")) o.vendor_data = v->data;
-  if (const MultipartPart* m = FindPart(parts, "metadata")) {
-    auto parsed = ParseJsonBody(m->data);
-    if (!parsed) {
-      errors["metadata"] = json::array({"Value must be valid JSON."});
-    } else if (!parsed->is_object()) {
-      errors["metadata"] = json::array({NotADict(*parsed)});
-    } else {
-      o.metadata = std::move(*parsed);
-    }
-  }
-  if (const MultipartPart* s = FindPart(parts, "save_api_request")) {
-    if (s->data != "true" && s->data != "false") {
-      errors["save_api_request"] = json::array({"Must be a valid boolean."});
-    }
-    o.save = s->data != "false";
-  }
-  if (!errors.empty()) {
-    error = FieldErrors(profile, errors);
-    return std::nullopt;
-  }
-  return o;
-}
-
-}  // namespace
 
 App::EndpointResult App::CheckAnswer(Endpoint endpoint, json result,
                                      std::optional<std::string> vendor_data,

@@ -104,6 +104,14 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kEmailSend, "POST");
   } else if (path == "/v3/email/check/") {
     set(Endpoint::kEmailCheck, "POST");
+  } else if (path == "/v3/poa/") {
+    set(Endpoint::kPoa, "POST");
+  } else if (path == "/v3/face-search/") {
+    set(Endpoint::kFaceSearch, "POST");
+  } else if (path == "/v3/age-estimation/") {
+    set(Endpoint::kAgeEstimation, "POST");
+  } else if (path == "/v3/database-validation/") {
+    set(Endpoint::kDatabaseValidation, "POST");
   } else if (path == "/_sandbox/health") {
     set(Endpoint::kHealth, "GET");
     r.control = true;

@@ -33,6 +33,12 @@ enum class Endpoint {
   kPhoneCheck,       // POST   /v3/phone/check/
   kEmailSend,        // POST   /v3/email/send/
   kEmailCheck,       // POST   /v3/email/check/
+
+  // The newer standalone checks (poa.cc, face_checks.cc, database_validation.cc).
+  kPoa,                 // POST   /v3/poa/
+  kFaceSearch,          // POST   /v3/face-search/
+  kAgeEstimation,       // POST   /v3/age-estimation/
+  kDatabaseValidation,  // POST   /v3/database-validation/
 };
 
 struct Route {

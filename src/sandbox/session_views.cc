@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<CheckService, 6> kCheckServices = {{
+constexpr std::array<CheckService, 10> kCheckServices = {{
     {Endpoint::kAml, "AML", "aml", "AML", "aml_screenings", "feature_aml"},
     {Endpoint::kPassiveLiveness, "PASSIVE_LIVENESS", "liveness", "LIVENESS", "liveness_checks",
      "feature_liveness"},
@@ -24,6 +24,17 @@ constexpr std::array<CheckService, 6> kCheckServices = {{
      "feature_phone"},
     {Endpoint::kEmailSend, "EMAIL_VERIFICATION", "email", "EMAIL_VERIFICATION",
      "email_verifications", "feature_email"},
+    {Endpoint::kPoa, "POA", "poa", "POA", "poa_verifications", "feature_poa"},
+    // Didit documents no decision array for face search: the sandbox's
+    // assumption is face_matches, the nearest face feature.
+    {Endpoint::kFaceSearch, "FACE_SEARCH", "face_search", "FACE_SEARCH", "face_matches",
+     "feature_face_search"},
+    // OAS: a saved age estimation shows in liveness_checks, features
+    // ["AGE_ESTIMATION"].
+    {Endpoint::kAgeEstimation, "AGE_ESTIMATION", "age_estimation", "AGE_ESTIMATION",
+     "liveness_checks", "feature_age_estimation"},
+    {Endpoint::kDatabaseValidation, "DATABASE_VALIDATION", "database_validation",
+     "DATABASE_VALIDATION", "database_validations", "feature_database_validation"},
 }};
 
 constexpr std::array<std::string_view, 11> kApiServiceNames = {"ID_VERIFICATION",

@@ -27,8 +27,8 @@ const CheckService* CheckServiceFor(Endpoint endpoint);
 // By api_service; nullptr for a hosted session (empty) or an unknown name.
 const CheckService* CheckServiceNamed(std::string_view api_service);
 // Didit's `api_service` list filter values (OAS: GET /v3/sessions/), of
-// which the sandbox produces AML, PASSIVE_LIVENESS, FACE_MATCH and
-// ID_VERIFICATION.
+// which the sandbox produces AML, PASSIVE_LIVENESS, FACE_MATCH,
+// ID_VERIFICATION, POA, FACE_SEARCH, AGE_ESTIMATION and DATABASE_VALIDATION.
 bool IsApiServiceName(std::string_view name);
 
 // `https://verify.didit.me/session/<token>` of a hosted session.

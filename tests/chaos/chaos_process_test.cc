@@ -95,16 +95,18 @@ constexpr char kFaults[] =
     "slow=0.02:300,slow_exec=0.02:300,retry_after=1";
 
 // Every kind on the default (didit) profile: keys on AML only, so sessions,
-// status updates, deletes and the liveness, face-match and ID checks are
-// settled by look-ups after lost responses and kills.
+// status updates, deletes and the liveness, face-match, ID, PoA, face-search,
+// age and database-validation checks are settled by look-ups after lost
+// responses and kills.
 TEST(ChaosProcessTest, EveryKindUnderKillsAndASandboxRestart) {
   ChaosRun run = RunChaos(
-      {"--ops", "210", "--concurrency", "3", "--kills", "5", "--faults", kFaults, "--seed", "42"});
-  ExpectPassed(run, 210, 5);
+      {"--ops", "330", "--concurrency", "3", "--kills", "5", "--faults", kFaults, "--seed", "42"});
+  ExpectPassed(run, 330, 5);
   EXPECT_EQ(run.report["profile"], "didit");
   EXPECT_EQ(Kinds(run.report),
             (std::vector<std::string>{"create_session", "update_status", "delete_session", "aml",
-                                      "passive_liveness", "face_match", "id_verification"}));
+                                      "passive_liveness", "face_match", "id_verification", "poa",
+                                      "face_search", "age_estimation", "database_validation"}));
   for (const auto& k : run.report["per_kind"]) EXPECT_EQ(k["ops"], 30) << k.dump();
 }
 
@@ -147,7 +149,7 @@ TEST(ChaosProcessTest, WithoutServerKeysTheLookUpKeepsSessionsExactlyOnce) {
   ExpectPassed(run, 102, 5);
   EXPECT_EQ(run.report["no_idempotency"], true);
   EXPECT_EQ(run.report["aml_ops"], 0) << "AML is replayed by its key: not driven keyless";
-  EXPECT_EQ(Kinds(run.report).size(), 6u) << "every other kind is looked up";
+  EXPECT_EQ(Kinds(run.report).size(), 10u) << "every other kind is looked up";
 }
 
 // The harness is not blind: AML is replayed by its key (Didit honours it),

@@ -86,7 +86,7 @@ TEST(DemoHtmlReport, ChartsAndFiguresCarryTheReportsNumbers) {
   EXPECT_EQ(verdict[0].Attr("data-naive-duplicates"), "3");
 
   auto kinds = FindTags(tags, "g", "bars");
-  ASSERT_EQ(kinds.size(), 2u);
+  ASSERT_EQ(kinds.size(), 4u);
   EXPECT_EQ(kinds[0].Attr("data-kind"), "create_session");
   EXPECT_EQ(kinds[0].Attr("data-ops"), "6");
   EXPECT_EQ(kinds[0].Attr("data-executions"), "6");

@@ -90,7 +90,7 @@ TEST_F(DemoReportProcess, TheHtmlReportMatchesTheJsonReport) {
 
   // Executions vs ops per kind, idem and naive.
   auto kinds = FindTags(tags, "g", "bars");
-  ASSERT_EQ(kinds.size(), 2u);
+  ASSERT_EQ(kinds.size(), 4u);
   EXPECT_EQ(kinds[0].Attr("data-kind"), "create_session");
   EXPECT_EQ(kinds[0].Attr("data-ops"), json["sessions"].dump());
   EXPECT_EQ(kinds[0].Attr("data-executions"), json["session_executions"].dump());
@@ -103,7 +103,16 @@ TEST_F(DemoReportProcess, TheHtmlReportMatchesTheJsonReport) {
   // Exactly once, drawn.
   EXPECT_EQ(kinds[0].Attr("data-executions"), kinds[0].Attr("data-ops"));
   EXPECT_EQ(kinds[1].Attr("data-executions"), kinds[1].Attr("data-ops"));
-  EXPECT_EQ(json["session_executions"].get<int>() + json["aml_executions"].get<int>(),
+  EXPECT_EQ(kinds[2].Attr("data-kind"), "poa");
+  EXPECT_EQ(kinds[2].Attr("data-ops"), json["poa_checks"].dump());
+  EXPECT_EQ(kinds[2].Attr("data-executions"), kinds[2].Attr("data-ops"));
+  EXPECT_EQ(kinds[3].Attr("data-kind"), "age_estimation");
+  EXPECT_EQ(kinds[3].Attr("data-ops"), json["age_checks"].dump());
+  EXPECT_EQ(kinds[3].Attr("data-executions"), kinds[3].Attr("data-ops"));
+  EXPECT_GT(json["poa_checks"].get<int>(), 0);
+  EXPECT_GT(json["age_checks"].get<int>(), 0);
+  EXPECT_EQ(json["session_executions"].get<int>() + json["aml_executions"].get<int>() +
+                json["poa_executions"].get<int>() + json["age_executions"].get<int>(),
             json["executions"].get<int>());
 
   // Faults by kind for both sandboxes.

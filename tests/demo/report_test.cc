@@ -91,9 +91,9 @@ TEST(DemoReport, TextShowsBothColumnsAndTheVerdict) {
   std::string text = DemoReportText(SampleReport());
   EXPECT_NE(text.find("naive client"), std::string::npos);
   EXPECT_NE(text.find("idem: exactly once. 10 ops, 10 executions"), std::string::npos) << text;
-  EXPECT_NE(text.find("3 (1/2)"), std::string::npos) << text;   // naive duplicates split
-  EXPECT_NE(text.find("12 / 988"), std::string::npos) << text;  // p50 / p99 rounded
-  EXPECT_NE(text.find("2 of 4"), std::string::npos) << text;    // look-ups reconciled
+  EXPECT_NE(text.find("3 (1/2/0/0)"), std::string::npos) << text;  // naive duplicates split
+  EXPECT_NE(text.find("12 / 988"), std::string::npos) << text;     // p50 / p99 rounded
+  EXPECT_NE(text.find("2 of 4"), std::string::npos) << text;       // look-ups reconciled
   EXPECT_NE(text.find("naive: 3 duplicate executions"), std::string::npos) << text;
 }
 
@@ -181,12 +181,19 @@ TEST(DemoWorkload, InterleavesUniqueOpsAndMarksEveryNthCreateTight) {
   DemoOptions o;
   o.sessions = 4;
   o.aml_checks = 2;
+  o.poa_checks = 1;
+  o.age_checks = 1;
   o.tight_every = 2;
   auto items = demo::MakeWorkload(o, "t");
   ASSERT_TRUE(items);
-  ASSERT_EQ(items->size(), 6u);
+  ASSERT_EQ(items->size(), 8u);
   EXPECT_EQ((*items)[0].kind, "create_session");
   EXPECT_EQ((*items)[1].kind, "aml");
+  EXPECT_EQ((*items)[2].kind, "poa");
+  EXPECT_EQ((*items)[2].path, "/v3/poa/");
+  EXPECT_EQ((*items)[2].natural_key, "check:POA:" + (*items)[2].vendor_data);
+  EXPECT_EQ((*items)[3].kind, "age_estimation");
+  EXPECT_TRUE((*items)[3].content_type.starts_with("multipart/form-data"));
   std::set<std::string> bodies;
   int tight = 0;
   for (const auto& i : *items) {
@@ -194,7 +201,7 @@ TEST(DemoWorkload, InterleavesUniqueOpsAndMarksEveryNthCreateTight) {
     EXPECT_NE(i.body.find(i.vendor_data), std::string::npos);
     tight += i.tight ? 1 : 0;
   }
-  EXPECT_EQ(bodies.size(), 6u);
+  EXPECT_EQ(bodies.size(), 8u);
   EXPECT_EQ(tight, 2);
 }
 

@@ -17,6 +17,8 @@ DemoOptions Small() {
   DemoOptions o;
   o.sessions = 40;
   o.aml_checks = 40;
+  o.poa_checks = 10;
+  o.age_checks = 10;
   o.concurrency = 16;
   // Heavy on the faults that execute and then lose the answer: the naive
   // client must duplicate (P(no duplicate) ~ 0.6^40) and idem must not.
@@ -39,9 +41,14 @@ TEST(RunDemo, ExactlyOnceWhileTheNaiveClientDuplicates) {
   });
   ASSERT_TRUE(report) << report.error().ToString();
   const DemoRunReport& r = report->idem;
-  EXPECT_EQ(r.ops, 80);
+  EXPECT_EQ(r.ops, 100);
   EXPECT_EQ(r.sessions, 40);
   EXPECT_EQ(r.aml_checks, 40);
+  EXPECT_EQ(r.poa_checks, 10);
+  EXPECT_EQ(r.age_checks, 10);
+  // The billed checks without a key are counted like the others.
+  EXPECT_EQ(r.poa_executions, 10) << DemoReportText(*report);
+  EXPECT_EQ(r.age_executions, 10) << DemoReportText(*report);
   EXPECT_EQ(r.duplicates, 0) << DemoReportText(*report);
   EXPECT_EQ(r.lost, 0) << DemoReportText(*report);
   EXPECT_EQ(r.executions, r.ops) << DemoReportText(*report);
@@ -54,7 +61,7 @@ TEST(RunDemo, ExactlyOnceWhileTheNaiveClientDuplicates) {
   EXPECT_GT(r.p99_ms, 0);
   EXPECT_GE(r.p99_ms, r.p50_ms);
   ASSERT_TRUE(report->has_naive);
-  EXPECT_EQ(report->naive.ops, 80);
+  EXPECT_EQ(report->naive.ops, 100);
   EXPECT_GT(report->naive.duplicates, 0) << DemoReportText(*report);
   EXPECT_EQ(report->naive.executions - report->naive.duplicates + report->naive.lost,
             report->naive.ops);
@@ -73,6 +80,8 @@ TEST(RunDemo, RemovesItsTemporaryDirectory) {
   DemoOptions o;
   o.sessions = 3;
   o.aml_checks = 3;
+  o.poa_checks = 1;
+  o.age_checks = 1;
   o.faults = "";
   o.webhook_faults = "";
   o.naive = false;
@@ -83,7 +92,9 @@ TEST(RunDemo, RemovesItsTemporaryDirectory) {
     unsetenv("TMPDIR");
   }
   ASSERT_TRUE(report) << report.error().ToString();
-  EXPECT_EQ(report->idem.executions, 6);
+  EXPECT_EQ(report->idem.executions, 8);
+  EXPECT_EQ(report->idem.poa_executions, 1);
+  EXPECT_EQ(report->idem.age_executions, 1);
   EXPECT_EQ(report->idem.lost, 0);
   EXPECT_EQ(report->idem.retries, 0u);
   EXPECT_FALSE(report->has_naive);
@@ -95,6 +106,8 @@ TEST(RunDemo, RefusesBadOptions) {
   DemoOptions o;
   o.sessions = 0;
   o.aml_checks = 0;
+  o.poa_checks = 0;
+  o.age_checks = 0;
   auto r = RunDemo(o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);

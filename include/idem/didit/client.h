@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "idem/client.h"
+#include "idem/didit/check_types.h"
 #include "idem/didit/endpoints.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/types.h"
@@ -108,6 +109,12 @@ Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call 
 Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request, CallOptions call = {});
 Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call = {});
 Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call = {});
+// Proof of Address, face search, age estimation, database validation
+// (check_types.h), the same way.
+Result<OpRequest> PoaOp(PoaRequest request, CallOptions call = {});
+Result<OpRequest> FaceSearchOp(FaceSearchRequest request, CallOptions call = {});
+Result<OpRequest> AgeEstimationOp(AgeEstimationRequest request, CallOptions call = {});
+Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request, CallOptions call = {});
 
 class SessionPages;
 
@@ -148,6 +155,14 @@ class DiditClient {
   DiditResult<CheckResult> FaceMatch(const FaceMatchRequest& request, CallOptions call = {});
   DiditResult<CheckResult> IdVerification(const IdVerificationRequest& request,
                                           CallOptions call = {});
+  // Billed, no key at Didit, settled like the checks above (check_types.h).
+  // Proof of Address takes 5-15 s at Didit (PDFs ~30 s): its timeout is 60 s.
+  DiditResult<PoaResult> ProofOfAddress(const PoaRequest& request, CallOptions call = {});
+  DiditResult<FaceSearchResult> FaceSearch(const FaceSearchRequest& request, CallOptions call = {});
+  DiditResult<AgeEstimationResult> AgeEstimation(const AgeEstimationRequest& request,
+                                                 CallOptions call = {});
+  DiditResult<DatabaseValidationResult> DatabaseValidation(const DatabaseValidationRequest& request,
+                                                           CallOptions call = {});
 
   // The driver underneath (Resume, Get, List).
   Client& client();

@@ -20,6 +20,12 @@
 //   email_send        no    yes       5 min); a second ambiguous send: needs review
 //   phone_check       no    no      check again (free; a wrong code costs 1 of 3 attempts)
 //   email_check       no    no
+//   poa               no    yes     the same, api_service=POA; timeout 60 s (Didit:
+//                                   >= 45 s, never retry before the call completes)
+//   face_search       no    yes     the same, api_service=FACE_SEARCH
+//   age_estimation    no    yes     the same, api_service=AGE_ESTIMATION
+//   database_         no    yes*    the same, api_service=DATABASE_VALIDATION
+//     validation                    (*) per service; failed services are free
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
