@@ -277,7 +277,9 @@ class Journal {
   // The rate budget every process on this journal shares (ClientOptions::
   // rate_limits). TakeRate records one grant in every scope of `scopes` at
   // `now_ms`, atomically, when each has room (fewer than its limit in its
-  // sliding window, and within a cap SetRateCap stored); otherwise records
+  // sliding window, and within a cap SetRateCap stored; `now_ms` plus the
+  // time spent waiting for the backend's lock, by JournalOptions::clock's
+  // steady time, so a grant is stamped when it is decided); otherwise records
   // nothing and says when to ask again. A grant is a timestamped row, not a
   // held token: a process killed after taking one loses nothing for longer
   // than the window. Grants older than the longest window are deleted as

@@ -51,8 +51,10 @@ class RateGate {
 
   RateGate(Journal& journal, Clock& clock, Hooks hooks);
 
-  // Queues `go` behind every earlier asker; it runs (through hooks.post)
-  // once TakeRate granted `scopes`. Empty scopes: granted at once.
+  // Queues `go` behind every earlier asker; once TakeRate granted `scopes`
+  // it runs on the granting thread (so it must not block: the Client only
+  // hands the request to the transport). Empty scopes: granted at once.
+  // go(false) (stopped) runs through hooks.post.
   void Acquire(RateLimits scopes, Go go);
 
   // Every waiter, now and later, gets go(false). Idempotent.

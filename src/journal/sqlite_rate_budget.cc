@@ -29,9 +29,17 @@ const std::vector<std::string>& RateSchemaSteps() {
   return steps;
 }
 
-Result<RateTake> SqliteJournal::TakeRate(const RateLimits& scopes, std::int64_t now_ms) {
+Result<RateTake> SqliteJournal::TakeRate(const RateLimits& scopes, std::int64_t asked_ms) {
   RateTake take;
+  const auto asked = options_.clock->SteadyNow();
   auto st = committer_->Run([&](Database& db) -> Status {
+    // A grant is stamped when it is decided, not when it was asked for: the
+    // write lock may have kept this process waiting while others were
+    // granted, and a stale stamp would let this grant and a later one's
+    // requests reach the server inside one window.
+    const std::int64_t now_ms = asked_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               options_.clock->SteadyNow() - asked)
+                                               .count();
     std::vector<rate::ScopeState> states;
     for (const auto& [scope, limit] : scopes) {
       auto prune = db.Prepare("DELETE FROM rate_grants WHERE scope = ? AND at_ms <= ?");
