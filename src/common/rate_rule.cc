@@ -5,22 +5,26 @@
 
 namespace idem::rate {
 
+std::int64_t GrantSpanMs(const RateLimit& limit) {
+  return limit.window_ms + std::min<std::int64_t>(limit.window_ms / 10, 500);
+}
+
 Decision Decide(const std::vector<ScopeState>& scopes, std::int64_t now_ms) {
   Decision d;
   d.plan_remaining = std::numeric_limits<int>::max();
   std::int64_t wait_until = 0;
   for (const ScopeState& s : scopes) {
     if (s.limit.limit <= 0) continue;
+    const std::int64_t span = GrantSpanMs(s.limit);
     std::vector<std::int64_t> live;
     for (std::int64_t at : s.grants) {
-      if (at > now_ms - s.limit.window_ms) live.push_back(at);
+      if (at > now_ms - span) live.push_back(at);
     }
     std::sort(live.begin(), live.end());
     const auto n = static_cast<std::int64_t>(live.size());
     if (n >= s.limit.limit) {
-      // The oldest of the last `limit` grants leaves the window first.
-      const std::int64_t frees =
-          live[static_cast<std::size_t>(n - s.limit.limit)] + s.limit.window_ms;
+      // The oldest of the last `limit` grants stops counting first.
+      const std::int64_t frees = live[static_cast<std::size_t>(n - s.limit.limit)] + span;
       wait_until = std::max(wait_until, frees);
     }
     int room = static_cast<int>(s.limit.limit - std::min<std::int64_t>(n, s.limit.limit));

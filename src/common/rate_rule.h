@@ -30,10 +30,18 @@ struct RateCap {
   std::int64_t until_ms = 0;
 };
 
+// How long a grant counts: its window plus a margin (a tenth of the window,
+// at most 500 ms) for the time between the grant's stamp and the request
+// reaching the server (the grant's commit, the hand-off to the transport,
+// the network). Without it a request granted late in one window and sent a
+// little later meets the next window's grants inside the server's window.
+// It costs at most 1 % of a 60 s window's rate (500 ms of 60 s).
+std::int64_t GrantSpanMs(const RateLimit& limit);
+
 // One scope as the transaction read it.
 struct ScopeState {
   RateLimit limit;
-  // Times of the grants still in the window (at_ms > now - window), any order.
+  // Times of the grants still counted (at_ms > now - GrantSpanMs), any order.
   std::vector<std::int64_t> grants;
   bool has_cap = false;
   RateCap cap;
@@ -48,7 +56,7 @@ struct Decision {
   int plan_remaining = 0;
 };
 
-// Grants when every scope has room: fewer than `limit` grants in its window
+// Grants when every scope has room: fewer than `limit` grants in its span
 // and, while a cap runs, fewer than its allowance since it was set. Else the
 // time the last of the full scopes frees a slot.
 Decision Decide(const std::vector<ScopeState>& scopes, std::int64_t now_ms);

@@ -44,7 +44,7 @@ Result<RateTake> SqliteJournal::TakeRate(const RateLimits& scopes, std::int64_t 
     for (const auto& [scope, limit] : scopes) {
       auto prune = db.Prepare("DELETE FROM rate_grants WHERE scope = ? AND at_ms <= ?");
       if (!prune) return tl::unexpected(prune.error());
-      prune->BindAll(scope, now_ms - limit.window_ms);
+      prune->BindAll(scope, now_ms - rate::GrantSpanMs(limit));
       if (auto run = prune->Run(); !run) return run;
       rate::ScopeState state;
       state.limit = limit;

@@ -81,15 +81,17 @@ TEST(RateRule, SlidingWindowAdmitsWhatTheServerAdmits) {
   rate::ScopeState s;
   s.limit = {3, 1000};
   s.grants = {1000, 1400, 1900};
+  EXPECT_EQ(rate::GrantSpanMs(s.limit), 1100);  // the window and a 100 ms margin
+  EXPECT_EQ(rate::GrantSpanMs({1, 60000}), 60500);
   auto d = rate::Decide({s}, 1950);
   EXPECT_FALSE(d.granted);
-  EXPECT_EQ(d.retry_at_ms, 2000);  // when the grant at 1000 leaves the window
-  EXPECT_TRUE(rate::Decide({s}, 2000).granted);
-  // A token bucket of 3 refilled at 3/s would admit a 4th at 2000 even with
-  // 3 grants in (1000, 2000]: the log does not.
+  EXPECT_EQ(d.retry_at_ms, 2100);  // when the grant at 1000 stops counting
+  EXPECT_TRUE(rate::Decide({s}, 2100).granted);
+  // A token bucket of 3 refilled at 3/s would admit a 4th at 2100 even with
+  // 3 grants in (1000, 2100]: the log does not.
   s.grants = {1001, 1400, 1900};
-  EXPECT_FALSE(rate::Decide({s}, 2000).granted);
-  EXPECT_EQ(rate::Decide({s}, 2000).retry_at_ms, 2001);
+  EXPECT_FALSE(rate::Decide({s}, 2100).granted);
+  EXPECT_EQ(rate::Decide({s}, 2100).retry_at_ms, 2101);
 }
 
 TEST(RateRule, EveryScopeMustHaveRoomAndTheLastToFreeAnswers) {
@@ -97,7 +99,7 @@ TEST(RateRule, EveryScopeMustHaveRoomAndTheLastToFreeAnswers) {
   rate::ScopeState create{{1, 5000}, {100}, false, {}};
   auto d = rate::Decide({writes, create}, 1000);
   EXPECT_FALSE(d.granted);
-  EXPECT_EQ(d.retry_at_ms, 5100);
+  EXPECT_EQ(d.retry_at_ms, 5600);  // 100 + 5000 + 500 margin
   writes.grants = {500};
   create.grants = {};
   d = rate::Decide({writes, create}, 1000);
@@ -153,10 +155,10 @@ TEST_F(SqliteRateBudget, TwoViewsOfOneFileShareOneBudget) {
   auto fourth = b_->TakeRate(writes, 10'300);
   ASSERT_TRUE(fourth);
   EXPECT_FALSE(fourth->granted);
-  EXPECT_EQ(fourth->retry_at_ms, 11'000);
+  EXPECT_EQ(fourth->retry_at_ms, 11'100);
   // Another scope is not touched.
   EXPECT_TRUE(b_->TakeRate({{"generic-get", {1, 1000}}}, 10'300)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 11'000)->granted);
+  EXPECT_TRUE(b_->TakeRate(writes, 11'100)->granted);
 }
 
 TEST_F(SqliteRateBudget, AKilledHoldersGrantsFreeWithinOneWindow) {
@@ -164,10 +166,10 @@ TEST_F(SqliteRateBudget, AKilledHoldersGrantsFreeWithinOneWindow) {
   ASSERT_TRUE(a_->TakeRate(writes, 50'000)->granted);
   ASSERT_TRUE(a_->TakeRate(writes, 50'001)->granted);
   a_.reset();  // the holder is gone without a word: its rows are all it left
-  EXPECT_FALSE(b_->TakeRate(writes, 50'999)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 51'000)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 51'001)->granted);
-  EXPECT_FALSE(b_->TakeRate(writes, 51'002)->granted);
+  EXPECT_FALSE(b_->TakeRate(writes, 51'099)->granted);
+  EXPECT_TRUE(b_->TakeRate(writes, 51'100)->granted);
+  EXPECT_TRUE(b_->TakeRate(writes, 51'101)->granted);
+  EXPECT_FALSE(b_->TakeRate(writes, 51'102)->granted);
 }
 
 TEST_F(SqliteRateBudget, ACapIsSharedAndEnds) {
@@ -214,9 +216,9 @@ TEST_F(SqliteRateBudget, GateGrantsInArrivalOrderAndWaitsOnATimer) {
   sched.RunNow();
   EXPECT_EQ(order, std::vector<int>{0});
   ASSERT_EQ(sched.later.size(), 1u);
-  EXPECT_EQ(sched.later[0].first, milliseconds(1000));  // when the window frees a slot
+  EXPECT_EQ(sched.later[0].first, milliseconds(1100));  // when a slot frees
   EXPECT_EQ(gate.waits(), 1u);
-  clock.Advance(milliseconds(1000));
+  clock.Advance(milliseconds(1100));
   auto timer = std::move(sched.later[0].second);
   sched.later.clear();
   timer();
