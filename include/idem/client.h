@@ -220,6 +220,26 @@ struct ClientOptions {
   // Worker threads that run journal writes (blocking, fsync) and state
   // transitions. More threads let more ops share a group commit. Default 8.
   int worker_threads = 8;
+  // The rate budget per server scope (idem/rate_limits.h): before each send
+  // (first attempt, retry or replay) an op waits for a grant in its kind's
+  // scope (KindPolicy::rate_limit_scope) and in the generic scope of its
+  // method (generic-get, generic-write), granted in the order ops reach
+  // their send; a waiting op holds no transport request and no thread (it
+  // keeps its driving slot and lease, renewed as in any wait). Grants are
+  // rows in the journal (Journal::TakeRate), so every process and host on
+  // the journal shares one budget, counted as Didit counts: a sliding window
+  // per scope. The server's word lowers it: a 429's Retry-After stops the
+  // op's scopes until then, and an X-RateLimit-Remaining lower than the
+  // plan's caps them until X-RateLimit-Reset (Journal::SetRateCap, shared).
+  // Look-ups of a Reconciler are not budgeted. Default (nullopt): Didit's
+  // published limits (DiditRateLimits()) when base_url is Didit's own
+  // (https://verification.didit.me), none against any other base URL (the
+  // sandbox, a proxy). An empty map: off. Crash semantics: nothing is held;
+  // a grant is a timestamped row, so a process killed after taking grants
+  // (sent or not) costs the fleet at most those grants for one window. A
+  // journal that cannot keep a budget (TakeRate kFailedPrecondition) sends
+  // unbudgeted; one that fails (busy, I/O) is asked again 50 ms later.
+  std::optional<RateLimits> rate_limits;
 };
 
 // The op as stored once driving stopped: its `state` says how it ended

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "idem/clock.h"
+#include "idem/rate_limits.h"
 #include "idem/status.h"
 
 namespace idem {
@@ -173,6 +174,15 @@ struct UnknownResolution {
   std::string audit_line;
 };
 
+// A rate grant (Journal::TakeRate).
+struct RateTake {
+  bool granted = false;
+  // Not granted: when to ask again (unix ms, later than now).
+  std::int64_t retry_at_ms = 0;
+  // Granted: the least room the plan has left over the scopes afterwards.
+  int plan_remaining = 0;
+};
+
 class Journal {
  public:
   virtual ~Journal() = default;
@@ -263,6 +273,24 @@ class Journal {
   // the op as stored.
   virtual Result<Operation> ResolveUnknown(std::string_view op_id,
                                            const UnknownResolution& resolution) = 0;
+
+  // The rate budget every process on this journal shares (ClientOptions::
+  // rate_limits). TakeRate records one grant in every scope of `scopes` at
+  // `now_ms`, atomically, when each has room (fewer than its limit in its
+  // sliding window, and within a cap SetRateCap stored; `now_ms` plus the
+  // time spent waiting for the backend's lock, by JournalOptions::clock's
+  // steady time, so a grant is stamped when it is decided); otherwise records
+  // nothing and says when to ask again. A grant is a timestamped row, not a
+  // held token: a process killed after taking one loses nothing for longer
+  // than the window. Grants older than the longest window are deleted as
+  // they are read. Times are the callers' clocks (one host, or hosts in NTP
+  // sync). The default: kFailedPrecondition (a journal without a shared budget).
+  virtual Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms);
+  // The server said a scope has less room than the plan: at most `allowance`
+  // grants from `now_ms` until `until_ms` in each of `scopes` (replacing an
+  // earlier cap). The default: kFailedPrecondition.
+  virtual Status SetRateCap(const std::vector<std::string>& scopes, int allowance,
+                            std::int64_t now_ms, std::int64_t until_ms);
 };
 
 // Opens (creating and migrating as needed) the SQLite journal at `path`,

@@ -90,6 +90,9 @@ struct SandboxRateScopes {
   int session_create = 0;    // POST /v3/session/, besides generic-write (Didit: 600/min)
   int session_decision = 0;  // GET /v3/session/{id}/decision/, besides generic-get (100/min)
   int session_pdf = 0;       // GET /v3/session/{id}/generate-pdf/, besides generic-get (50/min)
+  // Every scope's sliding window: 60 s as Didit's ("N/min"), or 1 s ("N/s",
+  // tests that must not wait a minute). Default 60 s.
+  std::int64_t window_ms = 60'000;
 
   // Didit's numbers: 600, 300, 600, 100, 50.
   static SandboxRateScopes Didit();
@@ -99,7 +102,8 @@ struct SandboxRateScopes {
 };
 
 // Parses `--rate-scopes`: "" or "off" = all off; "didit" = Didit's numbers;
-// a comma-separated list of SCOPE=N/min entries, optionally after "didit"
+// a comma-separated list of SCOPE=N/min (or, all of them, SCOPE=N/s)
+// entries (idem/rate_limits.h's syntax), optionally after "didit"
 // (which the entries then override), e.g. "writes=30/min,reads=60/min" (the
 // scopes not named stay off) or "didit,decision=10/min". SCOPE is reads or
 // generic-get, writes or generic-write, create or session-v2-create (also

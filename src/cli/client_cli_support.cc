@@ -52,6 +52,16 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
       ->check(CLI::Range(0, 600000));
   cmd.add_option("--backoff-cap-ms", flags.backoff_cap_ms, "Backoff cap (default 20000)")
       ->check(CLI::Range(0, 600000));
+  cmd.add_option("--rate-limits", flags.rate_limits,
+                 "Rate budget per scope, shared by every process on the journal: 'off', "
+                 "'didit' (Didit's published limits), or SCOPE=N/min or SCOPE=N/s entries "
+                 "(reads, writes, create, decision, pdf, or Didit's scope names), e.g. "
+                 "'writes=300/min,reads=600/min' or 'didit,writes=100/min' (default: didit "
+                 "for Didit's base URL, off for any other; docs/client.md)")
+      ->check([](const std::string& spec) -> std::string {
+        auto parsed = ParseRateLimits(spec);
+        return parsed ? "" : parsed.error().message();
+      });
 }
 
 void ResolveFromEnvironment(ClientFlags& flags) {
@@ -130,6 +140,11 @@ Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
   // the profiles and look-ups, a resumed op would rely on a key Didit ignores
   // on most endpoints.
   if (auto st = ApplyDiditProfile(options, flags); !st) return tl::unexpected(st.error());
+  if (!flags.rate_limits.empty()) {
+    auto limits = ParseRateLimits(flags.rate_limits);
+    if (!limits) return tl::unexpected(limits.error());
+    options.rate_limits = *limits;
+  }
   return options;
 }
 

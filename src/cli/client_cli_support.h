@@ -33,6 +33,9 @@ struct ClientFlags {
   int max_attempts = 5;        // --max-attempts per driving session
   int backoff_base_ms = 100;   // --backoff-base-ms
   int backoff_cap_ms = 20000;  // --backoff-cap-ms
+  // --rate-limits (idem/rate_limits.h syntax); empty = ClientOptions'
+  // default (Didit's limits for Didit's base URL, else off).
+  std::string rate_limits;
 };
 
 void AddJournalFlag(CLI::App& cmd, ClientFlags& flags);

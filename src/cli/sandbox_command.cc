@@ -102,9 +102,9 @@ int RunSandbox(SandboxFlags& flags) {
       flags.options.profile == SandboxProfile::kIdeal || flags.options.replay_header);
   if (const auto& s = flags.options.rate_scopes; s.enabled()) {
     log->info(
-        "rate scopes (per minute, 0 = off): generic-get={}, generic-write={}, "
+        "rate scopes (per {} ms window, 0 = off): generic-get={}, generic-write={}, "
         "session-v2-create={}, session-decision={}",
-        s.generic_get, s.generic_write, s.session_create, s.session_decision);
+        s.window_ms, s.generic_get, s.generic_write, s.session_create, s.session_decision);
   }
   if (!flags.options.webhook_url.empty() || flags.options.auto_complete.count() > 0) {
     // The secret is never logged.
@@ -169,7 +169,8 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       "--rate-scopes", flags->rate_scopes,
       "Didit's rate-limit scopes per API key, each a sliding 60 s window: 'didit' (GET 600, "
       "writes 300, session create 600, decision 100 per minute), or SCOPE=N/min entries "
-      "(reads, writes, create, decision), e.g. 'writes=30/min,reads=60/min' or "
+      "(reads, writes, create, decision; or all SCOPE=N/s, a 1 s window), e.g. "
+      "'writes=30/min,reads=60/min' or "
       "'didit,decision=10/min'; 429 with Didit's body and X-RateLimit-* (docs/sandbox.md)"));
   ShowDefault(cmd->add_option("--threads", flags->options.threads, "I/O threads"))
       ->check(CLI::Range(1, 64));

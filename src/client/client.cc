@@ -18,6 +18,7 @@
 #include "client/op_codec.h"
 #include "client/outcome_counts.h"
 #include "client/owner.h"
+#include "client/rate_gate.h"
 #include "common/crypto.h"
 #include "idem/uuid.h"
 
@@ -82,6 +83,11 @@ struct OpDrive {
   // still be running an attempt; KindPolicy::settle_after).
   std::chrono::steady_clock::time_point settle_until;
   Client::Callback done;
+  // The rate budget: the scopes a send of this op counts in, whether the
+  // next send holds its grant, and the plan's room after that grant.
+  RateLimits rate_scopes;
+  bool rate_granted = false;
+  int plan_remaining = 0;
 };
 using DrivePtr = std::shared_ptr<OpDrive>;
 
@@ -95,7 +101,18 @@ struct Pending {
 class ClientImpl final : public Client {
  public:
   explicit ClientImpl(ClientOptions options)
-      : options_(std::move(options)), executor_(options_.worker_threads) {}
+      : options_(std::move(options)), executor_(options_.worker_threads) {
+    rate_limits_ = internal::EffectiveRateLimits(options_.rate_limits, options_.base_url);
+    if (!rate_limits_.empty()) {
+      rate_gate_ = std::make_unique<internal::RateGate>(
+          *options_.journal, *options_.clock,
+          internal::RateGate::Hooks{
+              [this](internal::RateGate::Task t) { executor_.Post(std::move(t)); },
+              [this](milliseconds delay, internal::RateGate::Task t) {
+                executor_.PostAfter(delay, std::move(t));
+              }});
+    }
+  }
 
   ~ClientImpl() override {
     Shutdown();
@@ -118,7 +135,9 @@ class ClientImpl final : public Client {
       if (p.claimed) options_.journal->Release(*p.claimed);
       FinishUnstarted(p.done, MakeError(ErrorCode::kUnavailable, "client is shutting down"));
     }
-    // Admitted ops still waiting for a slot or a retry are parked by Attempt.
+    // Admitted ops still waiting for a slot or a retry are parked by Attempt,
+    // and those waiting for a rate grant by Send.
+    if (rate_gate_) rate_gate_->Stop();
     executor_.ExpireTimers();
   }
 
@@ -307,6 +326,8 @@ class ClientImpl final : public Client {
 
   ClientOptions options_;
   internal::Executor executor_;
+  RateLimits rate_limits_;                         // empty: no budget
+  std::unique_ptr<internal::RateGate> rate_gate_;  // null: no budget
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::deque<Pending> pending_;     // submitted, not yet admitted
@@ -524,6 +545,19 @@ bool ClientImpl::RecordFirstSend(const DrivePtr& d) {
 }
 
 void ClientImpl::Send(const DrivePtr& d) {
+  if (rate_gate_ && !d->rate_granted) {
+    d->rate_scopes =
+        internal::ScopesOfRequest(rate_limits_, d->op.method, d->policy->rate_limit_scope);
+    if (!d->rate_scopes.empty()) {
+      return rate_gate_->Acquire(d->rate_scopes, [this, d](bool granted, int plan_remaining) {
+        if (!granted) return Park(d);  // shutting down: nothing of this send left
+        d->rate_granted = true;
+        d->plan_remaining = plan_remaining;
+        Send(d);
+      });
+    }
+  }
+  d->rate_granted = false;  // each send takes its own grant
   Operation& op = d->op;
   ++op.attempts;
   d->last_send = options_.clock->SteadyNow();
@@ -554,6 +588,14 @@ void ClientImpl::Send(const DrivePtr& d) {
 
 void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
   Operation& op = d->op;
+  if (rate_gate_ && r && !d->rate_scopes.empty()) {
+    // The server's word on the budget; a journal write, so off the
+    // transport's thread (which runs this for a 2xx).
+    executor_.Post([this, scopes = d->rate_scopes, status = r->status, headers = r->headers,
+                    plan = d->plan_remaining] {
+      rate_gate_->OnResponse(scopes, status, headers, plan, options_.max_pushback);
+    });
+  }
   if (!r) {
     const TransportError& e = r.error();
     op.last_error = "transport: " + e.message;

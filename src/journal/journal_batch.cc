@@ -20,4 +20,12 @@ std::vector<Status> Journal::UpdateMany(const std::vector<const Operation*>& ops
   return results;
 }
 
+Result<RateTake> Journal::TakeRate(const RateLimits&, std::int64_t) {
+  return MakeError(ErrorCode::kFailedPrecondition, "this journal keeps no shared rate budget");
+}
+
+Status Journal::SetRateCap(const std::vector<std::string>&, int, std::int64_t, std::int64_t) {
+  return MakeError(ErrorCode::kFailedPrecondition, "this journal keeps no shared rate budget");
+}
+
 }  // namespace idem

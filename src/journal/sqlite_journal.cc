@@ -88,6 +88,9 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(const std::string& pa
   if (auto st = sqlite::Migrate(**writer, kSchemaComponent, SchemaSteps()); !st) {
     return tl::unexpected(st.error());
   }
+  if (auto st = sqlite::Migrate(**writer, kRateSchemaComponent, RateSchemaSteps()); !st) {
+    return tl::unexpected(st.error());
+  }
   auto reader = Database::Open(path, db_options);
   if (!reader) return tl::unexpected(reader.error());
   return std::unique_ptr<SqliteJournal>(

@@ -19,6 +19,10 @@
 
 namespace idem::journal {
 
+// The rate budget's tables, a component of their own in idem_schema.
+inline constexpr char kRateSchemaComponent[] = "rate_budget";
+const std::vector<std::string>& RateSchemaSteps();
+
 class SqliteJournal final : public Journal {
  public:
   static Result<std::unique_ptr<SqliteJournal>> Open(const std::string& path,
@@ -42,6 +46,10 @@ class SqliteJournal final : public Journal {
   Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
   Result<Operation> ResolveUnknown(std::string_view op_id,
                                    const UnknownResolution& resolution) override;
+  // In sqlite_rate_budget.cc.
+  Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
+  Status SetRateCap(const std::vector<std::string>& scopes, int allowance, std::int64_t now_ms,
+                    std::int64_t until_ms) override;
 
   // Writes and transactions committed by this process (group commit makes
   // transactions < writes under concurrency).

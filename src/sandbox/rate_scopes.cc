@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "idem/rate_limits.h"
+
 namespace idem {
 
 SandboxRateScopes SandboxRateScopes::Didit() {
@@ -21,89 +23,45 @@ bool SandboxRateScopes::enabled() const {
          session_pdf > 0;
 }
 
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-Error SpecError(std::string_view entry, std::string_view why) {
-  return Error(ErrorCode::kInvalidArgument,
-               "rate scope '" + std::string(entry) + "': " + std::string(why));
-}
-
-}  // namespace
-
 Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
-  SandboxRateScopes scopes;
-  spec = Trim(spec);
-  if (spec.empty() || spec == "off") return scopes;
-  bool seen[sandbox::kRateScopeCount] = {};
-  bool first = true;
-  while (true) {
-    const std::size_t comma = spec.find(',');
-    const std::string_view entry = Trim(spec.substr(0, comma));
-    if (entry.empty()) {
-      return tl::unexpected(Error(ErrorCode::kInvalidArgument,
-                                  "rate scopes: empty entry in the list (expected SCOPE=N/min)"));
-    }
-    if (entry == "didit") {
-      if (!first) return tl::unexpected(SpecError(entry, "'didit' must come first"));
-      scopes = SandboxRateScopes::Didit();
+  // The syntax is the client's too (idem/rate_limits.h); only the mapping to
+  // the emulated scopes is the sandbox's.
+  auto parsed = ParseRateSpec(spec);
+  if (!parsed) return tl::unexpected(parsed.error());
+  SandboxRateScopes scopes = parsed->didit ? SandboxRateScopes::Didit() : SandboxRateScopes{};
+  bool have_window = false;
+  for (const auto& [scope, limit] : parsed->entries) {
+    const std::string entry = scope + "=" + std::to_string(limit.limit);
+    int* target = nullptr;
+    if (scope == "generic-get") {
+      target = &scopes.generic_get;
+    } else if (scope == "generic-write") {
+      target = &scopes.generic_write;
+    } else if (scope == "session-v2-create") {
+      target = &scopes.session_create;
+    } else if (scope == "session-decision") {
+      target = &scopes.session_decision;
+    } else if (scope == "session-generate-pdf") {
+      target = &scopes.session_pdf;
     } else {
-      const std::size_t eq = entry.find('=');
-      if (eq == std::string_view::npos) {
-        return tl::unexpected(SpecError(entry, "expected SCOPE=N/min or 'didit'"));
-      }
-      const std::string_view name = Trim(entry.substr(0, eq));
-      std::string_view value = Trim(entry.substr(eq + 1));
-      int* target = nullptr;
-      int index = 0;
-      if (name == "reads" || name == "generic-get") {
-        target = &scopes.generic_get;
-        index = 0;
-      } else if (name == "writes" || name == "generic-write") {
-        target = &scopes.generic_write;
-        index = 1;
-      } else if (name == "create" || name == "session-create" || name == "session-v2-create") {
-        target = &scopes.session_create;
-        index = 2;
-      } else if (name == "decision" || name == "session-decision") {
-        target = &scopes.session_decision;
-        index = 3;
-      } else if (name == "pdf" || name == "generate-pdf" || name == "session-generate-pdf") {
-        target = &scopes.session_pdf;
-        index = 4;
-      } else if (name == "ingest-write" || name == "session-add-images" ||
-                 name == "session-update-kyc") {
-        return tl::unexpected(
-            SpecError(entry, "not emulated: the sandbox has no route in that scope"));
-      } else {
-        return tl::unexpected(SpecError(entry,
-                                        "unknown scope (reads, writes, create, decision, pdf, "
-                                        "or generic-get, generic-write, session-v2-create, "
-                                        "session-decision, session-generate-pdf)"));
-      }
-      if (seen[index]) return tl::unexpected(SpecError(entry, "scope given twice"));
-      seen[index] = true;
-      constexpr std::string_view kUnit = "/min";
-      if (value.size() < kUnit.size() || value.substr(value.size() - kUnit.size()) != kUnit) {
-        return tl::unexpected(SpecError(entry, "the limit must be N/min (per 60 s window)"));
-      }
-      value.remove_suffix(kUnit.size());
-      int n = -1;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 0 ||
-          n > 1'000'000) {
-        return tl::unexpected(SpecError(entry, "N must be an integer in [0, 1000000]"));
-      }
-      *target = n;
+      return tl::unexpected(Error(
+          ErrorCode::kInvalidArgument,
+          "rate scope '" + scope + "': not emulated: the sandbox has no route in that scope"));
     }
-    first = false;
-    if (comma == std::string_view::npos) break;
-    spec.remove_prefix(comma + 1);
+    // One window for every scope keeps the limiter's windows one deque each.
+    if (have_window && limit.window_ms != scopes.window_ms) {
+      return tl::unexpected(Error(
+          ErrorCode::kInvalidArgument,
+          "rate scope '" + entry + "': every scope must use the same unit (all /min or all /s)"));
+    }
+    if (!have_window && parsed->didit && limit.window_ms != 60'000) {
+      return tl::unexpected(
+          Error(ErrorCode::kInvalidArgument,
+                "rate scope '" + entry + "': after 'didit' (per minute) limits must be N/min"));
+    }
+    have_window = true;
+    scopes.window_ms = limit.window_ms;
+    *target = limit.limit;
   }
   return scopes;
 }
@@ -111,7 +69,6 @@ Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
 namespace sandbox {
 
 namespace {
-constexpr std::int64_t kWindowMs = 60'000;
 constexpr std::uint64_t kSweepEvery = 4096;
 
 std::int64_t CeilDiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
@@ -200,7 +157,7 @@ int ScopeLimiter::LimitOf(RateScope scope) const {
 }
 
 void ScopeLimiter::PruneLocked(std::deque<std::int64_t>& window, std::int64_t now_ms) const {
-  while (!window.empty() && window.front() <= now_ms - kWindowMs) window.pop_front();
+  while (!window.empty() && window.front() <= now_ms - limits_.window_ms) window.pop_front();
 }
 
 void ScopeLimiter::SweepLocked(std::int64_t now_ms) {
@@ -235,7 +192,7 @@ std::optional<ScopeLimiter::Verdict> ScopeLimiter::Admit(const std::string& iden
     const int limit = LimitOf(s);
     if (w.size() < static_cast<std::size_t>(limit)) continue;
     // Full: the oldest of the last `limit` requests leaves the window first.
-    const std::int64_t frees_ms = w[w.size() - static_cast<std::size_t>(limit)] + kWindowMs;
+    const std::int64_t frees_ms = w[w.size() - static_cast<std::size_t>(limit)] + limits_.window_ms;
     const std::int64_t reset_s = CeilDiv(frees_ms, 1000);
     if (!refused || reset_s > refused->reset_s) {
       refused = Verdict{
@@ -255,7 +212,7 @@ std::optional<ScopeLimiter::Verdict> ScopeLimiter::Admit(const std::string& iden
     const int limit = LimitOf(s);
     const int remaining = limit - static_cast<int>(w.size());
     if (!have || remaining < best.remaining) {
-      best = Verdict{true, s, limit, remaining, CeilDiv(w.front() + kWindowMs, 1000), 0};
+      best = Verdict{true, s, limit, remaining, CeilDiv(w.front() + limits_.window_ms, 1000), 0};
       have = true;
     }
   }

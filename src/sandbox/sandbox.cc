@@ -111,6 +111,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
                     options.rate_scopes.session_create, options.rate_scopes.session_decision}) {
     if (limit < 0) return MakeError(ErrorCode::kInvalidArgument, "rate_scopes must be >= 0");
   }
+  if (options.rate_scopes.window_ms < 1) {
+    return MakeError(ErrorCode::kInvalidArgument, "rate_scopes.window_ms must be >= 1");
+  }
   if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
   if (options.profile != SandboxProfile::kDidit && options.profile != SandboxProfile::kIdeal) {
     return MakeError(ErrorCode::kInvalidArgument, "profile must be kDidit or kIdeal");

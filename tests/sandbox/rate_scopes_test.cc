@@ -61,11 +61,26 @@ TEST(RateScopeSpec, EntriesAndOverrides) {
   EXPECT_EQ(l->session_decision, 8);
 }
 
+TEST(RateScopeSpec, PerSecondWindowsForShortTests) {
+  auto s = ParseSandboxRateScopes("writes=5/s,reads=10/s");
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(s->generic_write, 5);
+  EXPECT_EQ(s->generic_get, 10);
+  EXPECT_EQ(s->window_ms, 1000);
+  EXPECT_EQ(ParseSandboxRateScopes("writes=5/min")->window_ms, 60000);
+  // One window for every scope; "didit" is per minute.
+  for (const char* spec : {"writes=5/s,reads=10/min", "didit,writes=5/s"}) {
+    auto bad = ParseSandboxRateScopes(spec);
+    ASSERT_FALSE(bad) << spec;
+    EXPECT_NE(bad.error().message().find("/min"), std::string::npos) << bad.error().message();
+  }
+}
+
 TEST(RateScopeSpec, MalformedSpecsSayWhatIsWrong) {
   const std::pair<const char*, const char*> cases[] = {
       {"writes", "expected SCOPE=N/min"},
       {"writes=30", "N/min"},
-      {"writes=30/s", "N/min"},
+      {"writes=30/h", "N/min"},
       {"writes=x/min", "integer"},
       {"writes=-1/min", "integer"},
       {"writes=/min", "integer"},
@@ -123,6 +138,21 @@ TEST(ScopeLimiter, DiditBodies) {
             "Write request rate limit exceeded. You can make up to 300 requests per minute.");
   EXPECT_EQ(RateScopeDetail(RateScope::kSessionCreate, 600),
             "Session creation rate limit exceeded. You can make up to 600 requests per minute.");
+}
+
+TEST(ScopeLimiter, AOneSecondWindow) {
+  SandboxRateScopes limits;
+  limits.generic_write = 2;
+  limits.window_ms = 1000;
+  ScopeLimiter limiter(limits);
+  const std::int64_t t = kT0 * 1000;
+  ASSERT_TRUE(limiter.Admit("a", "POST", Endpoint::kAml, t)->admitted);
+  ASSERT_TRUE(limiter.Admit("a", "POST", Endpoint::kAml, t + 500)->admitted);
+  auto full = limiter.Admit("a", "POST", Endpoint::kAml, t + 999);
+  ASSERT_FALSE(full->admitted);
+  EXPECT_EQ(full->retry_after, 1);
+  EXPECT_TRUE(limiter.Admit("a", "POST", Endpoint::kAml, t + 1000)->admitted);
+  EXPECT_FALSE(limiter.Admit("a", "POST", Endpoint::kAml, t + 1001)->admitted);
 }
 
 TEST(ScopeLimiter, RefusedTakesNoSlotAndLongestWaitAnswers) {
