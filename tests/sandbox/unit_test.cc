@@ -421,7 +421,8 @@ TEST(SessionViews, CheckServicesAndApiServiceNames) {
   EXPECT_EQ(CheckServiceNamed("FACE_MATCH")->node_id, "feature_face_match");
   EXPECT_EQ(CheckServiceNamed("ID_VERIFICATION")->result_key, "id_verification");
   EXPECT_EQ(CheckServiceNamed(""), nullptr);
-  EXPECT_EQ(CheckServiceNamed("POA"), nullptr);
+  EXPECT_EQ(CheckServiceNamed("POA")->decision_array, "poa_verifications");
+  EXPECT_EQ(CheckServiceNamed("KYB_REGISTRY"), nullptr);  // a service the sandbox has no check for
   EXPECT_EQ(CheckServiceFor(Endpoint::kCreateSession), nullptr);
   for (const char* name : {"ID_VERIFICATION", "FACE_MATCH", "AGE_ESTIMATION", "FACE_SEARCH", "POA",
                            "AML", "KYB_REGISTRY", "PASSIVE_LIVENESS", "DATABASE_VALIDATION",
