@@ -77,6 +77,19 @@ int Run(const CommonFlags& f, const Request& request, Build build, Call call, co
       f.client, command);
 }
 
+// Reads the file flag `path` into `request.*part`, fills the common fields and
+// runs the check; the exit code.
+template <typename Request, typename Part, typename Build, typename Call>
+int RunWithFile(const CommonFlags& f, Request request, Part Request::*part, const std::string& path,
+                Build build, Call call, const char* command) {
+  int exit_code = kExitOk;
+  auto file = ReadFile(path, exit_code);
+  if (!file) return exit_code;
+  request.*part = std::move(*file);
+  if ((exit_code = ApplyCommon(f, request)) != kExitOk) return exit_code;
+  return Run(f, request, build, call, command);
+}
+
 void AddPoa(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string document;
@@ -113,13 +126,9 @@ void AddPoa(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember(actions));
   AddCommonFlags(cmd, f->common);
   cmd->callback([f, &exit_code] {
-    didit::PoaRequest request = f->request;
-    auto document = ReadFile(f->document, exit_code);
-    if (!document) return;
-    request.document = std::move(*document);
-    if ((exit_code = ApplyCommon(f->common, request)) != kExitOk) return;
-    exit_code = Run(
-        f->common, request, [](auto r, auto call) { return didit::PoaOp(r, std::move(call)); },
+    exit_code = RunWithFile(
+        f->common, f->request, &didit::PoaRequest::document, f->document,
+        [](auto r, auto call) { return didit::PoaOp(r, std::move(call)); },
         [](didit::DiditClient& c, const auto& r, auto call) {
           return c.ProofOfAddress(r, std::move(call));
         },
@@ -142,13 +151,8 @@ void AddFaceSearch(CLI::App& app, int& exit_code) {
   cmd->add_option("--rotate-image", f->request.rotate_image, "true or false");
   AddCommonFlags(cmd, f->common);
   cmd->callback([f, &exit_code] {
-    didit::FaceSearchRequest request = f->request;
-    auto image = ReadFile(f->image, exit_code);
-    if (!image) return;
-    request.user_image = std::move(*image);
-    if ((exit_code = ApplyCommon(f->common, request)) != kExitOk) return;
-    exit_code = Run(
-        f->common, request,
+    exit_code = RunWithFile(
+        f->common, f->request, &didit::FaceSearchRequest::user_image, f->image,
         [](auto r, auto call) { return didit::FaceSearchOp(r, std::move(call)); },
         [](didit::DiditClient& c, const auto& r, auto call) {
           return c.FaceSearch(r, std::move(call));
@@ -175,13 +179,8 @@ void AddAgeEstimation(CLI::App& app, int& exit_code) {
   cmd->add_option("--rotate-image", f->request.rotate_image, "true or false");
   AddCommonFlags(cmd, f->common);
   cmd->callback([f, &exit_code] {
-    didit::AgeEstimationRequest request = f->request;
-    auto image = ReadFile(f->image, exit_code);
-    if (!image) return;
-    request.user_image = std::move(*image);
-    if ((exit_code = ApplyCommon(f->common, request)) != kExitOk) return;
-    exit_code = Run(
-        f->common, request,
+    exit_code = RunWithFile(
+        f->common, f->request, &didit::AgeEstimationRequest::user_image, f->image,
         [](auto r, auto call) { return didit::AgeEstimationOp(r, std::move(call)); },
         [](didit::DiditClient& c, const auto& r, auto call) {
           return c.AgeEstimation(r, std::move(call));
