@@ -3,6 +3,7 @@
 // Didit, so the natural key of a saved check is what a look-up after a lost
 // answer reads (endpoints.h), and the vendor_data is derived from the op id
 // when the caller gives none.
+#include "didit/call_and_parse.h"
 #include "idem/didit/client.h"
 #include "idem/didit/op_outcome.h"
 #include "idem/uuid.h"
@@ -35,21 +36,6 @@ Result<OpRequest> CheckOp(std::string_view kind, Request request, CallOptions ca
   return op;
 }
 
-template <typename Result, typename Parse>
-DiditResult<Result> Run(Client& client, idem::Result<OpRequest> op_request, Parse parse) {
-  if (!op_request) return tl::unexpected(DiditError{op_request.error(), std::nullopt, {}});
-  auto op = OpOutcome(client.Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = parse(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  return std::move(*parsed);
-}
-
 }  // namespace
 
 Result<OpRequest> PoaOp(PoaRequest request, CallOptions call) {
@@ -69,25 +55,26 @@ Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request, CallOp
 }
 
 DiditResult<PoaResult> DiditClient::ProofOfAddress(const PoaRequest& request, CallOptions call) {
-  return Run<PoaResult>(client(), PoaOp(request, std::move(call)), ParsePoaResult);
+  return internal::CallAndParse<PoaResult>(client(), PoaOp(request, std::move(call)),
+                                           ParsePoaResult);
 }
 
 DiditResult<FaceSearchResult> DiditClient::FaceSearch(const FaceSearchRequest& request,
                                                       CallOptions call) {
-  return Run<FaceSearchResult>(client(), FaceSearchOp(request, std::move(call)),
-                               ParseFaceSearchResult);
+  return internal::CallAndParse<FaceSearchResult>(client(), FaceSearchOp(request, std::move(call)),
+                                                  ParseFaceSearchResult);
 }
 
 DiditResult<AgeEstimationResult> DiditClient::AgeEstimation(const AgeEstimationRequest& request,
                                                             CallOptions call) {
-  return Run<AgeEstimationResult>(client(), AgeEstimationOp(request, std::move(call)),
-                                  ParseAgeEstimationResult);
+  return internal::CallAndParse<AgeEstimationResult>(
+      client(), AgeEstimationOp(request, std::move(call)), ParseAgeEstimationResult);
 }
 
 DiditResult<DatabaseValidationResult> DiditClient::DatabaseValidation(
     const DatabaseValidationRequest& request, CallOptions call) {
-  return Run<DatabaseValidationResult>(client(), DatabaseValidationOp(request, std::move(call)),
-                                       ParseDatabaseValidationResult);
+  return internal::CallAndParse<DatabaseValidationResult>(
+      client(), DatabaseValidationOp(request, std::move(call)), ParseDatabaseValidationResult);
 }
 
 }  // namespace idem::didit

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -75,17 +76,7 @@ Result<OpRequest> Op(std::string_view kind, const char* path, Result<EncodedBody
 }
 
 DiditResult<OtpResult> Drive(DiditClient& client, Result<OpRequest> op_request) {
-  if (!op_request) return tl::unexpected(DiditError{op_request.error(), std::nullopt, {}});
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseOtpResult(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  return std::move(*parsed);
+  return internal::CallAndParse<OtpResult>(client.client(), std::move(op_request), ParseOtpResult);
 }
 
 }  // namespace
