@@ -112,6 +112,17 @@ TEST(ChaosProcessTest, EveryKindUnderKillsAndASandboxRestart) {
 
 // On the ideal profile every kind is replayed by its key: nothing may end
 // unknown.
+// Chaos's verdict counts executions per op; a kind idem sends again by design
+// (an OTP send or check, the batch delete) is refused before anything runs.
+TEST(ChaosProcessTest, KindsSentAgainByDesignAreRefusedBeforeTheRun) {
+  for (const char* kind : {"phone_send", "email_check", "batch_delete_sessions", "no_such_kind"}) {
+    ChaosRun run = RunChaos({"--ops", "5", "--kinds", kind});
+    EXPECT_EQ(run.exit_code, 2) << kind;
+    ASSERT_TRUE(run.report.is_object()) << kind;
+    EXPECT_NE(run.report.value("message", "").find(kind), std::string::npos) << run.report.dump();
+  }
+}
+
 TEST(ChaosProcessTest, OnTheIdealProfileNothingEndsUnknown) {
   ChaosRun run = RunChaos({"--ops", "70", "--concurrency", "2", "--kills", "2", "--faults", kFaults,
                            "--seed", "46", "--profile", "ideal"});
