@@ -82,7 +82,7 @@ class Connection {
   PgResult<Rows> Exec(const char* name, const std::vector<Param>& params);
   // Runs plain SQL without parameters (BEGIN, COMMIT, ROLLBACK, DDL).
   PgResult<Rows> Simple(const char* sql);
-  // Runs SQL with parameters, unprepared (migrations only).
+  // Runs SQL with parameters, unprepared (migrations, the rate budget).
   PgResult<Rows> Params(const char* sql, const std::vector<Param>& params);
 
  private:

@@ -88,6 +88,7 @@ Result<std::unique_ptr<PostgresJournal>> PostgresJournal::Open(const std::string
   auto conn = pg::Connection::Open(conninfo, session_sql, nullptr);
   if (!conn) return tl::unexpected(conn.error().error);
   if (auto st = pg::Migrate(**conn); !st) return tl::unexpected(st.error());
+  if (auto st = MigrateRateBudget(**conn); !st) return tl::unexpected(st.error());
   std::unique_ptr<PostgresJournal> journal(
       new PostgresJournal(conninfo, std::move(session_sql), std::move(options)));
   // Prepare on a first pooled connection now, so a bad setup fails Open.

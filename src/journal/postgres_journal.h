@@ -25,6 +25,10 @@
 
 namespace idem::journal {
 
+// Creates or migrates the rate budget's tables (component "rate_budget", its
+// own schema version beside the journal's); in pg_rate_budget.cc.
+Status MigrateRateBudget(pg::Connection& conn);
+
 class PostgresJournal final : public Journal {
  public:
   // Connections opened at most; more concurrent callers wait for one.
@@ -53,6 +57,11 @@ class PostgresJournal final : public Journal {
   Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
   Result<Operation> ResolveUnknown(std::string_view op_id,
                                    const UnknownResolution& resolution) override;
+
+  // In pg_rate_budget.cc: the budget every process on the database shares.
+  Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
+  Status SetRateCap(const std::vector<std::string>& scopes, int allowance, std::int64_t now_ms,
+                    std::int64_t until_ms) override;
 
   // Times a transaction was run again on a fresh connection after the old
   // one broke (for tests and diagnostics).

@@ -145,42 +145,9 @@ class SqliteRateBudget : public ::testing::Test {
   std::unique_ptr<Journal> b_;
 };
 
-TEST_F(SqliteRateBudget, TwoViewsOfOneFileShareOneBudget) {
-  const RateLimits writes{{"generic-write", {3, 1000}}};
-  ASSERT_TRUE(a_->TakeRate(writes, 10'000)->granted);
-  ASSERT_TRUE(b_->TakeRate(writes, 10'100)->granted);
-  auto third = a_->TakeRate(writes, 10'200);
-  ASSERT_TRUE(third->granted);
-  EXPECT_EQ(third->plan_remaining, 0);
-  auto fourth = b_->TakeRate(writes, 10'300);
-  ASSERT_TRUE(fourth);
-  EXPECT_FALSE(fourth->granted);
-  EXPECT_EQ(fourth->retry_at_ms, 11'100);
-  // Another scope is not touched.
-  EXPECT_TRUE(b_->TakeRate({{"generic-get", {1, 1000}}}, 10'300)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 11'100)->granted);
-}
-
-TEST_F(SqliteRateBudget, AKilledHoldersGrantsFreeWithinOneWindow) {
-  const RateLimits writes{{"generic-write", {2, 1000}}};
-  ASSERT_TRUE(a_->TakeRate(writes, 50'000)->granted);
-  ASSERT_TRUE(a_->TakeRate(writes, 50'001)->granted);
-  a_.reset();  // the holder is gone without a word: its rows are all it left
-  EXPECT_FALSE(b_->TakeRate(writes, 51'099)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 51'100)->granted);
-  EXPECT_TRUE(b_->TakeRate(writes, 51'101)->granted);
-  EXPECT_FALSE(b_->TakeRate(writes, 51'102)->granted);
-}
-
-TEST_F(SqliteRateBudget, ACapIsSharedAndEnds) {
-  const RateLimits writes{{"generic-write", {100, 60'000}}};
-  ASSERT_TRUE(a_->SetRateCap({"generic-write"}, 1, 1'000, 3'000));
-  EXPECT_TRUE(b_->TakeRate(writes, 1'100)->granted);
-  auto refused = b_->TakeRate(writes, 1'200);
-  EXPECT_FALSE(refused->granted);
-  EXPECT_EQ(refused->retry_at_ms, 3'000);
-  EXPECT_TRUE(a_->TakeRate(writes, 3'000)->granted);
-}
+// The journal's side of the budget (TakeRate, SetRateCap: two views of one
+// store sharing it, a killed holder, caps) is in tests/journal/journal_test.cc,
+// run on SQLite and on PostgreSQL.
 
 // ---- the Client's gate ----
 

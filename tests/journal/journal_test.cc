@@ -817,5 +817,50 @@ TEST_F(JournalTest, ResolveUnknownRefusesOpsThatAreNotUnknownOrAreBeingDriven) {
   EXPECT_EQ(MustGet("op-1").state, OpState::kSucceeded);
 }
 
+// ---- the shared rate budget (the rule itself: tests/client/rate_budget_test.cc) ----
+
+TEST_F(JournalTest, RateBudgetTwoViewsOfOneStoreShareOneBudget) {
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  const RateLimits writes{{"generic-write", {3, 1000}}};
+  ASSERT_TRUE(journal_->TakeRate(writes, 10'000)->granted);
+  ASSERT_TRUE(other->TakeRate(writes, 10'100)->granted);
+  auto third = journal_->TakeRate(writes, 10'200);
+  ASSERT_TRUE(third->granted);
+  EXPECT_EQ(third->plan_remaining, 0);
+  auto fourth = other->TakeRate(writes, 10'300);
+  ASSERT_TRUE(fourth);
+  EXPECT_FALSE(fourth->granted);
+  EXPECT_EQ(fourth->retry_at_ms, 11'100);
+  // Another scope is not touched.
+  EXPECT_TRUE(other->TakeRate({{"generic-get", {1, 1000}}}, 10'300)->granted);
+  EXPECT_TRUE(other->TakeRate(writes, 11'100)->granted);
+}
+
+TEST_F(JournalTest, RateBudgetAKilledHoldersGrantsFreeWithinOneWindow) {
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  const RateLimits writes{{"generic-write", {2, 1000}}};
+  ASSERT_TRUE(journal_->TakeRate(writes, 50'000)->granted);
+  ASSERT_TRUE(journal_->TakeRate(writes, 50'001)->granted);
+  journal_.reset();  // the holder is gone without a word: its rows are all it left
+  EXPECT_FALSE(other->TakeRate(writes, 51'099)->granted);
+  EXPECT_TRUE(other->TakeRate(writes, 51'100)->granted);
+  EXPECT_TRUE(other->TakeRate(writes, 51'101)->granted);
+  EXPECT_FALSE(other->TakeRate(writes, 51'102)->granted);
+}
+
+TEST_F(JournalTest, RateBudgetACapIsSharedAndEnds) {
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  const RateLimits writes{{"generic-write", {100, 60'000}}};
+  ASSERT_TRUE(journal_->SetRateCap({"generic-write"}, 1, 1'000, 3'000));
+  EXPECT_TRUE(other->TakeRate(writes, 1'100)->granted);
+  auto refused = other->TakeRate(writes, 1'200);
+  EXPECT_FALSE(refused->granted);
+  EXPECT_EQ(refused->retry_at_ms, 3'000);
+  EXPECT_TRUE(journal_->TakeRate(writes, 3'000)->granted);
+}
+
 }  // namespace
 }  // namespace idem
