@@ -17,6 +17,7 @@
 #include "fleet_support.h"
 #include "idem/client.h"
 #include "idem/sandbox.h"
+#include "testing/pg_environment.h"
 
 namespace idem {
 namespace {
@@ -56,8 +57,9 @@ int MaxInWindow(const std::string& base_url, std::int64_t window_ms) {
   return best;
 }
 
-TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigkill) {
-  const std::string dir = TempDir();
+// Three workers on the journal at `journal_location` (a SQLite file or a
+// postgresql:// URL), one SIGKILLed mid-run, against a sandbox limiting writes.
+void RunFleetUnderOneBudget(const std::string& dir, const std::string& journal_location) {
   constexpr int kServerLimit = 10;  // writes per 1 s window, enforced by the sandbox
   // The fleet's plan leaves 2 of the 10 for the difference between when a
   // grant is taken and when its request reaches the server (ms apart, but
@@ -68,9 +70,9 @@ TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigk
       fleet::StartSandbox("", "", 1, dir + "/sandbox.log",
                           {"--rate-scopes", "writes=" + std::to_string(kServerLimit) + "/s"});
   ASSERT_TRUE(sandbox) << sandbox.error().ToString();
-  const std::string journal_path = dir + "/journal.db";
+  const std::string& journal_path = journal_location;
   {
-    auto journal = OpenSqliteJournal(journal_path);
+    auto journal = OpenJournal(journal_path);
     ASSERT_TRUE(journal);
     ASSERT_TRUE(fleet::EnqueueMix(**journal, "rb-", kOps));
   }
@@ -88,7 +90,7 @@ TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigk
   workers[0].KillAndWait(SIGKILL);
   EXPECT_EQ(workers[0].exit_code(), -1);
 
-  auto journal = OpenSqliteJournal(journal_path);
+  auto journal = OpenJournal(journal_path);
   ASSERT_TRUE(journal);
   int spawned = 3;
   const auto deadline = steady_clock::now() + std::chrono::seconds(40);
@@ -120,6 +122,21 @@ TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigk
   // Paced, not just lucky: 40 writes at 8/s take at least 4 s after the
   // first window's 8.
   EXPECT_GE(seconds, double(kOps - kPlan) / kPlan - 0.2) << "the budget did not pace the fleet";
+}
+
+TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigkill) {
+  const std::string dir = TempDir();
+  RunFleetUnderOneBudget(dir, dir + "/journal.db");
+  std::filesystem::remove_all(dir);
+}
+
+// The same fleet on one PostgreSQL database (as workers on many hosts would
+// share it): grants are rows there, decided under a table lock.
+TEST(RateBudgetFleet, OnAPostgresJournalTheFleetSharesOneBudgetToo) {
+  auto url = testing::FreshPgDatabaseUrl("idem_budget_");
+  ASSERT_TRUE(url) << url.error().ToString();
+  const std::string dir = TempDir();
+  RunFleetUnderOneBudget(dir, *url);
   std::filesystem::remove_all(dir);
 }
 
