@@ -297,12 +297,19 @@ TEST_F(SandboxSenderTest, DataUpdatedIsStoredByTheReceiverAndMovesNoSession) {
   auto events = receiver_->inbox().Events({.session_id = id});
   ASSERT_TRUE(events);
   ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[0].webhook_type, "status.updated");
-  EXPECT_EQ((*events)[1].webhook_type, "status.updated");
-  EXPECT_EQ((*events)[2].webhook_type, "data.updated");
-  EXPECT_EQ((*events)[2].status, "Approved");
-  EXPECT_FALSE((*events)[2].applied);
-  EXPECT_EQ(json::parse((*events)[2].decision), SandboxDecision(id));
+  // The sender delivers concurrently, like Didit: data.updated may be
+  // stored before the Approved status.updated, so find it by its type.
+  int status_updates = 0;
+  const WebhookEvent* data_updated = nullptr;
+  for (const auto& event : *events) {
+    if (event.webhook_type == "status.updated") ++status_updates;
+    if (event.webhook_type == "data.updated") data_updated = &event;
+  }
+  EXPECT_EQ(status_updates, 2);
+  ASSERT_NE(data_updated, nullptr);
+  EXPECT_EQ(data_updated->status, "Approved");
+  EXPECT_FALSE(data_updated->applied);
+  EXPECT_EQ(json::parse(data_updated->decision), SandboxDecision(id));
   auto session = receiver_->inbox().Session(id);
   ASSERT_TRUE(session && *session);
   EXPECT_EQ((*session)->status, "Approved");
