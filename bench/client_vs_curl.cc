@@ -7,6 +7,8 @@
 //   client_vs_curl [--concurrency C] [--seconds S] [--ops N] [--rounds R]
 //                  [--process-crash]
 //   client_vs_curl --queued 10000 [--concurrency C]
+//   client_vs_curl --latency [--ops N] [--rounds R] [--process-crash]
+//     (one in flight: the latency a journaled call adds, p50 and p99)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -16,6 +18,8 @@
 int main(int argc, char** argv) {
   idem::ClientBenchOptions options;
   std::size_t queued = 0;
+  bool latency = false;
+  bool rounds_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? argv[++i] : "0"; };
@@ -27,14 +31,41 @@ int main(int argc, char** argv) {
       options.ops_per_run = static_cast<std::size_t>(std::atol(next()));
     } else if (arg == "--rounds") {
       options.rounds = std::atoi(next());
+      rounds_given = true;
     } else if (arg == "--process-crash") {
       options.durability = idem::Durability::kProcessCrash;
+    } else if (arg == "--latency") {
+      latency = true;
     } else if (arg == "--queued") {
       queued = static_cast<std::size_t>(std::atol(next()));
     } else {
       std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
       return 2;
     }
+  }
+  if (latency) {
+    idem::LatencyBenchOptions l;
+    if (options.ops_per_run > 0) l.ops_per_round = options.ops_per_run;
+    if (rounds_given) l.rounds = options.rounds;
+    l.durability = options.durability;
+    auto r = idem::RunLatencyBench(l);
+    if (!r) {
+      std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+      return 1;
+    }
+    std::printf("one in flight, %zu creates per side (%d rounds, alternating), durability=%s\n",
+                r->ops, l.rounds,
+                l.durability == idem::Durability::kPowerLoss ? "power_loss" : "process_crash");
+    std::printf("bare libcurl        p50 %7.0f us   p99 %7.0f us   (failures %llu)\n",
+                r->bare_p50_us, r->bare_p99_us, static_cast<unsigned long long>(r->bare_failures));
+    std::printf("journaled client    p50 %7.0f us   p99 %7.0f us   (failures %llu)\n",
+                r->client_p50_us, r->client_p99_us,
+                static_cast<unsigned long long>(r->client_failures));
+    std::printf("added by idem       p50 %7.0f us   p99 %7.0f us\n",
+                r->client_p50_us - r->bare_p50_us, r->client_p99_us - r->bare_p99_us);
+    std::printf("journal per op      %.2f transactions (fsyncs), %.2f writes\n",
+                r->transactions_per_op, r->writes_per_op);
+    return r->bare_failures == 0 && r->client_failures == 0 ? 0 : 1;
   }
   if (queued > 0) {
     idem::QueuedBenchOptions q;

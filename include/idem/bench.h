@@ -90,6 +90,33 @@ struct QueuedBenchResult {
 
 Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options);
 
+// The latency one journaled call adds (issue 19): session creates one at a
+// time against an in-process sandbox (SQLite store), a bare libcurl easy
+// handle (keep-alive, the same headers) against a Client with one op in
+// flight and `Client::Call`, in rounds of alternating order, each side on a
+// fresh sandbox. Per-request latencies of every round are pooled.
+struct LatencyBenchOptions {
+  std::size_t ops_per_round = 500;  // per side. Default 500.
+  int rounds = 4;                   // Default 4.
+  // The client's journal durability. Default kPowerLoss (fsync per commit).
+  Durability durability = Durability::kPowerLoss;
+};
+
+struct LatencyBenchResult {
+  std::size_t ops = 0;  // per side, over every round
+  double bare_p50_us = 0, bare_p99_us = 0;
+  double client_p50_us = 0, client_p99_us = 0;
+  // Journal transactions committed per client op (each one fsync of the WAL
+  // with kPowerLoss), and journal writes per op (group commit makes
+  // transactions <= writes).
+  double transactions_per_op = 0;
+  double writes_per_op = 0;
+  std::uint64_t bare_failures = 0;    // answers other than 201
+  std::uint64_t client_failures = 0;  // ops that did not end succeeded
+};
+
+Result<LatencyBenchResult> RunLatencyBench(const LatencyBenchOptions& options);
+
 // Signed Didit webhooks POSTed over HTTP to a WebhookReceiver (SQLite inbox,
 // default durability): verified and stored events per second.
 struct WebhookBenchOptions {

@@ -240,6 +240,14 @@ struct ClientOptions {
   // journal that cannot keep a budget (TakeRate kFailedPrecondition) sends
   // unbudgeted; one that fails (busy, I/O) is asked again 50 ms later.
   std::optional<RateLimits> rate_limits;
+  // Where the rate budget is kept. true (default): in the journal, shared by
+  // every process and host on it (above). false: in this process's memory,
+  // by the same rule; the budget is then this Client's alone, as in every
+  // other client library, and N processes on one API key may send N times
+  // the limit (the server's 429s and Retry-After then pace them). For a
+  // single process whose journal is far away, and for comparison (the fleet
+  // benchmark, docs/client.md). Crash semantics: nothing to lose either way.
+  bool share_rate_budget = true;
 };
 
 // The op as stored once driving stopped: its `state` says how it ended

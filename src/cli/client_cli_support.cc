@@ -62,6 +62,11 @@ void AddClientFlags(CLI::App& cmd, ClientFlags& flags) {
         auto parsed = ParseRateLimits(spec);
         return parsed ? "" : parsed.error().message();
       });
+  cmd.add_option("--rate-budget", flags.rate_budget,
+                 "Where the rate budget is kept: 'shared' (in the journal, one budget for "
+                 "every process on it) or 'process' (this process's own, as other clients "
+                 "keep it; a fleet may then exceed the key's limit) (default shared)")
+      ->check(CLI::IsMember({"shared", "process"}));
 }
 
 void ResolveFromEnvironment(ClientFlags& flags) {
@@ -145,6 +150,7 @@ Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
     if (!limits) return tl::unexpected(limits.error());
     options.rate_limits = *limits;
   }
+  options.share_rate_budget = flags.rate_budget != "process";
   return options;
 }
 

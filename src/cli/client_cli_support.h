@@ -36,6 +36,9 @@ struct ClientFlags {
   // --rate-limits (idem/rate_limits.h syntax); empty = ClientOptions'
   // default (Didit's limits for Didit's base URL, else off).
   std::string rate_limits;
+  // --rate-budget: "shared" (the journal's, default) or "process" (this
+  // process's own; ClientOptions::share_rate_budget = false).
+  std::string rate_budget = "shared";
 };
 
 void AddJournalFlag(CLI::App& cmd, ClientFlags& flags);

@@ -105,7 +105,9 @@ class ClientImpl final : public Client {
     rate_limits_ = internal::EffectiveRateLimits(options_.rate_limits, options_.base_url);
     if (!rate_limits_.empty()) {
       rate_gate_ = std::make_unique<internal::RateGate>(
-          *options_.journal, *options_.clock,
+          options_.share_rate_budget ? internal::MakeJournalRateBook(*options_.journal)
+                                     : internal::MakeProcessRateBook(),
+          *options_.clock,
           internal::RateGate::Hooks{
               [this](internal::RateGate::Task t) { executor_.Post(std::move(t)); },
               [this](milliseconds delay, internal::RateGate::Task t) {

@@ -45,8 +45,8 @@ RateLimits EffectiveRateLimits(const std::optional<RateLimits>& configured,
   return base_url == kDiditBaseUrl ? DiditRateLimits() : RateLimits{};
 }
 
-RateGate::RateGate(Journal& journal, Clock& clock, Hooks hooks)
-    : journal_(journal), clock_(clock), hooks_(std::move(hooks)) {}
+RateGate::RateGate(std::unique_ptr<RateBook> book, Clock& clock, Hooks hooks)
+    : book_(std::move(book)), clock_(clock), hooks_(std::move(hooks)) {}
 
 void RateGate::Acquire(RateLimits scopes, Go go) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -89,7 +89,7 @@ void RateGate::Pump() {
     std::chrono::milliseconds again = kJournalRetry;
     if (scopes.empty()) {
       take.granted = true;
-    } else if (auto taken = journal_.TakeRate(scopes, now_ms)) {
+    } else if (auto taken = book_->Take(scopes, now_ms)) {
       take = *taken;
       again = std::chrono::milliseconds(std::max<std::int64_t>(1, take.retry_at_ms - now_ms));
     } else if (taken.error().code() == ErrorCode::kFailedPrecondition) {
@@ -127,7 +127,7 @@ void RateGate::OnResponse(const RateLimits& scopes, int status, const Headers& h
     // Retry-After counts whole seconds).
     const auto wait =
         ServerPushback(headers, now, max_pushback).value_or(std::chrono::milliseconds(1000));
-    journal_.SetRateCap(names, 0, now_ms, now_ms + std::max<std::int64_t>(1, wait.count()));
+    book_->Cap(names, 0, now_ms, now_ms + std::max<std::int64_t>(1, wait.count()));
     return;
   }
   const auto remaining = HeaderInt(headers, "X-RateLimit-Remaining");
@@ -138,8 +138,8 @@ void RateGate::OnResponse(const RateLimits& scopes, int status, const Headers& h
   const std::int64_t until_ms =
       std::min(*reset_s * 1000, now_ms + static_cast<std::int64_t>(max_pushback.count()));
   if (until_ms <= now_ms) return;
-  journal_.SetRateCap(names, static_cast<int>(std::min<std::int64_t>(*remaining, 1'000'000)),
-                      now_ms, until_ms);
+  book_->Cap(names, static_cast<int>(std::min<std::int64_t>(*remaining, 1'000'000)), now_ms,
+             until_ms);
 }
 
 std::uint64_t RateGate::waits() const {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/rate_book.h"
 #include "idem/clock.h"
 #include "idem/http.h"
 #include "idem/journal.h"
@@ -49,7 +50,8 @@ class RateGate {
     std::function<void(std::chrono::milliseconds, Task)> post_after;  // run later
   };
 
-  RateGate(Journal& journal, Clock& clock, Hooks hooks);
+  // `book` keeps the grants (the journal's rows, or this process's memory).
+  RateGate(std::unique_ptr<RateBook> book, Clock& clock, Hooks hooks);
 
   // Queues `go` behind every earlier asker; once TakeRate granted `scopes`
   // it runs on the granting thread (so it must not block: the Client only
@@ -78,7 +80,7 @@ class RateGate {
   };
   void Pump();
 
-  Journal& journal_;
+  std::unique_ptr<RateBook> book_;
   Clock& clock_;
   Hooks hooks_;
   mutable std::mutex mu_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client/rate_book.h"
 #include "client/rate_gate.h"
 #include "common/rate_rule.h"
 #include "idem/journal.h"
@@ -172,7 +173,7 @@ struct ManualScheduler {
 TEST_F(SqliteRateBudget, GateGrantsInArrivalOrderAndWaitsOnATimer) {
   testing::FakeClock clock;
   ManualScheduler sched;
-  internal::RateGate gate(*a_, clock, sched.Hooks());
+  internal::RateGate gate(internal::MakeJournalRateBook(*a_), clock, sched.Hooks());
   const RateLimits writes{{"generic-write", {1, 1000}}};
   std::vector<int> order;
   for (int i = 0; i < 3; ++i) {
@@ -205,7 +206,7 @@ TEST_F(SqliteRateBudget, GateGrantsInArrivalOrderAndWaitsOnATimer) {
 TEST_F(SqliteRateBudget, GateAdaptsToTheServersHeaders) {
   testing::FakeClock clock;
   ManualScheduler sched;
-  internal::RateGate gate(*a_, clock, sched.Hooks());
+  internal::RateGate gate(internal::MakeJournalRateBook(*a_), clock, sched.Hooks());
   const RateLimits writes{{"generic-write", {50, 1000}}};
   const std::int64_t now_ms = ToUnixMillis(clock.Now());
   // The plan says 49 left; the server says 1 until the next second.
@@ -229,6 +230,58 @@ TEST_F(SqliteRateBudget, GateAdaptsToTheServersHeaders) {
   gate.OnResponse(writes, 429, {{"Retry-After", "2"}}, 30, milliseconds(60000));
   EXPECT_FALSE(b_->TakeRate(writes, later_ms + 1999)->granted);
   EXPECT_TRUE(b_->TakeRate(writes, later_ms + 2000)->granted);
+}
+
+// ---- a process's own budget (ClientOptions::share_rate_budget = false) ----
+
+// The same rule as the journal's, in memory: two books are two budgets
+// (what a fleet without the shared budget has), and a cap stops one only.
+TEST(ProcessRateBook, EachBookIsItsOwnBudgetUnderTheSameRule) {
+  auto a = internal::MakeProcessRateBook();
+  auto b = internal::MakeProcessRateBook();
+  const RateLimits writes{{"generic-write", {2, 1000}}};
+  const std::int64_t t = 1'000'000;
+  EXPECT_TRUE(a->Take(writes, t)->granted);
+  EXPECT_TRUE(a->Take(writes, t + 1)->granted);
+  auto refused = a->Take(writes, t + 2);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->granted);
+  EXPECT_EQ(refused->retry_at_ms, t + 1100);  // the window plus its margin
+  EXPECT_TRUE(a->Take(writes, t + 1100)->granted);
+  // The other book has all its room: budgets are not shared.
+  EXPECT_TRUE(b->Take(writes, t + 2)->granted);
+  EXPECT_TRUE(b->Take(writes, t + 3)->granted);
+  // A server's 429 (allowance 0 until t + 5000) stops the book that heard it.
+  ASSERT_TRUE(b->Cap({"generic-write"}, 0, t + 4000, t + 5000));
+  EXPECT_FALSE(b->Take(writes, t + 4500)->granted);
+  EXPECT_TRUE(a->Take(writes, t + 4500)->granted);
+  EXPECT_TRUE(b->Take(writes, t + 5000)->granted);
+}
+
+// The gate on a process book grants in order and waits on a timer, as on
+// the journal's.
+TEST(ProcessRateBook, GateWaitsForTheWindowLikeOnTheJournal) {
+  testing::FakeClock clock;
+  ManualScheduler sched;
+  internal::RateGate gate(internal::MakeProcessRateBook(), clock, sched.Hooks());
+  const RateLimits writes{{"generic-write", {1, 1000}}};
+  std::vector<int> order;
+  for (int i = 0; i < 2; ++i) {
+    gate.Acquire(writes, [&order, i](bool granted, int) {
+      if (granted) order.push_back(i);
+    });
+  }
+  sched.RunNow();
+  EXPECT_EQ(order, std::vector<int>{0});
+  ASSERT_EQ(sched.later.size(), 1u);
+  EXPECT_EQ(sched.later[0].first, milliseconds(1100));
+  clock.Advance(milliseconds(1100));
+  auto timer = std::move(sched.later[0].second);
+  sched.later.clear();
+  timer();
+  sched.RunNow();
+  EXPECT_EQ(order, (std::vector<int>{0, 1}));
+  gate.Stop();
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // on PostgreSQL (a throwaway cluster with fsync ON) and on SQLite. The clock
 // runs from the workers' start to the last one's exit (the enqueue is not
 // counted). Also prints the CPU seconds the workers, the sandbox and the
-// PostgreSQL server used, to show where the time goes (docs/postgres.md).
+// PostgreSQL server used, to show where the time goes, and the CPU per op
+// (docs/postgres.md).
 //
 //   IDEM_BIN=build/x/idem build/x/tests/worker/pg_workers_bench [ops] [concurrency] [nofsync]
 #include <libpq-fe.h>
@@ -186,9 +187,9 @@ int main(int argc, char** argv) {
       "%zu ops per run, --concurrency %d per worker, sandbox in memory, no faults, "
       "postgres fsync %s\n",
       ops, concurrency, fsync ? "on" : "off");
-  std::printf("%-8s %7s %8s %8s %11s %11s %12s %9s %6s %6s %6s %9s\n", "journal", "workers",
-              "seconds", "ops/s", "worker_cpu", "sandbox_cpu", "postgres_cpu", "succeeded", "polls",
-              "driven", "busy", "commits");
+  std::printf("%-8s %7s %8s %8s %11s %11s %12s %11s %11s %9s %6s %6s %6s %9s\n", "journal",
+              "workers", "seconds", "ops/s", "worker_cpu", "sandbox_cpu", "postgres_cpu",
+              "worker_us/op", "total_us/op", "succeeded", "polls", "driven", "busy", "commits");
   int status = 0;
   for (const char* kind : {"postgres", "sqlite"}) {
     for (int workers : {1, 2, 4}) {
@@ -205,11 +206,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %s\n", name.c_str(), run.error().ToString().c_str());
         return 1;
       }
-      std::printf("%-8s %7d %8.2f %8.0f %11.2f %11.2f %12.2f %9zu %6lld %6lld %6lld %9lld\n", kind,
-                  workers, run->seconds, static_cast<double>(ops) / run->seconds, run->worker_cpu,
-                  run->sandbox_cpu, run->postgres_cpu, run->succeeded,
-                  static_cast<long long>(run->polls), static_cast<long long>(run->driven),
-                  static_cast<long long>(run->busy), static_cast<long long>(run->commits));
+      // CPU per op: the workers' alone, and every party's (workers, the
+      // sandbox, PostgreSQL's processes).
+      const double per_op = 1e6 / static_cast<double>(ops);
+      std::printf(
+          "%-8s %7d %8.2f %8.0f %11.2f %11.2f %12.2f %11.0f %11.0f %9zu %6lld %6lld %6lld %9lld\n",
+          kind, workers, run->seconds, static_cast<double>(ops) / run->seconds, run->worker_cpu,
+          run->sandbox_cpu, run->postgres_cpu, run->worker_cpu * per_op,
+          (run->worker_cpu + run->sandbox_cpu + run->postgres_cpu) * per_op, run->succeeded,
+          static_cast<long long>(run->polls), static_cast<long long>(run->driven),
+          static_cast<long long>(run->busy), static_cast<long long>(run->commits));
       std::fflush(stdout);
       if (run->succeeded != ops) status = 2;
     }

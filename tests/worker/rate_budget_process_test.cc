@@ -140,6 +140,50 @@ TEST(RateBudgetFleet, OnAPostgresJournalTheFleetSharesOneBudgetToo) {
   std::filesystem::remove_all(dir);
 }
 
+// The control: the same fleet with `--rate-budget process`, each worker
+// planning alone with the same 8/s. Each stays within its own plan, the
+// fleet does not, and the sandbox answers 429s (the ops still succeed,
+// paced by Retry-After). This is what the shared budget removes.
+TEST(RateBudgetFleet, EachWorkerWithItsOwnBudgetMakesTheFleetExceedTheLimit) {
+  const std::string dir = TempDir();
+  auto sandbox =
+      fleet::StartSandbox("", "", 1, dir + "/sandbox.log", {"--rate-scopes", "writes=10/s"});
+  ASSERT_TRUE(sandbox) << sandbox.error().ToString();
+  const std::string journal_path = dir + "/journal.db";
+  constexpr std::size_t kOps = 40;
+  {
+    auto journal = OpenJournal(journal_path);
+    ASSERT_TRUE(journal);
+    ASSERT_TRUE(fleet::EnqueueMix(**journal, "own-", kOps));
+  }
+  std::vector<chaos::Child> workers;
+  for (int i = 0; i < 3; ++i) {
+    auto argv = fleet::WorkerArgv(journal_path, sandbox->base_url, 4, 1000);
+    argv.insert(argv.end(), {"--rate-limits", "writes=8/s", "--rate-budget", "process"});
+    auto child = chaos::Child::Spawn(argv, dir + "/worker" + std::to_string(i) + ".log", false);
+    ASSERT_TRUE(child) << child.error().ToString();
+    workers.push_back(std::move(*child));
+  }
+  const auto deadline = steady_clock::now() + std::chrono::seconds(60);
+  for (auto& w : workers) {
+    while (!w.Poll() && steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(50));
+    if (w.running()) w.KillAndWait(SIGTERM);
+    EXPECT_EQ(w.exit_code(), 0);
+  }
+  auto journal = OpenJournal(journal_path);
+  ASSERT_TRUE(journal);
+  auto ops = (*journal)->List({});
+  ASSERT_TRUE(ops);
+  std::size_t succeeded = 0;
+  for (const Operation& op : *ops) succeeded += op.state == OpState::kSucceeded;
+  EXPECT_EQ(succeeded, kOps);
+  // Three plans of 8 in the first second against a limit of 10.
+  EXPECT_GT(Count429(sandbox->base_url), 0);
+  EXPECT_LE(MaxInWindow(sandbox->base_url, 1000), 10);  // the sandbox held its limit
+  std::filesystem::remove_all(dir);
+}
+
 // A client whose plan says 100 writes/s against a sandbox that allows 5 per
 // second: with the budget's adaptation the sandbox answers few 429s (the
 // first window's burst is what the plan lets through before the first
