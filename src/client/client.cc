@@ -88,6 +88,14 @@ struct OpDrive {
   RateLimits rate_scopes;
   bool rate_granted = false;
   int plan_remaining = 0;
+  // While the op waits for its grant (which may outlast a lease: Didit's
+  // windows are 60 s) its lease is renewed every third of a lease, as in
+  // any other wait; gate_mu orders those renewals with the grant's use of
+  // the drive. A renewal that was fenced (the op was taken over) is kept in
+  // lease_lost, and the grant then sends nothing.
+  std::mutex gate_mu;
+  bool waiting_for_grant = false;
+  std::optional<Error> lease_lost;
 };
 using DrivePtr = std::shared_ptr<OpDrive>;
 
@@ -317,6 +325,8 @@ class ClientImpl final : public Client {
   OpResult SettledElsewhere(const DrivePtr& d, const Error& error);
   void Park(const DrivePtr& d);
   bool RenewIfDue(const DrivePtr& d);
+  // Renews d's lease every third of a lease while it waits for a rate grant.
+  void RenewWhileWaitingForGrant(const DrivePtr& d);
   std::shared_ptr<Reconciler> ReconcilerFor(const std::string& kind) const {
     auto it = options_.reconcilers.find(kind);
     return it == options_.reconcilers.end() ? nullptr : it->second;
@@ -424,6 +434,23 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
   for (DrivePtr& d : ready) ready_.push_back(std::move(d));
   admitting_ = false;
   Pump(lock);
+}
+
+void ClientImpl::RenewWhileWaitingForGrant(const DrivePtr& d) {
+  executor_.PostAfter(std::chrono::duration_cast<milliseconds>(options_.lease / 3), [this, d] {
+    // Stopping: the gate answers every waiter (and timers run at once, so
+    // renewing here would spin until it has).
+    if (Stopping()) return;
+    std::lock_guard<std::mutex> lock(d->gate_mu);
+    if (!d->waiting_for_grant || d->lease_lost) return;
+    auto renewed = options_.journal->RenewLease(d->op, options_.lease);
+    if (!renewed) {
+      d->lease_lost = renewed.error();
+      return;
+    }
+    d->last_renew = options_.clock->SteadyNow();
+    RenewWhileWaitingForGrant(d);
+  });
 }
 
 bool ClientImpl::RenewIfDue(const DrivePtr& d) {
@@ -551,8 +578,23 @@ void ClientImpl::Send(const DrivePtr& d) {
     d->rate_scopes =
         internal::ScopesOfRequest(rate_limits_, d->op.method, d->policy->rate_limit_scope);
     if (!d->rate_scopes.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(d->gate_mu);
+        d->waiting_for_grant = true;
+      }
+      RenewWhileWaitingForGrant(d);
       return rate_gate_->Acquire(d->rate_scopes, [this, d](bool granted, int plan_remaining) {
+        std::optional<Error> lost;
+        {
+          std::lock_guard<std::mutex> lock(d->gate_mu);
+          d->waiting_for_grant = false;
+          lost = std::move(d->lease_lost);
+        }
+        if (lost) return Finish(d, SettledElsewhere(d, *lost));  // taken over: not sent
         if (!granted) return Park(d);  // shutting down: nothing of this send left
+        // A renewal may be due (the last one was up to a third of a lease
+        // ago): fenced, so a driver that lost the op does not send.
+        if (!RenewIfDue(d)) return;
         d->rate_granted = true;
         d->plan_remaining = plan_remaining;
         Send(d);

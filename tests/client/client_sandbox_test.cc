@@ -508,3 +508,47 @@ TEST(ClientSandbox, AHealThatFencesTheDriverMidRetryReachesTheCallerAsTheStoredS
 
 }  // namespace
 }  // namespace idem
+
+namespace idem {
+namespace {
+
+// Issue 19: an op waiting for a rate grant keeps its lease. A wait may last
+// a whole window (60 s on Didit), longer than a lease; before the lease was
+// renewed during the wait, another worker took the waiting op over (its
+// first send was already recorded, so it replayed or looked up) and the
+// first driver still sent once granted: wasted grants, and a create sent by
+// two drivers. Here a second view of the journal tries to take lapsed ops
+// while five AML checks wait their turn at one write per second.
+TEST(ClientSandboxRateWait, AnOpWaitingForAGrantKeepsItsLeaseAndIsSentOnce) {
+  ClientEnv env;
+  env.options().lease = std::chrono::milliseconds(1500);
+  env.options().rate_limits = RateLimits{{"generic-write", {1, 1000}}};
+  Client& client = env.client();
+  auto thief = OpenSqliteJournal(env.journal_path());
+  ASSERT_TRUE(thief) << thief.error().ToString();
+  constexpr int kOps = 5;  // the last one waits about 4.4 s, three leases
+  std::vector<std::future<OpResult>> results;
+  for (int i = 0; i < kOps; ++i) results.push_back(client.Submit(AmlRequest(i)));
+  std::size_t taken = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (auto& r : results) {
+    while (r.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto claimed = (*thief)->ClaimUnfinished("thief", std::chrono::milliseconds(1500), 10);
+      ASSERT_TRUE(claimed) << claimed.error().ToString();
+      taken += claimed->size();
+    }
+  }
+  EXPECT_EQ(taken, 0u) << "a waiting op's lease lapsed";
+  for (auto& r : results) {
+    ASSERT_EQ(r.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    OpResult result = r.get();
+    ASSERT_TRUE(result) << result.error().ToString();
+    EXPECT_EQ(result->state, OpState::kSucceeded);
+  }
+  EXPECT_EQ(env.Stats()["requests"], kOps) << "every op sent once";
+  EXPECT_EQ(env.Executions()["executions"].size(), static_cast<std::size_t>(kOps));
+}
+
+}  // namespace
+}  // namespace idem
