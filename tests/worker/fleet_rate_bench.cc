@@ -8,12 +8,13 @@
 //   process: `--rate-budget process`, each worker its own budget, as every
 //            other client library keeps it.
 // For each run it prints what the sandbox saw: requests it executed and
-// 429s it answered, executions per sliding window (the busiest window and
-// the mean over every window position, against the limit), the time to
-// drain and the ops that succeeded. Figures: docs/client.md.
+// 429s it answered, requests it answered as replays, executions per sliding
+// window (the busiest window, and the mean over one window's worth of
+// starts, against the limit; see Windows), the time to drain and the ops
+// that succeeded. Figures: docs/client.md.
 //
 //   IDEM_BIN=build/default/idem build/default/tests/worker/fleet_rate_bench
-//       [--limit 3000] [--per min|s] [--ops N (default 2 x limit)]
+//       [--limit 3000] [--per min|s] [--ops N (default 3 x limit)]
 //       [--workers 4] [--concurrency 16] [--only postgres|sqlite] [--timeline]
 #include <signal.h>
 #include <unistd.h>
@@ -37,9 +38,8 @@ using Steady = std::chrono::steady_clock;
 struct Options {
   int limit = 3000;
   std::string per = "min";
-  // 0: twice the limit. A whole multiple, so the last window is as full as
-  // the others: a half-full last burst would count the queue running dry
-  // against the budget.
+  // 0: three times the limit: a backlog for two whole windows after the
+  // first, so that the mean is taken while the fleet always had work.
   std::size_t ops = 0;
   int workers = 4;
   int concurrency = 16;
@@ -49,14 +49,19 @@ struct Options {
 };
 
 struct WindowFigures {
-  int busiest = 0;    // executions in the busiest window
-  double mean = 0;    // mean executions per window over every window position
-  int positions = 0;  // window positions averaged (0: the run was shorter than a window)
+  int busiest = 0;    // executions in the busiest window (the limit must hold here)
+  double mean = 0;    // mean executions per window, over one window's worth of starts
+  int positions = 0;  // window positions averaged (0: the run was shorter than two windows)
 };
 
-// Executions per sliding window of `window_ms`, over every start from the
-// first execution to the last one minus a window, in steps of a thousandth
-// of a window.
+// Executions per sliding window of `window_ms`: the busiest of all, and the
+// mean over windows starting at every thousandth of a window from the first
+// execution on, for one window's length of starts (each start then ends
+// before the last execution, while the fleet still had a backlog). One
+// window's worth of starts samples every phase of the budget's cycle once:
+// starts only near the first burst would catch the slots that are between
+// their grants (a slot is reused one window plus its margin after its last
+// grant), and starts only late in the run would catch the queue running dry.
 WindowFigures Windows(std::vector<std::int64_t> at, std::int64_t window_ms) {
   WindowFigures f;
   if (at.empty()) return f;
@@ -68,7 +73,8 @@ WindowFigures Windows(std::vector<std::int64_t> at, std::int64_t window_ms) {
   }
   const std::int64_t step = std::max<std::int64_t>(1, window_ms / 1000);
   double sum = 0;
-  for (std::int64_t start = at.front(); start + window_ms <= at.back(); start += step) {
+  for (std::int64_t start = at.front();
+       start < at.front() + window_ms && start + window_ms <= at.back(); start += step) {
     const auto first = std::lower_bound(at.begin(), at.end(), start);
     const auto end = std::lower_bound(at.begin(), at.end(), start + window_ms);
     sum += static_cast<double>(end - first);
@@ -197,7 +203,7 @@ int main(int argc, char** argv) {
     }
   }
   if (o.limit <= 0 || o.workers <= 0 || o.concurrency <= 0) return Usage("(a count <= 0)");
-  if (o.ops == 0) o.ops = static_cast<std::size_t>(o.limit) * 2;
+  if (o.ops == 0) o.ops = static_cast<std::size_t>(o.limit) * 3;
 
   std::string dir = (std::filesystem::temp_directory_path() / "idem-ratebench-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) return 1;
