@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "idem/bench.h"
+#include "perf/bench.h"
 
 int main(int argc, char** argv) {
   idem::ClientBenchOptions options;

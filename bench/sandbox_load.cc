@@ -4,8 +4,6 @@
 //
 //   sandbox_load [--seconds S] [--connections N] [--pipeline P] [--threads T]
 //                [--memory] [--db PATH|postgres://URL] [--port PORT]
-#include "idem/sandbox_load.h"
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include <string>
 
 #include "idem/sandbox.h"
+#include "sandbox/load_generator.h"
 
 int main(int argc, char** argv) {
   double seconds = 3;

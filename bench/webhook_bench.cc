@@ -6,11 +6,11 @@
 #include <atomic>
 #include <filesystem>
 
-#include "idem/bench.h"
 #include "idem/transport.h"
 #include "idem/webhook_inbox.h"
 #include "idem/webhook_receiver.h"
 #include "idem/webhook_signature.h"
+#include "perf/bench.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // itself), the kills are SIGKILL, and the verdict is computed from the
 // sandbox's own execution records and the journal, never from what the
 // workers believe.
-#include "idem/chaos.h"
+#include "chaos/chaos.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/html_page.h"
-#include "common/svg.h"
-#include "idem/chaos.h"
+#include "chaos/chaos.h"
+#include "report/html_page.h"
+#include "report/svg.h"
 
 namespace idem {
 namespace {

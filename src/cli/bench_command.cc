@@ -1,13 +1,13 @@
 // `idem bench [--seconds S] [--concurrency C] [--json]`: the throughput table
 // (journaled client vs bare libcurl, sandbox replays/creates, webhook
-// receiver), measured in this process on loopback; see include/idem/bench.h.
+// receiver), measured in this process on loopback; see src/perf/bench.h.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
-#include "idem/bench.h"
+#include "perf/bench.h"
 
 namespace idem::cli {
 

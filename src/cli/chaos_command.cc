@@ -1,18 +1,18 @@
 // `idem chaos`: the exactly-once proof under process kills; a thin shell over
-// idem::RunChaos (include/idem/chaos.h). Exit 0 only when the run passed
+// idem::RunChaos (src/chaos/chaos.h). Exit 0 only when the run passed
 // (duplicates 0, lost 0); kExitChaosFailed when it ran and failed.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 
+#include "chaos/chaos.h"
 #include "cli/commands.h"
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
 #include "cli/show_default.h"
 #include "client/op_codec.h"
-#include "common/atomic_file.h"
-#include "idem/chaos.h"
+#include "report/atomic_file.h"
 
 namespace idem::cli {
 namespace {

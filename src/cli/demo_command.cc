@@ -1,5 +1,5 @@
 // `idem demo [--ops N] [--faults SPEC] [--seed S] [--json]`: a thin shell over
-// idem::RunDemo (include/idem/demo.h). Progress goes to stderr (cli/progress.h);
+// idem::RunDemo (src/demo/demo.h). Progress goes to stderr (cli/progress.h);
 // stdout is only the report, as text or with --json as JSON.
 #include <spdlog/spdlog.h>
 
@@ -12,8 +12,8 @@
 #include "cli/error_report.h"
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
-#include "common/atomic_file.h"
-#include "idem/demo.h"
+#include "demo/demo.h"
+#include "report/atomic_file.h"
 
 namespace idem::cli {
 namespace {

@@ -14,7 +14,7 @@
 #include "cli/logging.h"
 #include "cli/show_default.h"
 #include "idem/sandbox.h"
-#include "idem/sandbox_self_check.h"
+#include "sandbox/self_check.h"
 
 namespace idem::cli {
 namespace {

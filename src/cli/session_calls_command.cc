@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
 #include "cli/exit_codes.h"
-#include "common/atomic_file.h"
+#include "report/atomic_file.h"
 
 namespace idem::cli {
 namespace {

@@ -1,6 +1,6 @@
 // RunDemo: validates options, makes the temporary directory, runs the idem
 // column and then the naive column, and removes the directory.
-#include "idem/demo.h"
+#include "demo/demo.h"
 
 #include <condition_variable>
 #include <filesystem>

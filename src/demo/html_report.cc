@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/html_page.h"
-#include "common/svg.h"
-#include "idem/demo.h"
+#include "demo/demo.h"
+#include "report/html_page.h"
+#include "report/svg.h"
 
 namespace idem {
 namespace {

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "idem/demo.h"
+#include "demo/demo.h"
 
 namespace idem {
 

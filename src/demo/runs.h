@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "demo/counting_transport.h"
+#include "demo/demo.h"
 #include "demo/workload.h"
-#include "idem/demo.h"
 #include "idem/sandbox.h"
 #include "idem/status.h"
 

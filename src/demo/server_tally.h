@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "demo/demo.h"
 #include "demo/workload.h"
-#include "idem/demo.h"
 #include "idem/sandbox.h"
 #include "idem/status.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "idem/demo.h"
+#include "demo/demo.h"
 #include "idem/status.h"
 
 namespace idem::demo {

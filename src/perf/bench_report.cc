@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "idem/bench.h"
 #include "idem/sandbox.h"
-#include "idem/sandbox_load.h"
+#include "perf/bench.h"
 #include "perf/temp_dir.h"
+#include "sandbox/load_generator.h"
 
 namespace idem {
 namespace {

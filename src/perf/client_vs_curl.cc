@@ -11,10 +11,10 @@
 #include <fstream>
 #include <mutex>
 
-#include "idem/bench.h"
 #include "idem/client.h"
 #include "idem/sandbox.h"
 #include "idem/uuid.h"
+#include "perf/bench.h"
 #include "perf/process_usage.h"
 #include "perf/temp_dir.h"
 #include "transport/bare_curl_loop.h"

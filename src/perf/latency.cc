@@ -6,11 +6,11 @@
 #include <chrono>
 #include <memory>
 
-#include "idem/bench.h"
 #include "idem/client.h"
 #include "idem/sandbox.h"
 #include "idem/uuid.h"
 #include "journal/sqlite_journal.h"
+#include "perf/bench.h"
 #include "perf/temp_dir.h"
 
 namespace idem {

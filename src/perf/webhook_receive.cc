@@ -5,10 +5,10 @@
 #include <functional>
 #include <mutex>
 
-#include "idem/bench.h"
 #include "idem/transport.h"
 #include "idem/webhook_receiver.h"
 #include "idem/webhook_signature.h"
+#include "perf/bench.h"
 #include "perf/temp_dir.h"
 
 namespace idem {

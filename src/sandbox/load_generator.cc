@@ -1,3 +1,5 @@
+#include "sandbox/load_generator.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "idem/sandbox_load.h"
 
 namespace idem {
 namespace {

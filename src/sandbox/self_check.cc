@@ -1,3 +1,5 @@
+#include "sandbox/self_check.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "idem/sandbox.h"
-#include "idem/sandbox_self_check.h"
 #include "idem/uuid.h"
 #include "sandbox/curl_client.h"
 

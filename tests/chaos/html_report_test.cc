@@ -6,7 +6,7 @@
 #include <regex>
 #include <string>
 
-#include "idem/chaos.h"
+#include "chaos/chaos.h"
 #include "testing/html_scan.h"
 
 namespace idem {

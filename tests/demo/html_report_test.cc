@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "idem/demo.h"
+#include "demo/demo.h"
 #include "testing/html_scan.h"
 
 namespace idem {

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "demo/demo.h"
 #include "demo/server_tally.h"
 #include "demo/workload.h"
-#include "idem/demo.h"
 
 namespace idem {
 namespace {

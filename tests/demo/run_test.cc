@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "idem/demo.h"
+#include "demo/demo.h"
 
 namespace idem {
 namespace {

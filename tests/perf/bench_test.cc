@@ -1,7 +1,7 @@
 // Runs `idem bench`'s library with tiny budgets against real parts (sandbox
 // on port 0, SQLite journal and inbox, curl) and checks the report's shape:
 // counts are positive, nothing failed, the table and JSON carry every row.
-#include "idem/bench.h"
+#include "perf/bench.h"
 
 #include <gtest/gtest.h>
 

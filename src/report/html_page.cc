@@ -1,4 +1,4 @@
-#include "common/html_page.h"
+#include "report/html_page.h"
 
 namespace idem::html {
 namespace {

@@ -1,6 +1,6 @@
 // WriteFileAtomically and CheckCanWriteFile: the report file appears whole
 // or not at all, and a path that cannot be written is an error value.
-#include "common/atomic_file.h"
+#include "report/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

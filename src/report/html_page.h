@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/svg.h"
+#include "report/svg.h"
 
 namespace idem::html {
 

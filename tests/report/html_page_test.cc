@@ -1,5 +1,5 @@
 // The report page: one document, nothing fetched, every text escaped.
-#include "common/html_page.h"
+#include "report/html_page.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The SVG chart writer of the HTML reports: escaping, numbers, axis ranges,
 // and charts with no data, one point, many points and hostile text.
-#include "common/svg.h"
+#include "report/svg.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/svg.h"
+#include "report/svg.h"
 
 #include <algorithm>
 #include <cmath>

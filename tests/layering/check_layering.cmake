@@ -1,0 +1,31 @@
+# cmake -DSRC=<src dir> -DRULES="folder=allowed,allowed|..." -P check_layering.cmake
+# Fails naming every #include "other/..." in SRC/<folder> whose folder is not
+# in that folder's allowed list (tests/layering/CMakeLists.txt makes the list
+# from the link graph). Public headers ("idem/...") are always allowed.
+cmake_minimum_required(VERSION 3.25)  # IN_LIST, cmake_path
+set(violations "")
+string(REPLACE "|" ";" RULES "${RULES}")
+foreach(rule IN LISTS RULES)
+  string(REPLACE "=" ";" parts "${rule}")
+  list(GET parts 0 folder)
+  list(GET parts 1 allowed)
+  string(REPLACE "," ";" allowed "${allowed}")
+  file(GLOB files ${SRC}/${folder}/*.h ${SRC}/${folder}/*.cc)
+  foreach(file IN LISTS files)
+    file(STRINGS ${file} includes REGEX "^#include \"[a-z_]+/")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^#include \"([a-z_]+)/.*" "\\1" used "${line}")
+      if(used STREQUAL "idem" OR used IN_LIST allowed)
+        continue()
+      endif()
+      cmake_path(RELATIVE_PATH file BASE_DIRECTORY ${SRC} OUTPUT_VARIABLE shown)
+      list(APPEND violations "src/${shown}: ${line} (src/${folder} links no idem_${used})")
+    endforeach()
+  endforeach()
+endforeach()
+if(violations)
+  list(JOIN violations "\n  " text)
+  message(FATAL_ERROR "internal headers reached without a declared dependency:\n  ${text}")
+endif()
+list(LENGTH RULES folders)
+message(STATUS "layering: ${folders} folders of src/ include only what they link")
