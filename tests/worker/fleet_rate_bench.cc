@@ -125,12 +125,7 @@ Result<Run> Drain(const Options& o, const std::string& journal_url, const std::s
     if (!child) return tl::unexpected(child.error());
     children.push_back(std::move(*child));
   }
-  for (;;) {
-    bool running = false;
-    for (auto& c : children) running = (c.running() && !c.Poll()) || running;
-    if (!running) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  fleet::WaitForAll(children, std::chrono::milliseconds(20));
   run.seconds = std::chrono::duration<double>(Steady::now() - start).count();
 
   auto stats = fleet::GetJson(sandbox->base_url, "/_sandbox/stats");

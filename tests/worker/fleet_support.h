@@ -131,6 +131,17 @@ inline Result<std::map<std::string, int>> ExecutionsByVendorData(const std::stri
   return by;
 }
 
+// Waits until every child has exited (polled every `every`).
+inline void WaitForAll(std::vector<chaos::Child>& children,
+                       std::chrono::milliseconds every = std::chrono::milliseconds(5)) {
+  for (;;) {
+    bool running = false;
+    for (auto& c : children) running = (c.running() && !c.Poll()) || running;
+    if (!running) return;
+    std::this_thread::sleep_for(every);
+  }
+}
+
 // Ops not yet final (in_flight or unknown); nullopt on a journal error.
 inline std::optional<std::size_t> Unfinished(Journal& journal) {
   auto ops = ListUnfinished(journal);

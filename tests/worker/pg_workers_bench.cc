@@ -137,12 +137,7 @@ Result<Run> Drain(const std::string& journal_url, const fleet::SandboxProcess& s
     if (!child) return tl::unexpected(child.error());
     children.push_back(std::move(*child));
   }
-  for (;;) {
-    bool running = false;
-    for (auto& c : children) running = (c.running() && !c.Poll()) || running;
-    if (!running) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  fleet::WaitForAll(children);
   run.seconds = std::chrono::duration<double>(Steady::now() - start).count();
   run.worker_cpu = ChildrenCpuSeconds() - cpu0;
   run.sandbox_cpu = ProcessCpuSeconds(sandbox.child.pid(), false) - sandbox0;
