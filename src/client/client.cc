@@ -592,8 +592,9 @@ void ClientImpl::Send(const DrivePtr& d) {
         }
         if (lost) return Finish(d, SettledElsewhere(d, *lost));  // taken over: not sent
         if (!granted) return Park(d);  // shutting down: nothing of this send left
-        // A renewal may be due (the last one was up to a third of a lease
-        // ago): fenced, so a driver that lost the op does not send.
+        // Fenced, so a driver that lost the op does not send. Rarely due
+        // (the timer above renewed during the wait), so the granting thread
+        // seldom waits for this journal write.
         if (!RenewIfDue(d)) return;
         d->rate_granted = true;
         d->plan_remaining = plan_remaining;

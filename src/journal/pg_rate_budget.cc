@@ -43,8 +43,7 @@ const std::vector<std::string>& PgRateSchemaSteps() {
 // again within one window, which the server answers with 429s that the
 // budget adapts to; no op's exactly-once depends on it. So their commits
 // do not wait for the WAL flush, and the lock every decider takes turns on
-// is held for the transaction's work, not for an fsync (the fleet
-// benchmark's grants on PostgreSQL went from fsync-bound to CPU-bound).
+// is held for the transaction's work, not for an fsync.
 constexpr char kNoWaitForTheWal[] = "SET LOCAL synchronous_commit = off";
 
 }  // namespace
