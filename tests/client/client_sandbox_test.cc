@@ -550,5 +550,62 @@ TEST(ClientSandboxRateWait, AnOpWaitingForAGrantKeepsItsLeaseAndIsSentOnce) {
   EXPECT_EQ(env.Executions()["executions"].size(), static_cast<std::size_t>(kOps));
 }
 
+// The fault path of the wait: the op is settled elsewhere (here a webhook's
+// heal adopts the session it was about to create) while it waits for its
+// grant. The renewal during the wait is refused, and the grant, when it
+// comes, sends nothing: the caller gets the stored success, and the sandbox
+// sees two creates, not three.
+TEST(ClientSandboxRateWait, AnOpSettledElsewhereWhileItWaitsIsNotSent) {
+  ClientEnv env;
+  env.options().lease = std::chrono::milliseconds(600);
+  env.options().rate_limits = RateLimits{{"generic-write", {1, 1000}}};
+  Client& client = env.client();
+  auto create = [](int i) {
+    OpRequest r;
+    r.op_id = "create-" + std::to_string(i);
+    r.kind = "create_session";
+    r.method = "POST";
+    r.path = "/v3/session/";
+    r.natural_key = "session:wf:waiting-" + std::to_string(i);
+    r.body = R"({"workflow_id":"11111111-2222-4333-8444-555555555555","vendor_data":"waiting-)" +
+             std::to_string(i) + R"("})";
+    return r;
+  };
+  std::vector<std::future<OpResult>> results;
+  for (int i = 0; i < 3; ++i) results.push_back(client.Submit(create(i)));
+  // The third waits about 2.2 s for its grant; its first send is recorded
+  // before it queues at the gate (the heal adopts only ops sent by then).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<Operation> waiting;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto op = env.journal().Get("create-2");
+    ASSERT_TRUE(op) << op.error().ToString();
+    if (*op && (*op)->first_sent_ms != 0) {
+      waiting = **op;
+      break;
+    }
+    ASSERT_EQ(results[2].wait_for(std::chrono::milliseconds(10)), std::future_status::timeout);
+  }
+  ASSERT_TRUE(waiting) << "the third create never reached its send";
+  Adoption heal;
+  heal.natural_key = "session:wf:waiting-2";
+  heal.resource_id = "sess-healed";
+  heal.kinds = {"create_session"};
+  heal.first_sent_not_after_ms = ToUnixMillis(std::chrono::system_clock::now()) + 60000;
+  heal.response_body = R"({"session_id":"sess-healed","status":"Not Started"})";
+  auto adopted = env.journal().AdoptResource(heal);
+  ASSERT_TRUE(adopted) << adopted.error().ToString();
+  ASSERT_EQ(adopted->size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(results[i].wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    OpResult result = results[i].get();
+    ASSERT_TRUE(result) << result.error().ToString();
+    EXPECT_EQ(result->state, OpState::kSucceeded) << i;
+    if (i == 2) EXPECT_EQ(result->resource_id, "sess-healed");
+  }
+  EXPECT_EQ(env.Stats()["requests"], 2) << "the settled op was not sent";
+  EXPECT_EQ(env.Executions()["executions"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace idem
