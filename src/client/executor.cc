@@ -24,34 +24,34 @@ Executor::Executor(int worker_threads) {
 
 Executor::~Executor() { Shutdown(); }
 
+// Every notify below happens under mu_. A task posted from a thread the
+// executor does not own (the transport's) may be the last thing its owner
+// waits for: once a worker runs it, the owner may destroy the executor, and a
+// notify after the unlock would touch a destroyed condition variable.
+// Shutdown's own lock of mu_ cannot complete until the notifying thread has
+// let go of it.
 void Executor::Post(Task task) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    work_.push_back(std::move(task));
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  work_.push_back(std::move(task));
   work_cv_.notify_one();
 }
 
 void Executor::PostAfter(std::chrono::milliseconds delay, Task task) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    if (expire_timers_ || delay.count() <= 0) {
-      work_.push_back(std::move(task));
-      work_cv_.notify_one();
-      return;
-    }
-    timers_.push(Timer{std::chrono::steady_clock::now() + delay, next_seq_++, std::move(task)});
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  if (expire_timers_ || delay.count() <= 0) {
+    work_.push_back(std::move(task));
+    work_cv_.notify_one();
+    return;
   }
+  timers_.push(Timer{std::chrono::steady_clock::now() + delay, next_seq_++, std::move(task)});
   timer_cv_.notify_one();
 }
 
 void Executor::ExpireTimers() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    expire_timers_ = true;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  expire_timers_ = true;
   timer_cv_.notify_one();
 }
 
@@ -60,9 +60,9 @@ void Executor::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
+    work_cv_.notify_all();
+    timer_cv_.notify_all();
   }
-  work_cv_.notify_all();
-  timer_cv_.notify_all();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
