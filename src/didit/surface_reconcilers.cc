@@ -36,8 +36,8 @@ ReconcileResult Found(std::string id, int status, std::string body, std::string 
 
 // One GET: (HTTP status, the parsed body when 200 and JSON). Status 0 = no
 // answer; a failure's headers ride along for the driver's pushback.
-using GotJson = std::function<void(int status, std::optional<json> body, Headers headers,
-                                   std::string why)>;
+using GotJson =
+    std::function<void(int status, std::optional<json> body, Headers headers, std::string why)>;
 void GetJson(const LookupTarget& target, std::string url, GotJson done) {
   HttpRequest request;
   request.method = "GET";
@@ -157,18 +157,17 @@ void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
               const std::string uuid = Text(row, "uuid");
               const std::string described =
                   "GET /v3/webhook/destinations/ (url " + url + "): destination " + uuid;
-              return GetJson(target, target.base_url + "/v3/webhook/destinations/" +
-                                         UrlEncode(uuid) + "/",
-                             [uuid, described, done = std::move(done)](
-                                 int, std::optional<json> one, Headers h, std::string why) {
-                               if (!one) {
-                                 return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " +
-                                                                          why,
-                                                    std::move(h)));
-                               }
-                               auto text = SafeDump(*one);
-                               done(Found(uuid, 201, text ? *text : "{}", described));
-                             });
+              return GetJson(
+                  target, target.base_url + "/v3/webhook/destinations/" + UrlEncode(uuid) + "/",
+                  [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
+                                                            std::string why) {
+                    if (!one) {
+                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + why,
+                                         std::move(h)));
+                    }
+                    auto text = SafeDump(*one);
+                    done(Found(uuid, 201, text ? *text : "{}", described));
+                  });
             }
             done(Result(Outcome::kNotFound));
           });

@@ -178,10 +178,10 @@ DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
   if (op) {
     auto parsed = ParseTransaction(op->response_body);
     if (!parsed) {
-      return tl::unexpected(DiditError{
-          Error(ErrorCode::kCorruption,
-                "succeeded but the response is unreadable: " + parsed.error().message()),
-          std::nullopt, op->op_id});
+      return tl::unexpected(
+          DiditError{Error(ErrorCode::kCorruption,
+                           "succeeded but the response is unreadable: " + parsed.error().message()),
+                     std::nullopt, op->op_id});
     }
     static_cast<Transaction&>(out) = std::move(*parsed);
     return out;
@@ -202,8 +202,8 @@ DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
   if (!mismatch.empty()) {
     return tl::unexpected(DiditError{
         Error(ErrorCode::kUnknownOutcome,
-              "transaction_id " + request.transaction_id +
-                  " exists with another request (" + mismatch +
+              "transaction_id " + request.transaction_id + " exists with another request (" +
+                  mismatch +
                   "): whether this op executed is for a person to settle; `idem ops resolve " +
                   error.op_id + " --executed|--not-executed`"),
         error.api, error.op_id});

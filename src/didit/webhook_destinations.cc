@@ -222,10 +222,10 @@ DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
   if (op) {
     auto parsed = ParseWebhookDestination(op->response_body);
     if (!parsed) {
-      return tl::unexpected(DiditError{
-          Error(ErrorCode::kCorruption,
-                "succeeded but the response is unreadable: " + parsed.error().message()),
-          std::nullopt, op->op_id});
+      return tl::unexpected(
+          DiditError{Error(ErrorCode::kCorruption,
+                           "succeeded but the response is unreadable: " + parsed.error().message()),
+                     std::nullopt, op->op_id});
     }
     CreatedWebhookDestination out;
     static_cast<WebhookDestination&>(out) = std::move(*parsed);
@@ -262,8 +262,7 @@ DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client, std::
   return std::move(*parsed);
 }
 
-DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client,
-                                                         std::string_view uuid,
+DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client, std::string_view uuid,
                                                          const WebhookDestinationRequest& request,
                                                          CallOptions call) {
   return internal::CallAndParse<WebhookDestination>(

@@ -56,7 +56,7 @@ struct TransactionRequest {
   // JSON string so no digit is lost to a double (Didit's decimal field takes
   // it).
   std::string amount;
-  std::string currency;                    // "EUR", "BTC"
+  std::string currency;                      // "EUR", "BTC"
   std::optional<std::string> currency_kind;  // fiat | crypto
   std::optional<std::string> action_type;    // deposit, withdrawal, transfer, ...
   std::optional<std::string> payment_details;
@@ -68,8 +68,8 @@ struct TransactionRequest {
   // More subject fields (first_name, date_of_birth, address, ...), merged in.
   std::optional<nlohmann::json> subject_more;
   // Optional top-level fields, sent when set.
-  std::optional<std::string> transaction_at;  // ISO 8601; Didit: now
-  std::optional<std::string> time_zone;       // IANA, "Europe/Madrid"
+  std::optional<std::string> transaction_at;        // ISO 8601; Didit: now
+  std::optional<std::string> time_zone;             // IANA, "Europe/Madrid"
   std::optional<nlohmann::json> counterparty;       // an object
   std::optional<nlohmann::json> custom_properties;  // an object
   std::optional<nlohmann::json> travel_rule_details;

@@ -37,20 +37,25 @@ inline constexpr std::string_view kDeleteWebhookDestinationKind = "delete_webhoo
 inline constexpr std::string_view kUpdateWebhookKind = "update_webhook";
 
 // Didit's event names (OAS enum of subscribed_events); no wildcard.
-inline constexpr std::string_view kWebhookEvents[] = {
-    "status.updated",          "data.updated",         "user.status.updated",
-    "user.data.updated",       "business.status.updated", "business.data.updated",
-    "activity.created",        "transaction.created",  "transaction.status.updated",
-    "travel_rule.status.updated"};
+inline constexpr std::string_view kWebhookEvents[] = {"status.updated",
+                                                      "data.updated",
+                                                      "user.status.updated",
+                                                      "user.data.updated",
+                                                      "business.status.updated",
+                                                      "business.data.updated",
+                                                      "activity.created",
+                                                      "transaction.created",
+                                                      "transaction.status.updated",
+                                                      "travel_rule.status.updated"};
 bool IsWebhookEvent(std::string_view name);
 
 // POST /v3/webhook/destinations/ (create: label and url required) and
 // PATCH /v3/webhook/destinations/{uuid}/ (update: every field optional,
 // sent only when set). Unset optionals are not sent.
 struct WebhookDestinationRequest {
-  std::string label;  // <= 255 characters; required on create
-  std::string url;    // HTTPS, public host, unique per application; required on create
-  std::optional<bool> enabled;                 // Didit's default true
+  std::string label;            // <= 255 characters; required on create
+  std::string url;              // HTTPS, public host, unique per application; required on create
+  std::optional<bool> enabled;  // Didit's default true
   std::optional<std::string> webhook_version;  // "v1" | "v2" | "v3"
   // At least one of kWebhookEvents when sent ([] is refused); omitted on
   // create: subscribed to nothing. An update replaces the list wholesale.
@@ -114,8 +119,7 @@ DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
 // GET list (unpaginated, oldest first, no secrets) and GET one (with it).
 DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(DiditClient& client);
 DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client, std::string_view uuid);
-DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client,
-                                                         std::string_view uuid,
+DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client, std::string_view uuid,
                                                          const WebhookDestinationRequest& request,
                                                          CallOptions call = {});
 // 204; a 404 after an ambiguous attempt is success with already_deleted.
@@ -134,7 +138,7 @@ struct WebhookConfig {
   std::optional<std::string> webhook_url;  // null: webhooks disabled
   std::optional<std::string> webhook_version;
   std::string secret_shared_key;
-  std::optional<std::string> capture_method;       // mobile | desktop | both
+  std::optional<std::string> capture_method;          // mobile | desktop | both
   std::optional<std::int64_t> data_retention_months;  // 1..120, null = forever
   nlohmann::json raw;
 };
