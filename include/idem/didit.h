@@ -15,5 +15,7 @@
 #include "idem/didit/multipart.h"
 #include "idem/didit/otp.h"
 #include "idem/didit/session_calls.h"
+#include "idem/didit/transactions.h"
+#include "idem/didit/webhook_destinations.h"
 #include "idem/didit/session_status.h"
 #include "idem/didit/types.h"

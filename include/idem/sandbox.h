@@ -90,11 +90,14 @@ struct SandboxRateScopes {
   int session_create = 0;    // POST /v3/session/, besides generic-write (Didit: 600/min)
   int session_decision = 0;  // GET /v3/session/{id}/decision/, besides generic-get (100/min)
   int session_pdf = 0;       // GET /v3/session/{id}/generate-pdf/, besides generic-get (50/min)
+  // POST /v3/transactions/ *instead of* generic-write (Didit: 600/min; RL
+  // lists /v3/events/ too, which the sandbox has no route for).
+  int ingest_write = 0;
   // Every scope's sliding window: 60 s as Didit's ("N/min"), or 1 s ("N/s",
   // tests that must not wait a minute). Default 60 s.
   std::int64_t window_ms = 60'000;
 
-  // Didit's numbers: 600, 300, 600, 100, 50.
+  // Didit's numbers: 600, 300, 600, 100, 50, 600.
   static SandboxRateScopes Didit();
   // Any scope on.
   bool enabled() const;
@@ -111,7 +114,7 @@ struct SandboxRateScopes {
 // (also generate-pdf); N in [0, 1000000], 0 = off.
 // kInvalidArgument names the entry that is wrong (unknown or repeated scope,
 // missing "=", N not a number, a unit other than "/min", Didit scopes the
-// sandbox has no route for such as ingest-write).
+// sandbox has no route for such as session-add-images).
 Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec);
 
 struct SandboxOptions {

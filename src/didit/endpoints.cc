@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 16> kEndpoints = {{
+const std::array<EndpointProfile, 21> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create"},
@@ -63,6 +63,26 @@ const std::array<EndpointProfile, 16> kEndpoints = {{
      kLookUpCheck, milliseconds(30000), "generic-write"},
     {"database_validation", "POST", "/v3/database-validation/", false, true, false,
      "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write"},
+    // The management API and transactions (didit/surface_reconcilers.h).
+    // Didit keeps a destination's url and a transaction's transaction_id
+    // unique (a repeat is refused with 400), so a re-send racing the first
+    // attempt cannot execute twice: repeat_refused, no settle wait.
+    {"create_webhook_destination", "POST", "/v3/webhook/destinations/", false, false, true, "",
+     "look-up GET /v3/webhook/destinations/ (match url, created since the op), secret by GET "
+     "{uuid}; a retry's duplicate-url 400 is looked up the same way",
+     milliseconds(30000), "generic-write"},
+    {"update_webhook_destination", "PATCH", "/v3/webhook/destinations/{id}/", false, false, true,
+     "", "send again (a PATCH sets the same fields again)", milliseconds(30000), "generic-write"},
+    {"delete_webhook_destination", "DELETE", "/v3/webhook/destinations/{id}/", false, false, true,
+     "", "look-up GET /v3/webhook/destinations/{uuid}/: 404 = done", milliseconds(30000),
+     "generic-write"},
+    {"update_webhook", "PATCH", "/v3/webhook/", false, false, true, "",
+     "send again (rotate_secret_key rotates again: nobody got the lost secret)",
+     milliseconds(30000), "generic-write"},
+    {"create_transaction", "POST", "/v3/transactions/", false, true, true, "",
+     "look-up by transaction_id in GET /v3/transactions/ (same request: done; another: unknown, "
+     "needs review); not listed: send again (Didit refuses a second one with the id)",
+     milliseconds(30000), "ingest-write"},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -153,7 +173,9 @@ Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
                              "passive_liveness, face_match, id_verification, "
                              "batch_delete_sessions, phone_send, phone_check, email_send, "
                              "email_check, poa, face_search, age_estimation, "
-                             "database_validation)");
+                             "database_validation, create_webhook_destination, "
+                             "update_webhook_destination, delete_webhook_destination, "
+                             "update_webhook, create_transaction)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;
@@ -187,6 +209,15 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
     auto it = parsed->find(field);
     return it != parsed->end() && it->is_string() ? it->get<std::string>() : std::string();
   };
+  // Keys Didit itself keeps unique, which the look-ups of these kinds read.
+  if (kind == "create_transaction") {
+    const std::string id = text("transaction_id");
+    return id.empty() ? std::string() : "transaction:" + id;
+  }
+  if (kind == "create_webhook_destination") {
+    const std::string url = text("url");
+    return url.empty() ? std::string() : "webhook_destination:" + url;
+  }
   const std::string vendor_data = text("vendor_data");
   if (vendor_data.empty()) return {};
   if (kind == "create_session") {

@@ -47,6 +47,16 @@ std::string_view ExecutionKind(Endpoint e) {
       return "age_estimation";
     case Endpoint::kDatabaseValidation:
       return "database_validation";
+    case Endpoint::kCreateDestination:
+      return "create_webhook_destination";
+    case Endpoint::kUpdateDestination:
+      return "update_webhook_destination";
+    case Endpoint::kDeleteDestination:
+      return "delete_webhook_destination";
+    case Endpoint::kUpdateWebhook:
+      return "update_webhook";
+    case Endpoint::kCreateTransaction:
+      return "create_transaction";
     default:
       return "";
   }
@@ -67,7 +77,12 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "poa",
                                                 "face_search",
                                                 "age_estimation",
-                                                "database_validation"};
+                                                "database_validation",
+                                                "create_webhook_destination",
+                                                "update_webhook_destination",
+                                                "delete_webhook_destination",
+                                                "update_webhook",
+                                                "create_transaction"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -103,7 +118,9 @@ void AddRateHeaders(Outcome& outcome, const Headers& headers) {
 }
 
 bool ReadOnly(Endpoint e) {
-  return e == Endpoint::kDecision || e == Endpoint::kListSessions || e == Endpoint::kGeneratePdf;
+  return e == Endpoint::kDecision || e == Endpoint::kListSessions || e == Endpoint::kGeneratePdf ||
+         e == Endpoint::kListDestinations || e == Endpoint::kGetDestination ||
+         e == Endpoint::kListTransactions || e == Endpoint::kGetTransaction;
 }
 
 }  // namespace
@@ -507,6 +524,36 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
     case Endpoint::kDatabaseValidation:
       result = DatabaseValidation(request, now);
       break;
+    case Endpoint::kListDestinations:
+      result = ListDestinations();
+      break;
+    case Endpoint::kCreateDestination:
+      result = CreateDestination(request, now);
+      break;
+    case Endpoint::kGetDestination:
+      result = GetDestination(route.session_id);
+      break;
+    case Endpoint::kUpdateDestination:
+      result = UpdateDestination(request, route.session_id, now);
+      break;
+    case Endpoint::kDeleteDestination:
+      result = DeleteDestination(route.session_id, now);
+      break;
+    case Endpoint::kGetWebhook:
+      result = GetWebhook(now);
+      break;
+    case Endpoint::kUpdateWebhook:
+      result = UpdateWebhook(request, now);
+      break;
+    case Endpoint::kListTransactions:
+      result = ListTransactions(request, query);
+      break;
+    case Endpoint::kCreateTransaction:
+      result = CreateTransaction(request, now);
+      break;
+    case Endpoint::kGetTransaction:
+      result = GetTransaction(route.session_id);
+      break;
     default:
       result.response = DetailResponse(404, "Not found.");
   }
@@ -639,6 +686,27 @@ void App::ApplyLocked(const Mutation& m) {
     ++executions_by_fingerprint_[m.execution->fingerprint];
     executions_.push_back(*m.execution);
   }
+  for (const EntityRecord& e : m.entities) {
+    EntityRecord& stored = entities_[e.kind + '\n' + e.id];
+    stored = e;
+    if (stored.seq == 0) stored.seq = next_entity_seq_;
+    next_entity_seq_ = std::max(next_entity_seq_, stored.seq + 1);
+  }
+}
+
+std::vector<const EntityRecord*> App::Entities(std::string_view kind) const {
+  std::vector<const EntityRecord*> out;
+  for (const auto& [key, e] : entities_) {
+    if (e.kind == kind && !e.deleted) out.push_back(&e);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const EntityRecord* a, const EntityRecord* b) { return a->seq < b->seq; });
+  return out;
+}
+
+const EntityRecord* App::FindEntity(std::string_view kind, const std::string& id) const {
+  auto it = entities_.find(std::string(kind) + '\n' + id);
+  return it == entities_.end() || it->second.deleted ? nullptr : &it->second;
 }
 
 void App::IndexSession(const SessionRecord& s) {

@@ -158,6 +158,22 @@ class App {
   EndpointResult FaceSearch(const Request& request, std::int64_t now_ms);
   EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
   EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
+  // management.cc: webhook destinations and the legacy webhook;
+  // transactions.cc: transaction monitoring. Their records are entities_.
+  EndpointResult ListDestinations();
+  EndpointResult CreateDestination(const Request& request, std::int64_t now_ms);
+  EndpointResult GetDestination(const std::string& uuid);
+  EndpointResult UpdateDestination(const Request& request, const std::string& uuid,
+                                   std::int64_t now_ms);
+  EndpointResult DeleteDestination(const std::string& uuid, std::int64_t now_ms);
+  EndpointResult GetWebhook(std::int64_t now_ms);
+  EndpointResult UpdateWebhook(const Request& request, std::int64_t now_ms);
+  EndpointResult ListTransactions(const Request& request, std::string_view query);
+  EndpointResult CreateTransaction(const Request& request, std::int64_t now_ms);
+  EndpointResult GetTransaction(const std::string& uuid);
+  // The live entities of `kind`, oldest first.
+  std::vector<const EntityRecord*> Entities(std::string_view kind) const;
+  const EntityRecord* FindEntity(std::string_view kind, const std::string& id) const;
   // The 200 answer of a standalone check, its execution record and, when
   // `save`, the check session (session_id = request_id) with its event.
   EndpointResult CheckAnswer(Endpoint endpoint, nlohmann::json result,
@@ -222,6 +238,9 @@ class App {
   std::uint64_t error_503_count_ = 0;
   std::map<std::string, std::uint64_t> faults_;
   std::string base_url_;
+  // kind + '\n' + id -> record (EntityRecord: memory only).
+  std::unordered_map<std::string, EntityRecord> entities_;
+  std::int64_t next_entity_seq_ = 1;
   // Phone anti-abuse (otp.cc): number -> its sends and checks in the last hour.
   std::unordered_map<std::string, std::deque<std::int64_t>> phone_attempts_;
 };

@@ -14,13 +14,14 @@ SandboxRateScopes SandboxRateScopes::Didit() {
   s.generic_write = 300;
   s.session_create = 600;
   s.session_decision = 100;
-  s.session_pdf = 50;  // RL, OAS (an older page said 100)
+  s.session_pdf = 50;    // RL, OAS (an older page said 100)
+  s.ingest_write = 600;  // RL (zh/ko versions)
   return s;
 }
 
 bool SandboxRateScopes::enabled() const {
   return generic_get > 0 || generic_write > 0 || session_create > 0 || session_decision > 0 ||
-         session_pdf > 0;
+         session_pdf > 0 || ingest_write > 0;
 }
 
 Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
@@ -43,6 +44,8 @@ Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
       target = &scopes.session_decision;
     } else if (scope == "session-generate-pdf") {
       target = &scopes.session_pdf;
+    } else if (scope == "ingest-write") {
+      target = &scopes.ingest_write;
     } else {
       return tl::unexpected(Error(
           ErrorCode::kInvalidArgument,
@@ -86,6 +89,8 @@ std::string_view RateScopeName(RateScope scope) {
       return "session-decision";
     case RateScope::kSessionPdf:
       return "session-generate-pdf";
+    case RateScope::kIngestWrite:
+      return "ingest-write";
   }
   return "";
 }
@@ -98,6 +103,11 @@ std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint)
   }
   if (endpoint == Endpoint::kDecision && get) scopes.push_back(RateScope::kSessionDecision);
   if (endpoint == Endpoint::kGeneratePdf && get) scopes.push_back(RateScope::kSessionPdf);
+  if (endpoint == Endpoint::kCreateTransaction && method == "POST") {
+    // Didit counts transaction ingestion in its own scope, not in generic-write (RL).
+    scopes.push_back(RateScope::kIngestWrite);
+    return scopes;
+  }
   if (get) {
     scopes.push_back(RateScope::kGenericGet);
   } else if (method == "POST" || method == "PATCH" || method == "DELETE" || method == "PUT") {
@@ -134,6 +144,9 @@ std::string RateScopeDetail(RateScope scope, int limit) {
       return "Session decision" + tail;
     case RateScope::kSessionPdf:
       return "Session PDF generation" + tail;  // Didit's text (OAS)
+    case RateScope::kIngestWrite:
+      // Not in Didit's documentation (the sandbox's wording, same pattern).
+      return "Ingest write request" + tail;
   }
   return "Request was throttled.";
 }
@@ -152,6 +165,8 @@ int ScopeLimiter::LimitOf(RateScope scope) const {
       return limits_.session_decision;
     case RateScope::kSessionPdf:
       return limits_.session_pdf;
+    case RateScope::kIngestWrite:
+      return limits_.ingest_write;
   }
   return 0;
 }

@@ -22,16 +22,24 @@
 
 namespace idem::sandbox {
 
-enum class RateScope { kGenericGet, kGenericWrite, kSessionCreate, kSessionDecision, kSessionPdf };
-inline constexpr int kRateScopeCount = 5;
+enum class RateScope {
+  kGenericGet,
+  kGenericWrite,
+  kSessionCreate,
+  kSessionDecision,
+  kSessionPdf,
+  kIngestWrite,
+};
+inline constexpr int kRateScopeCount = 6;
 
 // "generic-get", "generic-write", "session-v2-create", "session-decision",
-// "session-generate-pdf".
+// "session-generate-pdf", "ingest-write".
 std::string_view RateScopeName(RateScope scope);
 
 // The scopes a request to `endpoint` with `method` counts in, the
 // route-specific one first: session-v2-create + generic-write for a create,
-// session-decision + generic-get for a decision, else the generic one.
+// session-decision + generic-get for a decision, ingest-write alone for a
+// transaction create, else the generic one.
 std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint);
 
 // The identifier the windows are kept per: the `x-api-key` header's value,

@@ -58,6 +58,17 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
+// "/v3/<collection>/{id}/" -> the id (one non-empty segment).
+std::optional<std::string> ItemPath(std::string_view path, std::string_view collection) {
+  if (!path.starts_with(collection) || !path.ends_with("/") ||
+      path.size() <= collection.size() + 1) {
+    return std::nullopt;
+  }
+  std::string_view id = path.substr(collection.size(), path.size() - collection.size() - 1);
+  if (id.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(id);
+}
+
 }  // namespace
 
 Route Resolve(std::string_view method, std::string_view path) {
@@ -112,6 +123,26 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kAgeEstimation, "POST");
   } else if (path == "/v3/database-validation/") {
     set(Endpoint::kDatabaseValidation, "POST");
+  } else if (path == "/v3/webhook/destinations/" || path == "/v3/transactions/") {
+    const bool destinations = path == "/v3/webhook/destinations/";
+    set(method == "POST"
+            ? (destinations ? Endpoint::kCreateDestination : Endpoint::kCreateTransaction)
+            : (destinations ? Endpoint::kListDestinations : Endpoint::kListTransactions),
+        "GET, POST");
+    r.method_allowed = method == "GET" || method == "POST";
+  } else if (auto uuid = ItemPath(path, "/v3/webhook/destinations/")) {
+    set(method == "PATCH"    ? Endpoint::kUpdateDestination
+        : method == "DELETE" ? Endpoint::kDeleteDestination
+                             : Endpoint::kGetDestination,
+        "GET, PATCH, DELETE");
+    r.method_allowed = method == "GET" || method == "PATCH" || method == "DELETE";
+    r.session_id = *uuid;
+  } else if (path == "/v3/webhook/") {
+    set(method == "PATCH" ? Endpoint::kUpdateWebhook : Endpoint::kGetWebhook, "GET, PATCH");
+    r.method_allowed = method == "GET" || method == "PATCH";
+  } else if (auto txn = ItemPath(path, "/v3/transactions/")) {
+    set(Endpoint::kGetTransaction, "GET");
+    r.session_id = *txn;
   } else if (path == "/_sandbox/health") {
     set(Endpoint::kHealth, "GET");
     r.control = true;

@@ -39,11 +39,23 @@ enum class Endpoint {
   kFaceSearch,          // POST   /v3/face-search/
   kAgeEstimation,       // POST   /v3/age-estimation/
   kDatabaseValidation,  // POST   /v3/database-validation/
+
+  // The management API and transactions (management.cc, transactions.cc).
+  kListDestinations,   // GET    /v3/webhook/destinations/
+  kCreateDestination,  // POST   /v3/webhook/destinations/
+  kGetDestination,     // GET    /v3/webhook/destinations/{uuid}/
+  kUpdateDestination,  // PATCH  /v3/webhook/destinations/{uuid}/
+  kDeleteDestination,  // DELETE /v3/webhook/destinations/{uuid}/
+  kGetWebhook,         // GET    /v3/webhook/
+  kUpdateWebhook,      // PATCH  /v3/webhook/
+  kListTransactions,   // GET    /v3/transactions/
+  kCreateTransaction,  // POST   /v3/transactions/
+  kGetTransaction,     // GET    /v3/transactions/{uuid}/
 };
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
-  std::string session_id;  // for the {id} endpoints
+  std::string session_id;  // for the {id} endpoints (a destination's or transaction's uuid too)
   bool method_allowed = false;
   std::string_view allowed;  // the method the path accepts, for 405's Allow
   bool control = false;      // /_sandbox/*: no auth, no faults

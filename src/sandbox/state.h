@@ -67,13 +67,30 @@ struct Execution {
   std::int64_t at_ms = 0;
 };
 
+// A record of the management API or of transaction monitoring: a webhook
+// destination ("destination"), the legacy webhook ("webhook") or a
+// transaction ("transaction"), its JSON as the API shows it plus what the
+// sandbox keeps beside it (a destination's secret). Held in memory only:
+// neither store persists these (docs/sandbox.md), so they are gone after a
+// restart, and sandboxes sharing a PostgreSQL store each have their own.
+struct EntityRecord {
+  std::string kind;
+  std::string id;
+  std::string json;      // a JSON object
+  std::int64_t seq = 0;  // creation order (a destination list is oldest first)
+  bool deleted = false;
+};
+
 // One atomic change.
 struct Mutation {
   std::vector<SessionRecord> sessions;  // upserts (a delete is an upsert with deleted = true)
   std::optional<KeyRecord> key;         // upsert
   std::vector<std::string> expired_keys;
   std::optional<Execution> execution;  // append
-  bool empty() const { return sessions.empty() && !key && expired_keys.empty() && !execution; }
+  std::vector<EntityRecord> entities;  // upserts, memory only (see EntityRecord)
+  bool empty() const {
+    return sessions.empty() && !key && expired_keys.empty() && !execution && entities.empty();
+  }
 };
 
 struct LoadedState {

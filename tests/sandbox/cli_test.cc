@@ -234,7 +234,7 @@ TEST(SandboxCli, MalformedRateScopesAreAUsageError) {
       {"writes=30", "rate scope 'writes=30': the limit must be N/min"},
       {"bogus=1/min", "rate scope 'bogus=1/min': unknown scope"},
       {"writes=x/min", "N must be an integer"},
-      {"ingest-write=5/min", "not emulated"},
+      {"session-add-images=5/min", "not emulated"},
       {"writes=1/min,writes=2/min", "scope given twice"},
   };
   for (const auto& [spec, words] : cases) {

@@ -40,6 +40,7 @@ TEST(RateScopeSpec, DiditIsTheFactSheetsNumbers) {
   EXPECT_EQ(s->session_create, 600);
   EXPECT_EQ(s->session_decision, 100);
   EXPECT_EQ(s->session_pdf, 50);
+  EXPECT_EQ(s->ingest_write, 600);
   EXPECT_EQ(*s, SandboxRateScopes::Didit());
 }
 
@@ -89,7 +90,7 @@ TEST(RateScopeSpec, MalformedSpecsSayWhatIsWrong) {
       {"writes=1/min,writes=2/min", "twice"},
       {"writes=1/min,,reads=1/min", "empty entry"},
       {"writes=1/min,didit", "must come first"},
-      {"ingest-write=5/min", "not emulated"},
+      {"session-add-images=5/min", "not emulated"},
       {"Didit", "expected SCOPE=N/min"},
   };
   for (const auto& [spec, words] : cases) {

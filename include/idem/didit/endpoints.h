@@ -26,6 +26,17 @@
 //   age_estimation    no    yes     the same, api_service=AGE_ESTIMATION
 //   database_         no    yes*    the same, api_service=DATABASE_VALIDATION
 //     validation                    (*) per service; failed services are free
+//   create_webhook_   no    no      look-up GET /v3/webhook/destinations/ by url (Didit
+//     destination                   keeps urls unique: a retry's duplicate-url 400 is
+//                                   looked up the same way)
+//   update_webhook_   no    no      send again (a PATCH sets the same fields again)
+//     destination
+//   delete_webhook_   no    no      look-up GET .../destinations/{uuid}/: 404 = done
+//     destination
+//   update_webhook    no    no      send again (a repeated rotate_secret_key is harmless)
+//   create_transaction no   yes     look-up by transaction_id (unique at Didit) in
+//                                   GET /v3/transactions/; same request: done, another:
+//                                   unknown, needs review; rate scope ingest-write
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once

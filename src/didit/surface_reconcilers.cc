@@ -1,0 +1,229 @@
+#include "didit/surface_reconcilers.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <memory>
+
+#include "didit/json_util.h"
+#include "didit/resend_reconciler.h"
+#include "idem/didit/transactions.h"
+#include "idem/didit/webhook_destinations.h"
+
+namespace idem::didit::internal {
+namespace {
+
+using nlohmann::json;
+using Outcome = ReconcileResult::Outcome;
+
+ReconcileResult Result(Outcome outcome, std::string error = {}, Headers headers = {}) {
+  ReconcileResult r;
+  r.outcome = outcome;
+  r.error = std::move(error);
+  r.response_headers = std::move(headers);
+  return r;
+}
+
+ReconcileResult Found(std::string id, int status, std::string body, std::string note) {
+  ReconcileResult r;
+  r.outcome = Outcome::kFound;
+  r.resource_id = std::move(id);
+  r.status = status;
+  r.body = std::move(body);
+  r.note = std::move(note);
+  return r;
+}
+
+// One GET: (HTTP status, the parsed body when 200 and JSON). Status 0 = no
+// answer; a failure's headers ride along for the driver's pushback.
+using GotJson =
+    std::function<void(int status, std::optional<json> body, Headers headers, std::string why)>;
+void GetJson(const LookupTarget& target, std::string url, GotJson done) {
+  HttpRequest request;
+  request.method = "GET";
+  request.url = std::move(url);
+  if (!target.api_key.empty()) request.headers.push_back({"x-api-key", target.api_key});
+  target.transport->Send(std::move(request), [done = std::move(done)](TransportResult result) {
+    if (!result) return done(0, std::nullopt, {}, result.error().message);
+    if (result->status != 200 || result->body_truncated) {
+      return done(result->status, std::nullopt, std::move(result->headers),
+                  "HTTP " + std::to_string(result->status));
+    }
+    auto parsed = SafeParse(result->body);
+    if (!parsed) return done(200, std::nullopt, {}, "unreadable JSON");
+    done(200, std::move(*parsed), {}, "");
+  });
+}
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+// Didit stores a direction uppercase and takes in/out for INBOUND/OUTBOUND.
+std::string CanonicalDirection(std::string d) {
+  d = Upper(std::move(d));
+  if (d == "IN") return "INBOUND";
+  if (d == "OUT") return "OUTBOUND";
+  return d;
+}
+
+std::string Text(const json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number()) return it->dump();
+  return {};
+}
+
+// The path's last non-empty segment: "/v3/webhook/destinations/U/" -> "U".
+std::string LastSegment(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return std::string(path.substr(path.rfind('/') + 1));
+}
+
+void PageTransactions(LookupTarget target, std::string url, std::string txn_id, json sent,
+                      int pages_left, Reconciler::Done done) {
+  const std::string described = "GET /v3/transactions/ (txn_id " + txn_id + ")";
+  GetJson(target, url,
+          [target, txn_id, sent = std::move(sent), pages_left, described, done = std::move(done)](
+              int, std::optional<json> body, Headers headers, std::string why) mutable {
+            if (!body) return done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+            auto rows = body->find("results");
+            if (!body->is_object() || rows == body->end() || !rows->is_array()) {
+              return done(Result(Outcome::kFailed, "look-up: the list has no results"));
+            }
+            for (const json& row : *rows) {
+              if (!row.is_object() || Text(row, "txn_id") != txn_id) continue;
+              const std::string mismatch = TransactionMismatch(sent, row);
+              if (!mismatch.empty()) {
+                return done(Result(Outcome::kUnresolvable,
+                                   "transaction_id " + txn_id + " exists with another request (" +
+                                       mismatch + "): not this op's, or not only"));
+              }
+              auto text = SafeDump(row);
+              return done(Found(Text(row, "uuid"), 201, text ? *text : "{}",
+                                described + ": transaction " + Text(row, "uuid")));
+            }
+            const std::string next = Text(*body, "next");
+            // Not listed (or the list is too long, or leaves the origin): a
+            // re-send is safe, Didit refuses a second transaction with the id.
+            if (next.empty() || pages_left <= 1 || !SameOrigin(next, target.base_url)) {
+              return done(Result(Outcome::kNotFound));
+            }
+            PageTransactions(target, next, txn_id, std::move(sent), pages_left - 1,
+                             std::move(done));
+          });
+}
+
+}  // namespace
+
+std::string TransactionMismatch(const json& sent, const json& found) {
+  if (!sent.is_object() || !found.is_object()) return "unreadable";
+  if (Text(found, "txn_id") != Text(sent, "transaction_id")) return "txn_id";
+  const json details = sent.value("transaction_details", json::object());
+  const json subject = sent.value("subject", json::object());
+  if (!details.is_object() || !subject.is_object()) return "unreadable request";
+  if (CanonicalAmount(Text(found, "amount")) != CanonicalAmount(Text(details, "amount"))) {
+    return "amount";
+  }
+  if (Upper(Text(found, "currency")) != Upper(Text(details, "currency"))) return "currency";
+  if (CanonicalDirection(Text(found, "direction")) !=
+      CanonicalDirection(Text(details, "direction"))) {
+    return "direction";
+  }
+  if (Text(found, "vendor_data") != Text(subject, "vendor_data")) return "subject vendor_data";
+  return {};
+}
+
+void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
+  auto body = SafeParse(op.body);
+  const std::string url = body && body->is_object() ? Text(*body, "url") : std::string();
+  if (url.empty()) return done(Result(Outcome::kUnresolvable, "the stored request has no url"));
+  const std::int64_t earliest = op.created_ms - kLookupClockSkewMs;
+  const std::string list_url = target_.base_url + "/v3/webhook/destinations/";
+  GetJson(target_, list_url,
+          [target = target_, url, earliest, done = std::move(done)](
+              int, std::optional<json> list, Headers headers, std::string why) mutable {
+            if (!list) return done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+            if (!list->is_array()) return done(Result(Outcome::kFailed, "look-up: not a list"));
+            for (const json& row : *list) {
+              if (!row.is_object() || Text(row, "url") != url) continue;
+              const auto at = ParseIsoMillis(Text(row, "created_at"));
+              // Older than the op: it was there before; this op's create was
+              // (or will be) refused, never executed.
+              if (at && *at < earliest) return done(Result(Outcome::kNotFound));
+              const std::string uuid = Text(row, "uuid");
+              const std::string described =
+                  "GET /v3/webhook/destinations/ (url " + url + "): destination " + uuid;
+              return GetJson(
+                  target, target.base_url + "/v3/webhook/destinations/" + UrlEncode(uuid) + "/",
+                  [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
+                                                            std::string why) {
+                    if (!one) {
+                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + why,
+                                         std::move(h)));
+                    }
+                    auto text = SafeDump(*one);
+                    done(Found(uuid, 201, text ? *text : "{}", described));
+                  });
+            }
+            done(Result(Outcome::kNotFound));
+          });
+}
+
+void DestinationDeleteReconciler::Lookup(const Operation& op, Done done) {
+  const std::string uuid = LastSegment(op.path);
+  GetJson(target_, target_.base_url + op.path,
+          [uuid, path = op.path, done = std::move(done)](int status, std::optional<json>,
+                                                         Headers headers, std::string why) {
+            if (status == 404) {
+              return done(Found(
+                  uuid, 404,
+                  R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
+                  "GET " + path + ": 404, deleted"));
+            }
+            if (status == 200) return done(Result(Outcome::kNotFound));  // still there
+            done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+          });
+}
+
+void TransactionReconciler::Lookup(const Operation& op, Done done) {
+  auto sent = SafeParse(op.body);
+  const std::string txn_id = sent && sent->is_object() ? Text(*sent, "transaction_id") : "";
+  if (txn_id.empty()) {
+    return done(Result(Outcome::kUnresolvable, "the stored request has no transaction_id"));
+  }
+  PageTransactions(target_, target_.base_url + "/v3/transactions/?limit=100", txn_id,
+                   std::move(*sent), max_pages_, std::move(done));
+}
+
+void AddSurfaceReconcilers(ClientOptions& options) {
+  LookupTarget target{options.transport, options.base_url, options.api_key, options.journal};
+  auto field = [](const char* name) {
+    return [name](const Operation& op) -> std::string {
+      auto parsed = SafeParse(op.response_body);
+      return parsed && parsed->is_object() ? Text(*parsed, name) : std::string();
+    };
+  };
+  auto in_path = [](const Operation& op) { return LastSegment(op.path); };
+  const std::string create(kCreateWebhookDestinationKind);
+  const std::string update(kUpdateWebhookDestinationKind);
+  const std::string remove(kDeleteWebhookDestinationKind);
+  const std::string transaction(kCreateTransactionKind);
+  options.reconcilers[create] = std::make_shared<DestinationCreateReconciler>(target);
+  options.reconcilers[remove] = std::make_shared<DestinationDeleteReconciler>(target);
+  // A PATCH sets the fields it names (subscribed_events wholesale): a repeat
+  // sets them again; the legacy webhook's rotate_secret_key rotates again,
+  // harmless since nobody got the lost secret (webhook_destinations.h).
+  options.reconcilers[update] = std::make_shared<ResendReconciler>(0, "");
+  options.reconcilers[std::string(kUpdateWebhookKind)] = std::make_shared<ResendReconciler>(0, "");
+  options.reconcilers[transaction] = std::make_shared<TransactionReconciler>(target, 20);
+  options.resource_id_of[create] = field("uuid");
+  options.resource_id_of[update] = in_path;
+  options.resource_id_of[remove] = in_path;
+  options.resource_id_of[transaction] = field("uuid");
+}
+
+}  // namespace idem::didit::internal

@@ -1,0 +1,262 @@
+// Transaction monitoring calls (include/idem/didit/transactions.h).
+#include "idem/didit/transactions.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "didit/json_util.h"
+#include "didit/reconcilers.h"
+#include "didit/surface_reconcilers.h"
+#include "idem/didit/op_outcome.h"
+
+namespace idem::didit {
+namespace {
+
+using internal::OptInt;
+using internal::OptString;
+using nlohmann::json;
+
+#define IDEM_TX_SET(target, expr)                                   \
+  do {                                                              \
+    auto field_result = (expr);                                     \
+    if (!field_result) return tl::unexpected(field_result.error()); \
+    target = std::move(*field_result);                              \
+  } while (0)
+
+DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+
+Status RequireObject(const std::optional<json>& value, const char* name) {
+  if (value && !value->is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");
+  }
+  return {};
+}
+
+// Didit's duplicate refusal: 400 {"transaction_id": ["A transaction with
+// this transaction_id already exists."]}.
+bool IsDuplicateTransaction(const DiditError& error) {
+  if (!error.api || error.api->http_status != 400) return false;
+  auto it = error.api->field_errors.find("transaction_id");
+  if (it == error.api->field_errors.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
+    return m.find("already exists") != std::string::npos;
+  });
+}
+
+}  // namespace
+
+std::string TransactionNaturalKey(std::string_view transaction_id) {
+  return "transaction:" + std::string(transaction_id);
+}
+
+std::string CanonicalAmount(std::string_view amount) {
+  if (amount.empty()) return {};
+  std::string s(amount);
+  const std::size_t dot = s.find('.');
+  const std::string_view digits_ok = "0123456789";
+  auto all_digits = [&](std::string_view part) {
+    return part.find_first_not_of(digits_ok) == std::string_view::npos;
+  };
+  std::string whole = s.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+  if ((whole.empty() && frac.empty()) || !all_digits(whole) || !all_digits(frac)) return {};
+  if (frac.size() > 18) return {};
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  if (whole.empty()) whole = "0";
+  return frac.empty() ? whole : whole + "." + frac;
+}
+
+Result<EncodedBody> Encode(const TransactionRequest& r) {
+  if (r.transaction_id.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "transaction_id is required");
+  }
+  if (r.transaction_id.size() > 128) {
+    return MakeError(ErrorCode::kInvalidArgument, "transaction_id is longer than 128 characters");
+  }
+  if (r.transaction_category.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "transaction_category is required");
+  }
+  std::string direction = r.direction;
+  std::transform(direction.begin(), direction.end(), direction.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (direction != "inbound" && direction != "outbound" && direction != "in" &&
+      direction != "out") {
+    return MakeError(ErrorCode::kInvalidArgument, "direction must be inbound|outbound|in|out");
+  }
+  if (CanonicalAmount(r.amount).empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "amount must be a decimal number (up to 18 decimal places)");
+  }
+  if (r.currency.empty()) return MakeError(ErrorCode::kInvalidArgument, "currency is required");
+  if (r.subject_vendor_data.empty() || r.subject_full_name.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "subject.vendor_data and subject.full_name are required.");
+  }
+  for (const auto& [value, name] :
+       {std::pair{&r.subject_more, "subject fields"}, std::pair{&r.counterparty, "counterparty"},
+        std::pair{&r.custom_properties, "custom_properties"},
+        std::pair{&r.travel_rule_details, "travel_rule_details"},
+        std::pair{&r.network_snapshot, "network_snapshot"}}) {
+    if (auto st = RequireObject(*value, name); !st) return tl::unexpected(st.error());
+  }
+  json details = {{"direction", r.direction}, {"amount", r.amount}, {"currency", r.currency}};
+  if (r.currency_kind) details["currency_kind"] = *r.currency_kind;
+  if (r.action_type) details["action_type"] = *r.action_type;
+  if (r.payment_details) details["payment_details"] = *r.payment_details;
+  if (r.payment_reference_id) details["payment_reference_id"] = *r.payment_reference_id;
+  json subject = r.subject_more ? *r.subject_more : json::object();
+  subject["vendor_data"] = r.subject_vendor_data;
+  subject["full_name"] = r.subject_full_name;
+  if (r.subject_entity_type) subject["entity_type"] = *r.subject_entity_type;
+  json body = {{"transaction_id", r.transaction_id},
+               {"transaction_category", r.transaction_category},
+               {"transaction_details", std::move(details)},
+               {"subject", std::move(subject)}};
+  if (r.transaction_at) body["transaction_at"] = *r.transaction_at;
+  if (r.time_zone) body["time_zone"] = *r.time_zone;
+  if (r.counterparty) body["counterparty"] = *r.counterparty;
+  if (r.custom_properties) body["custom_properties"] = *r.custom_properties;
+  if (r.travel_rule_details) body["travel_rule_details"] = *r.travel_rule_details;
+  if (r.network_snapshot) body["network_snapshot"] = *r.network_snapshot;
+  if (r.include_crypto_screening) body["include_crypto_screening"] = *r.include_crypto_screening;
+  auto text = internal::SafeDump(body);
+  if (!text) return tl::unexpected(text.error());
+  return EncodedBody{"application/json", std::move(*text)};
+}
+
+Result<Transaction> ParseTransaction(std::string_view body) {
+  auto parsed = internal::SafeParse(body);
+  if (!parsed) return tl::unexpected(parsed.error());
+  if (!parsed->is_object()) {
+    return MakeError(ErrorCode::kCorruption, "the transaction is not an object");
+  }
+  const json& o = *parsed;
+  Transaction t;
+  IDEM_TX_SET(t.uuid, internal::RequiredString(o, "uuid"));
+  IDEM_TX_SET(t.txn_id, internal::RequiredString(o, "txn_id"));
+  IDEM_TX_SET(t.transaction_number, OptInt(o, "transaction_number"));
+  IDEM_TX_SET(t.txn_date, OptString(o, "txn_date"));
+  IDEM_TX_SET(t.status, OptString(o, "status"));
+  IDEM_TX_SET(t.transaction_type, OptString(o, "transaction_type"));
+  IDEM_TX_SET(t.action_type, OptString(o, "action_type"));
+  IDEM_TX_SET(t.direction, OptString(o, "direction"));
+  IDEM_TX_SET(t.amount, OptString(o, "amount"));
+  IDEM_TX_SET(t.currency, OptString(o, "currency"));
+  IDEM_TX_SET(t.severity, OptString(o, "severity"));
+  IDEM_TX_SET(t.vendor_data, OptString(o, "vendor_data"));
+  if (auto it = o.find("score"); it != o.end() && !it->is_null()) {
+    if (!it->is_number()) return MakeError(ErrorCode::kCorruption, "field 'score' not a number");
+    t.score = it->get<double>();
+  }
+  t.raw = std::move(*parsed);
+  return t;
+}
+
+Result<OpRequest> CreateTransactionOp(const TransactionRequest& request, CallOptions call) {
+  auto body = Encode(request);
+  if (!body) return tl::unexpected(body.error());
+  OpRequest op;
+  op.op_id = std::move(call.op_id);
+  op.kind = std::string(kCreateTransactionKind);
+  op.method = "POST";
+  op.path = "/v3/transactions/";
+  op.content_type = std::move(body->content_type);
+  op.body = std::move(body->body);
+  op.natural_key = TransactionNaturalKey(request.transaction_id);
+  return op;
+}
+
+DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
+                                                  const TransactionRequest& request,
+                                                  CallOptions call) {
+  auto op_request = CreateTransactionOp(request, std::move(call));
+  if (!op_request) return tl::unexpected(Plain(op_request.error()));
+  const std::string sent_body = op_request->body;
+  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
+  CreatedTransaction out;
+  if (op) {
+    auto parsed = ParseTransaction(op->response_body);
+    if (!parsed) {
+      return tl::unexpected(
+          DiditError{Error(ErrorCode::kCorruption,
+                           "succeeded but the response is unreadable: " + parsed.error().message()),
+                     std::nullopt, op->op_id});
+    }
+    static_cast<Transaction&>(out) = std::move(*parsed);
+    return out;
+  }
+  DiditError error = op.error();
+  if (!IsDuplicateTransaction(error) || error.op_id.empty()) {
+    return tl::unexpected(std::move(error));
+  }
+  // Only a retry's refusal may be this op's own first attempt; on a first
+  // attempt the id was taken before this op, which is a refusal.
+  auto stored = client.client().Get(error.op_id);
+  if (!stored || !*stored || (*stored)->attempts < 2) return tl::unexpected(std::move(error));
+  auto found = FindTransaction(client, request.transaction_id);
+  if (!found) return tl::unexpected(std::move(error));
+  auto sent = internal::SafeParse(sent_body);
+  const std::string mismatch =
+      sent ? internal::TransactionMismatch(*sent, found->raw) : std::string("unreadable body");
+  if (!mismatch.empty()) {
+    return tl::unexpected(DiditError{
+        Error(ErrorCode::kUnknownOutcome,
+              "transaction_id " + request.transaction_id + " exists with another request (" +
+                  mismatch +
+                  "): whether this op executed is for a person to settle; `idem ops resolve " +
+                  error.op_id + " --executed|--not-executed`"),
+        error.api, error.op_id});
+  }
+  static_cast<Transaction&>(out) = std::move(*found);
+  out.found_by_lookup = true;
+  return out;
+}
+
+DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid) {
+  if (uuid.empty() || uuid.find('/') != std::string_view::npos) {
+    return MakeDiditError(ErrorCode::kInvalidArgument, "a transaction uuid is required");
+  }
+  auto response = client.Get("/v3/transactions/" + UrlEncode(uuid) + "/");
+  if (!response) return tl::unexpected(response.error());
+  auto parsed = ParseTransaction(response->body);
+  if (!parsed) return tl::unexpected(Plain(parsed.error()));
+  return std::move(*parsed);
+}
+
+DiditResult<Transaction> FindTransaction(DiditClient& client, std::string_view transaction_id,
+                                         int max_pages) {
+  std::string next = "/v3/transactions/?limit=100";
+  for (int page = 0; page < max_pages && !next.empty(); ++page) {
+    auto response = client.Get(next);
+    if (!response) return tl::unexpected(response.error());
+    auto parsed = internal::SafeParse(response->body);
+    if (!parsed || !parsed->is_object()) {
+      return MakeDiditError(ErrorCode::kCorruption, "the transaction list is not an object");
+    }
+    auto rows = parsed->find("results");
+    if (rows == parsed->end() || !rows->is_array()) {
+      return MakeDiditError(ErrorCode::kCorruption, "the transaction list has no results");
+    }
+    for (const json& row : *rows) {
+      if (!row.is_object() || row.value("txn_id", json()) != transaction_id) continue;
+      auto text = internal::SafeDump(row);
+      if (!text) return tl::unexpected(Plain(text.error()));
+      auto t = ParseTransaction(*text);
+      if (!t) return tl::unexpected(Plain(t.error()));
+      return std::move(*t);
+    }
+    next.clear();
+    if (auto n = parsed->find("next"); n != parsed->end() && n->is_string()) {
+      next = n->get<std::string>();
+    }
+  }
+  if (!next.empty()) {
+    return MakeDiditError(ErrorCode::kUnavailable,
+                          "transaction list longer than " + std::to_string(max_pages) + " pages");
+  }
+  return MakeDiditError(ErrorCode::kNotFound,
+                        "no transaction with transaction_id " + std::string(transaction_id));
+}
+
+}  // namespace idem::didit
