@@ -89,8 +89,9 @@ class SurfaceCli : public ::testing::Test {
 
 TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
   StartSandbox();
-  Ran made = Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook",
-                  "--label", "prod", "--event", "status.updated", "--event", "data.updated"});
+  Ran made =
+      Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook", "--label",
+           "prod", "--event", "status.updated", "--event", "data.updated", "--op-id", "dest-a"});
   ASSERT_EQ(made.code, 0) << made.err;
   const json created = made.Json();
   const std::string uuid = created.value("uuid", "");
@@ -101,11 +102,18 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
   EXPECT_EQ(std::count(made.out.begin(), made.out.end(), '\n'), 1) << made.out;
   EXPECT_EQ(made.err.find(secret), std::string::npos) << made.err;
   // The same command again is the same op: its stored answer, nothing sent.
-  Ran again = Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook",
-                   "--label", "prod", "--event", "status.updated,data.updated", "--json"});
+  Ran again =
+      Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook", "--label",
+           "prod", "--event", "status.updated,data.updated", "--op-id", "dest-a", "--json"});
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(again.Json().value("uuid", ""), uuid) << again.out;
   EXPECT_EQ(Stats()["executions"]["create_webhook_destination"], 1);
+  // The journal keeps the answer; `ops show` prints it with the secret redacted.
+  Ran op = RunWithJournal({"ops", "show", "dest-a"});
+  ASSERT_EQ(op.code, 0) << op.err;
+  EXPECT_EQ(op.out.find(secret), std::string::npos) << op.out;
+  EXPECT_EQ(op.Json()["response_json"].value("secret_shared_key", ""), "[redacted]") << op.out;
+  EXPECT_EQ(op.Json()["response_json"].value("uuid", ""), uuid);
 
   // get: with the secret, in text mode and with --json alike.
   for (const bool as_json : {false, true}) {
