@@ -26,6 +26,11 @@ void AddTriggerCommand(CLI::App& app, int& exit_code);
 void AddSessionCallsCommands(CLI::App& session, int& exit_code);
 void AddPhoneCommand(CLI::App& app, int& exit_code);
 void AddEmailCommand(CLI::App& app, int& exit_code);
+// `idem webhook destinations ...|config ...`, added under `idem webhook`
+// (webhook_manage_command.cc).
+void AddWebhookManagementCommands(CLI::App& webhook, int& exit_code);
+// `idem transaction create|get|find` (transaction_command.cc).
+void AddTransactionCommand(CLI::App& app, int& exit_code);
 // poa, face-search, age-estimation, database-validation (checks_command.cc).
 void AddStandaloneCheckCommands(CLI::App& app, int& exit_code);
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "cli/client_cli_support.h"
 #include "cli/error_report.h"
@@ -74,14 +75,16 @@ Result<std::string> OpIdForCommand(const std::string& op_id, bool new_op, Build&
 void NoteHowSettled(didit::DiditClient& client, const std::string& op_id);
 
 // For a journaled typed call: `call(client, options)` runs with op id
-// `op_id` (from OpIdForCommand, so the op can be read back), then prints
-// the raw answer, and on stderr how it was settled. Returns the exit code.
+// `op_id` (from OpIdForCommand, so the op can be read back); on success it
+// says on stderr how the op was settled, then `print(answer)` prints the
+// answer and returns the exit code.
 //
 // SIGINT/SIGTERM while it runs: the op is parked (lease released), the
 // command says so and how to continue, and exits 128 + the signal
 // (cli/interrupt.h).
-template <typename Call>
-int CallOpAndPrint(std::string op_id, Call&& call, const ClientFlags& flags, const char* command) {
+template <typename Call, typename Print>
+int CallOpAndThen(std::string op_id, Call&& call, const ClientFlags& flags, const char* command,
+                  Print&& print) {
   InterruptGuard interrupt(command);
   auto client = MakeDiditClientFromEnv(flags);
   if (!client) return kExitConfig;
@@ -92,8 +95,17 @@ int CallOpAndPrint(std::string op_id, Call&& call, const ClientFlags& flags, con
   }
   if (!result) return ReportError(result.error());
   NoteHowSettled(*client, op_id);
-  PrintJson(result->raw);
-  return kExitOk;
+  return print(*result);
+}
+
+// CallOpAndThen printing the raw answer.
+template <typename Call>
+int CallOpAndPrint(std::string op_id, Call&& call, const ClientFlags& flags, const char* command) {
+  return CallOpAndThen(std::move(op_id), std::forward<Call>(call), flags, command,
+                       [](const auto& answer) {
+                         PrintJson(answer.raw);
+                         return kExitOk;
+                       });
 }
 
 }  // namespace idem::cli

@@ -1,6 +1,8 @@
 // `idem ops list|show|resolve`: read the journal, and settle by hand an op
-// no machine could prove (resolve). Never prints secrets (the journal holds
-// none: the API key is never stored).
+// no machine could prove (resolve). Never prints secrets: the API key is
+// never stored, and the one secret an answer may hold (a webhook
+// destination's or the legacy webhook's `secret_shared_key`) is redacted;
+// `idem webhook destinations get` / `webhook config get` print it.
 #include <cstdio>
 #include <ctime>
 
@@ -87,6 +89,16 @@ int RunList(OpsFlags& f) {
   return kExitOk;
 }
 
+// The op's JSON with an answer's `secret_shared_key` redacted (in the
+// parsed answer and in the body as text).
+nlohmann::json WithoutSecrets(nlohmann::json op) {
+  auto it = op.find("response_json");
+  if (it == op.end() || !it->is_object() || !it->contains("secret_shared_key")) return op;
+  (*it)["secret_shared_key"] = "[redacted]";
+  op["response_body"] = internal::DumpJson(*it);
+  return op;
+}
+
 int RunShow(OpsFlags& f) {
   ResolveFromEnvironment(f.client);
   auto journal = OpenExistingJournalFromFlags(f.client);
@@ -94,7 +106,7 @@ int RunShow(OpsFlags& f) {
   auto op = (*journal)->Get(f.op_id);
   if (!op) return ReportError(InContext("journal", op.error()), kExitConfig);
   if (!*op) return ReportError(Error(ErrorCode::kNotFound, "no op '" + f.op_id + "'"));
-  std::printf("%s\n", internal::DumpJson(internal::OperationToJson(**op)).c_str());
+  std::printf("%s\n", internal::DumpJson(WithoutSecrets(internal::OperationToJson(**op))).c_str());
   return kExitOk;
 }
 

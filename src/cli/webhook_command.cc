@@ -1,5 +1,6 @@
 // `idem webhook serve` and `idem webhook events`: thin shells over
-// WebhookReceiver and WebhookInbox.
+// WebhookReceiver and WebhookInbox (`destinations` and `config`:
+// webhook_manage_command.cc).
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "cli/exit_codes.h"
 #include "cli/secrets.h"
 #include "cli/show_default.h"
+#include "cli/table_field.h"
 #include "idem/didit/client.h"
 #include "idem/didit/decision_lookup.h"
 #include "idem/journal.h"
@@ -95,34 +97,6 @@ struct EventsFlags {
   bool json = false;
   std::string journal;
 };
-
-// A stored field for the text table: anything a sender put in it arrives
-// here, so control characters, backslashes and bytes outside ASCII are
-// escaped (a raw ESC or newline would let a signed body rewrite the
-// terminal or forge table lines); empty is "-".
-std::string TableField(std::string_view text) {
-  if (text.empty()) return "-";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 int Serve(const ServeFlags& flags) {
   WebhookReceiverOptions options;
@@ -303,7 +277,8 @@ int Events(const EventsFlags& flags) {
 }  // namespace
 
 void AddWebhookCommand(CLI::App& app, int& exit_code) {
-  auto* webhook = app.add_subcommand("webhook", "Receive and inspect signed webhooks");
+  auto* webhook = app.add_subcommand(
+      "webhook", "Receive and inspect signed webhooks; manage Didit's webhook destinations");
   webhook->require_subcommand(1);
 
   auto serve_flags = std::make_shared<ServeFlags>();
@@ -368,6 +343,8 @@ void AddWebhookCommand(CLI::App& app, int& exit_code) {
   events->add_option("--journal", events_flags->journal,
                      "journal database (default $IDEM_JOURNAL)");
   events->callback([events_flags, &exit_code] { exit_code = Events(*events_flags); });
+
+  AddWebhookManagementCommands(*webhook, exit_code);  // destinations, config
 }
 
 }  // namespace idem::cli
