@@ -601,7 +601,9 @@ TEST(ClientSandboxRateWait, AnOpSettledElsewhereWhileItWaitsIsNotSent) {
     OpResult result = results[i].get();
     ASSERT_TRUE(result) << result.error().ToString();
     EXPECT_EQ(result->state, OpState::kSucceeded) << i;
-    if (i == 2) EXPECT_EQ(result->resource_id, "sess-healed");
+    if (i == 2) {
+      EXPECT_EQ(result->resource_id, "sess-healed");
+    }
   }
   EXPECT_EQ(env.Stats()["requests"], 2) << "the settled op was not sent";
   EXPECT_EQ(env.Executions()["executions"].size(), 2u);
