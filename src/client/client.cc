@@ -168,6 +168,7 @@ class ClientImpl final : public Client {
   }
   const std::string& owner() const override { return options_.owner; }
   milliseconds lease() const override { return options_.lease; }
+  Clock& clock() const override { return *options_.clock; }
 
   Result<std::optional<Operation>> Get(std::string_view op_id) override {
     return options_.journal->Get(op_id);
