@@ -15,12 +15,12 @@ using std::chrono::hours;
 
 // ---- the key window (a kind whose server honours keys) ----
 
-class KeyWindowTest : public StateMachineTest {
+class StateMachineKeyWindowTest : public StateMachineTest {
  protected:
-  KeyWindowTest() { options_.key_window = seconds(10); }
+  StateMachineKeyWindowTest() { options_.key_window = seconds(10); }
 };
 
-TEST_F(KeyWindowTest, WithinTheWindowAnAmbiguousAttemptIsReplayedWithItsKey) {
+TEST_F(StateMachineKeyWindowTest, WithinTheWindowAnAmbiguousAttemptIsReplayedWithItsKey) {
   options_.reconcilers[kKeyed] = reconciler_;
   transport_->Script({FakeAnswer::Status(503, {{"Retry-After", "5"}}), FakeAnswer::Status(200)});
   Outcome out = Submit(Request(kKeyed));
@@ -35,7 +35,7 @@ TEST_F(KeyWindowTest, WithinTheWindowAnAmbiguousAttemptIsReplayedWithItsKey) {
 // Past the window the server no longer deduplicates the key: a replay could
 // execute twice. The look-up proves the first request never executed; the
 // op is then sent once more under a fresh key, stored before the send.
-TEST_F(KeyWindowTest, PastTheWindowItIsLookedUpAndReSentOnlyUnderAFreshKey) {
+TEST_F(StateMachineKeyWindowTest, PastTheWindowItIsLookedUpAndReSentOnlyUnderAFreshKey) {
   options_.reconcilers[kKeyed] = reconciler_;
   transport_->Script({FakeAnswer::Status(503, {{"Retry-After", "20"}}), FakeAnswer::Hold()});
   Outcome out = Submit(Request(kKeyed));
@@ -63,7 +63,7 @@ TEST_F(KeyWindowTest, PastTheWindowItIsLookedUpAndReSentOnlyUnderAFreshKey) {
   EXPECT_EQ((**out)->idem_key, new_key);
 }
 
-TEST_F(KeyWindowTest, PastTheWindowAnOpTheLookUpFindsIsSettledWithoutASend) {
+TEST_F(StateMachineKeyWindowTest, PastTheWindowAnOpTheLookUpFindsIsSettledWithoutASend) {
   options_.reconcilers[kKeyed] = reconciler_;
   reconciler_->Script({ScriptedReconciler::Found("res-7")});
   transport_->Script({FakeAnswer::Status(503, {{"Retry-After", "20"}})});
@@ -79,7 +79,7 @@ TEST_F(KeyWindowTest, PastTheWindowAnOpTheLookUpFindsIsSettledWithoutASend) {
   EXPECT_EQ(Stored("keyed-1").resource_id, "res-7");
 }
 
-TEST_F(KeyWindowTest, PastTheWindowWithoutALookUpTheOpStopsForReview) {
+TEST_F(StateMachineKeyWindowTest, PastTheWindowWithoutALookUpTheOpStopsForReview) {
   transport_->Script({FakeAnswer::Status(503, {{"Retry-After", "20"}})});
   Outcome out = Submit(Request(kKeyed));
   scheduler_->AdvanceBy(seconds(20));
@@ -97,7 +97,7 @@ TEST_F(KeyWindowTest, PastTheWindowWithoutALookUpTheOpStopsForReview) {
 
 // The same rule for an op taken over from the journal (Resume, a worker):
 // its first request timed out, and it is driven again a day later.
-class TakeOverTest : public StateMachineTest {
+class StateMachineTakeOverTest : public StateMachineTest {
  protected:
   // Sends op keyed-1 once (a timeout) and leaves it unknown and released.
   void LeaveUnknownAfterATimeout() {
@@ -115,7 +115,7 @@ class TakeOverTest : public StateMachineTest {
   }
 };
 
-TEST_F(TakeOverTest, WithinTheWindowItIsReplayedWithItsKey) {
+TEST_F(StateMachineTakeOverTest, WithinTheWindowItIsReplayedWithItsKey) {
   LeaveUnknownAfterATimeout();
   clock_->Advance(hours(23));
   Outcome out = ClaimAndDrive();
@@ -125,7 +125,7 @@ TEST_F(TakeOverTest, WithinTheWindowItIsReplayedWithItsKey) {
   EXPECT_EQ((**out)->state, OpState::kSucceeded);
 }
 
-TEST_F(TakeOverTest, PastTheWindowItIsNotSentBlind) {
+TEST_F(StateMachineTakeOverTest, PastTheWindowItIsNotSentBlind) {
   LeaveUnknownAfterATimeout();
   clock_->Advance(hours(25));
   Outcome out = ClaimAndDrive();
