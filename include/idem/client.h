@@ -333,6 +333,10 @@ class Client {
   // and ::lease after defaults), for claiming ops to Drive.
   virtual const std::string& owner() const = 0;
   virtual std::chrono::milliseconds lease() const = 0;
+  // The clock this Client stamps ops and leases with (ClientOptions::clock
+  // after defaults), for code beside it that compares its own times with
+  // those stamps: RunWorker's unknown-retry delay and lease checks.
+  virtual Clock& clock() const = 0;
 
   // Pass-throughs to the journal.
   virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;

@@ -294,7 +294,9 @@ class Journal {
 };
 
 // Opens (creating and migrating as needed) the SQLite journal at `path`,
-// in WAL mode.
+// in WAL mode. ":memory:": a new journal in this process's memory, for
+// tests (nothing durable, no other process sees it; without WAL its reads
+// and writes wait for each other); it is gone once this object is.
 Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
                                                    JournalOptions options = {});
 

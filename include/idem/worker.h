@@ -88,7 +88,11 @@ struct WorkerOptions {
 // (each to a final state, to `unknown` when its retries run out, or parked by
 // the Client's destruction); then returns. Journal errors (a PostgreSQL
 // restart, a locked file) are counted and retried at the poll interval; they
-// never end the loop. The stop wait uses the real clock.
+// never end the loop. Times it compares with journal stamps (the
+// unknown_retry_delay filter, whether another owner's lease is live, the
+// pace of the dead-owner scan) are the Client's clock (Client::clock(), so
+// give the journal the same one, JournalOptions::clock); only its waits
+// (poll_interval, the stop wait) are real time.
 Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOptions& options,
                                 std::stop_token stop);
 

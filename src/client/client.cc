@@ -1,7 +1,7 @@
-// The op driver. Each op is a chain of short steps run on the executor's
-// workers; a step ends by handing the op to the transport, to a reconciler,
-// to a timer, or by finishing it. Only one step of an op runs at a time, so
-// an OpDrive needs no lock of its own.
+// The op driver. Each op is a chain of short steps run by the scheduler (in
+// production the Executor's workers); a step ends by handing the op to the
+// transport, to a reconciler, to a timer, or by finishing it. Only one step
+// of an op runs at a time, so an OpDrive needs no lock of its own.
 #include "idem/client.h"
 
 #include <unistd.h>
@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 
+#include "client/create_client.h"
 #include "client/executor.h"
 #include "client/new_operation.h"
 #include "client/op_codec.h"
@@ -108,8 +109,8 @@ struct Pending {
 
 class ClientImpl final : public Client {
  public:
-  explicit ClientImpl(ClientOptions options)
-      : options_(std::move(options)), executor_(options_.worker_threads) {
+  ClientImpl(ClientOptions options, std::shared_ptr<internal::Scheduler> scheduler)
+      : options_(std::move(options)), scheduler_(std::move(scheduler)) {
     rate_limits_ = internal::EffectiveRateLimits(options_.rate_limits, options_.base_url);
     if (!rate_limits_.empty()) {
       rate_gate_ = std::make_unique<internal::RateGate>(
@@ -117,9 +118,9 @@ class ClientImpl final : public Client {
                                      : internal::MakeProcessRateBook(),
           *options_.clock,
           internal::RateGate::Hooks{
-              [this](internal::RateGate::Task t) { executor_.Post(std::move(t)); },
+              [this](internal::RateGate::Task t) { scheduler_->Post(std::move(t)); },
               [this](milliseconds delay, internal::RateGate::Task t) {
-                executor_.PostAfter(delay, std::move(t));
+                scheduler_->PostAfter(delay, std::move(t));
               }});
     }
   }
@@ -129,7 +130,7 @@ class ClientImpl final : public Client {
     std::unique_lock<std::mutex> lock(mu_);
     idle_cv_.wait(lock, [this] { return live_ == 0; });
     lock.unlock();
-    executor_.Shutdown();
+    scheduler_->Shutdown();
   }
 
   void Shutdown() override {
@@ -148,7 +149,7 @@ class ClientImpl final : public Client {
     // Admitted ops still waiting for a slot or a retry are parked by Attempt,
     // and those waiting for a rate grant by Send.
     if (rate_gate_) rate_gate_->Stop();
-    executor_.ExpireTimers();
+    scheduler_->ExpireTimers();
   }
 
   void Submit(OpRequest request, Callback done) override {
@@ -167,6 +168,7 @@ class ClientImpl final : public Client {
   }
   const std::string& owner() const override { return options_.owner; }
   milliseconds lease() const override { return options_.lease; }
+  Clock& clock() const override { return *options_.clock; }
 
   Result<std::optional<Operation>> Get(std::string_view op_id) override {
     return options_.journal->Get(op_id);
@@ -229,12 +231,12 @@ class ClientImpl final : public Client {
       if (PlainSend(*d)) {
         Send(d);
       } else {
-        executor_.Post([this, d] { Attempt(d); });
+        scheduler_->Post([this, d] { Attempt(d); });
       }
     }
     if (!admit.empty()) {
       auto shared = std::make_shared<std::vector<Pending>>(std::move(admit));
-      executor_.Post([this, shared] { AdmitBatch(std::move(*shared)); });
+      scheduler_->Post([this, shared] { AdmitBatch(std::move(*shared)); });
     }
   }
 
@@ -337,7 +339,7 @@ class ClientImpl final : public Client {
   std::int64_t NowMs() const { return ToUnixMillis(options_.clock->Now()); }
 
   ClientOptions options_;
-  internal::Executor executor_;
+  std::shared_ptr<internal::Scheduler> scheduler_;
   RateLimits rate_limits_;                         // empty: no budget
   std::unique_ptr<internal::RateGate> rate_gate_;  // null: no budget
   std::mutex mu_;
@@ -437,7 +439,7 @@ void ClientImpl::AdmitBatch(std::vector<Pending> batch) {
 }
 
 void ClientImpl::RenewWhileWaitingForGrant(const DrivePtr& d) {
-  executor_.PostAfter(std::chrono::duration_cast<milliseconds>(options_.lease / 3), [this, d] {
+  scheduler_->PostAfter(std::chrono::duration_cast<milliseconds>(options_.lease / 3), [this, d] {
     // Stopping: the gate answers every waiter (and timers run at once, so
     // renewing here would spin until it has).
     if (Stopping()) return;
@@ -499,7 +501,7 @@ void ClientImpl::Reconcile(const DrivePtr& d, bool window_passed) {
   auto reconciler = ReconcilerFor(d->op.kind);
   reconciler->Lookup(d->op, [this, d, window_passed](ReconcileResult r) {
     auto shared = std::make_shared<ReconcileResult>(std::move(r));
-    executor_.Post(
+    scheduler_->Post(
         [this, d, shared, window_passed] { OnReconciled(d, std::move(*shared), window_passed); });
   });
 }
@@ -627,7 +629,7 @@ void ClientImpl::Send(const DrivePtr& d) {
     // failures (journal writes, reconciliation) go to a worker.
     if (r && ClassifyStatus(r->status) != Verdict::kRetry) return OnResult(d, std::move(r));
     auto shared = std::make_shared<TransportResult>(std::move(r));
-    executor_.Post([this, d, shared] { OnResult(d, std::move(*shared)); });
+    scheduler_->Post([this, d, shared] { OnResult(d, std::move(*shared)); });
   });
 }
 
@@ -636,8 +638,8 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
   if (rate_gate_ && r && !d->rate_scopes.empty()) {
     // The server's word on the budget; a journal write, so off the
     // transport's thread (which runs this for a 2xx).
-    executor_.Post([this, scopes = d->rate_scopes, status = r->status, headers = r->headers,
-                    plan = d->plan_remaining] {
+    scheduler_->Post([this, scopes = d->rate_scopes, status = r->status, headers = r->headers,
+                      plan = d->plan_remaining] {
       rate_gate_->OnResponse(scopes, status, headers, plan, options_.max_pushback);
     });
   }
@@ -732,10 +734,10 @@ void ClientImpl::Wait(const DrivePtr& d, milliseconds delay) {
   if (Stopping()) return Park(d);
   milliseconds step = std::max(milliseconds(1), options_.lease / 3);
   if (delay <= step) {
-    executor_.PostAfter(delay, [this, d] { Attempt(d); });
+    scheduler_->PostAfter(delay, [this, d] { Attempt(d); });
     return;
   }
-  executor_.PostAfter(step, [this, d, rest = delay - step] {
+  scheduler_->PostAfter(step, [this, d, rest = delay - step] {
     if (Stopping()) return Park(d);
     if (!RenewIfDue(d)) return;
     Wait(d, rest);
@@ -754,7 +756,7 @@ void ClientImpl::Settle(const DrivePtr& d, OpState state) {
   const bool start_flush = !flushing_;
   flushing_ = true;
   Pump(lock);
-  if (start_flush) executor_.Post([this] { Flush(); });
+  if (start_flush) scheduler_->Post([this] { Flush(); });
 }
 
 // Commits every settled outcome queued so far in one journal commit, then
@@ -788,7 +790,7 @@ void ClientImpl::Flush() {
     again = !settling_.empty();
     flushing_ = again;
   }
-  if (again) executor_.Post([this] { Flush(); });
+  if (again) scheduler_->Post([this] { Flush(); });
 }
 
 // Every write of a driver goes through here when it fails: a write fenced
@@ -897,6 +899,13 @@ Result<ResumeSummary> ClientImpl::Resume() {
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  return internal::CreateClient(std::move(options), nullptr);
+}
+
+namespace internal {
+
+Result<std::unique_ptr<Client>> CreateClient(ClientOptions options,
+                                             std::shared_ptr<Scheduler> scheduler) {
   if (!options.journal)
     return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.journal is required");
   if (!options.transport) {
@@ -926,7 +935,10 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.owner.empty()) options.owner = DefaultOwnerId();
   if (options.lease.count() < 3) options.lease = milliseconds(3);
   if (options.max_concurrent_ops == 0) options.max_concurrent_ops = 1;
-  return std::unique_ptr<Client>(new ClientImpl(std::move(options)));
+  if (!scheduler) scheduler = std::make_shared<Executor>(options.worker_threads);
+  return std::unique_ptr<Client>(new ClientImpl(std::move(options), std::move(scheduler)));
 }
+
+}  // namespace internal
 
 }  // namespace idem

@@ -1,7 +1,15 @@
-// Internal: the Client's event loop. A few worker threads run short steps
-// (state transitions and blocking journal writes); one timer thread moves
-// steps whose time has come (backoff, lease renewal) onto the work queue.
-// Ops never own a thread: an op waiting for a retry is one timer entry.
+// Internal: the Client's event loop in production. A few worker threads run
+// short steps (state transitions and blocking journal writes); one timer
+// thread moves steps whose time has come (backoff, lease renewal) onto the
+// work queue. Ops never own a thread: an op waiting for a retry is one timer
+// entry.
+//
+// Timers are real time (std::chrono::steady_clock), not ClientOptions::clock:
+// a thread can only block on the real clock, and a Client given a FakeClock
+// but this executor (integration tests against the sandbox do that, to move
+// the key window or a lease by hand) relies on its timers firing in real time
+// while the fake clock stands still. A test that wants timers on fake time
+// gives the Client a hand-run Scheduler instead (client/create_client.h).
 #pragma once
 
 #include <chrono>
@@ -14,25 +22,26 @@
 #include <thread>
 #include <vector>
 
+#include "client/scheduler.h"
+
 namespace idem::internal {
 
-class Executor {
+class Executor final : public Scheduler {
  public:
-  using Task = std::function<void()>;
   explicit Executor(int worker_threads);
-  ~Executor();  // Shutdown()
+  ~Executor() override;  // Shutdown()
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  void Post(Task task);
+  void Post(Task task) override;
   // Runs `task` on a worker once `delay` (real time) has passed, or at once
   // after ExpireTimers().
-  void PostAfter(std::chrono::milliseconds delay, Task task);
+  void PostAfter(std::chrono::milliseconds delay, Task task) override;
   // Makes every pending and future timer due now (used when stopping).
-  void ExpireTimers();
+  void ExpireTimers() override;
   // Runs what is queued, then joins the threads. Tasks posted afterwards are
   // dropped. Idempotent.
-  void Shutdown();
+  void Shutdown() override;
 
  private:
   struct Timer {

@@ -221,7 +221,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
   }
   if (options.create) CreatePrivately(path);
   sqlite3* raw = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0);
+  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) |
+                    (options.uri ? SQLITE_OPEN_URI : 0);
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = "sqlite: cannot open '" + path +
@@ -259,7 +260,9 @@ Status Database::Configure() {
   }
   if (!row) return tl::unexpected(row.error());
   const std::string journal_mode = *row ? mode->ColumnString(0) : "";
-  if (journal_mode != "wal" && path_ != ":memory:") {
+  const bool in_memory =
+      path_ == ":memory:" || (options_.uri && path_.find("vfs=memdb") != std::string::npos);
+  if (journal_mode != "wal" && !in_memory) {
     return MakeError(ErrorCode::kIo, "cannot use WAL (journal_mode=" + journal_mode + ")");
   }
   mode->Reset();

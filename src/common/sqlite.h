@@ -70,6 +70,11 @@ struct OpenOptions {
   bool foreign_keys = true;
   // Prepared statements kept for reuse by Prepare(). Default 64.
   std::size_t statement_cache_size = 64;
+  // `path` is an SQLite URI ("file:..."), for an in-memory database that
+  // several connections of this process share: "file:/NAME?vfs=memdb" (the
+  // database lives while one of them is open). Such a database has no WAL:
+  // its readers and its writer wait for each other. Default false: a path.
+  bool uri = false;
   // Injected for tests; defaults: system clock, real sleeper, CryptoRandom-seeded
   // SeededRandom (backoff jitter needs no cryptographic quality). The clock
   // measures the busy_timeout deadline, so it must advance while the sleeper
@@ -153,8 +158,9 @@ class Statement {
 
 class Database {
  public:
-  // Opens `path` (":memory:" works too) with WAL, the chosen synchronous mode,
-  // foreign keys and the busy handler. A file that is not SQLite gives
+  // Opens `path` (":memory:" and, with OpenOptions::uri, a shared memdb URI
+  // work too) with WAL (an in-memory database keeps SQLite's memory journal),
+  // the chosen synchronous mode, foreign keys and the busy handler. A file that is not SQLite gives
   // kCorruption; a path that cannot be opened or created gives kIo.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, OpenOptions options = {});
 

@@ -1,5 +1,8 @@
 #include "journal/sqlite_journal.h"
 
+#include <atomic>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "journal/new_record.h"
@@ -79,11 +82,20 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(const std::string& pa
                                                            JournalOptions options) {
   if (!options.clock) options.clock = DefaultClock();
   sqlite::OpenOptions db_options;
+  std::string where = path;
+  if (path == ":memory:") {
+    // Each connection to ":memory:" is a database of its own, and the
+    // journal holds two (writer and reader): both open one memdb database
+    // instead, named for this journal alone, which lives while they do.
+    static std::atomic<std::uint64_t> next{0};
+    where = "file:/idem-journal-" + std::to_string(next++) + "?vfs=memdb";
+    db_options.uri = true;
+  }
   db_options.synchronous = options.durability == Durability::kPowerLoss
                                ? sqlite::Synchronous::kFull
                                : sqlite::Synchronous::kNormal;
   db_options.busy_timeout = options.busy_timeout;
-  auto writer = Database::Open(path, db_options);
+  auto writer = Database::Open(where, db_options);
   if (!writer) return tl::unexpected(writer.error());
   if (auto st = sqlite::Migrate(**writer, kSchemaComponent, SchemaSteps()); !st) {
     return tl::unexpected(st.error());
@@ -91,7 +103,7 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(const std::string& pa
   if (auto st = sqlite::Migrate(**writer, kRateSchemaComponent, RateSchemaSteps()); !st) {
     return tl::unexpected(st.error());
   }
-  auto reader = Database::Open(path, db_options);
+  auto reader = Database::Open(where, db_options);
   if (!reader) return tl::unexpected(reader.error());
   return std::unique_ptr<SqliteJournal>(
       new SqliteJournal(std::move(*writer), std::move(*reader), std::move(options)));

@@ -32,7 +32,13 @@ struct State {
   WorkerSummary summary;
 };
 
-std::int64_t NowMs() { return ToUnixMillis(std::chrono::system_clock::now()); }
+// Every time the worker compares is the Client's clock: the stamps it
+// compares them with (an op's updated_ms, a lease's expiry) are that clock's
+// too, written by the Client and by a journal that shares it. With the real
+// clock here, a Client on another clock had its unknown ops held back or
+// re-driven without the delay, and other owners' leases judged live or
+// lapsed on the wrong time.
+std::int64_t NowMs(const Client& client) { return ToUnixMillis(client.clock().Now()); }
 
 void Count(WorkerSummary& summary, const OpResult& result) {
   if (!result) {
@@ -49,10 +55,11 @@ void Count(WorkerSummary& summary, const OpResult& result) {
 }
 
 // For exit_when_idle, once nothing can be driven now: what is left, and why.
-Status CountLeft(Journal& journal, WorkerSummary& summary, const std::string& self) {
+Status CountLeft(const Client& client, Journal& journal, WorkerSummary& summary) {
   auto left = ListUnfinished(journal);
   if (!left) return tl::unexpected(left.error());
-  const std::int64_t now = NowMs();
+  const std::string& self = client.owner();
+  const std::int64_t now = NowMs(client);
   for (const Operation& op : *left) {
     if (op.state == OpState::kUnknown) {
       ++(op.needs_review ? summary.left_needs_review : summary.left_unknown);
@@ -71,7 +78,8 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   const std::size_t concurrency = std::max<std::size_t>(1, options.concurrency);
   const milliseconds poll = std::max(milliseconds(1), options.poll_interval);
 
-  auto next_dead_owner_scan = std::chrono::steady_clock::now();
+  Clock& clock = client.clock();
+  auto next_dead_owner_scan = clock.SteadyNow();
   while (!stop.stop_requested()) {
     std::size_t free = 0;
     {
@@ -86,16 +94,16 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
     filter.include_unknown = options.drive_unknown;
     // An op that just ran out of retries (here or in any worker) waits
     // unknown_retry_delay after it was given up before it is claimed again.
-    filter.max_unknown_updated_ms = NowMs() - options.unknown_retry_delay.count();
+    filter.max_unknown_updated_ms = NowMs(client) - options.unknown_retry_delay.count();
     if (filter.max_unknown_updated_ms <= 0) filter.max_unknown_updated_ms = 1;
     auto claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
-    if (claimed && claimed->empty() && std::chrono::steady_clock::now() >= next_dead_owner_scan) {
+    if (claimed && claimed->empty() && clock.SteadyNow() >= next_dead_owner_scan) {
       // Nothing free: ops a crashed or interrupted process on this host
       // still holds are taken now rather than once their leases lapse. The
       // scan lists every unfinished op, so it runs at most once per a third
       // of the lease, not at every idle poll.
-      next_dead_owner_scan = std::chrono::steady_clock::now() + client.lease() / 3;
-      auto released = ReleaseLeasesOfDeadOwners(journal, std::chrono::system_clock::now());
+      next_dead_owner_scan = clock.SteadyNow() + client.lease() / 3;
+      auto released = ReleaseLeasesOfDeadOwners(journal, clock.Now());
       if (released && *released > 0) {
         claimed = journal.ClaimUnfinished(client.owner(), client.lease(), free, filter);
       }
@@ -159,7 +167,7 @@ Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOp
   WorkerSummary summary = state->summary;
   lock.unlock();
   if (options.exit_when_idle && !stop.stop_requested()) {
-    if (auto counted = CountLeft(journal, summary, client.owner()); !counted) ++summary.errors;
+    if (auto counted = CountLeft(client, journal, summary); !counted) ++summary.errors;
   }
   return summary;
 }

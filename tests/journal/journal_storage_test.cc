@@ -173,6 +173,38 @@ TEST(JournalFileTest, PathsThatCannotHoldAJournalAreIoErrors) {
   }
 }
 
+// ":memory:" is a journal of its own in this process's memory (the client's
+// state-machine tests run on one): what its writer stores, its reader
+// (Get, List) sees; fencing holds; a second one shares nothing with it.
+TEST(JournalMemoryTest, AMemoryJournalReadsItsOwnWritesAndIsNobodyElses) {
+  auto journal = OpenSqliteJournal(":memory:");
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  auto begun = (*journal)->Begin(MakeOp("mem-1"), "owner-a", kLease);
+  ASSERT_TRUE(begun) << begun.error().ToString();
+  Operation op = begun->op;
+  op.state = OpState::kSucceeded;
+  op.response_status = 200;
+  ASSERT_TRUE((*journal)->Update(op));
+  auto got = (*journal)->Get("mem-1");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->state, OpState::kSucceeded);
+  EXPECT_EQ((*got)->response_status, 200);
+  auto listed = (*journal)->List({});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1u);
+  Operation stale = begun->op;
+  stale.lease_generation += 1;  // not the stored lease: fenced
+  auto fenced = (*journal)->Update(stale);
+  ASSERT_FALSE(fenced);
+  EXPECT_EQ(fenced.error().code(), ErrorCode::kFailedPrecondition);
+
+  auto other = OpenSqliteJournal(":memory:");
+  ASSERT_TRUE(other) << other.error().ToString();
+  auto none = (*other)->Get("mem-1");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
 // Many threads of one process writing at once share transactions, and every
 // write is in the file when its call returns.
 TEST(JournalGroupCommitTest, ConcurrentWritersShareTransactions) {

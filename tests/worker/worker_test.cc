@@ -23,6 +23,7 @@
 #include "idem/retry.h"
 #include "idem/sandbox.h"
 #include "idem/transport.h"
+#include "testing/fake_clock.h"
 #include "worker_fixture.h"
 
 namespace idem {
@@ -120,6 +121,78 @@ TEST_F(WorkerTest, RetriesUnderFaultsEndSucceededAndExecuteOnce) {
   auto by = ExecutionsByVendorData();
   EXPECT_EQ(by.size(), static_cast<std::size_t>(kOps));
   for (const auto& [vendor_data, n] : by) EXPECT_EQ(n, 1) << vendor_data;
+}
+
+// The worker compares journal stamps with the Client's clock, the one they
+// were written with (here a fake clock years behind the real one, shared by
+// the Client and the journal). On the real clock it took the unknown op at
+// once, whatever unknown_retry_delay, and judged the other owner's live
+// lease lapsed.
+TEST_F(WorkerTest, TheWorkerJudgesJournalStampsOnTheClientsClock) {
+  StartSandbox("", /*idempotency=*/true);
+  auto clock = std::make_shared<testing::FakeClock>(
+      std::chrono::system_clock::time_point(std::chrono::seconds(1'000'000'000)));
+  JournalOptions jo;
+  jo.clock = clock;
+  auto opened = OpenSqliteJournal(dir_ + "/fake-time.db", jo);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  std::shared_ptr<Journal> journal = std::move(*opened);
+  EnqueueOptions eo;
+  eo.clock = clock;
+  didit::AmlRequest aml;
+  aml.full_name = "Given Up Person";
+  aml.vendor_data = "given-up";
+  auto request = didit::AmlScreeningOp(aml, {.op_id = "given-up"});
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(Enqueue(*journal, *request, eo));
+  // Its driver gave it up just now (unknown, released, never sent).
+  auto claimed = journal->ClaimUnfinished("gone", std::chrono::seconds(60), 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1u);
+  Operation given_up = claimed->front();
+  given_up.state = OpState::kUnknown;
+  given_up.updated_ms = ToUnixMillis(clock->Now());
+  ASSERT_TRUE(journal->Update(given_up));
+  ASSERT_TRUE(journal->Release(given_up));
+  // Another live process holds a second op for the next minute.
+  aml.vendor_data = "held";
+  request = didit::AmlScreeningOp(aml, {.op_id = "held"});
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(Enqueue(*journal, *request, eo));
+  ClaimFilter in_flight_only;
+  in_flight_only.include_unknown = false;
+  auto held =
+      journal->ClaimUnfinished("other-live-process", std::chrono::seconds(60), 1, in_flight_only);
+  ASSERT_TRUE(held && held->size() == 1u);
+  ASSERT_EQ(held->front().op_id, "held");
+
+  ClientOptions o;
+  o.base_url = sandbox_->base_url();
+  o.api_key = "sandbox-key";
+  o.journal = journal;
+  o.transport = MakeCurlTransport();
+  o.owner = "worker-on-fake-time";
+  o.clock = clock;
+  auto client = Client::Create(o);
+  ASSERT_TRUE(client) << client.error().ToString();
+  WorkerOptions w = Options();
+  w.unknown_retry_delay = milliseconds(1000);
+  std::stop_source stop;
+
+  clock->Advance(milliseconds(500));
+  auto early = RunWorker(**client, *journal, w, stop.get_token());
+  ASSERT_TRUE(early) << early.error().ToString();
+  EXPECT_EQ(early->driven, 0u) << "taken 500 ms after it was given up";
+  EXPECT_EQ(early->left_unknown, 1u);
+  EXPECT_EQ(early->left_held_elsewhere, 1u);
+
+  clock->Advance(milliseconds(600));
+  auto later = RunWorker(**client, *journal, w, stop.get_token());
+  ASSERT_TRUE(later) << later.error().ToString();
+  EXPECT_EQ(later->driven, 1u);
+  EXPECT_EQ(later->succeeded, 1u);
+  EXPECT_EQ(later->left_held_elsewhere, 1u);
+  EXPECT_EQ(ExecutionsByVendorData()["given-up"], 1);
+  EXPECT_EQ(ExecutionsByVendorData().count("held"), 0u);
 }
 
 }  // namespace
