@@ -17,9 +17,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "idem/didit.h"
 #include "idem/journal.h"
+#include "idem/retry.h"
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 #include "testing/child_process.h"
