@@ -5,16 +5,19 @@
 //                   failing server does not get a retry storm;
 //  - Classify*:     which outcomes are retried with the same key, which are final;
 //  - ServerPushback: Retry-After / X-RateLimit-Reset as a capped floor.
-// Policies are prototypes: the Client clones one per call. Time and
-// randomness are injected (Clock, RandomSource), so tests never sleep.
+// Policies are prototypes: every loop that retries clones one per call (the
+// Client per op, DiditClient::Get per GET, the webhook sender per event).
+// Time and randomness are injected (Clock, RandomSource), so tests never sleep.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "idem/clock.h"
 #include "idem/http.h"
@@ -73,6 +76,22 @@ class DecorrelatedJitterBackoff final : public BackoffPolicy {
   std::chrono::milliseconds prev_;
 };
 
+// A schedule given wait by wait, no jitter: retry n (n = 0, 1, ...) waits
+// delays[n], and every retry past the end waits the last entry again (none:
+// 0). For a sender whose schedule is a documented fact rather than a curve,
+// such as Didit's webhook retries (DiditWebhookBackoff in webhook_sender.h).
+class FixedScheduleBackoff final : public BackoffPolicy {
+ public:
+  // Negative entries count as 0.
+  explicit FixedScheduleBackoff(std::vector<std::chrono::milliseconds> delays);
+  std::unique_ptr<BackoffPolicy> Clone() const override;
+  std::chrono::milliseconds OnCompletion() override;
+
+ private:
+  std::vector<std::chrono::milliseconds> delays_;
+  std::size_t next_ = 0;
+};
+
 // ---------------------------------------------------------------------------
 // Retry policy
 
@@ -86,6 +105,10 @@ class RetryPolicy {
   virtual bool OnFailure() = 0;
   virtual bool IsExhausted() const = 0;
 };
+
+// A max_elapsed that never ends a call: a century, still small enough to
+// compare with steady_clock's nanoseconds without overflow.
+inline constexpr std::chrono::milliseconds kNoElapsedLimit = std::chrono::hours(24 * 365 * 100);
 
 // Stops after `max_attempts` attempts in total (the first included) or once
 // `max_elapsed` has passed since the clone was made, whichever comes first.

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "idem/clock.h"
+#include "idem/retry.h"
 #include "idem/status.h"
 
 namespace idem {
@@ -203,10 +204,17 @@ struct SandboxOptions {
   std::string webhook_secret;  // required with webhook_url; never logged
   // "duplicate=0.2,reorder=0.1,delay=0.1:2000" (WebhookFaults). Default none.
   std::string webhook_faults;
-  // Attempts per webhook before the sender drops it (Didit: 3, the first and
-  // two retries). Default 30 (WebhookSenderOptions::max_attempts); 0 = retry
-  // forever.
-  int webhook_max_attempts = 30;
+  // Attempts per webhook before the sender drops it. Default 3, Didit's
+  // (kDiditWebhookAttempts in webhook_sender.h: the first and two retries);
+  // 0 = retry forever.
+  int webhook_max_attempts = 3;
+  // The waits between a webhook's attempts, a prototype cloned per event.
+  // Default (null): Didit's, DiditWebhookBackoff() (1 min, then 4 min), so a
+  // receiver meets the schedule Didit keeps. A test that lets its receiver
+  // fail passes a short one (FixedScheduleBackoff({50ms}), FullJitterBackoff)
+  // so nothing waits minutes. Crash semantics: the queue and its timers are
+  // in memory; a stopped sandbox loses the events not yet delivered.
+  std::shared_ptr<const BackoffPolicy> webhook_backoff;
   // Auto-complete: each created session moves to "In Progress" and then to a
   // final status (mostly Approved, some Declined / In Review, decided by `seed`)
   // about this long after creation. Default 0 = off (sessions stay Not Started).

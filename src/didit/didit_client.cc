@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <thread>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "idem/natural_key.h"
 #include "idem/retry.h"
 #include "idem/uuid.h"
+#include "retry/retry_loop.h"
 
 namespace idem::didit {
 namespace {
@@ -58,6 +60,38 @@ std::string SessionIdInPath(const Operation& op) {
   if (path.substr(0, kPrefix.size()) != kPrefix) return {};
   path.remove_prefix(kPrefix.size());
   return std::string(path.substr(0, path.find('/')));
+}
+
+// A GET attempt that got no 2xx: the error its caller gets if no retry
+// follows, and whether one may (the ops' classification) and when at the
+// earliest (the server's pushback).
+struct GetFailure {
+  DiditError error;
+  bool retry = false;
+  bool after_timeout = false;
+  std::optional<std::chrono::milliseconds> pushback;
+};
+
+GetFailure ClassifyGetFailure(const TransportResult& result, std::string_view path_or_url,
+                              std::chrono::system_clock::time_point now,
+                              std::chrono::milliseconds max_pushback) {
+  if (!result) {
+    const TransportError& e = result.error();
+    const bool timeout = e.failure == TransportFailure::kTimeout;
+    return GetFailure{
+        PlainError(Error(timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
+                         "GET " + std::string(path_or_url) + ": " + e.message)),
+        ClassifyTransportFailure(e.failure) == Verdict::kRetry, timeout, std::nullopt};
+  }
+  ApiError api = ParseApiError(result->status, result->body, result->headers);
+  const bool retry = ClassifyStatus(result->status) == Verdict::kRetry;
+  const bool denied = result->status == 401 || result->status == 403;
+  const ErrorCode code = retry    ? ErrorCode::kUnavailable
+                         : denied ? ErrorCode::kPermissionDenied
+                                  : ErrorCode::kRefused;
+  std::string summary = api.Summary();
+  return GetFailure{DiditError{Error(code, std::move(summary)), std::move(api), {}}, retry, false,
+                    retry ? ServerPushback(result->headers, now, max_pushback) : std::nullopt};
 }
 
 }  // namespace
@@ -137,6 +171,17 @@ Result<std::unique_ptr<DiditClient>> DiditClient::Create(DiditClientOptions opti
   }
   if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
   options.get_attempts = std::max(1, options.get_attempts);
+  // The Client's budget, made here when the caller gave none, so the Client
+  // below and Get share one bucket.
+  if (!options.client.budget) options.client.budget = std::make_shared<RetryBudget>();
+  if (!options.get_retry_policy) {
+    options.get_retry_policy = std::make_shared<LimitedAttemptsRetryPolicy>(
+        options.get_attempts, kNoElapsedLimit, options.client.clock);
+  }
+  if (!options.get_backoff_policy) {
+    options.get_backoff_policy = std::make_shared<FullJitterBackoff>(
+        options.get_backoff, std::chrono::seconds(2), options.client.random);
+  }
   // Unless the caller registered (and adjusted) them already.
   if (!options.client.reconcilers.contains(std::string(kCreateSessionKind))) {
     AddDiditReconcilers(options.client, options.reconciler);
@@ -163,45 +208,32 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url,
     // Never send the API key to another origin a response pointed at.
     return MakeDiditError(ErrorCode::kInvalidArgument, "URL outside the base URL's origin");
   }
-  std::optional<DiditError> last;
-  for (int attempt = 0; attempt < impl_->options.get_attempts; ++attempt) {
+  const DiditClientOptions& o = impl_->options;
+  // A clone of each prototype for this GET; the budget is the Client's.
+  idem::internal::RetryLoop loop(*o.get_retry_policy, *o.get_backoff_policy, co.budget);
+  for (;;) {
     HttpRequest request;
     request.method = "GET";
     request.url = url;
     request.timeout = timeout;
     if (!co.api_key.empty()) request.headers.push_back({"x-api-key", co.api_key});
     TransportResult result = co.transport->SendAndWait(std::move(request));
-    std::optional<std::chrono::milliseconds> pushback;
-    if (!result) {
-      const TransportError& e = result.error();
-      last = PlainError(Error(e.failure == TransportFailure::kTimeout ? ErrorCode::kDeadlineExceeded
-                                                                      : ErrorCode::kUnavailable,
-                              "GET " + std::string(path_or_url) + ": " + e.message));
-      if (ClassifyTransportFailure(e.failure) != Verdict::kRetry) break;
-    } else {
-      if (result->status >= 200 && result->status <= 299) return std::move(*result);
-      ApiError api = ParseApiError(result->status, result->body, result->headers);
-      bool retry = ClassifyStatus(result->status) == Verdict::kRetry;
-      const bool denied = result->status == 401 || result->status == 403;
-      last = DiditError{Error(retry    ? ErrorCode::kUnavailable
-                              : denied ? ErrorCode::kPermissionDenied
-                                       : ErrorCode::kRefused,
-                              api.Summary()),
-                        api,
-                        {}};
-      if (!retry) break;
-      pushback = ServerPushback(result->headers,
-                                co.clock ? co.clock->Now() : std::chrono::system_clock::now(),
-                                co.max_pushback);
+    if (result && ClassifyStatus(result->status) == Verdict::kSuccess) {
+      loop.OnSuccess();
+      return std::move(*result);
     }
-    if (attempt + 1 < impl_->options.get_attempts) {
-      auto delay = std::min(impl_->options.get_backoff * (1 << std::min(attempt, 10)),
-                            std::chrono::milliseconds(2000));
-      if (pushback) delay = std::max(delay, *pushback);
-      impl_->options.sleeper->SleepFor(delay);
+    GetFailure failure = ClassifyGetFailure(
+        result, path_or_url, co.clock ? co.clock->Now() : DefaultClock()->Now(), co.max_pushback);
+    if (!failure.retry) return tl::unexpected(std::move(failure.error));
+    auto delay = loop.NextDelay(failure.after_timeout, failure.pushback);
+    if (!delay) {
+      const Error& e = failure.error.error;
+      failure.error.error =
+          Error(e.code(), e.message() + std::string(idem::internal::StopSuffix(loop.stop())));
+      return tl::unexpected(std::move(failure.error));
     }
+    o.sleeper->SleepFor(*delay);
   }
-  return tl::unexpected(std::move(*last));
 }
 
 Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call) {

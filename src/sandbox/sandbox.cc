@@ -161,6 +161,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
       wh.secret = options.webhook_secret;
       wh.faults = *webhook_faults;
       wh.max_attempts = options.webhook_max_attempts;
+      wh.backoff = options.webhook_backoff;
       wh.transport = options.webhook_transport;
     }
     wh.auto_complete = options.auto_complete;

@@ -49,6 +49,23 @@ std::string BuildSessionPayload(std::string_view webhook_type, const SandboxSess
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+WebhookSenderOptions SenderOptionsFor(const WebhookDispatchConfig& config) {
+  WebhookSenderOptions options;
+  options.url = config.url;
+  options.secret = config.secret;
+  options.faults = config.faults;
+  options.clock = config.clock;
+  options.transport = config.transport;
+  // The sandbox stands in for Didit: its retry schedule is Didit's unless a
+  // test asks for a shorter one (WebhookSenderOptions' own defaults are not).
+  options.max_attempts = config.max_attempts;
+  options.backoff = config.backoff ? config.backoff : DiditWebhookBackoff();
+  options.attempt_timeout = std::chrono::seconds(5);
+  // Distinct from the auto-complete outcomes, still fixed by the seed.
+  options.random = std::make_shared<SeededRandom>(config.seed * 2654435761u + 17);
+  return options;
+}
+
 Result<std::shared_ptr<WebhookDispatch>> WebhookDispatch::Create(WebhookDispatchConfig config) {
   if (config.auto_complete.count() < 0) {
     return MakeError(ErrorCode::kInvalidArgument, "auto_complete must be >= 0");
@@ -56,16 +73,7 @@ Result<std::shared_ptr<WebhookDispatch>> WebhookDispatch::Create(WebhookDispatch
   if (!config.clock) config.clock = DefaultClock();
   std::shared_ptr<WebhookDispatch> dispatch(new WebhookDispatch(config));
   if (!config.url.empty()) {
-    WebhookSenderOptions options;
-    options.url = config.url;
-    options.secret = config.secret;
-    options.faults = config.faults;
-    options.clock = config.clock;
-    options.transport = config.transport;
-    options.max_attempts = config.max_attempts;
-    // Distinct from the auto-complete outcomes, still fixed by the seed.
-    options.random = std::make_shared<SeededRandom>(config.seed * 2654435761u + 17);
-    auto sender = WebhookSender::Create(std::move(options));
+    auto sender = WebhookSender::Create(SenderOptionsFor(config));
     if (!sender) return tl::unexpected(sender.error());
     dispatch->sender_ = std::move(*sender);
   }

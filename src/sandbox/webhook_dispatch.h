@@ -35,8 +35,16 @@ struct WebhookDispatchConfig {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<SandboxEventSink> user_sink;  // called first; may be null
   std::shared_ptr<Transport> transport;         // null: the sender's own
-  int max_attempts = 30;                        // WebhookSenderOptions::max_attempts
+  // Didit's schedule by default (SandboxOptions::webhook_max_attempts and
+  // webhook_backoff say why).
+  int max_attempts = kDiditWebhookAttempts;
+  std::shared_ptr<const BackoffPolicy> backoff;  // null: DiditWebhookBackoff()
 };
+
+// The sender's options for `config` (exposed for tests): its URL, secret,
+// faults, clock and transport, Didit's retry schedule unless the config says
+// otherwise, 5 s per attempt as Didit, and randomness fixed by the seed.
+WebhookSenderOptions SenderOptionsFor(const WebhookDispatchConfig& config);
 
 // Didit's session event payload (exposed for tests): `webhook_type`
 // "status.updated" or "data.updated" (the same session envelope; Didit's

@@ -20,7 +20,8 @@ die() {
 
 # The archives idem::idem and idem::sandbox are made of (sorted); nothing else.
 expected_archives="libidem_client.a libidem_common.a libidem_didit.a libidem_journal.a \
-libidem_sandbox.a libidem_server.a libidem_transport.a libidem_webhook.a libidem_worker.a"
+libidem_retry.a libidem_sandbox.a libidem_server.a libidem_transport.a libidem_webhook.a \
+libidem_worker.a"
 
 install_prefix() {
   local build=$1 work=$2 source=$3

@@ -128,8 +128,17 @@ class SandboxSenderTest : public ::testing::Test {
     receiver_ = std::move(*receiver);
   }
 
+  // Compressed time: these tests let their receiver fail on purpose (down at
+  // first, killed), so the sandbox retries within milliseconds and keeps
+  // trying, where Didit's schedule (its default) would wait minutes and stop
+  // after three attempts. SandboxDefaultsToDiditsSchedule checks the default.
   void StartSandbox(SandboxOptions o) {
     o.port = 0;
+    if (!o.webhook_backoff) {
+      o.webhook_backoff = std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50),
+                                                              std::chrono::seconds(2));
+      o.webhook_max_attempts = 30;
+    }
     auto sandbox = Sandbox::Start(o);
     ASSERT_TRUE(sandbox) << sandbox.error().ToString();
     sandbox_ = std::move(*sandbox);

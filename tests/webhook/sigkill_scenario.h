@@ -211,6 +211,11 @@ class SandboxSigkillTest : public ::testing::Test {
     o.auto_complete = std::chrono::milliseconds(600);
     o.seed = 11;
     o.webhook_transport = std::make_shared<RecordingTransport>(MakeCurlTransport(to), recorder);
+    // Compressed time, and more attempts than Didit's three: the receiver is
+    // killed on purpose, and every event must outlive its restarts.
+    o.webhook_backoff =
+        std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50), std::chrono::seconds(2));
+    o.webhook_max_attempts = 30;
     auto sandbox = Sandbox::Start(o);
     ASSERT_TRUE(sandbox) << sandbox.error().ToString();
     sandbox_ = std::move(*sandbox);

@@ -7,8 +7,10 @@
 // neither exists the op stops `unknown` with needs_review and is never re-sent
 // (a person settles it: `idem ops resolve`). A billed check is never guessed.
 //
-// GETs (GetDecision, ListSessions) are not journaled; they are retried on
-// 5xx/429/network failures. Thread-safe.
+// GETs (GetDecision, ListSessions, the PDF) are reads and are not journaled;
+// they are retried on 5xx/429/network failures through the same retry types
+// as the ops (a policy and a backoff cloned per GET, the Client's budget,
+// the server's pushback as a floor). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -80,13 +82,34 @@ struct DiditClientOptions {
   // (AddDiditReconcilers) unless `client.reconcilers` already has them.
   ClientOptions client;
   ReconcilerOptions reconciler;
-  // GET retries: attempts per GET (network failure, 5xx, 429). Default 3.
+  // GET retries (GetDecision, ListSessions and its pages, the PDF). A GET is
+  // retried after a network failure, a 5xx or a 429 (ClassifyTransportFailure,
+  // ClassifyStatus, as the ops), with the same URL and headers; any other
+  // answer returns at once. Each retry takes its cost from client.budget, the
+  // bucket the Client's ops draw from (Create puts a new RetryBudget there
+  // when it is null, before the Client is made, so both share it), and a 2xx
+  // refunds it; an empty bucket ends the GET's retries as it ends an op's.
+  // The wait is the backoff's, raised to the server's Retry-After or
+  // X-RateLimit-Reset (ServerPushback, capped at client.max_pushback). Crash
+  // semantics: a GET is a read and nothing of it is journaled; a process
+  // killed mid-GET loses only the answer, and asking again is safe.
+  //
+  // Whether another attempt is allowed: a prototype cloned per GET, so its
+  // attempts and elapsed time count per GET. Default (null):
+  // LimitedAttemptsRetryPolicy(get_attempts, kNoElapsedLimit, client.clock):
+  // attempts only, since one attempt of a PDF may take 60 s.
+  std::shared_ptr<const RetryPolicy> get_retry_policy;
+  // The wait before the next attempt: a prototype cloned per GET. Default
+  // (null): FullJitterBackoff(get_backoff, 2 s, client.random): retry n
+  // (n = 0, 1, ...) waits random(0, min(2 s, get_backoff * 2^n)).
+  std::shared_ptr<const BackoffPolicy> get_backoff_policy;
+  // Attempts per GET, the first included, when get_retry_policy is null
+  // (values below 1 count as 1). Default 3.
   int get_attempts = 3;
-  // Backoff between GET attempts: base * 2^n, capped at 2 s, plus the
-  // server's Retry-After when larger (capped at client.max_pushback).
-  // Default 100 ms.
+  // The backoff's base when get_backoff_policy is null. Default 100 ms.
   std::chrono::milliseconds get_backoff{100};
-  // Sleeps between GET attempts. Default: a real sleeper.
+  // Waits between GET attempts (a GET blocks its caller's thread). Default: a
+  // real sleeper.
   std::shared_ptr<Sleeper> sleeper;
 };
 
@@ -167,9 +190,11 @@ class DiditClient {
   // The driver underneath (Resume, Get, List).
   Client& client();
 
-  // Internal: one GET with retries; `path_or_url` is a path under base_url
-  // or an absolute URL on the same origin (a `next` link). `timeout` per
-  // attempt; 0 = the transport's.
+  // Internal: one GET with retries (see DiditClientOptions::get_retry_policy);
+  // `path_or_url` is a path under base_url or an absolute URL on the same
+  // origin (a `next` link). `timeout` per attempt; 0 = the transport's. When
+  // the retries end without an answer, the last attempt's error, its message
+  // ending in " (retries exhausted)" or " (retry budget empty)".
   DiditResult<HttpResponse> Get(std::string_view path_or_url,
                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 

@@ -1,4 +1,4 @@
-#include "client/default_random.h"
+#include "retry/default_random.h"
 
 namespace idem::internal {
 

@@ -89,5 +89,23 @@ TEST(DecorrelatedJitterBackoff, GrowsTowardsTheCap) {
   EXPECT_LE(fresh->OnCompletion(), milliseconds(30));
 }
 
+TEST(FixedScheduleBackoff, WaitsEachEntryThenRepeatsTheLast) {
+  FixedScheduleBackoff schedule({milliseconds(60000), milliseconds(240000)});
+  EXPECT_EQ(schedule.OnCompletion(), milliseconds(60000));
+  EXPECT_EQ(schedule.OnCompletion(), milliseconds(240000));
+  EXPECT_EQ(schedule.OnCompletion(), milliseconds(240000));
+  // A clone starts at the first entry, whatever the prototype's state.
+  auto clone = schedule.Clone();
+  EXPECT_EQ(clone->OnCompletion(), milliseconds(60000));
+}
+
+TEST(FixedScheduleBackoff, EmptyMeansNoWaitAndNegativeCountsAsZero) {
+  FixedScheduleBackoff empty({});
+  EXPECT_EQ(empty.OnCompletion(), milliseconds(0));
+  FixedScheduleBackoff negative({milliseconds(-5), milliseconds(7)});
+  EXPECT_EQ(negative.OnCompletion(), milliseconds(0));
+  EXPECT_EQ(negative.OnCompletion(), milliseconds(7));
+}
+
 }  // namespace
 }  // namespace idem

@@ -1,8 +1,10 @@
-// Jittered backoff (Brooker, "Exponential Backoff and Jitter").
+// Backoff policies: jittered (Brooker, "Exponential Backoff and Jitter") and a
+// fixed schedule.
 #include <algorithm>
+#include <utility>
 
-#include "client/default_random.h"
 #include "idem/retry.h"
+#include "retry/default_random.h"
 
 namespace idem {
 namespace {
@@ -54,6 +56,22 @@ milliseconds DecorrelatedJitterBackoff::OnCompletion() {
       static_cast<std::uint64_t>(base_.count()), static_cast<std::uint64_t>(upper)));
   prev_ = std::min(cap_, milliseconds(drawn));
   return prev_;
+}
+
+FixedScheduleBackoff::FixedScheduleBackoff(std::vector<milliseconds> delays)
+    : delays_(std::move(delays)) {
+  for (auto& d : delays_) d = std::max(d, milliseconds(0));
+}
+
+std::unique_ptr<BackoffPolicy> FixedScheduleBackoff::Clone() const {
+  return std::make_unique<FixedScheduleBackoff>(delays_);
+}
+
+milliseconds FixedScheduleBackoff::OnCompletion() {
+  if (delays_.empty()) return milliseconds(0);
+  const milliseconds delay = delays_[std::min(next_, delays_.size() - 1)];
+  if (next_ < delays_.size()) ++next_;
+  return delay;
 }
 
 }  // namespace idem
