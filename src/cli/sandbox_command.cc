@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/show_default.h"
+#include "idem/retry.h"
 #include "idem/sandbox.h"
 #include "sandbox/self_check.h"
 
@@ -31,6 +32,7 @@ struct SandboxFlags {
   bool self_check = false;
   double auto_complete_seconds = 0;
   std::string rate_scopes = "off";
+  std::string webhook_retries = "didit";
 };
 
 bool ParseListen(const std::string& listen, SandboxOptions& options) {
@@ -65,6 +67,14 @@ int RunSandbox(SandboxFlags& flags) {
   flags.options.vendor_dedup = !flags.no_vendor_dedup;
   flags.options.auto_complete =
       std::chrono::milliseconds(static_cast<std::int64_t>(flags.auto_complete_seconds * 1000));
+  if (flags.webhook_retries == "fast") {
+    // Idealised: a receiver that fails is retried within milliseconds and for
+    // long, as the demo's sandbox does; Didit's schedule (the default) waits
+    // 1 min, then 4 min, and gives up after three attempts.
+    flags.options.webhook_backoff =
+        std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50), std::chrono::seconds(2));
+    flags.options.webhook_max_attempts = 30;
+  }
   if (flags.options.webhook_secret.empty()) {
     if (const char* env = std::getenv("IDEM_WEBHOOK_SECRET")) flags.options.webhook_secret = env;
   }
@@ -108,9 +118,10 @@ int RunSandbox(SandboxFlags& flags) {
   }
   if (!flags.options.webhook_url.empty() || flags.options.auto_complete.count() > 0) {
     // The secret is never logged.
-    log->info("webhooks: url='{}', faults='{}', auto_complete={} ms",
+    log->info("webhooks: url='{}', faults='{}', retries={}, auto_complete={} ms",
               flags.options.webhook_url.empty() ? "off" : flags.options.webhook_url,
-              flags.options.webhook_faults, flags.options.auto_complete.count());
+              flags.options.webhook_faults, flags.webhook_retries,
+              flags.options.auto_complete.count());
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
@@ -186,6 +197,11 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
                   "the webhook signing secret (or env IDEM_WEBHOOK_SECRET; never printed)");
   cmd->add_option("--webhook-faults", flags->options.webhook_faults,
                   "webhook delivery faults, e.g. duplicate=0.2,reorder=0.1,delay=0.1:2000");
+  ShowDefault(cmd->add_option("--webhook-retries", flags->webhook_retries,
+                              "didit: a failed webhook is retried after 1 min and 4 min, then "
+                              "dropped, as Didit does; fast: within milliseconds, up to 30 "
+                              "attempts (idealised, for tests whose receiver fails on purpose)"))
+      ->check(CLI::IsMember({"didit", "fast"}));
   cmd->add_option("--auto-complete", flags->auto_complete_seconds,
                   "move each new session to In Progress, then to a final status (decided by "
                   "--seed) about this many seconds (fractional ok) after creation; 0 = off")

@@ -153,6 +153,27 @@ TEST(SandboxCli, TheStartupLogNamesTheProfile) {
   EXPECT_NE(logs.find("profile=ideal"), std::string::npos) << logs;
 }
 
+// Didit's webhook schedule (1 min, 4 min, three attempts) is the default; the
+// idealised one is a switch, named in the startup log.
+TEST(SandboxCli, WebhookRetriesAreDiditsUnlessAskedFast) {
+  const std::string bin = std::getenv("IDEM_BIN");
+  auto startup_log = [&](const std::string& flag) {
+    return RunShell("(out=$(mktemp); IDEM_WEBHOOK_SECRET=s " + bin +
+                    " sandbox --listen 127.0.0.1:0 --webhook-url http://127.0.0.1:9/hook " + flag +
+                    " >\"$out\" 2>&1 & pid=$!; "
+                    "for i in $(seq 600); do grep -q 'sandbox up' \"$out\" && break; sleep 0.05; "
+                    "done; kill -TERM $pid; wait $pid; cat \"$out\"; rm -f \"$out\")");
+  };
+  const std::string by_default = startup_log("");
+  EXPECT_NE(by_default.find("retries=didit"), std::string::npos) << by_default;
+  const std::string fast = startup_log("--webhook-retries fast");
+  EXPECT_NE(fast.find("retries=fast"), std::string::npos) << fast;
+  const int status = std::system(
+      (bin + " sandbox --listen 127.0.0.1:0 --webhook-retries often >/dev/null 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
 TEST(SandboxCli, SelfCheckPassesOnBothProfiles) {
   const std::string bin = std::getenv("IDEM_BIN");
   const std::string out = RunShell(bin + " sandbox --self-check 2>&1; echo \"exit=$?\"");
