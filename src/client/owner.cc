@@ -13,6 +13,7 @@
 #include "common/crypto.h"
 #include "idem/client.h"
 #include "idem/journal.h"
+#include "journal/rules.h"
 
 namespace idem {
 namespace internal {
@@ -120,7 +121,7 @@ const OwnerProcess& CachedThisProcess() {
 }
 
 bool HeldByAnotherLiveLease(const Operation& op, std::string_view self, std::int64_t now_ms) {
-  return !op.lease_owner.empty() && op.lease_owner != self && op.lease_until_ms > now_ms;
+  return journal::LeaseIsLive(journal::LeaseOf(op), now_ms) && op.lease_owner != self;
 }
 
 }  // namespace internal
@@ -144,8 +145,9 @@ Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal,
   if (!unfinished) return tl::unexpected(unfinished.error());
   std::size_t released = 0;
   for (const Operation& op : *unfinished) {
-    if (!internal::HeldByAnotherLiveLease(op, "", ToUnixMillis(now))) continue;
-    if (!OwnerIsProvablyDead(op.lease_owner)) continue;
+    if (!journal::MayReleaseEarly(journal::LeaseOf(op), ToUnixMillis(now), OwnerIsProvablyDead)) {
+      continue;
+    }
     // Fenced by the dead owner's generation: if anyone took the op
     // meanwhile, this changes nothing.
     if (journal.Release(op)) ++released;

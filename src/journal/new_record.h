@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "idem/journal.h"
+#include "journal/rules.h"
 
 namespace idem::journal {
 
@@ -19,7 +20,7 @@ inline Operation NewRecord(const Operation& op, std::string_view owner, std::int
   Operation fresh = op;
   fresh.created_ms = op.created_ms != 0 ? op.created_ms : now_ms;
   fresh.updated_ms = now_ms;
-  const bool leased = !IsFinal(fresh.state);
+  const bool leased = NewRecordIsLeased(fresh.state);
   fresh.lease_owner = leased ? std::string(owner) : "";
   fresh.lease_until_ms = leased ? now_ms + lease.count() : 0;
   fresh.lease_generation = 1;

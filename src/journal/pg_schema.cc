@@ -15,6 +15,7 @@ constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(17681872
   "lease_owner, lease_until_ms, lease_generation, response_status, response_headers, "  \
   "response_body, resource_id, last_error, key_from_caller, needs_review, audit, seq"
 
+// journal/rules.h's FenceHolds, in SQL: the writer ($2, $3) holds the lease.
 #define IDEM_PG_FENCE \
   "op_id = $1 AND lease_owner = $2 AND lease_owner <> '' AND lease_generation = $3"
 
@@ -162,6 +163,7 @@ const std::vector<StatementSpec>& Statements() {
        "lease_until_ms = CASE WHEN $14 = 1 THEN 0 ELSE lease_until_ms END "
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
        {B, B, I, T, I, I, I, I, I, B, B, B, B, I, B, I, I, B}},
+      // DecideFencedWrite(kRenew): fenced, and never a settled op's lease.
       {"j_renew",
        "UPDATE idem_ops SET lease_until_ms = $4, updated_ms = $5 WHERE " IDEM_PG_FENCE
        " AND state IN ('in_flight', 'unknown') RETURNING seq",
@@ -171,8 +173,9 @@ const std::vector<StatementSpec>& Statements() {
        "WHERE " IDEM_PG_FENCE " RETURNING seq",
        {B, B, I, I}},
       // SKIP LOCKED: concurrent claimers (threads or hosts) split the queue
-      // instead of waiting for each other or taking the same op. $5 = 1:
-      // unknown ops too, if last written at or before $6 (0 = any time).
+      // instead of waiting for each other or taking the same op. The WHERE
+      // clause is journal/rules.h's MayClaim: $5 = 1: unknown ops too, if
+      // last written at or before $6 (0 = any time).
       {"j_claim",
        "WITH picked AS (SELECT op_id AS picked_id FROM idem_ops WHERE state IN ('in_flight', "
        "'unknown') AND needs_review = 0 "
@@ -199,8 +202,9 @@ const std::vector<StatementSpec>& Statements() {
        "SELECT " IDEM_PG_OP_COLUMNS
        " FROM idem_ops WHERE natural_key = $1 AND natural_key <> '' ORDER BY created_ms, seq",
        {B}},
-      // AdoptResource's candidates, locked; journal/resolution.h picks which
-      // to settle and j_resolve writes each whole.
+      // AdoptResource's candidates, locked (the states StateMayBeAdopted
+      // allows); journal/resolution.h picks which to settle (DecideAdoption)
+      // and j_resolve writes each whole.
       {"j_adopt_candidates",
        "SELECT " IDEM_PG_OP_COLUMNS " FROM idem_ops WHERE state IN ('in_flight', 'unknown') AND ("
        "(natural_key = $1 AND natural_key <> '') OR (resource_id = $2 AND resource_id <> '')) "

@@ -6,6 +6,7 @@
 #include "journal/new_record.h"
 #include "journal/pg_schema.h"
 #include "journal/resolution.h"
+#include "journal/rules.h"
 #include "journal/validation.h"
 
 namespace idem {
@@ -53,8 +54,9 @@ PgResult<Error> WhyFenced(pg::Connection& conn, const Operation& op) {
   if (rows->size() == 0) return Error(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
   auto current = pg::ReadOperation(*rows, 0);
   if (!current) return Fail(current.error());
-  if (current->lease_owner == op.lease_owner && current->lease_generation == op.lease_generation &&
-      !op.lease_owner.empty()) {
+  // The fence holds, so the statement's other condition failed: j_renew's
+  // (a settled op's lease is never extended; DecideFencedWrite).
+  if (FenceHolds(LeaseOf(*current), LeaseOf(op))) {
     return Error(ErrorCode::kFailedPrecondition, "journal: op '" + op.op_id + "' is already " +
                                                      std::string(OpStateName(current->state)));
   }
@@ -151,25 +153,28 @@ PgResult<Result<BeginResult>> PostgresJournal::BeginIn(pg::Connection& conn, con
   auto existing = pg::ReadOperation(*rows, 0);
   if (!existing) return Fail(existing.error());
   Operation stored = std::move(*existing);
-  if (stored.fingerprint != op.fingerprint) {
-    return Result<BeginResult>(MakeError(
-        ErrorCode::kAlreadyExists, "journal: op '" + op.op_id +
-                                       "' exists with a different request (method, path or body); "
-                                       "use another op_id"));
+  switch (DecideBeginOnExisting(stored.state, stored.fingerprint, op.fingerprint, LeaseOf(stored),
+                                now)) {
+    case BeginOnExisting::kRefuseOtherRequest:
+      return Result<BeginResult>(
+          MakeError(ErrorCode::kAlreadyExists,
+                    "journal: op '" + op.op_id +
+                        "' exists with a different request (method, path or body); "
+                        "use another op_id"));
+    case BeginOnExisting::kReturnStored:
+      return Result<BeginResult>(BeginResult{std::move(stored), false, false});
+    case BeginOnExisting::kTakeLease:
+      break;
   }
-  const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
-  const bool take = !IsFinal(stored.state) && free;
-  if (take) {
-    auto set =
-        conn.Exec("j_set_lease", {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
-                                  Param::Int(stored.lease_generation + 1), Param::Int(now)});
-    if (!set) return tl::unexpected(set.error());
-    stored.lease_owner = std::string(owner);
-    stored.lease_until_ms = until;
-    stored.lease_generation += 1;
-    stored.updated_ms = now;
-  }
-  return Result<BeginResult>(BeginResult{std::move(stored), false, take});
+  auto set =
+      conn.Exec("j_set_lease", {Param::Bytes(op.op_id), Param::Bytes(owner), Param::Int(until),
+                                Param::Int(stored.lease_generation + 1), Param::Int(now)});
+  if (!set) return tl::unexpected(set.error());
+  stored.lease_owner = std::string(owner);
+  stored.lease_until_ms = until;
+  stored.lease_generation += 1;
+  stored.updated_ms = now;
+  return Result<BeginResult>(BeginResult{std::move(stored), false, true});
 }
 
 Result<BeginResult> PostgresJournal::Begin(const Operation& op, std::string_view owner,
@@ -231,7 +236,7 @@ PgResult<Status> PostgresJournal::UpdateIn(pg::Connection& conn, const Operation
                  Param::Int(NowMs()), Param::Int(op.next_attempt_ms),
                  Param::Int(op.response_status), Param::Bytes(op.response_headers),
                  Param::Bytes(op.response_body), Param::Bytes(op.resource_id),
-                 Param::Bytes(op.last_error), Param::Int(IsFinal(op.state) ? 1 : 0),
+                 Param::Bytes(op.last_error), Param::Int(UpdateReleasesLease(op.state) ? 1 : 0),
                  Param::Bytes(op.idem_key), Param::Int(op.idem_key_from_caller ? 1 : 0),
                  Param::Int(op.needs_review ? 1 : 0), Param::Bytes(op.audit)});
   auto rows = conn.Exec("j_update", params);

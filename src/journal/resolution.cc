@@ -1,8 +1,8 @@
 #include "journal/resolution.h"
 
-#include <algorithm>
 #include <string>
 
+#include "journal/rules.h"
 #include "journal/validation.h"
 
 namespace idem::journal {
@@ -29,26 +29,32 @@ void SettleForGood(Operation& op, const std::string& audit_line, std::int64_t no
 
 Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
                                   const UnknownResolution& resolution, std::int64_t now_ms) {
-  if (!stored)
-    return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
+  const OpState* state = stored ? &stored->state : nullptr;
+  const Lease lease = stored ? LeaseOf(*stored) : Lease{};
+  switch (DecideResolution(state, lease, now_ms)) {
+    case ResolutionVerdict::kAllowed:
+      break;
+    case ResolutionVerdict::kNotFound:
+      return MakeError(ErrorCode::kNotFound, "journal: no op '" + std::string(op_id) + "'");
+    case ResolutionVerdict::kAlreadySettled:
+      // Settled for good: nothing to resolve, now or later.
+      return MakeError(ErrorCode::kAlreadyExists, "journal: op '" + stored->op_id +
+                                                      "' is already " +
+                                                      std::string(OpStateName(*state)) +
+                                                      ": only an unknown op can be resolved");
+    case ResolutionVerdict::kStillDriven:
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "journal: op '" + stored->op_id + "' is " +
+                           std::string(OpStateName(*state)) +
+                           ", not unknown: it is still being driven; only an unknown op can be "
+                           "resolved");
+    case ResolutionVerdict::kLiveLease:
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "journal: op '" + stored->op_id + "' is being driven by '" +
+                           stored->lease_owner +
+                           "' right now; resolve it once that driver has let go");
+  }
   Operation op = *stored;
-  if (IsFinal(op.state)) {
-    // Settled for good: nothing to resolve, now or later.
-    return MakeError(ErrorCode::kAlreadyExists, "journal: op '" + op.op_id + "' is already " +
-                                                    std::string(OpStateName(op.state)) +
-                                                    ": only an unknown op can be resolved");
-  }
-  if (op.state != OpState::kUnknown) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "journal: op '" + op.op_id + "' is " + std::string(OpStateName(op.state)) +
-                         ", not unknown: it is still being driven; only an unknown op can be "
-                         "resolved");
-  }
-  if (!op.lease_owner.empty() && op.lease_until_ms > now_ms) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "journal: op '" + op.op_id + "' is being driven by '" + op.lease_owner +
-                         "' right now; resolve it once that driver has let go");
-  }
   if (resolution.audit_line.find('\n') != std::string::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "journal: an audit line must be one line");
   }
@@ -102,18 +108,9 @@ std::vector<Operation> ApplyAdoption(const std::vector<Operation>& candidates,
                                      std::int64_t now_ms) {
   std::vector<Operation> adopted;
   for (const Operation& candidate : candidates) {
-    if (candidate.state != OpState::kInFlight && candidate.state != OpState::kUnknown) continue;
-    const bool by_resource =
-        !adoption.resource_id.empty() && candidate.resource_id == adoption.resource_id;
-    const bool by_key =
-        !adoption.natural_key.empty() && candidate.natural_key == adoption.natural_key;
-    if (!by_resource && !(by_key && !resource_held_elsewhere)) continue;
-    if (std::find(adoption.kinds.begin(), adoption.kinds.end(), candidate.kind) ==
-        adoption.kinds.end()) {
+    if (DecideAdoption(candidate, adoption, resource_held_elsewhere) != AdoptionVerdict::kAdopt) {
       continue;
     }
-    if (candidate.first_sent_ms == 0) continue;  // never sent: it created nothing
-    if (candidate.first_sent_ms > adoption.first_sent_not_after_ms) continue;
     Operation op = candidate;
     op.state = OpState::kSucceeded;
     if (!adoption.resource_id.empty()) op.resource_id = adoption.resource_id;

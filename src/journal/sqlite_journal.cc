@@ -7,6 +7,7 @@
 
 #include "journal/new_record.h"
 #include "journal/resolution.h"
+#include "journal/rules.h"
 #include "journal/schema.h"
 #include "journal/validation.h"
 
@@ -41,20 +42,27 @@ Result<std::vector<Operation>> SelectOps(sqlite::Statement& stmt) {
   }
 }
 
-// The stored op, provided the caller's lease (owner + generation) is current.
-Result<Operation> LoadFenced(Database& db, const Operation& op) {
+// The stored op, provided the caller may make `write` to it: its lease
+// (owner + generation) is current, and a renewal is of an unfinished op.
+Result<Operation> LoadFenced(Database& db, const Operation& op, FencedWrite write) {
   if (auto st = CheckIdentifier("op_id", op.op_id); !st) return tl::unexpected(st.error());
   auto stored = SelectOp(db, op.op_id);
   if (!stored) return tl::unexpected(stored.error());
   if (!*stored) return MakeError(ErrorCode::kNotFound, "journal: no op '" + op.op_id + "'");
   const Operation& current = **stored;
-  if (op.lease_owner.empty() || current.lease_owner != op.lease_owner ||
-      current.lease_generation != op.lease_generation) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "journal: op '" + op.op_id + "' is leased by '" + current.lease_owner +
-                         "' (generation " + std::to_string(current.lease_generation) +
-                         "), not by '" + op.lease_owner + "' (generation " +
-                         std::to_string(op.lease_generation) + ")");
+  switch (DecideFencedWrite(write, current.state, LeaseOf(current), LeaseOf(op))) {
+    case FencedWriteVerdict::kAllowed:
+      break;
+    case FencedWriteVerdict::kFencedOut:
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "journal: op '" + op.op_id + "' is leased by '" + current.lease_owner +
+                           "' (generation " + std::to_string(current.lease_generation) +
+                           "), not by '" + op.lease_owner + "' (generation " +
+                           std::to_string(op.lease_generation) + ")");
+    case FencedWriteVerdict::kAlreadySettled:
+      return MakeError(
+          ErrorCode::kFailedPrecondition,
+          "journal: op '" + op.op_id + "' is already " + std::string(OpStateName(current.state)));
   }
   return std::move(**stored);
 }
@@ -185,24 +193,27 @@ Status SqliteJournal::BeginIn(Database& db, const Operation& op, std::string_vie
                      "journal: idem_key of op '" + op.op_id + "' is used by another op");
   }
   Operation stored = std::move(**existing);
-  if (stored.fingerprint != op.fingerprint) {
-    return MakeError(ErrorCode::kAlreadyExists,
-                     "journal: op '" + op.op_id +
-                         "' exists with a different request (method, path or body); "
-                         "use another op_id");
+  switch (DecideBeginOnExisting(stored.state, stored.fingerprint, op.fingerprint, LeaseOf(stored),
+                                now)) {
+    case BeginOnExisting::kRefuseOtherRequest:
+      return MakeError(ErrorCode::kAlreadyExists,
+                       "journal: op '" + op.op_id +
+                           "' exists with a different request (method, path or body); "
+                           "use another op_id");
+    case BeginOnExisting::kReturnStored:
+      result = BeginResult{std::move(stored), false, false};
+      return {};
+    case BeginOnExisting::kTakeLease:
+      break;
   }
-  const bool free = stored.lease_owner.empty() || stored.lease_until_ms <= now;
-  const bool take = !IsFinal(stored.state) && free;
-  if (take) {
-    if (auto set = SetLease(db, op.op_id, owner, until, stored.lease_generation + 1, now); !set) {
-      return set;
-    }
-    stored.lease_owner = std::string(owner);
-    stored.lease_until_ms = until;
-    stored.lease_generation += 1;
-    stored.updated_ms = now;
+  if (auto set = SetLease(db, op.op_id, owner, until, stored.lease_generation + 1, now); !set) {
+    return set;
   }
-  result = BeginResult{std::move(stored), false, take};
+  stored.lease_owner = std::string(owner);
+  stored.lease_until_ms = until;
+  stored.lease_generation += 1;
+  stored.updated_ms = now;
+  result = BeginResult{std::move(stored), false, true};
   return {};
 }
 
@@ -221,13 +232,13 @@ std::vector<Status> SqliteJournal::UpdateMany(const std::vector<const Operation*
 
 Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
   if (auto st = CheckIdentifier("op_id", op.op_id); !st) return st;
-  // Fenced in the WHERE clause (owner and generation must be the caller's), so
+  // Fenced in the WHERE clause (FenceHolds: owner and generation must be the caller's), so
   // the common case is one statement; the row is read only to explain a miss.
   // The key almost never changes (only past the key window): the first try
   // leaves idem_key (and so the caller-key index) alone and matches only if the
   // stored key (and its source) is the op's; a miss retries with the key in
   // the SET list.
-  const bool final = IsFinal(op.state);
+  const bool final = UpdateReleasesLease(op.state);
   for (const bool set_key : {false, true}) {
     auto stmt = db.Prepare(
         set_key ? "UPDATE ops SET idem_key = ?1, key_from_caller = ?16, state = ?2, attempts = ?3, "
@@ -258,7 +269,7 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
     if (stmt->Changes() == 1) return {};
   }
   // Missing, or fenced out: LoadFenced says which.
-  auto stored = LoadFenced(db, op);
+  auto stored = LoadFenced(db, op, FencedWrite::kUpdate);
   if (!stored) return tl::unexpected(stored.error());
   return MakeError(ErrorCode::kInternal,
                    "journal: update of op '" + op.op_id + "' changed nothing");
@@ -267,13 +278,8 @@ Status SqliteJournal::UpdateIn(Database& db, const Operation& op) {
 Status SqliteJournal::RenewLease(const Operation& op, std::chrono::milliseconds lease) {
   if (auto st = CheckLease(lease); !st) return st;
   return committer_->Run([&](Database& db) -> Status {
-    auto stored = LoadFenced(db, op);
+    auto stored = LoadFenced(db, op, FencedWrite::kRenew);
     if (!stored) return tl::unexpected(stored.error());
-    if (IsFinal(stored->state)) {
-      return MakeError(
-          ErrorCode::kFailedPrecondition,
-          "journal: op '" + op.op_id + "' is already " + std::string(OpStateName(stored->state)));
-    }
     const std::int64_t now = NowMs();
     return SetLease(db, op.op_id, stored->lease_owner, now + lease.count(),
                     stored->lease_generation, now);
@@ -282,7 +288,7 @@ Status SqliteJournal::RenewLease(const Operation& op, std::chrono::milliseconds 
 
 Status SqliteJournal::Release(const Operation& op) {
   return committer_->Run([&](Database& db) -> Status {
-    auto stored = LoadFenced(db, op);
+    auto stored = LoadFenced(db, op, FencedWrite::kRelease);
     if (!stored) return tl::unexpected(stored.error());
     return SetLease(db, op.op_id, "", 0, stored->lease_generation, NowMs());
   });
@@ -298,6 +304,7 @@ Result<std::vector<Operation>> SqliteJournal::ClaimUnfinished(std::string_view o
   auto st = committer_->Run([&](Database& db) -> Status {
     claimed.clear();
     const std::int64_t now = NowMs();
+    // The WHERE clause is journal/rules.h's MayClaim.
     auto select =
         db.Prepare(std::string("SELECT ") + kOpColumns +
                    " FROM ops WHERE state IN ('in_flight', 'unknown') AND needs_review = 0 "
@@ -387,6 +394,8 @@ static Status WriteSettledRow(Database& db, const Operation& op) {
 
 Result<std::vector<Operation>> SqliteJournal::AdoptResource(const Adoption& adoption) {
   if (auto st = CheckAdoption(adoption); !st) return tl::unexpected(st.error());
+  // Both statements below keep the states StateMayBeAdopted allows; which
+  // candidates are settled is DecideAdoption's (through ApplyAdoption).
   // Almost every webhook finds nothing to adopt: answer that from the read
   // connection (a WAL snapshot, no lock) instead of taking the write lock,
   // which the webhook inbox's commits need at the same moment. Nothing found

@@ -13,6 +13,7 @@
 
 #include "testing/child_process.h"
 #include "testing/pg_cluster.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -25,16 +26,13 @@ struct ChaosRun {
 // Runs `$IDEM_BIN chaos ARGS --json`; stdout parsed as the report, stderr
 // (progress, the seed) left in the test log.
 ChaosRun RunChaos(std::vector<std::string> args) {
-  std::string out = (std::filesystem::temp_directory_path() / "idem-chaos-test-XXXXXX").string();
-  int fd = mkstemp(out.data());
-  EXPECT_GE(fd, 0);
-  close(fd);
+  testing::TempDir dir("idem-chaos-test");
+  const std::string out = dir.File("report.json");
   std::vector<std::string> all = {testing::IdemBin(), "chaos", "--json", "--deadline-s", "100"};
   all.insert(all.end(), args.begin(), args.end());
   ChaosRun run;
   run.exit_code = testing::WaitExit(testing::SpawnChild(all, out, ""));
   const std::string text = testing::ReadWholeFile(out);
-  std::remove(out.c_str());
   run.report = nlohmann::json::parse(text, nullptr, false);
   EXPECT_FALSE(run.report.is_discarded()) << "not JSON: " << text;
   return run;

@@ -13,6 +13,7 @@
 
 #include "testing/child_process.h"
 #include "testing/html_scan.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -26,15 +27,6 @@ namespace fs = std::filesystem;
 
 class ChaosReportProcess : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "idem-chaos-report-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   // Runs `idem chaos ARGS`; stdout to a file, returns the exit code.
   int Run(std::vector<std::string> args, std::string* out) {
     std::vector<std::string> all = {testing::IdemBin(), "chaos"};
@@ -44,7 +36,7 @@ class ChaosReportProcess : public ::testing::Test {
     *out = testing::ReadWholeFile(out_path);
     return code;
   }
-  fs::path dir_;
+  testing::TempDir dir_{"idem-chaos-report"};
 };
 
 // A JSON scalar as the HTML writes it.

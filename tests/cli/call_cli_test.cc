@@ -20,6 +20,7 @@
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -56,11 +57,6 @@ std::uint16_t ClosedPort() {
 class CallCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-call-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     SandboxOptions options;
     options.port = 0;
     options.api_key = kSecret;
@@ -69,10 +65,7 @@ class CallCliTest : public ::testing::Test {
     ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
     sandbox_ = std::move(*sandbox);
   }
-  void TearDown() override {
-    sandbox_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { sandbox_.reset(); }
 
   std::string Journal() const { return (dir_ / "journal.db").string(); }
 
@@ -137,7 +130,7 @@ class CallCliTest : public ::testing::Test {
     return op;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-call-cli"};
   std::unique_ptr<Sandbox> sandbox_;
 };
 

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace {
@@ -28,13 +30,6 @@ using testing::WaitExit;
 
 class ConventionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir_template[] = "/tmp/idem-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir_template), nullptr);
-    dir_ = dir_template;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   struct Ran {
     int code;
     std::string out, err;
@@ -47,7 +42,7 @@ class ConventionTest : public ::testing::Test {
     return {code, ReadWholeFile(out), ReadWholeFile(err)};
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-cli"};
 };
 
 TEST_F(ConventionTest, VersionIsOneLineOnStdout) {
@@ -93,11 +88,9 @@ TEST_F(ConventionTest, AServerLogsOnStderrAndPrintsOnlyItsAddressOnStdout) {
                                 "--secret", "s", "--journal", (dir_ / "j.db").string()},
                                out, err);
   ASSERT_GT(pid, 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (ReadWholeFile(out).find('\n') == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    ::usleep(10 * 1000);
-  }
+  // Stopped at the deadline anyway; the checks below judge what it printed.
+  (void)testing::WaitUntil(std::chrono::seconds(10),
+                           [&] { return ReadWholeFile(out).find('\n') != std::string::npos; });
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid), 0);
   const std::string stdout_text = ReadWholeFile(out);
@@ -149,11 +142,9 @@ TEST_F(ConventionTest, ColoursOnlyOnATerminalAndNeverWithNoColor) {
   const std::string err = (dir_ / "err").string();
   const pid_t pid =
       SpawnChild({IdemBin(), "sandbox", "--listen", "127.0.0.1:0"}, (dir_ / "out").string(), err);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (ReadWholeFile(err).find("sandbox up") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    ::usleep(10 * 1000);
-  }
+  (void)testing::WaitUntil(std::chrono::seconds(10), [&] {
+    return ReadWholeFile(err).find("sandbox up") != std::string::npos;
+  });
   ::kill(pid, SIGTERM);
   WaitExit(pid);
   EXPECT_NE(ReadWholeFile(err).find("sandbox up"), std::string::npos);
@@ -167,11 +158,8 @@ TEST_F(ConventionTest, TablesHaveAHeaderRow) {
   const pid_t pid = SpawnChild({IdemBin(), "webhook", "serve", "--listen", "127.0.0.1:0",
                                 "--secret", "s", "--journal", journal},
                                (dir_ / "serve-out").string(), (dir_ / "serve-err").string());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (ReadWholeFile((dir_ / "serve-out").string()).empty() &&
-         std::chrono::steady_clock::now() < deadline) {
-    ::usleep(10 * 1000);
-  }
+  (void)testing::WaitUntil(std::chrono::seconds(10),
+                           [&] { return !ReadWholeFile((dir_ / "serve-out").string()).empty(); });
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid), 0);
   Ran events = Run({"webhook", "events", "--journal", journal});

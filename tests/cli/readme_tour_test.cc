@@ -9,9 +9,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -23,6 +21,7 @@
 #include <thread>
 
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -73,9 +72,8 @@ TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
     ASSERT_NE(tour.find(part), std::string::npos) << "the tour no longer uses " << part;
   }
 
-  char dir_template[] = "/tmp/idem-tour-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::filesystem::path dir = dir_template;
+  testing::TempDir tmp("idem-tour");
+  const std::filesystem::path dir = tmp.path();
   const std::string sandbox_port = std::to_string(FreePort());
   const std::string receiver_port = std::to_string(FreePort());
   // Ports first, the binary's directory last: a checkout under /tmp (CI's)
@@ -92,40 +90,27 @@ TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
   }
 
   // In its own process group, so a timeout stops the servers too.
-  const std::vector<std::string> args = {"/bin/bash", (dir / "tour.sh").string()};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   const std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT, 0600);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  testing::SpawnOptions options;
+  options.stdout_path = out_path;
+  options.stderr_path = err_path;
+  options.own_process_group = true;
+  testing::ChildProcess bash =
+      testing::ChildProcess::Spawn({"/bin/bash", (dir / "tour.sh").string()}, options);
+  ASSERT_TRUE(bash.started());
 
   // Bounded: the tour takes about 20 s here.
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "the tour did not finish within 240 s";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::optional<testing::ExitStatus> status =
+      bash.WaitFor(std::chrono::seconds(240), std::chrono::milliseconds(50));
+  if (!status) {
+    ADD_FAILURE() << "the tour did not finish within 240 s";
+    status = bash.Kill(SIGKILL);
   }
-  ::kill(-pid, SIGKILL);  // nothing should be left; make sure
+  bash = {};  // kills the group: nothing should be left; make sure
   const std::string out = ReadWholeFile(out_path), err = ReadWholeFile(err_path);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "the tour failed (status " << status << ")\n--- stdout\n"
+  ASSERT_TRUE(status->signal == 0 && status->code == 0)
+      << "the tour failed (exit " << status->code << ", signal " << status->signal
+      << ")\n--- stdout\n"
       << out << "\n--- stderr\n"
       << err;
 
@@ -151,7 +136,6 @@ TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
   // `ops list` shows every op of the tour settled.
   EXPECT_NE(out.find("aml:user-123"), std::string::npos);
   EXPECT_EQ(out.find("needs_review "), std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

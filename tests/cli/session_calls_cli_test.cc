@@ -15,6 +15,7 @@
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -36,11 +37,6 @@ struct Ran {
 class SessionCallsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-calls-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     SandboxOptions options;
     options.port = 0;
     options.api_key = kKey;
@@ -48,10 +44,7 @@ class SessionCallsCli : public ::testing::Test {
     ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
     sandbox_ = std::move(*sandbox);
   }
-  void TearDown() override {
-    sandbox_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { sandbox_.reset(); }
 
   Ran Run(std::vector<std::string> args) {
     args.insert(args.begin(), IdemBin());
@@ -94,7 +87,7 @@ class SessionCallsCli : public ::testing::Test {
 
   json Stats() { return json::parse(sandbox_->StatsJson()); }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-calls-cli"};
   std::unique_ptr<Sandbox> sandbox_;
 };
 

@@ -1,11 +1,12 @@
 #include "common/crypto.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <set>
 #include <string>
+
+#include "testing/child_process.h"
 
 namespace idem::crypto {
 namespace {
@@ -90,23 +91,20 @@ TEST(CryptoTest, AForkedChildNeverRepeatsTheParentsNextBytes) {
   RandomBytes(first.data(), first.size());  // the pool now holds more bytes
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  idem::testing::ChildProcess forked = idem::testing::ChildProcess::Fork([&] {
     char child[16];
     RandomBytes(child, sizeof child);
     const bool sent = write(fds[1], child, sizeof child) == static_cast<ssize_t>(sizeof child);
     _exit(sent ? 0 : 1);
-  }
+  });
+  ASSERT_TRUE(forked.started());
   close(fds[1]);
   std::string parent(16, '\0');
   RandomBytes(parent.data(), parent.size());
   std::string child(16, '\0');
   ASSERT_EQ(read(fds[0], child.data(), child.size()), 16);
   close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(forked.Wait().code, 0);
   EXPECT_NE(child, parent);
   EXPECT_NE(child, first);
 }

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "testing/child_process.h"
+#include "testing/temp_dir.h"
 
 namespace idem::sqlite {
 namespace {
@@ -17,15 +19,9 @@ namespace fs = std::filesystem;
 
 class SqliteTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/idem-sqlite-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string PathOf(const std::string& name) const { return (dir_ / name).string(); }
+  std::string PathOf(const std::string& name) const { return dir_.File(name); }
 
-  fs::path dir_;
+  idem::testing::TempDir dir_{"idem-sqlite-test"};
 };
 
 std::unique_ptr<Database> MustOpen(const std::string& path, OpenOptions options = {}) {
@@ -84,7 +80,7 @@ TEST_F(SqliteTest, ANewDatabaseAndItsWalFilesArePrivate) {
 // error printed the URL with its password.
 TEST_F(SqliteTest, AUrlIsRefusedWithoutItsCredentialsAndNothingIsCreated) {
   const fs::path cwd = fs::current_path();
-  fs::current_path(dir_);
+  fs::current_path(dir_.path());
   for (const std::string url :
        {"postgress://idem:s3cret-pw@db.example:5432/idem",
         "postgresq://idem:s3cret-pw@localhost/idem", "mysql://root:s3cret-pw@localhost/x"}) {
@@ -95,7 +91,7 @@ TEST_F(SqliteTest, AUrlIsRefusedWithoutItsCredentialsAndNothingIsCreated) {
     EXPECT_NE(db.error().message().find("postgresql://"), std::string::npos)
         << db.error().message();
   }
-  EXPECT_TRUE(fs::is_empty(dir_)) << "nothing may be created for a URL";
+  EXPECT_TRUE(fs::is_empty(dir_.path())) << "nothing may be created for a URL";
   fs::current_path(cwd);
   // A file name with a colon is still a file.
   EXPECT_NE(MustOpen(PathOf("a:b.db")), nullptr);
@@ -323,9 +319,7 @@ TEST_F(SqliteTest, LockHeldBrieflyByAnotherProcessIsWaitedOut) {
   ASSERT_TRUE(MustOpen(path)->Exec("CREATE TABLE t(x INTEGER)"));
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  idem::testing::ChildProcess child = idem::testing::ChildProcess::Fork([&] {
     // Holds the write lock for 100 ms, then commits.
     auto db = Database::Open(path);
     if (!db) _exit(2);
@@ -335,7 +329,8 @@ TEST_F(SqliteTest, LockHeldBrieflyByAnotherProcessIsWaitedOut) {
     if (write(ready[1], &byte, 1) != 1) _exit(4);
     usleep(100'000);
     _exit(tx->Commit() ? 0 : 5);
-  }
+  });
+  ASSERT_TRUE(child.started());
   close(ready[1]);
   char byte = 0;
   ASSERT_EQ(read(ready[0], &byte, 1), 1);
@@ -345,10 +340,9 @@ TEST_F(SqliteTest, LockHeldBrieflyByAnotherProcessIsWaitedOut) {
   ASSERT_TRUE(tx) << tx.error().ToString();
   ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (2)"));
   ASSERT_TRUE(tx->Commit());
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const idem::testing::ExitStatus status = child.Wait();
+  ASSERT_EQ(status.signal, 0);
+  EXPECT_EQ(status.code, 0);
   EXPECT_EQ(QueryText(*db, "SELECT group_concat(x) FROM t"), "1,2");
 }
 

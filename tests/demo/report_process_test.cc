@@ -13,6 +13,7 @@
 
 #include "testing/child_process.h"
 #include "testing/html_scan.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -26,15 +27,6 @@ namespace fs = std::filesystem;
 
 class DemoReportProcess : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "idem-demo-report-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   int Run(std::vector<std::string> args, std::string* out) {
     std::vector<std::string> all = {testing::IdemBin(), "demo"};
     all.insert(all.end(), args.begin(), args.end());
@@ -43,7 +35,7 @@ class DemoReportProcess : public ::testing::Test {
     *out = testing::ReadWholeFile(out_path);
     return code;
   }
-  fs::path dir_;
+  testing::TempDir dir_{"idem-demo-report"};
 };
 
 // An attribute holding a JSON number equals it (integers as written,

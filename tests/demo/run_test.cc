@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "demo/demo.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -72,8 +73,8 @@ TEST(RunDemo, ExactlyOnceWhileTheNaiveClientDuplicates) {
 TEST(RunDemo, RemovesItsTemporaryDirectory) {
   // A private TMPDIR, so other tests' demo directories cannot interfere.
   namespace fs = std::filesystem;
-  const fs::path tmp = fs::temp_directory_path() / ("idem-demo-test-" + std::to_string(getpid()));
-  fs::create_directories(tmp);
+  testing::TempDir private_tmp("idem-demo-test");
+  const fs::path tmp = private_tmp.path();
   const char* old = std::getenv("TMPDIR");
   const std::string saved = old ? old : "";
   setenv("TMPDIR", tmp.c_str(), 1);
@@ -99,7 +100,6 @@ TEST(RunDemo, RemovesItsTemporaryDirectory) {
   EXPECT_EQ(report->idem.retries, 0u);
   EXPECT_FALSE(report->has_naive);
   EXPECT_TRUE(fs::is_empty(tmp)) << "the journal's directory is left behind";
-  fs::remove_all(tmp);
 }
 
 TEST(RunDemo, RefusesBadOptions) {

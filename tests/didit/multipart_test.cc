@@ -7,6 +7,7 @@
 #include <string>
 
 #include "idem/didit/types.h"
+#include "testing/temp_dir.h"
 
 namespace idem::didit {
 namespace {
@@ -73,9 +74,7 @@ TEST(MultipartTest, HostileNamesAreEscapedOrRefused) {
 }
 
 TEST(MultipartTest, FilePartFromPath) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("idem_didit_mp_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  idem::testing::TempDir dir("idem-didit-mp");
   auto path = (dir / "Face.JPG").string();
   std::string bytes("\xff\xd8\x00\xff\xd9", 5);
   std::ofstream(path, std::ios::binary) << bytes;
@@ -86,7 +85,6 @@ TEST(MultipartTest, FilePartFromPath) {
   EXPECT_EQ(part->content_type, "image/jpeg");
   EXPECT_EQ(FilePart::FromPath(path, 4).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(FilePart::FromPath((dir / "missing.png").string()).error().code(), ErrorCode::kIo);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(MultipartTest, ChecksRequireTheirImages) {

@@ -15,6 +15,7 @@
 
 #include "didit/sandbox_fixture.h"
 #include "testing/fake_clock.h"
+#include "testing/wait.h"
 
 namespace idem::didit {
 namespace {
@@ -248,17 +249,16 @@ TEST_F(ProcessTest, TheSameCommandRunTwiceIsOneOpUnlessNewOpIsAsked) {
 // Polls the journal (bounded: 20 s) until `ready` holds for op `op_id`.
 bool WaitForOp(const std::string& journal_path, const std::string& op_id,
                const std::function<bool(const Operation&)>& ready) {
-  for (int i = 0; i < 1000; ++i) {
-    if (std::filesystem::exists(journal_path)) {
-      auto journal = OpenSqliteJournal(journal_path);
-      if (journal) {
+  return idem::testing::WaitUntil(
+      std::chrono::seconds(20),
+      [&] {
+        if (!std::filesystem::exists(journal_path)) return false;
+        auto journal = OpenSqliteJournal(journal_path);
+        if (!journal) return false;
         auto op = (*journal)->Get(op_id);
-        if (op && *op && ready(**op)) return true;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+        return op && *op && ready(**op);
+      },
+      std::chrono::milliseconds(20));
 }
 
 // Issue 15, corner 5: after Ctrl-C the op stayed in_flight with a 60 s lease

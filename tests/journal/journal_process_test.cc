@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,22 +15,15 @@
 
 #include "idem/journal.h"
 #include "journal_test_util.h"
+#include "testing/child_process.h"
 
 namespace idem {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::ChildProcess;
 using testing::MakeOp;
 using testing::TempDir;
-
-// Waits for `pid` and returns its exit code, or -signal if it was killed.
-int WaitFor(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1000;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return -1001;
-}
 
 std::string OpId(int process, int i) {
   return "p" + std::to_string(process) + "-op" + std::to_string(i);
@@ -46,9 +38,7 @@ TEST(JournalProcessTest, OpsBegunBeforeSigkillSurvive) {
   ASSERT_TRUE(OpenSqliteJournal(path));  // create it before the child starts
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  ChildProcess child = ChildProcess::Fork([&] {
     close(fds[0]);
     auto journal = OpenSqliteJournal(path);
     if (!journal) _exit(2);
@@ -60,7 +50,8 @@ TEST(JournalProcessTest, OpsBegunBeforeSigkillSurvive) {
       if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(4);
     }
     _exit(5);  // never reached in time
-  }
+  });
+  ASSERT_TRUE(child.started());
   close(fds[1]);
   std::string reported;
   char buf[256];
@@ -71,8 +62,7 @@ TEST(JournalProcessTest, OpsBegunBeforeSigkillSurvive) {
     reported.append(buf, static_cast<std::size_t>(n));
     lines = static_cast<int>(std::count(reported.begin(), reported.end(), '\n'));
   }
-  ASSERT_EQ(kill(child, SIGKILL), 0);
-  EXPECT_EQ(WaitFor(child), -SIGKILL);
+  EXPECT_EQ(child.Kill(SIGKILL).signal, SIGKILL);
   close(fds[0]);
 
   auto journal = OpenSqliteJournal(path);
@@ -101,28 +91,25 @@ TEST(JournalProcessTest, ConcurrentFirstOpensOfANewFileAllSucceed) {
   const std::string path = dir.File("fresh.db");
   int go[2];
   ASSERT_EQ(pipe(go), 0);
-  std::vector<pid_t> children;
+  std::vector<ChildProcess> children;
   for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid != 0) {
-      children.push_back(pid);
-      continue;
-    }
-    close(go[1]);
-    char byte;
-    if (read(go[0], &byte, 1) != 0) _exit(20);  // EOF: the parent closed it, start
-    auto journal = OpenSqliteJournal(path);
-    if (!journal) {
-      std::fprintf(stderr, "child: %s\n", journal.error().ToString().c_str());
-      _exit(21);
-    }
-    if (!(*journal)->Begin(MakeOp(OpId(p, 0)), "p", milliseconds(1000))) _exit(22);
-    _exit(0);
+    children.push_back(ChildProcess::Fork([&] {
+      close(go[1]);
+      char byte;
+      if (read(go[0], &byte, 1) != 0) _exit(20);  // EOF: the parent closed it, start
+      auto journal = OpenSqliteJournal(path);
+      if (!journal) {
+        std::fprintf(stderr, "child: %s\n", journal.error().ToString().c_str());
+        _exit(21);
+      }
+      if (!(*journal)->Begin(MakeOp(OpId(p, 0)), "p", milliseconds(1000))) _exit(22);
+      _exit(0);
+    }));
+    ASSERT_TRUE(children.back().started());
   }
   close(go[0]);
   close(go[1]);  // releases every child at once
-  for (pid_t pid : children) EXPECT_EQ(WaitFor(pid), 0) << "child " << pid;
+  for (ChildProcess& child : children) EXPECT_EQ(child.Wait().code, 0) << "child " << child.pid();
   auto journal = OpenSqliteJournal(path);
   ASSERT_TRUE(journal);
   EXPECT_EQ((*journal)->List({})->size(), static_cast<std::size_t>(kProcesses));
@@ -140,55 +127,52 @@ void HammerOneFile(int processes, int ops_per_process, Durability durability) {
   const std::string path = dir.File("shared.db");
   ASSERT_TRUE(OpenSqliteJournal(path));
 
-  std::vector<pid_t> children;
+  std::vector<ChildProcess> children;
   for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid != 0) {
-      children.push_back(pid);
-      continue;
-    }
-    // Child p.
-    const std::string owner = "proc-" + std::to_string(p);
-    std::ofstream log(dir.File(owner + ".drove"));
-    JournalOptions options;
-    options.durability = durability;
-    auto opened = OpenSqliteJournal(path, options);
-    if (!opened) _exit(10);
-    Journal& journal = **opened;
-    auto drive = [&](Operation op) {
-      op.state = OpState::kSucceeded;
-      op.attempts += 1;
-      op.resource_id = owner;
-      if (!journal.Update(op)) return false;
-      log << op.op_id << "\n";
-      return true;
-    };
-    for (int i = 0; i < kOps; ++i) {
-      auto begun = journal.Begin(MakeOp(OpId(p, i)), owner, milliseconds(600000));
-      if (!begun || !begun->created || !begun->leased) _exit(11);
-      if (i % 2 == 0) {
-        if (!drive(begun->op)) _exit(12);
-      } else if (!journal.Release(begun->op)) {
-        _exit(13);
+    children.push_back(ChildProcess::Fork([&] {
+      // Child p.
+      const std::string owner = "proc-" + std::to_string(p);
+      std::ofstream log(dir.File(owner + ".drove"));
+      JournalOptions options;
+      options.durability = durability;
+      auto opened = OpenSqliteJournal(path, options);
+      if (!opened) _exit(10);
+      Journal& journal = **opened;
+      auto drive = [&](Operation op) {
+        op.state = OpState::kSucceeded;
+        op.attempts += 1;
+        op.resource_id = owner;
+        if (!journal.Update(op)) return false;
+        log << op.op_id << "\n";
+        return true;
+      };
+      for (int i = 0; i < kOps; ++i) {
+        auto begun = journal.Begin(MakeOp(OpId(p, i)), owner, milliseconds(600000));
+        if (!begun || !begun->created || !begun->leased) _exit(11);
+        if (i % 2 == 0) {
+          if (!drive(begun->op)) _exit(12);
+        } else if (!journal.Release(begun->op)) {
+          _exit(13);
+        }
       }
-    }
-    for (int idle = 0; idle < 3;) {
-      auto claimed = journal.ClaimUnfinished(owner, milliseconds(600000), 8);
-      if (!claimed) _exit(14);
-      if (claimed->empty()) {
-        ++idle;
-        usleep(2000);
-        continue;
+      for (int idle = 0; idle < 3;) {
+        auto claimed = journal.ClaimUnfinished(owner, milliseconds(600000), 8);
+        if (!claimed) _exit(14);
+        if (claimed->empty()) {
+          ++idle;
+          usleep(2000);
+          continue;
+        }
+        for (const Operation& op : *claimed) {
+          if (!drive(op)) _exit(15);
+        }
       }
-      for (const Operation& op : *claimed) {
-        if (!drive(op)) _exit(15);
-      }
-    }
-    log.close();
-    _exit(log ? 0 : 16);
+      log.close();
+      _exit(log ? 0 : 16);
+    }));
+    ASSERT_TRUE(children.back().started());
   }
-  for (pid_t pid : children) EXPECT_EQ(WaitFor(pid), 0) << "child " << pid;
+  for (ChildProcess& child : children) EXPECT_EQ(child.Wait().code, 0) << "child " << child.pid();
 
   // Whatever the children left unclaimed (a slow releaser), the parent drives.
   auto journal = OpenSqliteJournal(path);

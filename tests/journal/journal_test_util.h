@@ -1,37 +1,15 @@
-// Helpers shared by the journal tests: a temporary directory and ops.
+// Helpers shared by the journal tests: the backend under test and ops.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <string>
 
 #include "idem/journal.h"
 #include "idem/uuid.h"
+#include "testing/temp_dir.h"
 
 namespace idem::testing {
-
-// A fresh directory under /tmp, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/idem-journal-test-XXXXXX";
-    if (mkdtemp(pattern) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The journal that journal_test.cc's behaviour tests run against; each test
 // binary links one definition (SQLite: journal_backend_sqlite.cc, PostgreSQL:

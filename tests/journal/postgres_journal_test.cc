@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,8 +20,10 @@
 #include "idem/journal.h"
 #include "journal/pg_schema.h"
 #include "journal_test_util.h"
+#include "testing/child_process.h"
 #include "testing/fake_clock.h"
 #include "testing/pg_environment.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace testing {
@@ -260,11 +261,9 @@ TEST_F(PostgresJournalTest, TwoProcessesClaimingNeverGetTheSameOp) {
   TempDir dir;
   int go[2];
   ASSERT_EQ(pipe(go), 0);
-  std::vector<pid_t> children;
+  std::vector<ChildProcess> children;
   for (int c = 0; c < 2; ++c) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    children.push_back(ChildProcess::Fork([&] {
       close(go[1]);
       auto journal = OpenPostgresJournal(url_);
       if (!journal) _exit(2);
@@ -284,15 +283,14 @@ TEST_F(PostgresJournalTest, TwoProcessesClaimingNeverGetTheSameOp) {
       }
       out.close();
       _exit(out ? 0 : 6);
-    }
-    children.push_back(pid);
+    }));
+    ASSERT_TRUE(children.back().started());
   }
   close(go[0]);
   close(go[1]);
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  for (ChildProcess& child : children) {
+    const ExitStatus status = child.Wait();
+    EXPECT_EQ(status.code, 0) << "child signal " << status.signal;
   }
   std::multiset<std::string> seen;
   for (int c = 0; c < 2; ++c) {
@@ -363,11 +361,10 @@ TEST_F(PostgresJournalTest, ServerRestartMidRunLosesNothingAndDoublesNothing) {
     });
   }
   // Restart once a third of the work is done (bounded wait).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (done.load() < kThreads * kOpsPerThread / 3 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  // Past the deadline the restart comes anyway; the checks below judge it.
+  (void)WaitUntil(
+      std::chrono::seconds(30), [&] { return done.load() >= kThreads * kOpsPerThread / 3; },
+      milliseconds(1));
   const int done_before_restart = done.load();
   ASSERT_TRUE(SharedPgCluster()->Restart()) << "restart failed";
   for (auto& t : threads) t.join();

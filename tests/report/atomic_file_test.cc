@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/temp_dir.h"
+
 namespace idem {
 namespace {
 
@@ -16,15 +18,6 @@ namespace fs = std::filesystem;
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "idem-atomic-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string Read(const fs::path& p) {
     std::ifstream in(p);
     std::stringstream s;
@@ -32,9 +25,9 @@ class AtomicFileTest : public ::testing::Test {
     return s.str();
   }
   std::size_t Entries() {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_.path()), {}));
   }
-  fs::path dir_;
+  testing::TempDir dir_{"idem-atomic"};
 };
 
 TEST_F(AtomicFileTest, WritesAndReplacesLeavingNoTemporaryFile) {

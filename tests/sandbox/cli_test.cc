@@ -2,8 +2,6 @@
 // HTTP client that is not the project's own.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -11,6 +9,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "testing/child_process.h"
 
 namespace {
 
@@ -25,37 +25,19 @@ std::string RunShell(const std::string& command) {
   return out;
 }
 
+// `idem sandbox --listen 127.0.0.1:0 EXTRA...`, its first stdout line read.
 class SandboxProcess {
  public:
   explicit SandboxProcess(const std::vector<std::string>& extra = {}) {
     const char* bin = std::getenv("IDEM_BIN");
     if (bin == nullptr) return;
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<std::string> args = {bin, "sandbox", "--listen", "127.0.0.1:0"};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    stdout_ = fdopen(out[0], "r");
-    char line[256] = {0};
-    if (stdout_ != nullptr && std::fgets(line, sizeof line, stdout_) != nullptr) first_line_ = line;
-  }
-  ~SandboxProcess() {
-    if (pid_ > 0 && !waited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (stdout_ != nullptr) fclose(stdout_);
+    std::vector<std::string> args = {bin, "sandbox", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    idem::testing::SpawnOptions options;
+    options.pipe_stdout = true;
+    options.stderr_path = "";  // the sandbox's diagnostics reach the test log
+    child_ = idem::testing::ChildProcess::Spawn(args, options);
+    first_line_ = child_.ReadLine(std::chrono::seconds(30)).value_or("");
   }
   const std::string& first_line() const { return first_line_; }
   std::string url() const {
@@ -64,19 +46,12 @@ class SandboxProcess {
     while (!u.empty() && (u.back() == '\n' || u.back() == '\r')) u.pop_back();
     return u;
   }
-  int Terminate(int signal_number) {
-    kill(pid_, signal_number);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    waited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  // Sends the signal and waits: the exit code, -1 when a signal ended it.
+  int Terminate(int signal_number) { return child_.Kill(signal_number).code; }
 
  private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
+  idem::testing::ChildProcess child_;
   std::string first_line_;
-  bool waited_ = false;
 };
 
 TEST(SandboxCli, CurlCreatesReplaysAndSigtermExitsZero) {

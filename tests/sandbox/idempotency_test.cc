@@ -8,6 +8,7 @@
 
 #include "sandbox_harness.h"
 #include "testing/fake_clock.h"
+#include "testing/wait.h"
 
 namespace idem::sandbox::testing {
 namespace {
@@ -103,9 +104,9 @@ TEST(Idempotency, ConcurrentDuplicateIs409) {
                     CreateBody("race"));
   });
   // Wait (bounded) until the first request holds its key.
-  for (int i = 0; i < 200 && h.Stats()["keys_in_progress"] == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  (void)idem::testing::WaitUntil(
+      std::chrono::seconds(10), [&] { return h.Stats()["keys_in_progress"] != 0; },
+      std::chrono::milliseconds(5));
   ASSERT_EQ(h.Stats()["keys_in_progress"], 1);
   auto second = h.Post("/v3/session/", CreateBody("race"), "race");
   ASSERT_TRUE(second);
@@ -285,9 +286,9 @@ TEST(DiditIdempotency, InProgressIs409WithRetryAfter) {
                      {"Idempotency-Key", "aml-race"}},
                     kAml);
   });
-  for (int i = 0; i < 200 && h.Stats()["keys_in_progress"] == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  (void)idem::testing::WaitUntil(
+      std::chrono::seconds(10), [&] { return h.Stats()["keys_in_progress"] != 0; },
+      std::chrono::milliseconds(5));
   ASSERT_EQ(h.Stats()["keys_in_progress"], 1);
   auto second = h.Post("/v3/aml/", kAml, "aml-race");
   ASSERT_TRUE(second);

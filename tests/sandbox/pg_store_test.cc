@@ -13,6 +13,8 @@
 #include "testing/child_process.h"
 #include "testing/fake_clock.h"
 #include "testing/pg_environment.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem::sandbox::testing {
 namespace {
@@ -83,9 +85,8 @@ TEST(PgStore, SameKeyOnTwoSandboxesWhileExecutingIs409ThenReplays) {
     EXPECT_EQ(r->status, 201) << r->body;
   });
   // Bounded wait until `a` claimed the key (in the shared database).
-  for (int i = 0; i < 300 && b.Stats()["keys_in_progress"] != 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)idem::testing::WaitUntil(std::chrono::seconds(10),
+                                 [&] { return b.Stats()["keys_in_progress"] == 1; });
   ASSERT_EQ(b.Stats()["keys_in_progress"], 1);
   auto conflict = b.Post("/v3/session/", CreateBody("held"), "k-held");
   ASSERT_TRUE(conflict);
@@ -242,9 +243,8 @@ TEST(PgStore, AStaleClaimIsTakenOverAndTheLateCommitIsFenced) {
   ASSERT_TRUE(a.ok() && b.ok());
   Result<HttpResponse> late = MakeError(ErrorCode::kInternal, "not run");
   std::thread first([&] { late = PostTo(a.url(), "/v3/aml/", R"({"full_name":"Jo"})", "k-aml"); });
-  for (int i = 0; i < 300 && b.Stats()["keys_in_progress"] != 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)idem::testing::WaitUntil(std::chrono::seconds(10),
+                                 [&] { return b.Stats()["keys_in_progress"] == 1; });
   ASSERT_EQ(b.Stats()["keys_in_progress"], 1);
   EXPECT_EQ(b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-aml")->status, 409);  // still fresh
   clock->Advance(std::chrono::milliseconds(1001));
@@ -265,50 +265,52 @@ TEST(PgStore, AStaleClaimIsTakenOverAndTheLateCommitIsFenced) {
 // not after the claim timeout (30 s by default, kept here).
 TEST(PgStore, AClaimOfADeadProcessIsTakenOverAtOnce) {
   const std::string url = FreshDatabaseUrl();
-  const std::string out = (std::filesystem::temp_directory_path() /
-                           ("idem-pg-claim-" + std::to_string(::getpid()) + ".out"))
-                              .string();
+  idem::testing::TempDir dir("idem-pg-claim");
+  const std::string out = dir.File("sandbox.out");
   // Every execution there stalls for a minute after claiming its key.
-  pid_t pid =
-      idem::testing::SpawnChild({idem::testing::IdemBin(), "sandbox", "--listen", "127.0.0.1:0",
-                                 "--db", url, "--faults", "slow_exec=1:60000"},
-                                out);
-  ASSERT_GT(pid, 0);
+  idem::testing::SpawnOptions options;
+  options.stdout_path = out;
+  idem::testing::ChildProcess sandbox = idem::testing::ChildProcess::Spawn(
+      {idem::testing::IdemBin(), "sandbox", "--listen", "127.0.0.1:0", "--db", url, "--faults",
+       "slow_exec=1:60000"},
+      options);
+  ASSERT_TRUE(sandbox.started());
   std::string base_url;
   const std::string prefix = "listening on ";
-  for (int i = 0; i < 1000 && base_url.empty(); ++i) {  // bounded: 20 s
-    const std::string text = idem::testing::ReadWholeFile(out);
-    if (auto at = text.find(prefix);
-        at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      base_url = text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  (void)idem::testing::WaitUntil(
+      std::chrono::seconds(20),
+      [&] {
+        const std::string text = idem::testing::ReadWholeFile(out);
+        if (auto at = text.find(prefix);
+            at != std::string::npos && text.find('\n', at) != std::string::npos) {
+          base_url = text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
+        }
+        return !base_url.empty();
+      },
+      std::chrono::milliseconds(20));
   ASSERT_FALSE(base_url.empty()) << "the sandbox process did not start";
   Harness b(On(url));
   ASSERT_TRUE(b.ok());
   std::thread doomed(
       [&] { (void)PostTo(base_url, "/v3/aml/", R"({"full_name":"Jo"})", "k-dead"); });
-  for (int i = 0; i < 500 && b.Stats()["keys_in_progress"] != 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)idem::testing::WaitUntil(std::chrono::seconds(10),
+                                 [&] { return b.Stats()["keys_in_progress"] == 1; });
   ASSERT_EQ(b.Stats()["keys_in_progress"], 1);
   EXPECT_EQ(b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-dead")->status, 409);  // alive: held
-  ::kill(pid, SIGKILL);
-  EXPECT_EQ(idem::testing::WaitExit(pid), -1);
+  EXPECT_EQ(sandbox.Kill(SIGKILL).signal, SIGKILL);
   doomed.join();
   // Its backend exits once it sees the closed connection: bounded wait.
   Result<HttpResponse> taken = MakeError(ErrorCode::kInternal, "not sent");
-  for (int i = 0; i < 250; ++i) {
-    taken = b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-dead");
-    if (!taken || taken->status != 409) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  (void)idem::testing::WaitUntil(
+      std::chrono::seconds(10),
+      [&] {
+        taken = b.Post("/v3/aml/", R"({"full_name":"Jo"})", "k-dead");
+        return !taken || taken->status != 409;
+      },
+      std::chrono::milliseconds(20));
   ASSERT_TRUE(taken);
   EXPECT_EQ(taken->status, 200) << taken->body;
   EXPECT_EQ(b.Stats()["executions"]["aml"], 1);  // the dead process committed nothing
-  std::filesystem::remove(out);
 }
 
 // --- The didit profile (the default) on the shared store. ---

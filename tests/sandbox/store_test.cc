@@ -10,26 +10,19 @@
 #include "idem/journal.h"
 #include "idem/webhook_inbox.h"
 #include "sandbox_harness.h"
+#include "testing/temp_dir.h"
 
 namespace idem::sandbox::testing {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-sandbox-store-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   SandboxOptions Options() {
     SandboxOptions options;
     options.db_path = (dir_ / "sandbox.db").string();
     return options;
   }
-  std::filesystem::path dir_;
+  idem::testing::TempDir dir_{"idem-sandbox-store"};
 };
 
 TEST_F(StoreTest, RestartKeepsKeysSessionsAndExecutions) {

@@ -13,6 +13,7 @@
 
 #include "idem/transport.h"
 #include "testing/raw_socket.h"
+#include "testing/wait.h"
 
 namespace idem::server {
 namespace {
@@ -234,10 +235,10 @@ TEST(HttpServerCore, OverTheCapNewConnectionsAreClosedAndServedAgainOnceOthersGo
   std::vector<std::unique_ptr<RawSocket>> held;
   for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawSocket>(server->port()));
   // Bounded poll: the four are accepted.
+  // One deadline for both waits; each check after it judges.
   const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (server->connections() < 4 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  (void)idem::testing::WaitUntil(
+      deadline, [&] { return server->connections() >= 4; }, std::chrono::milliseconds(2));
   ASSERT_EQ(server->connections(), 4u);
   bool closed = false;
   EXPECT_EQ(Exchange1(server->port(), kGet, &closed), "");
@@ -246,9 +247,14 @@ TEST(HttpServerCore, OverTheCapNewConnectionsAreClosedAndServedAgainOnceOthersGo
 
   held.clear();
   std::string out;
-  while (out.find("GET /x") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    out = Exchange1(server->port(), kGet);
-  }
+  // Each try is a round trip: no pause between them.
+  (void)idem::testing::WaitUntil(
+      deadline,
+      [&] {
+        out = Exchange1(server->port(), kGet);
+        return out.find("GET /x") != std::string::npos;
+      },
+      std::chrono::milliseconds(0));
   EXPECT_NE(out.find("GET /x?y=1"), std::string::npos);
 }
 

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/wait.h"
+
 namespace idem::testing {
 namespace {
 
@@ -190,30 +192,36 @@ Status PgCluster::StartServer() {
   postmaster_ =
       Spawn(argv, root_ + "/server.log", root_, drop_privileges_, run_uid_, run_gid_, SIGQUIT);
   if (postmaster_ < 0) return MakeError(ErrorCode::kInternal, "fork failed");
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(postmaster_, &status, WNOHANG) == postmaster_) {
-      postmaster_ = -1;
-      return MakeError(ErrorCode::kInternal, "postgres exited at start: " + LogTail());
-    }
-    if (PQping(conninfo.c_str()) == PQPING_OK) return {};
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bool exited = false;
+  const bool up = WaitUntil(
+      kStartTimeout,
+      [&] {
+        int status = 0;
+        exited = waitpid(postmaster_, &status, WNOHANG) == postmaster_;
+        return exited || PQping(conninfo.c_str()) == PQPING_OK;
+      },
+      std::chrono::milliseconds(20));
+  if (exited) {
+    postmaster_ = -1;
+    return MakeError(ErrorCode::kInternal, "postgres exited at start: " + LogTail());
   }
+  if (up) return {};
   return MakeError(ErrorCode::kDeadlineExceeded, "postgres did not start: " + LogTail());
 }
 
 Status PgCluster::StopServer() {
   if (postmaster_ <= 0) return {};
   kill(postmaster_, SIGINT);  // fast shutdown: disconnect clients, checkpoint
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(postmaster_, &status, WNOHANG) == postmaster_) {
-      postmaster_ = -1;
-      return {};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool stopped = WaitUntil(
+      kStopTimeout,
+      [&] {
+        int status = 0;
+        return waitpid(postmaster_, &status, WNOHANG) == postmaster_;
+      },
+      std::chrono::milliseconds(10));
+  if (stopped) {
+    postmaster_ = -1;
+    return {};
   }
   kill(postmaster_, SIGKILL);
   (void)WaitExit(postmaster_);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "idem/transport.h"
+#include "testing/wait.h"
 #include "transport/test_http_server.h"
 
 namespace idem {
@@ -100,17 +101,6 @@ int UnusedPort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
-}
-
-// Waits (bounded) for something another thread makes true.
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
 }
 
 class CurlTransportTest : public ::testing::Test {
@@ -434,7 +424,9 @@ TEST_F(CurlTransportTest, DestructionCancelsInFlightAndQueuedExactlyOnce) {
   for (int i = 0; i < kRequests; ++i) {
     transport->Send(Request("POST", server_.Url("/delay/10000"), "{}"), results.For(i));
   }
-  ASSERT_TRUE(Eventually([&] { return server_.requests_received() == 4; }));
+  ASSERT_TRUE(idem::testing::WaitUntil(
+      std::chrono::seconds(5), [&] { return server_.requests_received() == 4; },
+      std::chrono::milliseconds(5)));
   transport.reset();
   EXPECT_EQ(results.done(), kRequests);  // all delivered before the destructor returned
   for (int calls : results.calls()) EXPECT_EQ(calls, 1);
@@ -472,7 +464,9 @@ TEST_F(CurlTransportTest, CancelledCallbacksMaySendAndThoseAreCancelledToo) {
       if (!again && again.error().failure == TransportFailure::kCancelled) ++resent_cancelled;
     });
   });
-  ASSERT_TRUE(Eventually([&] { return server_.requests_received() == 1; }));
+  ASSERT_TRUE(idem::testing::WaitUntil(
+      std::chrono::seconds(5), [&] { return server_.requests_received() == 1; },
+      std::chrono::milliseconds(5)));
   delete transport;
   EXPECT_EQ(cancelled.load(), 1);
   EXPECT_EQ(resent_cancelled.load(), 1);

@@ -6,11 +6,8 @@
 // gives up, and the receiver restarted with --catch-up-after finds the final
 // status with the decision endpoint: `idem webhook events --json` lists it
 // marked "source":"polled".
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +23,8 @@
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace {
@@ -35,71 +34,35 @@ using nlohmann::json;
 constexpr char kSecret[] = "catch-up-webhook-secret";
 constexpr char kWorkflow[] = "0b6f7a4e-8c1d-4e7b-9a55-1f2e3d4c5b6a";
 
-// `idem webhook serve` with stdout on a pipe (its first line is the URL).
-struct Serve {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  ~Serve() { Stop(SIGKILL); }
-  void Stop(int signal = SIGTERM) {
-    if (pid > 0) {
-      kill(pid, signal);
-      waitpid(pid, nullptr, 0);
-      pid = -1;
-    }
-    if (out) std::fclose(out);
-    out = nullptr;
-  }
-};
-
-// Starts `idem webhook serve ARGS...`; returns "HOST:PORT" it listens on.
-std::string StartServe(Serve& serve, std::vector<std::string> args, const std::string& log) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return "";
+// Starts `idem webhook serve ARGS...` with stdout on a pipe (its first line
+// is the URL) and stderr appended to `log`; returns "HOST:PORT" it listens on.
+std::string StartServe(testing::ChildProcess& serve, std::vector<std::string> args,
+                       const std::string& log) {
   args.insert(args.begin(), {testing::IdemBin(), "webhook", "serve"});
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  const int rc = posix_spawn(&serve.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    serve.pid = -1;
-    close(fds[0]);
-    ADD_FAILURE() << "could not start " << args[0];
-    return "";
-  }
-  serve.out = fdopen(fds[0], "r");
-  char line[256] = {};
-  if (!std::fgets(line, sizeof line, serve.out)) {
+  testing::SpawnOptions options;
+  options.pipe_stdout = true;
+  options.stderr_path = log;
+  serve = testing::ChildProcess::Spawn(args, options);
+  if (!serve.started()) return "";
+  const std::optional<std::string> line = serve.ReadLine(std::chrono::seconds(30));
+  if (!line) {
     ADD_FAILURE() << "webhook serve printed nothing; its log:\n" << testing::ReadWholeFile(log);
     return "";
   }
-  const std::string text(line), prefix = "listening on http://";
-  EXPECT_EQ(text.rfind(prefix, 0), 0u) << text;
-  if (text.rfind(prefix, 0) != 0) return "";
-  return text.substr(prefix.size(), text.find('\n') - prefix.size());
+  const std::string prefix = "listening on http://";
+  EXPECT_EQ(line->rfind(prefix, 0), 0u) << *line;
+  if (line->rfind(prefix, 0) != 0) return "";
+  return line->substr(prefix.size());
 }
 
 class CatchUpProcessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-catch-up-process-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
   void TearDown() override {
     didit_.reset();
     if (sandbox_) sandbox_->Stop();
-    serve_.Stop(SIGKILL);
-    std::filesystem::remove_all(dir_);
+    serve_.Kill(SIGKILL);
   }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Path(const std::string& name) const { return dir_.File(name); }
 
   // `idem webhook events --json --session ID` on the receiver's journal.
   json Events(const std::string& session_id) {
@@ -117,16 +80,19 @@ class CatchUpProcessTest : public ::testing::Test {
   template <typename Done>
   json WaitForEvents(const std::string& session_id, Done done) {
     json events;
-    for (int i = 0; i < 150; ++i) {
-      events = Events(session_id);
-      if (done(events)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // The caller judges the events a timeout leaves.
+    (void)testing::WaitUntil(
+        std::chrono::seconds(45),
+        [&] {
+          events = Events(session_id);
+          return done(events);
+        },
+        std::chrono::milliseconds(100));
     return events;
   }
 
-  std::filesystem::path dir_;
-  Serve serve_;
+  testing::TempDir dir_{"idem-catch-up-process"};
+  testing::ChildProcess serve_;
   std::unique_ptr<Sandbox> sandbox_;
   std::unique_ptr<didit::DiditClient> didit_;
 };
@@ -183,7 +149,7 @@ TEST_F(CatchUpProcessTest, CatchUpFillsTheGapAfterTheSendersRetries) {
 
   // The receiver goes down; the session goes final; the sender's three
   // attempts fail and it drops the event.
-  serve_.Stop(SIGTERM);
+  serve_.Kill(SIGTERM);
   ASSERT_TRUE(TriggerSessionStatus(sandbox_->base_url(), id, "Approved"));
   ASSERT_TRUE(sandbox_->WaitWebhooksIdle(std::chrono::seconds(20)));
   const json stats = json::parse(sandbox_->StatsJson());
@@ -212,7 +178,7 @@ TEST_F(CatchUpProcessTest, CatchUpFillsTheGapAfterTheSendersRetries) {
   EXPECT_EQ(last.value("source", ""), "polled");
   EXPECT_TRUE(last.value("applied", false));
   EXPECT_EQ(json::parse(last.value("body", "{}")).value("source", ""), "polled");
-  serve_.Stop(SIGTERM);
+  serve_.Kill(SIGTERM);
   EXPECT_NE(testing::ReadWholeFile(log).find("catch-up: session " + id + " is Approved"),
             std::string::npos)
       << testing::ReadWholeFile(log);

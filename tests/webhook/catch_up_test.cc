@@ -19,6 +19,7 @@
 #include "idem/webhook_catch_up.h"
 #include "idem/webhook_inbox.h"
 #include "testing/fake_clock.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -30,15 +31,6 @@ using std::chrono::seconds;
 using TimePoint = std::chrono::system_clock::time_point;
 
 constexpr char kWorkflow[] = "0b6f7a4e-8c1d-4e7b-9a55-1f2e3d4c5b6a";
-
-std::filesystem::path TempDir() {
-  static std::atomic<int> counter{0};
-  auto dir = std::filesystem::temp_directory_path() /
-             ("idem_catch_up_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::int64_t UnixSeconds(TimePoint t) { return ToUnixMillis(t) / 1000; }
 
@@ -56,7 +48,6 @@ std::string Webhook(const std::string& session_id, const std::string& status, st
 class CatchUpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TempDir();
     clock_ = std::make_shared<testing::FakeClock>();
     InboxOptions io;
     io.clock = clock_;
@@ -74,7 +65,6 @@ class CatchUpTest : public ::testing::Test {
   }
   void TearDown() override {
     if (sandbox_) sandbox_->Stop();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartSandbox(int rate_limit = 0, std::uint16_t port = 0) {
@@ -174,7 +164,7 @@ class CatchUpTest : public ::testing::Test {
     return execd;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-catch-up"};
   std::shared_ptr<testing::FakeClock> clock_;
   std::unique_ptr<WebhookInbox> inbox_;
   std::shared_ptr<Journal> journal_;

@@ -6,6 +6,7 @@
 
 #include "idem/webhook_inbox.h"
 #include "inbox_test_util.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace testing {
@@ -19,9 +20,8 @@ Result<std::string> InboxTargetUnderTest(const std::filesystem::path& dir) {
 namespace {
 
 TEST(SqliteInboxTest, OpenRefusesAFileThatIsNotADatabase) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("idem-inbox-not-a-db-" + std::to_string(::getpid())))
-                               .string();
+  testing::TempDir dir("idem-inbox-not-a-db");
+  const std::string path = dir.File("not-a-db");
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
     ASSERT_NE(f, nullptr);
@@ -29,7 +29,6 @@ TEST(SqliteInboxTest, OpenRefusesAFileThatIsNotADatabase) {
     std::fclose(f);
   }
   EXPECT_FALSE(WebhookInbox::Open(path, InboxOptions{}));
-  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "idem/webhook_inbox.h"
 #include "inbox_test_util.h"
 #include "testing/fake_clock.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -24,16 +25,10 @@ using testing::kWorkflow;
 class InboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-inbox-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto target = testing::InboxTargetUnderTest(dir_);
+    auto target = testing::InboxTargetUnderTest(dir_.path());
     ASSERT_TRUE(target) << target.error().ToString();
     target_ = *target;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<WebhookInbox> Open(bool exec = false) {
     InboxOptions o;
@@ -46,7 +41,7 @@ class InboxTest : public ::testing::Test {
     return std::move(*inbox);
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-inbox"};
   std::string target_;  // a SQLite path or a PostgreSQL URL
   std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
 };

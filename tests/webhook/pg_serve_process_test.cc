@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "chaos/process.h"
 #include "idem/random.h"
 #include "idem/webhook_inbox.h"
 #include "idem/webhook_sender.h"
 #include "inbox_test_util.h"
+#include "testing/child_process.h"
 #include "testing/pg_environment.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -31,37 +32,44 @@ std::string Bin() {
   return bin && *bin ? bin : "idem";
 }
 
+// The children's stderr, in a directory removed at exit (kept with IDEM_TEST_KEEP).
 std::string LogPath() {
-  return "/tmp/idem-pg-serve-" + std::to_string(::getpid()) + ".log";  // stderr of the children
+  static testing::TempDir dir("idem-pg-serve");
+  return dir.File("children.log");
+}
+
+// A child with its stdout on a pipe and its stderr appended to LogPath().
+testing::ChildProcess Spawn(const std::vector<std::string>& args) {
+  testing::SpawnOptions options;
+  options.pipe_stdout = true;
+  options.stderr_path = LogPath();
+  return testing::ChildProcess::Spawn(args, options);
 }
 
 struct Serve {
-  chaos::Child child;
+  testing::ChildProcess child;
   std::string url;  // http://127.0.0.1:PORT
 };
 
 Result<Serve> StartServe(const std::string& journal) {
-  auto child = chaos::Child::Spawn({Bin(), "webhook", "serve", "--listen", "127.0.0.1:0",
-                                    "--secret", kSecret, "--journal", journal},
-                                   LogPath(), /*pipe_stdout=*/true);
-  if (!child) return tl::unexpected(child.error());
-  auto line = child->ReadLine(std::chrono::seconds(20));
+  testing::ChildProcess child = Spawn({Bin(), "webhook", "serve", "--listen", "127.0.0.1:0",
+                                       "--secret", kSecret, "--journal", journal});
+  if (!child.started()) return MakeError(ErrorCode::kUnavailable, "webhook serve did not start");
+  auto line = child.ReadLine(std::chrono::seconds(20));
   const std::string prefix = "listening on ";
   if (!line || line->rfind(prefix, 0) != 0) {
     return MakeError(ErrorCode::kUnavailable,
                      "webhook serve did not start (see " + LogPath() + ")");
   }
-  return Serve{std::move(*child), line->substr(prefix.size())};
+  return Serve{std::move(child), line->substr(prefix.size())};
 }
 
 // `idem webhook events --json --journal URL`: its one line of output.
 nlohmann::json EventsJson(const std::string& journal, int* exit_code) {
-  auto child = chaos::Child::Spawn({Bin(), "webhook", "events", "--json", "--journal", journal},
-                                   LogPath(), /*pipe_stdout=*/true);
-  if (!child) return nullptr;
-  auto line = child->ReadLine(std::chrono::seconds(20));
-  child->KillAndWait(0);  // signal 0 sends nothing: this only waits for the exit
-  *exit_code = child->exit_code().value_or(-2);
+  testing::ChildProcess child = Spawn({Bin(), "webhook", "events", "--json", "--journal", journal});
+  if (!child.started()) return nullptr;
+  auto line = child.ReadLine(std::chrono::seconds(20));
+  *exit_code = child.Wait().code;
   return line ? nlohmann::json::parse(*line, nullptr, false) : nullptr;
 }
 
@@ -147,8 +155,7 @@ TEST(PgServeProcessTest, TwoReceiversOnOneDatabaseListEachEventOnce) {
   }
 
   for (Serve* serve : {&*a, &*b}) {
-    serve->child.KillAndWait(SIGTERM);
-    EXPECT_EQ(serve->child.exit_code(), 0);
+    EXPECT_EQ(serve->child.Kill(SIGTERM).code, 0);
   }
 }
 

@@ -16,6 +16,8 @@
 
 #include "idem/transport.h"
 #include "idem/webhook_receiver.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace {
@@ -38,19 +40,11 @@ std::string Event(const std::string& session, const std::string& status, std::in
 class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("idem-receiver-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     TransportOptions to;
     to.total_timeout = std::chrono::seconds(10);
     transport_ = MakeCurlTransport(to);
   }
-  void TearDown() override {
-    receiver_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { receiver_.reset(); }
 
   void StartReceiver(WebhookScheme scheme = WebhookScheme::kDidit, std::string exec = "",
                      std::vector<std::string> secrets = {kSecret}) {
@@ -83,7 +77,7 @@ class ReceiverTest : public ::testing::Test {
   }
   std::size_t StoredEvents() { return receiver_->inbox().Events({})->size(); }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-receiver"};
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<WebhookReceiver> receiver_;
   int threads_ = 2;
@@ -270,11 +264,8 @@ TEST_F(ReceiverTest, EveryEventTypeIsStoredAcknowledgedAndPassedToExec) {
   EXPECT_EQ((*s1)->status, "Resubmitted");
 
   // Every new event went to --exec once, as it came.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (receiver_->stats().exec_done < events.size() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)testing::WaitUntil(std::chrono::seconds(20),
+                           [&] { return receiver_->stats().exec_done >= events.size(); });
   EXPECT_EQ(receiver_->stats().exec_done, events.size());
   std::multiset<std::string> executed;
   for (const auto& entry : std::filesystem::directory_iterator(exec_dir)) {
@@ -373,16 +364,13 @@ TEST_F(ReceiverTest, ExecFailuresAreRetriedUntilTheCommandSucceeds) {
                                            out.string() + "' && echo >> '" + out.string() + "'");
   ASSERT_EQ(PostSigned(Event("s1", "Approved")).status, 200);
   ASSERT_EQ(PostSigned(Event("s2", "Declined")).status, 200);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (receiver_->stats().exec_failed < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // One deadline for the three waits below; each check after it judges.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  (void)testing::WaitUntil(deadline, [&] { return receiver_->stats().exec_failed >= 2; });
   EXPECT_GE(receiver_->stats().exec_failed, 2u);
   EXPECT_FALSE(std::filesystem::exists(out));
   std::ofstream(gate.string()) << "open";
-  while (receiver_->stats().exec_done < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)testing::WaitUntil(deadline, [&] { return receiver_->stats().exec_done >= 2; });
   ASSERT_EQ(receiver_->stats().exec_done, 2u);
   std::ifstream in(out.string());
   std::string line;
@@ -392,10 +380,7 @@ TEST_F(ReceiverTest, ExecFailuresAreRetriedUntilTheCommandSucceeds) {
   std::sort(sessions.begin(), sessions.end());
   EXPECT_EQ(sessions, (std::vector<std::string>{"s1", "s2"}));
   // exec_done counts before the task row is deleted: wait for the delete.
-  while (!receiver_->inbox().PendingTasks()->empty() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)testing::WaitUntil(deadline, [&] { return receiver_->inbox().PendingTasks()->empty(); });
   EXPECT_TRUE(receiver_->inbox().PendingTasks()->empty());
 }
 

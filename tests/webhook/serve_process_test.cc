@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +23,10 @@
 #include "idem/transport.h"
 #include "idem/webhook_signature.h"
 #include "server/http_server.h"
+#include "testing/child_process.h"
 #include "testing/raw_socket.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace {
@@ -47,69 +49,32 @@ std::string Event(int n) {
       .dump();
 }
 
-// A child process with its stdout on a pipe.
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out) std::fclose(out);
-  }
-};
-
-// `max_files` > 0: the child's RLIMIT_NOFILE (soft and hard). `err_path`
-// non-empty: the child's stderr goes to that file.
-std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, rlim_t max_files = 0,
-                             const std::string& err_path = "") {
-  int fds[2];
-  if (pipe(fds) != 0) return nullptr;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (max_files > 0) {
-      const rlimit limit{max_files, max_files};
-      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
-    }
-    dup2(fds[1], STDOUT_FILENO);
-    if (!err_path.empty()) {
-      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (err < 0) _exit(126);
-      dup2(err, STDERR_FILENO);
-      close(err);
-    }
-    close(fds[0]);
-    close(fds[1]);
-    setenv("IDEM_WEBHOOK_SECRET", kSecret, 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  auto child = std::make_unique<Child>();
-  child->pid = pid;
-  child->out = fdopen(fds[0], "r");
-  return child;
+// `idem webhook serve` and friends, with stdout on a pipe and the webhook
+// secret in the environment. `max_files` > 0: the child's RLIMIT_NOFILE
+// (soft and hard). `err_path` non-empty: the child's stderr goes to that file.
+testing::ChildProcess Spawn(const std::vector<std::string>& args, rlim_t max_files = 0,
+                            const std::string& err_path = "") {
+  testing::SpawnOptions options;
+  options.pipe_stdout = true;
+  options.stderr_path = err_path;
+  options.env = {{"IDEM_WEBHOOK_SECRET", kSecret}};
+  options.max_open_files = max_files;
+  return testing::ChildProcess::Spawn(args, options);
 }
 
 // Starts `idem webhook serve` on a free port; returns the base URL.
-std::string StartServe(std::unique_ptr<Child>& child, const std::string& journal,
+std::string StartServe(testing::ChildProcess& child, const std::string& journal,
                        const std::vector<std::string>& extra = {}, rlim_t max_files = 0,
                        const std::string& err_path = "") {
   std::vector<std::string> args = {Bin(),         "webhook",   "serve", "--listen",
                                    "127.0.0.1:0", "--journal", journal};
   args.insert(args.end(), extra.begin(), extra.end());
   child = Spawn(args, max_files, err_path);
-  if (!child) return "";
-  char line[256] = {};
-  if (!std::fgets(line, sizeof line, child->out)) return "";
-  std::string text(line);
+  if (!child.started()) return "";
+  const std::optional<std::string> text = child.ReadLine(std::chrono::seconds(30));
   const std::string prefix = "listening on ";
-  if (text.rfind(prefix, 0) != 0) return "";
-  return text.substr(prefix.size(), text.find('\n') - prefix.size());
+  if (!text || text->rfind(prefix, 0) != 0) return "";
+  return text->substr(prefix.size());
 }
 
 std::uint16_t PortOf(const std::string& url) {
@@ -131,31 +96,20 @@ std::chrono::milliseconds CpuTime(pid_t pid) {
 }
 
 std::string RunAndCapture(const std::vector<std::string>& args, int* exit_code) {
-  auto child = Spawn(args);
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, child->out)) > 0) out.append(buf, n);
-  int status = 0;
-  waitpid(child->pid, &status, 0);
-  child->pid = -1;
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  testing::ChildProcess child = Spawn(args);
+  std::string out = child.ReadAll();
+  *exit_code = child.Wait().code;
   return out;
 }
 
 class ServeProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("idem-serve-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     journal_ = (dir_ / "journal.db").string();
     TransportOptions to;
     to.total_timeout = std::chrono::seconds(5);
     transport_ = MakeCurlTransport(to);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   int Post(const std::string& url, int n, const std::string& secret = kSecret) {
     std::string body = Event(n);
     std::int64_t now = ToUnixMillis(std::chrono::system_clock::now()) / 1000;
@@ -182,36 +136,38 @@ class ServeProcessTest : public ::testing::Test {
 
   // Posts event n until it is answered 200 (bounded); the status last seen.
   int PostUntilStored(const std::string& url, int n, std::chrono::seconds within) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    int status = Post(url, n);
-    while (status != 200 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      status = Post(url, n);
-    }
+    int status = 0;
+    // The caller judges the status a timeout leaves.
+    (void)testing::WaitUntil(
+        within,
+        [&] {
+          status = Post(url, n);
+          return status == 200;
+        },
+        std::chrono::milliseconds(20));
     return status;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"idem-serve"};
   std::string journal_;
   std::unique_ptr<Transport> transport_;
 };
 
 TEST_F(ServeProcessTest, SigkillMidStreamLosesNoAcknowledgedEvent) {
   constexpr int kEvents = 80;
-  std::unique_ptr<Child> serve;
+  testing::ChildProcess serve;
   std::string url = StartServe(serve, journal_);
   ASSERT_FALSE(url.empty());
   ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u);
 
   std::vector<int> acked;
   std::atomic<int> acked_count{0};
-  pid_t victim = serve->pid;
   std::thread killer([&] {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (acked_count.load() < 25 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    kill(victim, SIGKILL);
+    // Killed at the deadline anyway; the checks below say whether it was too late.
+    (void)testing::WaitUntil(
+        std::chrono::seconds(20), [&] { return acked_count.load() >= 25; },
+        std::chrono::milliseconds(1));
+    serve.Signal(SIGKILL);
   });
   // Two posters so that requests are in flight when the kill lands.
   std::mutex mu;
@@ -228,8 +184,7 @@ TEST_F(ServeProcessTest, SigkillMidStreamLosesNoAcknowledgedEvent) {
   a.join();
   b.join();
   killer.join();
-  waitpid(serve->pid, nullptr, 0);
-  serve->pid = -1;
+  serve.Wait();
   ASSERT_GE(acked.size(), 25u);
   ASSERT_LT(acked.size(), static_cast<std::size_t>(kEvents)) << "the kill came too late";
 
@@ -246,12 +201,9 @@ TEST_F(ServeProcessTest, SigkillMidStreamLosesNoAcknowledgedEvent) {
   for (const auto& [session, count] : counts) EXPECT_EQ(count, 1) << session;
 
   // SIGTERM: clean stop, exit 0.
-  kill(serve->pid, SIGTERM);
-  int status = 0;
-  waitpid(serve->pid, &status, 0);
-  serve->pid = -1;
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const testing::ExitStatus status = serve.Kill(SIGTERM);
+  EXPECT_EQ(status.signal, 0);
+  EXPECT_EQ(status.code, 0);
 
   int code = -1;
   std::string one = RunAndCapture(
@@ -289,7 +241,7 @@ TEST_F(ServeProcessTest, SecretsComeFromFilesOrAListForRotation) {
   std::ofstream(old_file) << "old-file-secret\n";
   std::ofstream(new_file) << "new-file-secret";
   {
-    std::unique_ptr<Child> child;
+    testing::ChildProcess child;
     const std::string url =
         StartServe(child, journal_, {"--secret-file", old_file, "--secret-file", new_file});
     ASSERT_FALSE(url.empty());
@@ -300,7 +252,7 @@ TEST_F(ServeProcessTest, SecretsComeFromFilesOrAListForRotation) {
   }
   ::setenv("IDEM_WEBHOOK_SECRETS", "list-one, list-two", 1);
   {
-    std::unique_ptr<Child> child;
+    testing::ChildProcess child;
     const std::string url = StartServe(child, journal_);
     ASSERT_FALSE(url.empty());
     EXPECT_EQ(Post(url, 4, "list-one"), 200);
@@ -323,7 +275,7 @@ TEST_F(ServeProcessTest, SecretsComeFromFilesOrAListForRotation) {
 // closed at once, and so is a real delivery while the flood lasts (Didit
 // retries it). Once the flood goes, deliveries are stored again.
 TEST_F(ServeProcessTest, AConnectionFloodIsCappedAndDeliveriesGetThroughOnceItGoes) {
-  std::unique_ptr<Child> serve;
+  testing::ChildProcess serve;
   const std::string url =
       StartServe(serve, journal_, {"--max-connections", "16", "--read-timeout-ms", "60000"});
   ASSERT_FALSE(url.empty());
@@ -346,7 +298,7 @@ TEST_F(ServeProcessTest, AConnectionFloodIsCappedAndDeliveriesGetThroughOnceItGo
 // the kernel's queue. The receiver must wait and retry, not spin a core on
 // the error, and must serve the waiting connections once descriptors free up.
 TEST_F(ServeProcessTest, OutOfDescriptorsTheAcceptLoopWaitsInsteadOfSpinning) {
-  std::unique_ptr<Child> serve;
+  testing::ChildProcess serve;
   const std::string url =
       StartServe(serve, journal_, {"--max-connections", "100000", "--read-timeout-ms", "60000"},
                  /*max_files=*/64);
@@ -359,9 +311,9 @@ TEST_F(ServeProcessTest, OutOfDescriptorsTheAcceptLoopWaitsInsteadOfSpinning) {
   }
   // Over a second of wall time, a spinning accept loop burns about a second
   // of CPU; one that backs off between failed accepts burns almost none.
-  const auto before = CpuTime(serve->pid);
+  const auto before = CpuTime(serve.pid());
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const auto used = CpuTime(serve->pid) - before;
+  const auto used = CpuTime(serve.pid()) - before;
   EXPECT_LT(used.count(), 300) << "the accept loop spins on EMFILE";
 
   flood.clear();
@@ -392,7 +344,7 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
       }));
   ASSERT_TRUE(app);
   { std::ofstream((dir_ / "app.secret").string()) << app_secret << "\n"; }
-  std::unique_ptr<Child> serve;
+  testing::ChildProcess serve;
   // Credentials and a token in the URL (the app may want them): sent, never
   // logged.
   const std::string app_url =
@@ -410,18 +362,15 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
 
   ASSERT_EQ(Post(url, 7), 200);
   ASSERT_EQ(Post(url, 7), 200);  // a duplicate delivery is not forwarded again
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (bodies.size() >= 2) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(serve->pid, SIGTERM);
-  int status = 0;
-  waitpid(serve->pid, &status, 0);
-  serve->pid = -1;
+  // The checks below judge what a timeout leaves.
+  (void)testing::WaitUntil(
+      std::chrono::seconds(15),
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return bodies.size() >= 2;
+      },
+      std::chrono::milliseconds(20));
+  serve.Kill(SIGTERM);
   std::lock_guard<std::mutex> lock(mu);
   ASSERT_EQ(bodies.size(), 2u) << "one failed attempt, then the retry the app took";
   EXPECT_EQ(bodies[0], Event(7));
@@ -447,7 +396,7 @@ TEST_F(ServeProcessTest, ForwardToPassesEachNewEventToTheAppSignedAfresh) {
 TEST_F(ServeProcessTest, EveryEventTypeIsAcknowledgedListedAndExecuted) {
   const auto exec_dir = dir_ / "exec";
   std::filesystem::create_directories(exec_dir);
-  std::unique_ptr<Child> serve;
+  testing::ChildProcess serve;
   const std::string url = StartServe(
       serve, journal_, {"--exec", "cat > \"$(mktemp '" + exec_dir.string() + "/event.XXXXXX')\""});
   ASSERT_FALSE(url.empty());
@@ -483,7 +432,6 @@ TEST_F(ServeProcessTest, EveryEventTypeIsAcknowledgedListedAndExecuted) {
     EXPECT_EQ(r->status, 200) << body << ": " << r->body;
   }
   // Wait until --exec ran for every event.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   auto executed = [&] {
     std::multiset<std::string> bodies;
     for (const auto& entry : std::filesystem::directory_iterator(exec_dir)) {
@@ -494,15 +442,11 @@ TEST_F(ServeProcessTest, EveryEventTypeIsAcknowledgedListedAndExecuted) {
   };
   std::multiset<std::string> expected;
   for (const auto& e : events) expected.insert(e.second);
-  while (executed() != expected && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  (void)testing::WaitUntil(
+      std::chrono::seconds(20), [&] { return executed() == expected; },
+      std::chrono::milliseconds(20));
   EXPECT_EQ(executed(), expected);
-  kill(serve->pid, SIGTERM);
-  int status = 0;
-  waitpid(serve->pid, &status, 0);
-  serve->pid = -1;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(serve.Kill(SIGTERM).code, 0);
 
   int code = -1;
   const std::string out =

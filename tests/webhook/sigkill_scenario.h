@@ -9,11 +9,8 @@
 // "acknowledged" is known per event, not only as a count.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +30,7 @@
 #include "idem/transport.h"
 #include "idem/webhook_inbox.h"
 #include "testing/child_process.h"
+#include "testing/temp_dir.h"
 
 namespace idem {
 namespace {
@@ -100,77 +98,39 @@ class RecordingTransport final : public Transport {
   std::shared_ptr<AckRecorder> recorder_;
 };
 
-// `idem webhook serve` with stdout on a pipe (for its first line) and stderr
-// appended to a log file.
-struct Serve {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  ~Serve() { Kill(); }
-  void Kill() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      pid = -1;
-    }
-    if (out) std::fclose(out);
-    out = nullptr;
-  }
-};
-
-// Starts the receiver on `listen` ("127.0.0.1:PORT"); returns the URL of
+// Starts `idem webhook serve` on `listen` ("127.0.0.1:PORT"), stdout on a
+// pipe (for its first line) and stderr appended to `log`; returns the URL of
 // its first stdout line ("" and a test failure when it did not start).
-std::string StartServe(Serve& serve, const std::string& listen, const std::string& journal,
-                       const std::string& log) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return "";
+std::string StartServe(testing::ChildProcess& serve, const std::string& listen,
+                       const std::string& journal, const std::string& log) {
   const std::vector<std::string> args = {
       testing::IdemBin(), "webhook", "serve",    "--listen", listen,
       "--journal",        journal,   "--secret", kSecret};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  const int rc = posix_spawn(&serve.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    serve.pid = -1;
-    close(fds[0]);
-    ADD_FAILURE() << "could not start " << args[0];
-    return "";
-  }
-  serve.out = fdopen(fds[0], "r");
-  char line[256] = {};
-  if (!std::fgets(line, sizeof line, serve.out)) {
+  testing::SpawnOptions options;
+  options.pipe_stdout = true;
+  options.stderr_path = log;
+  serve = testing::ChildProcess::Spawn(args, options);
+  if (!serve.started()) return "";
+  const std::optional<std::string> line = serve.ReadLine(std::chrono::seconds(30));
+  if (!line) {
     ADD_FAILURE() << "webhook serve printed nothing; its log:\n" << testing::ReadWholeFile(log);
     return "";
   }
-  const std::string text(line), prefix = "listening on ";
-  EXPECT_EQ(text.rfind(prefix, 0), 0u) << text;
-  if (text.rfind(prefix, 0) != 0) return "";
-  return text.substr(prefix.size(), text.find('\n') - prefix.size());
+  const std::string prefix = "listening on ";
+  EXPECT_EQ(line->rfind(prefix, 0), 0u) << *line;
+  if (line->rfind(prefix, 0) != 0) return "";
+  return line->substr(prefix.size());
 }
 
 class SandboxSigkillTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ =
-        std::filesystem::temp_directory_path() / ("idem-wh-sigkill-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
   void TearDown() override {
     didit_.reset();
     if (sandbox_) sandbox_->Stop();
     serve_.Kill();
-    std::filesystem::remove_all(dir_);
   }
 
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Path(const std::string& name) const { return dir_.File(name); }
 
   // `idem webhook events --json` on the receiver's journal: event_id -> the
   // events stored with it.
@@ -267,10 +227,7 @@ class SandboxSigkillTest : public ::testing::Test {
     for (int at : kKillAt) {
       const int reached = recorder->WaitFor(at, deadline);
       ASSERT_GE(reached, at) << "the stream stalled before kill " << kills + 1;
-      ASSERT_EQ(kill(serve_.pid, SIGKILL), 0);
-      ASSERT_EQ(testing::WaitExit(serve_.pid), -1);  // ended by the signal
-      serve_.pid = -1;
-      serve_.Kill();  // closes the pipe
+      ASSERT_EQ(serve_.Kill(SIGKILL).signal, SIGKILL);  // ended by the signal
       ++kills;
       const std::set<std::string> acked = recorder->acked_ids();
       const auto stored = StoredEvents(journal);
@@ -305,9 +262,8 @@ class SandboxSigkillTest : public ::testing::Test {
 
     // A clean stop, then the journal: every acknowledged event exactly once,
     // and each session's three statuses, its final one equal to the sandbox's.
-    ASSERT_EQ(kill(serve_.pid, SIGTERM), 0);
-    EXPECT_EQ(testing::WaitExit(serve_.pid), 0);
-    serve_.pid = -1;
+    ASSERT_TRUE(serve_.Signal(SIGTERM));
+    EXPECT_EQ(serve_.Wait().code, 0);
     const auto stored = StoredEvents(journal);
     const std::set<std::string> acked = recorder->acked_ids();
     EXPECT_EQ(acked.size(), static_cast<std::size_t>(kEvents));
@@ -340,8 +296,8 @@ class SandboxSigkillTest : public ::testing::Test {
     EXPECT_EQ(kills, 3);
   }
 
-  std::filesystem::path dir_;
-  Serve serve_;
+  testing::TempDir dir_{"idem-wh-sigkill"};
+  testing::ChildProcess serve_;
   std::unique_ptr<Sandbox> sandbox_;
   std::unique_ptr<didit::DiditClient> didit_;
 };

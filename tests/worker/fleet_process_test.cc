@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "testing/pg_cluster.h"
+#include "testing/temp_dir.h"
 #include "worker/fleet_support.h"
 
 namespace idem {
@@ -42,9 +43,6 @@ constexpr char kFaults[] =
 class FleetProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "idem-fleet-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     auto cluster = testing::PgCluster::Start();
     ASSERT_TRUE(cluster.has_value()) << cluster.error().ToString();
     cluster_ = std::move(*cluster);
@@ -54,12 +52,7 @@ class FleetProcessTest : public ::testing::Test {
   void TearDown() override {
     workers_.clear();  // SIGKILLs and reaps any still running
     sandboxes_.clear();
-    if (!HasFailure()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    } else {
-      std::printf("logs kept in %s\n", dir_.c_str());
-    }
+    if (HasFailure()) tmp_.Keep();  // the workers' and sandboxes' logs
   }
 
   void StartWorker(int slot) {
@@ -93,7 +86,8 @@ class FleetProcessTest : public ::testing::Test {
     std::printf("\n");
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"idem-fleet"};
+  const std::string dir_ = tmp_.string();
   std::unique_ptr<testing::PgCluster> cluster_;
   std::vector<fleet::SandboxProcess> sandboxes_;
   std::vector<chaos::Child> workers_;

@@ -18,18 +18,14 @@
 #include "idem/client.h"
 #include "idem/sandbox.h"
 #include "testing/pg_environment.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace idem {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-std::string TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "idem-budget-XXXXXX").string();
-  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
 
 // 429s the sandbox answered (its total: the global limit's and every
 // scope's; "rate_limited" splits the same count by scope).
@@ -93,17 +89,20 @@ void RunFleetUnderOneBudget(const std::string& dir, const std::string& journal_l
   auto journal = OpenJournal(journal_path);
   ASSERT_TRUE(journal);
   int spawned = 3;
-  const auto deadline = steady_clock::now() + std::chrono::seconds(40);
-  while (steady_clock::now() < deadline) {
-    const auto left = fleet::Unfinished(**journal);
-    if (left && *left == 0) break;
-    // --exit-when-idle workers may leave before the killed one's lease
-    // lapses; a fresh one finishes what is left.
-    bool any_running = false;
-    for (auto& w : workers) any_running |= !w.Poll();
-    if (!any_running) workers.push_back(worker(spawned++));
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  // The checks below judge what a timeout leaves.
+  (void)testing::WaitUntil(
+      std::chrono::seconds(40),
+      [&] {
+        const auto left = fleet::Unfinished(**journal);
+        if (left && *left == 0) return true;
+        // --exit-when-idle workers may leave before the killed one's lease
+        // lapses; a fresh one finishes what is left.
+        bool any_running = false;
+        for (auto& w : workers) any_running |= !w.Poll();
+        if (!any_running) workers.push_back(worker(spawned++));
+        return false;
+      },
+      milliseconds(100));
   const double seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
   for (auto& w : workers) {
     if (w.running()) w.KillAndWait(SIGTERM);
@@ -125,9 +124,9 @@ void RunFleetUnderOneBudget(const std::string& dir, const std::string& journal_l
 }
 
 TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigkill) {
-  const std::string dir = TempDir();
+  testing::TempDir tmp("idem-budget");
+  const std::string dir = tmp.string();
   RunFleetUnderOneBudget(dir, dir + "/journal.db");
-  std::filesystem::remove_all(dir);
 }
 
 // The same fleet on one PostgreSQL database (as workers on many hosts would
@@ -135,9 +134,9 @@ TEST(RateBudgetFleet, ThreeWorkersShareOneBudgetThroughTheJournalAndSurviveASigk
 TEST(RateBudgetFleet, OnAPostgresJournalTheFleetSharesOneBudgetToo) {
   auto url = testing::FreshPgDatabaseUrl("idem_budget_");
   ASSERT_TRUE(url) << url.error().ToString();
-  const std::string dir = TempDir();
+  testing::TempDir tmp("idem-budget");
+  const std::string dir = tmp.string();
   RunFleetUnderOneBudget(dir, *url);
-  std::filesystem::remove_all(dir);
 }
 
 // The control: the same fleet with `--rate-budget process`, each worker
@@ -145,7 +144,8 @@ TEST(RateBudgetFleet, OnAPostgresJournalTheFleetSharesOneBudgetToo) {
 // fleet does not, and the sandbox answers 429s (the ops still succeed,
 // paced by Retry-After). This is what the shared budget removes.
 TEST(RateBudgetFleet, EachWorkerWithItsOwnBudgetMakesTheFleetExceedTheLimit) {
-  const std::string dir = TempDir();
+  testing::TempDir tmp("idem-budget");
+  const std::string dir = tmp.string();
   auto sandbox =
       fleet::StartSandbox("", "", 1, dir + "/sandbox.log", {"--rate-scopes", "writes=10/s"});
   ASSERT_TRUE(sandbox) << sandbox.error().ToString();
@@ -166,8 +166,8 @@ TEST(RateBudgetFleet, EachWorkerWithItsOwnBudgetMakesTheFleetExceedTheLimit) {
   }
   const auto deadline = steady_clock::now() + std::chrono::seconds(60);
   for (auto& w : workers) {
-    while (!w.Poll() && steady_clock::now() < deadline)
-      std::this_thread::sleep_for(milliseconds(50));
+    (void)testing::WaitUntil(
+        deadline, [&] { return w.Poll(); }, milliseconds(50));
     if (w.running()) w.KillAndWait(SIGTERM);
     EXPECT_EQ(w.exit_code(), 0);
   }
@@ -181,7 +181,6 @@ TEST(RateBudgetFleet, EachWorkerWithItsOwnBudgetMakesTheFleetExceedTheLimit) {
   // Three plans of 8 in the first second against a limit of 10.
   EXPECT_GT(Count429(sandbox->base_url), 0);
   EXPECT_LE(MaxInWindow(sandbox->base_url, 1000), 10);  // the sandbox held its limit
-  std::filesystem::remove_all(dir);
 }
 
 // A client whose plan says 100 writes/s against a sandbox that allows 5 per
@@ -230,7 +229,8 @@ AdaptRun RunAgainstLowLimit(const std::string& dir, std::optional<RateLimits> li
 }
 
 TEST(RateBudgetAdapt, TheServersHeadersLowerAPlanThatSaysMore) {
-  const std::string dir = TempDir();
+  testing::TempDir tmp("idem-budget");
+  const std::string dir = tmp.string();
   std::filesystem::create_directories(dir + "/on");
   std::filesystem::create_directories(dir + "/off");
   const AdaptRun on = RunAgainstLowLimit(dir + "/on", RateLimits{{"generic-write", {100, 1000}}});
@@ -243,7 +243,6 @@ TEST(RateBudgetAdapt, TheServersHeadersLowerAPlanThatSaysMore) {
   // On: the first answer says "4 left until the next second"; from then on
   // the client waits instead, so at most a stray 429 at a window's edge.
   EXPECT_LE(on.answered_429, 1);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 #include "idem/journal.h"
 #include "idem/sandbox.h"
+#include "testing/temp_dir.h"
 
 namespace idem::testing {
 
@@ -32,17 +32,12 @@ class WorkerFixture : public ::testing::Test {
     sandbox_ = std::move(*sandbox);
   }
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "idem-worker-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     auto journal = OpenSqliteJournal(JournalPath());
     ASSERT_TRUE(journal.has_value()) << journal.error().ToString();
     journal_ = std::move(*journal);
   }
   void TearDown() override {
     if (sandbox_) sandbox_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   std::string JournalPath() const { return dir_ + "/journal.db"; }
 
@@ -57,7 +52,8 @@ class WorkerFixture : public ::testing::Test {
   }
 
   const std::uint64_t seed_;
-  std::string dir_;
+  TempDir tmp_{"idem-worker"};
+  const std::string dir_ = tmp_.string();
   std::unique_ptr<Sandbox> sandbox_;
   std::shared_ptr<Journal> journal_;
 };

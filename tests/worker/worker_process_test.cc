@@ -4,7 +4,6 @@
 // execute it twice); a SIGTERM'd worker exits 0 and leaves nothing leased.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +21,7 @@
 #include "idem/journal.h"
 #include "idem/sandbox.h"
 #include "testing/child_process.h"
+#include "testing/wait.h"
 #include "worker_fixture.h"
 
 namespace idem {
@@ -134,22 +134,16 @@ TEST_F(WorkerProcessTest, ExitWhenIdleEndsWhileTheApiIsDownAndSaysWhatIsLeft) {
   ASSERT_NE(attempts, args.end());
   *(attempts + 1) = "2";
   const std::string out = dir_ + "/down.json";
-  pid_t pid = SpawnChild(args, out);
-  ASSERT_GT(pid, 0);
+  testing::SpawnOptions options;
+  options.stdout_path = out;
+  testing::ChildProcess worker = testing::ChildProcess::Spawn(args, options);
+  ASSERT_TRUE(worker.started());
   // Bounded: it must end by itself within 30 s (each op takes milliseconds).
-  int status = 0;
-  bool exited = false;
-  for (int i = 0; i < 1500 && !exited; ++i) {
-    exited = waitpid(pid, &status, WNOHANG) == pid;
-    if (!exited) std::this_thread::sleep_for(milliseconds(20));
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-  }
-  ASSERT_TRUE(exited) << "the worker never went idle";
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 3) << "unknown ops remain";
+  // (A worker still running is SIGKILLed when `worker` goes.)
+  const std::optional<testing::ExitStatus> status = worker.WaitFor(std::chrono::seconds(30));
+  ASSERT_TRUE(status) << "the worker never went idle";
+  ASSERT_EQ(status->signal, 0);
+  EXPECT_EQ(status->code, 3) << "unknown ops remain";
   auto summary = nlohmann::json::parse(ReadWholeFile(out), nullptr, false);
   ASSERT_TRUE(summary.is_object()) << ReadWholeFile(out);
   EXPECT_EQ(summary["left_unknown"], 3) << summary.dump();
@@ -218,12 +212,9 @@ TEST_F(WorkerProcessTest, SigtermFinishesInFlightWorkAndExitsZero) {
   args.erase(args.begin() + 2);  // no --exit-when-idle: runs until stopped
   pid_t pid = SpawnChild(args);
   // Wait (bounded) until the worker has something on the wire.
-  bool started = false;
-  for (int i = 0; i < 200 && !started; ++i) {
-    std::this_thread::sleep_for(milliseconds(25));
-    started = !ExecutionsByVendorData().empty();
-  }
-  ASSERT_TRUE(started);
+  ASSERT_TRUE(testing::WaitUntil(
+      std::chrono::seconds(10), [&] { return !ExecutionsByVendorData().empty(); },
+      milliseconds(25)));
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid), 0);
   // Nothing half-done: every op is final or waits unleased for the next
@@ -254,11 +245,14 @@ TEST_F(WorkerProcessTest, OpsListShowsTheLeaseHolder) {
   pid_t pid = SpawnChild(args);
   // While the 2 s answers are pending, the journal names the owner.
   std::string owner;
-  for (int i = 0; i < 200 && owner.empty(); ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-    auto op = journal_->Get("own-0");
-    if (op && *op) owner = (*op)->lease_owner;
-  }
+  (void)testing::WaitUntil(
+      std::chrono::seconds(10),
+      [&] {
+        auto op = journal_->Get("own-0");
+        if (op && *op) owner = (*op)->lease_owner;
+        return !owner.empty();
+      },
+      milliseconds(20));
   ASSERT_FALSE(owner.empty());
   EXPECT_NE(owner.find(":" + std::to_string(pid) + ":"), std::string::npos) << owner;
   const std::string out = dir_ + "/list.txt";
