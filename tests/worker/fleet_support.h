@@ -1,4 +1,5 @@
-// Shared by the fleet test and the workers benchmark: `idem sandbox` and
+// Shared by the fleet tests (tests/worker) and the fleet benchmarks
+// (bench/pg_workers_bench.cc, bench/fleet_rate_bench.cc): `idem sandbox` and
 // `idem worker` as real child processes (chaos::Child), the op mix, and the
 // sandbox's own execution records read over HTTP.
 #pragma once

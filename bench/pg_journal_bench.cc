@@ -1,7 +1,7 @@
 // Micro-benchmark (not a test): Begin + final Update per op on the
 // PostgreSQL journal, 1 and 32 threads, against a throwaway cluster with
 // fsync on (synchronous_commit = on, the kPowerLoss default).
-//   build/<dir>/tests/journal/pg_journal_bench [ops_per_run]
+//   build/<dir>/bench/pg_journal_bench [ops_per_run]
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "idem/journal.h"
-#include "journal_test_util.h"
+#include "journal/journal_test_util.h"
 #include "testing/pg_cluster.h"
 
 namespace {

@@ -7,7 +7,7 @@
 // PostgreSQL server used, to show where the time goes, and the CPU per op
 // (docs/postgres.md).
 //
-//   IDEM_BIN=build/x/idem build/x/tests/worker/pg_workers_bench [ops] [concurrency] [nofsync]
+//   IDEM_BIN=build/x/idem build/x/bench/pg_workers_bench [ops] [concurrency] [nofsync]
 #include <libpq-fe.h>
 #include <sys/resource.h>
 #include <unistd.h>

@@ -13,7 +13,7 @@
 // starts, against the limit; see Windows), the time to drain and the ops
 // that succeeded. Figures: docs/client.md.
 //
-//   IDEM_BIN=build/default/idem build/default/tests/worker/fleet_rate_bench
+//   IDEM_BIN=build/default/idem build/default/bench/fleet_rate_bench
 //       [--limit 3000] [--per min|s] [--ops N (default 3 x limit)]
 //       [--workers 4] [--concurrency 16] [--only postgres|sqlite] [--timeline]
 #include <signal.h>
@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "fleet_support.h"
 #include "testing/pg_cluster.h"
+#include "worker/fleet_support.h"
 
 namespace {
 

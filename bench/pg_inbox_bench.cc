@@ -3,7 +3,7 @@
 // (synchronous_commit = on, the kPowerLoss default), heal included (the
 // journal at the same URL): Accept from 1 and 16 threads, and AcceptMany
 // batches of 16 from one thread (the receiver's store thread).
-//   build/<dir>/tests/webhook/pg_inbox_bench [events_per_run]
+//   build/<dir>/bench/pg_inbox_bench [events_per_run]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "idem/webhook_inbox.h"
-#include "inbox_test_util.h"
 #include "testing/pg_cluster.h"
+#include "webhook/inbox_test_util.h"
 
 namespace {
 
