@@ -276,7 +276,7 @@ class Client {
  public:
   // Errors: kInvalidArgument when the journal or transport is missing or the
   // base URL is empty.
-  static Result<std::unique_ptr<Client>> Create(ClientOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Client>> Create(ClientOptions options);
 
   // Stops: ops waiting for a retry stop at once (kept in_flight, lease
   // released); requests on the wire are waited for. Every pending callback
@@ -307,7 +307,7 @@ class Client {
   // stored bytes, at most max_concurrent_ops at once. Blocks until each has
   // been driven once: an op it gives up on again is not claimed again in the
   // same call, so it moves on to the ones behind it.
-  virtual Result<ResumeSummary> Resume() = 0;
+  [[nodiscard]] virtual Result<ResumeSummary> Resume() = 0;
 
   // Drives an op the caller has already claimed in the journal (as
   // Journal::ClaimUnfinished returned it, typically claimed with owner() and
@@ -339,8 +339,8 @@ class Client {
   virtual Clock& clock() const = 0;
 
   // Pass-throughs to the journal.
-  virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
-  virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
+  [[nodiscard]] virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
 };
 
 // "HOST:PID:RANDOM:PIDNS:START", the default lease owner: the host name, the
@@ -364,7 +364,7 @@ bool OwnerIsProvablyDead(std::string_view owner);
 // RunWorker when a claim comes back empty (at most once per a third of the
 // lease: it lists every unfinished op); Call/Submit of one op held by a dead
 // owner release that lease alone.
-Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal,
-                                              std::chrono::system_clock::time_point now);
+[[nodiscard]] Result<std::size_t> ReleaseLeasesOfDeadOwners(
+    Journal& journal, std::chrono::system_clock::time_point now);
 
 }  // namespace idem

@@ -45,6 +45,7 @@ struct EnqueueOptions {
 // (Client::Drive), so a worker killed mid-request leaves that trace, and the
 // next driver resolves the op (replay, look-up, or a stop for review) instead
 // of sending it blindly. The key window counts from that first send.
-Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOptions& options = {});
+[[nodiscard]] Result<Operation> Enqueue(Journal& journal, OpRequest request,
+                                        const EnqueueOptions& options = {});
 
 }  // namespace idem

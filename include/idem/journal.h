@@ -203,8 +203,8 @@ class Journal {
   // every key. So a caller key copied from a generated one is not caught on
   // SQLite: the server then answers it as the earlier op's retry. Bodies are
   // stored byte for byte.
-  virtual Result<BeginResult> Begin(const Operation& op, std::string_view owner,
-                                    std::chrono::milliseconds lease) = 0;
+  [[nodiscard]] virtual Result<BeginResult> Begin(const Operation& op, std::string_view owner,
+                                                  std::chrono::milliseconds lease) = 0;
 
   // Writes every mutable field of `op` (state, attempts, timestamps, response,
   // resource_id, last_error, next_attempt, and idem_key, which changes only
@@ -213,7 +213,7 @@ class Journal {
   // kFailedPrecondition unless the stored lease_owner and lease_generation
   // equal op's, so a worker whose lease lapsed cannot overwrite the newer
   // owner's outcome. A final state releases the lease.
-  virtual Status Update(const Operation& op) = 0;
+  [[nodiscard]] virtual Status Update(const Operation& op) = 0;
 
   // Batches, for a driver with many ops at once: the same as calling Begin
   // (with one owner and lease) or Update for each op in order, one result per
@@ -227,10 +227,10 @@ class Journal {
   virtual std::vector<Status> UpdateMany(const std::vector<const Operation*>& ops);
 
   // Extends the lease of an op the caller holds (fenced like Update).
-  virtual Status RenewLease(const Operation& op, std::chrono::milliseconds lease) = 0;
+  [[nodiscard]] virtual Status RenewLease(const Operation& op, std::chrono::milliseconds lease) = 0;
 
   // Gives up the lease without changing anything else (fenced like Update).
-  virtual Status Release(const Operation& op) = 0;
+  [[nodiscard]] virtual Status Release(const Operation& op) = 0;
 
   // Claims up to `max` unfinished ops (in_flight or unknown, never one that
   // needs_review) whose lease is free or lapsed (whatever their
@@ -239,18 +239,18 @@ class Journal {
   // stored. max = 0 claims them all. `filter` narrows what may be taken.
   // Concurrent claimers (threads, processes, hosts) never get the same op;
   // on PostgreSQL they skip each other's locked rows instead of waiting.
-  virtual Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
-                                                         std::chrono::milliseconds lease,
-                                                         std::size_t max,
-                                                         const ClaimFilter& filter = {}) = 0;
+  [[nodiscard]] virtual Result<std::vector<Operation>> ClaimUnfinished(
+      std::string_view owner, std::chrono::milliseconds lease, std::size_t max,
+      const ClaimFilter& filter = {}) = 0;
 
-  virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
+  [[nodiscard]] virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
   // Oldest first (by created_ms).
-  virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
+  [[nodiscard]] virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
 
   // Every op (any state) whose natural_key equals `natural_key`, oldest
   // first; for reconciliation by a look-up. An empty key -> kInvalidArgument.
-  virtual Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) = 0;
+  [[nodiscard]] virtual Result<std::vector<Operation>> FindByNaturalKey(
+      std::string_view natural_key) = 0;
 
   // The webhook heal: settles as succeeded every op `adoption` matches (see
   // Adoption for the rules), atomically, with `adoption.resource_id` (when
@@ -261,7 +261,7 @@ class Journal {
   // client then returns this stored success). Returns the ops it settled, as
   // stored. kInvalidArgument for an adoption that names no key, no kind or no
   // time bound.
-  virtual Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) = 0;
+  [[nodiscard]] virtual Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) = 0;
 
   // Applies a person's verdict to an `unknown` op, atomically: refused,
   // nothing changes, when the op is settled (kAlreadyExists), in_flight or
@@ -271,8 +271,8 @@ class Journal {
   // The op's lease is cleared and its generation bumped (a stale driver is
   // fenced out), needs_review is cleared and `audit_line` appended. Returns
   // the op as stored.
-  virtual Result<Operation> ResolveUnknown(std::string_view op_id,
-                                           const UnknownResolution& resolution) = 0;
+  [[nodiscard]] virtual Result<Operation> ResolveUnknown(std::string_view op_id,
+                                                         const UnknownResolution& resolution) = 0;
 
   // The rate budget every process on this journal shares (ClientOptions::
   // rate_limits). TakeRate records one grant in every scope of `scopes` at
@@ -285,20 +285,20 @@ class Journal {
   // than the window. Grants older than the longest window are deleted as
   // they are read. Times are the callers' clocks (one host, or hosts in NTP
   // sync). The default: kFailedPrecondition (a journal without a shared budget).
-  virtual Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms);
+  [[nodiscard]] virtual Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms);
   // The server said a scope has less room than the plan: at most `allowance`
   // grants from `now_ms` until `until_ms` in each of `scopes` (replacing an
   // earlier cap). The default: kFailedPrecondition.
-  virtual Status SetRateCap(const std::vector<std::string>& scopes, int allowance,
-                            std::int64_t now_ms, std::int64_t until_ms);
+  [[nodiscard]] virtual Status SetRateCap(const std::vector<std::string>& scopes, int allowance,
+                                          std::int64_t now_ms, std::int64_t until_ms);
 };
 
 // Opens (creating and migrating as needed) the SQLite journal at `path`,
 // in WAL mode. ":memory:": a new journal in this process's memory, for
 // tests (nothing durable, no other process sees it; without WAL its reads
 // and writes wait for each other); it is gone once this object is.
-Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
-                                                   JournalOptions options = {});
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
+                                                                 JournalOptions options = {});
 
 // Opens (creating and migrating as needed) the PostgreSQL journal at
 // `conninfo_or_url`: a libpq URL ("postgresql://user@host:5432/db") or a
@@ -308,16 +308,16 @@ Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
 // busy_timeout bounds row-lock waits (lock_timeout) and how long a call keeps
 // reconnecting after the server went away; group_commit_delay is ignored
 // (PostgreSQL groups commits itself). See docs/postgres.md.
-Result<std::unique_ptr<Journal>> OpenPostgresJournal(const std::string& conninfo_or_url,
-                                                     JournalOptions options = {});
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenPostgresJournal(
+    const std::string& conninfo_or_url, JournalOptions options = {});
 
 // True for "postgres://..." and "postgresql://..." URLs.
 bool IsPostgresUrl(std::string_view path_or_url);
 
 // The journal named by `path_or_url`: PostgreSQL for a postgres:// or
 // postgresql:// URL, else the SQLite file at that path.
-Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
-                                             JournalOptions options = {});
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
+                                                           JournalOptions options = {});
 
 // The default journal path: $IDEM_JOURNAL, else ./idem-journal.db.
 std::string DefaultJournalPath();
@@ -327,11 +327,12 @@ std::string DefaultJournalPath();
 // `path_or_url` names a SQLite file that does not exist (or is not a regular
 // file). OK for an existing file and for any PostgreSQL URL (the database
 // is the server's; opening it creates no file).
-Status CheckJournalExists(const std::string& path_or_url);
+[[nodiscard]] Status CheckJournalExists(const std::string& path_or_url);
 
 // Every unfinished op: in_flight ones, then (with include_unknown) unknown
 // ones, each oldest first, those that need review included. What "nothing
 // lost yet" counts.
-Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown = true);
+[[nodiscard]] Result<std::vector<Operation>> ListUnfinished(Journal& journal,
+                                                            bool include_unknown = true);
 
 }  // namespace idem

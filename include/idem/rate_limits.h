@@ -50,11 +50,11 @@ struct RateSpec {
 // come first). N in [0, 1000000]. kInvalidArgument names the entry that is
 // wrong (empty entry, missing "=", unknown or repeated scope, N not a
 // number, another unit).
-Result<RateSpec> ParseRateSpec(std::string_view spec);
+[[nodiscard]] Result<RateSpec> ParseRateSpec(std::string_view spec);
 
 // A spec as limits: "didit" starts from DiditRateLimits(), each entry then
 // sets its scope (N = 0 removes it). "" or "off" = no limits.
-Result<RateLimits> ParseRateLimits(std::string_view spec);
+[[nodiscard]] Result<RateLimits> ParseRateLimits(std::string_view spec);
 
 // "generic-write=300/min,..." (canonical names, "/s" when the window is 1 s),
 // or "off" when empty; ParseRateLimits reads it back.

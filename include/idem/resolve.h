@@ -43,6 +43,6 @@ struct ResolveRequest {
 // kNotFound when there is no such op;
 // kInvalidArgument for an empty op id, or `by`/`note`/`resource_id` over
 // 1 KiB or with control characters. Journal errors as they come.
-Result<Operation> ResolveUnknownOp(Journal& journal, const ResolveRequest& request);
+[[nodiscard]] Result<Operation> ResolveUnknownOp(Journal& journal, const ResolveRequest& request);
 
 }  // namespace idem

@@ -46,7 +46,7 @@ enum class SandboxProfile { kDidit, kIdeal };
 // "didit" / "ideal".
 std::string_view SandboxProfileName(SandboxProfile profile);
 // The inverse of SandboxProfileName; kInvalidArgument for anything else.
-Result<SandboxProfile> ParseSandboxProfile(std::string_view text);
+[[nodiscard]] Result<SandboxProfile> ParseSandboxProfile(std::string_view text);
 
 // A session status change, as the sandbox's single event point reports it
 // (create, advance, update-status, delete, a saved standalone check).
@@ -116,7 +116,7 @@ struct SandboxRateScopes {
 // kInvalidArgument names the entry that is wrong (unknown or repeated scope,
 // missing "=", N not a number, a unit other than "/min", Didit scopes the
 // sandbox has no route for such as session-add-images).
-Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec);
+[[nodiscard]] Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec);
 
 struct SandboxOptions {
   // Address to bind. Default 127.0.0.1 (never a public interface by default).
@@ -232,7 +232,7 @@ class Sandbox {
   // Opens the store, binds and listens; returns once the socket accepts.
   // Errors: kInvalidArgument (bad fault spec or options), kUnavailable (the
   // address is in use), kIo (the database cannot be opened).
-  static Result<std::unique_ptr<Sandbox>> Start(SandboxOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Sandbox>> Start(SandboxOptions options);
 
   virtual ~Sandbox() = default;
 
@@ -259,15 +259,16 @@ class Sandbox {
 // like `stripe trigger`). Returns the session's JSON as the sandbox answers.
 // Errors: kNotFound (no such session), kInvalidArgument (not a Didit
 // status, or a bad base URL), kUnavailable (no sandbox answered there).
-Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
-                                         const std::string& status);
+[[nodiscard]] Result<std::string> TriggerSessionStatus(const std::string& base_url,
+                                                       const std::string& session_id,
+                                                       const std::string& status);
 
 // Fires `data.updated` for a session of a running sandbox, as `POST
 // /_sandbox/sessions/{id}/data-updated` does (a reviewer edited its data; the
 // sandbox sends the signed event, with the decision, when it has a webhook
 // URL; the session itself does not change). `idem trigger SESSION
 // data.updated`. Returns the sandbox's answer; errors as TriggerSessionStatus.
-Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
-                                              const std::string& session_id);
+[[nodiscard]] Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
+                                                            const std::string& session_id);
 
 }  // namespace idem

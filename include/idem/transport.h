@@ -67,7 +67,7 @@ class Transport {
   virtual void Send(HttpRequest request, Callback done) = 0;
 
   // Blocks until the request finishes. Must not be called from a callback.
-  TransportResult SendAndWait(HttpRequest request);
+  [[nodiscard]] TransportResult SendAndWait(HttpRequest request);
 };
 
 // libcurl multi on one background thread. Destroying it cancels what is still

@@ -83,7 +83,8 @@ struct CatchUpStats {
 class CatchUp {
  public:
   // kInvalidArgument without a lookup or with rate_per_minute < 1.
-  static Result<std::unique_ptr<CatchUp>> Create(WebhookInbox& inbox, CatchUpOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<CatchUp>> Create(WebhookInbox& inbox,
+                                                               CatchUpOptions options);
 
   // Does what is due now: at most one look-up (and its store). Returns when
   // the next step is due; a caller waits until then (or less) and calls

@@ -233,8 +233,8 @@ class WebhookInbox {
   // like OpenJournal's: a postgres:// or postgresql:// URL (any libpq
   // parameter; the password never appears in errors) opens PostgreSQL,
   // anything else is a SQLite file path. Unreachable server: kUnavailable.
-  static Result<std::unique_ptr<WebhookInbox>> Open(const std::string& path_or_url,
-                                                    InboxOptions options = {});
+  [[nodiscard]] static Result<std::unique_ptr<WebhookInbox>> Open(const std::string& path_or_url,
+                                                                  InboxOptions options = {});
   virtual ~WebhookInbox() = default;
 
   // Stores one verified delivery, whatever its content (see the rules above:
@@ -246,7 +246,8 @@ class WebhookInbox {
   // acknowledged; on PostgreSQL kUnavailable also when the connection broke
   // during COMMIT, so the event may be stored: the sender's retry is then a
   // duplicate).
-  virtual Result<AcceptResult> Accept(std::string_view body, std::string_view delivery_id = "") = 0;
+  [[nodiscard]] virtual Result<AcceptResult> Accept(std::string_view body,
+                                                    std::string_view delivery_id = "") = 0;
 
   // Accept() for several deliveries at once (the receiver's store thread
   // hands over everything that arrived meanwhile): they are committed in one
@@ -263,25 +264,26 @@ class WebhookInbox {
   // transaction: kStored (with an exec task like any new event) only when
   // it moves the session; kDuplicate with seq 0 when the session already has
   // that status or a later one, or is unknown to the inbox.
-  virtual Result<AcceptResult> AcceptPolled(const PolledStatus& polled) = 0;
+  [[nodiscard]] virtual Result<AcceptResult> AcceptPolled(const PolledStatus& polled) = 0;
 
   // Sessions whose status is not final (IsFinalStatus) and whose latest
   // applied event was committed at or before `updated_before_ms`, least
   // recently updated first; at most `limit` (0 = all).
-  virtual Result<std::vector<SessionRecord>> UnfinishedSessions(std::int64_t updated_before_ms,
-                                                                std::size_t limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<SessionRecord>> UnfinishedSessions(
+      std::int64_t updated_before_ms, std::size_t limit) = 0;
 
-  virtual Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) = 0;
-  virtual Result<std::optional<SessionRecord>> Session(std::string_view session_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<WebhookEvent>> Events(const EventFilter& filter) = 0;
+  [[nodiscard]] virtual Result<std::optional<SessionRecord>> Session(
+      std::string_view session_id) = 0;
 
   // Runs due follow-up tasks (at most `max`): "heal" tasks call the journal
   // again; "exec" tasks call `exec` with the event (true = done). A failed
   // task is rescheduled with backoff and stays until it succeeds. Returns the
   // number of tasks that completed.
   using ExecRunner = std::function<Status(const WebhookEvent& event)>;
-  virtual Result<int> RunPending(const ExecRunner& exec, std::size_t max = 64) = 0;
+  [[nodiscard]] virtual Result<int> RunPending(const ExecRunner& exec, std::size_t max = 64) = 0;
   // Every task not yet done, oldest first.
-  virtual Result<std::vector<InboxTask>> PendingTasks() = 0;
+  [[nodiscard]] virtual Result<std::vector<InboxTask>> PendingTasks() = 0;
 };
 
 }  // namespace idem

@@ -110,7 +110,8 @@ class WebhookReceiver {
   // Opens the inbox, binds and starts serving. kInvalidArgument for bad
   // options (no secret, bad host), kUnavailable if the port is taken,
   // journal errors as they come.
-  static Result<std::unique_ptr<WebhookReceiver>> Start(WebhookReceiverOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<WebhookReceiver>> Start(
+      WebhookReceiverOptions options);
   virtual ~WebhookReceiver() = default;
 
   virtual std::uint16_t port() const = 0;
@@ -126,7 +127,7 @@ class WebhookReceiver {
 // stderr, and no other descriptor of this process open (not the listening
 // socket, not a journal); OK when it exits 0 within `timeout` (else it is
 // killed).
-Status RunShellCommand(const std::string& command, std::string_view input,
-                       std::chrono::milliseconds timeout);
+[[nodiscard]] Status RunShellCommand(const std::string& command, std::string_view input,
+                                     std::chrono::milliseconds timeout);
 
 }  // namespace idem

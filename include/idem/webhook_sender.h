@@ -35,7 +35,7 @@ struct WebhookFaults {
   std::int64_t delay_ms = 0;
 };
 // kInvalidArgument for unknown names, probabilities outside [0, 1], bad numbers.
-Result<WebhookFaults> ParseWebhookFaults(std::string_view spec);
+[[nodiscard]] Result<WebhookFaults> ParseWebhookFaults(std::string_view spec);
 
 // Didit's own webhook sender, as the fact sheet has it
 // (didit-api-v3-details.md section 6, "Didit's sender: retries"; from
@@ -119,12 +119,12 @@ struct WebhookSenderStats {
 class WebhookSender {
  public:
   // kInvalidArgument without url or secret.
-  static Result<std::unique_ptr<WebhookSender>> Create(WebhookSenderOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<WebhookSender>> Create(WebhookSenderOptions options);
   virtual ~WebhookSender() = default;
 
   // Queues one event (a JSON payload, sent byte for byte). Returns at once.
   // After Shutdown, kFailedPrecondition.
-  virtual Status Enqueue(std::string payload) = 0;
+  [[nodiscard]] virtual Status Enqueue(std::string payload) = 0;
 
   // Blocks until nothing is queued or in flight, or `timeout` passes.
   // true = idle.

@@ -40,7 +40,7 @@ namespace idem {
 // deeper than 128, or a duplicate key in an object: readers disagree on which
 // duplicate counts, so a body signed on its canonical form could say
 // something else to whoever reads the raw bytes (Didit never repeats a key).
-Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape = false);
+[[nodiscard]] Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape = false);
 
 // Which Didit signature headers a verifier accepts. A delivery passes when any
 // accepted header (tried in the order raw, V2, simple) matches under any secret.
@@ -59,12 +59,12 @@ std::string_view DiditSignatureKindName(DiditSignatureKind kind);  // "raw", "v2
 Headers SignDidit(std::string_view secret, std::string_view body, std::int64_t unix_seconds);
 
 // Decodes a Standard Webhooks secret: "whsec_<base64>" or bare base64.
-Result<std::string> DecodeStandardSecret(std::string_view secret);
+[[nodiscard]] Result<std::string> DecodeStandardSecret(std::string_view secret);
 
 // The headers of a Standard Webhooks delivery (webhook-id, webhook-timestamp,
 // webhook-signature "v1,<base64>"). `secret` as DecodeStandardSecret takes it.
-Result<Headers> SignStandard(std::string_view secret, std::string_view id,
-                             std::int64_t unix_seconds, std::string_view body);
+[[nodiscard]] Result<Headers> SignStandard(std::string_view secret, std::string_view id,
+                                           std::int64_t unix_seconds, std::string_view body);
 
 enum class WebhookScheme { kDidit, kStandard };
 std::string_view WebhookSchemeName(WebhookScheme scheme);  // "didit", "standard"
@@ -102,22 +102,26 @@ class WebhookVerifier {
  public:
   // kInvalidArgument when there is no secret, a Standard secret is not valid
   // base64, or the tolerance is negative.
-  static Result<WebhookVerifier> Create(WebhookScheme scheme, VerifierOptions options);
+  [[nodiscard]] static Result<WebhookVerifier> Create(WebhookScheme scheme,
+                                                      VerifierOptions options);
 
   // OK only when a signature header matches under one of the secrets and the
   // timestamp is within tolerance. Every failure is kRefused with a reason
   // ("missing X-Timestamp", "timestamp outside tolerance", "no signature
   // matched", ...) that never contains a secret or a signature.
-  Result<VerifiedDelivery> Verify(const Headers& headers, std::string_view body) const;
+  [[nodiscard]] Result<VerifiedDelivery> Verify(const Headers& headers,
+                                                std::string_view body) const;
 
   WebhookScheme scheme() const { return scheme_; }
 
  private:
   WebhookVerifier(WebhookScheme scheme, VerifierOptions options, std::vector<std::string> keys)
       : scheme_(scheme), options_(std::move(options)), keys_(std::move(keys)) {}
-  Result<VerifiedDelivery> VerifyDidit(const Headers& headers, std::string_view body) const;
-  Result<VerifiedDelivery> VerifyStandard(const Headers& headers, std::string_view body) const;
-  Status CheckTimestamp(std::int64_t unix_seconds, std::string_view what) const;
+  [[nodiscard]] Result<VerifiedDelivery> VerifyDidit(const Headers& headers,
+                                                     std::string_view body) const;
+  [[nodiscard]] Result<VerifiedDelivery> VerifyStandard(const Headers& headers,
+                                                        std::string_view body) const;
+  [[nodiscard]] Status CheckTimestamp(std::int64_t unix_seconds, std::string_view what) const;
 
   WebhookScheme scheme_;
   VerifierOptions options_;

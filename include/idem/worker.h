@@ -93,7 +93,7 @@ struct WorkerOptions {
 // pace of the dead-owner scan) are the Client's clock (Client::clock(), so
 // give the journal the same one, JournalOptions::clock); only its waits
 // (poll_interval, the stop wait) are real time.
-Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOptions& options,
-                                std::stop_token stop);
+[[nodiscard]] Result<WorkerSummary> RunWorker(Client& client, Journal& journal,
+                                              const WorkerOptions& options, std::stop_token stop);
 
 }  // namespace idem

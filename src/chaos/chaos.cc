@@ -64,7 +64,7 @@ std::string SelfExe() {
   return ec ? std::string() : p.string();
 }
 
-Result<std::string> MakeWorkDir() {
+[[nodiscard]] Result<std::string> MakeWorkDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/idem-chaos-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -650,7 +650,7 @@ std::vector<std::string> DefaultChaosKinds() {
   return kinds;
 }
 
-Result<ChaosReport> RunChaos(ChaosOptions o) {
+[[nodiscard]] Result<ChaosReport> RunChaos(ChaosOptions o) {
   if (o.ops == 0) return MakeError(ErrorCode::kInvalidArgument, "chaos needs at least one op");
   if (o.concurrency < 1 || o.worker_concurrency < 1 || o.kills < 0) {
     return MakeError(ErrorCode::kInvalidArgument,

@@ -206,7 +206,7 @@ std::vector<std::string> DefaultChaosKinds();
 // when the sandbox or the journal cannot be started/opened, kIo) mean the run
 // could not take place; a run that took place returns its report, passed or
 // not.
-Result<ChaosReport> RunChaos(ChaosOptions options);
+[[nodiscard]] Result<ChaosReport> RunChaos(ChaosOptions options);
 
 // The report as one self-contained HTML page (inline CSS and SVG, no script,
 // nothing fetched): the verdict and seed, the run's parameters (`options`:

@@ -17,8 +17,8 @@ namespace idem::chaos {
 // The destructor SIGKILLs and reaps a child still running.
 class Child {
  public:
-  static Result<Child> Spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                             bool pipe_stdout);
+  [[nodiscard]] static Result<Child> Spawn(const std::vector<std::string>& argv,
+                                           const std::string& log_path, bool pipe_stdout);
   Child() = default;
   Child(Child&& other) noexcept;
   Child& operator=(Child&& other) noexcept;

@@ -11,8 +11,9 @@ std::unique_ptr<Transport> MakeSandboxReadTransport() {
   return MakeCurlTransport(options);
 }
 
-Result<nlohmann::json> GetSandboxJson(Transport& transport, const std::string& base_url,
-                                      const std::string& path) {
+[[nodiscard]] Result<nlohmann::json> GetSandboxJson(Transport& transport,
+                                                    const std::string& base_url,
+                                                    const std::string& path) {
   HttpRequest request;
   request.method = "GET";
   request.url = base_url + path;

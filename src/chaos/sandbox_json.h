@@ -21,7 +21,8 @@ std::unique_ptr<Transport> MakeSandboxReadTransport();
 // request fails or the answer is not 200; kInternal when the body
 // was cut at the transport's max_response_bytes; kCorruption when it is not
 // JSON.
-Result<nlohmann::json> GetSandboxJson(Transport& transport, const std::string& base_url,
-                                      const std::string& path);
+[[nodiscard]] Result<nlohmann::json> GetSandboxJson(Transport& transport,
+                                                    const std::string& base_url,
+                                                    const std::string& path);
 
 }  // namespace idem::chaos

@@ -53,7 +53,7 @@ int ApplyCommon(const CommonFlags& f, Request& request) {
 
 // A file flag's contents, or the exit code (an unreadable path is the
 // caller's mistake: usage).
-Result<didit::FilePart> ReadFile(const std::string& path, int& exit_code) {
+[[nodiscard]] Result<didit::FilePart> ReadFile(const std::string& path, int& exit_code) {
   auto file = didit::FilePart::FromPath(path);
   if (!file) {
     exit_code = ReportError(file.error());
@@ -128,9 +128,9 @@ void AddPoa(CLI::App& app, int& exit_code) {
   cmd->callback([f, &exit_code] {
     exit_code = RunWithFile(
         f->common, f->request, &didit::PoaRequest::document, f->document,
-        [](auto r, auto call) { return didit::PoaOp(r, std::move(call)); },
-        [](didit::DiditClient& c, const auto& r, auto call) {
-          return c.ProofOfAddress(r, std::move(call));
+        [](auto req, auto call) { return didit::PoaOp(req, std::move(call)); },
+        [](didit::DiditClient& c, const auto& req, auto call) {
+          return c.ProofOfAddress(req, std::move(call));
         },
         "idem poa");
   });
@@ -235,9 +235,9 @@ void AddDatabaseValidation(CLI::App& app, int& exit_code) {
     if ((exit_code = ApplyCommon(f->common, request)) != kExitOk) return;
     exit_code = Run(
         f->common, request,
-        [](auto r, auto call) { return didit::DatabaseValidationOp(r, std::move(call)); },
-        [](didit::DiditClient& c, const auto& r, auto call) {
-          return c.DatabaseValidation(r, std::move(call));
+        [](auto req, auto call) { return didit::DatabaseValidationOp(req, std::move(call)); },
+        [](didit::DiditClient& c, const auto& req, auto call) {
+          return c.DatabaseValidation(req, std::move(call));
         },
         "idem database-validation");
   });

@@ -98,7 +98,7 @@ Error MissingApiKey(const ClientFlags& flags) {
                "IDEM_API_KEY_FILE or DIDIT_API_KEY");
 }
 
-Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
+[[nodiscard]] Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
   didit::AddDiditReconcilers(options);
   if (!flags.keyed_kinds.empty()) {
     if (auto st = didit::SetKeyedKinds(options, flags.keyed_kinds); !st) return st;
@@ -109,13 +109,14 @@ Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags) {
   return {};
 }
 
-Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) {
+[[nodiscard]] Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags) {
   auto journal = OpenJournal(flags.journal);  // SQLite path or postgres:// URL
   if (!journal) return tl::unexpected(journal.error());
   return std::shared_ptr<Journal>(std::move(*journal));
 }
 
-Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags& flags) {
+[[nodiscard]] Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(
+    const ClientFlags& flags) {
   if (auto st = CheckJournalExists(flags.journal); !st) {
     return MakeError(ErrorCode::kNotFound,
                      st.error().message() + " (check --journal or $IDEM_JOURNAL)");
@@ -123,7 +124,7 @@ Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags&
   return OpenJournalFromFlags(flags);
 }
 
-Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
+[[nodiscard]] Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
   if (flags.api_key.empty()) return tl::unexpected(MissingApiKey(flags));
   TransportOptions transport_options;
   if (flags.timeout_ms > 0) {
@@ -154,9 +155,9 @@ Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags) {
   return options;
 }
 
-Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
-                                                    std::shared_ptr<Journal> journal,
-                                                    std::size_t concurrency) {
+[[nodiscard]] Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
+                                                                  std::shared_ptr<Journal> journal,
+                                                                  std::size_t concurrency) {
   auto options = ClientOptionsFromFlags(flags);
   if (!options) return tl::unexpected(options.error());
   options->journal = std::move(journal);

@@ -51,22 +51,23 @@ void ResolveFromEnvironment(ClientFlags& flags);
 // else which flags and variables would give one.
 Error MissingApiKey(const ClientFlags& flags);
 
-Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags);
+[[nodiscard]] Result<std::shared_ptr<Journal>> OpenJournalFromFlags(const ClientFlags& flags);
 // The same for a command that only reads or recovers (resume, ops): a SQLite
 // journal that does not exist is kNotFound and no file is created.
-Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(const ClientFlags& flags);
+[[nodiscard]] Result<std::shared_ptr<Journal>> OpenExistingJournalFromFlags(
+    const ClientFlags& flags);
 // What the (resolved) flags say of a client: the API, the key, a curl
 // transport with the time per attempt, the lease, retries and backoff, and
 // Didit's profiles (ApplyDiditProfile). The caller sets the journal.
-Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags);
+[[nodiscard]] Result<ClientOptions> ClientOptionsFromFlags(const ClientFlags& flags);
 // A Client over a curl transport; `concurrency` ops driven at once.
-Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
-                                                    std::shared_ptr<Journal> journal,
-                                                    std::size_t concurrency);
+[[nodiscard]] Result<std::unique_ptr<Client>> MakeClientFromFlags(const ClientFlags& flags,
+                                                                  std::shared_ptr<Journal> journal,
+                                                                  std::size_t concurrency);
 
 // Didit's endpoint profiles and look-ups (didit::AddDiditReconcilers), then
 // what the flags override: the kinds whose keys the server honours and the
 // time per attempt. kInvalidArgument for a bad --keyed-kinds.
-Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags);
+[[nodiscard]] Status ApplyDiditProfile(ClientOptions& options, const ClientFlags& flags);
 
 }  // namespace idem::cli

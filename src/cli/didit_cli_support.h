@@ -61,7 +61,8 @@ inline constexpr const char* kDerivationPlaceholder = "idem-derived-op-id";
 // kDerivationPlaceholder (see include/idem/op_id.h). `build` is one of the
 // didit::*Op builders bound to the command's request.
 template <typename Build>
-Result<std::string> OpIdForCommand(const std::string& op_id, bool new_op, Build&& build) {
+[[nodiscard]] Result<std::string> OpIdForCommand(const std::string& op_id, bool new_op,
+                                                 Build&& build) {
   if (!op_id.empty()) return op_id;
   if (new_op) return NewOpId();
   Result<OpRequest> placeholder = build(didit::CallOptions{.op_id = kDerivationPlaceholder});

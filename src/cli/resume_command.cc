@@ -35,7 +35,7 @@ std::optional<std::int64_t> Drivable(Journal& journal) {
 
 // Client::Resume with a progress line on stderr: what is left is read from
 // the journal twice a second (Resume itself reports only at the end).
-Result<ResumeSummary> ResumeWithProgress(Client& client, Journal& journal) {
+[[nodiscard]] Result<ResumeSummary> ResumeWithProgress(Client& client, Journal& journal) {
   const std::int64_t total = Drivable(journal).value_or(-1);
   ProgressLine progress(stderr, "idem resume", "ops", ProgressOptionsForStderr());
   std::mutex mu;

@@ -5,7 +5,7 @@
 
 namespace idem::cli {
 
-Result<std::string> ReadSecretFile(const std::string& path) {
+[[nodiscard]] Result<std::string> ReadSecretFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError(ErrorCode::kNotFound, "cannot read the secret file '" + path + "'");
   std::ostringstream bytes;

@@ -14,7 +14,7 @@ namespace idem::cli {
 // The secret held by the file at `path`: its bytes without trailing
 // whitespace (a final newline). kNotFound / kIo when it cannot be read,
 // kInvalidArgument when it is empty; the message names the path only.
-Result<std::string> ReadSecretFile(const std::string& path);
+[[nodiscard]] Result<std::string> ReadSecretFile(const std::string& path);
 
 // The secrets of a list such as IDEM_WEBHOOK_SECRETS: separated by commas,
 // spaces or newlines, empty entries dropped.

@@ -41,7 +41,7 @@ int RunPdf(const SessionCallFlags& f) {
   return kExitOk;
 }
 
-Result<didit::BatchDeleteRequest> BatchRequest(const SessionCallFlags& f) {
+[[nodiscard]] Result<didit::BatchDeleteRequest> BatchRequest(const SessionCallFlags& f) {
   didit::BatchDeleteRequest request;
   request.delete_all = f.delete_all;
   std::stringstream in(f.session_numbers);

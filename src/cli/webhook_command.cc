@@ -45,7 +45,8 @@ struct ServeFlags {
 };
 
 // "90s", "10m", "1h", "500ms": digits and one unit, nothing else; positive.
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text, const char* flag) {
+[[nodiscard]] Result<std::chrono::milliseconds> ParseDuration(const std::string& text,
+                                                              const char* flag) {
   auto bad = [&] {
     return MakeError(ErrorCode::kInvalidArgument,
                      std::string(flag) +
@@ -75,7 +76,7 @@ Result<std::chrono::milliseconds> ParseDuration(const std::string& text, const c
 }
 
 // "30/min" or "30": look-ups per minute, 1..6000.
-Result<int> ParseRate(const std::string& text) {
+[[nodiscard]] Result<int> ParseRate(const std::string& text) {
   std::string number = text;
   if (number.size() > 4 && number.compare(number.size() - 4, 4, "/min") == 0) {
     number.resize(number.size() - 4);

@@ -847,6 +847,7 @@ Result<ResumeSummary> ClientImpl::Resume() {
   filter.max_unknown_updated_ms = std::max<std::int64_t>(1, NowMs() - 1);
   // Ops a crashed or interrupted process on this host still holds are
   // resumed now, not once their leases lapse.
+  // Best effort: a failure only means those ops wait for their leases to lapse.
   (void)ReleaseLeasesOfDeadOwners(*options_.journal, options_.clock->Now());
   for (;;) {
     auto claimed = options_.journal->ClaimUnfinished(options_.owner, options_.lease,
@@ -904,8 +905,8 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 
 namespace internal {
 
-Result<std::unique_ptr<Client>> CreateClient(ClientOptions options,
-                                             std::shared_ptr<Scheduler> scheduler) {
+[[nodiscard]] Result<std::unique_ptr<Client>> CreateClient(ClientOptions options,
+                                                           std::shared_ptr<Scheduler> scheduler) {
   if (!options.journal)
     return MakeError(ErrorCode::kInvalidArgument, "ClientOptions.journal is required");
   if (!options.transport) {

@@ -19,7 +19,7 @@ namespace idem::internal {
 // destructor, after its last op has finished; with a hand-run scheduler the
 // caller must run it until then (a destructor that waits for an op nobody
 // runs never returns).
-Result<std::unique_ptr<Client>> CreateClient(ClientOptions options,
-                                             std::shared_ptr<Scheduler> scheduler);
+[[nodiscard]] Result<std::unique_ptr<Client>> CreateClient(ClientOptions options,
+                                                           std::shared_ptr<Scheduler> scheduler);
 
 }  // namespace idem::internal

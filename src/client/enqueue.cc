@@ -7,7 +7,8 @@
 
 namespace idem {
 
-Result<Operation> Enqueue(Journal& journal, OpRequest request, const EnqueueOptions& options) {
+[[nodiscard]] Result<Operation> Enqueue(Journal& journal, OpRequest request,
+                                        const EnqueueOptions& options) {
   std::shared_ptr<Clock> clock = options.clock ? options.clock : DefaultClock();
   // Extra headers are not journaled (as for Submit); only the caller's key is.
   bool caller_key = false;

@@ -24,8 +24,9 @@ class AtMillis final : public Clock {
 
 }  // namespace
 
-Result<Operation> NewOperation(OpRequest& request, const std::function<std::string()>& new_key,
-                               std::int64_t now_ms, bool* caller_key) {
+[[nodiscard]] Result<Operation> NewOperation(OpRequest& request,
+                                             const std::function<std::string()>& new_key,
+                                             std::int64_t now_ms, bool* caller_key) {
   if (request.method.empty() || request.path.empty() || request.path.front() != '/') {
     return MakeError(ErrorCode::kInvalidArgument,
                      "an op needs a method and a path starting with '/'");

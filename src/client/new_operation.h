@@ -21,7 +21,8 @@ namespace idem::internal {
 // the record.
 // kInvalidArgument without a method, with a path not starting with '/', or
 // with a malformed caller key.
-Result<Operation> NewOperation(OpRequest& request, const std::function<std::string()>& new_key,
-                               std::int64_t now_ms, bool* caller_key);
+[[nodiscard]] Result<Operation> NewOperation(OpRequest& request,
+                                             const std::function<std::string()>& new_key,
+                                             std::int64_t now_ms, bool* caller_key);
 
 }  // namespace idem::internal

@@ -139,8 +139,8 @@ bool OwnerIsProvablyDead(std::string_view owner) {
   return !start || *start != named->start_ticks;
 }
 
-Result<std::size_t> ReleaseLeasesOfDeadOwners(Journal& journal,
-                                              std::chrono::system_clock::time_point now) {
+[[nodiscard]] Result<std::size_t> ReleaseLeasesOfDeadOwners(
+    Journal& journal, std::chrono::system_clock::time_point now) {
   auto unfinished = ListUnfinished(journal);
   if (!unfinished) return tl::unexpected(unfinished.error());
   std::size_t released = 0;

@@ -20,10 +20,10 @@ class RateBook {
  public:
   virtual ~RateBook() = default;
   // Journal::TakeRate's contract.
-  virtual Result<RateTake> Take(const RateLimits& scopes, std::int64_t now_ms) = 0;
+  [[nodiscard]] virtual Result<RateTake> Take(const RateLimits& scopes, std::int64_t now_ms) = 0;
   // Journal::SetRateCap's contract.
-  virtual Status Cap(const std::vector<std::string>& scopes, int allowance, std::int64_t now_ms,
-                     std::int64_t until_ms) = 0;
+  [[nodiscard]] virtual Status Cap(const std::vector<std::string>& scopes, int allowance,
+                                   std::int64_t now_ms, std::int64_t until_ms) = 0;
 };
 
 // Grants and caps as journal rows (Journal::TakeRate / SetRateCap). The

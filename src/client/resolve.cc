@@ -11,7 +11,7 @@ namespace {
 
 // Audit text is one printable line: no control characters (a newline would
 // forge another audit line), bounded.
-Status CheckAuditText(std::string_view what, std::string_view text) {
+[[nodiscard]] Status CheckAuditText(std::string_view what, std::string_view text) {
   if (text.size() > 1024) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(what) + " is over 1 KiB");
   }
@@ -33,7 +33,7 @@ std::string DefaultResolver() {
 
 }  // namespace
 
-Result<Operation> ResolveUnknownOp(Journal& journal, const ResolveRequest& request) {
+[[nodiscard]] Result<Operation> ResolveUnknownOp(Journal& journal, const ResolveRequest& request) {
   if (request.op_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "no op id to resolve");
   const std::string by = request.by.empty() ? DefaultResolver() : request.by;
   for (auto [what, text] : {std::pair<std::string_view, std::string_view>{"the resolver", by},

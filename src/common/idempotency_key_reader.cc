@@ -10,7 +10,7 @@ bool IsBareTokenChar(char ch) {
   return c > 0x20 && c <= 0x7E && c != '"' && c != '\\';
 }
 
-Result<std::string> ReadQuoted(std::string_view s) {
+[[nodiscard]] Result<std::string> ReadQuoted(std::string_view s) {
   // s starts with '"'.
   std::string out;
   std::size_t i = 1;
@@ -49,7 +49,7 @@ bool IsBareIdempotencyToken(std::string_view key) {
   return true;
 }
 
-Result<std::string> ReadIdempotencyKey(std::string_view header_value) {
+[[nodiscard]] Result<std::string> ReadIdempotencyKey(std::string_view header_value) {
   const std::string_view s = TrimOws(header_value);
   if (s.empty()) return MakeError(ErrorCode::kInvalidArgument, "the key is empty");
   // Even fully escaped, a key of 255 characters is at most 2 * 255 + 2 bytes.

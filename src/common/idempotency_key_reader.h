@@ -24,7 +24,7 @@ inline constexpr std::size_t kMaxIdempotencyKeyLength = 255;
 // The key, or kInvalidArgument saying why: empty, longer than 255
 // characters (after unescaping), a character a bare key may not hold, or a
 // malformed sf-string (a bad escape, unterminated, text after the quote).
-Result<std::string> ReadIdempotencyKey(std::string_view header_value);
+[[nodiscard]] Result<std::string> ReadIdempotencyKey(std::string_view header_value);
 
 // `key` can be sent as a bare token and reads back as itself: 1..255 visible
 // ASCII characters without '"' or '\\'.

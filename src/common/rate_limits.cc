@@ -49,7 +49,7 @@ RateLimits DiditRateLimits() {
   };
 }
 
-Result<RateSpec> ParseRateSpec(std::string_view spec) {
+[[nodiscard]] Result<RateSpec> ParseRateSpec(std::string_view spec) {
   RateSpec out;
   spec = Trim(spec);
   if (spec.empty() || spec == "off") return out;
@@ -107,7 +107,7 @@ Result<RateSpec> ParseRateSpec(std::string_view spec) {
   return out;
 }
 
-Result<RateLimits> ParseRateLimits(std::string_view spec) {
+[[nodiscard]] Result<RateLimits> ParseRateLimits(std::string_view spec) {
   auto parsed = ParseRateSpec(spec);
   if (!parsed) return tl::unexpected(parsed.error());
   RateLimits limits = parsed->didit ? DiditRateLimits() : RateLimits{};

@@ -364,6 +364,8 @@ Result<Transaction> Transaction::Begin(Database& db) {
 Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
 
 Transaction::~Transaction() {
+  // A destructor cannot report; SQLite rolls back an open transaction when the
+  // connection closes anyway.
   if (db_ != nullptr) (void)Rollback();
 }
 
@@ -379,6 +381,7 @@ Status Transaction::Commit() {
     // A busy COMMIT leaves the transaction open and may be retried.
     if (IsBusy(rc) && db_->BackoffOrGiveUp(started, attempt)) continue;
     Error error = db_->MakeSqliteError(rc, "COMMIT");
+    // The COMMIT's error is the one to report.
     (void)Rollback();
     return tl::unexpected(std::move(error));
   }
@@ -411,6 +414,7 @@ Savepoint::Savepoint(Savepoint&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), name_(std::move(other.name_)) {}
 
 Savepoint::~Savepoint() {
+  // A destructor cannot report; the enclosing transaction's outcome decides.
   if (db_ != nullptr) (void)RollbackTo();
 }
 
@@ -432,7 +436,7 @@ Status Savepoint::RollbackTo() {
 
 namespace {
 
-Result<bool> SchemaTableExists(Database& db) {
+[[nodiscard]] Result<bool> SchemaTableExists(Database& db) {
   auto stmt =
       db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'idem_schema'");
   if (!stmt) return tl::unexpected(stmt.error());
@@ -441,7 +445,7 @@ Result<bool> SchemaTableExists(Database& db) {
 
 }  // namespace
 
-Result<int> SchemaVersion(Database& db, std::string_view component) {
+[[nodiscard]] Result<int> SchemaVersion(Database& db, std::string_view component) {
   auto exists = SchemaTableExists(db);
   if (!exists) return tl::unexpected(exists.error());
   if (!*exists) return 0;
@@ -453,7 +457,8 @@ Result<int> SchemaVersion(Database& db, std::string_view component) {
   return *row ? stmt->ColumnInt(0) : 0;
 }
 
-Status Migrate(Database& db, std::string_view component, const std::vector<std::string>& steps) {
+[[nodiscard]] Status Migrate(Database& db, std::string_view component,
+                             const std::vector<std::string>& steps) {
   const int latest = static_cast<int>(steps.size());
   auto too_new = [&](int version) {
     return MakeError(ErrorCode::kFailedPrecondition,

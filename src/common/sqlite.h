@@ -129,9 +129,9 @@ class Statement {
   }
 
   // One step: true = a row is available (read it with Column*), false = done.
-  Result<bool> Step();
+  [[nodiscard]] Result<bool> Step();
   // Steps until done, ignoring rows (for INSERT/UPDATE/DELETE).
-  Status Run();
+  [[nodiscard]] Status Run();
   // Rows changed by the last Run() on this connection.
   int Changes() const;
   // Resets the statement and clears its bindings, to run it again.
@@ -162,16 +162,17 @@ class Database {
   // work too) with WAL (an in-memory database keeps SQLite's memory journal),
   // the chosen synchronous mode, foreign keys and the busy handler. A file that is not SQLite gives
   // kCorruption; a path that cannot be opened or created gives kIo.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, OpenOptions options = {});
+  [[nodiscard]] static Result<std::unique_ptr<Database>> Open(const std::string& path,
+                                                              OpenOptions options = {});
 
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   // A statement from the cache, or freshly prepared. One SQL statement only.
-  Result<Statement> Prepare(std::string_view sql);
+  [[nodiscard]] Result<Statement> Prepare(std::string_view sql);
   // Runs one or more ';'-separated statements without parameters.
-  Status Exec(std::string_view sql);
+  [[nodiscard]] Status Exec(std::string_view sql);
 
   std::int64_t LastInsertRowId() const;
   const std::string& path() const { return path_; }
@@ -189,7 +190,7 @@ class Database {
  private:
   friend class Statement;
   Database(sqlite3* db, std::string path, OpenOptions options);
-  Status Configure();  // pragmas run by Open
+  [[nodiscard]] Status Configure();  // pragmas run by Open
   void ReturnToCache(std::string sql, sqlite3_stmt* stmt);
   static int BusyHandler(void* self, int count);
 
@@ -208,7 +209,7 @@ class Database {
 // uncommitted Transaction rolls it back.
 class Transaction {
  public:
-  static Result<Transaction> Begin(Database& db);
+  [[nodiscard]] static Result<Transaction> Begin(Database& db);
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
@@ -216,8 +217,8 @@ class Transaction {
 
   // Commits (retrying a busy COMMIT until busy_timeout). On failure the
   // transaction is rolled back.
-  Status Commit();
-  Status Rollback();
+  [[nodiscard]] Status Commit();
+  [[nodiscard]] Status Rollback();
 
  private:
   explicit Transaction(Database* db) : db_(db) {}
@@ -229,14 +230,14 @@ class Transaction {
 // to isolate one request's writes inside a group commit.
 class Savepoint {
  public:
-  static Result<Savepoint> Begin(Database& db, std::string name = "sp");
+  [[nodiscard]] static Result<Savepoint> Begin(Database& db, std::string name = "sp");
   Savepoint(Savepoint&& other) noexcept;
   Savepoint& operator=(Savepoint&&) = delete;
   Savepoint(const Savepoint&) = delete;
   ~Savepoint();
 
-  Status Release();
-  Status RollbackTo();
+  [[nodiscard]] Status Release();
+  [[nodiscard]] Status RollbackTo();
 
  private:
   Savepoint(Database* db, std::string name) : db_(db), name_(std::move(name)) {}
@@ -252,9 +253,10 @@ class Savepoint {
 // higher than steps.size() (written by a newer idem) gives
 // kFailedPrecondition and is left untouched. Safe when several processes
 // migrate the same file at once.
-Status Migrate(Database& db, std::string_view component, const std::vector<std::string>& steps);
+[[nodiscard]] Status Migrate(Database& db, std::string_view component,
+                             const std::vector<std::string>& steps);
 
 // The component's schema version, 0 if it has none.
-Result<int> SchemaVersion(Database& db, std::string_view component);
+[[nodiscard]] Result<int> SchemaVersion(Database& db, std::string_view component);
 
 }  // namespace idem::sqlite

@@ -96,7 +96,8 @@ struct TempDir {
 
 }  // namespace demo
 
-Result<DemoReport> RunDemo(const DemoOptions& options, const DemoProgressSink& progress) {
+[[nodiscard]] Result<DemoReport> RunDemo(const DemoOptions& options,
+                                         const DemoProgressSink& progress) {
   if (options.sessions < 0 || options.aml_checks < 0 || options.poa_checks < 0 ||
       options.age_checks < 0 ||
       options.sessions + options.aml_checks + options.poa_checks + options.age_checks == 0) {

@@ -158,7 +158,8 @@ struct DemoReport {
 
 // Runs both workloads. Errors: kInvalidArgument (bad counts or fault spec),
 // kUnavailable/kIo when a part cannot start (port, temp dir, journal).
-Result<DemoReport> RunDemo(const DemoOptions& options, const DemoProgressSink& progress = {});
+[[nodiscard]] Result<DemoReport> RunDemo(const DemoOptions& options,
+                                         const DemoProgressSink& progress = {});
 
 // The human report: a two-column table (idem | naive) and a verdict line.
 std::string DemoReportText(const DemoReport& report);

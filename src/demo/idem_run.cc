@@ -28,11 +28,10 @@ using SteadyClock = std::chrono::steady_clock;
 // The sandbox's API key; a local throwaway value, never printed.
 constexpr const char* kApiKey = "sandbox-key";
 
-Result<std::unique_ptr<didit::DiditClient>> MakeClient(const DemoOptions& options,
-                                                       std::shared_ptr<Journal> journal,
-                                                       std::shared_ptr<Transport> transport,
-                                                       const std::string& base_url, int attempts,
-                                                       std::uint64_t seed) {
+[[nodiscard]] Result<std::unique_ptr<didit::DiditClient>> MakeClient(
+    const DemoOptions& options, std::shared_ptr<Journal> journal,
+    std::shared_ptr<Transport> transport, const std::string& base_url, int attempts,
+    std::uint64_t seed) {
   auto random = std::make_shared<SeededRandom>(seed);
   didit::DiditClientOptions o;
   o.client.base_url = base_url;
@@ -59,8 +58,10 @@ Result<std::unique_ptr<didit::DiditClient>> MakeClient(const DemoOptions& option
 
 }  // namespace
 
-Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<WorkItem>& items,
-                              const std::string& workdir, const DemoProgressSink& progress) {
+[[nodiscard]] Result<DemoRunReport> RunIdem(const DemoOptions& options,
+                                            const std::vector<WorkItem>& items,
+                                            const std::string& workdir,
+                                            const DemoProgressSink& progress) {
   const std::string journal_path = workdir + "/journal.db";
   // The journal is thrown away with the temp dir: process-crash durability
   // (no fsync per commit) is enough and keeps the demo fast.

@@ -20,8 +20,9 @@ using Ms = std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 }  // namespace
 
-Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
-                               const DemoProgressSink& progress) {
+[[nodiscard]] Result<DemoRunReport> RunNaive(const DemoOptions& options,
+                                             const std::vector<WorkItem>& items,
+                                             const DemoProgressSink& progress) {
   // A fresh sandbox with the same faults and seed; no webhooks (nobody
   // listens), sessions still auto-complete.
   auto sandbox = Sandbox::Start(DemoSandboxOptions(options));

@@ -18,12 +18,15 @@ namespace idem::demo {
 
 // The journaled client, webhooks, heal and resume. `workdir` holds the
 // temporary journal.
-Result<DemoRunReport> RunIdem(const DemoOptions& options, const std::vector<WorkItem>& items,
-                              const std::string& workdir, const DemoProgressSink& progress);
+[[nodiscard]] Result<DemoRunReport> RunIdem(const DemoOptions& options,
+                                            const std::vector<WorkItem>& items,
+                                            const std::string& workdir,
+                                            const DemoProgressSink& progress);
 
 // No Idempotency-Key, plain retries on any failure, no journal.
-Result<DemoRunReport> RunNaive(const DemoOptions& options, const std::vector<WorkItem>& items,
-                               const DemoProgressSink& progress);
+[[nodiscard]] Result<DemoRunReport> RunNaive(const DemoOptions& options,
+                                             const std::vector<WorkItem>& items,
+                                             const DemoProgressSink& progress);
 
 // Both runs drive the same kind of sandbox (port 0, the demo's faults, seed
 // and auto-complete; the idem run adds its webhook receiver) through the same

@@ -24,8 +24,8 @@ std::uint64_t U64(const nlohmann::json& j, const char* name) {
 }
 }  // namespace
 
-Result<ServerTally> TallyExecutions(const std::string& executions_json,
-                                    const std::vector<WorkItem>& items) {
+[[nodiscard]] Result<ServerTally> TallyExecutions(const std::string& executions_json,
+                                                  const std::vector<WorkItem>& items) {
   auto doc = nlohmann::json::parse(executions_json, nullptr, false);
   if (!doc.is_object() || !doc.contains("executions") || !doc["executions"].is_array()) {
     return MakeError(ErrorCode::kCorruption, "sandbox executions: unexpected JSON");
@@ -57,7 +57,7 @@ Result<ServerTally> TallyExecutions(const std::string& executions_json,
   return tally;
 }
 
-Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
+[[nodiscard]] Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
   auto j = nlohmann::json::parse(stats_json, nullptr, false);
   if (!j.is_object()) return MakeError(ErrorCode::kCorruption, "sandbox stats: not JSON");
   run.requests = U64(j, "requests");
@@ -82,8 +82,8 @@ Status ApplyStats(const std::string& stats_json, DemoRunReport& run) {
   return {};
 }
 
-Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
-                             DemoRunReport& run) {
+[[nodiscard]] Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
+                                           DemoRunReport& run) {
   auto tally = TallyExecutions(sandbox.ExecutionsJson(), items);
   if (!tally) return tl::unexpected(tally.error());
   if (auto stats = ApplyStats(sandbox.StatsJson(), run); !stats) {

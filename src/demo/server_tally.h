@@ -28,18 +28,18 @@ struct ServerTally {
 };
 
 // Matches executions to `items` by (kind, vendor_data).
-Result<ServerTally> TallyExecutions(const std::string& executions_json,
-                                    const std::vector<WorkItem>& items);
+[[nodiscard]] Result<ServerTally> TallyExecutions(const std::string& executions_json,
+                                                  const std::vector<WorkItem>& items);
 
 // Copies requests, replays, 409/422/429, faults (in all and by kind) and
 // vendor_dedup_hits from
 // the stats JSON into `run`.
-Status ApplyStats(const std::string& stats_json, DemoRunReport& run);
+[[nodiscard]] Status ApplyStats(const std::string& stats_json, DemoRunReport& run);
 
 // Both of the above from the sandbox, and the counts every run reports: ops,
 // sessions, AML checks, executions and duplicates. Returns the tally for the
 // run's own idea of "lost".
-Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
-                             DemoRunReport& run);
+[[nodiscard]] Result<ServerTally> TallyRun(Sandbox& sandbox, const std::vector<WorkItem>& items,
+                                           DemoRunReport& run);
 
 }  // namespace idem::demo

@@ -31,7 +31,8 @@ WorkItem ItemOf(OpRequest op, std::string vendor_data) {
 }
 }  // namespace
 
-Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std::string& tag) {
+[[nodiscard]] Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options,
+                                                         const std::string& tag) {
   std::vector<WorkItem> items;
   items.reserve(static_cast<std::size_t>(options.sessions + options.aml_checks +
                                          options.poa_checks + options.age_checks));

@@ -23,7 +23,8 @@ struct WorkItem {
 
 // Sessions, AML, Proof of Address and age estimation checks interleaved. `tag` makes vendor_data
 // unique per run.
-Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options, const std::string& tag);
+[[nodiscard]] Result<std::vector<WorkItem>> MakeWorkload(const DemoOptions& options,
+                                                         const std::string& tag);
 
 // The p-th percentile (0..100) of `values` in ms (sorted in place); 0 if empty.
 double Percentile(std::vector<double>& values, double p);

@@ -13,7 +13,8 @@
 namespace idem::didit::internal {
 
 template <typename T, typename Parse>
-DiditResult<T> CallAndParse(Client& client, Result<OpRequest> op_request, Parse parse) {
+[[nodiscard]] DiditResult<T> CallAndParse(Client& client, Result<OpRequest> op_request,
+                                          Parse parse) {
   if (!op_request) return tl::unexpected(DiditError{op_request.error(), std::nullopt, {}});
   auto op = OpOutcome(client.Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());

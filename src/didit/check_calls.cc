@@ -12,7 +12,7 @@ namespace idem::didit {
 namespace {
 
 template <typename Request>
-Result<OpRequest> CheckOp(std::string_view kind, Request request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> CheckOp(std::string_view kind, Request request, CallOptions call) {
   const EndpointProfile* endpoint = FindDiditEndpoint(kind);
   // The op id first: the vendor_data and the multipart boundary derive from it.
   if (call.op_id.empty()) call.op_id = NewUuidV4();
@@ -38,19 +38,20 @@ Result<OpRequest> CheckOp(std::string_view kind, Request request, CallOptions ca
 
 }  // namespace
 
-Result<OpRequest> PoaOp(PoaRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> PoaOp(PoaRequest request, CallOptions call) {
   return CheckOp(kPoaKind, std::move(request), std::move(call));
 }
 
-Result<OpRequest> FaceSearchOp(FaceSearchRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> FaceSearchOp(FaceSearchRequest request, CallOptions call) {
   return CheckOp(kFaceSearchKind, std::move(request), std::move(call));
 }
 
-Result<OpRequest> AgeEstimationOp(AgeEstimationRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> AgeEstimationOp(AgeEstimationRequest request, CallOptions call) {
   return CheckOp(kAgeEstimationKind, std::move(request), std::move(call));
 }
 
-Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request,
+                                                     CallOptions call) {
   return CheckOp(kDatabaseValidationKind, std::move(request), std::move(call));
 }
 

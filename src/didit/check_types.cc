@@ -27,7 +27,7 @@ using nlohmann::json;
     target = std::move(*field_result);                              \
   } while (0)
 
-Status CheckAction(std::string_view field, const std::optional<std::string>& value) {
+[[nodiscard]] Status CheckAction(std::string_view field, const std::optional<std::string>& value) {
   if (value && *value != "DECLINE" && *value != "NO_ACTION") {
     return MakeError(ErrorCode::kInvalidArgument,
                      std::string(field) + " must be DECLINE or NO_ACTION");
@@ -35,7 +35,7 @@ Status CheckAction(std::string_view field, const std::optional<std::string>& val
   return {};
 }
 
-Status CheckMetadata(const std::optional<json>& metadata) {
+[[nodiscard]] Status CheckMetadata(const std::optional<json>& metadata) {
   if (metadata && !metadata->is_object()) {
     return MakeError(ErrorCode::kInvalidArgument, "metadata must be a JSON object");
   }
@@ -44,8 +44,10 @@ Status CheckMetadata(const std::optional<json>& metadata) {
 
 // The fields every check takes, as multipart text fields (metadata as the
 // JSON text Didit parses).
-Status AddCommon(MultipartBuilder& builder, const std::optional<std::string>& vendor_data,
-                 const std::optional<json>& metadata, const std::optional<bool>& save) {
+[[nodiscard]] Status AddCommon(MultipartBuilder& builder,
+                               const std::optional<std::string>& vendor_data,
+                               const std::optional<json>& metadata,
+                               const std::optional<bool>& save) {
   if (auto s = CheckMetadata(metadata); !s) return s;
   if (vendor_data) builder.AddField("vendor_data", *vendor_data);
   if (metadata) {
@@ -67,7 +69,7 @@ void AddOpt(MultipartBuilder& builder, const char* name, const std::optional<int
   if (v) builder.AddField(name, std::to_string(*v));
 }
 
-Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<double>();
   if (!it->is_number()) {
@@ -78,8 +80,9 @@ Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
 
 // The envelope around `report_key`; `parse_report` reads the result object.
 template <typename Report, typename ParseReport>
-Result<StandaloneCheck<Report>> ParseEnvelope(std::string_view body, const char* report_key,
-                                              ParseReport parse_report) {
+[[nodiscard]] Result<StandaloneCheck<Report>> ParseEnvelope(std::string_view body,
+                                                            const char* report_key,
+                                                            ParseReport parse_report) {
   IDEM_CHECK_TRY(obj, internal::SafeParse(body));
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
   StandaloneCheck<Report> r;
@@ -103,7 +106,8 @@ Result<StandaloneCheck<Report>> ParseEnvelope(std::string_view body, const char*
 
 }  // namespace
 
-Result<EncodedBody> Encode(const PoaRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const PoaRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.document.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "document is required (a non-empty file)");
   }
@@ -135,7 +139,8 @@ Result<EncodedBody> Encode(const PoaRequest& request, std::string_view boundary_
   return builder.Build();
 }
 
-Result<EncodedBody> Encode(const FaceSearchRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const FaceSearchRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.user_image.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "user_image is required (a non-empty file)");
   }
@@ -155,7 +160,8 @@ Result<EncodedBody> Encode(const FaceSearchRequest& request, std::string_view bo
   return builder.Build();
 }
 
-Result<EncodedBody> Encode(const AgeEstimationRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const AgeEstimationRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.user_image.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "user_image is required (a non-empty file)");
   }
@@ -178,8 +184,8 @@ Result<EncodedBody> Encode(const AgeEstimationRequest& request, std::string_view
   return builder.Build();
 }
 
-Result<EncodedBody> Encode(const DatabaseValidationRequest& request,
-                           std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const DatabaseValidationRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.issuing_state.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "issuing_state is required (ISO alpha-3)");
   }
@@ -237,7 +243,7 @@ Result<EncodedBody> Encode(const DatabaseValidationRequest& request,
   return builder.Build();
 }
 
-Result<PoaResult> ParsePoaResult(std::string_view body) {
+[[nodiscard]] Result<PoaResult> ParsePoaResult(std::string_view body) {
   return ParseEnvelope<PoaReport>(body, "poa", [](const json& o) -> Result<PoaReport> {
     PoaReport r;
     IDEM_CHECK_SET(r.status, OptString(o, "status"));
@@ -262,7 +268,7 @@ Result<PoaResult> ParsePoaResult(std::string_view body) {
   });
 }
 
-Result<FaceSearchResult> ParseFaceSearchResult(std::string_view body) {
+[[nodiscard]] Result<FaceSearchResult> ParseFaceSearchResult(std::string_view body) {
   return ParseEnvelope<FaceSearchReport>(
       body, "face_search", [](const json& o) -> Result<FaceSearchReport> {
         FaceSearchReport r;
@@ -281,7 +287,7 @@ Result<FaceSearchResult> ParseFaceSearchResult(std::string_view body) {
       });
 }
 
-Result<AgeEstimationResult> ParseAgeEstimationResult(std::string_view body) {
+[[nodiscard]] Result<AgeEstimationResult> ParseAgeEstimationResult(std::string_view body) {
   return ParseEnvelope<AgeEstimationReport>(
       body, "age_estimation", [](const json& o) -> Result<AgeEstimationReport> {
         AgeEstimationReport r;
@@ -295,7 +301,8 @@ Result<AgeEstimationResult> ParseAgeEstimationResult(std::string_view body) {
       });
 }
 
-Result<DatabaseValidationResult> ParseDatabaseValidationResult(std::string_view body) {
+[[nodiscard]] Result<DatabaseValidationResult> ParseDatabaseValidationResult(
+    std::string_view body) {
   return ParseEnvelope<DatabaseValidationReport>(
       body, "database_validation", [](const json& o) -> Result<DatabaseValidationReport> {
         DatabaseValidationReport r;

@@ -35,7 +35,7 @@ OpRequest MakeOp(std::string_view kind, std::string method, std::string path, En
 }
 
 template <typename T>
-DiditResult<T> ParsedOr(Result<T> parsed, const std::string& op_id) {
+[[nodiscard]] DiditResult<T> ParsedOr(Result<T> parsed, const std::string& op_id) {
   if (!parsed) {
     return tl::unexpected(
         PlainError(Error(ErrorCode::kCorruption,
@@ -236,7 +236,8 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url,
   }
 }
 
-Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request,
+                                                CallOptions call) {
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
   std::string natural_key = request.vendor_data.empty()
@@ -263,7 +264,8 @@ std::string PrepareCheck(Request& request, CallOptions& call, std::string_view a
 }
 
 template <typename Request>
-Result<OpRequest> MultipartCheckOp(std::string_view kind, Request request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> MultipartCheckOp(std::string_view kind, Request request,
+                                                 CallOptions call) {
   const EndpointProfile* endpoint = FindDiditEndpoint(kind);
   std::string natural_key = PrepareCheck(request, call, endpoint->api_service);
   auto body = Encode(request, call.op_id);
@@ -274,7 +276,7 @@ Result<OpRequest> MultipartCheckOp(std::string_view kind, Request request, CallO
 
 }  // namespace
 
-Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call) {
   std::string natural_key = PrepareCheck(request, call, FindDiditEndpoint(kAmlKind)->api_service);
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
@@ -282,15 +284,16 @@ Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call) {
                 std::move(natural_key));
 }
 
-Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request,
+                                                  CallOptions call) {
   return MultipartCheckOp(kPassiveLivenessKind, std::move(request), std::move(call));
 }
 
-Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call) {
   return MultipartCheckOp(kFaceMatchKind, std::move(request), std::move(call));
 }
 
-Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call) {
   return MultipartCheckOp(kIdVerificationKind, std::move(request), std::move(call));
 }
 
@@ -342,8 +345,9 @@ std::optional<DiditResult<SessionList>> SessionPages::Next() {
   return page;
 }
 
-Result<OpRequest> UpdateStatusOp(std::string_view session_id, const UpdateStatusRequest& request,
-                                 CallOptions call) {
+[[nodiscard]] Result<OpRequest> UpdateStatusOp(std::string_view session_id,
+                                               const UpdateStatusRequest& request,
+                                               CallOptions call) {
   if (session_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty session id");
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
@@ -352,7 +356,7 @@ Result<OpRequest> UpdateStatusOp(std::string_view session_id, const UpdateStatus
                 std::move(call.op_id));
 }
 
-Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call) {
+[[nodiscard]] Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call) {
   if (session_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty session id");
   return MakeOp(kDeleteSessionKind, "DELETE", "/v3/session/" + UrlEncode(session_id) + "/delete/",
                 EncodedBody{"", ""}, std::move(call.op_id));

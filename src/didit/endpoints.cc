@@ -154,7 +154,7 @@ void KeysHonouredEverywhere(ClientOptions& options) {
   options.default_kind_policy.server_honours_key = true;
 }
 
-Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
+[[nodiscard]] Status SetKeyedKinds(ClientOptions& options, std::string_view kinds) {
   if (kinds == "all") {
     KeysHonouredEverywhere(options);
     return {};

@@ -6,7 +6,7 @@
 
 namespace idem::didit::internal {
 
-Result<nlohmann::json> SafeParse(std::string_view text, int max_depth) {
+[[nodiscard]] Result<nlohmann::json> SafeParse(std::string_view text, int max_depth) {
   if (!JsonNestingWithin(text, max_depth)) {
     return MakeError(ErrorCode::kCorruption,
                      "JSON nested deeper than " + std::to_string(max_depth));
@@ -16,7 +16,7 @@ Result<nlohmann::json> SafeParse(std::string_view text, int max_depth) {
   return value;
 }
 
-Result<std::string> SafeDump(const nlohmann::json& value) {
+[[nodiscard]] Result<std::string> SafeDump(const nlohmann::json& value) {
   try {
     return value.dump();
   } catch (const nlohmann::json::exception&) {
@@ -30,14 +30,16 @@ tl::unexpected<Error> WrongType(const char* field, const char* expected) {
 }
 }  // namespace
 
-Result<std::optional<std::string>> OptString(const nlohmann::json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<std::string>> OptString(const nlohmann::json& obj,
+                                                           const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<std::string>();
   if (!it->is_string()) return WrongType(field, "a string");
   return std::optional<std::string>(it->get_ref<const std::string&>());
 }
 
-Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj,
+                                                         const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>();
   if (it->is_number_integer()) return std::optional<std::int64_t>(it->get<std::int64_t>());
@@ -49,20 +51,22 @@ Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj, const char
   return WrongType(field, "an integer");
 }
 
-Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj,
+                                                              const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<nlohmann::json>();
   if (!it->is_object()) return WrongType(field, "an object");
   return std::optional<nlohmann::json>(*it);
 }
 
-Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj,
+                                                           const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<nlohmann::json>();
   return std::optional<nlohmann::json>(*it);
 }
 
-Result<std::string> RequiredString(const nlohmann::json& obj, const char* field) {
+[[nodiscard]] Result<std::string> RequiredString(const nlohmann::json& obj, const char* field) {
   auto value = OptString(obj, field);
   if (!value) return tl::unexpected(value.error());
   if (!*value || (*value)->empty()) {

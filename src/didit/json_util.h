@@ -18,17 +18,22 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // Parses without throwing: kCorruption on invalid JSON or nesting deeper than
 // `max_depth`.
-Result<nlohmann::json> SafeParse(std::string_view text, int max_depth = kMaxJsonDepth);
+[[nodiscard]] Result<nlohmann::json> SafeParse(std::string_view text,
+                                               int max_depth = kMaxJsonDepth);
 
 // Serialises without throwing: kInvalidArgument on invalid UTF-8.
-Result<std::string> SafeDump(const nlohmann::json& value);
+[[nodiscard]] Result<std::string> SafeDump(const nlohmann::json& value);
 
 // Typed field readers over an object. Absent or null -> nullopt; the wrong
 // type -> kCorruption naming the field.
-Result<std::optional<std::string>> OptString(const nlohmann::json& obj, const char* field);
-Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj, const char* field);
-Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj, const char* field);
-Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj, const char* field);
-Result<std::string> RequiredString(const nlohmann::json& obj, const char* field);
+[[nodiscard]] Result<std::optional<std::string>> OptString(const nlohmann::json& obj,
+                                                           const char* field);
+[[nodiscard]] Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj,
+                                                         const char* field);
+[[nodiscard]] Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj,
+                                                              const char* field);
+[[nodiscard]] Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj,
+                                                           const char* field);
+[[nodiscard]] Result<std::string> RequiredString(const nlohmann::json& obj, const char* field);
 
 }  // namespace idem::didit::internal

@@ -35,10 +35,11 @@ void Put(json& obj, const char* key, const std::optional<bool>& v) {
 
 // vendor_data, metadata, signals and options.code_size / locale shared by
 // both sends.
-Status PutSendCommon(json& obj, json& options, const std::optional<int>& code_size,
-                     const std::optional<std::string>& locale, const std::optional<json>& signals,
-                     const std::optional<std::string>& vendor_data,
-                     const std::optional<json>& metadata) {
+[[nodiscard]] Status PutSendCommon(json& obj, json& options, const std::optional<int>& code_size,
+                                   const std::optional<std::string>& locale,
+                                   const std::optional<json>& signals,
+                                   const std::optional<std::string>& vendor_data,
+                                   const std::optional<json>& metadata) {
   if (code_size) {
     if (*code_size < 4 || *code_size > 8) return Invalid("code_size must be 4..8");
     options["code_size"] = *code_size;
@@ -56,14 +57,14 @@ Status PutSendCommon(json& obj, json& options, const std::optional<int>& code_si
   return {};
 }
 
-Result<EncodedBody> Body(const json& obj) {
+[[nodiscard]] Result<EncodedBody> Body(const json& obj) {
   auto text = internal::SafeDump(obj);
   if (!text) return tl::unexpected(text.error());
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<OpRequest> Op(std::string_view kind, const char* path, Result<EncodedBody> body,
-                     CallOptions call) {
+[[nodiscard]] Result<OpRequest> Op(std::string_view kind, const char* path,
+                                   Result<EncodedBody> body, CallOptions call) {
   if (!body) return tl::unexpected(body.error());
   OpRequest op;
   op.op_id = std::move(call.op_id);
@@ -75,13 +76,13 @@ Result<OpRequest> Op(std::string_view kind, const char* path, Result<EncodedBody
   return op;
 }
 
-DiditResult<OtpResult> Drive(DiditClient& client, Result<OpRequest> op_request) {
+[[nodiscard]] DiditResult<OtpResult> Drive(DiditClient& client, Result<OpRequest> op_request) {
   return internal::CallAndParse<OtpResult>(client.client(), std::move(op_request), ParseOtpResult);
 }
 
 }  // namespace
 
-Result<OtpResult> ParseOtpResult(std::string_view body) {
+[[nodiscard]] Result<OtpResult> ParseOtpResult(std::string_view body) {
   auto value = internal::SafeParse(body);
   if (!value) return tl::unexpected(value.error());
   if (!value->is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
@@ -97,7 +98,7 @@ Result<OtpResult> ParseOtpResult(std::string_view body) {
   return r;
 }
 
-Result<EncodedBody> Encode(const PhoneSendRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const PhoneSendRequest& request) {
   if (!IsE164(request.phone_number)) return Invalid("phone_number must be E.164 (+<digits>)");
   json obj = {{"phone_number", request.phone_number}};
   json options = json::object();
@@ -111,7 +112,7 @@ Result<EncodedBody> Encode(const PhoneSendRequest& request) {
   return Body(obj);
 }
 
-Result<EncodedBody> Encode(const PhoneCheckRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const PhoneCheckRequest& request) {
   if (!IsE164(request.phone_number)) return Invalid("phone_number must be E.164 (+<digits>)");
   if (!IsDigits(request.code, 4, 8)) return Invalid("code must be 4-8 digits");
   json obj = {{"phone_number", request.phone_number}, {"code", request.code}};
@@ -121,7 +122,7 @@ Result<EncodedBody> Encode(const PhoneCheckRequest& request) {
   return Body(obj);
 }
 
-Result<EncodedBody> Encode(const EmailSendRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const EmailSendRequest& request) {
   if (request.email.empty() || request.email.find('@') == std::string::npos) {
     return Invalid("email must be an e-mail address");
   }
@@ -138,7 +139,7 @@ Result<EncodedBody> Encode(const EmailSendRequest& request) {
   return Body(obj);
 }
 
-Result<EncodedBody> Encode(const EmailCheckRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const EmailCheckRequest& request) {
   if (request.email.empty() || request.email.find('@') == std::string::npos) {
     return Invalid("email must be an e-mail address");
   }
@@ -151,33 +152,37 @@ Result<EncodedBody> Encode(const EmailCheckRequest& request) {
   return Body(obj);
 }
 
-Result<OpRequest> PhoneSendOp(const PhoneSendRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> PhoneSendOp(const PhoneSendRequest& request, CallOptions call) {
   return Op(kPhoneSendKind, "/v3/phone/send/", Encode(request), std::move(call));
 }
-Result<OpRequest> PhoneCheckOp(const PhoneCheckRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> PhoneCheckOp(const PhoneCheckRequest& request, CallOptions call) {
   return Op(kPhoneCheckKind, "/v3/phone/check/", Encode(request), std::move(call));
 }
-Result<OpRequest> EmailSendOp(const EmailSendRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> EmailSendOp(const EmailSendRequest& request, CallOptions call) {
   return Op(kEmailSendKind, "/v3/email/send/", Encode(request), std::move(call));
 }
-Result<OpRequest> EmailCheckOp(const EmailCheckRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> EmailCheckOp(const EmailCheckRequest& request, CallOptions call) {
   return Op(kEmailCheckKind, "/v3/email/check/", Encode(request), std::move(call));
 }
 
-DiditResult<OtpResult> SendPhoneCode(DiditClient& client, const PhoneSendRequest& request,
-                                     CallOptions call) {
+[[nodiscard]] DiditResult<OtpResult> SendPhoneCode(DiditClient& client,
+                                                   const PhoneSendRequest& request,
+                                                   CallOptions call) {
   return Drive(client, PhoneSendOp(request, std::move(call)));
 }
-DiditResult<OtpResult> CheckPhoneCode(DiditClient& client, const PhoneCheckRequest& request,
-                                      CallOptions call) {
+[[nodiscard]] DiditResult<OtpResult> CheckPhoneCode(DiditClient& client,
+                                                    const PhoneCheckRequest& request,
+                                                    CallOptions call) {
   return Drive(client, PhoneCheckOp(request, std::move(call)));
 }
-DiditResult<OtpResult> SendEmailCode(DiditClient& client, const EmailSendRequest& request,
-                                     CallOptions call) {
+[[nodiscard]] DiditResult<OtpResult> SendEmailCode(DiditClient& client,
+                                                   const EmailSendRequest& request,
+                                                   CallOptions call) {
   return Drive(client, EmailSendOp(request, std::move(call)));
 }
-DiditResult<OtpResult> CheckEmailCode(DiditClient& client, const EmailCheckRequest& request,
-                                      CallOptions call) {
+[[nodiscard]] DiditResult<OtpResult> CheckEmailCode(DiditClient& client,
+                                                    const EmailCheckRequest& request,
+                                                    CallOptions call) {
   return Drive(client, EmailCheckOp(request, std::move(call)));
 }
 

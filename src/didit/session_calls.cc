@@ -38,7 +38,8 @@ bool AllDigits(const std::string& s) {
 
 }  // namespace
 
-DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client, std::string_view session_id) {
+[[nodiscard]] DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client,
+                                                         std::string_view session_id) {
   if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
   auto response =
       client.Get("/v3/session/" + UrlEncode(session_id) + "/generate-pdf/", kPdfTimeout);
@@ -70,7 +71,7 @@ DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client, std::string_view
   return pdf;
 }
 
-Result<EncodedBody> Encode(const BatchDeleteRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const BatchDeleteRequest& request) {
   nlohmann::json body = nlohmann::json::object();
   if (!request.delete_all) {
     if (request.session_numbers.empty()) {
@@ -88,7 +89,8 @@ Result<EncodedBody> Encode(const BatchDeleteRequest& request) {
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request,
+                                                      CallOptions call) {
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
   OpRequest op;
@@ -101,9 +103,9 @@ Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request, CallO
   return op;
 }
 
-DiditResult<BatchDeleteResult> BatchDeleteSessions(DiditClient& client,
-                                                   const BatchDeleteRequest& request,
-                                                   CallOptions call) {
+[[nodiscard]] DiditResult<BatchDeleteResult> BatchDeleteSessions(DiditClient& client,
+                                                                 const BatchDeleteRequest& request,
+                                                                 CallOptions call) {
   auto op_request = BatchDeleteSessionsOp(request, std::move(call));
   if (!op_request) return tl::unexpected(DiditError{op_request.error(), std::nullopt, {}});
   auto op = OpOutcome(client.client().Call(std::move(*op_request)));

@@ -25,7 +25,7 @@ using nlohmann::json;
 
 DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
 
-Status RequireObject(const std::optional<json>& value, const char* name) {
+[[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
   if (value && !value->is_object()) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");
   }
@@ -67,7 +67,7 @@ std::string CanonicalAmount(std::string_view amount) {
   return frac.empty() ? whole : whole + "." + frac;
 }
 
-Result<EncodedBody> Encode(const TransactionRequest& r) {
+[[nodiscard]] Result<EncodedBody> Encode(const TransactionRequest& r) {
   if (r.transaction_id.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "transaction_id is required");
   }
@@ -125,7 +125,7 @@ Result<EncodedBody> Encode(const TransactionRequest& r) {
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<Transaction> ParseTransaction(std::string_view body) {
+[[nodiscard]] Result<Transaction> ParseTransaction(std::string_view body) {
   auto parsed = internal::SafeParse(body);
   if (!parsed) return tl::unexpected(parsed.error());
   if (!parsed->is_object()) {
@@ -153,7 +153,8 @@ Result<Transaction> ParseTransaction(std::string_view body) {
   return t;
 }
 
-Result<OpRequest> CreateTransactionOp(const TransactionRequest& request, CallOptions call) {
+[[nodiscard]] Result<OpRequest> CreateTransactionOp(const TransactionRequest& request,
+                                                    CallOptions call) {
   auto body = Encode(request);
   if (!body) return tl::unexpected(body.error());
   OpRequest op;
@@ -167,9 +168,9 @@ Result<OpRequest> CreateTransactionOp(const TransactionRequest& request, CallOpt
   return op;
 }
 
-DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
-                                                  const TransactionRequest& request,
-                                                  CallOptions call) {
+[[nodiscard]] DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
+                                                                const TransactionRequest& request,
+                                                                CallOptions call) {
   auto op_request = CreateTransactionOp(request, std::move(call));
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
   const std::string sent_body = op_request->body;
@@ -213,7 +214,7 @@ DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
   return out;
 }
 
-DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid) {
+[[nodiscard]] DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid) {
   if (uuid.empty() || uuid.find('/') != std::string_view::npos) {
     return MakeDiditError(ErrorCode::kInvalidArgument, "a transaction uuid is required");
   }
@@ -224,8 +225,9 @@ DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uu
   return std::move(*parsed);
 }
 
-DiditResult<Transaction> FindTransaction(DiditClient& client, std::string_view transaction_id,
-                                         int max_pages) {
+[[nodiscard]] DiditResult<Transaction> FindTransaction(DiditClient& client,
+                                                       std::string_view transaction_id,
+                                                       int max_pages) {
   std::string next = "/v3/transactions/?limit=100";
   for (int page = 0; page < max_pages && !next.empty(); ++page) {
     auto response = client.Get(next);

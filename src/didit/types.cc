@@ -38,27 +38,29 @@ void PutOpt(json& obj, const char* key, const std::optional<bool>& value) {
   if (value) obj[key] = *value;
 }
 
-Result<EncodedBody> JsonBody(Result<json> value) {
+[[nodiscard]] Result<EncodedBody> JsonBody(Result<json> value) {
   if (!value) return tl::unexpected(value.error());
   auto text = internal::SafeDump(*value);
   if (!text) return tl::unexpected(text.error());
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<json> ParseObject(std::string_view body) {
+[[nodiscard]] Result<json> ParseObject(std::string_view body) {
   auto value = internal::SafeParse(body);
   if (!value) return value;
   if (!value->is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
   return value;
 }
 
-Result<std::optional<SessionStatusValue>> OptStatus(const json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<SessionStatusValue>> OptStatus(const json& obj,
+                                                                  const char* field) {
   IDEM_DIDIT_TRY(text, OptString(obj, field));
   if (!text) return std::optional<SessionStatusValue>();
   return std::optional<SessionStatusValue>(SessionStatusValue::FromString(*text));
 }
 
-Result<std::optional<std::vector<FeatureResult>>> OptFeatures(const json& obj, const char* field) {
+[[nodiscard]] Result<std::optional<std::vector<FeatureResult>>> OptFeatures(const json& obj,
+                                                                            const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<std::vector<FeatureResult>>();
   if (!it->is_array()) {
@@ -89,7 +91,7 @@ bool IsSettableStatus(SessionStatus status) {
 
 // ----------------------------------------------------------------- encoders
 
-Result<json> ToJson(const CreateSessionRequest& request) {
+[[nodiscard]] Result<json> ToJson(const CreateSessionRequest& request) {
   if (request.workflow_id.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "workflow_id is required");
   }
@@ -153,7 +155,7 @@ Result<json> ToJson(const CreateSessionRequest& request) {
   return obj;
 }
 
-Result<json> ToJson(const UpdateStatusRequest& request) {
+[[nodiscard]] Result<json> ToJson(const UpdateStatusRequest& request) {
   if (!IsSettableStatus(request.new_status)) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "new_status must be Approved, Declined or Resubmitted");
@@ -183,7 +185,7 @@ Result<json> ToJson(const UpdateStatusRequest& request) {
   return obj;
 }
 
-Result<json> ToJson(const AmlRequest& request) {
+[[nodiscard]] Result<json> ToJson(const AmlRequest& request) {
   if (request.full_name.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "full_name is required");
   }
@@ -235,11 +237,15 @@ Result<json> ToJson(const AmlRequest& request) {
   return obj;
 }
 
-Result<EncodedBody> Encode(const CreateSessionRequest& request) {
+[[nodiscard]] Result<EncodedBody> Encode(const CreateSessionRequest& request) {
   return JsonBody(ToJson(request));
 }
-Result<EncodedBody> Encode(const UpdateStatusRequest& request) { return JsonBody(ToJson(request)); }
-Result<EncodedBody> Encode(const AmlRequest& request) { return JsonBody(ToJson(request)); }
+[[nodiscard]] Result<EncodedBody> Encode(const UpdateStatusRequest& request) {
+  return JsonBody(ToJson(request));
+}
+[[nodiscard]] Result<EncodedBody> Encode(const AmlRequest& request) {
+  return JsonBody(ToJson(request));
+}
 
 namespace {
 void AddCommonFields(MultipartBuilder& builder, const std::optional<std::string>& vendor_data,
@@ -249,7 +255,8 @@ void AddCommonFields(MultipartBuilder& builder, const std::optional<std::string>
 }
 }  // namespace
 
-Result<EncodedBody> Encode(const PassiveLivenessRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const PassiveLivenessRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.user_image.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "user_image is empty");
   }
@@ -259,7 +266,8 @@ Result<EncodedBody> Encode(const PassiveLivenessRequest& request, std::string_vi
   return builder.Build();
 }
 
-Result<EncodedBody> Encode(const FaceMatchRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const FaceMatchRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.user_image.bytes.empty() || request.ref_image.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "user_image and ref_image are required");
   }
@@ -270,7 +278,8 @@ Result<EncodedBody> Encode(const FaceMatchRequest& request, std::string_view bou
   return builder.Build();
 }
 
-Result<EncodedBody> Encode(const IdVerificationRequest& request, std::string_view boundary_seed) {
+[[nodiscard]] Result<EncodedBody> Encode(const IdVerificationRequest& request,
+                                         std::string_view boundary_seed) {
   if (request.front_image.bytes.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "front_image is required");
   }
@@ -348,7 +357,7 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
 
 // ------------------------------------------------------------------ parsers
 
-Result<Session> SessionFromJson(const json& obj) {
+[[nodiscard]] Result<Session> SessionFromJson(const json& obj) {
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "session is not an object");
   Session s;
   IDEM_DIDIT_SET(s.session_id, RequiredString(obj, "session_id"));
@@ -366,12 +375,12 @@ Result<Session> SessionFromJson(const json& obj) {
   return s;
 }
 
-Result<Session> ParseSession(std::string_view body) {
+[[nodiscard]] Result<Session> ParseSession(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   return SessionFromJson(obj);
 }
 
-Result<Decision> ParseDecision(std::string_view body) {
+[[nodiscard]] Result<Decision> ParseDecision(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   Decision d;
   IDEM_DIDIT_SET(d.session_id, RequiredString(obj, "session_id"));
@@ -415,7 +424,7 @@ Result<Decision> ParseDecision(std::string_view body) {
   return d;
 }
 
-Result<SessionList> ParseSessionList(std::string_view body) {
+[[nodiscard]] Result<SessionList> ParseSessionList(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   SessionList list;
   IDEM_DIDIT_TRY(count, OptInt(obj, "count"));
@@ -434,13 +443,13 @@ Result<SessionList> ParseSessionList(std::string_view body) {
   return list;
 }
 
-Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body) {
+[[nodiscard]] Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   IDEM_DIDIT_TRY(session_id, OptString(obj, "session_id"));
   return UpdateStatusResult{session_id.value_or(""), std::move(obj)};
 }
 
-Result<CheckResult> ParseCheckResult(std::string_view body) {
+[[nodiscard]] Result<CheckResult> ParseCheckResult(std::string_view body) {
   IDEM_DIDIT_TRY(obj, ParseObject(body));
   CheckResult r;
   IDEM_DIDIT_SET(r.request_id, OptString(obj, "request_id"));

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
 
-Status CheckEvents(const std::vector<std::string>& events) {
+[[nodiscard]] Status CheckEvents(const std::vector<std::string>& events) {
   if (events.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "At least one subscribed event is required.");
   }
@@ -31,7 +31,7 @@ Status CheckEvents(const std::vector<std::string>& events) {
   return {};
 }
 
-Result<std::vector<std::string>> StringArray(const json& obj, const char* field) {
+[[nodiscard]] Result<std::vector<std::string>> StringArray(const json& obj, const char* field) {
   std::vector<std::string> out;
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return out;
@@ -55,7 +55,7 @@ Result<std::vector<std::string>> StringArray(const json& obj, const char* field)
     target = std::move(*field_result);                              \
   } while (0)
 
-Result<WebhookDestination> FromJson(json obj) {
+[[nodiscard]] Result<WebhookDestination> FromJson(json obj) {
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "destination is not an object");
   WebhookDestination d;
   IDEM_WH_SET(d.uuid, internal::RequiredString(obj, "uuid"));
@@ -92,8 +92,8 @@ Result<WebhookDestination> FromJson(json obj) {
   return d;
 }
 
-Result<OpRequest> MakeOp(std::string_view kind, std::string method, std::string path,
-                         Result<EncodedBody> body, CallOptions call) {
+[[nodiscard]] Result<OpRequest> MakeOp(std::string_view kind, std::string method, std::string path,
+                                       Result<EncodedBody> body, CallOptions call) {
   if (!body) return tl::unexpected(body.error());
   OpRequest op;
   op.op_id = std::move(call.op_id);
@@ -105,7 +105,7 @@ Result<OpRequest> MakeOp(std::string_view kind, std::string method, std::string 
   return op;
 }
 
-Status CheckUuid(std::string_view uuid) {
+[[nodiscard]] Status CheckUuid(std::string_view uuid) {
   if (uuid.empty() || uuid.find('/') != std::string_view::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "a destination uuid is required");
   }
@@ -138,7 +138,8 @@ bool IsWebhookEvent(std::string_view name) {
          std::end(kWebhookEvents);
 }
 
-Result<EncodedBody> Encode(const WebhookDestinationRequest& request, bool for_create) {
+[[nodiscard]] Result<EncodedBody> Encode(const WebhookDestinationRequest& request,
+                                         bool for_create) {
   json body = json::object();
   if (for_create && request.label.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "label is required");
@@ -170,13 +171,14 @@ Result<EncodedBody> Encode(const WebhookDestinationRequest& request, bool for_cr
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<WebhookDestination> ParseWebhookDestination(std::string_view body) {
+[[nodiscard]] Result<WebhookDestination> ParseWebhookDestination(std::string_view body) {
   auto parsed = internal::SafeParse(body);
   if (!parsed) return tl::unexpected(parsed.error());
   return FromJson(std::move(*parsed));
 }
 
-Result<std::vector<WebhookDestination>> ParseWebhookDestinations(std::string_view body) {
+[[nodiscard]] Result<std::vector<WebhookDestination>> ParseWebhookDestinations(
+    std::string_view body) {
   auto parsed = internal::SafeParse(body);
   if (!parsed) return tl::unexpected(parsed.error());
   if (!parsed->is_array()) return MakeError(ErrorCode::kCorruption, "the list is not an array");
@@ -189,8 +191,8 @@ Result<std::vector<WebhookDestination>> ParseWebhookDestinations(std::string_vie
   return out;
 }
 
-Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& request,
-                                             CallOptions call) {
+[[nodiscard]] Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& request,
+                                                           CallOptions call) {
   auto op = MakeOp(kCreateWebhookDestinationKind, "POST", std::string(kDestinations),
                    Encode(request, true), std::move(call));
   // The url is what Didit keeps unique, and so what the look-up matches.
@@ -198,23 +200,24 @@ Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& re
   return op;
 }
 
-Result<OpRequest> UpdateWebhookDestinationOp(std::string_view uuid,
-                                             const WebhookDestinationRequest& request,
-                                             CallOptions call) {
+[[nodiscard]] Result<OpRequest> UpdateWebhookDestinationOp(std::string_view uuid,
+                                                           const WebhookDestinationRequest& request,
+                                                           CallOptions call) {
   if (auto st = CheckUuid(uuid); !st) return tl::unexpected(st.error());
   return MakeOp(kUpdateWebhookDestinationKind, "PATCH",
                 std::string(kDestinations) + UrlEncode(uuid) + "/", Encode(request, false),
                 std::move(call));
 }
 
-Result<OpRequest> DeleteWebhookDestinationOp(std::string_view uuid, CallOptions call) {
+[[nodiscard]] Result<OpRequest> DeleteWebhookDestinationOp(std::string_view uuid,
+                                                           CallOptions call) {
   if (auto st = CheckUuid(uuid); !st) return tl::unexpected(st.error());
   return MakeOp(kDeleteWebhookDestinationKind, "DELETE",
                 std::string(kDestinations) + UrlEncode(uuid) + "/", EncodedBody{"", ""},
                 std::move(call));
 }
 
-DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
+[[nodiscard]] DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
     DiditClient& client, const WebhookDestinationRequest& request, CallOptions call) {
   auto op_request = CreateWebhookDestinationOp(request, std::move(call));
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
@@ -245,7 +248,8 @@ DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
   return out;
 }
 
-DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(DiditClient& client) {
+[[nodiscard]] DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(
+    DiditClient& client) {
   auto response = client.Get(std::string(kDestinations));
   if (!response) return tl::unexpected(response.error());
   auto parsed = ParseWebhookDestinations(response->body);
@@ -253,7 +257,8 @@ DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(DiditClient
   return std::move(*parsed);
 }
 
-DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client, std::string_view uuid) {
+[[nodiscard]] DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client,
+                                                                    std::string_view uuid) {
   if (auto st = CheckUuid(uuid); !st) return tl::unexpected(Plain(st.error()));
   auto response = client.Get(std::string(kDestinations) + UrlEncode(uuid) + "/");
   if (!response) return tl::unexpected(response.error());
@@ -262,17 +267,17 @@ DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client, std::
   return std::move(*parsed);
 }
 
-DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client, std::string_view uuid,
-                                                         const WebhookDestinationRequest& request,
-                                                         CallOptions call) {
+[[nodiscard]] DiditResult<WebhookDestination> UpdateWebhookDestination(
+    DiditClient& client, std::string_view uuid, const WebhookDestinationRequest& request,
+    CallOptions call) {
   return internal::CallAndParse<WebhookDestination>(
       client.client(), UpdateWebhookDestinationOp(uuid, request, std::move(call)),
       ParseWebhookDestination);
 }
 
-DiditResult<DeletedWebhookDestination> DeleteWebhookDestination(DiditClient& client,
-                                                                std::string_view uuid,
-                                                                CallOptions call) {
+[[nodiscard]] DiditResult<DeletedWebhookDestination> DeleteWebhookDestination(DiditClient& client,
+                                                                              std::string_view uuid,
+                                                                              CallOptions call) {
   auto op_request = DeleteWebhookDestinationOp(uuid, std::move(call));
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
   auto op = OpOutcome(client.client().Call(std::move(*op_request)));
@@ -301,7 +306,7 @@ std::optional<WebhookDestination> FindDestinationByUrl(DiditClient& client, cons
 
 // ------------------------------------------------ the legacy single webhook
 
-Result<EncodedBody> Encode(const WebhookConfigUpdate& update) {
+[[nodiscard]] Result<EncodedBody> Encode(const WebhookConfigUpdate& update) {
   json body = json::object();
   if (update.webhook_url) {
     if (*update.webhook_url && !(*update.webhook_url)->starts_with("https://")) {
@@ -331,7 +336,7 @@ Result<EncodedBody> Encode(const WebhookConfigUpdate& update) {
   return EncodedBody{"application/json", std::move(*text)};
 }
 
-Result<WebhookConfig> ParseWebhookConfig(std::string_view body) {
+[[nodiscard]] Result<WebhookConfig> ParseWebhookConfig(std::string_view body) {
   auto parsed = internal::SafeParse(body);
   if (!parsed) return tl::unexpected(parsed.error());
   if (!parsed->is_object()) return MakeError(ErrorCode::kCorruption, "config is not an object");
@@ -347,11 +352,12 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view body) {
   return c;
 }
 
-Result<OpRequest> UpdateWebhookConfigOp(const WebhookConfigUpdate& update, CallOptions call) {
+[[nodiscard]] Result<OpRequest> UpdateWebhookConfigOp(const WebhookConfigUpdate& update,
+                                                      CallOptions call) {
   return MakeOp(kUpdateWebhookKind, "PATCH", "/v3/webhook/", Encode(update), std::move(call));
 }
 
-DiditResult<WebhookConfig> GetWebhookConfig(DiditClient& client) {
+[[nodiscard]] DiditResult<WebhookConfig> GetWebhookConfig(DiditClient& client) {
   auto response = client.Get("/v3/webhook/");
   if (!response) return tl::unexpected(response.error());
   auto parsed = ParseWebhookConfig(response->body);
@@ -359,9 +365,9 @@ DiditResult<WebhookConfig> GetWebhookConfig(DiditClient& client) {
   return std::move(*parsed);
 }
 
-DiditResult<WebhookConfig> UpdateWebhookConfig(DiditClient& client,
-                                               const WebhookConfigUpdate& update,
-                                               CallOptions call) {
+[[nodiscard]] DiditResult<WebhookConfig> UpdateWebhookConfig(DiditClient& client,
+                                                             const WebhookConfigUpdate& update,
+                                                             CallOptions call) {
   return internal::CallAndParse<WebhookConfig>(
       client.client(), UpdateWebhookConfigOp(update, std::move(call)), ParseWebhookConfig);
 }

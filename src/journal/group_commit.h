@@ -42,7 +42,7 @@ class GroupCommitter {
   // transaction committed (durable per the connection's synchronous mode).
   // Returns work's error (its writes rolled back), or the batch's error.
   using Work = std::function<Status(sqlite::Database&)>;
-  Status Run(const Work& work);
+  [[nodiscard]] Status Run(const Work& work);
   // Queues every piece at once (so they share a transaction, in order, each
   // in its own savepoint) and returns their statuses once all committed.
   std::vector<Status> RunMany(const std::vector<Work>& works);

@@ -36,7 +36,7 @@ std::string DefaultJournalPath() {
   return "./idem-journal.db";
 }
 
-Status CheckJournalExists(const std::string& path_or_url) {
+[[nodiscard]] Status CheckJournalExists(const std::string& path_or_url) {
   if (IsPostgresUrl(path_or_url)) return {};
   if (auto scheme = sqlite::UrlSchemeOf(path_or_url)) {
     // Only the scheme is named: the rest may hold a user and password.
@@ -50,7 +50,8 @@ Status CheckJournalExists(const std::string& path_or_url) {
   return MakeError(ErrorCode::kNotFound, "no journal at '" + path_or_url + "'");
 }
 
-Result<std::vector<Operation>> ListUnfinished(Journal& journal, bool include_unknown) {
+[[nodiscard]] Result<std::vector<Operation>> ListUnfinished(Journal& journal,
+                                                            bool include_unknown) {
   std::vector<Operation> unfinished;
   for (OpState state : {OpState::kInFlight, OpState::kUnknown}) {
     if (state == OpState::kUnknown && !include_unknown) continue;

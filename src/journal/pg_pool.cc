@@ -81,6 +81,8 @@ Status Pool::Transaction(const Body& body) {
     }
     const Failure failure = outcome.error();
     if (conn && !failure.connection_lost) {
+      // The body's failure is what the caller gets; an unhealthy connection
+      // is dropped by Return.
       if (!commit_sent) (void)(*conn)->Simple("ROLLBACK");
       Return(std::move(*conn));
     } else if (conn) {

@@ -51,7 +51,7 @@ class Pool {
   // Runs `body` in BEGIN ... COMMIT (see above). `body` must reset whatever
   // it accumulates, as it may run more than once.
   using Body = std::function<PgResult<void>(Connection&)>;
-  Status Transaction(const Body& body);
+  [[nodiscard]] Status Transaction(const Body& body);
 
   // Times a transaction was run again on a fresh connection after the old
   // one broke (for tests and diagnostics).

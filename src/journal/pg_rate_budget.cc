@@ -48,7 +48,7 @@ constexpr char kNoWaitForTheWal[] = "SET LOCAL synchronous_commit = off";
 
 }  // namespace
 
-Status MigrateRateBudget(Connection& conn) {
+[[nodiscard]] Status MigrateRateBudget(Connection& conn) {
   return pg::MigrateComponent(conn, "rate_budget", PgRateSchemaSteps());
 }
 

@@ -81,10 +81,14 @@ const std::vector<std::string>& SchemaSteps() {
   return steps;
 }
 
-Status Migrate(Connection& conn) { return MigrateComponent(conn, kComponent, SchemaSteps()); }
+[[nodiscard]] Status Migrate(Connection& conn) {
+  return MigrateComponent(conn, kComponent, SchemaSteps());
+}
 
-Status MigrateComponent(Connection& conn, const char* component,
-                        const std::vector<std::string>& steps) {
+[[nodiscard]] Status MigrateComponent(Connection& conn, const char* component,
+                                      const std::vector<std::string>& steps) {
+  // On failure the migration's own error is reported; the ROLLBACK is best effort
+  // (a connection it cannot roll back is broken and dropped by its owner).
   auto fail = [&](const Failure& f) -> Status {
     (void)conn.Simple("ROLLBACK");
     return tl::unexpected(f.error);
@@ -100,6 +104,7 @@ Status MigrateComponent(Connection& conn, const char* component,
   const std::int64_t version = current->size() > 0 ? current->Int(0, 0) : 0;
   const auto latest = static_cast<std::int64_t>(steps.size());
   if (version > latest) {
+    // Nothing was written; the version error is what the caller needs.
     (void)conn.Simple("ROLLBACK");
     return MakeError(ErrorCode::kFailedPrecondition,
                      "postgres: " + std::string(component) + " schema version " +
@@ -226,7 +231,7 @@ const std::vector<StatementSpec>& Statements() {
   return statements;
 }
 
-Result<Operation> ReadOperation(const Rows& rows, int row) {
+[[nodiscard]] Result<Operation> ReadOperation(const Rows& rows, int row) {
   Operation op;
   int c = 0;
   op.op_id = rows.Bytes(row, c++);

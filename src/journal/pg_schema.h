@@ -18,16 +18,16 @@ const std::vector<std::string>& SchemaSteps();
 // creates the tables once). Step i brings the component to version i + 1;
 // never edit a step that shipped, add one. A database newer than this build
 // -> kFailedPrecondition.
-Status MigrateComponent(Connection& conn, const char* component,
-                        const std::vector<std::string>& steps);
+[[nodiscard]] Status MigrateComponent(Connection& conn, const char* component,
+                                      const std::vector<std::string>& steps);
 
 // MigrateComponent for the journal ("journal", SchemaSteps()).
-Status Migrate(Connection& conn);
+[[nodiscard]] Status Migrate(Connection& conn);
 
 // Every prepared statement of the journal (names "j_*").
 const std::vector<StatementSpec>& Statements();
 
 // The op in `row` of a result whose first columns are kOpColumns.
-Result<Operation> ReadOperation(const Rows& rows, int row);
+[[nodiscard]] Result<Operation> ReadOperation(const Rows& rows, int row);
 
 }  // namespace idem::journal::pg

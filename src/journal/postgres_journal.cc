@@ -454,8 +454,8 @@ Result<Operation> PostgresJournal::ResolveUnknown(std::string_view op_id,
 
 }  // namespace journal
 
-Result<std::unique_ptr<Journal>> OpenPostgresJournal(const std::string& conninfo_or_url,
-                                                     JournalOptions options) {
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenPostgresJournal(
+    const std::string& conninfo_or_url, JournalOptions options) {
   auto journal = journal::PostgresJournal::Open(conninfo_or_url, std::move(options));
   if (!journal) return tl::unexpected(journal.error());
   return std::unique_ptr<Journal>(std::move(*journal));
@@ -465,8 +465,8 @@ bool IsPostgresUrl(std::string_view path_or_url) {
   return path_or_url.rfind("postgres://", 0) == 0 || path_or_url.rfind("postgresql://", 0) == 0;
 }
 
-Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
-                                             JournalOptions options) {
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenJournal(const std::string& path_or_url,
+                                                           JournalOptions options) {
   if (IsPostgresUrl(path_or_url)) return OpenPostgresJournal(path_or_url, std::move(options));
   return OpenSqliteJournal(path_or_url, std::move(options));
 }

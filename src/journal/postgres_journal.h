@@ -27,41 +27,42 @@ namespace idem::journal {
 
 // Creates or migrates the rate budget's tables (component "rate_budget", its
 // own schema version beside the journal's); in pg_rate_budget.cc.
-Status MigrateRateBudget(pg::Connection& conn);
+[[nodiscard]] Status MigrateRateBudget(pg::Connection& conn);
 
 class PostgresJournal final : public Journal {
  public:
   // Connections opened at most; more concurrent callers wait for one.
   static constexpr std::size_t kMaxConnections = 16;
 
-  static Result<std::unique_ptr<PostgresJournal>> Open(const std::string& conninfo,
-                                                       JournalOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<PostgresJournal>> Open(const std::string& conninfo,
+                                                                     JournalOptions options);
   ~PostgresJournal() override;
 
-  Result<BeginResult> Begin(const Operation& op, std::string_view owner,
-                            std::chrono::milliseconds lease) override;
-  Status Update(const Operation& op) override;
+  [[nodiscard]] Result<BeginResult> Begin(const Operation& op, std::string_view owner,
+                                          std::chrono::milliseconds lease) override;
+  [[nodiscard]] Status Update(const Operation& op) override;
   // One transaction (one commit) per batch.
   std::vector<Result<BeginResult>> BeginMany(const std::vector<Operation>& ops,
                                              std::string_view owner,
                                              std::chrono::milliseconds lease) override;
   std::vector<Status> UpdateMany(const std::vector<const Operation*>& ops) override;
-  Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
-  Status Release(const Operation& op) override;
-  Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
-                                                 std::chrono::milliseconds lease, std::size_t max,
-                                                 const ClaimFilter& filter = {}) override;
-  Result<std::optional<Operation>> Get(std::string_view op_id) override;
-  Result<std::vector<Operation>> List(const OpFilter& filter) override;
-  Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) override;
-  Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
-  Result<Operation> ResolveUnknown(std::string_view op_id,
-                                   const UnknownResolution& resolution) override;
+  [[nodiscard]] Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
+  [[nodiscard]] Status Release(const Operation& op) override;
+  [[nodiscard]] Result<std::vector<Operation>> ClaimUnfinished(
+      std::string_view owner, std::chrono::milliseconds lease, std::size_t max,
+      const ClaimFilter& filter = {}) override;
+  [[nodiscard]] Result<std::optional<Operation>> Get(std::string_view op_id) override;
+  [[nodiscard]] Result<std::vector<Operation>> List(const OpFilter& filter) override;
+  [[nodiscard]] Result<std::vector<Operation>> FindByNaturalKey(
+      std::string_view natural_key) override;
+  [[nodiscard]] Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
+  [[nodiscard]] Result<Operation> ResolveUnknown(std::string_view op_id,
+                                                 const UnknownResolution& resolution) override;
 
   // In pg_rate_budget.cc: the budget every process on the database shares.
-  Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
-  Status SetRateCap(const std::vector<std::string>& scopes, int allowance, std::int64_t now_ms,
-                    std::int64_t until_ms) override;
+  [[nodiscard]] Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
+  [[nodiscard]] Status SetRateCap(const std::vector<std::string>& scopes, int allowance,
+                                  std::int64_t now_ms, std::int64_t until_ms) override;
 
   // Times a transaction was run again on a fresh connection after the old
   // one broke (for tests and diagnostics).
@@ -78,7 +79,7 @@ class PostgresJournal final : public Journal {
                                             std::string_view owner,
                                             std::chrono::milliseconds lease);
   pg::PgResult<Status> UpdateIn(pg::Connection& conn, const Operation& op);
-  Status Transaction(const pg::Pool::Body& body) { return pool_.Transaction(body); }
+  [[nodiscard]] Status Transaction(const pg::Pool::Body& body) { return pool_.Transaction(body); }
 
   JournalOptions options_;
   pg::Pool pool_;

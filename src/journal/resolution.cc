@@ -27,8 +27,10 @@ void SettleForGood(Operation& op, const std::string& audit_line, std::int64_t no
 
 }  // namespace
 
-Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
-                                  const UnknownResolution& resolution, std::int64_t now_ms) {
+[[nodiscard]] Result<Operation> ApplyResolution(const std::optional<Operation>& stored,
+                                                std::string_view op_id,
+                                                const UnknownResolution& resolution,
+                                                std::int64_t now_ms) {
   const OpState* state = stored ? &stored->state : nullptr;
   const Lease lease = stored ? LeaseOf(*stored) : Lease{};
   switch (DecideResolution(state, lease, now_ms)) {
@@ -84,7 +86,7 @@ Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::s
   return op;
 }
 
-Status CheckAdoption(const Adoption& adoption) {
+[[nodiscard]] Status CheckAdoption(const Adoption& adoption) {
   if (adoption.natural_key.empty() && adoption.resource_id.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "journal: an adoption needs a natural key or a resource id");

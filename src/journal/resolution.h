@@ -19,12 +19,14 @@ namespace idem::journal {
 // failed), kFailedPrecondition (in_flight, or a live lease: someone drives
 // it now), kInvalidArgument (a bad new key or audit line). `stored` is the
 // op as read under the lock at `now_ms`.
-Result<Operation> ApplyResolution(const std::optional<Operation>& stored, std::string_view op_id,
-                                  const UnknownResolution& resolution, std::int64_t now_ms);
+[[nodiscard]] Result<Operation> ApplyResolution(const std::optional<Operation>& stored,
+                                                std::string_view op_id,
+                                                const UnknownResolution& resolution,
+                                                std::int64_t now_ms);
 
 // kInvalidArgument for an adoption that names no key, no kind, no time
 // bound, or an audit line of more than one line.
-Status CheckAdoption(const Adoption& adoption);
+[[nodiscard]] Status CheckAdoption(const Adoption& adoption);
 
 // The ops of `candidates` (every in_flight or unknown op whose natural_key
 // or resource_id matched, read under the lock) that `adoption` settles, by

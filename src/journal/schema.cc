@@ -160,7 +160,7 @@ const std::vector<std::string>& SchemaSteps() {
   return steps;
 }
 
-Result<Operation> ReadOperation(const sqlite::Statement& stmt) {
+[[nodiscard]] Result<Operation> ReadOperation(const sqlite::Statement& stmt) {
   Operation op;
   int c = 0;
   op.op_id = stmt.ColumnString(c++);

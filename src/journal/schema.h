@@ -32,6 +32,6 @@ inline constexpr char kOpColumns[] =
 
 // Reads the current row of a statement that selected kOpColumns. An unknown
 // state name (a file written by something else) is kCorruption.
-Result<Operation> ReadOperation(const sqlite::Statement& stmt);
+[[nodiscard]] Result<Operation> ReadOperation(const sqlite::Statement& stmt);
 
 }  // namespace idem::journal

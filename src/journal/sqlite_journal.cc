@@ -18,7 +18,7 @@ namespace {
 using sqlite::Blob;
 using sqlite::Database;
 
-Result<std::optional<Operation>> SelectOp(Database& db, std::string_view op_id) {
+[[nodiscard]] Result<std::optional<Operation>> SelectOp(Database& db, std::string_view op_id) {
   auto stmt = db.Prepare(std::string("SELECT ") + kOpColumns + " FROM ops WHERE op_id = ?");
   if (!stmt) return tl::unexpected(stmt.error());
   stmt->Bind(1, op_id);
@@ -30,7 +30,7 @@ Result<std::optional<Operation>> SelectOp(Database& db, std::string_view op_id) 
   return std::optional<Operation>(std::move(*op));
 }
 
-Result<std::vector<Operation>> SelectOps(sqlite::Statement& stmt) {
+[[nodiscard]] Result<std::vector<Operation>> SelectOps(sqlite::Statement& stmt) {
   std::vector<Operation> ops;
   while (true) {
     auto row = stmt.Step();
@@ -44,7 +44,7 @@ Result<std::vector<Operation>> SelectOps(sqlite::Statement& stmt) {
 
 // The stored op, provided the caller may make `write` to it: its lease
 // (owner + generation) is current, and a renewal is of an unfinished op.
-Result<Operation> LoadFenced(Database& db, const Operation& op, FencedWrite write) {
+[[nodiscard]] Result<Operation> LoadFenced(Database& db, const Operation& op, FencedWrite write) {
   if (auto st = CheckIdentifier("op_id", op.op_id); !st) return tl::unexpected(st.error());
   auto stored = SelectOp(db, op.op_id);
   if (!stored) return tl::unexpected(stored.error());
@@ -67,8 +67,8 @@ Result<Operation> LoadFenced(Database& db, const Operation& op, FencedWrite writ
   return std::move(**stored);
 }
 
-Status SetLease(Database& db, std::string_view op_id, std::string_view owner, std::int64_t until_ms,
-                std::int64_t generation, std::int64_t now_ms) {
+[[nodiscard]] Status SetLease(Database& db, std::string_view op_id, std::string_view owner,
+                              std::int64_t until_ms, std::int64_t generation, std::int64_t now_ms) {
   auto stmt = db.Prepare(
       "UPDATE ops SET lease_owner = ?, lease_until_ms = ?, lease_generation = ?, updated_ms = ? "
       "WHERE op_id = ?");
@@ -377,7 +377,7 @@ Result<std::vector<Operation>> SqliteJournal::FindByNaturalKey(std::string_view 
 
 // Writes every field a resolution or an adoption may change, whole, lease
 // released, under the write lock that read the op.
-static Status WriteSettledRow(Database& db, const Operation& op) {
+[[nodiscard]] static Status WriteSettledRow(Database& db, const Operation& op) {
   auto update = db.Prepare(
       "UPDATE ops SET state = ?1, idem_key = ?2, key_from_caller = ?3, first_sent_ms = ?4, "
       "updated_ms = ?5, next_attempt_ms = ?6, response_status = ?7, response_headers = ?8, "
@@ -465,8 +465,8 @@ Result<Operation> SqliteJournal::ResolveUnknown(std::string_view op_id,
 
 }  // namespace journal
 
-Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
-                                                   JournalOptions options) {
+[[nodiscard]] Result<std::unique_ptr<Journal>> OpenSqliteJournal(const std::string& path,
+                                                                 JournalOptions options) {
   auto journal = journal::SqliteJournal::Open(path, std::move(options));
   if (!journal) return tl::unexpected(journal.error());
   return std::unique_ptr<Journal>(std::move(*journal));

@@ -25,31 +25,32 @@ const std::vector<std::string>& RateSchemaSteps();
 
 class SqliteJournal final : public Journal {
  public:
-  static Result<std::unique_ptr<SqliteJournal>> Open(const std::string& path,
-                                                     JournalOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<SqliteJournal>> Open(const std::string& path,
+                                                                   JournalOptions options);
 
-  Result<BeginResult> Begin(const Operation& op, std::string_view owner,
-                            std::chrono::milliseconds lease) override;
-  Status Update(const Operation& op) override;
+  [[nodiscard]] Result<BeginResult> Begin(const Operation& op, std::string_view owner,
+                                          std::chrono::milliseconds lease) override;
+  [[nodiscard]] Status Update(const Operation& op) override;
   std::vector<Result<BeginResult>> BeginMany(const std::vector<Operation>& ops,
                                              std::string_view owner,
                                              std::chrono::milliseconds lease) override;
   std::vector<Status> UpdateMany(const std::vector<const Operation*>& ops) override;
-  Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
-  Status Release(const Operation& op) override;
-  Result<std::vector<Operation>> ClaimUnfinished(std::string_view owner,
-                                                 std::chrono::milliseconds lease, std::size_t max,
-                                                 const ClaimFilter& filter = {}) override;
-  Result<std::optional<Operation>> Get(std::string_view op_id) override;
-  Result<std::vector<Operation>> List(const OpFilter& filter) override;
-  Result<std::vector<Operation>> FindByNaturalKey(std::string_view natural_key) override;
-  Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
-  Result<Operation> ResolveUnknown(std::string_view op_id,
-                                   const UnknownResolution& resolution) override;
+  [[nodiscard]] Status RenewLease(const Operation& op, std::chrono::milliseconds lease) override;
+  [[nodiscard]] Status Release(const Operation& op) override;
+  [[nodiscard]] Result<std::vector<Operation>> ClaimUnfinished(
+      std::string_view owner, std::chrono::milliseconds lease, std::size_t max,
+      const ClaimFilter& filter = {}) override;
+  [[nodiscard]] Result<std::optional<Operation>> Get(std::string_view op_id) override;
+  [[nodiscard]] Result<std::vector<Operation>> List(const OpFilter& filter) override;
+  [[nodiscard]] Result<std::vector<Operation>> FindByNaturalKey(
+      std::string_view natural_key) override;
+  [[nodiscard]] Result<std::vector<Operation>> AdoptResource(const Adoption& adoption) override;
+  [[nodiscard]] Result<Operation> ResolveUnknown(std::string_view op_id,
+                                                 const UnknownResolution& resolution) override;
   // In sqlite_rate_budget.cc.
-  Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
-  Status SetRateCap(const std::vector<std::string>& scopes, int allowance, std::int64_t now_ms,
-                    std::int64_t until_ms) override;
+  [[nodiscard]] Result<RateTake> TakeRate(const RateLimits& scopes, std::int64_t now_ms) override;
+  [[nodiscard]] Status SetRateCap(const std::vector<std::string>& scopes, int allowance,
+                                  std::int64_t now_ms, std::int64_t until_ms) override;
 
   // Writes and transactions committed by this process (group commit makes
   // transactions < writes under concurrency).
@@ -60,9 +61,9 @@ class SqliteJournal final : public Journal {
                 JournalOptions options);
   std::int64_t NowMs() const;
   // The writes themselves, run inside a group-commit batch.
-  Status BeginIn(sqlite::Database& db, const Operation& op, std::string_view owner,
-                 std::chrono::milliseconds lease, BeginResult& result);
-  Status UpdateIn(sqlite::Database& db, const Operation& op);
+  [[nodiscard]] Status BeginIn(sqlite::Database& db, const Operation& op, std::string_view owner,
+                               std::chrono::milliseconds lease, BeginResult& result);
+  [[nodiscard]] Status UpdateIn(sqlite::Database& db, const Operation& op);
 
   std::unique_ptr<sqlite::Database> writer_;
   std::unique_ptr<sqlite::Database> reader_;

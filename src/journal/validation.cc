@@ -5,7 +5,7 @@
 
 namespace idem::journal {
 
-Status CheckIdentifier(std::string_view what, std::string_view value) {
+[[nodiscard]] Status CheckIdentifier(std::string_view what, std::string_view value) {
   if (value.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "journal: " + std::string(what) + " is empty");
   }
@@ -21,12 +21,13 @@ Status CheckIdentifier(std::string_view what, std::string_view value) {
   return {};
 }
 
-Status CheckLease(std::chrono::milliseconds lease) {
+[[nodiscard]] Status CheckLease(std::chrono::milliseconds lease) {
   if (lease.count() <= 0) return MakeError(ErrorCode::kInvalidArgument, "journal: lease <= 0");
   return {};
 }
 
-Status CheckBegin(const Operation& op, std::string_view owner, std::chrono::milliseconds lease) {
+[[nodiscard]] Status CheckBegin(const Operation& op, std::string_view owner,
+                                std::chrono::milliseconds lease) {
   for (auto [what, value] : {std::pair<const char*, std::string_view>{"op_id", op.op_id},
                              {"idem_key", op.idem_key},
                              {"fingerprint", op.fingerprint},

@@ -15,13 +15,14 @@ namespace idem::journal {
 inline constexpr std::size_t kMaxIdentifierBytes = 1024;
 
 // kInvalidArgument unless `value` is a non-empty, bounded, NUL-free identifier.
-Status CheckIdentifier(std::string_view what, std::string_view value);
+[[nodiscard]] Status CheckIdentifier(std::string_view what, std::string_view value);
 
 // kInvalidArgument unless the lease is positive.
-Status CheckLease(std::chrono::milliseconds lease);
+[[nodiscard]] Status CheckLease(std::chrono::milliseconds lease);
 
 // Everything Begin() requires of its arguments: the op's identifiers, the
 // owner and the lease.
-Status CheckBegin(const Operation& op, std::string_view owner, std::chrono::milliseconds lease);
+[[nodiscard]] Status CheckBegin(const Operation& op, std::string_view owner,
+                                std::chrono::milliseconds lease);
 
 }  // namespace idem::journal

@@ -65,7 +65,7 @@ struct ClientBenchResult {
   double client_side_cpu_us_per_op = 0;
 };
 
-Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options);
+[[nodiscard]] Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options);
 
 // Submits `ops` at once to one journaled client (default durability) and
 // waits for all: the memory a large queue costs. The sandbox runs in a forked
@@ -88,7 +88,7 @@ struct QueuedBenchResult {
   std::int64_t rss_before_kb = 0;
 };
 
-Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options);
+[[nodiscard]] Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options);
 
 // The latency one journaled call adds (issue 19): session creates one at a
 // time against an in-process sandbox (SQLite store), a bare libcurl easy
@@ -115,7 +115,7 @@ struct LatencyBenchResult {
   std::uint64_t client_failures = 0;  // ops that did not end succeeded
 };
 
-Result<LatencyBenchResult> RunLatencyBench(const LatencyBenchOptions& options);
+[[nodiscard]] Result<LatencyBenchResult> RunLatencyBench(const LatencyBenchOptions& options);
 
 // Signed Didit webhooks POSTed over HTTP to a WebhookReceiver (SQLite inbox,
 // default durability): verified and stored events per second.
@@ -132,7 +132,7 @@ struct WebhookBenchResult {
   double events_per_second = 0;
 };
 
-Result<WebhookBenchResult> RunWebhookReceiveBench(const WebhookBenchOptions& options);
+[[nodiscard]] Result<WebhookBenchResult> RunWebhookReceiveBench(const WebhookBenchOptions& options);
 
 // A realistic Didit status.updated payload (~700 bytes), unique per n.
 std::string WebhookBenchEvent(std::int64_t n);
@@ -158,7 +158,7 @@ struct BenchReport {
   int webhook_in_flight = 0;
 };
 
-Result<BenchReport> RunBench(const BenchOptions& options);
+[[nodiscard]] Result<BenchReport> RunBench(const BenchOptions& options);
 std::string FormatBenchTable(const BenchReport& report);
 std::string BenchReportJson(const BenchReport& report);  // one JSON object
 

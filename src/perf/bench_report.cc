@@ -21,7 +21,7 @@ milliseconds Part(double seconds, double fraction) {
 
 // Replays/s (one key) and creates/s (fresh keys) on a sandbox with a SQLite
 // store, as bench/sandbox_load measures them.
-Status RunSandboxRates(const BenchOptions& options, BenchReport& report) {
+[[nodiscard]] Status RunSandboxRates(const BenchOptions& options, BenchReport& report) {
   auto dir = perf::TempDir::Create("idem-bench-sandbox");
   if (!dir) return tl::unexpected(dir.error());
   SandboxOptions so;
@@ -50,7 +50,7 @@ Status RunSandboxRates(const BenchOptions& options, BenchReport& report) {
 
 }  // namespace
 
-Result<BenchReport> RunBench(const BenchOptions& options) {
+[[nodiscard]] Result<BenchReport> RunBench(const BenchOptions& options) {
   BenchReport report;
   auto phase = [&options](std::string_view name, int index) {
     if (options.on_phase) options.on_phase(name, index, 3);

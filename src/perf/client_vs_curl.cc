@@ -30,7 +30,8 @@ std::string SessionBody(const std::string& vendor_data) {
          "\"}";
 }
 
-Result<std::unique_ptr<Sandbox>> StartSandbox(const std::string& db_path, int threads) {
+[[nodiscard]] Result<std::unique_ptr<Sandbox>> StartSandbox(const std::string& db_path,
+                                                            int threads) {
   SandboxOptions o;
   o.port = 0;
   o.api_key = kApiKey;
@@ -169,9 +170,10 @@ struct ClientRun {
 
 // A fresh journal (default options but `durability`), one Client, `n` ops
 // submitted at once, timed from the first submission to the last callback.
-Result<ClientRun> RunClient(const std::string& base_url, const std::string& journal_path,
-                            const std::string& tag, std::size_t n, int concurrency,
-                            Durability durability, std::int64_t* rss_before_kb = nullptr) {
+[[nodiscard]] Result<ClientRun> RunClient(const std::string& base_url,
+                                          const std::string& journal_path, const std::string& tag,
+                                          std::size_t n, int concurrency, Durability durability,
+                                          std::int64_t* rss_before_kb = nullptr) {
   JournalOptions jo;
   jo.durability = durability;
   auto journal = OpenSqliteJournal(journal_path, jo);
@@ -267,7 +269,7 @@ struct SideRuns {
 
 }  // namespace
 
-Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
+[[nodiscard]] Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
   const int concurrency = std::max(1, options.concurrency);
   auto dir = perf::TempDir::Create("idem-client-bench");
   if (!dir) return tl::unexpected(dir.error());
@@ -343,7 +345,7 @@ Result<ClientBenchResult> RunClientVsCurl(const ClientBenchOptions& options) {
   return result;
 }
 
-Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options) {
+[[nodiscard]] Result<QueuedBenchResult> RunQueuedClientBench(const QueuedBenchOptions& options) {
   auto dir = perf::TempDir::Create("idem-queued-bench");
   if (!dir) return tl::unexpected(dir.error());
   auto sandbox = ChildSandbox::Start(*dir, options.sandbox_threads);

@@ -32,7 +32,8 @@ double MicrosSince(Steady::time_point start) {
 
 // A fresh sandbox on its own SQLite store in `dir` (a real server keeps its
 // sessions on disk; a fresh one per side keeps the store's size equal).
-Result<std::unique_ptr<Sandbox>> StartSandbox(const perf::TempDir& dir, const std::string& name) {
+[[nodiscard]] Result<std::unique_ptr<Sandbox>> StartSandbox(const perf::TempDir& dir,
+                                                            const std::string& name) {
   SandboxOptions o;
   o.port = 0;
   o.api_key = kApiKey;
@@ -86,9 +87,10 @@ struct ClientSide {
 // A fresh SQLite journal and one Client with one op in flight; `n` creates
 // through Client::Call, one after another, each call's latency appended to
 // `latencies`.
-Result<ClientSide> RunClient(const std::string& base_url, const std::string& journal_path,
-                             const std::string& tag, std::size_t n, Durability durability,
-                             std::vector<double>* latencies) {
+[[nodiscard]] Result<ClientSide> RunClient(const std::string& base_url,
+                                           const std::string& journal_path, const std::string& tag,
+                                           std::size_t n, Durability durability,
+                                           std::vector<double>* latencies) {
   JournalOptions jo;
   jo.durability = durability;
   auto opened = OpenSqliteJournal(journal_path, jo);
@@ -138,7 +140,7 @@ double Percentile(std::vector<double> values, double p) {
 
 }  // namespace
 
-Result<LatencyBenchResult> RunLatencyBench(const LatencyBenchOptions& options) {
+[[nodiscard]] Result<LatencyBenchResult> RunLatencyBench(const LatencyBenchOptions& options) {
   auto dir = perf::TempDir::Create("idem-latency-bench");
   if (!dir) return tl::unexpected(dir.error());
   const std::size_t n = std::max<std::size_t>(1, options.ops_per_round);

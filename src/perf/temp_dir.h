@@ -13,7 +13,7 @@ namespace idem::perf {
 class TempDir {
  public:
   // A new directory under the system temp dir, named PREFIX-PID-RANDOM.
-  static Result<TempDir> Create(const std::string& prefix);
+  [[nodiscard]] static Result<TempDir> Create(const std::string& prefix);
   TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
   TempDir& operator=(TempDir&&) = delete;
   TempDir(const TempDir&) = delete;

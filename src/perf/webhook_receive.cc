@@ -33,7 +33,8 @@ std::string WebhookBenchEvent(std::int64_t n) {
          R"("score": 91.25}}})";
 }
 
-Result<WebhookBenchResult> RunWebhookReceiveBench(const WebhookBenchOptions& options) {
+[[nodiscard]] Result<WebhookBenchResult> RunWebhookReceiveBench(
+    const WebhookBenchOptions& options) {
   const int in_flight = std::max(1, options.in_flight);
   auto dir = perf::TempDir::Create("idem-webhook-bench");
   if (!dir) return tl::unexpected(dir.error());

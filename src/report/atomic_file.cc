@@ -11,7 +11,7 @@
 namespace idem {
 namespace {
 
-Status IoError(const std::string& path, const std::string& what, int err) {
+[[nodiscard]] Status IoError(const std::string& path, const std::string& what, int err) {
   return MakeError(ErrorCode::kIo,
                    "cannot write " + path + ": " + what + ": " + std::strerror(err));
 }
@@ -24,7 +24,7 @@ std::string TempPattern(const std::string& path) {
   return (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
 }
 
-Status RefuseDirectory(const std::string& path) {
+[[nodiscard]] Status RefuseDirectory(const std::string& path) {
   struct stat st {};
   if (path.empty()) return MakeError(ErrorCode::kIo, "cannot write a file with an empty name");
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -35,7 +35,7 @@ Status RefuseDirectory(const std::string& path) {
 
 }  // namespace
 
-Status CheckCanWriteFile(const std::string& path) {
+[[nodiscard]] Status CheckCanWriteFile(const std::string& path) {
   if (auto st = RefuseDirectory(path); !st) return st;
   std::string temp = TempPattern(path);
   const int fd = ::mkstemp(temp.data());
@@ -45,12 +45,13 @@ Status CheckCanWriteFile(const std::string& path) {
   return {};
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+[[nodiscard]] Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   // A report is for reading by others (a browser, CI).
   return WriteFileAtomically(path, contents, 0644);
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents, unsigned mode) {
+[[nodiscard]] Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                         unsigned mode) {
   if (auto st = RefuseDirectory(path); !st) return st;
   std::string temp = TempPattern(path);
   const int fd = ::mkstemp(temp.data());

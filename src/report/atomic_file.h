@@ -15,14 +15,15 @@ namespace idem {
 // kIo, naming the path and the reason, when the directory cannot hold a new
 // file or the path is a directory. Meant to be called before a long run, so
 // a report that cannot be written is refused before the work, not after.
-Status CheckCanWriteFile(const std::string& path);
+[[nodiscard]] Status CheckCanWriteFile(const std::string& path);
 
 // Writes `contents` to a temporary file in path's directory, flushes it to
 // disk and renames it to `path` (mode 0644: a report holds no secret).
 // kIo on any failure; the temporary file is removed then.
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
+[[nodiscard]] Status WriteFileAtomically(const std::string& path, std::string_view contents);
 // The same with the file's mode given: 0600 for a file with personal data
 // (a session's PDF report, `idem session pdf`).
-Status WriteFileAtomically(const std::string& path, std::string_view contents, unsigned mode);
+[[nodiscard]] Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                         unsigned mode);
 
 }  // namespace idem

@@ -68,8 +68,8 @@ struct AppConfig {
 class App {
  public:
   // `persistence` may be null (in memory only). Loads its state.
-  static Result<std::unique_ptr<App>> Create(AppConfig config,
-                                             std::unique_ptr<Persistence> persistence);
+  [[nodiscard]] static Result<std::unique_ptr<App>> Create(
+      AppConfig config, std::unique_ptr<Persistence> persistence);
 
   // Thread-safe.
   Outcome Handle(const Request& request);
@@ -82,8 +82,8 @@ class App {
   // sink), for the auto-completer. With `only_from` non-empty, nothing
   // happens (OK) unless the session's status is `only_from` now, so a manual
   // advance wins over a later timer. kNotFound for an unknown or deleted session.
-  Status AdvanceSession(const std::string& session_id, const std::string& status,
-                        const std::string& only_from = "");
+  [[nodiscard]] Status AdvanceSession(const std::string& session_id, const std::string& status,
+                                      const std::string& only_from = "");
   // The body GET /v3/session/{id}/decision/ would return now; nullopt when the
   // session is unknown or deleted.
   std::optional<std::string> DecisionJson(const std::string& session_id);

@@ -21,9 +21,10 @@ class CurlClient {
 
   // kUnavailable when the connection fails or closes without a response,
   // kDeadlineExceeded on timeout. Header values are trimmed.
-  Result<HttpResponse> Send(std::string_view method, const std::string& url,
-                            const Headers& headers = {}, std::string_view body = {},
-                            std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  [[nodiscard]] Result<HttpResponse> Send(
+      std::string_view method, const std::string& url, const Headers& headers = {},
+      std::string_view body = {},
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
  private:
   void* curl_;

@@ -68,7 +68,7 @@ class FaultSpec {
   // kInvalidArgument for unknown names, a missing or out-of-range
   // probability, a missing delay on slow/slow_exec, a repeated name or
   // probabilities summing over 1. Empty text = no faults.
-  static Result<FaultSpec> Parse(std::string_view text);
+  [[nodiscard]] static Result<FaultSpec> Parse(std::string_view text);
 
   // One draw from `random` per call (none when there are no rules, so a
   // fault-free sandbox does not consume randomness), for a request of kind

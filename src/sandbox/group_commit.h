@@ -29,7 +29,7 @@ class GroupCommitter {
   // Queues `mutation`; call Wait on the ticket once the caller's own locks are released.
   std::shared_ptr<Ticket> Enqueue(Mutation mutation);
   // Returns once the ticket's batch committed (or failed).
-  Status Wait(const std::shared_ptr<Ticket>& ticket);
+  [[nodiscard]] Status Wait(const std::shared_ptr<Ticket>& ticket);
 
  private:
   Persistence& persistence_;

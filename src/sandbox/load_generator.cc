@@ -84,7 +84,7 @@ class Connection {
 
 }  // namespace
 
-Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options) {
+[[nodiscard]] Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options) {
   if (options.connections < 1 || options.pipeline < 1) {
     return MakeError(ErrorCode::kInvalidArgument, "connections and pipeline must be >= 1");
   }

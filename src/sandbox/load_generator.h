@@ -37,6 +37,6 @@ struct SandboxLoadResult {
 
 // kUnavailable when it cannot connect; a connection lost mid-run ends that
 // connection's share (counted in `unexpected`).
-Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options);
+[[nodiscard]] Result<SandboxLoadResult> RunSandboxLoad(const SandboxLoadOptions& options);
 
 }  // namespace idem

@@ -49,8 +49,9 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type) {
   return boundary;
 }
 
-Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary,
-                                                  std::size_t max_parts) {
+[[nodiscard]] Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
+                                                                std::string_view boundary,
+                                                                std::size_t max_parts) {
   const std::string delimiter = "--" + std::string(boundary);
   std::vector<MultipartPart> parts;
   std::size_t pos = body.find(delimiter);

@@ -27,8 +27,9 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type);
 // Parses `body`. kInvalidArgument for a missing opening boundary, a part
 // without headers end or Content-Disposition name (or an empty one), a missing closing
 // boundary (truncated body) or more than `max_parts` parts.
-Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary,
-                                                  std::size_t max_parts = 64);
+[[nodiscard]] Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
+                                                                std::string_view boundary,
+                                                                std::size_t max_parts = 64);
 
 // A deterministic byte string of the parts, in order (each field
 // length-prefixed); no trace of the boundary.

@@ -154,7 +154,7 @@ Error Failed(const pg::Failure& f) {
   return Error(f.error.code(), "sandbox postgres store: " + f.error.message());
 }
 
-Status MigrateSandboxSchema(pg::Connection& conn) {
+[[nodiscard]] Status MigrateSandboxSchema(pg::Connection& conn) {
   return pg::MigrateComponent(conn, "sandbox", SandboxSchemaSteps());
 }
 
@@ -244,6 +244,8 @@ class PgStore final : public SharedStore {
     }
     auto changes = ReadChanges();
     if (!changes) {
+      // The read's error is the one to report; a failed ROLLBACK breaks the
+      // connection, which the next statement finds.
       (void)conn_->Simple("ROLLBACK");
       return changes;
     }
@@ -273,6 +275,7 @@ class PgStore final : public SharedStore {
   }
 
   void AbortExclusive() override {
+    // Best effort on an abort path; a broken connection is found by the next statement.
     if (conn_) (void)conn_->Simple("ROLLBACK");
   }
 
@@ -385,8 +388,8 @@ class PgStore final : public SharedStore {
 
 }  // namespace
 
-Result<std::unique_ptr<SharedStore>> OpenPgStore(const std::string& url,
-                                                 std::chrono::milliseconds claim_timeout) {
+[[nodiscard]] Result<std::unique_ptr<SharedStore>> OpenPgStore(
+    const std::string& url, std::chrono::milliseconds claim_timeout) {
   auto store = std::make_unique<PgStore>(url, claim_timeout);
   if (auto st = store->Init(); !st) return tl::unexpected(st.error());
   return std::unique_ptr<SharedStore>(std::move(store));

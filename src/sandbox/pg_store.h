@@ -17,7 +17,7 @@ namespace idem::sandbox {
 // Creates the schema on first use. `claim_timeout`: a key claimed longer ago
 // than this whose response was never stored (its process died mid-execution)
 // may be claimed by another request.
-Result<std::unique_ptr<SharedStore>> OpenPgStore(const std::string& url,
-                                                 std::chrono::milliseconds claim_timeout);
+[[nodiscard]] Result<std::unique_ptr<SharedStore>> OpenPgStore(
+    const std::string& url, std::chrono::milliseconds claim_timeout);
 
 }  // namespace idem::sandbox

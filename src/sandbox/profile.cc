@@ -10,7 +10,7 @@ std::string_view SandboxProfileName(SandboxProfile profile) {
   return profile == SandboxProfile::kIdeal ? "ideal" : "didit";
 }
 
-Result<SandboxProfile> ParseSandboxProfile(std::string_view text) {
+[[nodiscard]] Result<SandboxProfile> ParseSandboxProfile(std::string_view text) {
   if (text == "didit") return SandboxProfile::kDidit;
   if (text == "ideal") return SandboxProfile::kIdeal;
   return MakeError(ErrorCode::kInvalidArgument,

@@ -24,7 +24,7 @@ bool SandboxRateScopes::enabled() const {
          session_pdf > 0 || ingest_write > 0;
 }
 
-Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
+[[nodiscard]] Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
   // The syntax is the client's too (idem/rate_limits.h); only the mapping to
   // the emulated scopes is the sandbox's.
   auto parsed = ParseRateSpec(spec);

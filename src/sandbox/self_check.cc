@@ -149,6 +149,7 @@ void RunDiditRules(Checker& c) {
                               "Expired, Abandoned, Resubmitted can be updated. Current status: "
                               "Not Started",
         early ? early->body : Status(early));
+  // Set-up only: the check below fails (and says so) if the advance did not happen.
   (void)http.Send("POST", url + "/_sandbox/sessions/" + id + "/advance", {},
                   R"({"status":"In Review"})");
   auto approved = http.Send("PATCH", update, Auth(), R"({"new_status":"Approved"})");

@@ -194,7 +194,7 @@ class SqliteStore final : public Persistence {
 
 }  // namespace
 
-Result<std::unique_ptr<Persistence>> OpenSqliteStore(const std::string& path) {
+[[nodiscard]] Result<std::unique_ptr<Persistence>> OpenSqliteStore(const std::string& path) {
   sqlite::OpenOptions options;
   options.synchronous = sqlite::Synchronous::kNormal;
   options.foreign_keys = false;

@@ -12,6 +12,6 @@
 
 namespace idem::sandbox {
 
-Result<std::unique_ptr<Persistence>> OpenSqliteStore(const std::string& path);
+[[nodiscard]] Result<std::unique_ptr<Persistence>> OpenSqliteStore(const std::string& path);
 
 }  // namespace idem::sandbox

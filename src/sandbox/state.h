@@ -102,10 +102,10 @@ struct LoadedState {
 class Persistence {
  public:
   virtual ~Persistence() = default;
-  virtual Result<LoadedState> Load() = 0;
+  [[nodiscard]] virtual Result<LoadedState> Load() = 0;
   // All of `mutations`, in order, in one transaction: durable (per the
   // store's settings) when it returns OK; nothing applied otherwise.
-  virtual Status CommitBatch(const std::vector<const Mutation*>& mutations) = 0;
+  [[nodiscard]] virtual Status CommitBatch(const std::vector<const Mutation*>& mutations) = 0;
 };
 
 // A store several sandbox processes share (PostgreSQL). Besides persisting,
@@ -139,19 +139,21 @@ class SharedStore : public Persistence {
   // Claims `scope` or reports its state. A stored key older than `ttl_ms` is
   // forgotten (and claimed afresh); a claim older than the store's claim
   // timeout (its process died mid-execution) is taken over.
-  virtual Result<KeyClaim> ClaimKey(const std::string& scope, const std::string& fingerprint,
-                                    std::int64_t now_ms, std::int64_t ttl_ms) = 0;
+  [[nodiscard]] virtual Result<KeyClaim> ClaimKey(const std::string& scope,
+                                                  const std::string& fingerprint,
+                                                  std::int64_t now_ms, std::int64_t ttl_ms) = 0;
   // Starts the exclusive section; returns what changed since the last
   // BeginExclusive/Changes call of this process.
-  virtual Result<LoadedState> BeginExclusive() = 0;
+  [[nodiscard]] virtual Result<LoadedState> BeginExclusive() = 0;
   // Writes `m` and ends the section. With `fence`: stores m.key over the
   // claim, or deletes the claim when m.key is empty (a 400 is not stored);
   // kFailedPrecondition, nothing written, when the claim is no longer ours.
-  virtual Status CommitExclusive(const Mutation& m, const std::optional<KeyFence>& fence) = 0;
+  [[nodiscard]] virtual Status CommitExclusive(const Mutation& m,
+                                               const std::optional<KeyFence>& fence) = 0;
   virtual void AbortExclusive() = 0;
   // What changed since the last call (no lock: for reads and stats).
-  virtual Result<LoadedState> Changes() = 0;
-  virtual Result<KeyCounts> CountKeys() = 0;
+  [[nodiscard]] virtual Result<LoadedState> Changes() = 0;
+  [[nodiscard]] virtual Result<KeyCounts> CountKeys() = 0;
 };
 
 }  // namespace idem::sandbox

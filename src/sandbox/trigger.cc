@@ -11,9 +11,11 @@ namespace {
 
 // POSTs `body` to /_sandbox/sessions/{id}/{action} of the sandbox at
 // `base_url`; the answer's body on 200. `what` names the request in a 400.
-Result<std::string> PostSessionControl(const std::string& base_url, const std::string& session_id,
-                                       const std::string& action, const std::string& body,
-                                       const std::string& what) {
+[[nodiscard]] Result<std::string> PostSessionControl(const std::string& base_url,
+                                                     const std::string& session_id,
+                                                     const std::string& action,
+                                                     const std::string& body,
+                                                     const std::string& what) {
   if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0) {
     return MakeError(ErrorCode::kInvalidArgument, "the base URL must be http:// or https://");
   }
@@ -43,15 +45,16 @@ Result<std::string> PostSessionControl(const std::string& base_url, const std::s
 
 }  // namespace
 
-Result<std::string> TriggerSessionStatus(const std::string& base_url, const std::string& session_id,
-                                         const std::string& status) {
+[[nodiscard]] Result<std::string> TriggerSessionStatus(const std::string& base_url,
+                                                       const std::string& session_id,
+                                                       const std::string& status) {
   return PostSessionControl(base_url, session_id, "advance",
                             nlohmann::json{{"status", status}}.dump(),
                             "not a Didit status: '" + status + "'");
 }
 
-Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
-                                              const std::string& session_id) {
+[[nodiscard]] Result<std::string> TriggerSessionDataUpdated(const std::string& base_url,
+                                                            const std::string& session_id) {
   return PostSessionControl(base_url, session_id, "data-updated", "{}", "refused");
 }
 

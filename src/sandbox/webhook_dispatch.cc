@@ -112,6 +112,8 @@ void WebhookDispatch::OnSessionEvent(const SandboxSessionEvent& event) {
     }
     // A duplicate delivery (sender fault or retry) reuses this payload, so
     // the same event_id.
+    // Enqueue fails only once the sender is shutting down, when an event is
+    // lost by design (Didit loses them too when its sender gives up).
     (void)sender_->Enqueue(BuildSessionPayload(data_updated ? "data.updated" : "status.updated",
                                                event, NewUuidV4(), decision));
   }

@@ -63,7 +63,8 @@ bool CarriesDecision(std::string_view status);
 
 class WebhookDispatch final : public SandboxEventSink {
  public:
-  static Result<std::shared_ptr<WebhookDispatch>> Create(WebhookDispatchConfig config);
+  [[nodiscard]] static Result<std::shared_ptr<WebhookDispatch>> Create(
+      WebhookDispatchConfig config);
   ~WebhookDispatch() override;
 
   // Must be called once, before any event (the app is created after this

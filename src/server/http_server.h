@@ -91,7 +91,8 @@ class HttpServer {
   // Binds and listens (connections are accepted when this returns) and starts
   // the I/O threads. kInvalidArgument if host is not an IP address,
   // kUnavailable if the address cannot be bound.
-  static Result<std::unique_ptr<HttpServer>> Start(ServerOptions options, Handler handler);
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> Start(ServerOptions options,
+                                                                 Handler handler);
 
   virtual ~HttpServer() = default;
   virtual std::uint16_t port() const = 0;

@@ -29,7 +29,7 @@ class Transfer {
   tl::expected<void, TransportError> Prepare(HttpRequest request, const TransportOptions& options);
 
   // The result once libcurl reports the transfer done with `code`.
-  TransportResult Finish(CURLcode code);
+  [[nodiscard]] TransportResult Finish(CURLcode code);
 
   // Frees per-request memory (body, headers) so an idle pooled handle is small.
   void Clear();

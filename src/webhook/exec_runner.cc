@@ -25,8 +25,8 @@ void BlockSigpipeOnThisThread() {
 
 }  // namespace
 
-Status RunShellCommand(const std::string& command, std::string_view input,
-                       std::chrono::milliseconds timeout) {
+[[nodiscard]] Status RunShellCommand(const std::string& command, std::string_view input,
+                                     std::chrono::milliseconds timeout) {
   BlockSigpipeOnThisThread();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return MakeError(ErrorCode::kIo, "pipe failed");

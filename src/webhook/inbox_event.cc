@@ -39,7 +39,7 @@ std::optional<std::int64_t> UnixSeconds(const nlohmann::json& body, const char* 
 
 }  // namespace
 
-Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
+[[nodiscard]] Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id) {
   ParsedEvent p;
   WebhookEvent& e = p.event;
   e.body = std::string(body);
@@ -103,7 +103,8 @@ std::int64_t PolledTimestamp(const InboxOptions& options, std::int64_t stored_ti
   return std::max(stored_timestamp + 1, now_s - skew_s);
 }
 
-Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp) {
+[[nodiscard]] Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled,
+                                                  std::int64_t timestamp) {
   nlohmann::json body = {{"webhook_type", std::string(kStatusUpdated)},
                          {"session_id", polled.session_id},
                          {"status", polled.status},
@@ -143,7 +144,7 @@ ParsedBatch ParseDeliveries(const std::vector<WebhookInbox::Delivery>& deliverie
   return batch;
 }
 
-Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
+[[nodiscard]] Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
   if (options.journal) return {};
   JournalOptions jo;
   jo.durability = options.durability;
@@ -155,7 +156,8 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url) {
   return {};
 }
 
-Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const ParsedEvent& p) {
+[[nodiscard]] Result<std::vector<std::string>> HealEvent(const InboxOptions& options,
+                                                         const ParsedEvent& p) {
   const WebhookEvent& e = p.event;
   Journal* journal = options.journal.get();
   if (journal == nullptr || e.session_id.empty()) return std::vector<std::string>();
@@ -196,8 +198,8 @@ std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& b
   return healed_seqs;
 }
 
-Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
-               const InboxTask& task, const WebhookEvent& event) {
+[[nodiscard]] Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
+                             const InboxTask& task, const WebhookEvent& event) {
   if (task.kind == "heal") {
     // A stored event is read again from its bytes (a task is the rare path:
     // the heal normally ran inline with the parse it already had).

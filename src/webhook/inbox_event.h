@@ -47,7 +47,8 @@ struct ParsedEvent {
 // The event AcceptPolled stores: a status.updated body with
 // "source":"polled", `timestamp`, and the look-up's decision, workflow_id and
 // vendor_data; parsed as ParseEvent would, polled set.
-Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled, std::int64_t timestamp);
+[[nodiscard]] Result<ParsedEvent> MakePolledEvent(const PolledStatus& polled,
+                                                  std::int64_t timestamp);
 
 // The timestamp of a polled event for a session whose stored event has
 // `stored_timestamp`: the later of stored + 1 and now - heal_clock_skew (see
@@ -62,7 +63,7 @@ inline constexpr std::array<std::string_view, 5> kFinalStatuses = {
 // right types, "" / 0 otherwise. It never refuses a body for its content:
 // the receiver acknowledges every correctly signed delivery, since Didit
 // never sends a 4xx'd event again and a lost event cannot be recovered.
-Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id);
+[[nodiscard]] Result<ParsedEvent> ParseEvent(std::string_view body, std::string_view delivery_id);
 
 // AcceptMany's deliveries, parsed: a result per delivery (its parse error,
 // or a "not committed" placeholder the backend fills after its commit).
@@ -76,7 +77,7 @@ ParsedBatch ParseDeliveries(const std::vector<WebhookInbox::Delivery>& deliverie
 // options.journal null: opens the journal the heal adopts into, in the same
 // database (OpenJournal(path_or_url), SQLite file or PostgreSQL URL), with
 // the inbox's durability, busy_timeout and clock.
-Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
+[[nodiscard]] Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
 
 // The lost-response heal of one event: Journal::AdoptResource with the
 // session's natural key (only a full workflow_id + vendor_data pair names a
@@ -84,7 +85,8 @@ Status OpenHealJournal(InboxOptions& options, const std::string& path_or_url);
 // options.heal_kinds, and the session's creation (ParsedEvent::created_s)
 // plus options.heal_clock_skew as the latest first send. Returns the op ids settled now. No
 // journal, no session id, no timestamp, or no heal kinds: nothing to heal.
-Result<std::vector<std::string>> HealEvent(const InboxOptions& options, const ParsedEvent& event);
+[[nodiscard]] Result<std::vector<std::string>> HealEvent(const InboxOptions& options,
+                                                         const ParsedEvent& event);
 
 // After the batch's commit: heals every newly stored event (results filled
 // in), records the healed op ids in its result and returns the seqs whose
@@ -94,8 +96,8 @@ std::vector<std::int64_t> HealStored(const InboxOptions& options, ParsedBatch& b
 
 // Runs one follow-up task: "heal" calls the journal again, "exec" the
 // runner (kFailedPrecondition without one).
-Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
-               const InboxTask& task, const WebhookEvent& event);
+[[nodiscard]] Status RunTask(const InboxOptions& options, const WebhookInbox::ExecRunner& exec,
+                             const InboxTask& task, const WebhookEvent& event);
 
 // When a new task is first due. The heal runs inline right after the commit;
 // its task is only the net for a failed heal or a crash, so it is not due

@@ -152,7 +152,7 @@ void Append(std::string& out, const Json& v, bool ascii_escape) {
 
 }  // namespace
 
-Result<nlohmann::json> ParseJson(std::string_view text) {
+[[nodiscard]] Result<nlohmann::json> ParseJson(std::string_view text) {
   Json root;
   BoundedSax sax(root);
   bool ok = false;
@@ -178,7 +178,7 @@ std::string Canonicalize(const nlohmann::json& value, bool ascii_escape) {
 
 namespace idem {
 
-Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape) {
+[[nodiscard]] Result<std::string> CanonicalJson(std::string_view json, bool ascii_escape) {
   auto parsed = webhook::ParseJson(json);
   if (!parsed) return tl::unexpected(parsed.error());
   return webhook::Canonicalize(*parsed, ascii_escape);

@@ -19,7 +19,7 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 // canonical form does not round them through a double. Never throws:
 // malformed or too deeply nested input, or an object with a duplicate key,
 // gives kInvalidArgument.
-Result<nlohmann::json> ParseJson(std::string_view text);
+[[nodiscard]] Result<nlohmann::json> ParseJson(std::string_view text);
 
 // The canonical form (see idem::CanonicalJson) of a value from ParseJson.
 std::string Canonicalize(const nlohmann::json& value, bool ascii_escape = false);

@@ -514,6 +514,8 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
                                      std::set<std::pair<std::int64_t, std::string>>& tried) {
     std::unique_ptr<Connection> conn;
     auto give_back = [&](const Failure& f) -> Error {
+      // The failure is reported; a ROLLBACK that fails marks the connection
+      // unhealthy and the pool drops it.
       if (!f.connection_lost) (void)conn->Simple("ROLLBACK");
       pool_.Return(f.connection_lost ? nullptr : std::move(conn));
       return f.error;
@@ -582,8 +584,8 @@ class PgInbox final : public WebhookInbox, public StagedInbox {
 
 }  // namespace
 
-Result<std::unique_ptr<WebhookInbox>> OpenPostgresInbox(const std::string& url,
-                                                        InboxOptions options) {
+[[nodiscard]] Result<std::unique_ptr<WebhookInbox>> OpenPostgresInbox(const std::string& url,
+                                                                      InboxOptions options) {
   if (!options.clock) options.clock = DefaultClock();
   std::string session_sql =
       journal::pg::SessionSql(options.durability, options.busy_timeout, "idem-webhook");

@@ -12,7 +12,7 @@ namespace idem::webhook {
 
 // Creates or migrates the inbox tables (component "webhook" in idem_schema)
 // at `url`. options.journal null: the PostgreSQL journal at the same URL.
-Result<std::unique_ptr<WebhookInbox>> OpenPostgresInbox(const std::string& url,
-                                                        InboxOptions options);
+[[nodiscard]] Result<std::unique_ptr<WebhookInbox>> OpenPostgresInbox(const std::string& url,
+                                                                      InboxOptions options);
 
 }  // namespace idem::webhook

@@ -234,7 +234,7 @@ std::shared_ptr<const BackoffPolicy> DiditWebhookBackoff() {
   return schedule;
 }
 
-Result<WebhookFaults> ParseWebhookFaults(std::string_view spec) {
+[[nodiscard]] Result<WebhookFaults> ParseWebhookFaults(std::string_view spec) {
   WebhookFaults faults;
   while (!spec.empty()) {
     auto comma = spec.find(',');

@@ -79,7 +79,7 @@ Headers SignDidit(std::string_view secret, std::string_view body, std::int64_t u
   return headers;
 }
 
-Result<std::string> DecodeStandardSecret(std::string_view secret) {
+[[nodiscard]] Result<std::string> DecodeStandardSecret(std::string_view secret) {
   if (secret.starts_with(kStandardSecretPrefix)) secret.remove_prefix(kStandardSecretPrefix.size());
   auto key = crypto::Base64Decode(secret);
   if (!key || key->empty()) {
@@ -89,8 +89,8 @@ Result<std::string> DecodeStandardSecret(std::string_view secret) {
   return *key;
 }
 
-Result<Headers> SignStandard(std::string_view secret, std::string_view id,
-                             std::int64_t unix_seconds, std::string_view body) {
+[[nodiscard]] Result<Headers> SignStandard(std::string_view secret, std::string_view id,
+                                           std::int64_t unix_seconds, std::string_view body) {
   auto key = DecodeStandardSecret(secret);
   if (!key) return tl::unexpected(key.error());
   std::string ts = std::to_string(unix_seconds);

@@ -55,7 +55,7 @@ void Count(WorkerSummary& summary, const OpResult& result) {
 }
 
 // For exit_when_idle, once nothing can be driven now: what is left, and why.
-Status CountLeft(const Client& client, Journal& journal, WorkerSummary& summary) {
+[[nodiscard]] Status CountLeft(const Client& client, Journal& journal, WorkerSummary& summary) {
   auto left = ListUnfinished(journal);
   if (!left) return tl::unexpected(left.error());
   const std::string& self = client.owner();
@@ -72,8 +72,8 @@ Status CountLeft(const Client& client, Journal& journal, WorkerSummary& summary)
 
 }  // namespace
 
-Result<WorkerSummary> RunWorker(Client& client, Journal& journal, const WorkerOptions& options,
-                                std::stop_token stop) {
+[[nodiscard]] Result<WorkerSummary> RunWorker(Client& client, Journal& journal,
+                                              const WorkerOptions& options, std::stop_token stop) {
   auto state = std::make_shared<State>();
   const std::size_t concurrency = std::max<std::size_t>(1, options.concurrency);
   const milliseconds poll = std::max(milliseconds(1), options.poll_interval);

@@ -383,8 +383,8 @@ TEST(Endpoints, EveryStatusChangeGoesThroughTheEventSink) {
   const std::string id = Json(h.Post("/v3/session/", CreateBody("events")))["session_id"];
   h.Post("/v3/session/", CreateBody("events"));  // a dedup hit: no new session, no event
   CurlClient raw;
-  raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/advance", {},
-           R"({"status":"In Progress"})");
+  ASSERT_TRUE(raw.Send("POST", h.url() + "/_sandbox/sessions/" + id + "/advance", {},
+                       R"({"status":"In Progress"})"));
   h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Approved"})");
   h.Send("PATCH", "/v3/session/" + id + "/update-status/", R"({"new_status":"Approved"})");
   h.Send("DELETE", "/v3/session/" + id + "/delete/");

@@ -104,11 +104,13 @@ struct DatabaseValidationRequest {
 // `boundary_seed`, normally the op id). kInvalidArgument on a missing
 // required field, an empty file, non-object metadata or an enum value Didit
 // does not take.
-Result<EncodedBody> Encode(const PoaRequest& request, std::string_view boundary_seed);
-Result<EncodedBody> Encode(const FaceSearchRequest& request, std::string_view boundary_seed);
-Result<EncodedBody> Encode(const AgeEstimationRequest& request, std::string_view boundary_seed);
-Result<EncodedBody> Encode(const DatabaseValidationRequest& request,
-                           std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const PoaRequest& request, std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const FaceSearchRequest& request,
+                                         std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const AgeEstimationRequest& request,
+                                         std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const DatabaseValidationRequest& request,
+                                         std::string_view boundary_seed);
 
 // --------------------------------------------------------------- responses
 
@@ -188,9 +190,9 @@ using DatabaseValidationResult = StandaloneCheck<DatabaseValidationReport>;
 
 // Parsers: kCorruption on invalid JSON, a non-object body or a field of the
 // wrong type; absent or null fields are empty.
-Result<PoaResult> ParsePoaResult(std::string_view body);
-Result<FaceSearchResult> ParseFaceSearchResult(std::string_view body);
-Result<AgeEstimationResult> ParseAgeEstimationResult(std::string_view body);
-Result<DatabaseValidationResult> ParseDatabaseValidationResult(std::string_view body);
+[[nodiscard]] Result<PoaResult> ParsePoaResult(std::string_view body);
+[[nodiscard]] Result<FaceSearchResult> ParseFaceSearchResult(std::string_view body);
+[[nodiscard]] Result<AgeEstimationResult> ParseAgeEstimationResult(std::string_view body);
+[[nodiscard]] Result<DatabaseValidationResult> ParseDatabaseValidationResult(std::string_view body);
 
 }  // namespace idem::didit

@@ -117,75 +117,87 @@ struct DiditClientOptions {
 // body bytes, natural key), for the producer side: idem::Enqueue stores it
 // and a worker drives it later (include/idem/enqueue.h). kInvalidArgument
 // when the request cannot be encoded.
-Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> CreateSessionOp(const CreateSessionRequest& request,
+                                                CallOptions call = {});
 // The AML op: without vendor_data it gets DerivedVendorData (so it needs an
 // op id; one is made when `call` has none). Its natural key
 // (CheckNaturalKey("AML", vendor_data)) is set unless save_api_request is
 // false (nothing saved to look up).
-Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> AmlScreeningOp(AmlRequest request, CallOptions call = {});
 // The session calls' ops (kind update_status, delete_session).
-Result<OpRequest> UpdateStatusOp(std::string_view session_id, const UpdateStatusRequest& request,
-                                 CallOptions call = {});
-Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> UpdateStatusOp(std::string_view session_id,
+                                               const UpdateStatusRequest& request,
+                                               CallOptions call = {});
+[[nodiscard]] Result<OpRequest> DeleteSessionOp(std::string_view session_id, CallOptions call = {});
 // The multipart checks' ops, the same way (their boundary derives from the
 // op id, so the same op id and files give the same bytes).
-Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request, CallOptions call = {});
-Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call = {});
-Result<OpRequest> IdVerificationOp(IdVerificationRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> PassiveLivenessOp(PassiveLivenessRequest request,
+                                                  CallOptions call = {});
+[[nodiscard]] Result<OpRequest> FaceMatchOp(FaceMatchRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> IdVerificationOp(IdVerificationRequest request,
+                                                 CallOptions call = {});
 // Proof of Address, face search, age estimation, database validation
 // (check_types.h), the same way.
-Result<OpRequest> PoaOp(PoaRequest request, CallOptions call = {});
-Result<OpRequest> FaceSearchOp(FaceSearchRequest request, CallOptions call = {});
-Result<OpRequest> AgeEstimationOp(AgeEstimationRequest request, CallOptions call = {});
-Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> PoaOp(PoaRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> FaceSearchOp(FaceSearchRequest request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> AgeEstimationOp(AgeEstimationRequest request,
+                                                CallOptions call = {});
+[[nodiscard]] Result<OpRequest> DatabaseValidationOp(DatabaseValidationRequest request,
+                                                     CallOptions call = {});
 
 class SessionPages;
 
 class DiditClient {
  public:
   // Errors as Client::Create.
-  static Result<std::unique_ptr<DiditClient>> Create(DiditClientOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<DiditClient>> Create(DiditClientOptions options);
   ~DiditClient();
 
   // POST /v3/session/ (kind create_session; natural key
   // SessionNaturalKey(workflow_id, vendor_data)). A session adopted by a
   // look-up comes from the list endpoint: its url is the row's session_url,
   // and fields only create returns (session_token) may be empty.
-  DiditResult<Session> CreateSession(const CreateSessionRequest& request, CallOptions call = {});
+  [[nodiscard]] DiditResult<Session> CreateSession(const CreateSessionRequest& request,
+                                                   CallOptions call = {});
   // GET /v3/session/{id}/decision/
-  DiditResult<Decision> GetDecision(std::string_view session_id);
+  [[nodiscard]] DiditResult<Decision> GetDecision(std::string_view session_id);
   // GET /v3/sessions/ (one page)
-  DiditResult<SessionList> ListSessions(const ListSessionsRequest& request);
+  [[nodiscard]] DiditResult<SessionList> ListSessions(const ListSessionsRequest& request);
   // Every page, following `next` (see SessionPages).
   SessionPages ListAllSessions(ListSessionsRequest request);
   // PATCH /v3/session/{id}/update-status/ (kind update_status). After an
   // ambiguous attempt the decision is read: already the target -> succeeded.
-  DiditResult<UpdateStatusResult> UpdateStatus(std::string_view session_id,
-                                               const UpdateStatusRequest& request,
-                                               CallOptions call = {});
+  [[nodiscard]] DiditResult<UpdateStatusResult> UpdateStatus(std::string_view session_id,
+                                                             const UpdateStatusRequest& request,
+                                                             CallOptions call = {});
   // DELETE /v3/session/{id}/delete/ (kind delete_session). A 404 after an
   // ambiguous attempt is success with already_deleted = true; a 404 on the
   // first attempt is kRefused (no such session).
-  DiditResult<DeleteResult> DeleteSession(std::string_view session_id, CallOptions call = {});
+  [[nodiscard]] DiditResult<DeleteResult> DeleteSession(std::string_view session_id,
+                                                        CallOptions call = {});
   // POST /v3/aml/ (kind aml, billed; Didit honours the key). See
   // AmlScreeningOp for the vendor_data and natural key it is sent with.
-  DiditResult<AmlResult> AmlScreening(const AmlRequest& request, CallOptions call = {});
+  [[nodiscard]] DiditResult<AmlResult> AmlScreening(const AmlRequest& request,
+                                                    CallOptions call = {});
   // Multipart, billed, no key at Didit: settled by a look-up of the saved
   // check, else stopped for review. The boundary derives from the op id, so
   // the journaled bytes are what every retry sends.
-  DiditResult<CheckResult> PassiveLiveness(const PassiveLivenessRequest& request,
-                                           CallOptions call = {});
-  DiditResult<CheckResult> FaceMatch(const FaceMatchRequest& request, CallOptions call = {});
-  DiditResult<CheckResult> IdVerification(const IdVerificationRequest& request,
-                                          CallOptions call = {});
+  [[nodiscard]] DiditResult<CheckResult> PassiveLiveness(const PassiveLivenessRequest& request,
+                                                         CallOptions call = {});
+  [[nodiscard]] DiditResult<CheckResult> FaceMatch(const FaceMatchRequest& request,
+                                                   CallOptions call = {});
+  [[nodiscard]] DiditResult<CheckResult> IdVerification(const IdVerificationRequest& request,
+                                                        CallOptions call = {});
   // Billed, no key at Didit, settled like the checks above (check_types.h).
   // Proof of Address takes 5-15 s at Didit (PDFs ~30 s): its timeout is 60 s.
-  DiditResult<PoaResult> ProofOfAddress(const PoaRequest& request, CallOptions call = {});
-  DiditResult<FaceSearchResult> FaceSearch(const FaceSearchRequest& request, CallOptions call = {});
-  DiditResult<AgeEstimationResult> AgeEstimation(const AgeEstimationRequest& request,
-                                                 CallOptions call = {});
-  DiditResult<DatabaseValidationResult> DatabaseValidation(const DatabaseValidationRequest& request,
-                                                           CallOptions call = {});
+  [[nodiscard]] DiditResult<PoaResult> ProofOfAddress(const PoaRequest& request,
+                                                      CallOptions call = {});
+  [[nodiscard]] DiditResult<FaceSearchResult> FaceSearch(const FaceSearchRequest& request,
+                                                         CallOptions call = {});
+  [[nodiscard]] DiditResult<AgeEstimationResult> AgeEstimation(const AgeEstimationRequest& request,
+                                                               CallOptions call = {});
+  [[nodiscard]] DiditResult<DatabaseValidationResult> DatabaseValidation(
+      const DatabaseValidationRequest& request, CallOptions call = {});
 
   // The driver underneath (Resume, Get, List).
   Client& client();
@@ -195,8 +207,9 @@ class DiditClient {
   // origin (a `next` link). `timeout` per attempt; 0 = the transport's. When
   // the retries end without an answer, the last attempt's error, its message
   // ending in " (retries exhausted)" or " (retry budget empty)".
-  DiditResult<HttpResponse> Get(std::string_view path_or_url,
-                                std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  [[nodiscard]] DiditResult<HttpResponse> Get(
+      std::string_view path_or_url,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
  private:
   struct Impl;

@@ -115,7 +115,7 @@ void KeysHonouredEverywhere(ClientOptions& options);
 // list of kinds from the table ("aml,create_session"); every other kind, and
 // the default policy, then does not. kInvalidArgument for an unknown kind.
 // Call after AddDiditReconcilers.
-Status SetKeyedKinds(ClientOptions& options, std::string_view kinds);
+[[nodiscard]] Status SetKeyedKinds(ClientOptions& options, std::string_view kinds);
 
 // One time per attempt for every kind (and the default policy), for a server
 // whose answers are known to come sooner than Didit's advice (a local

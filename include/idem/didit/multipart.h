@@ -24,7 +24,8 @@ struct FilePart {
   // (default 20 MiB, far above what Didit accepts) and kIo when unreadable.
   // The content type is guessed from the extension (jpg, jpeg, png, webp,
   // pdf, heic), else application/octet-stream.
-  static Result<FilePart> FromPath(const std::string& path, std::size_t max_bytes = 20u << 20);
+  [[nodiscard]] static Result<FilePart> FromPath(const std::string& path,
+                                                 std::size_t max_bytes = 20u << 20);
   static FilePart FromBytes(std::string bytes, std::string filename = "upload.bin",
                             std::string content_type = "application/octet-stream");
 };
@@ -48,7 +49,7 @@ class MultipartBuilder {
   // The body and its content type. The boundary is "idem-" + 40 hex digits of
   // SHA-256(seed, n) for the smallest n whose boundary occurs in no part, so
   // hostile content cannot break the framing.
-  Result<EncodedBody> Build() const;
+  [[nodiscard]] Result<EncodedBody> Build() const;
 
  private:
   struct Part {

@@ -83,28 +83,34 @@ struct OtpResult {
   std::optional<std::string> message;
   nlohmann::json raw;
 };
-Result<OtpResult> ParseOtpResult(std::string_view body);
+[[nodiscard]] Result<OtpResult> ParseOtpResult(std::string_view body);
 
 // Encoders (sorted keys, exact bytes); kInvalidArgument for a missing
 // required field, a number that is not E.164, a code that is not 4-8
 // digits (phone), a code_size out of 4..8, non-object metadata or signals.
-Result<EncodedBody> Encode(const PhoneSendRequest& request);
-Result<EncodedBody> Encode(const PhoneCheckRequest& request);
-Result<EncodedBody> Encode(const EmailSendRequest& request);
-Result<EncodedBody> Encode(const EmailCheckRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const PhoneSendRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const PhoneCheckRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const EmailSendRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const EmailCheckRequest& request);
 
-Result<OpRequest> PhoneSendOp(const PhoneSendRequest& request, CallOptions call = {});
-Result<OpRequest> PhoneCheckOp(const PhoneCheckRequest& request, CallOptions call = {});
-Result<OpRequest> EmailSendOp(const EmailSendRequest& request, CallOptions call = {});
-Result<OpRequest> EmailCheckOp(const EmailCheckRequest& request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> PhoneSendOp(const PhoneSendRequest& request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> PhoneCheckOp(const PhoneCheckRequest& request,
+                                             CallOptions call = {});
+[[nodiscard]] Result<OpRequest> EmailSendOp(const EmailSendRequest& request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> EmailCheckOp(const EmailCheckRequest& request,
+                                             CallOptions call = {});
 
-DiditResult<OtpResult> SendPhoneCode(DiditClient& client, const PhoneSendRequest& request,
-                                     CallOptions call = {});
-DiditResult<OtpResult> CheckPhoneCode(DiditClient& client, const PhoneCheckRequest& request,
-                                      CallOptions call = {});
-DiditResult<OtpResult> SendEmailCode(DiditClient& client, const EmailSendRequest& request,
-                                     CallOptions call = {});
-DiditResult<OtpResult> CheckEmailCode(DiditClient& client, const EmailCheckRequest& request,
-                                      CallOptions call = {});
+[[nodiscard]] DiditResult<OtpResult> SendPhoneCode(DiditClient& client,
+                                                   const PhoneSendRequest& request,
+                                                   CallOptions call = {});
+[[nodiscard]] DiditResult<OtpResult> CheckPhoneCode(DiditClient& client,
+                                                    const PhoneCheckRequest& request,
+                                                    CallOptions call = {});
+[[nodiscard]] DiditResult<OtpResult> SendEmailCode(DiditClient& client,
+                                                   const EmailSendRequest& request,
+                                                   CallOptions call = {});
+[[nodiscard]] DiditResult<OtpResult> CheckEmailCode(DiditClient& client,
+                                                    const EmailCheckRequest& request,
+                                                    CallOptions call = {});
 
 }  // namespace idem::didit

@@ -32,7 +32,8 @@ struct SessionPdf {
   // Only a plain file name (no '/', '\\', "..", control characters) is kept.
   std::string filename;
 };
-DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client, std::string_view session_id);
+[[nodiscard]] DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client,
+                                                         std::string_view session_id);
 
 // POST /v3/sessions/delete/ (KYC sessions, one transaction). Didit answers
 // 204 whatever it deleted: unknown numbers are skipped and a repeat deletes
@@ -43,14 +44,15 @@ struct BatchDeleteRequest {
   std::vector<std::string> session_numbers;  // decimal digits each
   bool delete_all = false;                   // every KYC session of the application
 };
-Result<EncodedBody> Encode(const BatchDeleteRequest& request);
-Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request, CallOptions call = {});
+[[nodiscard]] Result<EncodedBody> Encode(const BatchDeleteRequest& request);
+[[nodiscard]] Result<OpRequest> BatchDeleteSessionsOp(const BatchDeleteRequest& request,
+                                                      CallOptions call = {});
 
 struct BatchDeleteResult {
   int http_status = 204;
 };
-DiditResult<BatchDeleteResult> BatchDeleteSessions(DiditClient& client,
-                                                   const BatchDeleteRequest& request,
-                                                   CallOptions call = {});
+[[nodiscard]] DiditResult<BatchDeleteResult> BatchDeleteSessions(DiditClient& client,
+                                                                 const BatchDeleteRequest& request,
+                                                                 CallOptions call = {});
 
 }  // namespace idem::didit

@@ -98,9 +98,9 @@ struct Transaction {
 // kInvalidArgument (nothing sent) on a missing required field, a
 // transaction_id over 128 characters, a direction or amount Didit does not
 // take, or a non-object JSON field.
-Result<EncodedBody> Encode(const TransactionRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const TransactionRequest& request);
 // kCorruption on invalid JSON or a wrong type; uuid and txn_id required.
-Result<Transaction> ParseTransaction(std::string_view body);
+[[nodiscard]] Result<Transaction> ParseTransaction(std::string_view body);
 
 // The natural key: "transaction:" + transaction_id.
 std::string TransactionNaturalKey(std::string_view transaction_id);
@@ -109,19 +109,21 @@ std::string TransactionNaturalKey(std::string_view transaction_id);
 // an amount, so a look-up compares like with like. Empty when not a decimal.
 std::string CanonicalAmount(std::string_view amount);
 
-Result<OpRequest> CreateTransactionOp(const TransactionRequest& request, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> CreateTransactionOp(const TransactionRequest& request,
+                                                    CallOptions call = {});
 
 struct CreatedTransaction : Transaction {
   bool found_by_lookup = false;  // a retry's 400 said it exists; read back by the look-up
 };
-DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
-                                                  const TransactionRequest& request,
-                                                  CallOptions call = {});
+[[nodiscard]] DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
+                                                                const TransactionRequest& request,
+                                                                CallOptions call = {});
 // GET /v3/transactions/{uuid}/ (404 for an unknown uuid, kRefused).
-DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid);
+[[nodiscard]] DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid);
 // The transaction whose txn_id is `transaction_id`, paging the list (at most
 // `max_pages` of 100); kNotFound when none is listed.
-DiditResult<Transaction> FindTransaction(DiditClient& client, std::string_view transaction_id,
-                                         int max_pages = 20);
+[[nodiscard]] DiditResult<Transaction> FindTransaction(DiditClient& client,
+                                                       std::string_view transaction_id,
+                                                       int max_pages = 20);
 
 }  // namespace idem::didit

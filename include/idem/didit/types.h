@@ -169,16 +169,19 @@ struct IdVerificationRequest {
 // keys and no spaces, so equal requests give equal bytes (and fingerprints).
 // Fail with kInvalidArgument on missing required fields, a bad enum value,
 // non-object metadata or invalid UTF-8.
-Result<nlohmann::json> ToJson(const CreateSessionRequest& request);
-Result<nlohmann::json> ToJson(const UpdateStatusRequest& request);
-Result<nlohmann::json> ToJson(const AmlRequest& request);
-Result<EncodedBody> Encode(const CreateSessionRequest& request);
-Result<EncodedBody> Encode(const UpdateStatusRequest& request);
-Result<EncodedBody> Encode(const AmlRequest& request);
+[[nodiscard]] Result<nlohmann::json> ToJson(const CreateSessionRequest& request);
+[[nodiscard]] Result<nlohmann::json> ToJson(const UpdateStatusRequest& request);
+[[nodiscard]] Result<nlohmann::json> ToJson(const AmlRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const CreateSessionRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const UpdateStatusRequest& request);
+[[nodiscard]] Result<EncodedBody> Encode(const AmlRequest& request);
 // Multipart encoders; `boundary_seed` is normally the op id (see multipart.h).
-Result<EncodedBody> Encode(const PassiveLivenessRequest& request, std::string_view boundary_seed);
-Result<EncodedBody> Encode(const FaceMatchRequest& request, std::string_view boundary_seed);
-Result<EncodedBody> Encode(const IdVerificationRequest& request, std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const PassiveLivenessRequest& request,
+                                         std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const FaceMatchRequest& request,
+                                         std::string_view boundary_seed);
+[[nodiscard]] Result<EncodedBody> Encode(const IdVerificationRequest& request,
+                                         std::string_view boundary_seed);
 // "/v3/sessions/?limit=..&vendor_data=.." with every value percent-encoded.
 std::string ListSessionsPath(const ListSessionsRequest& request);
 // Percent-encodes everything but unreserved characters (RFC 3986).
@@ -273,12 +276,12 @@ using AmlResult = CheckResult;
 
 // Response parsers. Fail with kCorruption on non-JSON, nesting deeper than 64,
 // a non-object top level, a missing required field or a field of the wrong type.
-Result<Session> ParseSession(std::string_view body);
-Result<Decision> ParseDecision(std::string_view body);
-Result<SessionList> ParseSessionList(std::string_view body);
-Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body);
-Result<CheckResult> ParseCheckResult(std::string_view body);
+[[nodiscard]] Result<Session> ParseSession(std::string_view body);
+[[nodiscard]] Result<Decision> ParseDecision(std::string_view body);
+[[nodiscard]] Result<SessionList> ParseSessionList(std::string_view body);
+[[nodiscard]] Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body);
+[[nodiscard]] Result<CheckResult> ParseCheckResult(std::string_view body);
 // The same, from an already parsed value.
-Result<Session> SessionFromJson(const nlohmann::json& value);
+[[nodiscard]] Result<Session> SessionFromJson(const nlohmann::json& value);
 
 }  // namespace idem::didit

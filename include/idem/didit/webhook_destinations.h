@@ -91,20 +91,22 @@ struct WebhookDestination {
 // kInvalidArgument (nothing sent) when `for_create` and label or url is
 // empty, a label over 255 characters, a url not https://, an empty or
 // unknown event, or a webhook_version Didit does not take.
-Result<EncodedBody> Encode(const WebhookDestinationRequest& request, bool for_create);
+[[nodiscard]] Result<EncodedBody> Encode(const WebhookDestinationRequest& request, bool for_create);
 
 // kCorruption on invalid JSON or a field of the wrong type; uuid and url
 // required.
-Result<WebhookDestination> ParseWebhookDestination(std::string_view body);
-Result<std::vector<WebhookDestination>> ParseWebhookDestinations(std::string_view body);
+[[nodiscard]] Result<WebhookDestination> ParseWebhookDestination(std::string_view body);
+[[nodiscard]] Result<std::vector<WebhookDestination>> ParseWebhookDestinations(
+    std::string_view body);
 
 // The ops (for idem::Enqueue; the calls below submit them).
-Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& request,
-                                             CallOptions call = {});
-Result<OpRequest> UpdateWebhookDestinationOp(std::string_view uuid,
-                                             const WebhookDestinationRequest& request,
-                                             CallOptions call = {});
-Result<OpRequest> DeleteWebhookDestinationOp(std::string_view uuid, CallOptions call = {});
+[[nodiscard]] Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& request,
+                                                           CallOptions call = {});
+[[nodiscard]] Result<OpRequest> UpdateWebhookDestinationOp(std::string_view uuid,
+                                                           const WebhookDestinationRequest& request,
+                                                           CallOptions call = {});
+[[nodiscard]] Result<OpRequest> DeleteWebhookDestinationOp(std::string_view uuid,
+                                                           CallOptions call = {});
 
 // Create (201 with the secret). After an ambiguous attempt the op is settled
 // by the list (match on url, created since the op began), the secret read by
@@ -114,22 +116,23 @@ Result<OpRequest> DeleteWebhookDestinationOp(std::string_view uuid, CallOptions 
 struct CreatedWebhookDestination : WebhookDestination {
   bool found_by_lookup = false;  // a retry's 400 said it exists; read back by the list
 };
-DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
+[[nodiscard]] DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
     DiditClient& client, const WebhookDestinationRequest& request, CallOptions call = {});
 // GET list (unpaginated, oldest first, no secrets) and GET one (with it).
-DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(DiditClient& client);
-DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client, std::string_view uuid);
-DiditResult<WebhookDestination> UpdateWebhookDestination(DiditClient& client, std::string_view uuid,
-                                                         const WebhookDestinationRequest& request,
-                                                         CallOptions call = {});
+[[nodiscard]] DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(
+    DiditClient& client);
+[[nodiscard]] DiditResult<WebhookDestination> GetWebhookDestination(DiditClient& client,
+                                                                    std::string_view uuid);
+[[nodiscard]] DiditResult<WebhookDestination> UpdateWebhookDestination(
+    DiditClient& client, std::string_view uuid, const WebhookDestinationRequest& request,
+    CallOptions call = {});
 // 204; a 404 after an ambiguous attempt is success with already_deleted.
 struct DeletedWebhookDestination {
   int http_status = 204;
   bool already_deleted = false;
 };
-DiditResult<DeletedWebhookDestination> DeleteWebhookDestination(DiditClient& client,
-                                                                std::string_view uuid,
-                                                                CallOptions call = {});
+[[nodiscard]] DiditResult<DeletedWebhookDestination> DeleteWebhookDestination(
+    DiditClient& client, std::string_view uuid, CallOptions call = {});
 
 // ------------------------------------------------ the legacy single webhook
 
@@ -153,12 +156,13 @@ struct WebhookConfigUpdate {
   // the answer (or a GET) has the current one.
   bool rotate_secret_key = false;
 };
-Result<EncodedBody> Encode(const WebhookConfigUpdate& update);
-Result<WebhookConfig> ParseWebhookConfig(std::string_view body);
-Result<OpRequest> UpdateWebhookConfigOp(const WebhookConfigUpdate& update, CallOptions call = {});
-DiditResult<WebhookConfig> GetWebhookConfig(DiditClient& client);
-DiditResult<WebhookConfig> UpdateWebhookConfig(DiditClient& client,
-                                               const WebhookConfigUpdate& update,
-                                               CallOptions call = {});
+[[nodiscard]] Result<EncodedBody> Encode(const WebhookConfigUpdate& update);
+[[nodiscard]] Result<WebhookConfig> ParseWebhookConfig(std::string_view body);
+[[nodiscard]] Result<OpRequest> UpdateWebhookConfigOp(const WebhookConfigUpdate& update,
+                                                      CallOptions call = {});
+[[nodiscard]] DiditResult<WebhookConfig> GetWebhookConfig(DiditClient& client);
+[[nodiscard]] DiditResult<WebhookConfig> UpdateWebhookConfig(DiditClient& client,
+                                                             const WebhookConfigUpdate& update,
+                                                             CallOptions call = {});
 
 }  // namespace idem::didit
