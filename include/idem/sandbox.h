@@ -227,6 +227,13 @@ struct SandboxOptions {
   std::shared_ptr<Transport> webhook_transport;
 };
 
+// Idealised webhook retries, behind a switch (`idem sandbox --webhook-retries
+// fast`, and the demo, which runs in seconds): a delivery the receiver could
+// not take is retried after 50 ms to 2 s (full jitter) for up to 30 attempts,
+// where Didit's schedule (the default) waits 1 min, then 4 min, and gives up
+// after three attempts.
+void UseFastWebhookRetries(SandboxOptions& options);
+
 class Sandbox {
  public:
   // Opens the store, binds and listens; returns once the socket accepts.

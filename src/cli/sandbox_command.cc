@@ -67,14 +67,7 @@ int RunSandbox(SandboxFlags& flags) {
   flags.options.vendor_dedup = !flags.no_vendor_dedup;
   flags.options.auto_complete =
       std::chrono::milliseconds(static_cast<std::int64_t>(flags.auto_complete_seconds * 1000));
-  if (flags.webhook_retries == "fast") {
-    // Idealised: a receiver that fails is retried within milliseconds and for
-    // long, as the demo's sandbox does; Didit's schedule (the default) waits
-    // 1 min, then 4 min, and gives up after three attempts.
-    flags.options.webhook_backoff =
-        std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50), std::chrono::seconds(2));
-    flags.options.webhook_max_attempts = 30;
-  }
+  if (flags.webhook_retries == "fast") UseFastWebhookRetries(flags.options);
   if (flags.options.webhook_secret.empty()) {
     if (const char* env = std::getenv("IDEM_WEBHOOK_SECRET")) flags.options.webhook_secret = env;
   }

@@ -22,6 +22,7 @@
 #include "client/rate_gate.h"
 #include "common/crypto.h"
 #include "idem/uuid.h"
+#include "retry/retry_loop.h"
 
 namespace idem {
 namespace {
@@ -76,8 +77,10 @@ struct OpDrive {
   // An earlier attempt may have executed: resolve (replay, look-up or stop)
   // before anything is sent again.
   bool needs_resolution = false;
-  std::unique_ptr<BackoffPolicy> backoff;
-  std::unique_ptr<RetryPolicy> retry;
+  // This op's retry state: clones of the Client's retry and backoff
+  // prototypes and its shared budget, the one loop every retrier in idem
+  // takes (DiditClient::Get and the webhook sender too).
+  std::optional<internal::RetryLoop> retry;
   std::chrono::steady_clock::time_point last_renew;
   std::chrono::steady_clock::time_point last_send;
   // A look-up that finds nothing is not trusted before this (the server may
@@ -272,8 +275,7 @@ class ClientImpl final : public Client {
     d->op = std::move(op);
     d->policy = &PolicyFor(d->op.kind);
     d->done = std::move(done);
-    d->backoff = options_.backoff->Clone();
-    d->retry = options_.retry->Clone();
+    d->retry.emplace(*options_.retry, *options_.backoff, options_.budget);
     d->last_renew = options_.clock->SteadyNow();
     return d;
   }
@@ -516,7 +518,7 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
       op.response_headers = "{}";
       op.last_error.clear();
       AppendAudit(op, "found by look-up" + (r.note.empty() ? std::string() : ": " + r.note));
-      options_.budget->OnSuccess();
+      d->retry->OnSuccess();
       return Settle(d, OpState::kSucceeded);
     case ReconcileResult::Outcome::kNotFound: {
       const auto now = options_.clock->SteadyNow();
@@ -668,7 +670,7 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
   op.last_error = response.body_truncated ? "response body truncated at the transport's cap" : "";
   switch (ClassifyStatus(response.status)) {
     case Verdict::kSuccess:
-      options_.budget->OnSuccess();
+      d->retry->OnSuccess();
       if (auto it = options_.resource_id_of.find(op.kind);
           it != options_.resource_id_of.end() && it->second) {
         op.resource_id = it->second(op);
@@ -715,12 +717,11 @@ void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambig
     // retry could do is safe, so stop now rather than after the retries.
     if (!d->policy->server_honours_key && !ReconcilerFor(d->op.kind)) return Attempt(d);
   }
-  if (!d->retry->OnFailure()) return GiveUp(d, d->op.last_error + " (retries exhausted)");
-  if (!options_.budget->TryAcquireRetry(after_timeout)) {
-    return GiveUp(d, d->op.last_error + " (retry budget empty)");
+  const std::optional<milliseconds> next = d->retry->NextDelay(after_timeout, pushback);
+  if (!next) {
+    return GiveUp(d, d->op.last_error + std::string(internal::StopSuffix(d->retry->stop())));
   }
-  milliseconds delay = d->backoff->OnCompletion();
-  if (pushback) delay = std::max(delay, *pushback);
+  const milliseconds delay = *next;
   d->op.next_attempt_ms = NowMs() + Ms(delay);
   d->op.updated_ms = NowMs();
   auto updated = options_.journal->Update(d->op);

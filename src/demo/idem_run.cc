@@ -89,9 +89,7 @@ constexpr const char* kApiKey = "sandbox-key";
   // The demo runs in seconds: a delivery the receiver could not take (a busy
   // journal's 503) is retried within milliseconds and kept trying, where
   // Didit's schedule (the sandbox's default) would wait minutes.
-  so.webhook_backoff =
-      std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50), std::chrono::seconds(2));
-  so.webhook_max_attempts = 30;
+  UseFastWebhookRetries(so);
   auto sandbox = Sandbox::Start(so);
   if (!sandbox) return tl::unexpected(sandbox.error());
   auto transport = MakeDemoTransport(options);

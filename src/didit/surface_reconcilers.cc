@@ -160,9 +160,9 @@ void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
               return GetJson(
                   target, target.base_url + "/v3/webhook/destinations/" + UrlEncode(uuid) + "/",
                   [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
-                                                            std::string why) {
+                                                            std::string failure) {
                     if (!one) {
-                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + why,
+                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + failure,
                                          std::move(h)));
                     }
                     auto text = SafeDump(*one);

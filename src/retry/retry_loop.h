@@ -1,8 +1,9 @@
-// Internal: the step every retry loop takes after a failed attempt that may be
-// retried, so that DiditClient::Get and the webhook sender retry the way the
-// Client's op driver does (same order, same types): the retry policy allows
-// another attempt, the shared budget pays for it, the backoff says how long
-// to wait, and the server's pushback is a floor under that wait.
+// Internal: the step every retrier in idem takes after a failed attempt that
+// may be retried: the Client's op driver, DiditClient::Get and the webhook
+// sender. The retry policy allows another attempt, the shared budget pays for
+// it, the backoff says how long to wait, and the server's pushback is a floor
+// under that wait. Each caller owns what it does around the step (the driver
+// journals the next attempt's time and renews its lease while it waits).
 #pragma once
 
 #include <chrono>
@@ -14,7 +15,7 @@
 
 namespace idem::internal {
 
-// One call's (one GET's, one webhook event's) retry state: a clone of each
+// One call's (one op's, one GET's, one webhook event's) retry state: a clone of each
 // prototype, made when the call starts, and the budget shared with every
 // other call. Not thread-safe: one call drives it (the budget is).
 class RetryLoop {

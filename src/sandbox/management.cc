@@ -22,6 +22,7 @@
 #include <cctype>
 
 #include "common/crypto.h"
+#include "idem/didit/webhook_events.h"
 #include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/endpoint_support.h"
@@ -35,17 +36,6 @@ using nlohmann::json;
 constexpr char kDestination[] = "destination";
 constexpr char kWebhook[] = "webhook";
 constexpr char kNotFoundDetail[] = "Webhook destination not found.";
-
-constexpr std::string_view kEvents[] = {"status.updated",
-                                        "data.updated",
-                                        "user.status.updated",
-                                        "user.data.updated",
-                                        "business.status.updated",
-                                        "business.data.updated",
-                                        "activity.created",
-                                        "transaction.created",
-                                        "transaction.status.updated",
-                                        "travel_rule.status.updated"};
 
 // 32 random bytes, base64url without padding: 43 characters, as Didit's.
 std::string NewSecret() {
@@ -152,7 +142,8 @@ void ApplyFields(const json& body, bool create, json& dest, json& errors) {
       for (const json& e : *it) {
         const std::string name = e.is_string() ? e.get<std::string>() : e.dump();
         if (!e.is_string() ||
-            std::find(std::begin(kEvents), std::end(kEvents), name) == std::end(kEvents)) {
+            std::find(std::begin(didit::kWebhookEvents), std::end(didit::kWebhookEvents), name) ==
+                std::end(didit::kWebhookEvents)) {
           unknown += (unknown.empty() ? "" : ", ") + name.substr(0, 200);
         } else if (std::find(events.begin(), events.end(), e) == events.end()) {
           events.push_back(e);

@@ -98,6 +98,12 @@ class SandboxImpl final : public Sandbox {
 
 }  // namespace
 
+void UseFastWebhookRetries(SandboxOptions& options) {
+  options.webhook_backoff =
+      std::make_shared<FullJitterBackoff>(std::chrono::milliseconds(50), std::chrono::seconds(2));
+  options.webhook_max_attempts = 30;
+}
+
 Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   auto faults = sandbox::FaultSpec::Parse(options.faults);
   if (!faults) return tl::unexpected(faults.error());

@@ -20,6 +20,7 @@
 #include "idem/sandbox.h"
 #include "idem/transport.h"
 #include "testing/child_process.h"
+#include "testing/free_port.h"
 #include "testing/temp_dir.h"
 
 namespace idem {
@@ -27,32 +28,14 @@ namespace {
 
 using nlohmann::json;
 using testing::IdemBin;
+using testing::Ran;
 using testing::ReadWholeFile;
+using testing::RunToEnd;
 using testing::SpawnChild;
 using testing::WaitExit;
 
 // Looks like a live key; the sandbox accepts only it.
 constexpr char kSecret[] = "sk-live-7f3a9c2e5b1d4f60";
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// A loopback port nothing listens on (bound, then closed).
-std::uint16_t ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class CallCliTest : public ::testing::Test {
  protected:
@@ -73,13 +56,7 @@ class CallCliTest : public ::testing::Test {
   Ran Run(std::vector<std::string> args) {
     args.insert(args.begin(), IdemBin());
     args.insert(args.end(), {"--journal", Journal()});
-    const std::string out = (dir_ / "out.txt").string();
-    const std::string err = (dir_ / "err.txt").string();
-    std::filesystem::remove(err);
-    Ran ran;
-    ran.code = WaitExit(SpawnChild(args, out, err));
-    ran.out = ReadWholeFile(out);
-    ran.err = ReadWholeFile(err);
+    Ran ran = RunToEnd(args, dir_.string());
     EXPECT_EQ(ran.out.find(kSecret), std::string::npos) << "the key on stdout: " << ran.out;
     EXPECT_EQ(ran.err.find(kSecret), std::string::npos) << "the key on stderr: " << ran.err;
     return ran;
@@ -262,7 +239,7 @@ TEST_F(CallCliTest, ConfigurationMistakesStoreNothing) {
 
 TEST_F(CallCliTest, UnknownOutcomeExitsThreeAndResumeSettlesIt) {
   const std::string body = R"({"full_name":"Alan Turing","vendor_data":"cli-unknown"})";
-  const std::string down = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  const std::string down = "http://127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
   Ran ran = Call("POST", "/v3/aml/", body, "cli-unknown", down, "2");
   EXPECT_EQ(ran.code, 3) << ran.err;
   EXPECT_NE(ran.err.find("idem resume"), std::string::npos) << ran.err;

@@ -24,22 +24,16 @@ namespace idem {
 namespace {
 
 using testing::IdemBin;
+using testing::Ran;
 using testing::ReadWholeFile;
 using testing::SpawnChild;
 using testing::WaitExit;
 
 class ConventionTest : public ::testing::Test {
  protected:
-  struct Ran {
-    int code;
-    std::string out, err;
-  };
   Ran Run(std::vector<std::string> args) {
     args.insert(args.begin(), IdemBin());
-    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
-    std::filesystem::remove(err);
-    const int code = WaitExit(SpawnChild(args, out, err));
-    return {code, ReadWholeFile(out), ReadWholeFile(err)};
+    return testing::RunToEnd(args, dir_.path().string());
   }
 
   testing::TempDir dir_{"idem-cli"};

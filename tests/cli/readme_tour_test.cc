@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "testing/child_process.h"
+#include "testing/free_port.h"
 #include "testing/temp_dir.h"
 
 namespace idem {
@@ -49,19 +50,6 @@ std::string TourBlock(const std::string& readme) {
   return readme.substr(begin, close - begin + 1);
 }
 
-// A port free right now (bound, then released).
-std::uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
   const std::string readme = ReadWholeFile(std::string(IDEM_SOURCE_DIR) + "/README.md");
   ASSERT_FALSE(readme.empty());
@@ -74,8 +62,8 @@ TEST(ReadmeTour, RunsAsWrittenAgainstTheSandbox) {
 
   testing::TempDir tmp("idem-tour");
   const std::filesystem::path dir = tmp.path();
-  const std::string sandbox_port = std::to_string(FreePort());
-  const std::string receiver_port = std::to_string(FreePort());
+  const std::string sandbox_port = std::to_string(testing::UnusedLoopbackPort());
+  const std::string receiver_port = std::to_string(testing::UnusedLoopbackPort());
   // Ports first, the binary's directory last: a checkout under /tmp (CI's)
   // or with 8790 in its path must come through unchanged.
   tour = ReplaceAll(tour, "8790", sandbox_port);

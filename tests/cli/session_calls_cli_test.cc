@@ -22,17 +22,13 @@ namespace {
 
 using nlohmann::json;
 using testing::IdemBin;
+using testing::Ran;
 using testing::ReadWholeFile;
+using testing::RunToEnd;
 using testing::SpawnChild;
 using testing::WaitExit;
 
 constexpr char kKey[] = "sk-cli-session-calls";
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
 
 class SessionCallsCli : public ::testing::Test {
  protected:
@@ -50,13 +46,7 @@ class SessionCallsCli : public ::testing::Test {
     args.insert(args.begin(), IdemBin());
     args.insert(args.end(), {"--journal", (dir_ / "journal.db").string(), "--base-url",
                              sandbox_->base_url(), "--api-key", kKey});
-    const std::string out = (dir_ / "out.txt").string();
-    const std::string err = (dir_ / "err.txt").string();
-    Ran ran;
-    ran.code = WaitExit(SpawnChild(args, out, err));
-    ran.out = ReadWholeFile(out);
-    ran.err = ReadWholeFile(err);
-    return ran;
+    return RunToEnd(args, dir_.string());
   }
 
   json Api(const std::string& method, const std::string& path, const std::string& body = "") {

@@ -21,18 +21,16 @@ namespace {
 
 using nlohmann::json;
 using testing::IdemBin;
+using testing::Ran;
 using testing::ReadWholeFile;
+using testing::RunToEnd;
+
+// What a command printed on stdout, as JSON (discarded when it is not).
+json Json(const Ran& ran) { return json::parse(ran.out, nullptr, false); }
 using testing::SpawnChild;
 using testing::WaitExit;
 
 constexpr char kKey[] = "sk-cli-surface";
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-  json Json() const { return json::parse(out, nullptr, false); }
-};
 
 class SurfaceCli : public ::testing::Test {
  protected:
@@ -71,14 +69,7 @@ class SurfaceCli : public ::testing::Test {
   Ran RunWithJournal(std::vector<std::string> args) {
     args.insert(args.begin(), IdemBin());
     args.insert(args.end(), {"--journal", (dir_ / "journal.db").string()});
-    const std::string out = (dir_ / "out.txt").string();
-    const std::string err = (dir_ / "err.txt").string();
-    std::filesystem::remove(err);  // SpawnChild appends to stderr's file
-    Ran ran;
-    ran.code = WaitExit(SpawnChild(args, out, err));
-    ran.out = ReadWholeFile(out);
-    ran.err = ReadWholeFile(err);
-    return ran;
+    return RunToEnd(args, dir_.string());
   }
 
   json Stats() { return json::parse(sandbox_->StatsJson()); }
@@ -93,7 +84,7 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
       Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook", "--label",
            "prod", "--event", "status.updated", "--event", "data.updated", "--op-id", "dest-a"});
   ASSERT_EQ(made.code, 0) << made.err;
-  const json created = made.Json();
+  const json created = Json(made);
   const std::string uuid = created.value("uuid", "");
   const std::string secret = created.value("secret_shared_key", "");
   ASSERT_FALSE(uuid.empty()) << made.out;
@@ -106,14 +97,14 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
       Run({"webhook", "destinations", "create", "--url", "https://a.example.com/hook", "--label",
            "prod", "--event", "status.updated,data.updated", "--op-id", "dest-a", "--json"});
   EXPECT_EQ(again.code, 0) << again.err;
-  EXPECT_EQ(again.Json().value("uuid", ""), uuid) << again.out;
+  EXPECT_EQ(Json(again).value("uuid", ""), uuid) << again.out;
   EXPECT_EQ(Stats()["executions"]["create_webhook_destination"], 1);
   // The journal keeps the answer; `ops show` prints it with the secret redacted.
   Ran op = RunWithJournal({"ops", "show", "dest-a"});
   ASSERT_EQ(op.code, 0) << op.err;
   EXPECT_EQ(op.out.find(secret), std::string::npos) << op.out;
-  EXPECT_EQ(op.Json()["response_json"].value("secret_shared_key", ""), "[redacted]") << op.out;
-  EXPECT_EQ(op.Json()["response_json"].value("uuid", ""), uuid);
+  EXPECT_EQ(Json(op)["response_json"].value("secret_shared_key", ""), "[redacted]") << op.out;
+  EXPECT_EQ(Json(op)["response_json"].value("uuid", ""), uuid);
 
   // get: with the secret, in text mode and with --json alike.
   for (const bool as_json : {false, true}) {
@@ -121,7 +112,7 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
     if (as_json) args.push_back("--json");
     Ran got = Run(args);
     ASSERT_EQ(got.code, 0) << got.err;
-    EXPECT_EQ(got.Json().value("secret_shared_key", ""), secret) << got.out;
+    EXPECT_EQ(Json(got).value("secret_shared_key", ""), secret) << got.out;
     EXPECT_EQ(got.err.find(secret), std::string::npos) << got.err;
   }
 
@@ -133,9 +124,9 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
                 "\tprod\thttps://a.example.com/hook\tyes\tstatus.updated,data.updated\n");
   Ran listed = Run({"webhook", "destinations", "list", "--json"});
   ASSERT_EQ(listed.code, 0) << listed.err;
-  ASSERT_TRUE(listed.Json().is_array()) << listed.out;
-  ASSERT_EQ(listed.Json().size(), 1u);
-  EXPECT_EQ(listed.Json()[0].value("uuid", ""), uuid);
+  ASSERT_TRUE(Json(listed).is_array()) << listed.out;
+  ASSERT_EQ(Json(listed).size(), 1u);
+  EXPECT_EQ(Json(listed)[0].value("uuid", ""), uuid);
   for (const Ran* r : {&table, &listed}) {
     EXPECT_EQ(r->out.find(secret), std::string::npos) << r->out;
     EXPECT_EQ(r->err.find(secret), std::string::npos) << r->err;
@@ -145,10 +136,10 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
   Ran updated = Run({"webhook", "destinations", "update", uuid, "--disabled", "--event",
                      "transaction.created", "--label", "staging"});
   ASSERT_EQ(updated.code, 0) << updated.err;
-  EXPECT_EQ(updated.Json().value("enabled", true), false) << updated.out;
-  EXPECT_EQ(updated.Json().value("label", ""), "staging");
-  EXPECT_EQ(updated.Json()["subscribed_events"], json({"transaction.created"}));
-  EXPECT_FALSE(updated.Json().contains("secret_shared_key")) << updated.out;
+  EXPECT_EQ(Json(updated).value("enabled", true), false) << updated.out;
+  EXPECT_EQ(Json(updated).value("label", ""), "staging");
+  EXPECT_EQ(Json(updated)["subscribed_events"], json({"transaction.created"}));
+  EXPECT_FALSE(Json(updated).contains("secret_shared_key")) << updated.out;
   EXPECT_EQ(updated.out.find(secret), std::string::npos);
   EXPECT_EQ(updated.err.find(secret), std::string::npos);
   EXPECT_EQ(Run({"webhook", "destinations", "update", uuid}).code, 2) << "nothing to change";
@@ -156,11 +147,11 @@ TEST_F(SurfaceCli, DestinationsRoundTripAndTheSecretOnlyWhereAsked) {
   // delete: gone from the list, and a get is Didit's 404, a refusal.
   Ran deleted = Run({"webhook", "destinations", "delete", uuid});
   ASSERT_EQ(deleted.code, 0) << deleted.err;
-  EXPECT_EQ(deleted.Json().value("deleted", false), true) << deleted.out;
+  EXPECT_EQ(Json(deleted).value("deleted", false), true) << deleted.out;
   EXPECT_EQ(Run({"webhook", "destinations", "list"}).out, "UUID\tLABEL\tURL\tENABLED\tEVENTS\n");
   Ran gone = Run({"webhook", "destinations", "get", uuid, "--json"});
   EXPECT_EQ(gone.code, 1) << gone.err;
-  EXPECT_EQ(gone.Json().value("http_status", 0), 404) << gone.out;
+  EXPECT_EQ(Json(gone).value("http_status", 0), 404) << gone.out;
 }
 
 TEST_F(SurfaceCli, SecretOutWritesTheSecretPrivatelyInsteadOfPrintingIt) {
@@ -172,8 +163,8 @@ TEST_F(SurfaceCli, SecretOutWritesTheSecretPrivatelyInsteadOfPrintingIt) {
   const std::string written = ReadWholeFile(file);
   ASSERT_EQ(written.size(), 44u) << "43 characters and a newline";
   const std::string secret = written.substr(0, 43);
-  EXPECT_FALSE(made.Json().contains("secret_shared_key")) << made.out;
-  EXPECT_EQ(made.Json().value("secret_shared_key_file", ""), file);
+  EXPECT_FALSE(Json(made).contains("secret_shared_key")) << made.out;
+  EXPECT_EQ(Json(made).value("secret_shared_key_file", ""), file);
   EXPECT_EQ(made.out.find(secret), std::string::npos);
   EXPECT_EQ(made.err.find(secret), std::string::npos);
   struct stat st {};
@@ -182,7 +173,7 @@ TEST_F(SurfaceCli, SecretOutWritesTheSecretPrivatelyInsteadOfPrintingIt) {
   // get writes the same secret.
   const std::string again = (dir_ / "again.secret").string();
   Ran got =
-      Run({"webhook", "destinations", "get", made.Json().value("uuid", ""), "--secret-out", again});
+      Run({"webhook", "destinations", "get", Json(made).value("uuid", ""), "--secret-out", again});
   ASSERT_EQ(got.code, 0) << got.err;
   EXPECT_EQ(ReadWholeFile(again), written);
   // A file that cannot be written is refused before anything is sent.
@@ -209,7 +200,7 @@ TEST_F(SurfaceCli, DiditRefusalsReachTheUserOnceInTheErrorShape) {
   EXPECT_EQ(as_json.code, 1);
   EXPECT_EQ(as_json.err, "");
   EXPECT_EQ(std::count(as_json.out.begin(), as_json.out.end(), '\n'), 1) << as_json.out;
-  const json error = as_json.Json();
+  const json error = Json(as_json);
   EXPECT_EQ(error.value("command", ""), "idem webhook destinations create") << as_json.out;
   EXPECT_EQ(error.value("http_status", 0), 400);
   EXPECT_EQ(error["field_errors"]["url"][0], "The URL must use HTTPS and a public host.");
@@ -230,20 +221,20 @@ TEST_F(SurfaceCli, TheLegacyWebhookConfig) {
   StartSandbox();
   Ran got = Run({"webhook", "config", "get"});
   ASSERT_EQ(got.code, 0) << got.err;
-  const std::string secret = got.Json().value("secret_shared_key", "");
+  const std::string secret = Json(got).value("secret_shared_key", "");
   ASSERT_EQ(secret.size(), 43u) << got.out;
-  EXPECT_TRUE(got.Json()["webhook_url"].is_null()) << got.out;
+  EXPECT_TRUE(Json(got)["webhook_url"].is_null()) << got.out;
 
   Ran set = Run({"webhook", "config", "set", "--url", "https://e.example.com/hook"});
   ASSERT_EQ(set.code, 0) << set.err;
-  EXPECT_EQ(set.Json().value("webhook_url", ""), "https://e.example.com/hook") << set.out;
-  EXPECT_FALSE(set.Json().contains("secret_shared_key")) << set.out;
+  EXPECT_EQ(Json(set).value("webhook_url", ""), "https://e.example.com/hook") << set.out;
+  EXPECT_FALSE(Json(set).contains("secret_shared_key")) << set.out;
   EXPECT_EQ(set.err.find(secret), std::string::npos);
 
   // A rotation prints the new secret, or writes it with --secret-out.
   Ran rotated = Run({"webhook", "config", "set", "--rotate-secret", "--json"});
   ASSERT_EQ(rotated.code, 0) << rotated.err;
-  const std::string second = rotated.Json().value("secret_shared_key", "");
+  const std::string second = Json(rotated).value("secret_shared_key", "");
   EXPECT_EQ(second.size(), 43u) << rotated.out;
   EXPECT_NE(second, secret);
   const std::string file = (dir_ / "legacy.secret").string();
@@ -252,14 +243,14 @@ TEST_F(SurfaceCli, TheLegacyWebhookConfig) {
   const std::string third = ReadWholeFile(file).substr(0, 43);
   EXPECT_NE(third, second) << "each run rotates";
   EXPECT_EQ(to_file.out.find(third), std::string::npos);
-  EXPECT_EQ(Run({"webhook", "config", "get"}).Json().value("secret_shared_key", ""), third);
+  EXPECT_EQ(Json(Run({"webhook", "config", "get"})).value("secret_shared_key", ""), third);
 
   Ran disabled = Run({"webhook", "config", "set", "--disable"});
   ASSERT_EQ(disabled.code, 0) << disabled.err;
-  EXPECT_TRUE(disabled.Json()["webhook_url"].is_null()) << disabled.out;
+  EXPECT_TRUE(Json(disabled)["webhook_url"].is_null()) << disabled.out;
   Ran refused = Run({"webhook", "config", "set", "--url", "https://localhost/x", "--json"});
   EXPECT_EQ(refused.code, 1) << refused.err;
-  EXPECT_EQ(refused.Json().value("http_status", 0), 400) << refused.out;
+  EXPECT_EQ(Json(refused).value("http_status", 0), 400) << refused.out;
   EXPECT_EQ(Run({"webhook", "config", "set"}).code, 2) << "nothing to change";
   EXPECT_EQ(Run({"webhook", "config", "set", "--secret-out", file}).code, 2)
       << "--secret-out needs --rotate-secret";
@@ -276,12 +267,12 @@ TEST_F(SurfaceCli, TransactionsCreateGetFind) {
       "Maria Garcia",  "--counterparty", R"({"full_name":"Bob"})"};
   Ran made = Run(create);
   ASSERT_EQ(made.code, 0) << made.err;
-  const json tx = made.Json();
+  const json tx = Json(made);
   const std::string uuid = tx.value("uuid", "");
   ASSERT_FALSE(uuid.empty()) << made.out;
   EXPECT_EQ(tx.value("txn_id", ""), "order-1");
   EXPECT_EQ(tx.value("amount", ""), "1500.25");
-  EXPECT_EQ(Run(create).Json(), tx) << "the same command is the same op";
+  EXPECT_EQ(Json(Run(create)), tx) << "the same command is the same op";
   EXPECT_EQ(Stats()["executions"]["create_transaction"], 1);
 
   for (const bool as_json : {false, true}) {
@@ -293,14 +284,14 @@ TEST_F(SurfaceCli, TransactionsCreateGetFind) {
     }
     Ran got = Run(get);
     ASSERT_EQ(got.code, 0) << got.err;
-    EXPECT_EQ(got.Json().value("uuid", ""), uuid) << got.out;
+    EXPECT_EQ(Json(got).value("uuid", ""), uuid) << got.out;
     Ran found = Run(find);
     ASSERT_EQ(found.code, 0) << found.err;
-    EXPECT_EQ(found.Json().value("uuid", ""), uuid) << found.out;
+    EXPECT_EQ(Json(found).value("uuid", ""), uuid) << found.out;
   }
   Ran missing = Run({"transaction", "find", "--transaction-id", "nope", "--json"});
   EXPECT_EQ(missing.code, 1) << missing.err;
-  EXPECT_EQ(missing.Json().value("error", ""), "not_found") << missing.out;
+  EXPECT_EQ(Json(missing).value("error", ""), "not_found") << missing.out;
 
   // Another request with the id: Didit's 400, once, in the error shape.
   std::vector<std::string> other = create;
@@ -315,8 +306,8 @@ TEST_F(SurfaceCli, TransactionsCreateGetFind) {
   Ran taken_json = Run(other);
   EXPECT_EQ(taken_json.code, 1);
   EXPECT_EQ(taken_json.err, "");
-  EXPECT_EQ(taken_json.Json().value("http_status", 0), 400) << taken_json.out;
-  EXPECT_TRUE(taken_json.Json()["field_errors"].contains("transaction_id")) << taken_json.out;
+  EXPECT_EQ(Json(taken_json).value("http_status", 0), 400) << taken_json.out;
+  EXPECT_TRUE(Json(taken_json)["field_errors"].contains("transaction_id")) << taken_json.out;
   EXPECT_EQ(Stats()["executions"]["create_transaction"], 1);
   // Bad input: nothing sent.
   other.pop_back();
@@ -339,12 +330,12 @@ TEST_F(SurfaceCli, ATransactionWhoseAnswerIsLostEndsSucceededWithOneExecution) {
                   "finance", "--direction", "in", "--amount", "10.50", "--currency", "EUR",
                   "--vendor-data", "user-2", "--full-name", "Ada Lovelace", "--op-id", "tx-lost"});
   ASSERT_EQ(made.code, 0) << made.err;
-  EXPECT_EQ(made.Json().value("txn_id", ""), "order-lost") << made.out;
+  EXPECT_EQ(Json(made).value("txn_id", ""), "order-lost") << made.out;
   EXPECT_NE(made.err.find("found by look-up"), std::string::npos) << made.err;
   EXPECT_EQ(Stats()["executions"]["create_transaction"], 1);
   Ran op = RunWithJournal({"ops", "show", "tx-lost"});
   ASSERT_EQ(op.code, 0) << op.err;
-  EXPECT_EQ(op.Json().value("state", ""), "succeeded") << op.out;
+  EXPECT_EQ(Json(op).value("state", ""), "succeeded") << op.out;
 }
 
 }  // namespace

@@ -4,13 +4,18 @@
 #include <signal.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "testing/child_process.h"
+#include "testing/free_port.h"
+#include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace {
 
@@ -147,6 +152,54 @@ TEST(SandboxCli, WebhookRetriesAreDiditsUnlessAskedFast) {
       (bin + " sandbox --listen 127.0.0.1:0 --webhook-retries often >/dev/null 2>&1").c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
+// The switch does what it says: a receiver that was down at a webhook's first
+// attempt gets it within seconds, where Didit's schedule waits a minute.
+TEST(SandboxCli, FastWebhookRetriesReachAReceiverThatCameUpLate) {
+  ASSERT_NE(std::getenv("IDEM_BIN"), nullptr);
+  const std::string bin = std::getenv("IDEM_BIN");
+  idem::testing::TempDir dir("idem-sandbox-cli");
+  const std::string listen = "127.0.0.1:" + std::to_string(idem::testing::UnusedLoopbackPort());
+  SandboxProcess p({"--webhook-url", "http://" + listen + "/webhooks/didit", "--webhook-secret",
+                    "late-receiver-secret", "--webhook-retries", "fast"});
+  ASSERT_EQ(p.first_line().rfind("listening on http://", 0), 0u) << p.first_line();
+  const std::string url = p.url();
+  auto webhooks = [&] {
+    const auto stats = nlohmann::json::parse(
+        RunShell("curl -s --max-time 5 " + url + "/_sandbox/stats"), nullptr, false);
+    return stats.is_object() && stats.contains("webhooks") ? stats["webhooks"]
+                                                           : nlohmann::json::object();
+  };
+  const auto created = nlohmann::json::parse(
+      RunShell("curl -s --max-time 5 -H 'x-api-key: sandbox-key' -H 'Content-Type: "
+               "application/json' -X POST " +
+               url +
+               "/v3/session/ -d "
+               "'{\"workflow_id\":\"11111111-2222-4333-8444-555555555555\"}'"),
+      nullptr, false);
+  ASSERT_TRUE(created.contains("session_id")) << created.dump();
+  const std::string moved = RunShell(bin + " trigger " + created["session_id"].get<std::string>() +
+                                     " Approved --base-url " + url + " 2>&1");
+  ASSERT_NE(moved.find("Approved"), std::string::npos) << moved;
+  // Nothing listens yet: the first attempts fail.
+  ASSERT_TRUE(idem::testing::WaitUntil(std::chrono::seconds(20), [&] {
+    return webhooks().value("failed_attempts", 0) >= 1;
+  })) << webhooks().dump();
+  EXPECT_EQ(webhooks().value("acknowledged", 0), 0) << webhooks().dump();
+
+  // The receiver comes up on the port the sandbox was told about.
+  idem::testing::SpawnOptions options;
+  options.pipe_stdout = true;
+  idem::testing::ChildProcess serve = idem::testing::ChildProcess::Spawn(
+      {bin, "webhook", "serve", "--listen", listen, "--journal", (dir / "inbox.db").string(),
+       "--secret", "late-receiver-secret"},
+      options);
+  ASSERT_TRUE(serve.ReadLine(std::chrono::seconds(30)).has_value());
+  EXPECT_TRUE(idem::testing::WaitUntil(std::chrono::seconds(20), [&] {
+    return webhooks().value("acknowledged", 0) >= 1;
+  })) << webhooks().dump();
+  EXPECT_GE(webhooks().value("retries", 0), 1) << webhooks().dump();
 }
 
 TEST(SandboxCli, SelfCheckPassesOnBothProfiles) {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
+#include "idem/didit/webhook_events.h"
 #include "sandbox_harness.h"
 #include "testing/fake_clock.h"
 
@@ -64,6 +66,18 @@ TEST(WebhookDestinations, CreateListGetUpdateDelete) {
   EXPECT_EQ(h.Stats()["executions"]["create_webhook_destination"], 2);
   EXPECT_EQ(h.Stats()["executions"]["update_webhook_destination"], 1);
   EXPECT_EQ(h.Stats()["executions"]["delete_webhook_destination"], 1);
+}
+
+// The sandbox and the client check event names against one list
+// (idem/didit/webhook_events.h): every name the client may send is taken,
+// in the order sent.
+TEST(WebhookDestinations, EveryEventTheClientKnowsIsTaken) {
+  Harness h;
+  json all = json::array();
+  for (std::string_view name : didit::kWebhookEvents) all.push_back(std::string(name));
+  auto made = h.Post(kPath, Destination("https://all.example.com/hook", all).dump());
+  ASSERT_EQ(made->status, 201) << made->body;
+  EXPECT_EQ(Json(made)["subscribed_events"], all);
 }
 
 TEST(WebhookDestinations, DidItsRefusals) {

@@ -357,4 +357,25 @@ inline std::string ReadWholeFile(const std::string& path) {
   return text;
 }
 
+// What a command run to its end printed, and how it ended.
+struct Ran {
+  int code = -1;    // its exit code; -1 when a signal ended it (or it never started)
+  std::string out;  // all it wrote on stdout
+  std::string err;  // all it wrote on stderr
+};
+
+// Runs `args` (args[0] is the program path) to its end. Its stdout and
+// stderr go through two files in `dir` (out.txt and err.txt, overwritten), so
+// a command that writes much cannot block on a full pipe.
+inline Ran RunToEnd(const std::vector<std::string>& args, const std::string& dir) {
+  const std::string out = dir + "/out.txt";
+  const std::string err = dir + "/err.txt";
+  std::remove(err.c_str());  // SpawnChild appends to stderr's file
+  Ran ran;
+  ran.code = WaitExit(SpawnChild(args, out, err));
+  ran.out = ReadWholeFile(out);
+  ran.err = ReadWholeFile(err);
+  return ran;
+}
+
 }  // namespace idem::testing

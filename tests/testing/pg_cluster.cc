@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "testing/free_port.h"
 #include "testing/wait.h"
 
 namespace idem::testing {
@@ -49,23 +50,6 @@ std::string FindBindir() {
     return major(a) < major(b);
   });
   return dirs.empty() ? std::string() : dirs.back();
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 // Forks and execs `argv` with stdout/stderr appended to `log`, as (uid, gid)
@@ -144,7 +128,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(Options options) {
     text << in.rdbuf();
     return MakeError(ErrorCode::kInternal, "initdb failed: " + text.str());
   }
-  cluster->port_ = FreePort();
+  cluster->port_ = testing::UnusedLoopbackPort();
   if (auto st = cluster->StartServer(); !st) return tl::unexpected(st.error());
   return cluster;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "idem/transport.h"
+#include "testing/free_port.h"
 #include "testing/wait.h"
 #include "transport/test_http_server.h"
 
@@ -88,19 +89,6 @@ std::string AllByteValues() {
     for (int b = 0; b < 256; ++b) s.push_back(static_cast<char>(b));
   }
   return s;
-}
-
-// A port on 127.0.0.1 nothing listens on: bound, then closed.
-int UnusedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class CurlTransportTest : public ::testing::Test {
@@ -215,8 +203,8 @@ TEST_F(CurlTransportTest, BadMethodsNamesAndUrlsAreRefused) {
 
 TEST_F(CurlTransportTest, RefusedConnectionIsNotSent) {
   auto transport = MakeCurlTransport(FastOptions());
-  TransportResult r = transport->SendAndWait(
-      Request("POST", "http://127.0.0.1:" + std::to_string(UnusedPort()) + "/x", "{}"));
+  TransportResult r = transport->SendAndWait(Request(
+      "POST", "http://127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort()) + "/x", "{}"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().failure, TransportFailure::kNotSent) << r.error().message;
 }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "idem/didit/client.h"
+#include "idem/didit/webhook_events.h"
 
 namespace idem::didit {
 
@@ -36,17 +37,7 @@ inline constexpr std::string_view kUpdateWebhookDestinationKind = "update_webhoo
 inline constexpr std::string_view kDeleteWebhookDestinationKind = "delete_webhook_destination";
 inline constexpr std::string_view kUpdateWebhookKind = "update_webhook";
 
-// Didit's event names (OAS enum of subscribed_events); no wildcard.
-inline constexpr std::string_view kWebhookEvents[] = {"status.updated",
-                                                      "data.updated",
-                                                      "user.status.updated",
-                                                      "user.data.updated",
-                                                      "business.status.updated",
-                                                      "business.data.updated",
-                                                      "activity.created",
-                                                      "transaction.created",
-                                                      "transaction.status.updated",
-                                                      "travel_rule.status.updated"};
+// Didit's event names: kWebhookEvents (webhook_events.h).
 bool IsWebhookEvent(std::string_view name);
 
 // POST /v3/webhook/destinations/ (create: label and url required) and
