@@ -223,7 +223,8 @@ struct ClientOptions {
   // The rate budget per server scope (idem/rate_limits.h): before each send
   // (first attempt, retry or replay) an op waits for a grant in its kind's
   // scope (KindPolicy::rate_limit_scope) and in the generic scope of its
-  // method (generic-get, generic-write), granted in the order ops reach
+  // method (generic-get, generic-write; not for an ingest-write kind, which
+  // Didit counts in ingest-write only), granted in the order ops reach
   // their send; a waiting op holds no transport request and no thread (it
   // keeps its driving slot and lease, renewed as in any wait). Grants are
   // rows in the journal (Journal::TakeRate), so every process and host on
