@@ -174,9 +174,9 @@ void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
               return GetJson(
                   target, target.base_url + "/v3/webhook/destinations/" + UrlEncode(uuid) + "/",
                   [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
-                                                            std::string why) {
+                                                            std::string get_why) {
                     if (!one) {
-                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + why,
+                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + get_why,
                                          std::move(h)));
                     }
                     auto text = SafeDump(*one);
