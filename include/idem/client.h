@@ -5,6 +5,11 @@
 //          ─> send with Idempotency-Key ─2xx──────────────────────> succeeded
 //                │ ─definitive 4xx (400/401/403/404/422, a 409 "key
 //                │   reused with another request") ────────────────> failed
+//                │     (but "already exists" after an attempt that may have
+//                │      executed, per ClientOptions::exists_refusal: the
+//                │      kind's Reconciler decides: found ─> succeeded; not
+//                │      this op's ─> failed; another request's ─> unknown,
+//                │      needs_review)
 //                │ ─not sent (refused connection) ─> wait, send again
 //                │ ─timeout/reset/5xx/408/409/425/429─> wait (backoff, pushback floor)
 //                │      └─ may have executed? resolve it before any re-send,
@@ -29,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "idem/clock.h"
@@ -111,6 +117,11 @@ struct ReconcileResult {
 //  - kNotFound must mean "did not execute" with certainty; if unsure, kFailed
 //    (look again later) or kUnresolvable (a person must decide).
 //  - It may be called several times for one op (after each ambiguous attempt).
+//  - `op.response_status`/`response_body` hold the op's last answer, if any:
+//    after a refusal its kind's ClientOptions::exists_refusal recognised,
+//    that refusal. Then the resource exists, and kNotFound means "it is not
+//    this op's" (the refusal becomes the op's outcome, `failed`); when the
+//    look-up cannot tell (a list too long to read), kFailed or kUnresolvable.
 class Reconciler {
  public:
   using Done = std::function<void(ReconcileResult)>;
@@ -202,6 +213,23 @@ struct ClientOptions {
   // Kinds without one keep resource_id empty. Default: none (the Didit layer
   // registers its kinds, see didit::AddDiditReconcilers).
   std::map<std::string, std::function<std::string(const Operation&)>> resource_id_of;
+  // By OpRequest::kind, for creates whose server ignores keys but keeps a
+  // natural key unique and refuses a repeat (Didit: a webhook destination's
+  // url, a transaction's transaction_id, each a 400 "... already exists"):
+  // true when a definitive refusal (the op's `response_status` and
+  // `response_body`) says the resource already exists. After an attempt of
+  // the op that may have executed (timeout, lost connection, 5xx, a take-over
+  // of a sent op), such a refusal may be that attempt's own doing, so it is
+  // not settled `failed`: the kind's Reconciler is asked, without a send.
+  // kFound: succeeded with what it found (audit "found by look-up", see
+  // FoundByLookUp); kNotFound: the resource is not this op's, the refusal
+  // stands (failed); kUnresolvable (another request owns the key): unknown,
+  // needs_review; kFailed: looked up again later. No Reconciler: unknown,
+  // needs_review. On a first attempt (or after attempts proven unexecuted)
+  // the refusal is a plain `failed`: the key was taken before this op.
+  // Default: none (the Didit layer registers its kinds from the endpoint
+  // profiles, see didit::AddDiditReconcilers and EndpointProfile::unique_field).
+  std::map<std::string, std::function<bool(const Operation&)>> exists_refusal;
   // Wall clock for timestamps, the key window and pushback dates; its
   // steady time for retry deadlines. Default: the system clock.
   std::shared_ptr<Clock> clock;
@@ -223,7 +251,8 @@ struct ClientOptions {
   // The rate budget per server scope (idem/rate_limits.h): before each send
   // (first attempt, retry or replay) an op waits for a grant in its kind's
   // scope (KindPolicy::rate_limit_scope) and in the generic scope of its
-  // method (generic-get, generic-write), granted in the order ops reach
+  // method (generic-get, generic-write; not for an ingest-write kind, which
+  // Didit counts in ingest-write only), granted in the order ops reach
   // their send; a waiting op holds no transport request and no thread (it
   // keeps its driving slot and lease, renewed as in any wait). Grants are
   // rows in the journal (Journal::TakeRate), so every process and host on
@@ -342,6 +371,14 @@ class Client {
   [[nodiscard]] virtual Result<std::optional<Operation>> Get(std::string_view op_id) = 0;
   [[nodiscard]] virtual Result<std::vector<Operation>> List(const OpFilter& filter) = 0;
 };
+
+// The audit line the driver writes when a Reconciler's kFound settled an op.
+inline constexpr std::string_view kFoundByLookUp = "found by look-up";
+
+// True when `op` succeeded by a look-up (its answer was lost, or a retry was
+// refused as already existing, and the kind's Reconciler found the result),
+// not by its own response; its response_status/body are the look-up's.
+bool FoundByLookUp(const Operation& op);
 
 // "HOST:PID:RANDOM:PIDNS:START", the default lease owner: the host name, the
 // process id, 32 random bits (several Clients in one process), the inode of

@@ -77,6 +77,15 @@ struct OpDrive {
   // An earlier attempt may have executed: resolve (replay, look-up or stop)
   // before anything is sent again.
   bool needs_resolution = false;
+  // Some attempt of this op may have executed (an ambiguous attempt in this
+  // drive, or one taken over): unlike needs_resolution, a look-up that found
+  // nothing does not clear it, so a later "already exists" refusal is still
+  // asked about (ClientOptions::exists_refusal).
+  bool may_have_executed = false;
+  // The last answer was a refusal that says the resource already exists,
+  // after an attempt that may have executed: the kind's Reconciler decides
+  // (found: succeeded; nothing of this op: the refusal stands), never a send.
+  bool exists_refused = false;
   // This op's retry state: clones of the Client's retry and backoff
   // prototypes and its shared budget, the one loop every retrier in idem
   // takes (DiditClient::Get and the webhook sender too).
@@ -286,6 +295,7 @@ class ClientImpl final : public Client {
   // held the lease, which has lapsed by now, so "now" bounds its last send.
   void TakeOver(OpDrive& d) {
     d.needs_resolution = d.op.first_sent_ms != 0;
+    d.may_have_executed = d.needs_resolution;
     d.settle_until = options_.clock->SteadyNow() + d.policy->settle_after;
     d.op.state = OpState::kInFlight;
   }
@@ -331,6 +341,12 @@ class ClientImpl final : public Client {
   bool RenewIfDue(const DrivePtr& d);
   // Renews d's lease every third of a lease while it waits for a rate grant.
   void RenewWhileWaitingForGrant(const DrivePtr& d);
+  // The op's last answer (a definitive refusal) says what it creates
+  // already exists, by its kind's ClientOptions::exists_refusal.
+  bool RefusedAsExisting(const Operation& op) const {
+    auto it = options_.exists_refusal.find(op.kind);
+    return it != options_.exists_refusal.end() && it->second && it->second(op);
+  }
   std::shared_ptr<Reconciler> ReconcilerFor(const std::string& kind) const {
     auto it = options_.reconcilers.find(kind);
     return it == options_.reconcilers.end() ? nullptr : it->second;
@@ -488,8 +504,15 @@ void ClientImpl::Attempt(const DrivePtr& d) {
 // server deduplicates, a look-up, or a stop for a person.
 void ClientImpl::Resolve(const DrivePtr& d, bool window_passed) {
   const KindPolicy& policy = *d->policy;
-  if (policy.server_honours_key && !window_passed) return Send(d);  // replay
+  // A replay after "already exists" would only be refused again.
+  if (policy.server_honours_key && !window_passed && !d->exists_refused) return Send(d);  // replay
   if (ReconcilerFor(d->op.kind)) return Reconcile(d, window_passed);
+  if (d->exists_refused) {
+    return GiveUp(d,
+                  "may have executed; the server refused a retry as already existing and kind '" +
+                      d->op.kind + "' has no look-up; not re-sent",
+                  true);
+  }
   std::string why = "may have executed; ";
   why += policy.server_honours_key
              ? "the server's key window has passed"
@@ -517,7 +540,7 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
       op.response_body = std::move(r.body);
       op.response_headers = "{}";
       op.last_error.clear();
-      AppendAudit(op, "found by look-up" + (r.note.empty() ? std::string() : ": " + r.note));
+      AppendAudit(op, std::string(kFoundByLookUp) + (r.note.empty() ? "" : ": " + r.note));
       d->retry->OnSuccess();
       return Settle(d, OpState::kSucceeded);
     case ReconcileResult::Outcome::kNotFound: {
@@ -527,6 +550,14 @@ void ClientImpl::OnReconciled(const DrivePtr& d, ReconcileResult r, bool window_
         // nothing yet. Look again once it cannot be.
         return Wait(
             d, std::chrono::duration_cast<milliseconds>(d->settle_until - now) + milliseconds(1));
+      }
+      if (d->exists_refused) {
+        // The resource exists and the look-up proves it is not this op's:
+        // the server's refusal (still the op's response) is its outcome.
+        op.last_error =
+            "the server refused it as already existing, and the look-up shows the "
+            "existing resource is not this op's";
+        return Settle(d, OpState::kFailed);
       }
       d->needs_resolution = false;
       if (window_passed) {
@@ -607,6 +638,7 @@ void ClientImpl::Send(const DrivePtr& d) {
     }
   }
   d->rate_granted = false;  // each send takes its own grant
+  d->exists_refused = false;
   Operation& op = d->op;
   ++op.attempts;
   d->last_send = options_.clock->SteadyNow();
@@ -651,6 +683,7 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
     switch (e.failure) {
       case TransportFailure::kCancelled:
         d->needs_resolution = true;  // it may have left before the shutdown
+        d->may_have_executed = true;
         return Park(d);
       case TransportFailure::kInternal:
         // The request could not even be built; only the first attempt of a
@@ -687,6 +720,19 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
                         "resume sends it again";
         return GiveUp(d, op.last_error);
       }
+      if (d->may_have_executed && RefusedAsExisting(op)) {
+        // "Already exists" after an attempt that may have executed: that
+        // attempt may be what exists. Not the op's failure until its look-up
+        // says the resource is not this op's (on a first attempt, or after
+        // attempts proven unexecuted, it was taken before: a refusal).
+        d->needs_resolution = true;
+        d->exists_refused = true;
+        op.last_error = "HTTP " + std::to_string(response.status) +
+                        ": the server says the resource already exists, after an attempt of "
+                        "this op that may have executed; looking it up";
+        scheduler_->Post([this, d] { Attempt(d); });  // off the transport's thread
+        return;
+      }
       return Settle(d, OpState::kFailed);
     case Verdict::kRetry:
       if (IsKeyReuseConflict(response.status, response.headers, op.response_body)) {
@@ -710,6 +756,7 @@ void ClientImpl::OnRetryableFailure(const DrivePtr& d, bool after_timeout, Ambig
                                     std::optional<milliseconds> pushback) {
   if (ambiguity != Ambiguity::kNone) {
     d->needs_resolution = true;
+    d->may_have_executed = true;
     if (ambiguity == Ambiguity::kMayStillRun) {
       d->settle_until = std::max(d->settle_until, d->last_send + d->policy->settle_after);
     }
@@ -899,6 +946,10 @@ Result<ResumeSummary> ClientImpl::Resume() {
 }
 
 }  // namespace
+
+bool FoundByLookUp(const Operation& op) {
+  return op.state == OpState::kSucceeded && op.audit.find(kFoundByLookUp) != std::string::npos;
+}
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   return internal::CreateClient(std::move(options), nullptr);

@@ -33,7 +33,12 @@ RateLimits ScopesOfRequest(const RateLimits& limits, std::string_view method,
       out.insert(*it);
     }
   };
-  if (const std::string_view scope = CanonicalRateScope(kind_scope); !scope.empty()) add(scope);
+  const std::string_view scope = CanonicalRateScope(kind_scope);
+  if (!scope.empty()) add(scope);
+  // Didit counts ingest routes (POST /v3/transactions/, /v3/events/) in
+  // ingest-write only, "not counted in generic-write"; every other scope
+  // applies in addition to the generic one of the method.
+  if (scope == "ingest-write") return out;
   add(method == "GET" || method == "HEAD" ? "generic-get" : "generic-write");
   return out;
 }

@@ -30,7 +30,9 @@ namespace idem::internal {
 // rate_limit_scope, canonicalised; a route scope such as session-v2-create)
 // and the generic one its method counts in (generic-get for GET and HEAD,
 // generic-write for the rest), as Didit counts them (a scope limit applies
-// in addition to the generic one). Only scopes present in `limits`.
+// in addition to the generic one, except ingest-write: Didit counts
+// transactions and events there only, not in generic-write). Only scopes
+// present in `limits`.
 RateLimits ScopesOfRequest(const RateLimits& limits, std::string_view method,
                            std::string_view kind_scope);
 

@@ -7,6 +7,7 @@
 #include "didit/json_util.h"
 #include "didit/reconcilers.h"
 #include "didit/resend_reconciler.h"
+#include "didit/surface_reconcilers.h"
 #include "idem/didit/client.h"
 #include "idem/didit/op_outcome.h"
 #include "idem/natural_key.h"
@@ -139,6 +140,16 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
         std::make_shared<internal::CheckReconciler>(target, reconciler, keys.first, keys.second);
   }
   internal::AddResendReconcilers(options);  // batch delete, OTP send and check
+  // The management API and transactions.
+  internal::AddSurfaceReconcilers(options);
+  // Creates whose natural key Didit keeps unique: a retry's "already
+  // exists" 400 goes to the look-up above, not to `failed`.
+  for (const EndpointProfile& e : DiditEndpoints()) {
+    if (!e.unique_field.empty()) {
+      options.exists_refusal[std::string(e.kind)] =
+          internal::ExistsRefusalOf(std::string(e.unique_field));
+    }
+  }
 }
 
 std::string DerivedVendorData(std::string_view op_id) {

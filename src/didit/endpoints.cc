@@ -19,70 +19,74 @@ constexpr std::string_view kLookUpCheck =
 const std::array<EndpointProfile, 21> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
-     "session-v2-create"},
+     "session-v2-create", ""},
     {"update_status", "PATCH", "/v3/session/{id}/update-status/", false, false, true, "",
      "look-up of the decision: status = target, or an API review to it since the op began",
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"delete_session", "DELETE", "/v3/session/{id}/delete/", false, false, true, "",
-     "look-up of the decision: 404 = done", milliseconds(30000), "generic-write"},
+     "look-up of the decision: 404 = done", milliseconds(30000), "generic-write", ""},
     {"aml", "POST", "/v3/aml/", true, true, false, "AML",
      "replay with the key; past the key window look-up by vendor_data + api_service=AML",
-     milliseconds(60000), "generic-write"},
+     milliseconds(60000), "generic-write", ""},
     {"passive_liveness", "POST", "/v3/passive-liveness/", false, true, false, "PASSIVE_LIVENESS",
-     kLookUpCheck, milliseconds(30000), "generic-write"},
+     kLookUpCheck, milliseconds(30000), "generic-write", ""},
     {"face_match", "POST", "/v3/face-match/", false, true, false, "FACE_MATCH", kLookUpCheck,
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"id_verification", "POST", "/v3/id-verification/", false, true, false, "ID_VERIFICATION",
-     kLookUpCheck, milliseconds(60000), "generic-write"},
+     kLookUpCheck, milliseconds(60000), "generic-write", ""},
     // Issue 14's session calls and OTP verification: a repeat is harmless by
     // Didit's rules (repeat_refused: no settle wait), so an ambiguous attempt
     // is sent again (didit/resend_reconciler.h).
     {"batch_delete_sessions", "POST", "/v3/sessions/delete/", false, false, true, "",
-     "send again: always 204, a repeat deletes nothing more", milliseconds(30000), "generic-write"},
+     "send again: always 204, a repeat deletes nothing more", milliseconds(30000), "generic-write",
+     ""},
     {"phone_send", "POST", "/v3/phone/send/", false, true, true, "PHONE_VERIFICATION",
      "send once more (Retry, same request_id, within 5 min); a second ambiguous send: unknown, "
      "needs review",
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"phone_check", "POST", "/v3/phone/check/", false, false, true, "",
-     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000),
-     "generic-write"},
+     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000), "generic-write",
+     ""},
     {"email_send", "POST", "/v3/email/send/", false, true, true, "EMAIL_VERIFICATION",
      "send once more (Retry, same request_id, within 5 min); a second ambiguous send: unknown, "
      "needs review",
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"email_check", "POST", "/v3/email/check/", false, false, true, "",
-     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000),
-     "generic-write"},
+     "check again (free; a wrong code costs 1 of 3 attempts)", milliseconds(30000), "generic-write",
+     ""},
     // Didit: PoA takes 5-15 s, PDFs ~30 s; "do not retry before the call
     // completes" (client timeout >= 45 s). 60 s leaves a slow PDF room.
     {"poa", "POST", "/v3/poa/", false, true, false, "POA", kLookUpCheck, milliseconds(60000),
-     "generic-write"},
+     "generic-write", ""},
     {"face_search", "POST", "/v3/face-search/", false, true, false, "FACE_SEARCH", kLookUpCheck,
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"age_estimation", "POST", "/v3/age-estimation/", false, true, false, "AGE_ESTIMATION",
-     kLookUpCheck, milliseconds(30000), "generic-write"},
+     kLookUpCheck, milliseconds(30000), "generic-write", ""},
     {"database_validation", "POST", "/v3/database-validation/", false, true, false,
-     "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write"},
+     "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write", ""},
     // The management API and transactions (didit/surface_reconcilers.h).
     // Didit keeps a destination's url and a transaction's transaction_id
     // unique (a repeat is refused with 400), so a re-send racing the first
-    // attempt cannot execute twice: repeat_refused, no settle wait.
+    // attempt cannot execute twice: repeat_refused, no settle wait; and that
+    // 400 after an attempt that may have executed is asked of the look-up
+    // (unique_field, ClientOptions::exists_refusal), not taken as a failure.
     {"create_webhook_destination", "POST", "/v3/webhook/destinations/", false, false, true, "",
      "look-up GET /v3/webhook/destinations/ (match url, created since the op), secret by GET "
      "{uuid}; a retry's duplicate-url 400 is looked up the same way",
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", "url"},
     {"update_webhook_destination", "PATCH", "/v3/webhook/destinations/{id}/", false, false, true,
-     "", "send again (a PATCH sets the same fields again)", milliseconds(30000), "generic-write"},
+     "", "send again (a PATCH sets the same fields again)", milliseconds(30000), "generic-write",
+     ""},
     {"delete_webhook_destination", "DELETE", "/v3/webhook/destinations/{id}/", false, false, true,
      "", "look-up GET /v3/webhook/destinations/{uuid}/: 404 = done", milliseconds(30000),
-     "generic-write"},
+     "generic-write", ""},
     {"update_webhook", "PATCH", "/v3/webhook/", false, false, true, "",
      "send again (rotate_secret_key rotates again: nobody got the lost secret)",
-     milliseconds(30000), "generic-write"},
+     milliseconds(30000), "generic-write", ""},
     {"create_transaction", "POST", "/v3/transactions/", false, true, true, "",
      "look-up by transaction_id in GET /v3/transactions/ (same request: done; another: unknown, "
      "needs review); not listed: send again (Didit refuses a second one with the id)",
-     milliseconds(30000), "ingest-write"},
+     milliseconds(30000), "ingest-write", "transaction_id"},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty

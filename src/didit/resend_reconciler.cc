@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "didit/json_util.h"
-#include "didit/surface_reconcilers.h"
 #include "idem/didit/otp.h"
 #include "idem/didit/session_calls.h"
 
@@ -41,10 +40,6 @@ void AddResendReconcilers(ClientOptions& options) {
     options.reconcilers[std::string(kind)] = std::make_shared<ResendReconciler>(0, "");
     options.resource_id_of[std::string(kind)] = request_id;
   }
-  // The management API and transactions. Registered from here, which
-  // AddDiditReconcilers already calls, so didit_client.cc (under another
-  // change) is untouched; it belongs beside this call there.
-  AddSurfaceReconcilers(options);
 }
 
 }  // namespace idem::didit::internal

@@ -7,6 +7,7 @@
 
 #include "didit/json_util.h"
 #include "didit/resend_reconciler.h"
+#include "idem/didit/errors.h"
 #include "idem/didit/transactions.h"
 #include "idem/didit/webhook_destinations.h"
 
@@ -84,11 +85,12 @@ std::string LastSegment(std::string_view path) {
 }
 
 void PageTransactions(LookupTarget target, std::string url, std::string txn_id, json sent,
-                      int pages_left, Reconciler::Done done) {
+                      int pages_left, bool exists, Reconciler::Done done) {
   const std::string described = "GET /v3/transactions/ (txn_id " + txn_id + ")";
   GetJson(target, url,
-          [target, txn_id, sent = std::move(sent), pages_left, described, done = std::move(done)](
-              int, std::optional<json> body, Headers headers, std::string why) mutable {
+          [target, txn_id, sent = std::move(sent), pages_left, exists, described,
+           done = std::move(done)](int, std::optional<json> body, Headers headers,
+                                   std::string why) mutable {
             if (!body) return done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
             auto rows = body->find("results");
             if (!body->is_object() || rows == body->end() || !rows->is_array()) {
@@ -107,12 +109,24 @@ void PageTransactions(LookupTarget target, std::string url, std::string txn_id, 
                                 described + ": transaction " + Text(row, "uuid")));
             }
             const std::string next = Text(*body, "next");
-            // Not listed (or the list is too long, or leaves the origin): a
-            // re-send is safe, Didit refuses a second transaction with the id.
-            if (next.empty() || pages_left <= 1 || !SameOrigin(next, target.base_url)) {
+            const bool cut =
+                !next.empty() && (pages_left <= 1 || !SameOrigin(next, target.base_url));
+            if (next.empty() || cut) {
+              // Didit said it exists: "not listed" proves nothing.
+              if (exists && cut) {
+                return done(Result(Outcome::kUnresolvable,
+                                   "Didit says transaction_id " + txn_id +
+                                       " exists, but the list is too long to find it"));
+              }
+              if (exists) {
+                return done(Result(Outcome::kFailed, "Didit says transaction_id " + txn_id +
+                                                         " exists, but the list does not show it"));
+              }
+              // Not listed (or the list is too long, or leaves the origin): a
+              // re-send is safe, Didit refuses a second transaction with the id.
               return done(Result(Outcome::kNotFound));
             }
-            PageTransactions(target, next, txn_id, std::move(sent), pages_left - 1,
+            PageTransactions(target, next, txn_id, std::move(sent), pages_left - 1, exists,
                              std::move(done));
           });
 }
@@ -160,9 +174,9 @@ void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
               return GetJson(
                   target, target.base_url + "/v3/webhook/destinations/" + UrlEncode(uuid) + "/",
                   [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
-                                                            std::string failure) {
+                                                            std::string get_why) {
                     if (!one) {
-                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + failure,
+                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + get_why,
                                          std::move(h)));
                     }
                     auto text = SafeDump(*one);
@@ -195,8 +209,21 @@ void TransactionReconciler::Lookup(const Operation& op, Done done) {
   if (txn_id.empty()) {
     return done(Result(Outcome::kUnresolvable, "the stored request has no transaction_id"));
   }
+  const bool exists = ExistsRefusalOf("transaction_id")(op);
   PageTransactions(target_, target_.base_url + "/v3/transactions/?limit=100", txn_id,
-                   std::move(*sent), max_pages_, std::move(done));
+                   std::move(*sent), max_pages_, exists, std::move(done));
+}
+
+std::function<bool(const Operation&)> ExistsRefusalOf(std::string field) {
+  return [field = std::move(field)](const Operation& op) {
+    if (op.response_status != 400) return false;
+    const ApiError api = ParseApiError(op.response_status, op.response_body);
+    auto it = api.field_errors.find(field);
+    if (it == api.field_errors.end()) return false;
+    return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
+      return m.find("already exists") != std::string::npos;
+    });
+  };
 }
 
 void AddSurfaceReconcilers(ClientOptions& options) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -46,6 +47,10 @@ class DestinationDeleteReconciler final : public Reconciler {
 // kUnresolvable (another request owns the id). Not listed: kNotFound, which
 // lets the driver send again; that is safe even when the list was too long
 // to read whole, because Didit refuses a second transaction with the id.
+// Asked after that refusal (the op's last answer is Didit's duplicate-id
+// 400), the transaction exists, so "not listed" proves nothing: kFailed
+// (look again) when the list was read whole, kUnresolvable when it was too
+// long to read.
 class TransactionReconciler final : public Reconciler {
  public:
   TransactionReconciler(LookupTarget target, int max_pages)
@@ -61,6 +66,12 @@ class TransactionReconciler final : public Reconciler {
 // asked for (txn_id, amount as a decimal, currency, direction, subject
 // vendor_data); else which field differs.
 std::string TransactionMismatch(const nlohmann::json& sent, const nlohmann::json& found);
+
+// Didit's "already exists" refusal of a create whose request field `field`
+// is unique (EndpointProfile::unique_field): the op's last answer is a 400
+// whose field_errors[field] says "already exists". For
+// ClientOptions::exists_refusal.
+std::function<bool(const Operation&)> ExistsRefusalOf(std::string field);
 
 // Registers the look-ups, profiles' resource ids and re-sends of
 // create/update/delete_webhook_destination, update_webhook and

@@ -32,17 +32,6 @@ DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
   return {};
 }
 
-// Didit's duplicate refusal: 400 {"transaction_id": ["A transaction with
-// this transaction_id already exists."]}.
-bool IsDuplicateTransaction(const DiditError& error) {
-  if (!error.api || error.api->http_status != 400) return false;
-  auto it = error.api->field_errors.find("transaction_id");
-  if (it == error.api->field_errors.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
-    return m.find("already exists") != std::string::npos;
-  });
-}
-
 }  // namespace
 
 std::string TransactionNaturalKey(std::string_view transaction_id) {
@@ -173,44 +162,21 @@ std::string CanonicalAmount(std::string_view amount) {
                                                                 CallOptions call) {
   auto op_request = CreateTransactionOp(request, std::move(call));
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  const std::string sent_body = op_request->body;
+  // The journal has the outcome: a duplicate-id 400 after an attempt that
+  // may have executed was settled by the look-up (ClientOptions::
+  // exists_refusal), so a refusal here is a refusal.
   auto op = OpOutcome(client.client().Call(std::move(*op_request)));
+  if (!op) return tl::unexpected(op.error());
+  auto parsed = ParseTransaction(op->response_body);
+  if (!parsed) {
+    return tl::unexpected(
+        DiditError{Error(ErrorCode::kCorruption,
+                         "succeeded but the response is unreadable: " + parsed.error().message()),
+                   std::nullopt, op->op_id});
+  }
   CreatedTransaction out;
-  if (op) {
-    auto parsed = ParseTransaction(op->response_body);
-    if (!parsed) {
-      return tl::unexpected(
-          DiditError{Error(ErrorCode::kCorruption,
-                           "succeeded but the response is unreadable: " + parsed.error().message()),
-                     std::nullopt, op->op_id});
-    }
-    static_cast<Transaction&>(out) = std::move(*parsed);
-    return out;
-  }
-  DiditError error = op.error();
-  if (!IsDuplicateTransaction(error) || error.op_id.empty()) {
-    return tl::unexpected(std::move(error));
-  }
-  // Only a retry's refusal may be this op's own first attempt; on a first
-  // attempt the id was taken before this op, which is a refusal.
-  auto stored = client.client().Get(error.op_id);
-  if (!stored || !*stored || (*stored)->attempts < 2) return tl::unexpected(std::move(error));
-  auto found = FindTransaction(client, request.transaction_id);
-  if (!found) return tl::unexpected(std::move(error));
-  auto sent = internal::SafeParse(sent_body);
-  const std::string mismatch =
-      sent ? internal::TransactionMismatch(*sent, found->raw) : std::string("unreadable body");
-  if (!mismatch.empty()) {
-    return tl::unexpected(DiditError{
-        Error(ErrorCode::kUnknownOutcome,
-              "transaction_id " + request.transaction_id + " exists with another request (" +
-                  mismatch +
-                  "): whether this op executed is for a person to settle; `idem ops resolve " +
-                  error.op_id + " --executed|--not-executed`"),
-        error.api, error.op_id});
-  }
-  static_cast<Transaction&>(out) = std::move(*found);
-  out.found_by_lookup = true;
+  static_cast<Transaction&>(out) = std::move(*parsed);
+  out.found_by_lookup = FoundByLookUp(*op);
   return out;
 }
 

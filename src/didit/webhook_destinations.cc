@@ -114,23 +114,6 @@ constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
 
 DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
 
-// Didit's duplicate-url refusal: 400 {"url": ["This webhook destination
-// already exists for the application."]}.
-bool IsDuplicateUrl(const DiditError& error) {
-  if (!error.api || error.api->http_status != 400) return false;
-  auto it = error.api->field_errors.find("url");
-  if (it == error.api->field_errors.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
-    return m.find("already exists") != std::string::npos;
-  });
-}
-
-// The destination with `url` listed now, created since `since_ms` (minus a
-// clock skew of 5 min), read back by GET for its secret; nullopt when there
-// is none (or a GET fails: then the caller keeps Didit's refusal).
-std::optional<WebhookDestination> FindDestinationByUrl(DiditClient& client, const std::string& url,
-                                                       std::int64_t since_ms);
-
 }  // namespace
 
 bool IsWebhookEvent(std::string_view name) {
@@ -221,30 +204,21 @@ bool IsWebhookEvent(std::string_view name) {
     DiditClient& client, const WebhookDestinationRequest& request, CallOptions call) {
   auto op_request = CreateWebhookDestinationOp(request, std::move(call));
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
+  // The journal has the outcome: a duplicate-url 400 after an attempt that
+  // may have executed was settled by the look-up (ClientOptions::
+  // exists_refusal), so a refusal here is a refusal.
   auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (op) {
-    auto parsed = ParseWebhookDestination(op->response_body);
-    if (!parsed) {
-      return tl::unexpected(
-          DiditError{Error(ErrorCode::kCorruption,
-                           "succeeded but the response is unreadable: " + parsed.error().message()),
-                     std::nullopt, op->op_id});
-    }
-    CreatedWebhookDestination out;
-    static_cast<WebhookDestination&>(out) = std::move(*parsed);
-    return out;
+  if (!op) return tl::unexpected(op.error());
+  auto parsed = ParseWebhookDestination(op->response_body);
+  if (!parsed) {
+    return tl::unexpected(
+        DiditError{Error(ErrorCode::kCorruption,
+                         "succeeded but the response is unreadable: " + parsed.error().message()),
+                   std::nullopt, op->op_id});
   }
-  DiditError error = op.error();
-  if (!IsDuplicateUrl(error) || error.op_id.empty()) return tl::unexpected(std::move(error));
-  // Only a retry's refusal is ours to look up: on a first attempt the url was
-  // taken before this op, which is a refusal.
-  auto stored = client.client().Get(error.op_id);
-  if (!stored || !*stored || (*stored)->attempts < 2) return tl::unexpected(std::move(error));
-  auto found = FindDestinationByUrl(client, request.url, (*stored)->created_ms);
-  if (!found) return tl::unexpected(std::move(error));
   CreatedWebhookDestination out;
-  static_cast<WebhookDestination&>(out) = std::move(*found);
-  out.found_by_lookup = true;
+  static_cast<WebhookDestination&>(out) = std::move(*parsed);
+  out.found_by_lookup = FoundByLookUp(*op);
   return out;
 }
 
@@ -284,25 +258,6 @@ bool IsWebhookEvent(std::string_view name) {
   if (!op) return tl::unexpected(op.error());
   return DeletedWebhookDestination{op->response_status, op->response_status == 404};
 }
-
-namespace {
-
-std::optional<WebhookDestination> FindDestinationByUrl(DiditClient& client, const std::string& url,
-                                                       std::int64_t since_ms) {
-  auto list = ListWebhookDestinations(client);
-  if (!list) return std::nullopt;
-  for (const WebhookDestination& d : *list) {
-    if (d.url != url) continue;
-    const auto at = d.created_at ? internal::ParseIsoMillis(*d.created_at) : std::nullopt;
-    if (at && *at < since_ms - internal::kLookupClockSkewMs) return std::nullopt;
-    auto full = GetWebhookDestination(client, d.uuid);
-    if (!full) return std::nullopt;
-    return std::move(*full);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 // ------------------------------------------------ the legacy single webhook
 

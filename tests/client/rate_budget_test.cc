@@ -76,6 +76,20 @@ TEST(RateSpec, ScopesOfARequest) {
           .empty());
 }
 
+// Didit counts POST /v3/transactions/ and /v3/events/ in ingest-write only
+// ("not counted in generic-write"), unlike a route scope such as
+// session-v2-create, which applies in addition to generic-write.
+TEST(RateSpec, IngestWriteIsNotAlsoGenericWrite) {
+  const RateLimits limits = DiditRateLimits();
+  auto ingest = internal::ScopesOfRequest(limits, "POST", "ingest-write");
+  ASSERT_EQ(ingest.size(), 1u);
+  EXPECT_EQ(ingest.begin()->first, "ingest-write");
+  // Without an ingest-write limit configured, nothing counts it elsewhere.
+  EXPECT_TRUE(
+      internal::ScopesOfRequest(RateLimits{{"generic-write", {1, 1000}}}, "POST", "ingest-write")
+          .empty());
+}
+
 // ---- the rule ----
 
 TEST(RateRule, SlidingWindowAdmitsWhatTheServerAdmits) {

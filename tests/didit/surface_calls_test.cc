@@ -4,6 +4,7 @@
 // (endpoints.h) with exactly one resource and execution.
 #include <gtest/gtest.h>
 
+#include "idem/didit/endpoints.h"
 #include "idem/didit/transactions.h"
 #include "idem/didit/webhook_destinations.h"
 #include "sandbox_fixture.h"
@@ -167,6 +168,86 @@ INSTANTIATE_TEST_SUITE_P(Faults, SurfaceLookUpTest,
                            const std::string f = info.param;
                            return f.substr(0, f.find('='));
                          });
+
+// The first attempt executes and its answer is lost; the retry is refused
+// as a duplicate (Didit's 400: the url or transaction_id now exists). Here
+// the retry is a replay, as a client told the kind honours keys sends it
+// (SetKeyedKinds; Didit does not, nor does the sandbox's didit profile);
+// against Didit the same 400 follows a look-up that ran while the first
+// attempt was still executing. The journal must say what happened: the op
+// executed, and the caller got its resource: `succeeded`, found by the
+// look-up, never `failed`. Seed 8: the first write is dropped, the second
+// is not (asserted below, so a change in the draws shows as such).
+class DuplicateAfterLostAnswerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<testing::Harness> Harness() {
+    SandboxOptions sandbox;
+    sandbox.faults = "drop_after=0.5@writes";
+    sandbox.seed = 8;
+    return MakeHarness(sandbox, [](DiditClientOptions& o) {
+      for (const char* kind : {"create_webhook_destination", "create_transaction"}) {
+        KindPolicy policy = DiditKindPolicy(*FindDiditEndpoint(kind));
+        policy.server_honours_key = true;
+        o.client.kind_policies[kind] = policy;
+      }
+    });
+  }
+};
+
+TEST_F(DuplicateAfterLostAnswerTest, ADestinationRefusedAsADuplicateIsSucceededInTheJournal) {
+  auto h = Harness();
+  ASSERT_TRUE(h);
+  auto made = CreateWebhookDestination(*h->didit, Destination("https://dup.example.com/h"),
+                                       {.op_id = "dest-dup"});
+  ASSERT_TRUE(made) << made.error().ToString();
+  EXPECT_TRUE(made->found_by_lookup);
+  EXPECT_EQ(made->secret_shared_key.size(), 43u);  // read back by GET
+  auto op = h->didit->client().Get("dest-dup");
+  ASSERT_TRUE(op && *op);
+  ASSERT_EQ((*op)->attempts, 2) << "the precondition: a retry after the lost answer";
+  EXPECT_EQ((*op)->state, OpState::kSucceeded) << (*op)->last_error;
+  EXPECT_TRUE(FoundByLookUp(**op)) << (*op)->audit;
+  EXPECT_EQ((*op)->resource_id, made->uuid);
+  EXPECT_EQ(h->Stats()["executions"]["create_webhook_destination"], 1);
+  EXPECT_EQ(h->Stats()["faults"]["drop_after"], 1);
+  auto list = ListWebhookDestinations(*h->didit);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].uuid, made->uuid);
+}
+
+TEST_F(DuplicateAfterLostAnswerTest, ATransactionRefusedAsADuplicateIsSucceededInTheJournal) {
+  auto h = Harness();
+  ASSERT_TRUE(h);
+  auto made = CreateTransaction(*h->didit, Tx("order-dup"), {.op_id = "tx-dup"});
+  ASSERT_TRUE(made) << made.error().ToString();
+  EXPECT_TRUE(made->found_by_lookup);
+  EXPECT_EQ(made->txn_id, "order-dup");
+  auto op = h->didit->client().Get("tx-dup");
+  ASSERT_TRUE(op && *op);
+  ASSERT_EQ((*op)->attempts, 2) << "the precondition: a retry after the lost answer";
+  EXPECT_EQ((*op)->state, OpState::kSucceeded) << (*op)->last_error;
+  EXPECT_TRUE(FoundByLookUp(**op)) << (*op)->audit;
+  EXPECT_EQ((*op)->resource_id, made->uuid);
+  EXPECT_EQ(h->Stats()["executions"]["create_transaction"], 1);
+  EXPECT_EQ(h->Stats()["faults"]["drop_after"], 1);
+}
+
+// The same 400 on a first attempt: the id was taken before this op, a
+// refusal, `failed` in the journal, nothing looked up as this op's.
+TEST_F(DuplicateAfterLostAnswerTest, AFirstAttemptsDuplicateStaysARefusal) {
+  auto h = MakeHarness();
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(CreateTransaction(*h->didit, Tx("order-taken"), {.op_id = "tx-first"}));
+  auto again = CreateTransaction(*h->didit, Tx("order-taken"), {.op_id = "tx-again"});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().error.code(), ErrorCode::kRefused);
+  auto op = h->didit->client().Get("tx-again");
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->state, OpState::kFailed);
+  EXPECT_EQ((*op)->response_status, 400);
+  EXPECT_EQ((*op)->attempts, 1);
+}
 
 TEST(TransactionCalls, RoundTripAndARepeatedId) {
   auto h = MakeHarness();

@@ -59,7 +59,12 @@ struct ReconcilerOptions {
 // Also registers `options.resource_id_of` for every Didit kind, so a 2xx
 // fills Operation::resource_id: session_id (create_session, update_status),
 // the id in the path (delete_session, whose 204 has no body), request_id
-// (aml and the multipart checks).
+// (aml and the multipart checks). Also the look-ups of the management API
+// and transactions (webhook destinations, the legacy webhook,
+// create_transaction), and, for each profile row with a unique_field
+// (create_webhook_destination: url, create_transaction: transaction_id),
+// `options.exists_refusal`: Didit's "already exists" 400 after an attempt
+// that may have executed is settled by the kind's look-up, not as `failed`.
 void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler = {});
 
 // Per call.

@@ -28,7 +28,7 @@
 //     validation                    (*) per service; failed services are free
 //   create_webhook_   no    no      look-up GET /v3/webhook/destinations/ by url (Didit
 //     destination                   keeps urls unique: a retry's duplicate-url 400 is
-//                                   looked up the same way)
+//                                   looked up the same way, by the driver: unique_field)
 //   update_webhook_   no    no      send again (a PATCH sets the same fields again)
 //     destination
 //   delete_webhook_   no    no      look-up GET .../destinations/{uuid}/: 404 = done
@@ -36,7 +36,9 @@
 //   update_webhook    no    no      send again (a repeated rotate_secret_key is harmless)
 //   create_transaction no   yes     look-up by transaction_id (unique at Didit) in
 //                                   GET /v3/transactions/; same request: done, another:
-//                                   unknown, needs review; rate scope ingest-write
+//                                   unknown, needs review; a retry's duplicate-id 400
+//                                   is looked up the same way (unique_field); rate
+//                                   scope ingest-write (only)
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
@@ -77,6 +79,15 @@ struct EndpointProfile {
   std::chrono::milliseconds timeout{30000};
   // Didit's rate-limit scope (per API key, sliding 60 s window).
   std::string_view rate_limit_scope;
+  // The request field Didit keeps unique per application, for a create
+  // without Idempotency-Key ("url" of a webhook destination, "transaction_id"
+  // of a transaction): a repeat is refused with 400 {field: ["... already
+  // exists ..."]}. After an attempt that may have executed that refusal may
+  // be this op's own doing, so AddDiditReconcilers registers it as the
+  // kind's ClientOptions::exists_refusal: the look-up settles the op
+  // (succeeded when it finds the op's resource), never `failed` blindly.
+  // Empty for every other kind.
+  std::string_view unique_field;
 };
 
 // Every row, in the order of the table above.

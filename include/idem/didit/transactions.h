@@ -112,8 +112,17 @@ std::string CanonicalAmount(std::string_view amount);
 [[nodiscard]] Result<OpRequest> CreateTransactionOp(const TransactionRequest& request,
                                                     CallOptions call = {});
 
+// Create. After an ambiguous attempt the op is settled by the look-up
+// (TransactionReconciler: the listed row with the op's transaction_id and
+// request); a duplicate-id 400 on a retry after such an attempt is looked up
+// the same way by the driver (EndpointProfile::unique_field): the op ends
+// `succeeded` with the row, or `unknown`, needs review when another request
+// owns the id. A first attempt's 400 is a refusal (kRefused). The answer is
+// read from the journal's outcome.
 struct CreatedTransaction : Transaction {
-  bool found_by_lookup = false;  // a retry's 400 said it exists; read back by the look-up
+  // The op was settled by the look-up (its answer was lost, or a retry was
+  // refused as a duplicate), not by its own 201: FoundByLookUp(op).
+  bool found_by_lookup = false;
 };
 [[nodiscard]] DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
                                                                 const TransactionRequest& request,

@@ -101,11 +101,15 @@ struct WebhookDestination {
 
 // Create (201 with the secret). After an ambiguous attempt the op is settled
 // by the list (match on url, created since the op began), the secret read by
-// GET; a duplicate-url 400 on a retry of this op is looked up the same way
-// and, when found, is this call's success (the op's journal entry keeps
-// Didit's 400; the answer says `found_by_lookup`).
+// GET; a duplicate-url 400 on a retry after such an attempt is looked up the
+// same way by the driver (EndpointProfile::unique_field): found, the op is
+// `succeeded` in the journal with the destination read back; a destination
+// older than the op, the 400 stands (`failed`). A first attempt's 400 is a
+// refusal. The answer is read from the journal's outcome.
 struct CreatedWebhookDestination : WebhookDestination {
-  bool found_by_lookup = false;  // a retry's 400 said it exists; read back by the list
+  // The op was settled by the look-up (its answer was lost, or a retry was
+  // refused as a duplicate), not by its own 201: FoundByLookUp(op).
+  bool found_by_lookup = false;
 };
 [[nodiscard]] DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
     DiditClient& client, const WebhookDestinationRequest& request, CallOptions call = {});
