@@ -158,7 +158,23 @@ struct KindPolicy {
   std::chrono::milliseconds settle_after{0};
   // The server's rate-limit scope of this kind ("generic-write"); informative.
   std::string rate_limit_scope;
+  // Answers that are the server's definite word although their status reads
+  // "may have executed" (a 5xx is retried, and first looked up where the
+  // server ignores keys): an answer with `status` whose body is a JSON
+  // object holding `body_field` settles the op `failed` at once, with no
+  // retry and no look-up. Didit: database validation's 502 carrying
+  // `validation_errors` (no service returned a usable result; not billed;
+  // "read validation_errors before retrying"). Default none.
+  struct DefiniteError {
+    int status = 0;
+    std::string body_field;
+  };
+  std::vector<DefiniteError> definite_errors;
 };
+
+// True when `policy` says an answer of `status` with `body` is a definite
+// refusal (see KindPolicy::definite_errors).
+bool IsDefiniteError(const KindPolicy& policy, int status, std::string_view body);
 
 struct ClientOptions {
   // Where `OpRequest::path` is appended. Default Didit's production API.

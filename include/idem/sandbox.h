@@ -48,6 +48,23 @@ std::string_view SandboxProfileName(SandboxProfile profile);
 // The inverse of SandboxProfileName; kInvalidArgument for anything else.
 [[nodiscard]] Result<SandboxProfile> ParseSandboxProfile(std::string_view text);
 
+// The account balance the sandbox emulates (docs/sandbox.md, "Credits").
+//   kPlenty (default): every call runs.
+//   kNone: no credits left: a billed standalone check (AML, liveness, face
+//     match, ID, PoA, face search, age estimation, database validation,
+//     phone and e-mail send) answers 403 {"error": "You don't have enough
+//     credits ..."}, a session create 400 {"detail": "You don't have enough
+//     credits..."}. Nothing executes.
+//   kNoTopUp: as kNone, and phone send answers Didit's anti-abuse 403
+//     {"detail": "To protect against abuse, phone verification is disabled
+//     until your first top-up."} instead.
+enum class SandboxCredits { kPlenty, kNone, kNoTopUp };
+
+// "plenty" / "none" / "no-top-up".
+std::string_view SandboxCreditsName(SandboxCredits credits);
+// The inverse of SandboxCreditsName; kInvalidArgument for anything else.
+[[nodiscard]] Result<SandboxCredits> ParseSandboxCredits(std::string_view text);
+
 // A session status change, as the sandbox's single event point reports it
 // (create, advance, update-status, delete, a saved standalone check).
 // Webhook delivery plugs in here. A saved check is one kStatusChanged with
@@ -167,6 +184,8 @@ struct SandboxOptions {
   // Default false: whether Didit marks replays is unconfirmed, so a client
   // must not rely on it. The ideal profile always sends it.
   bool replay_header = false;
+  // The balance emulated (see SandboxCredits). Default kPlenty.
+  SandboxCredits credits = SandboxCredits::kPlenty;
   // Didit's documented dedup: a create with the vendor_data and workflow_id of
   // an unfinished session returns that session. Default true.
   bool vendor_dedup = true;

@@ -27,6 +27,7 @@ struct SandboxFlags {
   std::int64_t key_claim_timeout_ms = 30000;
   std::int64_t read_timeout_ms = 10000;
   std::string profile = "didit";
+  std::string credits = "plenty";
   bool no_idempotency = false;
   bool no_vendor_dedup = false;
   bool self_check = false;
@@ -99,10 +100,11 @@ int RunSandbox(SandboxFlags& flags) {
                                 : db;
   log->info(
       "sandbox up: profile={}, store={}, faults='{}', seed={}, idempotency={}, vendor_dedup={}, "
-      "replay_header={}",
+      "replay_header={}, credits={}",
       SandboxProfileName(flags.options.profile), store, flags.options.faults, flags.options.seed,
       flags.options.idempotency, flags.options.vendor_dedup,
-      flags.options.profile == SandboxProfile::kIdeal || flags.options.replay_header);
+      flags.options.profile == SandboxProfile::kIdeal || flags.options.replay_header,
+      SandboxCreditsName(flags.options.credits));
   if (const auto& s = flags.options.rate_scopes; s.enabled()) {
     log->info(
         "rate scopes (per {} ms window, 0 = off): generic-get={}, generic-write={}, "
@@ -158,6 +160,13 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       "didit: behave as Didit documents (Idempotency-Key on POST /v3/aml/ only, 409 "
       "on reuse, update-status rules); ideal: keys on every POST/PATCH/DELETE "
       "(IETF/Stripe rules, 422, Idempotent-Replayed), lenient update-status"));
+  ShowDefault(
+      cmd->add_option(
+          "--credits", flags->credits,
+          "the balance emulated: plenty; none (billed checks and OTP sends 403, session create "
+          "400, Didit's \"not enough credits\" bodies; nothing executes); no-top-up (as none, and "
+          "phone send 403 \"disabled until your first top-up\")"))
+      ->check(CLI::IsMember({"plenty", "none", "no-top-up"}));
   cmd->add_flag(
       "--no-idempotency", flags->no_idempotency,
       "ignore Idempotency-Key everywhere, in both profiles (emulate an API without keys)");
@@ -211,6 +220,13 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
       return;
     }
     flags->options.profile = *profile;
+    auto credits = ParseSandboxCredits(flags->credits);
+    if (!credits) {
+      std::cerr << "--credits: " << credits.error().message() << "\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    flags->options.credits = *credits;
     auto scopes = ParseSandboxRateScopes(flags->rate_scopes);
     if (!scopes) {
       exit_code = ReportError(InContext("--rate-scopes", scopes.error()));

@@ -701,6 +701,15 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
   op.response_headers = internal::HeadersToJson(response.headers);
   op.response_body = std::move(response.body);
   op.last_error = response.body_truncated ? "response body truncated at the transport's cap" : "";
+  if (IsDefiniteError(*d->policy, response.status, op.response_body)) {
+    // The server's definite answer despite its 5xx: the call completed and
+    // was refused; a retry or a look-up would only guess past it.
+    if (op.last_error.empty()) {
+      op.last_error = "HTTP " + std::to_string(response.status) +
+                      ": a definite refusal for this kind, not retried";
+    }
+    return Settle(d, OpState::kFailed);
+  }
   switch (ClassifyStatus(response.status)) {
     case Verdict::kSuccess:
       d->retry->OnSuccess();

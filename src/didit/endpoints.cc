@@ -62,8 +62,13 @@ const std::array<EndpointProfile, 21> kEndpoints = {{
      milliseconds(30000), "generic-write", ""},
     {"age_estimation", "POST", "/v3/age-estimation/", false, true, false, "AGE_ESTIMATION",
      kLookUpCheck, milliseconds(30000), "generic-write", ""},
+    // Its 502 with `validation_errors` is Didit's definite "no service
+    // returned a usable result; not billed" (OAS): failed, never retried or
+    // looked up (a saved one is recorded `Not Finished`, which a look-up
+    // would take for the check).
     {"database_validation", "POST", "/v3/database-validation/", false, true, false,
-     "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write", ""},
+     "DATABASE_VALIDATION", kLookUpCheck, milliseconds(30000), "generic-write", "", 502,
+     "validation_errors"},
     // The management API and transactions (didit/surface_reconcilers.h).
     // Didit keeps a destination's url and a transaction's transaction_id
     // unique (a repeat is refused with 400), so a re-send racing the first
@@ -135,6 +140,10 @@ KindPolicy DiditKindPolicy(const EndpointProfile& endpoint) {
   // needs no wait (update-status to the same status: 400; delete: 404).
   if (!endpoint.honours_key && !endpoint.repeat_refused) policy.settle_after = endpoint.timeout;
   policy.rate_limit_scope = std::string(endpoint.rate_limit_scope);
+  if (endpoint.definite_status != 0) {
+    policy.definite_errors.push_back(
+        {endpoint.definite_status, std::string(endpoint.definite_field)});
+  }
   return policy;
 }
 

@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "common/idempotency_key_reader.h"
 #include "idem/uuid.h"
+#include "sandbox/credits.h"
 #include "sandbox/multipart.h"
 #include "sandbox/profile.h"
 #include "sandbox/responses.h"
@@ -374,6 +375,9 @@ Outcome App::HandleAdmitted(const Request& request, const Route& route, std::str
   }
   if (auto limited = CheckRateLimit()) return Respond(std::move(*limited));
 
+  if (route.endpoint == Endpoint::kPdfRedirect) {
+    return Respond(PdfRedirect(route.session_id, path, query));
+  }
   if (route.endpoint == Endpoint::kListRedirect) {
     Response r = DetailResponse(301, "Moved permanently.");
     std::string location = "/v3/sessions/";
@@ -470,6 +474,14 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
                                      std::string_view query, const std::optional<KeyContext>& key,
                                      std::int64_t now) {
   EndpointResult result;
+  // The balance first: a call refused for want of credits did not run, so
+  // its body is never looked at (Didit's order of the two is unconfirmed),
+  // and no Idempotency-Key is bound to the refusal (as after a 400): the
+  // same request may run after a top-up.
+  if (auto refused = CreditRefusal(config_.credits, route.endpoint)) {
+    result.response = std::move(*refused);
+    return result;
+  }
   switch (route.endpoint) {
     case Endpoint::kCreateSession:
       result = CreateSession(request, now);

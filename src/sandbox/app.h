@@ -54,6 +54,7 @@ struct AppConfig {
   SandboxProfile profile = SandboxProfile::kDidit;
   bool idempotency = true;
   bool replay_header = false;  // didit: mark replays (ideal always does)
+  SandboxCredits credits = SandboxCredits::kPlenty;
   bool vendor_dedup = true;
   int rate_limit = 0;
   SandboxRateScopes rate_scopes;  // all 0 = off
@@ -64,6 +65,8 @@ struct AppConfig {
   std::function<std::string()> webhook_stats;
   std::string base_url;  // for `url`/`next` links when the Host header is missing
 };
+
+struct CheckOptions;  // check_support.h
 
 class App {
  public:
@@ -147,6 +150,12 @@ class App {
   EndpointResult IdVerification(const Request& request, std::int64_t now_ms);
   // pdf.cc, batch_delete.cc, otp.cc (issue 14's session calls).
   EndpointResult GeneratePdf(const std::string& session_id, std::int64_t now_ms);
+  // The path without its trailing slash: Django's APPEND_SLASH 301 to
+  // `path` + "/" (the query kept) when that path exists, i.e. for a
+  // lowercase UUID; else the router's HTML 404. Whether the session exists
+  // is not looked at (the redirect comes before the view).
+  static Response PdfRedirect(const std::string& session_id, std::string_view path,
+                              std::string_view query);
   EndpointResult BatchDelete(const Request& request, std::int64_t now_ms);
   EndpointResult OtpSend(const Request& request, Endpoint endpoint, std::int64_t now_ms);
   EndpointResult OtpCheck(const Request& request, Endpoint endpoint, std::int64_t now_ms);
@@ -158,6 +167,9 @@ class App {
   EndpointResult FaceSearch(const Request& request, std::int64_t now_ms);
   EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
   EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
+  // database_validation.cc: Didit's 502 when no service answers.
+  EndpointResult NoUsableService(const nlohmann::json& body, nlohmann::json services,
+                                 CheckOptions options, std::int64_t now_ms);
   // management.cc: webhook destinations and the legacy webhook;
   // transactions.cc: transaction monitoring. Their records are entities_.
   EndpointResult ListDestinations();

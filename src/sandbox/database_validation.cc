@@ -2,7 +2,9 @@
 // is sent. One execution per 200, saved as a DATABASE_VALIDATION session like
 // every standalone check (checks.cc). Deterministic: an identification or
 // document number starting with "NOMATCH" matches nothing, "PARTIAL" matches
-// partly, anything else fully.
+// partly, "NOSERVICE" gets Didit's 502 (no service answered: nothing billed,
+// the check saved as `Not Finished`), anything else fully.
+#include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/check_support.h"
 #include "sandbox/endpoint_support.h"
@@ -108,7 +110,58 @@ json BodyOfParts(const std::vector<MultipartPart>& parts) {
   return body;
 }
 
+// The screened person fields of the body.
+json ScreenedData(const json& body) {
+  json screened = json::object();
+  for (const auto& [name, value] : body.items()) {
+    if (!IsControl(name) && value.is_string()) screened[name] = value;
+  }
+  return screened;
+}
+
 }  // namespace
+
+// Didit's 502 (OAS): no service returned a usable result. Not billed (no
+// execution); saved, the check is still recorded, as `Not Finished`.
+// The item code is Didit's documented `empty_provider_response`; the texts
+// are the sandbox's (Didit's are not published).
+App::EndpointResult App::NoUsableService(const json& body, json services, CheckOptions options,
+                                         std::int64_t now_ms) {
+  json errors = json::array();
+  for (const auto& service : services) {
+    errors.push_back({{"service_id", service},
+                      {"code", "empty_provider_response"},
+                      {"message", "The service returned no usable result."}});
+  }
+  EndpointResult out;
+  if (options.save) {
+    SessionRecord s;
+    s.session_id = NewUuidV4();
+    s.session_number = next_session_number_;
+    s.vendor_data = options.vendor_data;
+    s.metadata_json = options.metadata ? Dump(*options.metadata) : "null";
+    s.status = "Not Finished";
+    s.session_type = kApiSession;
+    s.api_service = "DATABASE_VALIDATION";
+    s.check_json = Dump(json{{"status", "Not Finished"},
+                             {"issuing_state", body["issuing_state"]},
+                             {"validation_type", "one_by_one"},
+                             {"screened_data", ScreenedData(body)},
+                             {"match_type", nullptr},
+                             {"validations", json::array()},
+                             {"warnings", json::array()},
+                             {"errors", errors},
+                             {"services_used", std::move(services)}});
+    s.created_ms = now_ms;
+    s.updated_ms = now_ms;
+    out.mutation.sessions.push_back(s);
+    out.events.push_back(MakeEvent(SandboxSessionEvent::Kind::kStatusChanged, s, "", now_ms));
+  }
+  out.response =
+      JsonResponse(502, json{{"error", "No database validation service returned a usable result."},
+                             {"validation_errors", std::move(errors)}});
+  return out;
+}
 
 App::EndpointResult App::DatabaseValidation(const Request& request, std::int64_t now_ms) {
   const SandboxProfile profile = config_.profile;
@@ -143,6 +196,11 @@ App::EndpointResult App::DatabaseValidation(const Request& request, std::int64_t
 
   const std::string number =
       body.value("identification_number", body.value("document_number", std::string()));
+  const bool explicit_services = body.contains("services") && !body["services"].empty();
+  json services = explicit_services ? body["services"] : json::array({"sandbox_registry"});
+  if (number.starts_with("NOSERVICE")) {
+    return NoUsableService(body, std::move(services), std::move(*options), now_ms);
+  }
   const std::string match_type = number.starts_with("NOMATCH")   ? "no_match"
                                  : number.starts_with("PARTIAL") ? "partial_match"
                                                                  : "full_match";
@@ -157,12 +215,7 @@ App::EndpointResult App::DatabaseValidation(const Request& request, std::int64_t
                         {"feature", "DATABASE_VALIDATION"},
                         {"log_type", decline ? "error" : "warning"}});
   }
-  const bool explicit_services = body.contains("services") && !body["services"].empty();
-  json services = explicit_services ? body["services"] : json::array({"sandbox_registry"});
-  json screened = json::object();
-  for (const auto& [name, value] : body.items()) {
-    if (!IsControl(name) && value.is_string()) screened[name] = value;
-  }
+  json screened = ScreenedData(body);
   const char* result = match_type == "full_match"      ? "FULL_MATCH"
                        : match_type == "partial_match" ? "PARTIAL_MATCH"
                                                        : "NO_MATCH";

@@ -15,6 +15,9 @@
 //     "Expired or Not Found" with a throwaway request_id;
 //   - phone anti-abuse: at most 4 sends and checks per number per hour, then
 //     429 without X-RateLimit headers (the refused one does not count);
+//   - a phone send to +999... answers `Blocked`, an e-mail send to
+//     ...@undeliverable.example `Undeliverable` (the sandbox's triggers):
+//     free, nothing saved, a throwaway request_id;
 //   - 400 (nothing counted, nothing consumed) for a bad body.
 // Assumption (Didit does not say): a repeat of the check that finished a
 // verification, with the same code, answers the same result again (same
@@ -43,6 +46,11 @@ constexpr std::int64_t kAbuseWindowMs = 60 * 60 * 1000;
 constexpr int kMaxAttempts = 3;
 constexpr int kAbuseLimit = 4;
 constexpr char kSandboxCode[] = "123456";
+// The sandbox's triggers (Didit's own rules are not published): a number in
+// ITU country code +999 (reserved, never assigned) is `Blocked`; an address
+// at undeliverable.example (RFC 2606) is `Undeliverable`.
+constexpr std::string_view kBlockedPrefix = "+999";
+constexpr std::string_view kUndeliverableDomain = "@undeliverable.example";
 
 struct Channel {
   bool phone;
@@ -177,6 +185,18 @@ App::EndpointResult App::OtpSend(const Request& request, Endpoint endpoint, std:
         429,
         "Maximum verification attempts reached for this phone number. Only 4 authentication "
         "attempts are allowed per hour. Please try again later."));
+  }
+  if (ch.phone ? target->starts_with(kBlockedPrefix) : target->ends_with(kUndeliverableDomain)) {
+    // Refused before any code is sent: free, no verification started.
+    out.response = JsonResponse(
+        200, json{{"request_id", NewUuidV4()},
+                  {"status", ch.phone ? "Blocked" : "Undeliverable"},
+                  {"reason", ch.phone ? "The phone number is blocked by the fraud rules."
+                                      : "The email address cannot receive messages."},
+                  {"vendor_data", vendor_data ? json(*vendor_data) : json()},
+                  {"metadata", metadata},
+                  {"created_at", IsoTime(now_ms)}});
+    return out;
   }
   if (const SessionRecord* latest = LatestOtpSession(ch.service, *target)) {
     json details = ParseOr(latest->details_json, json::object());

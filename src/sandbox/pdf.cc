@@ -70,18 +70,31 @@ std::string RenderPdf(const std::vector<std::string>& lines) {
   return pdf;
 }
 
+// Didit's router 404 (Django's, as HTML) for a path no route matches.
+Response RouterNotFound() {
+  Response r;
+  r.status = 404;
+  r.headers.push_back({"Content-Type", "text/html; charset=utf-8"});
+  r.body =
+      "<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not "
+      "Found</h1><p>The requested resource was not found on this server.</p></body></html>\n";
+  return r;
+}
+
 }  // namespace
 
+Response App::PdfRedirect(const std::string& session_id, std::string_view path,
+                          std::string_view query) {
+  if (!IsLowercaseUuid(session_id)) return RouterNotFound();
+  Response r = DetailResponse(301, "Moved permanently.");
+  std::string location = std::string(path) + "/";
+  if (!query.empty()) location += "?" + std::string(query);
+  r.headers.push_back({"Location", std::move(location)});
+  return r;
+}
+
 App::EndpointResult App::GeneratePdf(const std::string& session_id, std::int64_t now_ms) {
-  if (!IsLowercaseUuid(session_id)) {
-    Response r;
-    r.status = 404;
-    r.headers.push_back({"Content-Type", "text/html; charset=utf-8"});
-    r.body =
-        "<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not "
-        "Found</h1><p>The requested resource was not found on this server.</p></body></html>\n";
-    return Fail(std::move(r));
-  }
+  if (!IsLowercaseUuid(session_id)) return Fail(RouterNotFound());
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || it->second.deleted) {
     return Fail(DetailResponse(404, "Session not found."));

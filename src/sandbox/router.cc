@@ -105,6 +105,10 @@ Route Resolve(std::string_view method, std::string_view path) {
   } else if (auto pdf = SessionPath(path, "/generate-pdf/")) {
     set(Endpoint::kGeneratePdf, "GET");
     r.session_id = *pdf;
+  } else if (auto unslashed = SessionPath(path, "/generate-pdf")) {
+    set(Endpoint::kPdfRedirect, "GET");
+    r.method_allowed = true;
+    r.session_id = *unslashed;
   } else if (path == "/v3/sessions/delete/") {
     set(Endpoint::kBatchDelete, "POST");
   } else if (path == "/v3/phone/send/") {

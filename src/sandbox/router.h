@@ -28,6 +28,7 @@ enum class Endpoint {
   kAdvance,          // POST   /_sandbox/sessions/{id}/advance
   kDataUpdated,      // POST   /_sandbox/sessions/{id}/data-updated
   kGeneratePdf,      // GET    /v3/session/{id}/generate-pdf/
+  kPdfRedirect,      // any    /v3/session/{id}/generate-pdf  (301 to the slash, as Didit)
   kBatchDelete,      // POST   /v3/sessions/delete/
   kPhoneSend,        // POST   /v3/phone/send/
   kPhoneCheck,       // POST   /v3/phone/check/

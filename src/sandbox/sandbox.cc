@@ -145,6 +145,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.profile = options.profile;
   config.idempotency = options.idempotency;
   config.replay_header = options.replay_header;
+  config.credits = options.credits;
   config.vendor_dedup = options.vendor_dedup;
   config.rate_limit = options.rate_limit;
   config.rate_scopes = options.rate_scopes;

@@ -188,6 +188,47 @@ TEST_F(StateMachineTest, AFinalRefusalFailsAtOnce) {
   EXPECT_EQ(Stored("keyed-1").state, OpState::kFailed);
 }
 
+// KindPolicy::definite_errors: a 5xx the kind's server means as its final
+// word (Didit's database validation 502 with `validation_errors`) fails the
+// op at once: no retry, no look-up. The same status without the field, or
+// another kind, is still "may have executed".
+TEST_F(StateMachineTest, ADefiniteErrorOfTheKindFailsAtOnceWithoutALookUp) {
+  options_.kind_policies[kLookedUp].definite_errors.push_back({502, "validation_errors"});
+  const std::string body =
+      R"({"error":"no service","validation_errors":[{"service_id":"s","code":"c","message":"m"}]})";
+  transport_->Script({FakeAnswer::Status(502, {}, body)});
+  Outcome out = Submit(Request(kLookedUp));
+  scheduler_->AdvanceBy(seconds(10));
+  EXPECT_EQ(transport_->sent(), 1u);
+  EXPECT_EQ(reconciler_->calls().size(), 0u);
+  ASSERT_TRUE(out->has_value() && **out);
+  EXPECT_EQ((**out)->state, OpState::kFailed);
+  EXPECT_EQ((**out)->response_status, 502);
+  EXPECT_EQ((**out)->response_body, body) << "the server's answer is kept for the caller";
+  EXPECT_FALSE((**out)->needs_review);
+  EXPECT_EQ(Stored("looked_up-1").state, OpState::kFailed);
+}
+
+TEST_F(StateMachineTest, TheSameStatusWithoutTheFieldIsStillAmbiguous) {
+  options_.kind_policies[kLookedUp].definite_errors.push_back({502, "validation_errors"});
+  transport_->Script({FakeAnswer::Status(502, {}, R"({"error":"bad gateway"})"),
+                      FakeAnswer::Status(502, {}, "<html>bad gateway</html>"),
+                      FakeAnswer::Status(200)});
+  Outcome out = Submit(Request(kLookedUp));
+  scheduler_->AdvanceBy(seconds(10));
+  EXPECT_EQ(transport_->sent(), 3u);
+  EXPECT_EQ(reconciler_->calls().size(), 2u) << "each 502 looked up before the next send";
+  ASSERT_TRUE(out->has_value() && **out);
+  EXPECT_EQ((**out)->state, OpState::kSucceeded);
+  // Another kind without the rule: a 502 with the field is retried too.
+  EXPECT_FALSE(IsDefiniteError(KindPolicy{}, 502, R"({"validation_errors":[]})"));
+  EXPECT_TRUE(
+      IsDefiniteError(options_.kind_policies[kLookedUp], 502, R"({"validation_errors":[]})"));
+  EXPECT_FALSE(
+      IsDefiniteError(options_.kind_policies[kLookedUp], 503, R"({"validation_errors":[]})"));
+  EXPECT_FALSE(IsDefiniteError(options_.kind_policies[kLookedUp], 502, R"(["validation_errors"])"));
+}
+
 // Shutdown parks an op waiting for its retry at once (in_flight, lease
 // released); its timer never sends.
 TEST_F(StateMachineTest, ShutdownParksAWaitingOpAndSendsNothingMore) {

@@ -148,6 +148,38 @@ TEST(PhoneOtp, FourAttemptsPerNumberPerHour) {
   EXPECT_EQ(t.Phone("send", send)->status, 200);
 }
 
+// Didit: phone send `Blocked` is free; e-mail send is billed on `Success`
+// only. The triggers (+999..., @undeliverable.example) are the sandbox's.
+TEST(Otp, BlockedAndUndeliverableSendsAreFreeAndStartNothing) {
+  OtpHarness t;
+  auto blocked = t.Phone("send", {{"phone_number", "+99912345678"}, {"vendor_data", "user-b"}});
+  ASSERT_TRUE(blocked);
+  ASSERT_EQ(blocked->status, 200) << blocked->body;
+  json b = Json(blocked);
+  EXPECT_EQ(b["status"], "Blocked");
+  EXPECT_TRUE(b["reason"].is_string());
+  EXPECT_EQ(b["vendor_data"], "user-b");
+  auto undeliverable =
+      t.Email("send", {{"email", "Someone@Undeliverable.Example"}, {"vendor_data", "user-u"}});
+  ASSERT_EQ(undeliverable->status, 200) << undeliverable->body;
+  json u = Json(undeliverable);
+  EXPECT_EQ(u["status"], "Undeliverable");
+  EXPECT_TRUE(u["reason"].is_string());
+  // Nothing executed, nothing saved, nothing to check.
+  EXPECT_EQ(t.h->Stats()["executions_total"], 0);
+  EXPECT_EQ(Json(t.h->Send("GET", "/v3/sessions/?vendor_data=user-b"))["count"], 0);
+  EXPECT_EQ(Json(t.h->Send("GET", "/v3/sessions/?vendor_data=user-u"))["count"], 0);
+  EXPECT_EQ(
+      Json(t.Phone("check", {{"phone_number", "+99912345678"}, {"code", "123456"}}))["status"],
+      "Expired or Not Found");
+  // A second send is the same refusal, not a Retry.
+  EXPECT_EQ(Json(t.Phone("send", {{"phone_number", "+99912345678"}}))["status"], "Blocked");
+  // Other numbers and addresses are untouched.
+  EXPECT_EQ(Json(t.Phone("send", {{"phone_number", "+34699999999"}}))["status"], "Success");
+  EXPECT_EQ(Json(t.Email("send", {{"email", "a@deliverable.example"}}))["status"], "Success");
+  EXPECT_EQ(t.h->Stats()["executions_total"], 2);
+}
+
 TEST(Otp, BadBodiesAre400AndConsumeNothing) {
   OtpHarness t;
   const std::pair<const char*, json> phone_sends[] = {

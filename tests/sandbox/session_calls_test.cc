@@ -71,6 +71,35 @@ TEST(SessionPdf, IneligibleUnknownAndMalformed) {
   EXPECT_EQ(h.Send("POST", "/v3/session/" + id + "/generate-pdf/", "{}")->status, 405);
 }
 
+// Didit: "Without trailing slash -> 301" (OAS generate-pdf), as Django's
+// APPEND_SLASH does: only where the slash path exists (a lowercase UUID);
+// the session itself is not looked at, and nothing runs.
+TEST(SessionPdf, ThePathWithoutTheSlashRedirects) {
+  Harness h;
+  const std::string id = CreateId(h, "pdf-4");
+  ASSERT_EQ(Advance(h, id, "Approved")->status, 200);
+  const std::string bare = "/v3/session/" + id + "/generate-pdf";
+  auto r = h.Send("GET", bare);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 301);
+  EXPECT_EQ(Header(r, "Location"), bare + "/");
+  auto with_query = h.Send("GET", bare + "?x=1");
+  EXPECT_EQ(with_query->status, 301);
+  EXPECT_EQ(Header(with_query, "Location"), bare + "/?x=1");
+  // Following it gets the PDF.
+  auto followed = h.Send("GET", Header(r, "Location"));
+  EXPECT_EQ(followed->status, 200);
+  // An unknown session redirects too (the view answers 404 after it).
+  const std::string unknown = "/v3/session/00000000-0000-4000-8000-000000000000/generate-pdf";
+  EXPECT_EQ(h.Send("GET", unknown)->status, 301);
+  // Not a lowercase UUID: no route with the slash either, the router's HTML 404.
+  auto bad = h.Send("GET", "/v3/session/not-a-uuid/generate-pdf");
+  EXPECT_EQ(bad->status, 404);
+  EXPECT_NE(Header(bad, "Content-Type").find("text/html"), std::string::npos);
+  // A read: nothing executed.
+  EXPECT_EQ(h.Stats()["executions_total"], 1);  // the create
+}
+
 TEST(SessionPdf, HasItsOwnRateScope) {
   SandboxOptions options;
   options.clock = std::make_shared<idem::testing::FakeClock>();

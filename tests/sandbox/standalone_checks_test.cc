@@ -299,6 +299,49 @@ TEST(StandaloneChecks, DatabaseValidationJsonShapeAndMatchRules) {
       1);
 }
 
+// Didit's 502 (OAS): no service returned a usable result. Not billed (no
+// execution); saved, the check is still recorded as `Not Finished`. The
+// trigger (an identification number starting with NOSERVICE) is the
+// sandbox's.
+TEST(StandaloneChecks, DatabaseValidationWithNoUsableServiceIsDiditsFiveOhTwo) {
+  Harness h;
+  auto r = h.Post("/v3/database-validation/", json{{"issuing_state", "ESP"},
+                                                   {"services", {"es_registry", "es_census"}},
+                                                   {"identification_number", "NOSERVICE1"},
+                                                   {"vendor_data", "dbv-502"}}
+                                                  .dump());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 502) << r->body;
+  const json j = Json(r);
+  EXPECT_TRUE(j["error"].is_string());
+  ASSERT_EQ(j["validation_errors"].size(), 2u);
+  EXPECT_EQ(j["validation_errors"][0]["service_id"], "es_registry");
+  EXPECT_EQ(j["validation_errors"][0]["code"], "empty_provider_response");
+  EXPECT_TRUE(j["validation_errors"][0]["message"].is_string());
+  EXPECT_EQ(j["validation_errors"][1]["service_id"], "es_census");
+  EXPECT_EQ(Executions(h, "database_validation"), 0);
+  EXPECT_EQ(h.Stats()["executions_total"], 0);
+  // Saved (the default): recorded, Not Finished, listed and decided.
+  auto listed =
+      Json(h.Send("GET", "/v3/sessions/?vendor_data=dbv-502&api_service=DATABASE_VALIDATION"));
+  ASSERT_EQ(listed["count"], 1);
+  EXPECT_EQ(listed["results"][0]["status"], "Not Finished");
+  const std::string id = listed["results"][0]["session_id"];
+  auto decision = Json(h.Send("GET", "/v3/session/" + id + "/decision/"));
+  EXPECT_EQ(decision["status"], "Not Finished");
+  EXPECT_EQ(decision["database_validations"][0]["errors"].size(), 2u);
+  // Not saved: nothing recorded, the same 502.
+  auto unsaved = h.Post("/v3/database-validation/", json{{"issuing_state", "ESP"},
+                                                         {"document_number", "NOSERVICE2"},
+                                                         {"vendor_data", "dbv-502-unsaved"},
+                                                         {"save_api_request", false}}
+                                                        .dump());
+  ASSERT_EQ(unsaved->status, 502);
+  EXPECT_EQ(Json(unsaved)["validation_errors"][0]["service_id"], "sandbox_registry");
+  EXPECT_EQ(Json(h.Send("GET", "/v3/sessions/?vendor_data=dbv-502-unsaved"))["count"], 0);
+  EXPECT_EQ(h.Stats()["executions_total"], 0);
+}
+
 TEST(StandaloneChecks, DatabaseValidationMultipartWithSelfie) {
   Harness h;
   auto r = SendParts(h, "/v3/database-validation/",

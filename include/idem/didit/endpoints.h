@@ -25,7 +25,9 @@
 //   face_search       no    yes     the same, api_service=FACE_SEARCH
 //   age_estimation    no    yes     the same, api_service=AGE_ESTIMATION
 //   database_         no    yes*    the same, api_service=DATABASE_VALIDATION
-//     validation                    (*) per service; failed services are free
+//     validation                    (*) per service; failed services are free;
+//                                   its 502 with validation_errors (no service
+//                                   answered, not billed) is final: failed
 //   create_webhook_   no    no      look-up GET /v3/webhook/destinations/ by url (Didit
 //     destination                   keeps urls unique: a retry's duplicate-url 400 is
 //                                   looked up the same way, by the driver: unique_field)
@@ -88,6 +90,12 @@ struct EndpointProfile {
   // (succeeded when it finds the op's resource), never `failed` blindly.
   // Empty for every other kind.
   std::string_view unique_field;
+  // A 5xx that is Didit's definite answer (KindPolicy::definite_errors): this
+  // status with a JSON body holding `definite_field`. Database validation:
+  // 502 + `validation_errors`, "no service returned a usable result; not
+  // billed" (OAS; ERR: read validation_errors before retrying). 0: none.
+  int definite_status = 0;
+  std::string_view definite_field = {};
 };
 
 // Every row, in the order of the table above.
