@@ -205,7 +205,12 @@ struct SandboxOptions {
   // read_timeout of its first byte (and an idle keep-alive connection is
   // closed after it), so a slow or half-sent request cannot hold a
   // connection. Over max_connections, new connections are closed at once.
-  std::size_t max_body_bytes = 1 << 20;           // 1 MiB
+  // 16 MiB: Didit's largest documented upload (a 15 MB Proof of Address
+  // document) fits with its form fields, so real-sized files reach Didit's
+  // own limits (400s) instead of a 413 Didit would not give. What Didit does
+  // with bigger bodies is not documented. A body is buffered whole: memory
+  // for one request is bounded by this, kept on loopback.
+  std::size_t max_body_bytes = 16u << 20;  // 16 MiB
   std::size_t max_header_bytes = 16 * 1024;       // 16 KiB
   std::chrono::milliseconds read_timeout{10000};  // 10 s
   std::size_t max_connections = 10000;

@@ -353,6 +353,12 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
           const std::optional<std::int64_t> at = CreatedAt(s.raw);
           if (at && *at < earliest) continue;
           if (std::find(taken->begin(), taken->end(), s.session_id) != taken->end()) continue;
+          // A saved database validation whose services all failed is kept
+          // `Not Finished` beside Didit's 502 ("not billed", OAS): the record
+          // of an answer that executed nothing, never the check's result.
+          if (key.first == "DATABASE_VALIDATION" && s.status && s.status->text == "Not Finished") {
+            continue;
+          }
           candidates.push_back(&s);
         }
         if (candidates.empty()) return done(NotFound());

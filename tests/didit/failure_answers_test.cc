@@ -13,6 +13,8 @@
 //     succeeded and the caller reads the status; nothing billed.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "didit/sandbox_fixture.h"
@@ -22,6 +24,10 @@ namespace idem::didit {
 namespace {
 
 using testing::MakeHarness;
+
+// drop_after=0.5@writes with this seed: the first write is dropped, the
+// second is not.
+constexpr std::uint64_t kLostFirstWriteSeed = 8;
 
 Operation Stored(testing::Harness& h, const std::string& op_id) {
   auto op = h.didit->client().Get(op_id);
@@ -48,6 +54,38 @@ TEST(FailureAnswers, DatabaseValidationsFiveOhTwoIsFinalNotRetriedNorLookedUp) {
   EXPECT_FALSE(op.needs_review);
   const nlohmann::json stats = h->Stats();
   EXPECT_EQ(stats["requests"], 1) << "no retry, no look-up";
+  EXPECT_EQ(stats["executions_total"], 0);
+}
+
+// The same 502 with its answer lost: the look-up finds the `Not Finished`
+// record Didit saves beside it, which is no check result (nothing was
+// billed). The op is sent again, and the second answer, the 502, ends it
+// `failed`. Before, the look-up took that record for the check: `succeeded`
+// with an empty result. The seed drops the first write and not the second
+// (asserted, so a change in the sandbox's draws shows as such).
+TEST(FailureAnswers, ALostFiveOhTwoIsNotTakenForTheCheck) {
+  SandboxOptions sandbox;
+  sandbox.faults = "drop_after=0.5@writes";
+  sandbox.seed = kLostFirstWriteSeed;
+  auto h = MakeHarness(sandbox, [](DiditClientOptions& o) {
+    // The sandbox answers in milliseconds: a look-up that finds nothing is
+    // trusted after 300 ms, not Didit's 30 s.
+    SetAttemptTimeout(o.client, std::chrono::milliseconds(300));
+  });
+  ASSERT_TRUE(h);
+  DatabaseValidationRequest r;
+  r.issuing_state = "ESP";
+  r.identification_number = "NOSERVICE-2";
+  r.vendor_data = "dbv-502-lost";
+  auto answer = h->didit->DatabaseValidation(r, {.op_id = "dbv-502-lost"});
+  const nlohmann::json stats = h->Stats();
+  ASSERT_EQ(stats["faults"].value("drop_after", 0), 1) << stats.dump();
+  ASSERT_FALSE(answer) << "a 502 taken for a check result";
+  ASSERT_TRUE(answer.error().api) << answer.error().ToString();
+  EXPECT_EQ(answer.error().api->http_status, 502);
+  const Operation op = Stored(*h, "dbv-502-lost");
+  EXPECT_EQ(op.state, OpState::kFailed);
+  EXPECT_EQ(op.attempts, 2);
   EXPECT_EQ(stats["executions_total"], 0);
 }
 

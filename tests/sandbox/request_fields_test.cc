@@ -106,12 +106,10 @@ TEST(RequestFields, CreateRefusesBadDetailsWithNestedFieldErrors) {
   EXPECT_EQ(h.Stats()["sessions_total"], 0);
 }
 
-// Didit's portrait limit is 2 MB decoded (~2.7 MB of base64), over the
-// sandbox's default 1 MiB body limit (413 first), so this sandbox allows 4 MiB.
+// Didit's portrait limit is 2 MB decoded (~2.7 MB of base64), well within
+// the sandbox's default 16 MiB body limit.
 TEST(RequestFields, APortraitOverTwoMegabytesIsRefused) {
-  SandboxOptions options;
-  options.max_body_bytes = 4u << 20;
-  Harness h(options);
+  Harness h;
   auto big = h.Post(
       "/v3/session/",
       Create({{"portrait_image", crypto::Base64Encode(std::string(2 * 1024 * 1024 + 1, 'x'))}}));

@@ -103,9 +103,7 @@ TEST(StandaloneChecks, PoaNameMismatchDeclinesUnlessItsActionSaysNot) {
 }
 
 TEST(StandaloneChecks, PoaBadInputIsDiditsFourHundredAndNeverExecutes) {
-  SandboxOptions options;
-  options.max_body_bytes = 17u << 20;  // room for a document over Didit's 15 MB
-  Harness h(options);
+  Harness h;  // the default body limit has room for a document over Didit's 15 MB
   auto expect_400 = [&](const std::vector<NamedPart>& parts, const char* field) {
     auto r = SendParts(h, "/v3/poa/", parts);
     ASSERT_TRUE(r);
@@ -203,9 +201,7 @@ TEST(StandaloneChecks, FaceSearchShapeBlocklistAndErrors) {
 }
 
 TEST(StandaloneChecks, FaceImageOverFiveMegabytesIsRefused) {
-  SandboxOptions options;
-  options.max_body_bytes = 7u << 20;
-  Harness h(options);
+  Harness h;
   auto big = SendParts(h, "/v3/age-estimation/",
                        {{"user_image", std::string((5u << 20) + 1, 'x'), "big.jpg"}});
   ASSERT_TRUE(big);

@@ -104,7 +104,7 @@ TEST(HttpServerCore, ItsOwnErrorsUseTheConfiguredBodyAndClose) {
 // unread makes the kernel answer them with a reset; libcurl then fails the
 // upload and never reads the 413. The server half-closes and drains instead.
 // Seen under ThreadSanitizer's slowdown (5 of 19 runs of
-// Hostile.BodyOverOneMebibyteIs413 before the drain); on an uninstrumented
+// Hostile.BodyOverTheDefaultLimitIs413 before the drain); on an uninstrumented
 // loopback the race is rarely lost, so this guards rather than reproduces.
 TEST(HttpServerCore, A413ReachesAPeerThatIsStillSending) {
   ServerOptions options;
