@@ -104,12 +104,23 @@ bool OneOf(const std::string& v, std::initializer_list<std::string_view> choices
     return MakeError(ErrorCode::kCorruption, "the KYC data is not an object");
   KycData k;
   const json& o = *parsed;
-  for (const auto& [target, name] :
-       {std::pair{&k.document_type, "document_type"},
-        std::pair{&k.document_number, "document_number"},
-        std::pair{&k.date_of_birth, "date_of_birth"}, std::pair{&k.issuing_state, "issuing_state"},
-        std::pair{&k.first_name, "first_name"}, std::pair{&k.last_name, "last_name"},
-        std::pair{&k.gender, "gender"}, std::pair{&k.nationality, "nationality"}}) {
+  const std::pair<std::optional<std::string>*, const char*> fields[] = {
+      {&k.document_type, "document_type"},
+      {&k.document_subtype, "document_subtype"},
+      {&k.document_number, "document_number"},
+      {&k.personal_number, "personal_number"},
+      {&k.date_of_birth, "date_of_birth"},
+      {&k.date_of_issue, "date_of_issue"},
+      {&k.expiration_date, "expiration_date"},
+      {&k.issuing_state, "issuing_state"},
+      {&k.first_name, "first_name"},
+      {&k.last_name, "last_name"},
+      {&k.gender, "gender"},
+      {&k.address, "address"},
+      {&k.place_of_birth, "place_of_birth"},
+      {&k.nationality, "nationality"},
+      {&k.marital_status, "marital_status"}};
+  for (const auto& [target, name] : fields) {
     auto v = OptString(o, name);
     if (!v) return tl::unexpected(v.error());
     *target = std::move(*v);

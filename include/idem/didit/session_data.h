@@ -61,19 +61,27 @@ struct KycDataUpdate {
   std::optional<std::string> node_id;
 };
 
-// The full current KYC record (the 200).
+// The full current KYC record (the 200): every updatable field with its
+// stored value, the merged extra_fields and the current parsed_address.
 struct KycData {
   std::optional<std::string> document_type;
+  std::optional<std::string> document_subtype;
   std::optional<std::string> document_number;
+  std::optional<std::string> personal_number;
   std::optional<std::string> date_of_birth;
+  std::optional<std::string> date_of_issue;
+  std::optional<std::string> expiration_date;
   std::optional<std::string> issuing_state;
   std::optional<std::string> first_name;
   std::optional<std::string> last_name;
   std::optional<std::string> gender;
+  std::optional<std::string> address;
+  std::optional<std::string> place_of_birth;
   std::optional<std::string> nationality;
+  std::optional<std::string> marital_status;
   nlohmann::json extra_fields;    // null when absent
-  nlohmann::json parsed_address;  // null when absent
-  nlohmann::json raw;             // every field, as answered
+  nlohmann::json parsed_address;  // null when absent; with formatted_address
+  nlohmann::json raw;             // every field, as answered (a look-up: the decision's record)
 };
 
 // kInvalidArgument (nothing sent): a value outside the OAS enums or
