@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 24> kEndpoints = {{
+const std::array<EndpointProfile, 25> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -104,6 +104,12 @@ const std::array<EndpointProfile, 24> kEndpoints = {{
      "look-up of the decision: its KYC record holds every value sent = done; else send again "
      "(a PATCH of absolute values; Didit fires data.updated again)",
      milliseconds(30000), "session-update-kyc", ""},
+    // Not idempotent and nothing unique (OAS): an empty look-up waits out
+    // the attempt (settle_after) before a re-send.
+    {"create_workflow", "POST", "/v3/workflows/", false, false, false, "",
+     "look-up GET /v3/workflows/ (label and features, updated since the op, not another op's): "
+     "one = done; several = unknown, needs review; none (after the timeout) = send again",
+     milliseconds(30000), "generic-write", ""},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -197,7 +203,7 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "database_validation, create_webhook_destination, "
                              "update_webhook_destination, delete_webhook_destination, "
                              "update_webhook, create_transaction, create_user, "
-                             "create_business, update_session_data)");
+                             "create_business, update_session_data, create_workflow)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;
@@ -240,6 +246,10 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
     const std::string vendor_data = text("vendor_data");
     if (vendor_data.empty()) return {};
     return (kind == "create_user" ? "user:" : "business:") + vendor_data;
+  }
+  if (kind == "create_workflow") {
+    const std::string label = text("workflow_label");
+    return "workflow:" + (label.empty() ? std::string("ID Verification") : label);
   }
   if (kind == "create_webhook_destination") {
     const std::string url = text("url");

@@ -6,8 +6,10 @@
 
 #include "didit/json_util.h"
 #include "didit/surface_reconcilers.h"
+#include "didit/workflow_reconciler.h"
 #include "idem/didit/session_data.h"
 #include "idem/didit/users.h"
+#include "idem/didit/workflows.h"
 
 namespace idem::didit::internal {
 namespace {
@@ -233,6 +235,14 @@ void AddEntityReconcilers(ClientOptions& options) {
   // values; one more data.updated webhook, session_data.h).
   const std::string data(kUpdateSessionDataKind);
   options.reconcilers[data] = std::make_shared<SessionDataReconciler>(target);
+  // Workflows: nothing unique at Didit; the list by label and features
+  // (workflow_reconciler.h).
+  const std::string workflow(kCreateWorkflowKind);
+  options.reconcilers[workflow] = std::make_shared<WorkflowReconciler>(target, 5);
+  options.resource_id_of[workflow] = [](const Operation& op) -> std::string {
+    auto parsed = SafeParse(op.response_body);
+    return parsed && parsed->is_object() ? Text(*parsed, "uuid") : std::string();
+  };
   options.resource_id_of[data] = [](const Operation& op) {
     // "/v3/session/{id}/update-data/..." -> id
     const std::string prefix = "/v3/session/";

@@ -68,7 +68,8 @@ class SessionDataReconciler final : public Reconciler {
 std::string KycMismatch(const nlohmann::json& sent, const nlohmann::json& kyc);
 
 // Registers the look-ups and resource ids of create_user, create_business
-// (didit_internal_id) and update_session_data (the session id).
+// (didit_internal_id), update_session_data (the session id) and
+// create_workflow (uuid; didit/workflow_reconciler.h).
 void AddEntityReconcilers(ClientOptions& options);
 
 }  // namespace idem::didit::internal

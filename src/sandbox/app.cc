@@ -63,6 +63,8 @@ std::string_view ExecutionKind(Endpoint e) {
       return "create_business";
     case Endpoint::kUpdateSessionData:
       return "update_session_data";
+    case Endpoint::kCreateWorkflow:
+      return "create_workflow";
     default:
       return "";
   }
@@ -91,7 +93,8 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "create_transaction",
                                                 "create_user",
                                                 "create_business",
-                                                "update_session_data"};
+                                                "update_session_data",
+                                                "create_workflow"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -130,7 +133,8 @@ bool ReadOnly(Endpoint e) {
   return e == Endpoint::kDecision || e == Endpoint::kListSessions || e == Endpoint::kGeneratePdf ||
          e == Endpoint::kListDestinations || e == Endpoint::kGetDestination ||
          e == Endpoint::kListTransactions || e == Endpoint::kGetTransaction ||
-         e == Endpoint::kGetUser || e == Endpoint::kGetBusiness;
+         e == Endpoint::kGetUser || e == Endpoint::kGetBusiness || e == Endpoint::kListWorkflows ||
+         e == Endpoint::kGetWorkflow;
 }
 
 }  // namespace
@@ -576,6 +580,15 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kUpdateSessionData:
       result = UpdateSessionData(request, route.session_id, now);
+      break;
+    case Endpoint::kCreateWorkflow:
+      result = CreateWorkflow(request, now);
+      break;
+    case Endpoint::kGetWorkflow:
+      result = GetWorkflow(route.session_id);
+      break;
+    case Endpoint::kListWorkflows:
+      result = ListWorkflows(request, query);
       break;
     default:
       result.response = DetailResponse(404, "Not found.");

@@ -178,6 +178,10 @@ class App {
   EndpointResult GetUserOrBusiness(Endpoint endpoint, const std::string& vendor_data);
   EndpointResult UpdateSessionData(const Request& request, const std::string& session_id,
                                    std::int64_t now_ms);
+  // workflows.cc: workflows (entities).
+  EndpointResult CreateWorkflow(const Request& request, std::int64_t now_ms);
+  EndpointResult GetWorkflow(const std::string& uuid);
+  EndpointResult ListWorkflows(const Request& request, std::string_view query);
   // The live entities of `kind`, oldest first.
   std::vector<const EntityRecord*> Entities(std::string_view kind) const;
   const EntityRecord* FindEntity(std::string_view kind, const std::string& id) const;

@@ -140,6 +140,13 @@ Route Resolve(std::string_view method, std::string_view path) {
   } else if (path == "/v3/webhook/") {
     set(method == "PATCH" ? Endpoint::kUpdateWebhook : Endpoint::kGetWebhook, "GET, PATCH");
     r.method_allowed = method == "GET" || method == "PATCH";
+  } else if (path == "/v3/workflows/") {
+    set(method == "POST" ? Endpoint::kCreateWorkflow : Endpoint::kListWorkflows, "GET, POST");
+    r.method_allowed = method == "GET" || method == "POST";
+  } else if (auto workflow = ItemPath(path, "/v3/workflows/")) {
+    // GET only (PATCH and DELETE are not emulated).
+    set(Endpoint::kGetWorkflow, "GET");
+    r.session_id = *workflow;
   } else if (path == "/v3/users/create/" || path == "/v3/businesses/create/") {
     set(path == "/v3/users/create/" ? Endpoint::kCreateUser : Endpoint::kCreateBusiness, "POST");
   } else if (auto data = SessionPath(path, "/update-data/")) {

@@ -58,6 +58,9 @@ enum class Endpoint {
   kCreateBusiness,     // POST   /v3/businesses/create/
   kGetBusiness,        // GET    /v3/businesses/{vendor_data}/
   kUpdateSessionData,  // PATCH  /v3/session/{id}/update-data/
+  kListWorkflows,      // GET    /v3/workflows/  (workflows.cc)
+  kCreateWorkflow,     // POST   /v3/workflows/
+  kGetWorkflow,        // GET    /v3/workflows/{settings_uuid}/
 };
 
 struct Route {

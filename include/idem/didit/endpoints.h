@@ -46,6 +46,9 @@
 //   update_session_   no    no      look-up of the decision: the KYC record holds every
 //     data                            value sent = done; else send again (a PATCH of absolute
 //                                     values; one more data.updated); scope session-update-kyc
+//   create_workflow   no    no      look-up GET /v3/workflows/ by label + features since
+//                                   the op: one = done, several = review, none (after the
+//                                   timeout: nothing unique at Didit) = send again
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
