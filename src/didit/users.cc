@@ -1,9 +1,6 @@
 // Users and businesses (include/idem/didit/users.h).
 #include "idem/didit/users.h"
 
-#include <algorithm>
-
-#include "didit/entity_reconcilers.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -95,17 +92,6 @@ bool IsDate(const std::string& s) {
   return std::move(*parsed);
 }
 
-// Didit's duplicate refusal: 400 {"vendor_data": ["A user with this
-// vendor_data already exists."]} (or "A business ...").
-bool IsDuplicateVendorData(const DiditError& error) {
-  if (!error.api || error.api->http_status != 400) return false;
-  auto it = error.api->field_errors.find("vendor_data");
-  if (it == error.api->field_errors.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
-    return m.find("already exists") != std::string::npos;
-  });
-}
-
 [[nodiscard]] Result<OpRequest> MakeOp(std::string_view kind, const char* path,
                                        Result<EncodedBody> body, std::string natural_key,
                                        CallOptions call) {
@@ -121,51 +107,26 @@ bool IsDuplicateVendorData(const DiditError& error) {
   return op;
 }
 
-// The create of a user or business: the op, then on a retry's duplicate
-// 400 the look-up, which says whether the record is this op's.
-template <typename Created, typename Record, typename Parse, typename Get>
+// The create of a user or business. The journal has the outcome: a
+// duplicate-vendor_data 400 after an attempt that may have executed was
+// settled by the look-up (ClientOptions::exists_refusal, the rows'
+// unique_field), so a refusal here is a refusal.
+template <typename Created, typename Record, typename Parse>
 DiditResult<Created> DriveCreate(DiditClient& client, Result<OpRequest> op_request,
-                                 std::string_view collection, const Parse& parse, const Get& get) {
+                                 const Parse& parse) {
   if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  const std::string sent_body = op_request->body;
   auto op = OpOutcome(client.client().Call(std::move(*op_request)));
+  if (!op) return tl::unexpected(op.error());
+  auto parsed = parse(op->response_body);
+  if (!parsed) {
+    return tl::unexpected(
+        DiditError{Error(ErrorCode::kCorruption,
+                         "succeeded but the response is unreadable: " + parsed.error().message()),
+                   std::nullopt, op->op_id});
+  }
   Created out;
-  if (op) {
-    auto parsed = parse(op->response_body);
-    if (!parsed) {
-      return tl::unexpected(
-          DiditError{Error(ErrorCode::kCorruption,
-                           "succeeded but the response is unreadable: " + parsed.error().message()),
-                     std::nullopt, op->op_id});
-    }
-    static_cast<Record&>(out) = std::move(*parsed);
-    return out;
-  }
-  DiditError error = op.error();
-  if (!IsDuplicateVendorData(error) || error.op_id.empty()) return tl::unexpected(std::move(error));
-  // Only a retry's refusal may be this op's own first attempt; on a first
-  // attempt the vendor_data was taken before this op, which is a refusal.
-  auto stored = client.client().Get(error.op_id);
-  if (!stored || !*stored || (*stored)->attempts < 2) return tl::unexpected(std::move(error));
-  auto sent = internal::SafeParse(sent_body);
-  const std::string vendor_data =
-      sent && sent->is_object() ? sent->value("vendor_data", std::string()) : std::string();
-  auto found = get(client, vendor_data);
-  if (!found) return tl::unexpected(std::move(error));
-  const std::string mismatch =
-      sent ? internal::EntityMismatch(collection, *sent, found->raw, (*stored)->created_ms)
-           : std::string("unreadable body");
-  if (mismatch == internal::kEntityOlderThanOp) return tl::unexpected(std::move(error));
-  if (!mismatch.empty()) {
-    return tl::unexpected(DiditError{
-        Error(ErrorCode::kUnknownOutcome,
-              "vendor_data " + vendor_data + " exists with another request (" + mismatch +
-                  "): whether this op executed is for a person to settle; `idem ops resolve " +
-                  error.op_id + " --executed|--not-executed`"),
-        error.api, error.op_id});
-  }
-  static_cast<Record&>(out) = std::move(*found);
-  out.found_by_lookup = true;
+  static_cast<Record&>(out) = std::move(*parsed);
+  out.found_by_lookup = FoundByLookUp(*op);
   return out;
 }
 
@@ -267,15 +228,14 @@ std::string BusinessNaturalKey(std::string_view vendor_data) {
 
 [[nodiscard]] DiditResult<CreatedUser> CreateUser(DiditClient& client, const UserRequest& request,
                                                   CallOptions call) {
-  return DriveCreate<CreatedUser, User>(client, CreateUserOp(request, std::move(call)),
-                                        "/v3/users/", ParseUser, GetUser);
+  return DriveCreate<CreatedUser, User>(client, CreateUserOp(request, std::move(call)), ParseUser);
 }
 
 [[nodiscard]] DiditResult<CreatedBusiness> CreateBusiness(DiditClient& client,
                                                           const BusinessRequest& request,
                                                           CallOptions call) {
   return DriveCreate<CreatedBusiness, Business>(client, CreateBusinessOp(request, std::move(call)),
-                                                "/v3/businesses/", ParseBusiness, GetBusiness);
+                                                ParseBusiness);
 }
 
 namespace {

@@ -21,13 +21,15 @@
 // country_code), the op succeeded; found with other values, another request
 // owns the vendor_data and the op stops `unknown` for a person; found but
 // older than the op, it was there before: the op's create is (or will be)
-// refused. A "already exists" 400 on a retry of the same op is resolved by
-// the same look-up (`found_by_lookup`). A business without vendor_data
-// (optional per the OAS) has nothing to look up: a lost answer stops the op
-// `unknown` for review, never re-sent. Limits: Didit's GET of a user returns
-// soft-deleted users too and says nothing of how to tell them apart; users
-// Didit assembled from sessions with the same vendor_data are "older than
-// the op", so such a create is refused, as Didit does.
+// refused. An "already exists" 400 on a retry of the same op (after an
+// attempt that may have executed) is settled by the same look-up in the
+// driver (the row's unique_field "vendor_data", ClientOptions::
+// exists_refusal): found, succeeded (`found_by_lookup`); older than the op,
+// the refusal stands (failed); another request's, unknown for review. A business without
+// vendor_data (optional per the OAS) has nothing to look up: a lost answer stops the op `unknown`
+// for review, never re-sent. Limits: Didit's GET of a user returns soft-deleted users too and says
+// nothing of how to tell them apart; users Didit assembled from sessions with the same vendor_data
+// are "older than the op", so such a create is refused, as Didit does.
 #pragma once
 
 #include <cstdint>
@@ -122,7 +124,7 @@ std::string BusinessNaturalKey(std::string_view vendor_data);
                                                  CallOptions call = {});
 
 struct CreatedUser : User {
-  bool found_by_lookup = false;  // a retry's 400 said it exists; read back by the look-up
+  bool found_by_lookup = false;  // the answer was lost or refused as existing: read back
 };
 struct CreatedBusiness : Business {
   bool found_by_lookup = false;
