@@ -174,6 +174,35 @@ TEST_P(EntityLookUpTest, ABusinessWithoutVendorDataStopsForReview) {
   EXPECT_EQ(h->Stats()["executions"]["create_business"], 1);
 }
 
+// The first attempt executes and its answer is lost; the retry (a replay,
+// as for a kind told it honours keys, which the sandbox's didit profile
+// ignores) is refused as a duplicate vendor_data. The driver's
+// exists_refusal asks the look-up: the user is this op's, `succeeded`,
+// never `failed`. Seed 8: the first write is dropped, the second is not
+// (as surface_calls_test's DuplicateAfterLostAnswerTest; asserted below).
+TEST(UserCalls, ARetryRefusedAsADuplicateIsSucceededInTheJournal) {
+  SandboxOptions sandbox;
+  sandbox.faults = "drop_after=0.5@writes";
+  sandbox.seed = 8;
+  auto h = MakeHarness(sandbox, [](DiditClientOptions& o) {
+    KindPolicy policy = DiditKindPolicy(*FindDiditEndpoint("create_user"));
+    policy.server_honours_key = true;
+    o.client.kind_policies["create_user"] = policy;
+  });
+  ASSERT_TRUE(h);
+  auto made = CreateUser(*h->didit, AUser("dup-user"), {.op_id = "user-dup"});
+  ASSERT_TRUE(made) << made.error().ToString();
+  EXPECT_TRUE(made->found_by_lookup);
+  auto op = h->didit->client().Get("user-dup");
+  ASSERT_TRUE(op && *op);
+  ASSERT_EQ((*op)->attempts, 2) << "the precondition: a retry after the lost answer";
+  EXPECT_EQ((*op)->state, OpState::kSucceeded) << (*op)->last_error;
+  EXPECT_TRUE(FoundByLookUp(**op)) << (*op)->audit;
+  EXPECT_EQ((*op)->resource_id, made->didit_internal_id);
+  EXPECT_EQ(h->Stats()["executions"]["create_user"], 1);
+  EXPECT_EQ(h->Stats()["faults"]["drop_after"], 1);
+}
+
 // The vendor_data is taken by another request since this op began and this
 // op's answer is lost: the record has another name, so it cannot be this
 // op's: unknown, needs review, never re-sent; still one execution.
