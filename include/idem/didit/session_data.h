@@ -34,9 +34,9 @@ namespace idem::didit {
 
 inline constexpr std::string_view kUpdateSessionDataKind = "update_session_data";
 
-// Every field optional: only the ones set are sent. A field set to nullopt
-// inside (`std::optional<std::optional<std::string>>` would be clumsier) is
-// not expressible here; send a null through `more` to clear one.
+// Every field optional: only the ones set are sent. To clear a text field
+// (Didit takes null for the nullable ones), send it as null through `more`,
+// e.g. `more = {{"personal_number", nullptr}}`.
 struct KycDataUpdate {
   std::optional<std::string> document_type;      // P, DL, ID, ... or Passport, Identity Card, ...
   std::optional<std::string> document_subtype;   // <= 128
