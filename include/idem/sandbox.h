@@ -111,11 +111,14 @@ struct SandboxRateScopes {
   // POST /v3/transactions/ *instead of* generic-write (Didit: 600/min; RL
   // lists /v3/events/ too, which the sandbox has no route for).
   int ingest_write = 0;
+  // PATCH /v3/session/{id}/update-data/, besides generic-write (Didit: 10/min;
+  // rejected requests count too, OAS).
+  int session_update_kyc = 0;
   // Every scope's sliding window: 60 s as Didit's ("N/min"), or 1 s ("N/s",
   // tests that must not wait a minute). Default 60 s.
   std::int64_t window_ms = 60'000;
 
-  // Didit's numbers: 600, 300, 600, 100, 50, 600.
+  // Didit's numbers: 600, 300, 600, 100, 50, 600, 10.
   static SandboxRateScopes Didit();
   // Any scope on.
   bool enabled() const;

@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 21> kEndpoints = {{
+const std::array<EndpointProfile, 25> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -92,6 +92,29 @@ const std::array<EndpointProfile, 21> kEndpoints = {{
      "look-up by transaction_id in GET /v3/transactions/ (same request: done; another: unknown, "
      "needs review); not listed: send again (Didit refuses a second one with the id)",
      milliseconds(30000), "ingest-write", "transaction_id"},
+    // Users and businesses (didit/entity_reconcilers.h): "not idempotent"
+    // (OAS), but vendor_data is unique per kind (a repeat is 400), so a
+    // re-send cannot make a second record: repeat_refused, no settle wait.
+    {"create_user", "POST", "/v3/users/create/", false, false, true, "",
+     "look-up GET /v3/users/{vendor_data}/ (created since the op with the op's names: done; "
+     "another's: unknown, needs review; 404: send again); a retry's duplicate 400 likewise",
+     milliseconds(30000), "generic-write", "vendor_data"},
+    {"create_business", "POST", "/v3/businesses/create/", false, false, true, "",
+     "look-up GET /v3/businesses/{vendor_data}/ as create_user; without vendor_data nothing to "
+     "look up: unknown, needs review",
+     milliseconds(30000), "generic-write", "vendor_data"},
+    // A PATCH of absolute values: a repeat leaves the same record (one more
+    // data.updated webhook).
+    {"update_session_data", "PATCH", "/v3/session/{id}/update-data/", false, false, true, "",
+     "look-up of the decision: its KYC record holds every value sent = done; else send again "
+     "(a PATCH of absolute values; Didit fires data.updated again)",
+     milliseconds(30000), "session-update-kyc", ""},
+    // Not idempotent and nothing unique (OAS): an empty look-up waits out
+    // the attempt (settle_after) before a re-send.
+    {"create_workflow", "POST", "/v3/workflows/", false, false, false, "",
+     "look-up GET /v3/workflows/ (label and features, updated since the op, not another op's): "
+     "one = done; several = unknown, needs review; none (after the timeout) = send again",
+     milliseconds(30000), "generic-write", ""},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -188,7 +211,8 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "email_check, poa, face_search, age_estimation, "
                              "database_validation, create_webhook_destination, "
                              "update_webhook_destination, delete_webhook_destination, "
-                             "update_webhook, create_transaction)");
+                             "update_webhook, create_transaction, create_user, "
+                             "create_business, update_session_data, create_workflow)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;
@@ -226,6 +250,15 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
   if (kind == "create_transaction") {
     const std::string id = text("transaction_id");
     return id.empty() ? std::string() : "transaction:" + id;
+  }
+  if (kind == "create_user" || kind == "create_business") {
+    const std::string vendor_data = text("vendor_data");
+    if (vendor_data.empty()) return {};
+    return (kind == "create_user" ? "user:" : "business:") + vendor_data;
+  }
+  if (kind == "create_workflow") {
+    const std::string label = text("workflow_label");
+    return "workflow:" + (label.empty() ? std::string("ID Verification") : label);
   }
   if (kind == "create_webhook_destination") {
     const std::string url = text("url");

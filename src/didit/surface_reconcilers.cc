@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "didit/entity_reconcilers.h"
 #include "didit/json_util.h"
 #include "didit/resend_reconciler.h"
 #include "idem/didit/errors.h"
@@ -251,6 +252,8 @@ void AddSurfaceReconcilers(ClientOptions& options) {
   options.resource_id_of[update] = in_path;
   options.resource_id_of[remove] = in_path;
   options.resource_id_of[transaction] = field("uuid");
+  // Users, businesses and the session's KYC data (entity_reconcilers.h).
+  AddEntityReconcilers(options);
 }
 
 }  // namespace idem::didit::internal

@@ -58,6 +58,14 @@ std::string_view ExecutionKind(Endpoint e) {
       return "update_webhook";
     case Endpoint::kCreateTransaction:
       return "create_transaction";
+    case Endpoint::kCreateUser:
+      return "create_user";
+    case Endpoint::kCreateBusiness:
+      return "create_business";
+    case Endpoint::kUpdateSessionData:
+      return "update_session_data";
+    case Endpoint::kCreateWorkflow:
+      return "create_workflow";
     default:
       return "";
   }
@@ -83,7 +91,11 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "update_webhook_destination",
                                                 "delete_webhook_destination",
                                                 "update_webhook",
-                                                "create_transaction"};
+                                                "create_transaction",
+                                                "create_user",
+                                                "create_business",
+                                                "update_session_data",
+                                                "create_workflow"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -121,7 +133,9 @@ void AddRateHeaders(Outcome& outcome, const Headers& headers) {
 bool ReadOnly(Endpoint e) {
   return e == Endpoint::kDecision || e == Endpoint::kListSessions || e == Endpoint::kGeneratePdf ||
          e == Endpoint::kListDestinations || e == Endpoint::kGetDestination ||
-         e == Endpoint::kListTransactions || e == Endpoint::kGetTransaction;
+         e == Endpoint::kListTransactions || e == Endpoint::kGetTransaction ||
+         e == Endpoint::kGetUser || e == Endpoint::kGetBusiness || e == Endpoint::kListWorkflows ||
+         e == Endpoint::kGetWorkflow;
 }
 
 }  // namespace
@@ -565,6 +579,28 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kGetTransaction:
       result = GetTransaction(route.session_id);
+      break;
+    case Endpoint::kCreateUser:
+      result = CreateUser(request, now);
+      break;
+    case Endpoint::kCreateBusiness:
+      result = CreateBusiness(request, now);
+      break;
+    case Endpoint::kGetUser:
+    case Endpoint::kGetBusiness:
+      result = GetUserOrBusiness(route.endpoint, route.session_id);
+      break;
+    case Endpoint::kUpdateSessionData:
+      result = UpdateSessionData(request, route.session_id, now);
+      break;
+    case Endpoint::kCreateWorkflow:
+      result = CreateWorkflow(request, now);
+      break;
+    case Endpoint::kGetWorkflow:
+      result = GetWorkflow(route.session_id);
+      break;
+    case Endpoint::kListWorkflows:
+      result = ListWorkflows(request, query);
       break;
     default:
       result.response = DetailResponse(404, "Not found.");

@@ -183,6 +183,17 @@ class App {
   EndpointResult ListTransactions(const Request& request, std::string_view query);
   EndpointResult CreateTransaction(const Request& request, std::int64_t now_ms);
   EndpointResult GetTransaction(const std::string& uuid);
+  // users.cc: users and businesses (entities keyed by vendor_data);
+  // update_data.cc: the KYC record of a session.
+  EndpointResult CreateUser(const Request& request, std::int64_t now_ms);
+  EndpointResult CreateBusiness(const Request& request, std::int64_t now_ms);
+  EndpointResult GetUserOrBusiness(Endpoint endpoint, const std::string& vendor_data);
+  EndpointResult UpdateSessionData(const Request& request, const std::string& session_id,
+                                   std::int64_t now_ms);
+  // workflows.cc: workflows (entities).
+  EndpointResult CreateWorkflow(const Request& request, std::int64_t now_ms);
+  EndpointResult GetWorkflow(const std::string& uuid);
+  EndpointResult ListWorkflows(const Request& request, std::string_view query);
   // The live entities of `kind`, oldest first.
   std::vector<const EntityRecord*> Entities(std::string_view kind) const;
   const EntityRecord* FindEntity(std::string_view kind, const std::string& id) const;

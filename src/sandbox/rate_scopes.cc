@@ -14,14 +14,15 @@ SandboxRateScopes SandboxRateScopes::Didit() {
   s.generic_write = 300;
   s.session_create = 600;
   s.session_decision = 100;
-  s.session_pdf = 50;    // RL, OAS (an older page said 100)
-  s.ingest_write = 600;  // RL (zh/ko versions)
+  s.session_pdf = 50;         // RL, OAS (an older page said 100)
+  s.ingest_write = 600;       // RL (zh/ko versions)
+  s.session_update_kyc = 10;  // RL, OAS PATCH /v3/session/{id}/update-data/
   return s;
 }
 
 bool SandboxRateScopes::enabled() const {
   return generic_get > 0 || generic_write > 0 || session_create > 0 || session_decision > 0 ||
-         session_pdf > 0 || ingest_write > 0;
+         session_pdf > 0 || ingest_write > 0 || session_update_kyc > 0;
 }
 
 [[nodiscard]] Result<SandboxRateScopes> ParseSandboxRateScopes(std::string_view spec) {
@@ -46,6 +47,8 @@ bool SandboxRateScopes::enabled() const {
       target = &scopes.session_pdf;
     } else if (scope == "ingest-write") {
       target = &scopes.ingest_write;
+    } else if (scope == "session-update-kyc") {
+      target = &scopes.session_update_kyc;
     } else {
       return tl::unexpected(Error(
           ErrorCode::kInvalidArgument,
@@ -91,6 +94,8 @@ std::string_view RateScopeName(RateScope scope) {
       return "session-generate-pdf";
     case RateScope::kIngestWrite:
       return "ingest-write";
+    case RateScope::kSessionUpdateKyc:
+      return "session-update-kyc";
   }
   return "";
 }
@@ -103,6 +108,9 @@ std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint)
   }
   if (endpoint == Endpoint::kDecision && get) scopes.push_back(RateScope::kSessionDecision);
   if (endpoint == Endpoint::kGeneratePdf && get) scopes.push_back(RateScope::kSessionPdf);
+  if (endpoint == Endpoint::kUpdateSessionData && method == "PATCH") {
+    scopes.push_back(RateScope::kSessionUpdateKyc);
+  }
   if (endpoint == Endpoint::kCreateTransaction && method == "POST") {
     // Didit counts transaction ingestion in its own scope, not in generic-write (RL).
     scopes.push_back(RateScope::kIngestWrite);
@@ -147,6 +155,8 @@ std::string RateScopeDetail(RateScope scope, int limit) {
     case RateScope::kIngestWrite:
       // Not in Didit's documentation (the sandbox's wording, same pattern).
       return "Ingest write request" + tail;
+    case RateScope::kSessionUpdateKyc:
+      return "Session KYC data update" + tail;  // Didit's text (OAS)
   }
   return "Request was throttled.";
 }
@@ -167,6 +177,8 @@ int ScopeLimiter::LimitOf(RateScope scope) const {
       return limits_.session_pdf;
     case RateScope::kIngestWrite:
       return limits_.ingest_write;
+    case RateScope::kSessionUpdateKyc:
+      return limits_.session_update_kyc;
   }
   return 0;
 }

@@ -29,8 +29,9 @@ enum class RateScope {
   kSessionDecision,
   kSessionPdf,
   kIngestWrite,
+  kSessionUpdateKyc,
 };
-inline constexpr int kRateScopeCount = 6;
+inline constexpr int kRateScopeCount = 7;
 
 // "generic-get", "generic-write", "session-v2-create", "session-decision",
 // "session-generate-pdf", "ingest-write".

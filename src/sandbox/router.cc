@@ -144,6 +144,28 @@ Route Resolve(std::string_view method, std::string_view path) {
   } else if (path == "/v3/webhook/") {
     set(method == "PATCH" ? Endpoint::kUpdateWebhook : Endpoint::kGetWebhook, "GET, PATCH");
     r.method_allowed = method == "GET" || method == "PATCH";
+  } else if (path == "/v3/workflows/") {
+    set(method == "POST" ? Endpoint::kCreateWorkflow : Endpoint::kListWorkflows, "GET, POST");
+    r.method_allowed = method == "GET" || method == "POST";
+  } else if (auto workflow = ItemPath(path, "/v3/workflows/")) {
+    // GET only (PATCH and DELETE are not emulated).
+    set(Endpoint::kGetWorkflow, "GET");
+    r.session_id = *workflow;
+  } else if (path == "/v3/users/create/" || path == "/v3/businesses/create/") {
+    set(path == "/v3/users/create/" ? Endpoint::kCreateUser : Endpoint::kCreateBusiness, "POST");
+  } else if (auto data = SessionPath(path, "/update-data/")) {
+    set(Endpoint::kUpdateSessionData, "PATCH");
+    r.session_id = *data;
+  } else if (auto who = ItemPath(path, "/v3/users/"), biz = ItemPath(path, "/v3/businesses/");
+             who || biz) {
+    // GET only here (the list, PATCH, update-status and delete are not emulated).
+    set(who ? Endpoint::kGetUser : Endpoint::kGetBusiness, "GET");
+    auto decoded = PercentDecode(who ? *who : *biz);
+    if (!decoded) {
+      r.endpoint = Endpoint::kNotFound;
+    } else {
+      r.session_id = std::move(*decoded);
+    }
   } else if (auto txn = ItemPath(path, "/v3/transactions/")) {
     set(Endpoint::kGetTransaction, "GET");
     r.session_id = *txn;

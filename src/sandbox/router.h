@@ -52,11 +52,22 @@ enum class Endpoint {
   kListTransactions,   // GET    /v3/transactions/
   kCreateTransaction,  // POST   /v3/transactions/
   kGetTransaction,     // GET    /v3/transactions/{uuid}/
+
+  // Users, businesses and session sub-resources (users.cc, update_data.cc).
+  kCreateUser,         // POST   /v3/users/create/
+  kGetUser,            // GET    /v3/users/{vendor_data}/
+  kCreateBusiness,     // POST   /v3/businesses/create/
+  kGetBusiness,        // GET    /v3/businesses/{vendor_data}/
+  kUpdateSessionData,  // PATCH  /v3/session/{id}/update-data/
+  kListWorkflows,      // GET    /v3/workflows/  (workflows.cc)
+  kCreateWorkflow,     // POST   /v3/workflows/
+  kGetWorkflow,        // GET    /v3/workflows/{settings_uuid}/
 };
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
-  std::string session_id;  // for the {id} endpoints (a destination's or transaction's uuid too)
+  std::string session_id;  // for the {id} endpoints (a destination's or transaction's uuid, a
+                           // user's or business's vendor_data, percent-decoded, too)
   bool method_allowed = false;
   std::string_view allowed;  // the method the path accepts, for 405's Allow
   bool control = false;      // /_sandbox/*: no auth, no faults

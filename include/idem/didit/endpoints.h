@@ -41,6 +41,16 @@
 //                                   unknown, needs review; a retry's duplicate-id 400
 //                                   is looked up the same way (unique_field); rate
 //                                   scope ingest-write (only)
+//   create_user       no    no      look-up GET /v3/users/{vendor_data}/ (unique at Didit:
+//   create_business   no    no        a repeat is 400); created since the op with the op's
+//                                     names: done; another's: unknown, needs review; 404:
+//                                     send again; a business without vendor_data: review
+//   update_session_   no    no      look-up of the decision: the KYC record holds every
+//     data                            value sent = done; else send again (a PATCH of absolute
+//                                     values; one more data.updated); scope session-update-kyc
+//   create_workflow   no    no      look-up GET /v3/workflows/ by label + features since
+//                                   the op: one = done, several = review, none (after the
+//                                   timeout: nothing unique at Didit) = send again
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once

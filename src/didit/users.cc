@@ -1,0 +1,265 @@
+// Users and businesses (include/idem/didit/users.h).
+#include "idem/didit/users.h"
+
+#include "didit/json_util.h"
+#include "idem/didit/op_outcome.h"
+
+namespace idem::didit {
+namespace {
+
+using internal::OptInt;
+using internal::OptString;
+using nlohmann::json;
+
+#define IDEM_ENTITY_SET(target, expr)                               \
+  do {                                                              \
+    auto field_result = (expr);                                     \
+    if (!field_result) return tl::unexpected(field_result.error()); \
+    target = std::move(*field_result);                              \
+  } while (0)
+
+DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+
+[[nodiscard]] Status CheckLength(const std::optional<std::string>& value, const char* name,
+                                 std::size_t max) {
+  if (value && value->size() > max) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(name) + " is longer than " + std::to_string(max) + " characters");
+  }
+  return {};
+}
+
+[[nodiscard]] Status CheckCommon(const std::optional<std::string>& status,
+                                 const std::optional<json>& metadata) {
+  if (status && *status != "ACTIVE" && *status != "FLAGGED" && *status != "BLOCKED") {
+    return MakeError(ErrorCode::kInvalidArgument, "status must be ACTIVE|FLAGGED|BLOCKED");
+  }
+  if (metadata && !metadata->is_null() && !metadata->is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument, "metadata must be a JSON object");
+  }
+  return {};
+}
+
+bool IsDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+[[nodiscard]] Result<std::vector<std::string>> StringList(const json& o, const char* field) {
+  std::vector<std::string> out;
+  auto it = o.find(field);
+  if (it == o.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' not a list");
+  }
+  for (const json& v : *it) {
+    if (!v.is_string()) {
+      return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' not strings");
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+[[nodiscard]] Status ParseBase(const json& o, EntityRecordBase& r) {
+  IDEM_ENTITY_SET(r.didit_internal_id, internal::RequiredString(o, "didit_internal_id"));
+  IDEM_ENTITY_SET(r.vendor_data, OptString(o, "vendor_data"));
+  IDEM_ENTITY_SET(r.display_name, OptString(o, "display_name"));
+  IDEM_ENTITY_SET(r.effective_name, OptString(o, "effective_name"));
+  IDEM_ENTITY_SET(r.status, OptString(o, "status"));
+  IDEM_ENTITY_SET(r.session_count, OptInt(o, "session_count"));
+  IDEM_ENTITY_SET(r.approved_count, OptInt(o, "approved_count"));
+  IDEM_ENTITY_SET(r.declined_count, OptInt(o, "declined_count"));
+  IDEM_ENTITY_SET(r.in_review_count, OptInt(o, "in_review_count"));
+  IDEM_ENTITY_SET(r.last_session_at, OptString(o, "last_session_at"));
+  IDEM_ENTITY_SET(r.first_session_at, OptString(o, "first_session_at"));
+  IDEM_ENTITY_SET(r.last_activity_at, OptString(o, "last_activity_at"));
+  IDEM_ENTITY_SET(r.created_at, OptString(o, "created_at"));
+  IDEM_ENTITY_SET(r.updated_at, OptString(o, "updated_at"));
+  r.metadata = o.value("metadata", json());
+  return {};
+}
+
+[[nodiscard]] Result<json> ParseObject(std::string_view body, const char* what) {
+  auto parsed = internal::SafeParse(body);
+  if (!parsed) return tl::unexpected(parsed.error());
+  if (!parsed->is_object()) {
+    return MakeError(ErrorCode::kCorruption, std::string("the ") + what + " is not an object");
+  }
+  return std::move(*parsed);
+}
+
+[[nodiscard]] Result<OpRequest> MakeOp(std::string_view kind, const char* path,
+                                       Result<EncodedBody> body, std::string natural_key,
+                                       CallOptions call) {
+  if (!body) return tl::unexpected(body.error());
+  OpRequest op;
+  op.op_id = std::move(call.op_id);
+  op.kind = std::string(kind);
+  op.method = "POST";
+  op.path = path;
+  op.content_type = std::move(body->content_type);
+  op.body = std::move(body->body);
+  op.natural_key = std::move(natural_key);
+  return op;
+}
+
+// The create of a user or business. The journal has the outcome: a
+// duplicate-vendor_data 400 after an attempt that may have executed was
+// settled by the look-up (ClientOptions::exists_refusal, the rows'
+// unique_field), so a refusal here is a refusal.
+template <typename Created, typename Record, typename Parse>
+DiditResult<Created> DriveCreate(DiditClient& client, Result<OpRequest> op_request,
+                                 const Parse& parse) {
+  if (!op_request) return tl::unexpected(Plain(op_request.error()));
+  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
+  if (!op) return tl::unexpected(op.error());
+  auto parsed = parse(op->response_body);
+  if (!parsed) {
+    return tl::unexpected(
+        DiditError{Error(ErrorCode::kCorruption,
+                         "succeeded but the response is unreadable: " + parsed.error().message()),
+                   std::nullopt, op->op_id});
+  }
+  Created out;
+  static_cast<Record&>(out) = std::move(*parsed);
+  out.found_by_lookup = FoundByLookUp(*op);
+  return out;
+}
+
+}  // namespace
+
+std::string UserNaturalKey(std::string_view vendor_data) {
+  return "user:" + std::string(vendor_data);
+}
+std::string BusinessNaturalKey(std::string_view vendor_data) {
+  return "business:" + std::string(vendor_data);
+}
+
+[[nodiscard]] Result<EncodedBody> Encode(const UserRequest& r) {
+  if (r.vendor_data.empty())
+    return MakeError(ErrorCode::kInvalidArgument, "vendor_data is required");
+  for (auto st :
+       {CheckLength(r.full_name, "full_name", 512),
+        CheckLength(r.display_name, "display_name", 255), CheckCommon(r.status, r.metadata)}) {
+    if (!st) return tl::unexpected(st.error());
+  }
+  if (r.date_of_birth && !IsDate(*r.date_of_birth)) {
+    return MakeError(ErrorCode::kInvalidArgument, "date_of_birth must be YYYY-MM-DD");
+  }
+  json body = {{"vendor_data", r.vendor_data}};
+  if (r.full_name) body["full_name"] = *r.full_name;
+  if (r.display_name) body["display_name"] = *r.display_name;
+  if (r.date_of_birth) body["date_of_birth"] = *r.date_of_birth;
+  if (r.status) body["status"] = *r.status;
+  if (r.metadata) body["metadata"] = *r.metadata;
+  if (r.approved_emails) body["approved_emails"] = *r.approved_emails;
+  if (r.approved_phones) body["approved_phones"] = *r.approved_phones;
+  if (r.issuing_states) body["issuing_states"] = *r.issuing_states;
+  auto text = internal::SafeDump(body);
+  if (!text) return tl::unexpected(text.error());
+  return EncodedBody{"application/json", std::move(*text)};
+}
+
+[[nodiscard]] Result<EncodedBody> Encode(const BusinessRequest& r) {
+  if (r.vendor_data && r.vendor_data->empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "vendor_data, when given, must not be empty");
+  }
+  for (auto st :
+       {CheckLength(r.display_name, "display_name", 255),
+        CheckLength(r.legal_name, "legal_name", 255),
+        CheckLength(r.registration_number, "registration_number", 100),
+        CheckLength(r.country_code, "country_code", 10), CheckCommon(r.status, r.metadata)}) {
+    if (!st) return tl::unexpected(st.error());
+  }
+  json body = json::object();
+  if (r.vendor_data) body["vendor_data"] = *r.vendor_data;
+  if (r.display_name) body["display_name"] = *r.display_name;
+  if (r.legal_name) body["legal_name"] = *r.legal_name;
+  if (r.registration_number) body["registration_number"] = *r.registration_number;
+  if (r.country_code) body["country_code"] = *r.country_code;
+  if (r.status) body["status"] = *r.status;
+  if (r.metadata) body["metadata"] = *r.metadata;
+  auto text = internal::SafeDump(body);
+  if (!text) return tl::unexpected(text.error());
+  return EncodedBody{"application/json", std::move(*text)};
+}
+
+[[nodiscard]] Result<User> ParseUser(std::string_view body) {
+  auto o = ParseObject(body, "user");
+  if (!o) return tl::unexpected(o.error());
+  User u;
+  if (auto st = ParseBase(*o, u); !st) return tl::unexpected(st.error());
+  IDEM_ENTITY_SET(u.full_name, OptString(*o, "full_name"));
+  IDEM_ENTITY_SET(u.date_of_birth, OptString(*o, "date_of_birth"));
+  IDEM_ENTITY_SET(u.portrait_image_url, OptString(*o, "portrait_image_url"));
+  IDEM_ENTITY_SET(u.issuing_states, StringList(*o, "issuing_states"));
+  IDEM_ENTITY_SET(u.approved_emails, StringList(*o, "approved_emails"));
+  IDEM_ENTITY_SET(u.approved_phones, StringList(*o, "approved_phones"));
+  u.raw = std::move(*o);
+  return u;
+}
+
+[[nodiscard]] Result<Business> ParseBusiness(std::string_view body) {
+  auto o = ParseObject(body, "business");
+  if (!o) return tl::unexpected(o.error());
+  Business b;
+  if (auto st = ParseBase(*o, b); !st) return tl::unexpected(st.error());
+  IDEM_ENTITY_SET(b.legal_name, OptString(*o, "legal_name"));
+  IDEM_ENTITY_SET(b.registration_number, OptString(*o, "registration_number"));
+  IDEM_ENTITY_SET(b.country_code, OptString(*o, "country_code"));
+  b.raw = std::move(*o);
+  return b;
+}
+
+[[nodiscard]] Result<OpRequest> CreateUserOp(const UserRequest& request, CallOptions call) {
+  return MakeOp(kCreateUserKind, "/v3/users/create/", Encode(request),
+                UserNaturalKey(request.vendor_data), std::move(call));
+}
+
+[[nodiscard]] Result<OpRequest> CreateBusinessOp(const BusinessRequest& request, CallOptions call) {
+  return MakeOp(kCreateBusinessKind, "/v3/businesses/create/", Encode(request),
+                request.vendor_data ? BusinessNaturalKey(*request.vendor_data) : std::string(),
+                std::move(call));
+}
+
+[[nodiscard]] DiditResult<CreatedUser> CreateUser(DiditClient& client, const UserRequest& request,
+                                                  CallOptions call) {
+  return DriveCreate<CreatedUser, User>(client, CreateUserOp(request, std::move(call)), ParseUser);
+}
+
+[[nodiscard]] DiditResult<CreatedBusiness> CreateBusiness(DiditClient& client,
+                                                          const BusinessRequest& request,
+                                                          CallOptions call) {
+  return DriveCreate<CreatedBusiness, Business>(client, CreateBusinessOp(request, std::move(call)),
+                                                ParseBusiness);
+}
+
+namespace {
+
+template <typename T, typename Parse>
+DiditResult<T> GetOne(DiditClient& client, std::string_view collection,
+                      std::string_view vendor_data, const Parse& parse) {
+  if (vendor_data.empty())
+    return MakeDiditError(ErrorCode::kInvalidArgument, "vendor_data is required");
+  auto response = client.Get(std::string(collection) + UrlEncode(vendor_data) + "/");
+  if (!response) return tl::unexpected(response.error());
+  auto parsed = parse(response->body);
+  if (!parsed) return tl::unexpected(Plain(parsed.error()));
+  return std::move(*parsed);
+}
+
+}  // namespace
+
+[[nodiscard]] DiditResult<User> GetUser(DiditClient& client, std::string_view vendor_data) {
+  return GetOne<User>(client, "/v3/users/", vendor_data, ParseUser);
+}
+
+[[nodiscard]] DiditResult<Business> GetBusiness(DiditClient& client, std::string_view vendor_data) {
+  return GetOne<Business>(client, "/v3/businesses/", vendor_data, ParseBusiness);
+}
+
+}  // namespace idem::didit
