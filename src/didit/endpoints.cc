@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 25> kEndpoints = {{
+const std::array<EndpointProfile, 26> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -115,6 +115,14 @@ const std::array<EndpointProfile, 25> kEndpoints = {{
      "look-up GET /v3/workflows/ (label and features, updated since the op, not another op's): "
      "one = done; several = unknown, needs review; none (after the timeout) = send again",
      milliseconds(30000), "generic-write", ""},
+    // Billed per successful screening and saved nowhere (OAS): no key
+    // documented on this route (the fact sheet's keyed "wallet" is Digital
+    // ID wallet verification), nothing to look up, so an attempt that may
+    // have executed stops for review (wallet_screening.h).
+    {"wallet_screening", "POST", "/v3/wallet-screening/", false, true, false, "",
+     "nothing saved at Didit, no key documented: unknown, needs review, never re-sent (a server "
+     "honouring keys here: replay)",
+     milliseconds(30000), "generic-write", ""},
 }};
 
 // `path` (query stripped) against a pattern whose "{id}" is one non-empty
@@ -212,7 +220,8 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "database_validation, create_webhook_destination, "
                              "update_webhook_destination, delete_webhook_destination, "
                              "update_webhook, create_transaction, create_user, "
-                             "create_business, update_session_data, create_workflow)");
+                             "create_business, update_session_data, create_workflow, "
+                             "wallet_screening)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;

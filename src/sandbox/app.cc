@@ -48,6 +48,8 @@ std::string_view ExecutionKind(Endpoint e) {
       return "age_estimation";
     case Endpoint::kDatabaseValidation:
       return "database_validation";
+    case Endpoint::kWalletScreening:
+      return "wallet_screening";
     case Endpoint::kCreateDestination:
       return "create_webhook_destination";
     case Endpoint::kUpdateDestination:
@@ -95,7 +97,8 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "create_user",
                                                 "create_business",
                                                 "update_session_data",
-                                                "create_workflow"};
+                                                "create_workflow",
+                                                "wallet_screening"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -549,6 +552,9 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kDatabaseValidation:
       result = DatabaseValidation(request, now);
+      break;
+    case Endpoint::kWalletScreening:
+      result = WalletScreening(request, now);
       break;
     case Endpoint::kListDestinations:
       result = ListDestinations();

@@ -167,6 +167,7 @@ class App {
   EndpointResult FaceSearch(const Request& request, std::int64_t now_ms);
   EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
   EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
+  EndpointResult WalletScreening(const Request& request, std::int64_t now_ms);
   // database_validation.cc: Didit's 502 when no service answers.
   EndpointResult NoUsableService(const nlohmann::json& body, nlohmann::json services,
                                  CheckOptions options, std::int64_t now_ms);

@@ -48,6 +48,7 @@ bool BilledCheck(Endpoint e) {
     case Endpoint::kFaceSearch:
     case Endpoint::kAgeEstimation:
     case Endpoint::kDatabaseValidation:
+    case Endpoint::kWalletScreening:
     case Endpoint::kPhoneSend:
     case Endpoint::kEmailSend:
       return true;

@@ -96,6 +96,8 @@ Route Resolve(std::string_view method, std::string_view path) {
     r.method_allowed = true;
   } else if (path == "/v3/aml/") {
     set(Endpoint::kAml, "POST");
+  } else if (path == "/v3/wallet-screening/") {
+    set(Endpoint::kWalletScreening, "POST");
   } else if (path == "/v3/passive-liveness/") {
     set(Endpoint::kPassiveLiveness, "POST");
   } else if (path == "/v3/face-match/") {

@@ -40,6 +40,7 @@ enum class Endpoint {
   kFaceSearch,          // POST   /v3/face-search/
   kAgeEstimation,       // POST   /v3/age-estimation/
   kDatabaseValidation,  // POST   /v3/database-validation/
+  kWalletScreening,     // POST   /v3/wallet-screening/  (wallet_screening.cc)
 
   // The management API and transactions (management.cc, transactions.cc).
   kListDestinations,   // GET    /v3/webhook/destinations/

@@ -51,6 +51,9 @@
 //   create_workflow   no    no      look-up GET /v3/workflows/ by label + features since
 //                                   the op: one = done, several = review, none (after the
 //                                   timeout: nothing unique at Didit) = send again
+//   wallet_screening  no    yes     nothing saved at Didit (no session, no request_id)
+//                                   and no key documented on this route: unknown,
+//                                   needs review, never re-sent (wallet_screening.h)
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
