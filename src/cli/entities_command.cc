@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
 #include "cli/exit_codes.h"
+#include "cli/show_default.h"
 #include "cli/table_field.h"
 #include "idem/didit/session_data.h"
 #include "idem/didit/users.h"
@@ -277,7 +278,7 @@ void AddWorkflowCommand(CLI::App& app, int& exit_code) {
   create->callback([f, &exit_code] { exit_code = RunCreateWorkflow(*f); });
 
   auto* list = workflow->add_subcommand("list", "List workflows (a table, or --json)");
-  list->add_option("--limit", f->limit, "Page size")->check(CLI::Range(1, 1000));
+  ShowDefault(list->add_option("--limit", f->limit, "Page size"))->check(CLI::Range(1, 1000));
   list->add_option("--offset", f->offset, "First result")->check(CLI::NonNegativeNumber);
   list->add_flag("--json", f->json, "A JSON array (Didit's objects) instead of the table");
   AddClientFlags(*list, f->client);

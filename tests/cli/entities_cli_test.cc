@@ -250,7 +250,9 @@ TEST_F(EntitiesCli, SessionUpdateDataCorrectsTheKycRecord) {
   const json refused = ExpectRefusedOnce(
       {"session", "update-data", session_id, "--parsed-address", R"({"country":"ESP"})"},
       "idem session update-data");
-  EXPECT_TRUE(refused["field_errors"].contains("parsed_address")) << refused.dump();
+  EXPECT_EQ(refused["field_errors"]["parsed_address.country"][0],
+            "Invalid ISO 3166-1 alpha-2 country code.")
+      << refused.dump();
   // An unknown session: Didit's 404, exit 1.
   Ran unknown = Run({"session", "update-data", "00000000-0000-4000-8000-000000000000",
                      "--first-name", "A", "--json"});
