@@ -31,6 +31,11 @@ void AddEmailCommand(CLI::App& app, int& exit_code);
 void AddWebhookManagementCommands(CLI::App& webhook, int& exit_code);
 // `idem transaction create|get|find` (transaction_command.cc).
 void AddTransactionCommand(CLI::App& app, int& exit_code);
+// `idem user create|get`, `idem business create|get`, `idem workflow
+// create|list|get` (entities_command.cc).
+void AddEntityCommands(CLI::App& app, int& exit_code);
+// `idem session update-data` (entities_command.cc).
+void AddSessionDataCommand(CLI::App& session, int& exit_code);
 // poa, face-search, age-estimation, database-validation (checks_command.cc).
 void AddStandaloneCheckCommands(CLI::App& app, int& exit_code);
 

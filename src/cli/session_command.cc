@@ -181,6 +181,7 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 
   AddSessionCallsCommands(*session, exit_code);  // pdf, delete-batch
+  AddSessionDataCommand(*session, exit_code);    // update-data
 }
 
 }  // namespace idem::cli

@@ -111,6 +111,30 @@ TEST(SandboxCli, DefaultProfileIsDiditAndReplayHeaderIsASwitch) {
   EXPECT_EQ(p.Terminate(SIGTERM), 0);
 }
 
+// `--credits none`: a billed check answers Didit's 403 "not enough credits"
+// and nothing executes; the default (plenty) runs it.
+TEST(SandboxCli, CreditsNoneMakesABilledCheckAnswer403) {
+  ASSERT_NE(std::getenv("IDEM_BIN"), nullptr);
+  const std::string aml =
+      "curl -s -i --max-time 5 -H 'x-api-key: sandbox-key' -H 'Content-Type: application/json' "
+      "-X POST ";
+  {
+    SandboxProcess p({"--credits", "none"});
+    ASSERT_EQ(p.first_line().rfind("listening on http://127.0.0.1:", 0), 0u) << p.first_line();
+    const std::string answer = RunShell(aml + p.url() + "/v3/aml/ -d '{\"full_name\":\"Jo\"}'");
+    EXPECT_NE(answer.find("HTTP/1.1 403"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("enough credits"), std::string::npos) << answer;
+    const std::string stats = RunShell("curl -s --max-time 5 " + p.url() + "/_sandbox/stats");
+    EXPECT_EQ(stats.find("\"aml\":1"), std::string::npos) << "nothing executes: " << stats;
+    EXPECT_EQ(p.Terminate(SIGTERM), 0);
+  }
+  SandboxProcess p;
+  ASSERT_FALSE(p.first_line().empty());
+  const std::string answer = RunShell(aml + p.url() + "/v3/aml/ -d '{\"full_name\":\"Jo\"}'");
+  EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
+  EXPECT_EQ(p.Terminate(SIGTERM), 0);
+}
+
 TEST(SandboxCli, BadProfileIsAUsageError) {
   const std::string bin = std::getenv("IDEM_BIN");
   for (const char* bad : {"stripe", "Didit", "\"\""}) {
