@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,19 @@ inline constexpr int kDiditWebhookAttempts = 3;
 // not say whether "~4 min" counts from the first attempt instead. No jitter:
 // Didit's spread is not documented either.
 std::shared_ptr<const BackoffPolicy> DiditWebhookBackoff();
+
+// One finished HTTP attempt of the sender, for an observer
+// (WebhookSenderOptions::on_attempt; the sandbox's per-session delivery log).
+struct WebhookAttempt {
+  std::string tag;  // the tag given to Enqueue ("" = none)
+  int attempt = 0;  // 1 = the entry's first attempt
+  std::string url;
+  std::string body;              // the payload, byte for byte
+  Headers headers;               // the request's headers (signatures and X-Timestamp)
+  int status = 0;                // the receiver's answer; 0 = none (timeout, no connection)
+  bool acknowledged = false;     // a 2xx
+  std::int64_t sent_unix_s = 0;  // X-Timestamp
+};
 
 struct WebhookSenderOptions {
   // Where to POST. Required.
@@ -100,6 +114,9 @@ struct WebhookSenderOptions {
   std::shared_ptr<RandomSource> random;
   // The transport to send with. Default (null): a libcurl transport of its own.
   std::shared_ptr<Transport> transport;
+  // Called after every attempt, on the transport's thread, with no lock of
+  // the sender held (it may call Enqueue). Default: none.
+  std::function<void(const WebhookAttempt&)> on_attempt;
 };
 
 struct WebhookSenderStats {
@@ -124,7 +141,10 @@ class WebhookSender {
 
   // Queues one event (a JSON payload, sent byte for byte). Returns at once.
   // After Shutdown, kFailedPrecondition.
-  [[nodiscard]] virtual Status Enqueue(std::string payload) = 0;
+  [[nodiscard]] Status Enqueue(std::string payload) { return Enqueue(std::move(payload), {}); }
+  // The same, with a tag handed back in every WebhookAttempt of this entry
+  // (not of a duplicate injected by `faults`, which gets no tag).
+  [[nodiscard]] virtual Status Enqueue(std::string payload, std::string tag) = 0;
 
   // Blocks until nothing is queued or in flight, or `timeout` passes.
   // true = idle.

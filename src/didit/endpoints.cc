@@ -16,7 +16,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 26> kEndpoints = {{
+const std::array<EndpointProfile, 29> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -92,6 +92,17 @@ const std::array<EndpointProfile, 26> kEndpoints = {{
      "look-up by transaction_id in GET /v3/transactions/ (same request: done; another: unknown, "
      "needs review); not listed: send again (Didit refuses a second one with the id)",
      milliseconds(30000), "ingest-write", "transaction_id"},
+    // Monitoring events (monitoring_events.h): in neither the OAS nor the
+    // fact sheet's endpoint sections (only its rate-limit table: scope
+    // ingest-write). No key, no documented unique id and no read endpoint:
+    // an attempt that may have executed stops `unknown` for review, never
+    // re-sent. Billing undocumented: not billed.
+    {"create_event", "POST", "/v3/events/", false, false, false, "",
+     "nothing to look up and no documented unique id: unknown, needs review (never re-sent)",
+     milliseconds(30000), "ingest-write", ""},
+    {"create_event_batch", "POST", "/v3/events/batch/", false, false, false, "",
+     "nothing to look up and no documented unique id: unknown, needs review (never re-sent)",
+     milliseconds(30000), "ingest-write", ""},
     // Users and businesses (didit/entity_reconcilers.h): "not idempotent"
     // (OAS), but vendor_data is unique per kind (a repeat is 400), so a
     // re-send cannot make a second record: repeat_refused, no settle wait.
@@ -123,22 +134,30 @@ const std::array<EndpointProfile, 26> kEndpoints = {{
      "nothing saved at Didit, no key documented: unknown, needs review, never re-sent (a server "
      "honouring keys here: replay)",
      milliseconds(30000), "generic-write", ""},
+    // The per-session delivery log's resend (webhook_deliveries.h): not
+    // billed; a repeat only makes one more delivery of the same body, which
+    // an idempotent receiver absorbs, so an ambiguous attempt is sent again
+    // (ResendReconciler), and a racing repeat is harmless: repeat_refused.
+    {"resend_webhook", "POST", "/v3/session/{id}/webhook/{id}/resend", false, false, true, "",
+     "send again (one more delivery of the same body: harmless to a receiver that "
+     "deduplicates, as every Didit receiver must)",
+     milliseconds(30000), "generic-write", ""},
 }};
 
-// `path` (query stripped) against a pattern whose "{id}" is one non-empty
-// segment.
+// `path` (query stripped) against a pattern whose every "{id}" is one
+// non-empty segment.
 bool PathMatches(std::string_view pattern, std::string_view path) {
   path = path.substr(0, path.find('?'));
-  const std::size_t hole = pattern.find("{id}");
-  if (hole == std::string_view::npos) return path == pattern;
-  const std::string_view head = pattern.substr(0, hole);
-  const std::string_view tail = pattern.substr(hole + 4);
-  if (!path.starts_with(head) || !path.ends_with(tail) ||
-      path.size() <= head.size() + tail.size()) {
-    return false;
+  while (true) {
+    const std::size_t hole = pattern.find("{id}");
+    if (hole == std::string_view::npos) return path == pattern;
+    if (path.substr(0, hole) != pattern.substr(0, hole)) return false;
+    path.remove_prefix(hole);
+    pattern.remove_prefix(hole + 4);
+    const std::size_t end = std::min(path.find('/'), path.size());
+    if (end == 0) return false;
+    path.remove_prefix(end);
   }
-  const std::string_view id = path.substr(head.size(), path.size() - head.size() - tail.size());
-  return id.find('/') == std::string_view::npos;
 }
 
 }  // namespace
@@ -219,7 +238,8 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "email_check, poa, face_search, age_estimation, "
                              "database_validation, create_webhook_destination, "
                              "update_webhook_destination, delete_webhook_destination, "
-                             "update_webhook, create_transaction, create_user, "
+                             "update_webhook, create_transaction, create_event, "
+                             "create_event_batch, resend_webhook, create_user, "
                              "create_business, update_session_data, create_workflow, "
                              "wallet_screening)");
       }

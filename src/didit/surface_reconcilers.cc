@@ -10,6 +10,7 @@
 #include "didit/resend_reconciler.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/transactions.h"
+#include "idem/didit/webhook_deliveries.h"
 #include "idem/didit/webhook_destinations.h"
 
 namespace idem::didit::internal {
@@ -248,6 +249,9 @@ void AddSurfaceReconcilers(ClientOptions& options) {
   options.reconcilers[update] = std::make_shared<ResendReconciler>(0, "");
   options.reconcilers[std::string(kUpdateWebhookKind)] = std::make_shared<ResendReconciler>(0, "");
   options.reconcilers[transaction] = std::make_shared<TransactionReconciler>(target, 20);
+  // A resend of a webhook delivery makes one more delivery of the same body:
+  // sent again (webhook_deliveries.h).
+  options.reconcilers[std::string(kResendWebhookKind)] = std::make_shared<ResendReconciler>(0, "");
   options.resource_id_of[create] = field("uuid");
   options.resource_id_of[update] = in_path;
   options.resource_id_of[remove] = in_path;

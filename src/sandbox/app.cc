@@ -60,6 +60,10 @@ std::string_view ExecutionKind(Endpoint e) {
       return "update_webhook";
     case Endpoint::kCreateTransaction:
       return "create_transaction";
+    case Endpoint::kCreateEvent:
+      return "create_event";
+    case Endpoint::kCreateEventBatch:
+      return "create_event_batch";
     case Endpoint::kCreateUser:
       return "create_user";
     case Endpoint::kCreateBusiness:
@@ -94,6 +98,8 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "delete_webhook_destination",
                                                 "update_webhook",
                                                 "create_transaction",
+                                                "create_event",
+                                                "create_event_batch",
                                                 "create_user",
                                                 "create_business",
                                                 "update_session_data",
@@ -138,7 +144,7 @@ bool ReadOnly(Endpoint e) {
          e == Endpoint::kListDestinations || e == Endpoint::kGetDestination ||
          e == Endpoint::kListTransactions || e == Endpoint::kGetTransaction ||
          e == Endpoint::kGetUser || e == Endpoint::kGetBusiness || e == Endpoint::kListWorkflows ||
-         e == Endpoint::kGetWorkflow;
+         e == Endpoint::kGetWorkflow || e == Endpoint::kSessionWebhooks;
 }
 
 }  // namespace
@@ -585,6 +591,18 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kGetTransaction:
       result = GetTransaction(route.session_id);
+      break;
+    case Endpoint::kCreateEvent:
+      result = CreateMonitoringEvent(request, now);
+      break;
+    case Endpoint::kSessionWebhooks:
+      result = ListSessionWebhooks(route.session_id);
+      break;
+    case Endpoint::kResendWebhook:
+      result = ResendWebhook(route.session_id, route.item_id, now);
+      break;
+    case Endpoint::kCreateEventBatch:
+      result = CreateMonitoringEventBatch(request, now);
       break;
     case Endpoint::kCreateUser:
       result = CreateUser(request, now);

@@ -46,6 +46,8 @@ struct Outcome {
 };
 
 // The parts of SandboxOptions the logic needs (the rest is the server's).
+class WebhookDeliveryLog;  // webhook_log.h
+
 struct AppConfig {
   std::string api_key = "sandbox-key";
   FaultSpec faults;
@@ -64,6 +66,9 @@ struct AppConfig {
   // /_sandbox/stats. Empty = webhooks off (no such key).
   std::function<std::string()> webhook_stats;
   std::string base_url;  // for `url`/`next` links when the Host header is missing
+  // The webhook sender's per-session delivery log (webhook_log.h); null: the
+  // log endpoints answer [] / 404.
+  std::shared_ptr<WebhookDeliveryLog> webhook_log;
 };
 
 struct CheckOptions;  // check_support.h
@@ -184,6 +189,18 @@ class App {
   EndpointResult ListTransactions(const Request& request, std::string_view query);
   EndpointResult CreateTransaction(const Request& request, std::int64_t now_ms);
   EndpointResult GetTransaction(const std::string& uuid);
+  // monitoring_events.cc: transaction-monitoring events (entities keyed by
+  // event_id).
+  EndpointResult CreateMonitoringEvent(const Request& request, std::int64_t now_ms);
+  EndpointResult CreateMonitoringEventBatch(const Request& request, std::int64_t now_ms);
+  // webhook_log.cc's endpoints (in webhook_log_endpoints.cc).
+  EndpointResult ListSessionWebhooks(const std::string& session_id);
+  EndpointResult ResendWebhook(const std::string& session_id, const std::string& delivery_uuid,
+                               std::int64_t now_ms);
+  std::optional<nlohmann::json> StoredMonitoringEvent(const std::string& event_id) const;
+  nlohmann::json IngestMonitoringEvent(const nlohmann::json& event, std::int64_t now_ms,
+                                       EndpointResult& out,
+                                       std::map<std::string, nlohmann::json>& pending);
   // users.cc: users and businesses (entities keyed by vendor_data);
   // update_data.cc: the KYC record of a session.
   EndpointResult CreateUser(const Request& request, std::int64_t now_ms);

@@ -111,8 +111,10 @@ std::vector<RateScope> RateScopesFor(std::string_view method, Endpoint endpoint)
   if (endpoint == Endpoint::kUpdateSessionData && method == "PATCH") {
     scopes.push_back(RateScope::kSessionUpdateKyc);
   }
-  if (endpoint == Endpoint::kCreateTransaction && method == "POST") {
-    // Didit counts transaction ingestion in its own scope, not in generic-write (RL).
+  if ((endpoint == Endpoint::kCreateTransaction || endpoint == Endpoint::kCreateEvent ||
+       endpoint == Endpoint::kCreateEventBatch) &&
+      method == "POST") {
+    // Didit counts transaction and event ingestion in its own scope, not in generic-write (RL).
     scopes.push_back(RateScope::kIngestWrite);
     return scopes;
   }

@@ -19,6 +19,26 @@ std::optional<std::string> SessionPath(std::string_view path, std::string_view s
   return std::string(id);
 }
 
+// Matches "/v3/session/{id}/webhook/{delivery_uuid}/resend" (no trailing
+// slash, fact sheet section 6) and returns (id, delivery_uuid).
+std::optional<std::pair<std::string, std::string>> ResendPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/v3/session/";
+  constexpr std::string_view kMiddle = "/webhook/";
+  constexpr std::string_view kSuffix = "/resend";
+  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix)) return std::nullopt;
+  const std::string_view rest =
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  const std::size_t middle = rest.find(kMiddle);
+  if (middle == 0 || middle == std::string_view::npos) return std::nullopt;
+  const std::string_view id = rest.substr(0, middle);
+  const std::string_view delivery = rest.substr(middle + kMiddle.size());
+  if (id.find('/') != std::string_view::npos || delivery.empty() ||
+      delivery.find('/') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(id), std::string(delivery));
+}
+
 // Matches "/_sandbox/sessions/{id}/{action}" and returns (action, id).
 std::optional<std::pair<std::string, std::string>> ControlSessionPath(std::string_view path) {
   constexpr std::string_view kPrefix = "/_sandbox/sessions/";
@@ -129,6 +149,17 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kAgeEstimation, "POST");
   } else if (path == "/v3/database-validation/") {
     set(Endpoint::kDatabaseValidation, "POST");
+  } else if (auto hooks = SessionPath(path, "/webhooks/")) {
+    set(Endpoint::kSessionWebhooks, "GET");
+    r.session_id = *hooks;
+  } else if (auto resend = ResendPath(path)) {
+    set(Endpoint::kResendWebhook, "POST");
+    r.session_id = resend->first;
+    r.item_id = resend->second;
+  } else if (path == "/v3/events/") {
+    set(Endpoint::kCreateEvent, "POST");
+  } else if (path == "/v3/events/batch/") {
+    set(Endpoint::kCreateEventBatch, "POST");
   } else if (path == "/v3/webhook/destinations/" || path == "/v3/transactions/") {
     const bool destinations = path == "/v3/webhook/destinations/";
     set(method == "POST"

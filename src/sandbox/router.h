@@ -53,6 +53,10 @@ enum class Endpoint {
   kListTransactions,   // GET    /v3/transactions/
   kCreateTransaction,  // POST   /v3/transactions/
   kGetTransaction,     // GET    /v3/transactions/{uuid}/
+  kCreateEvent,        // POST   /v3/events/  (monitoring_events.cc)
+  kCreateEventBatch,   // POST   /v3/events/batch/
+  kSessionWebhooks,    // GET    /v3/session/{id}/webhooks/  (webhook_log.h)
+  kResendWebhook,      // POST   /v3/session/{id}/webhook/{delivery_uuid}/resend
 
   // Users, businesses and session sub-resources (users.cc, update_data.cc).
   kCreateUser,         // POST   /v3/users/create/
@@ -69,6 +73,7 @@ struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
   std::string session_id;  // for the {id} endpoints (a destination's or transaction's uuid, a
                            // user's or business's vendor_data, percent-decoded, too)
+  std::string item_id;     // kResendWebhook: the delivery uuid
   bool method_allowed = false;
   std::string_view allowed;  // the method the path accepts, for 405's Allow
   bool control = false;      // /_sandbox/*: no auth, no faults

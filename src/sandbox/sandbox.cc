@@ -151,6 +151,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.rate_scopes = options.rate_scopes;
   config.clock = options.clock ? options.clock : DefaultClock();
   config.event_sink = options.event_sink;
+  // The per-session delivery log: empty unless the sandbox sends webhooks.
+  config.webhook_log = std::make_shared<sandbox::WebhookDeliveryLog>();
   std::shared_ptr<sandbox::WebhookDispatch> dispatch;
   if (!options.webhook_url.empty() || options.auto_complete.count() != 0) {
     sandbox::WebhookDispatchConfig wh;
@@ -175,6 +177,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
     wh.seed = options.seed;
     wh.clock = config.clock;
     wh.user_sink = options.event_sink;
+    wh.log = config.webhook_log;
     auto created = sandbox::WebhookDispatch::Create(std::move(wh));
     if (!created) return tl::unexpected(created.error());
     dispatch = std::move(*created);

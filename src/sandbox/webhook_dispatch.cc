@@ -63,6 +63,9 @@ WebhookSenderOptions SenderOptionsFor(const WebhookDispatchConfig& config) {
   options.attempt_timeout = std::chrono::seconds(5);
   // Distinct from the auto-complete outcomes, still fixed by the seed.
   options.random = std::make_shared<SeededRandom>(config.seed * 2654435761u + 17);
+  if (config.log) {
+    options.on_attempt = [log = config.log](const WebhookAttempt& a) { log->Record(a); };
+  }
   return options;
 }
 
@@ -76,6 +79,12 @@ Result<std::shared_ptr<WebhookDispatch>> WebhookDispatch::Create(WebhookDispatch
     auto sender = WebhookSender::Create(SenderOptionsFor(config));
     if (!sender) return tl::unexpected(sender.error());
     dispatch->sender_ = std::move(*sender);
+    if (config.log) {
+      WebhookSender* raw = dispatch->sender_.get();
+      config.log->SetEnqueue([raw](std::string payload, std::string tag) {
+        return raw->Enqueue(std::move(payload), std::move(tag));
+      });
+    }
   }
   if (config.auto_complete.count() > 0) {
     WebhookDispatch* raw = dispatch.get();
@@ -184,6 +193,8 @@ void WebhookDispatch::Stop() {
     cv_.notify_all();
   }
   if (timer_.joinable()) timer_.join();
+  // No resend may reach the sender once it is gone.
+  if (config_.log) config_.log->SetEnqueue(nullptr);
   if (sender_) sender_->Shutdown(std::chrono::milliseconds(0));
 }
 

@@ -21,6 +21,7 @@
 #include "idem/sandbox.h"
 #include "idem/status.h"
 #include "idem/webhook_sender.h"
+#include "sandbox/webhook_log.h"
 
 namespace idem::sandbox {
 
@@ -39,6 +40,9 @@ struct WebhookDispatchConfig {
   // webhook_backoff say why).
   int max_attempts = kDiditWebhookAttempts;
   std::shared_ptr<const BackoffPolicy> backoff;  // null: DiditWebhookBackoff()
+  // Every attempt is recorded here, and its resends go through the sender;
+  // may be null.
+  std::shared_ptr<WebhookDeliveryLog> log;
 };
 
 // The sender's options for `config` (exposed for tests): its URL, secret,

@@ -27,6 +27,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 struct Entry {
   std::shared_ptr<const std::string> payload;
   int attempts = 0;
+  std::string tag;  // Enqueue's; "" for none
   // This event's clones of the retry and backoff prototypes (shared: the
   // entry is copied into the transport's callback).
   std::shared_ptr<internal::RetryLoop> retry;
@@ -73,7 +74,8 @@ class Sender final : public WebhookSender {
     transport_.reset();  // an owned transport cancels what is in flight and joins
   }
 
-  Status Enqueue(std::string payload) override {
+  using WebhookSender::Enqueue;
+  Status Enqueue(std::string payload, std::string tag) override {
     auto shared = std::make_shared<const std::string>(std::move(payload));
     std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->stopping) return MakeError(ErrorCode::kFailedPrecondition, "sender shut down");
@@ -90,7 +92,9 @@ class Sender final : public WebhookSender {
       due += state_->options.reorder_hold;
       ++stats.reordered;
     }
-    state_->queue.emplace(due, NewEntry(shared));
+    Entry entry = NewEntry(shared);
+    entry.tag = std::move(tag);
+    state_->queue.emplace(due, std::move(entry));
     if (f.duplicate > 0 && random.NextDouble() < f.duplicate) {
       state_->queue.emplace(due, NewEntry(shared));
       ++stats.duplicates_injected;
@@ -146,7 +150,7 @@ class Sender final : public WebhookSender {
   // A queue entry with its own clones of the prototypes.
   Entry NewEntry(std::shared_ptr<const std::string> payload) const {
     const auto& o = state_->options;
-    return Entry{std::move(payload), 0,
+    return Entry{std::move(payload), 0, std::string(),
                  std::make_shared<internal::RetryLoop>(*o.retry, *o.backoff, o.budget)};
   }
 
@@ -187,7 +191,21 @@ class Sender final : public WebhookSender {
     request.headers.push_back({"Content-Type", "application/json"});
     request.body = *entry.payload;
     std::shared_ptr<State> state = state_;
-    transport_->Send(std::move(request), [state, entry](TransportResult result) mutable {
+    Headers sent_headers = o.on_attempt ? request.headers : Headers{};
+    transport_->Send(std::move(request), [state, entry, sent_headers = std::move(sent_headers),
+                                          now](TransportResult result) mutable {
+      if (state->options.on_attempt) {
+        WebhookAttempt a;
+        a.tag = entry.tag;
+        a.attempt = entry.attempts;
+        a.url = state->options.url;
+        a.body = *entry.payload;
+        a.headers = std::move(sent_headers);
+        a.status = result ? result->status : 0;
+        a.acknowledged = result && ClassifyStatus(result->status) == Verdict::kSuccess;
+        a.sent_unix_s = now;
+        state->options.on_attempt(a);
+      }
       std::lock_guard<std::mutex> lock(state->mu);
       --state->in_flight;
       auto& stats = state->stats;

@@ -41,6 +41,9 @@
 //                                   unknown, needs review; a retry's duplicate-id 400
 //                                   is looked up the same way (unique_field); rate
 //                                   scope ingest-write (only)
+//   create_event      no    no      nothing to look up, no documented unique id:
+//   create_event_     no    no        unknown, needs review, never re-sent; rate
+//     batch                           scope ingest-write (only)
 //   create_user       no    no      look-up GET /v3/users/{vendor_data}/ (unique at Didit:
 //   create_business   no    no        a repeat is 400); created since the op with the op's
 //                                     names: done; another's: unknown, needs review; 404:
@@ -54,6 +57,8 @@
 //   wallet_screening  no    yes     nothing saved at Didit (no session, no request_id)
 //                                   and no key documented on this route: unknown,
 //                                   needs review, never re-sent (wallet_screening.h)
+//   resend_webhook    no    no      send again (one more delivery of the same body:
+//                                   harmless to a receiver that deduplicates)
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
@@ -118,7 +123,7 @@ std::span<const EndpointProfile> DiditEndpoints();
 const EndpointProfile* FindDiditEndpoint(std::string_view kind);
 
 // The row a raw request matches (`idem call POST /v3/aml/`), by method and
-// path ("{id}" matches one non-empty path segment; a query is ignored);
+// path (each "{id}" matches one non-empty path segment; a query is ignored);
 // nullptr when none does.
 const EndpointProfile* DiditEndpointFor(std::string_view method, std::string_view path);
 
