@@ -213,7 +213,7 @@ struct SandboxOptions {
   // own limits (400s) instead of a 413 Didit would not give. What Didit does
   // with bigger bodies is not documented. A body is buffered whole: memory
   // for one request is bounded by this, kept on loopback.
-  std::size_t max_body_bytes = 16u << 20;  // 16 MiB
+  std::size_t max_body_bytes = 16u << 20;         // 16 MiB
   std::size_t max_header_bytes = 16 * 1024;       // 16 KiB
   std::chrono::milliseconds read_timeout{10000};  // 10 s
   std::size_t max_connections = 10000;

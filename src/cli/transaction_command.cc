@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/didit_cli_support.h"
 #include "cli/exit_codes.h"
+#include "cli/flag_values.h"
 
 namespace idem::cli {
 namespace {
@@ -27,25 +28,6 @@ struct TransactionFlags {
   bool new_op = false;
   ClientFlags client;
 };
-
-void SetIfGiven(std::optional<std::string>& field, const std::string& value) {
-  if (!value.empty()) field = value;
-}
-
-// `value` (a flag's text) parsed into `field` when given; false (and the
-// error printed into `exit_code`) when it is not a JSON object.
-bool SetObject(std::optional<nlohmann::json>& field, const std::string& value, const char* flag,
-               int& exit_code) {
-  if (value.empty()) return true;
-  auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    exit_code = ReportError(
-        Error(ErrorCode::kInvalidArgument, std::string(flag) + " must be a JSON object"));
-    return false;
-  }
-  field = std::move(parsed);
-  return true;
-}
 
 int RunCreate(const TransactionFlags& f) {
   didit::TransactionRequest request = f.request;

@@ -12,10 +12,23 @@
 
 namespace idem::didit::internal {
 
+// An error of idem's own (a request refused before it is sent, a response
+// that cannot be read): no API answer, no op.
+inline DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+
+// A typed answer and the op it settled: how it was settled
+// (FoundByLookUp(op)), its HTTP status.
+template <typename T>
+struct Settled {
+  T answer;
+  Operation op;
+};
+
 template <typename T, typename Parse>
-[[nodiscard]] DiditResult<T> CallAndParse(Client& client, Result<OpRequest> op_request,
-                                          Parse parse) {
-  if (!op_request) return tl::unexpected(DiditError{op_request.error(), std::nullopt, {}});
+[[nodiscard]] DiditResult<Settled<T>> CallAndParseSettled(Client& client,
+                                                          Result<OpRequest> op_request,
+                                                          Parse parse) {
+  if (!op_request) return tl::unexpected(Plain(op_request.error()));
   auto op = OpOutcome(client.Call(std::move(*op_request)));
   if (!op) return tl::unexpected(op.error());
   auto parsed = parse(op->response_body);
@@ -25,7 +38,31 @@ template <typename T, typename Parse>
                          "succeeded but the response is unreadable: " + parsed.error().message()),
                    std::nullopt, op->op_id});
   }
-  return std::move(*parsed);
+  return Settled<T>{std::move(*parsed), std::move(*op)};
+}
+
+template <typename T, typename Parse>
+[[nodiscard]] DiditResult<T> CallAndParse(Client& client, Result<OpRequest> op_request,
+                                          Parse parse) {
+  auto settled = CallAndParseSettled<T>(client, std::move(op_request), parse);
+  if (!settled) return tl::unexpected(std::move(settled.error()));
+  return std::move(settled->answer);
+}
+
+// A create whose answer says whether a look-up found it (`Created` is a
+// `Record` with `found_by_lookup`). The journal has the outcome: an "already
+// exists" refusal after an attempt that may have executed was settled by the
+// kind's look-up (ClientOptions::exists_refusal), so a refusal here is a
+// refusal.
+template <typename Created, typename Record, typename Parse>
+[[nodiscard]] DiditResult<Created> CallAndParseCreated(Client& client, Result<OpRequest> op_request,
+                                                       Parse parse) {
+  auto settled = CallAndParseSettled<Record>(client, std::move(op_request), parse);
+  if (!settled) return tl::unexpected(std::move(settled.error()));
+  Created out;
+  static_cast<Record&>(out) = std::move(settled->answer);
+  out.found_by_lookup = FoundByLookUp(settled->op);
+  return out;
 }
 
 }  // namespace idem::didit::internal

@@ -1,6 +1,7 @@
 // Transaction-monitoring events (include/idem/didit/monitoring_events.h).
 #include "idem/didit/monitoring_events.h"
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -9,8 +10,6 @@ namespace {
 
 using internal::OptString;
 using nlohmann::json;
-
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
 
 [[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
   if (value && !value->is_object()) {
@@ -153,35 +152,18 @@ OpRequest MakeOp(std::string_view kind, const char* path, EncodedBody body, Call
 [[nodiscard]] DiditResult<MonitoringEventResult> SendMonitoringEvent(DiditClient& client,
                                                                      const MonitoringEvent& event,
                                                                      CallOptions call) {
-  auto op_request = SendMonitoringEventOp(event, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseMonitoringEventResult(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  return std::move(*parsed);
+  return internal::CallAndParse<MonitoringEventResult>(
+      client.client(), SendMonitoringEventOp(event, std::move(call)), ParseMonitoringEventResult);
 }
 
 [[nodiscard]] DiditResult<MonitoringEventBatchResult> SendMonitoringEventBatch(
     DiditClient& client, const std::vector<MonitoringEvent>& events, CallOptions call) {
-  auto op_request = SendMonitoringEventBatchOp(events, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseMonitoringEventBatch(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  parsed->status = op->response_status;
-  return std::move(*parsed);
+  auto settled = internal::CallAndParseSettled<MonitoringEventBatchResult>(
+      client.client(), SendMonitoringEventBatchOp(events, std::move(call)),
+      ParseMonitoringEventBatch);
+  if (!settled) return tl::unexpected(std::move(settled.error()));
+  settled->answer.status = settled->op.response_status;  // 201, or 207 when one was rejected
+  return std::move(settled->answer);
 }
 
 }  // namespace idem::didit

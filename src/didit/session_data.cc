@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -12,8 +13,6 @@ namespace {
 
 using internal::OptString;
 using nlohmann::json;
-
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
 
 bool IsDate(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -154,18 +153,8 @@ bool OneOf(const std::string& v, std::initializer_list<std::string_view> choices
                                                      std::string_view session_id,
                                                      const KycDataUpdate& update,
                                                      CallOptions call) {
-  auto op_request = UpdateSessionDataOp(session_id, update, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseKycData(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  return std::move(*parsed);
+  return internal::CallAndParse<KycData>(
+      client.client(), UpdateSessionDataOp(session_id, update, std::move(call)), ParseKycData);
 }
 
 }  // namespace idem::didit

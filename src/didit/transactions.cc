@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "didit/reconcilers.h"
 #include "didit/surface_reconcilers.h"
@@ -23,7 +24,7 @@ using nlohmann::json;
     target = std::move(*field_result);                              \
   } while (0)
 
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+using internal::Plain;
 
 [[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
   if (value && !value->is_object()) {
@@ -160,24 +161,8 @@ std::string CanonicalAmount(std::string_view amount) {
 [[nodiscard]] DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,
                                                                 const TransactionRequest& request,
                                                                 CallOptions call) {
-  auto op_request = CreateTransactionOp(request, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  // The journal has the outcome: a duplicate-id 400 after an attempt that
-  // may have executed was settled by the look-up (ClientOptions::
-  // exists_refusal), so a refusal here is a refusal.
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseTransaction(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  CreatedTransaction out;
-  static_cast<Transaction&>(out) = std::move(*parsed);
-  out.found_by_lookup = FoundByLookUp(*op);
-  return out;
+  return internal::CallAndParseCreated<CreatedTransaction, Transaction>(
+      client.client(), CreateTransactionOp(request, std::move(call)), ParseTransaction);
 }
 
 [[nodiscard]] DiditResult<Transaction> GetTransaction(DiditClient& client, std::string_view uuid) {

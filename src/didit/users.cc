@@ -1,6 +1,7 @@
 // Users and businesses (include/idem/didit/users.h).
 #include "idem/didit/users.h"
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -18,7 +19,7 @@ using nlohmann::json;
     target = std::move(*field_result);                              \
   } while (0)
 
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+using internal::Plain;
 
 [[nodiscard]] Status CheckLength(const std::optional<std::string>& value, const char* name,
                                  std::size_t max) {
@@ -105,29 +106,6 @@ bool IsDate(const std::string& s) {
   op.body = std::move(body->body);
   op.natural_key = std::move(natural_key);
   return op;
-}
-
-// The create of a user or business. The journal has the outcome: a
-// duplicate-vendor_data 400 after an attempt that may have executed was
-// settled by the look-up (ClientOptions::exists_refusal, the rows'
-// unique_field), so a refusal here is a refusal.
-template <typename Created, typename Record, typename Parse>
-DiditResult<Created> DriveCreate(DiditClient& client, Result<OpRequest> op_request,
-                                 const Parse& parse) {
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = parse(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  Created out;
-  static_cast<Record&>(out) = std::move(*parsed);
-  out.found_by_lookup = FoundByLookUp(*op);
-  return out;
 }
 
 }  // namespace
@@ -228,14 +206,15 @@ std::string BusinessNaturalKey(std::string_view vendor_data) {
 
 [[nodiscard]] DiditResult<CreatedUser> CreateUser(DiditClient& client, const UserRequest& request,
                                                   CallOptions call) {
-  return DriveCreate<CreatedUser, User>(client, CreateUserOp(request, std::move(call)), ParseUser);
+  return internal::CallAndParseCreated<CreatedUser, User>(
+      client.client(), CreateUserOp(request, std::move(call)), ParseUser);
 }
 
 [[nodiscard]] DiditResult<CreatedBusiness> CreateBusiness(DiditClient& client,
                                                           const BusinessRequest& request,
                                                           CallOptions call) {
-  return DriveCreate<CreatedBusiness, Business>(client, CreateBusinessOp(request, std::move(call)),
-                                                ParseBusiness);
+  return internal::CallAndParseCreated<CreatedBusiness, Business>(
+      client.client(), CreateBusinessOp(request, std::move(call)), ParseBusiness);
 }
 
 namespace {

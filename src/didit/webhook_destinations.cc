@@ -112,7 +112,7 @@ constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
   return {};
 }
 
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+using internal::Plain;
 
 }  // namespace
 
@@ -202,24 +202,9 @@ bool IsWebhookEvent(std::string_view name) {
 
 [[nodiscard]] DiditResult<CreatedWebhookDestination> CreateWebhookDestination(
     DiditClient& client, const WebhookDestinationRequest& request, CallOptions call) {
-  auto op_request = CreateWebhookDestinationOp(request, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  // The journal has the outcome: a duplicate-url 400 after an attempt that
-  // may have executed was settled by the look-up (ClientOptions::
-  // exists_refusal), so a refusal here is a refusal.
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseWebhookDestination(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  CreatedWebhookDestination out;
-  static_cast<WebhookDestination&>(out) = std::move(*parsed);
-  out.found_by_lookup = FoundByLookUp(*op);
-  return out;
+  return internal::CallAndParseCreated<CreatedWebhookDestination, WebhookDestination>(
+      client.client(), CreateWebhookDestinationOp(request, std::move(call)),
+      ParseWebhookDestination);
 }
 
 [[nodiscard]] DiditResult<std::vector<WebhookDestination>> ListWebhookDestinations(

@@ -1,6 +1,7 @@
 // Workflows (include/idem/didit/workflows.h).
 #include "idem/didit/workflows.h"
 
+#include "didit/call_and_parse.h"
 #include "didit/json_util.h"
 #include "idem/didit/op_outcome.h"
 
@@ -18,7 +19,7 @@ using nlohmann::json;
     target = std::move(*field_result);                              \
   } while (0)
 
-DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+using internal::Plain;
 
 [[nodiscard]] Result<std::optional<bool>> OptBool(const json& o, const char* field) {
   auto it = o.find(field);
@@ -167,18 +168,8 @@ std::string WorkflowNaturalKey(const WorkflowRequest& request) {
 [[nodiscard]] DiditResult<Workflow> CreateWorkflow(DiditClient& client,
                                                    const WorkflowRequest& request,
                                                    CallOptions call) {
-  auto op_request = CreateWorkflowOp(request, std::move(call));
-  if (!op_request) return tl::unexpected(Plain(op_request.error()));
-  auto op = OpOutcome(client.client().Call(std::move(*op_request)));
-  if (!op) return tl::unexpected(op.error());
-  auto parsed = ParseWorkflow(op->response_body);
-  if (!parsed) {
-    return tl::unexpected(
-        DiditError{Error(ErrorCode::kCorruption,
-                         "succeeded but the response is unreadable: " + parsed.error().message()),
-                   std::nullopt, op->op_id});
-  }
-  return std::move(*parsed);
+  return internal::CallAndParse<Workflow>(
+      client.client(), CreateWorkflowOp(request, std::move(call)), ParseWorkflow);
 }
 
 [[nodiscard]] DiditResult<WorkflowPage> ListWorkflows(DiditClient& client, int limit, int offset) {

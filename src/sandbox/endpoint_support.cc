@@ -1,6 +1,11 @@
 #include "sandbox/endpoint_support.h"
 
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
 #include "sandbox/responses.h"
+#include "sandbox/router.h"
 
 namespace idem::sandbox {
 
@@ -52,6 +57,40 @@ std::optional<nlohmann::json> RequireObject(const Request& request, Response& er
     return std::nullopt;
   }
   return body;
+}
+
+App::EndpointResult StoredJson(const EntityRecord* entity) {
+  if (!entity) return Fail(DetailResponse(404, "Not found."));
+  App::EndpointResult out;
+  out.response.status = 200;
+  out.response.headers.push_back({"Content-Type", "application/json"});
+  out.response.body = entity->json;
+  return out;
+}
+
+std::optional<LimitOffset> ReadLimitOffset(SandboxProfile profile, std::string_view query,
+                                           Response& error) {
+  auto params = ParseQuery(query);
+  if (!params) {
+    error = DetailResponse(400, "Malformed query string.");
+    return std::nullopt;
+  }
+  LimitOffset out;
+  for (auto [name, target] : {std::pair{"limit", &out.limit}, std::pair{"offset", &out.offset}}) {
+    auto it = params->find(name);
+    if (it == params->end() || it->second.empty()) continue;
+    const std::string& v = it->second;
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size()) {
+      error = FieldError(profile, name, "A valid integer is required.");
+      return std::nullopt;
+    }
+    *target = n;
+  }
+  if (out.limit == 0) out.limit = 50;
+  out.limit = std::min<std::size_t>(out.limit, 1000);
+  return out;
 }
 
 }  // namespace idem::sandbox

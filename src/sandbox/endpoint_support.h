@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sandbox/app.h"
 
@@ -28,5 +29,20 @@ void RecordSessionChange(App::EndpointResult& out, const SessionRecord& s,
 
 // The body as a JSON object, or nullopt with `error` set to the 400.
 std::optional<nlohmann::json> RequireObject(const Request& request, Response& error);
+
+// A GET of one stored document (a workflow, a transaction, a user): 200 with
+// it as stored, or 404 {"detail": "Not found."} when `entity` is null.
+App::EndpointResult StoredJson(const EntityRecord* entity);
+
+// A list's DRF limit/offset parameters: `limit` (default 50, 0 = the
+// default, at most 1000) and `offset` (default 0) are whole numbers, else
+// nullopt with `error` set to the 400 naming the field (or to the 400 of a
+// malformed query string).
+struct LimitOffset {
+  std::size_t limit = 50;
+  std::size_t offset = 0;
+};
+std::optional<LimitOffset> ReadLimitOffset(SandboxProfile profile, std::string_view query,
+                                           Response& error);
 
 }  // namespace idem::sandbox

@@ -225,14 +225,8 @@ App::EndpointResult App::CreateBusiness(const Request& request, std::int64_t now
 }
 
 App::EndpointResult App::GetUserOrBusiness(Endpoint endpoint, const std::string& vendor_data) {
-  const EntityRecord* e =
-      FindEntity(endpoint == Endpoint::kGetUser ? kUser : kBusiness, vendor_data);
-  if (!e || vendor_data.empty()) return Fail(DetailResponse(404, "Not found."));
-  EndpointResult out;
-  out.response.status = 200;
-  out.response.headers.push_back({"Content-Type", "application/json"});
-  out.response.body = e->json;
-  return out;
+  if (vendor_data.empty()) return StoredJson(nullptr);
+  return StoredJson(FindEntity(endpoint == Endpoint::kGetUser ? kUser : kBusiness, vendor_data));
 }
 
 }  // namespace idem::sandbox

@@ -291,32 +291,14 @@ App::EndpointResult App::CreateWorkflow(const Request& request, std::int64_t now
 }
 
 App::EndpointResult App::GetWorkflow(const std::string& uuid) {
-  const EntityRecord* e = FindEntity(kWorkflow, uuid);
-  if (!e) return Fail(DetailResponse(404, "Not found."));
-  EndpointResult out;
-  out.response.status = 200;
-  out.response.headers.push_back({"Content-Type", "application/json"});
-  out.response.body = e->json;
-  return out;
+  return StoredJson(FindEntity(kWorkflow, uuid));
 }
 
 App::EndpointResult App::ListWorkflows(const Request& request, std::string_view query) {
-  auto params = ParseQuery(query);
-  if (!params) return Fail(DetailResponse(400, "Malformed query string."));
-  std::size_t limit = 50, offset = 0;
-  for (auto [name, target] : {std::pair{"limit", &limit}, std::pair{"offset", &offset}}) {
-    auto it = params->find(name);
-    if (it == params->end() || it->second.empty()) continue;
-    const std::string& v = it->second;
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size()) {
-      return Fail(FieldError(config_.profile, name, "A valid integer is required."));
-    }
-    *target = n;
-  }
-  if (limit == 0) limit = 50;
-  limit = std::min<std::size_t>(limit, 1000);
+  Response error;
+  const std::optional<LimitOffset> paging = ReadLimitOffset(config_.profile, query, error);
+  if (!paging) return Fail(std::move(error));
+  const std::size_t limit = paging->limit, offset = paging->offset;
   std::vector<const EntityRecord*> all = Entities(kWorkflow);
   std::reverse(all.begin(), all.end());  // newest first
   const Page page = Paginate(all.size(), limit, offset);
