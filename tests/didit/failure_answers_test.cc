@@ -69,7 +69,9 @@ TEST(FailureAnswers, ALostFiveOhTwoIsNotTakenForTheCheck) {
   sandbox.seed = kLostFirstWriteSeed;
   auto h = MakeHarness(sandbox, [](DiditClientOptions& o) {
     // The sandbox answers in milliseconds: a look-up that finds nothing is
-    // trusted after 300 ms, not Didit's 30 s.
+    // trusted after 300 ms, not Didit's 30 s. SetAttemptTimeout adjusts the
+    // registered profiles, so they are registered first.
+    AddDiditReconcilers(o.client, o.reconciler);
     SetAttemptTimeout(o.client, std::chrono::milliseconds(300));
   });
   ASSERT_TRUE(h);
