@@ -3,8 +3,9 @@
 // run still renders.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cctype>
 #include <string>
+#include <string_view>
 
 #include "chaos/chaos.h"
 #include "testing/html_scan.h"
@@ -148,6 +149,26 @@ TEST(ChaosHtmlReport, HostileTextStaysText) {
   EXPECT_EQ(Figure(tags, "profile"), kHostile);
 }
 
+// True when `text` holds "nan" or "inf" as a whole word: a NaN or an
+// infinity printed where a number belongs. (A hand scan, not std::regex:
+// GCC 12 under ASan warns inside libstdc++'s regex compiler.)
+bool HasNonFiniteWord(const std::string& text) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::string_view w : {"nan", "inf"}) {
+    for (std::size_t at = text.find(w); at != std::string::npos; at = text.find(w, at + 1)) {
+      const std::size_t end = at + w.size();
+      if ((at == 0 || !word(text[at - 1])) && (end == text.size() || !word(text[end]))) return true;
+    }
+  }
+  return false;
+}
+
+TEST(ChaosHtmlReport, NonFiniteWordsAreFound) {
+  EXPECT_TRUE(HasNonFiniteWord("x=nan"));
+  EXPECT_TRUE(HasNonFiniteWord("<text>-inf</text>"));
+  EXPECT_FALSE(HasNonFiniteWord("infinite banana info"));
+}
+
 TEST(ChaosHtmlReport, AnEmptyRunStillRenders) {
   ChaosReport r;
   const std::string html = RenderChaosReportHtml(r, ChaosOptions{});
@@ -155,7 +176,7 @@ TEST(ChaosHtmlReport, AnEmptyRunStillRenders) {
   EXPECT_EQ(FindTags(tags, "div", "verdict")[0].Attr("data-passed"), "true");
   EXPECT_TRUE(FindTags(tags, "line", "kill").empty());
   EXPECT_GE(FindTags(tags, "text", "no-data").size(), 3u) << "progress, faults, latency";
-  EXPECT_FALSE(std::regex_search(html, std::regex(R"(\b-?(nan|inf)\b)"))) << "no NaN drawn";
+  EXPECT_FALSE(HasNonFiniteWord(html)) << "no NaN drawn";
 }
 
 }  // namespace
