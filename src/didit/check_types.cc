@@ -15,18 +15,6 @@ using internal::OptObject;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_CHECK_TRY(var, expr)                                 \
-  auto var##_result = (expr);                                     \
-  if (!var##_result) return tl::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-#define IDEM_CHECK_SET(target, expr)                                \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 [[nodiscard]] Status CheckAction(std::string_view field, const std::optional<std::string>& value) {
   if (value && *value != "DECLINE" && *value != "NO_ACTION") {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -83,14 +71,14 @@ template <typename Report, typename ParseReport>
 [[nodiscard]] Result<StandaloneCheck<Report>> ParseEnvelope(std::string_view body,
                                                             const char* report_key,
                                                             ParseReport parse_report) {
-  IDEM_CHECK_TRY(obj, internal::SafeParse(body));
+  IDEM_JSON_TRY(obj, internal::SafeParse(body));
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
   StandaloneCheck<Report> r;
-  IDEM_CHECK_SET(r.request_id, OptString(obj, "request_id"));
-  IDEM_CHECK_SET(r.vendor_data, OptString(obj, "vendor_data"));
-  IDEM_CHECK_SET(r.metadata, OptAny(obj, "metadata"));
-  IDEM_CHECK_SET(r.created_at, OptString(obj, "created_at"));
-  IDEM_CHECK_TRY(report, OptObject(obj, report_key));
+  IDEM_JSON_SET(r.request_id, OptString(obj, "request_id"));
+  IDEM_JSON_SET(r.vendor_data, OptString(obj, "vendor_data"));
+  IDEM_JSON_SET(r.metadata, OptAny(obj, "metadata"));
+  IDEM_JSON_SET(r.created_at, OptString(obj, "created_at"));
+  IDEM_JSON_TRY(report, OptObject(obj, report_key));
   if (report) {
     auto parsed = parse_report(*report);
     if (!parsed) {
@@ -246,21 +234,21 @@ template <typename Report, typename ParseReport>
 [[nodiscard]] Result<PoaResult> ParsePoaResult(std::string_view body) {
   return ParseEnvelope<PoaReport>(body, "poa", [](const json& o) -> Result<PoaReport> {
     PoaReport r;
-    IDEM_CHECK_SET(r.status, OptString(o, "status"));
-    IDEM_CHECK_SET(r.issuing_state, OptString(o, "issuing_state"));
-    IDEM_CHECK_SET(r.document_type, OptString(o, "document_type"));
-    IDEM_CHECK_SET(r.document_subtype, OptString(o, "document_subtype"));
-    IDEM_CHECK_SET(r.document_language, OptString(o, "document_language"));
-    IDEM_CHECK_SET(r.issuer, OptString(o, "issuer"));
-    IDEM_CHECK_SET(r.issue_date, OptString(o, "issue_date"));
-    IDEM_CHECK_SET(r.expiration_date, OptString(o, "expiration_date"));
-    IDEM_CHECK_SET(r.poa_address, OptString(o, "poa_address"));
-    IDEM_CHECK_SET(r.poa_formatted_address, OptString(o, "poa_formatted_address"));
-    IDEM_CHECK_SET(r.poa_parsed_address, OptAny(o, "poa_parsed_address"));
-    IDEM_CHECK_SET(r.name_on_document, OptString(o, "name_on_document"));
-    IDEM_CHECK_SET(r.extra_fields, OptAny(o, "extra_fields"));
-    IDEM_CHECK_SET(r.detected_codes, OptAny(o, "detected_codes"));
-    IDEM_CHECK_SET(r.warnings, OptAny(o, "warnings"));
+    IDEM_JSON_SET(r.status, OptString(o, "status"));
+    IDEM_JSON_SET(r.issuing_state, OptString(o, "issuing_state"));
+    IDEM_JSON_SET(r.document_type, OptString(o, "document_type"));
+    IDEM_JSON_SET(r.document_subtype, OptString(o, "document_subtype"));
+    IDEM_JSON_SET(r.document_language, OptString(o, "document_language"));
+    IDEM_JSON_SET(r.issuer, OptString(o, "issuer"));
+    IDEM_JSON_SET(r.issue_date, OptString(o, "issue_date"));
+    IDEM_JSON_SET(r.expiration_date, OptString(o, "expiration_date"));
+    IDEM_JSON_SET(r.poa_address, OptString(o, "poa_address"));
+    IDEM_JSON_SET(r.poa_formatted_address, OptString(o, "poa_formatted_address"));
+    IDEM_JSON_SET(r.poa_parsed_address, OptAny(o, "poa_parsed_address"));
+    IDEM_JSON_SET(r.name_on_document, OptString(o, "name_on_document"));
+    IDEM_JSON_SET(r.extra_fields, OptAny(o, "extra_fields"));
+    IDEM_JSON_SET(r.detected_codes, OptAny(o, "detected_codes"));
+    IDEM_JSON_SET(r.warnings, OptAny(o, "warnings"));
     for (const auto& [key, value] : o.items()) {
       if (key.starts_with("expected_details_")) r.expected_details[key] = value;
     }
@@ -272,17 +260,17 @@ template <typename Report, typename ParseReport>
   return ParseEnvelope<FaceSearchReport>(
       body, "face_search", [](const json& o) -> Result<FaceSearchReport> {
         FaceSearchReport r;
-        IDEM_CHECK_SET(r.status, OptString(o, "status"));
-        IDEM_CHECK_SET(r.total_matches, OptInt(o, "total_matches"));
-        IDEM_CHECK_TRY(matches, OptAny(o, "matches"));
+        IDEM_JSON_SET(r.status, OptString(o, "status"));
+        IDEM_JSON_SET(r.total_matches, OptInt(o, "total_matches"));
+        IDEM_JSON_TRY(matches, OptAny(o, "matches"));
         if (matches) {
           if (!matches->is_array()) {
             return MakeError(ErrorCode::kCorruption, "field 'matches' is not an array");
           }
           for (const auto& m : *matches) r.matches.push_back(m);
         }
-        IDEM_CHECK_SET(r.user_image, OptAny(o, "user_image"));
-        IDEM_CHECK_SET(r.warnings, OptAny(o, "warnings"));
+        IDEM_JSON_SET(r.user_image, OptAny(o, "user_image"));
+        IDEM_JSON_SET(r.warnings, OptAny(o, "warnings"));
         return r;
       });
 }
@@ -291,12 +279,12 @@ template <typename Report, typename ParseReport>
   return ParseEnvelope<AgeEstimationReport>(
       body, "age_estimation", [](const json& o) -> Result<AgeEstimationReport> {
         AgeEstimationReport r;
-        IDEM_CHECK_SET(r.status, OptString(o, "status"));
-        IDEM_CHECK_SET(r.method, OptString(o, "method"));
-        IDEM_CHECK_SET(r.score, OptNumber(o, "score"));
-        IDEM_CHECK_SET(r.user_image, OptAny(o, "user_image"));
-        IDEM_CHECK_SET(r.age_estimation, OptNumber(o, "age_estimation"));
-        IDEM_CHECK_SET(r.warnings, OptAny(o, "warnings"));
+        IDEM_JSON_SET(r.status, OptString(o, "status"));
+        IDEM_JSON_SET(r.method, OptString(o, "method"));
+        IDEM_JSON_SET(r.score, OptNumber(o, "score"));
+        IDEM_JSON_SET(r.user_image, OptAny(o, "user_image"));
+        IDEM_JSON_SET(r.age_estimation, OptNumber(o, "age_estimation"));
+        IDEM_JSON_SET(r.warnings, OptAny(o, "warnings"));
         return r;
       });
 }
@@ -306,16 +294,16 @@ template <typename Report, typename ParseReport>
   return ParseEnvelope<DatabaseValidationReport>(
       body, "database_validation", [](const json& o) -> Result<DatabaseValidationReport> {
         DatabaseValidationReport r;
-        IDEM_CHECK_SET(r.status, OptString(o, "status"));
-        IDEM_CHECK_SET(r.issuing_state, OptString(o, "issuing_state"));
-        IDEM_CHECK_SET(r.validation_type, OptString(o, "validation_type"));
-        IDEM_CHECK_SET(r.screened_data, OptAny(o, "screened_data"));
-        IDEM_CHECK_SET(r.match_type, OptString(o, "match_type"));
-        IDEM_CHECK_SET(r.validations, OptAny(o, "validations"));
-        IDEM_CHECK_SET(r.warnings, OptAny(o, "warnings"));
-        IDEM_CHECK_SET(r.errors, OptAny(o, "errors"));
-        IDEM_CHECK_SET(r.services_used, OptAny(o, "services_used"));
-        IDEM_CHECK_SET(r.match_score, OptNumber(o, "match_score"));
+        IDEM_JSON_SET(r.status, OptString(o, "status"));
+        IDEM_JSON_SET(r.issuing_state, OptString(o, "issuing_state"));
+        IDEM_JSON_SET(r.validation_type, OptString(o, "validation_type"));
+        IDEM_JSON_SET(r.screened_data, OptAny(o, "screened_data"));
+        IDEM_JSON_SET(r.match_type, OptString(o, "match_type"));
+        IDEM_JSON_SET(r.validations, OptAny(o, "validations"));
+        IDEM_JSON_SET(r.warnings, OptAny(o, "warnings"));
+        IDEM_JSON_SET(r.errors, OptAny(o, "errors"));
+        IDEM_JSON_SET(r.services_used, OptAny(o, "services_used"));
+        IDEM_JSON_SET(r.match_score, OptNumber(o, "match_score"));
         return r;
       });
 }

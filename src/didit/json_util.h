@@ -10,6 +10,21 @@
 
 #include "idem/status.h"
 
+// Propagates the error of a Result expression; otherwise declares `var` with
+// its value. For the parsers, which read many fields in a row.
+#define IDEM_JSON_TRY(var, expr)                                  \
+  auto var##_result = (expr);                                     \
+  if (!var##_result) return tl::unexpected(var##_result.error()); \
+  auto var = std::move(*var##_result)
+
+// Parses one field straight into `target`, or returns the parser's error.
+#define IDEM_JSON_SET(target, expr)                                 \
+  do {                                                              \
+    auto field_result = (expr);                                     \
+    if (!field_result) return tl::unexpected(field_result.error()); \
+    target = std::move(*field_result);                              \
+  } while (0)
+
 namespace idem::didit::internal {
 
 // Deeper nesting is refused before parsing, so a hostile "[[[[..." cannot

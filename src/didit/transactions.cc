@@ -17,13 +17,6 @@ using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_TX_SET(target, expr)                                   \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 using internal::Plain;
 
 [[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
@@ -123,18 +116,18 @@ std::string CanonicalAmount(std::string_view amount) {
   }
   const json& o = *parsed;
   Transaction t;
-  IDEM_TX_SET(t.uuid, internal::RequiredString(o, "uuid"));
-  IDEM_TX_SET(t.txn_id, internal::RequiredString(o, "txn_id"));
-  IDEM_TX_SET(t.transaction_number, OptInt(o, "transaction_number"));
-  IDEM_TX_SET(t.txn_date, OptString(o, "txn_date"));
-  IDEM_TX_SET(t.status, OptString(o, "status"));
-  IDEM_TX_SET(t.transaction_type, OptString(o, "transaction_type"));
-  IDEM_TX_SET(t.action_type, OptString(o, "action_type"));
-  IDEM_TX_SET(t.direction, OptString(o, "direction"));
-  IDEM_TX_SET(t.amount, OptString(o, "amount"));
-  IDEM_TX_SET(t.currency, OptString(o, "currency"));
-  IDEM_TX_SET(t.severity, OptString(o, "severity"));
-  IDEM_TX_SET(t.vendor_data, OptString(o, "vendor_data"));
+  IDEM_JSON_SET(t.uuid, internal::RequiredString(o, "uuid"));
+  IDEM_JSON_SET(t.txn_id, internal::RequiredString(o, "txn_id"));
+  IDEM_JSON_SET(t.transaction_number, OptInt(o, "transaction_number"));
+  IDEM_JSON_SET(t.txn_date, OptString(o, "txn_date"));
+  IDEM_JSON_SET(t.status, OptString(o, "status"));
+  IDEM_JSON_SET(t.transaction_type, OptString(o, "transaction_type"));
+  IDEM_JSON_SET(t.action_type, OptString(o, "action_type"));
+  IDEM_JSON_SET(t.direction, OptString(o, "direction"));
+  IDEM_JSON_SET(t.amount, OptString(o, "amount"));
+  IDEM_JSON_SET(t.currency, OptString(o, "currency"));
+  IDEM_JSON_SET(t.severity, OptString(o, "severity"));
+  IDEM_JSON_SET(t.vendor_data, OptString(o, "vendor_data"));
   if (auto it = o.find("score"); it != o.end() && !it->is_null()) {
     if (!it->is_number()) return MakeError(ErrorCode::kCorruption, "field 'score' not a number");
     t.score = it->get<double>();

@@ -17,20 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-// Propagates the error of a Result expression; otherwise yields its value.
-#define IDEM_DIDIT_TRY(var, expr)                                 \
-  auto var##_result = (expr);                                     \
-  if (!var##_result) return tl::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-// Parses one field straight into `target`, or returns the parser's error.
-#define IDEM_DIDIT_SET(target, expr)                                \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 void PutOpt(json& obj, const char* key, const std::optional<std::string>& value) {
   if (value) obj[key] = *value;
 }
@@ -54,7 +40,7 @@ void PutOpt(json& obj, const char* key, const std::optional<bool>& value) {
 
 [[nodiscard]] Result<std::optional<SessionStatusValue>> OptStatus(const json& obj,
                                                                   const char* field) {
-  IDEM_DIDIT_TRY(text, OptString(obj, field));
+  IDEM_JSON_TRY(text, OptString(obj, field));
   if (!text) return std::optional<SessionStatusValue>();
   return std::optional<SessionStatusValue>(SessionStatusValue::FromString(*text));
 }
@@ -74,8 +60,8 @@ void PutOpt(json& obj, const char* key, const std::optional<bool>& value) {
                        std::string("an item of '") + field + "' is not an object");
     }
     FeatureResult result;
-    IDEM_DIDIT_SET(result.node_id, OptString(item, "node_id"));
-    IDEM_DIDIT_SET(result.status, OptString(item, "status"));
+    IDEM_JSON_SET(result.node_id, OptString(item, "node_id"));
+    IDEM_JSON_SET(result.status, OptString(item, "status"));
     result.raw = item;
     out.push_back(std::move(result));
   }
@@ -360,39 +346,39 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
 [[nodiscard]] Result<Session> SessionFromJson(const json& obj) {
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "session is not an object");
   Session s;
-  IDEM_DIDIT_SET(s.session_id, RequiredString(obj, "session_id"));
-  IDEM_DIDIT_SET(s.session_number, OptInt(obj, "session_number"));
-  IDEM_DIDIT_SET(s.session_token, OptString(obj, "session_token"));
-  IDEM_DIDIT_SET(s.url, OptString(obj, "url"));
-  if (!s.url) IDEM_DIDIT_SET(s.url, OptString(obj, "session_url"));
-  IDEM_DIDIT_SET(s.vendor_data, OptString(obj, "vendor_data"));
-  IDEM_DIDIT_SET(s.metadata, OptAny(obj, "metadata"));
-  IDEM_DIDIT_SET(s.status, OptStatus(obj, "status"));
-  IDEM_DIDIT_SET(s.callback, OptString(obj, "callback"));
-  IDEM_DIDIT_SET(s.workflow_id, OptString(obj, "workflow_id"));
-  IDEM_DIDIT_SET(s.workflow_version, OptAny(obj, "workflow_version"));
+  IDEM_JSON_SET(s.session_id, RequiredString(obj, "session_id"));
+  IDEM_JSON_SET(s.session_number, OptInt(obj, "session_number"));
+  IDEM_JSON_SET(s.session_token, OptString(obj, "session_token"));
+  IDEM_JSON_SET(s.url, OptString(obj, "url"));
+  if (!s.url) IDEM_JSON_SET(s.url, OptString(obj, "session_url"));
+  IDEM_JSON_SET(s.vendor_data, OptString(obj, "vendor_data"));
+  IDEM_JSON_SET(s.metadata, OptAny(obj, "metadata"));
+  IDEM_JSON_SET(s.status, OptStatus(obj, "status"));
+  IDEM_JSON_SET(s.callback, OptString(obj, "callback"));
+  IDEM_JSON_SET(s.workflow_id, OptString(obj, "workflow_id"));
+  IDEM_JSON_SET(s.workflow_version, OptAny(obj, "workflow_version"));
   s.raw = obj;
   return s;
 }
 
 [[nodiscard]] Result<Session> ParseSession(std::string_view body) {
-  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  IDEM_JSON_TRY(obj, ParseObject(body));
   return SessionFromJson(obj);
 }
 
 [[nodiscard]] Result<Decision> ParseDecision(std::string_view body) {
-  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  IDEM_JSON_TRY(obj, ParseObject(body));
   Decision d;
-  IDEM_DIDIT_SET(d.session_id, RequiredString(obj, "session_id"));
-  IDEM_DIDIT_SET(d.session_number, OptInt(obj, "session_number"));
-  IDEM_DIDIT_SET(d.session_url, OptString(obj, "session_url"));
-  IDEM_DIDIT_SET(d.status, OptStatus(obj, "status"));
-  IDEM_DIDIT_SET(d.workflow_id, OptString(obj, "workflow_id"));
-  IDEM_DIDIT_SET(d.vendor_data, OptString(obj, "vendor_data"));
-  IDEM_DIDIT_SET(d.metadata, OptAny(obj, "metadata"));
-  IDEM_DIDIT_SET(d.expected_details, OptAny(obj, "expected_details"));
-  IDEM_DIDIT_SET(d.contact_details, OptAny(obj, "contact_details"));
-  IDEM_DIDIT_SET(d.callback, OptString(obj, "callback"));
+  IDEM_JSON_SET(d.session_id, RequiredString(obj, "session_id"));
+  IDEM_JSON_SET(d.session_number, OptInt(obj, "session_number"));
+  IDEM_JSON_SET(d.session_url, OptString(obj, "session_url"));
+  IDEM_JSON_SET(d.status, OptStatus(obj, "status"));
+  IDEM_JSON_SET(d.workflow_id, OptString(obj, "workflow_id"));
+  IDEM_JSON_SET(d.vendor_data, OptString(obj, "vendor_data"));
+  IDEM_JSON_SET(d.metadata, OptAny(obj, "metadata"));
+  IDEM_JSON_SET(d.expected_details, OptAny(obj, "expected_details"));
+  IDEM_JSON_SET(d.contact_details, OptAny(obj, "contact_details"));
+  IDEM_JSON_SET(d.callback, OptString(obj, "callback"));
   if (auto it = obj.find("features"); it != obj.end() && !it->is_null()) {
     if (!it->is_array())
       return MakeError(ErrorCode::kCorruption, "field 'features' is not an array");
@@ -417,7 +403,7 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
       {"database_validations", &Decision::database_validations},
   };
   for (const FeatureField& field : kFeatureFields) {
-    IDEM_DIDIT_TRY(items, OptFeatures(obj, field.name));
+    IDEM_JSON_TRY(items, OptFeatures(obj, field.name));
     d.*field.member = std::move(items);
   }
   d.raw = std::move(obj);
@@ -425,17 +411,17 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
 }
 
 [[nodiscard]] Result<SessionList> ParseSessionList(std::string_view body) {
-  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  IDEM_JSON_TRY(obj, ParseObject(body));
   SessionList list;
-  IDEM_DIDIT_TRY(count, OptInt(obj, "count"));
-  IDEM_DIDIT_SET(list.next, OptString(obj, "next"));
-  IDEM_DIDIT_SET(list.previous, OptString(obj, "previous"));
+  IDEM_JSON_TRY(count, OptInt(obj, "count"));
+  IDEM_JSON_SET(list.next, OptString(obj, "next"));
+  IDEM_JSON_SET(list.previous, OptString(obj, "previous"));
   auto it = obj.find("results");
   if (it == obj.end() || !it->is_array()) {
     return MakeError(ErrorCode::kCorruption, "field 'results' is missing or not an array");
   }
   for (const json& item : *it) {
-    IDEM_DIDIT_TRY(session, SessionFromJson(item));
+    IDEM_JSON_TRY(session, SessionFromJson(item));
     list.results.push_back(std::move(session));
   }
   list.count = count.value_or(static_cast<std::int64_t>(list.results.size()));
@@ -444,24 +430,24 @@ std::string ListSessionsPath(const ListSessionsRequest& request) {
 }
 
 [[nodiscard]] Result<UpdateStatusResult> ParseUpdateStatusResult(std::string_view body) {
-  IDEM_DIDIT_TRY(obj, ParseObject(body));
-  IDEM_DIDIT_TRY(session_id, OptString(obj, "session_id"));
+  IDEM_JSON_TRY(obj, ParseObject(body));
+  IDEM_JSON_TRY(session_id, OptString(obj, "session_id"));
   return UpdateStatusResult{session_id.value_or(""), std::move(obj)};
 }
 
 [[nodiscard]] Result<CheckResult> ParseCheckResult(std::string_view body) {
-  IDEM_DIDIT_TRY(obj, ParseObject(body));
+  IDEM_JSON_TRY(obj, ParseObject(body));
   CheckResult r;
-  IDEM_DIDIT_SET(r.request_id, OptString(obj, "request_id"));
-  IDEM_DIDIT_SET(r.session_id, OptString(obj, "session_id"));
-  IDEM_DIDIT_SET(r.status, OptString(obj, "status"));
+  IDEM_JSON_SET(r.request_id, OptString(obj, "request_id"));
+  IDEM_JSON_SET(r.session_id, OptString(obj, "session_id"));
+  IDEM_JSON_SET(r.status, OptString(obj, "status"));
   // Didit puts a check's status inside its result object ({"liveness":
   // {"status": ...}}); the top-level one is for older or adopted shapes.
   for (const char* check : {"aml", "liveness", "face_match", "id_verification", "poa",
                             "age_estimation", "face_search", "database_validation"}) {
     if (r.status) break;
     if (auto it = obj.find(check); it != obj.end() && it->is_object()) {
-      IDEM_DIDIT_SET(r.status, OptString(*it, "status"));
+      IDEM_JSON_SET(r.status, OptString(*it, "status"));
     }
   }
   r.raw = std::move(obj);

@@ -12,13 +12,6 @@ using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_ENTITY_SET(target, expr)                               \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 using internal::Plain;
 
 [[nodiscard]] Status CheckLength(const std::optional<std::string>& value, const char* name,
@@ -66,20 +59,20 @@ bool IsDate(const std::string& s) {
 }
 
 [[nodiscard]] Status ParseBase(const json& o, EntityRecordBase& r) {
-  IDEM_ENTITY_SET(r.didit_internal_id, internal::RequiredString(o, "didit_internal_id"));
-  IDEM_ENTITY_SET(r.vendor_data, OptString(o, "vendor_data"));
-  IDEM_ENTITY_SET(r.display_name, OptString(o, "display_name"));
-  IDEM_ENTITY_SET(r.effective_name, OptString(o, "effective_name"));
-  IDEM_ENTITY_SET(r.status, OptString(o, "status"));
-  IDEM_ENTITY_SET(r.session_count, OptInt(o, "session_count"));
-  IDEM_ENTITY_SET(r.approved_count, OptInt(o, "approved_count"));
-  IDEM_ENTITY_SET(r.declined_count, OptInt(o, "declined_count"));
-  IDEM_ENTITY_SET(r.in_review_count, OptInt(o, "in_review_count"));
-  IDEM_ENTITY_SET(r.last_session_at, OptString(o, "last_session_at"));
-  IDEM_ENTITY_SET(r.first_session_at, OptString(o, "first_session_at"));
-  IDEM_ENTITY_SET(r.last_activity_at, OptString(o, "last_activity_at"));
-  IDEM_ENTITY_SET(r.created_at, OptString(o, "created_at"));
-  IDEM_ENTITY_SET(r.updated_at, OptString(o, "updated_at"));
+  IDEM_JSON_SET(r.didit_internal_id, internal::RequiredString(o, "didit_internal_id"));
+  IDEM_JSON_SET(r.vendor_data, OptString(o, "vendor_data"));
+  IDEM_JSON_SET(r.display_name, OptString(o, "display_name"));
+  IDEM_JSON_SET(r.effective_name, OptString(o, "effective_name"));
+  IDEM_JSON_SET(r.status, OptString(o, "status"));
+  IDEM_JSON_SET(r.session_count, OptInt(o, "session_count"));
+  IDEM_JSON_SET(r.approved_count, OptInt(o, "approved_count"));
+  IDEM_JSON_SET(r.declined_count, OptInt(o, "declined_count"));
+  IDEM_JSON_SET(r.in_review_count, OptInt(o, "in_review_count"));
+  IDEM_JSON_SET(r.last_session_at, OptString(o, "last_session_at"));
+  IDEM_JSON_SET(r.first_session_at, OptString(o, "first_session_at"));
+  IDEM_JSON_SET(r.last_activity_at, OptString(o, "last_activity_at"));
+  IDEM_JSON_SET(r.created_at, OptString(o, "created_at"));
+  IDEM_JSON_SET(r.updated_at, OptString(o, "updated_at"));
   r.metadata = o.value("metadata", json());
   return {};
 }
@@ -171,12 +164,12 @@ std::string BusinessNaturalKey(std::string_view vendor_data) {
   if (!o) return tl::unexpected(o.error());
   User u;
   if (auto st = ParseBase(*o, u); !st) return tl::unexpected(st.error());
-  IDEM_ENTITY_SET(u.full_name, OptString(*o, "full_name"));
-  IDEM_ENTITY_SET(u.date_of_birth, OptString(*o, "date_of_birth"));
-  IDEM_ENTITY_SET(u.portrait_image_url, OptString(*o, "portrait_image_url"));
-  IDEM_ENTITY_SET(u.issuing_states, StringList(*o, "issuing_states"));
-  IDEM_ENTITY_SET(u.approved_emails, StringList(*o, "approved_emails"));
-  IDEM_ENTITY_SET(u.approved_phones, StringList(*o, "approved_phones"));
+  IDEM_JSON_SET(u.full_name, OptString(*o, "full_name"));
+  IDEM_JSON_SET(u.date_of_birth, OptString(*o, "date_of_birth"));
+  IDEM_JSON_SET(u.portrait_image_url, OptString(*o, "portrait_image_url"));
+  IDEM_JSON_SET(u.issuing_states, StringList(*o, "issuing_states"));
+  IDEM_JSON_SET(u.approved_emails, StringList(*o, "approved_emails"));
+  IDEM_JSON_SET(u.approved_phones, StringList(*o, "approved_phones"));
   u.raw = std::move(*o);
   return u;
 }
@@ -186,9 +179,9 @@ std::string BusinessNaturalKey(std::string_view vendor_data) {
   if (!o) return tl::unexpected(o.error());
   Business b;
   if (auto st = ParseBase(*o, b); !st) return tl::unexpected(st.error());
-  IDEM_ENTITY_SET(b.legal_name, OptString(*o, "legal_name"));
-  IDEM_ENTITY_SET(b.registration_number, OptString(*o, "registration_number"));
-  IDEM_ENTITY_SET(b.country_code, OptString(*o, "country_code"));
+  IDEM_JSON_SET(b.legal_name, OptString(*o, "legal_name"));
+  IDEM_JSON_SET(b.registration_number, OptString(*o, "registration_number"));
+  IDEM_JSON_SET(b.country_code, OptString(*o, "country_code"));
   b.raw = std::move(*o);
   return b;
 }

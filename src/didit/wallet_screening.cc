@@ -18,13 +18,6 @@ using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_WALLET_SET(target, expr)                               \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 [[nodiscard]] Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return std::optional<double>();
@@ -64,27 +57,27 @@ using nlohmann::json;
 
 [[nodiscard]] Result<WalletExposure> ParseExposure(const json& o) {
   WalletExposure e;
-  IDEM_WALLET_SET(e.category, OptString(o, "category"));
-  IDEM_WALLET_SET(e.entity_name, OptString(o, "entity_name"));
-  IDEM_WALLET_SET(e.entity_type, OptString(o, "entity_type"));
-  IDEM_WALLET_SET(e.entity_subtype, OptString(o, "entity_subtype"));
-  IDEM_WALLET_SET(e.exposure_direction, OptString(o, "exposure_direction"));
-  IDEM_WALLET_SET(e.exposure_type, OptString(o, "exposure_type"));
-  IDEM_WALLET_SET(e.is_direct, OptBool(o, "is_direct"));
-  IDEM_WALLET_SET(e.amount_usd, OptNumber(o, "amount_usd"));
-  IDEM_WALLET_SET(e.percentage, OptNumber(o, "percentage"));
-  IDEM_WALLET_SET(e.hops, OptInt(o, "hops"));
-  IDEM_WALLET_SET(e.risk_level, OptString(o, "risk_level"));
-  IDEM_WALLET_SET(e.country, OptString(o, "country"));
+  IDEM_JSON_SET(e.category, OptString(o, "category"));
+  IDEM_JSON_SET(e.entity_name, OptString(o, "entity_name"));
+  IDEM_JSON_SET(e.entity_type, OptString(o, "entity_type"));
+  IDEM_JSON_SET(e.entity_subtype, OptString(o, "entity_subtype"));
+  IDEM_JSON_SET(e.exposure_direction, OptString(o, "exposure_direction"));
+  IDEM_JSON_SET(e.exposure_type, OptString(o, "exposure_type"));
+  IDEM_JSON_SET(e.is_direct, OptBool(o, "is_direct"));
+  IDEM_JSON_SET(e.amount_usd, OptNumber(o, "amount_usd"));
+  IDEM_JSON_SET(e.percentage, OptNumber(o, "percentage"));
+  IDEM_JSON_SET(e.hops, OptInt(o, "hops"));
+  IDEM_JSON_SET(e.risk_level, OptString(o, "risk_level"));
+  IDEM_JSON_SET(e.country, OptString(o, "country"));
   return e;
 }
 
 [[nodiscard]] Result<WalletCounterparty> ParseCounterparty(const json& o) {
   WalletCounterparty c;
-  IDEM_WALLET_SET(c.entity_name, OptString(o, "entity_name"));
-  IDEM_WALLET_SET(c.entity_type, OptString(o, "entity_type"));
-  IDEM_WALLET_SET(c.entity_subtype, OptString(o, "entity_subtype"));
-  IDEM_WALLET_SET(c.risk_level, OptString(o, "risk_level"));
+  IDEM_JSON_SET(c.entity_name, OptString(o, "entity_name"));
+  IDEM_JSON_SET(c.entity_type, OptString(o, "entity_type"));
+  IDEM_JSON_SET(c.entity_subtype, OptString(o, "entity_subtype"));
+  IDEM_JSON_SET(c.risk_level, OptString(o, "risk_level"));
   auto categories = OptAny(o, "categories");
   if (!categories) return tl::unexpected(categories.error());
   if (*categories) {
@@ -98,13 +91,13 @@ using nlohmann::json;
       c.categories.push_back(category.get<std::string>());
     }
   }
-  IDEM_WALLET_SET(c.received_usd, OptNumber(o, "received_usd"));
-  IDEM_WALLET_SET(c.sent_usd, OptNumber(o, "sent_usd"));
-  IDEM_WALLET_SET(c.received_hops, OptInt(o, "received_hops"));
-  IDEM_WALLET_SET(c.sent_hops, OptInt(o, "sent_hops"));
-  IDEM_WALLET_SET(c.percentage, OptNumber(o, "percentage"));
-  IDEM_WALLET_SET(c.is_direct, OptBool(o, "is_direct"));
-  IDEM_WALLET_SET(c.country, OptString(o, "country"));
+  IDEM_JSON_SET(c.received_usd, OptNumber(o, "received_usd"));
+  IDEM_JSON_SET(c.sent_usd, OptNumber(o, "sent_usd"));
+  IDEM_JSON_SET(c.received_hops, OptInt(o, "received_hops"));
+  IDEM_JSON_SET(c.sent_hops, OptInt(o, "sent_hops"));
+  IDEM_JSON_SET(c.percentage, OptNumber(o, "percentage"));
+  IDEM_JSON_SET(c.is_direct, OptBool(o, "is_direct"));
+  IDEM_JSON_SET(c.country, OptString(o, "country"));
   return c;
 }
 
@@ -155,16 +148,16 @@ bool OneOf(std::string_view value, std::span<const std::string_view> allowed) {
   }
   const json& o = *parsed;
   WalletScreeningResult r;
-  IDEM_WALLET_SET(r.provider, OptString(o, "provider"));
-  IDEM_WALLET_SET(r.screening_type, OptString(o, "screening_type"));
-  IDEM_WALLET_SET(r.risk_score, OptInt(o, "risk_score"));
-  IDEM_WALLET_SET(r.severity, OptString(o, "severity"));
-  IDEM_WALLET_SET(r.status, OptString(o, "status"));
-  IDEM_WALLET_SET(r.summary, OptString(o, "summary"));
-  IDEM_WALLET_SET(r.wallet_address, OptString(o, "wallet_address"));
-  IDEM_WALLET_SET(r.blockchain, OptString(o, "blockchain"));
-  IDEM_WALLET_SET(r.sanctions_hit, OptBool(o, "sanctions_hit"));
-  IDEM_WALLET_SET(r.dominant_risk_category, OptString(o, "dominant_risk_category"));
+  IDEM_JSON_SET(r.provider, OptString(o, "provider"));
+  IDEM_JSON_SET(r.screening_type, OptString(o, "screening_type"));
+  IDEM_JSON_SET(r.risk_score, OptInt(o, "risk_score"));
+  IDEM_JSON_SET(r.severity, OptString(o, "severity"));
+  IDEM_JSON_SET(r.status, OptString(o, "status"));
+  IDEM_JSON_SET(r.summary, OptString(o, "summary"));
+  IDEM_JSON_SET(r.wallet_address, OptString(o, "wallet_address"));
+  IDEM_JSON_SET(r.blockchain, OptString(o, "blockchain"));
+  IDEM_JSON_SET(r.sanctions_hit, OptBool(o, "sanctions_hit"));
+  IDEM_JSON_SET(r.dominant_risk_category, OptString(o, "dominant_risk_category"));
   if (auto s = ParseList(o, "source_of_funds", r.source_of_funds, ParseExposure); !s) {
     return tl::unexpected(s.error());
   }

@@ -11,25 +11,18 @@ using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_WD_SET(target, expr)                                   \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 [[nodiscard]] Result<WebhookDelivery> FromJson(json o) {
   if (!o.is_object()) return MakeError(ErrorCode::kCorruption, "the delivery is not an object");
   WebhookDelivery d;
-  IDEM_WD_SET(d.uuid, internal::RequiredString(o, "uuid"));
-  IDEM_WD_SET(d.session_id, internal::RequiredString(o, "session_id"));
-  IDEM_WD_SET(d.status, OptString(o, "status"));
-  IDEM_WD_SET(d.request_url, OptString(o, "request_url"));
-  IDEM_WD_SET(d.response_status, OptInt(o, "response_status"));
-  IDEM_WD_SET(d.request_body, OptString(o, "request_body"));
-  IDEM_WD_SET(d.request_header, OptString(o, "request_header"));
-  IDEM_WD_SET(d.webhook_type, OptString(o, "webhook_type"));
-  IDEM_WD_SET(d.created_at, OptString(o, "created_at"));
+  IDEM_JSON_SET(d.uuid, internal::RequiredString(o, "uuid"));
+  IDEM_JSON_SET(d.session_id, internal::RequiredString(o, "session_id"));
+  IDEM_JSON_SET(d.status, OptString(o, "status"));
+  IDEM_JSON_SET(d.request_url, OptString(o, "request_url"));
+  IDEM_JSON_SET(d.response_status, OptInt(o, "response_status"));
+  IDEM_JSON_SET(d.request_body, OptString(o, "request_body"));
+  IDEM_JSON_SET(d.request_header, OptString(o, "request_header"));
+  IDEM_JSON_SET(d.webhook_type, OptString(o, "webhook_type"));
+  IDEM_JSON_SET(d.created_at, OptString(o, "created_at"));
   d.raw = std::move(o);
   return d;
 }

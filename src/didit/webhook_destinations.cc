@@ -48,45 +48,38 @@ constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
   return out;
 }
 
-#define IDEM_WH_SET(target, expr)                                   \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 [[nodiscard]] Result<WebhookDestination> FromJson(json obj) {
   if (!obj.is_object()) return MakeError(ErrorCode::kCorruption, "destination is not an object");
   WebhookDestination d;
-  IDEM_WH_SET(d.uuid, internal::RequiredString(obj, "uuid"));
-  IDEM_WH_SET(d.url, internal::RequiredString(obj, "url"));
+  IDEM_JSON_SET(d.uuid, internal::RequiredString(obj, "uuid"));
+  IDEM_JSON_SET(d.url, internal::RequiredString(obj, "url"));
   std::optional<std::string> text;
-  IDEM_WH_SET(text, OptString(obj, "label"));
+  IDEM_JSON_SET(text, OptString(obj, "label"));
   d.label = text.value_or("");
-  IDEM_WH_SET(text, OptString(obj, "secret_shared_key"));
+  IDEM_JSON_SET(text, OptString(obj, "secret_shared_key"));
   d.secret_shared_key = text.value_or("");
-  IDEM_WH_SET(d.webhook_version, OptString(obj, "webhook_version"));
-  IDEM_WH_SET(d.created_at, OptString(obj, "created_at"));
-  IDEM_WH_SET(d.updated_at, OptString(obj, "updated_at"));
-  IDEM_WH_SET(d.subscribed_events, StringArray(obj, "subscribed_events"));
+  IDEM_JSON_SET(d.webhook_version, OptString(obj, "webhook_version"));
+  IDEM_JSON_SET(d.created_at, OptString(obj, "created_at"));
+  IDEM_JSON_SET(d.updated_at, OptString(obj, "updated_at"));
+  IDEM_JSON_SET(d.subscribed_events, StringArray(obj, "subscribed_events"));
   if (auto it = obj.find("enabled"); it != obj.end() && !it->is_null()) {
     if (!it->is_boolean()) return MakeError(ErrorCode::kCorruption, "field 'enabled' not a bool");
     d.enabled = it->get<bool>();
   }
   std::optional<json> summary;
-  IDEM_WH_SET(summary, internal::OptObject(obj, "summary"));
+  IDEM_JSON_SET(summary, internal::OptObject(obj, "summary"));
   if (summary) {
     std::optional<std::int64_t> n;
-    IDEM_WH_SET(n, OptInt(*summary, "total_deliveries"));
+    IDEM_JSON_SET(n, OptInt(*summary, "total_deliveries"));
     d.summary.total_deliveries = n.value_or(0);
-    IDEM_WH_SET(n, OptInt(*summary, "failed_deliveries"));
+    IDEM_JSON_SET(n, OptInt(*summary, "failed_deliveries"));
     d.summary.failed_deliveries = n.value_or(0);
-    IDEM_WH_SET(n, OptInt(*summary, "error_rate_percentage"));
+    IDEM_JSON_SET(n, OptInt(*summary, "error_rate_percentage"));
     d.summary.error_rate_percentage = n.value_or(0);
-    IDEM_WH_SET(d.summary.min_response_time_ms, OptInt(*summary, "min_response_time_ms"));
-    IDEM_WH_SET(d.summary.avg_response_time_ms, OptInt(*summary, "avg_response_time_ms"));
-    IDEM_WH_SET(d.summary.max_response_time_ms, OptInt(*summary, "max_response_time_ms"));
-    IDEM_WH_SET(d.summary.last_delivery_at, OptString(*summary, "last_delivery_at"));
+    IDEM_JSON_SET(d.summary.min_response_time_ms, OptInt(*summary, "min_response_time_ms"));
+    IDEM_JSON_SET(d.summary.avg_response_time_ms, OptInt(*summary, "avg_response_time_ms"));
+    IDEM_JSON_SET(d.summary.max_response_time_ms, OptInt(*summary, "max_response_time_ms"));
+    IDEM_JSON_SET(d.summary.last_delivery_at, OptString(*summary, "last_delivery_at"));
   }
   d.raw = std::move(obj);
   return d;
@@ -282,12 +275,12 @@ bool IsWebhookEvent(std::string_view name) {
   if (!parsed->is_object()) return MakeError(ErrorCode::kCorruption, "config is not an object");
   WebhookConfig c;
   std::optional<std::string> secret;
-  IDEM_WH_SET(c.webhook_url, OptString(*parsed, "webhook_url"));
-  IDEM_WH_SET(c.webhook_version, OptString(*parsed, "webhook_version"));
-  IDEM_WH_SET(secret, OptString(*parsed, "secret_shared_key"));
+  IDEM_JSON_SET(c.webhook_url, OptString(*parsed, "webhook_url"));
+  IDEM_JSON_SET(c.webhook_version, OptString(*parsed, "webhook_version"));
+  IDEM_JSON_SET(secret, OptString(*parsed, "secret_shared_key"));
   c.secret_shared_key = secret.value_or("");
-  IDEM_WH_SET(c.capture_method, OptString(*parsed, "capture_method"));
-  IDEM_WH_SET(c.data_retention_months, OptInt(*parsed, "data_retention_months"));
+  IDEM_JSON_SET(c.capture_method, OptString(*parsed, "capture_method"));
+  IDEM_JSON_SET(c.data_retention_months, OptInt(*parsed, "data_retention_months"));
   c.raw = std::move(*parsed);
   return c;
 }

@@ -12,13 +12,6 @@ using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
-#define IDEM_WF_SET(target, expr)                                   \
-  do {                                                              \
-    auto field_result = (expr);                                     \
-    if (!field_result) return tl::unexpected(field_result.error()); \
-    target = std::move(*field_result);                              \
-  } while (0)
-
 using internal::Plain;
 
 [[nodiscard]] Result<std::optional<bool>> OptBool(const json& o, const char* field) {
@@ -33,23 +26,23 @@ using internal::Plain;
 [[nodiscard]] Result<Workflow> FromJson(json o) {
   if (!o.is_object()) return MakeError(ErrorCode::kCorruption, "the workflow is not an object");
   Workflow w;
-  IDEM_WF_SET(w.uuid, internal::RequiredString(o, "uuid"));
+  IDEM_JSON_SET(w.uuid, internal::RequiredString(o, "uuid"));
   std::optional<std::string> id;
-  IDEM_WF_SET(id, OptString(o, "workflow_id"));
+  IDEM_JSON_SET(id, OptString(o, "workflow_id"));
   w.workflow_id = id.value_or(w.uuid);
-  IDEM_WF_SET(w.workflow_label, OptString(o, "workflow_label"));
-  IDEM_WF_SET(w.workflow_type, OptString(o, "workflow_type"));
-  IDEM_WF_SET(w.is_default, OptBool(o, "is_default"));
-  IDEM_WF_SET(w.is_archived, OptBool(o, "is_archived"));
-  IDEM_WF_SET(w.features, OptString(o, "features"));
-  IDEM_WF_SET(w.workflow_url, OptString(o, "workflow_url"));
-  IDEM_WF_SET(w.status, OptString(o, "status"));
-  IDEM_WF_SET(w.version, OptInt(o, "version"));
-  IDEM_WF_SET(w.max_retry_attempts, OptInt(o, "max_retry_attempts"));
-  IDEM_WF_SET(w.retry_window_days, OptInt(o, "retry_window_days"));
-  IDEM_WF_SET(w.session_expiration_time, OptInt(o, "session_expiration_time"));
-  IDEM_WF_SET(w.created_at, OptString(o, "created_at"));
-  IDEM_WF_SET(w.updated_at, OptString(o, "updated_at"));
+  IDEM_JSON_SET(w.workflow_label, OptString(o, "workflow_label"));
+  IDEM_JSON_SET(w.workflow_type, OptString(o, "workflow_type"));
+  IDEM_JSON_SET(w.is_default, OptBool(o, "is_default"));
+  IDEM_JSON_SET(w.is_archived, OptBool(o, "is_archived"));
+  IDEM_JSON_SET(w.features, OptString(o, "features"));
+  IDEM_JSON_SET(w.workflow_url, OptString(o, "workflow_url"));
+  IDEM_JSON_SET(w.status, OptString(o, "status"));
+  IDEM_JSON_SET(w.version, OptInt(o, "version"));
+  IDEM_JSON_SET(w.max_retry_attempts, OptInt(o, "max_retry_attempts"));
+  IDEM_JSON_SET(w.retry_window_days, OptInt(o, "retry_window_days"));
+  IDEM_JSON_SET(w.session_expiration_time, OptInt(o, "session_expiration_time"));
+  IDEM_JSON_SET(w.created_at, OptString(o, "created_at"));
+  IDEM_JSON_SET(w.updated_at, OptString(o, "updated_at"));
   w.raw = std::move(o);
   return w;
 }
@@ -135,10 +128,10 @@ std::string WorkflowNaturalKey(const WorkflowRequest& request) {
   if (!parsed->is_object()) return MakeError(ErrorCode::kCorruption, "the list is not an object");
   WorkflowPage page;
   std::optional<std::int64_t> count;
-  IDEM_WF_SET(count, OptInt(*parsed, "count"));
+  IDEM_JSON_SET(count, OptInt(*parsed, "count"));
   page.count = count.value_or(0);
-  IDEM_WF_SET(page.next, OptString(*parsed, "next"));
-  IDEM_WF_SET(page.previous, OptString(*parsed, "previous"));
+  IDEM_JSON_SET(page.next, OptString(*parsed, "next"));
+  IDEM_JSON_SET(page.previous, OptString(*parsed, "previous"));
   auto rows = parsed->find("results");
   if (rows == parsed->end() || !rows->is_array()) {
     return MakeError(ErrorCode::kCorruption, "the list has no results");
