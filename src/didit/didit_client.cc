@@ -120,24 +120,32 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
       std::make_shared<internal::UpdateStatusReconciler>(target, reconciler);
   options.reconcilers[std::string(kDeleteSessionKind)] =
       std::make_shared<internal::DeleteSessionReconciler>(target);
-  // The response key of each check and the decision array its saved session
-  // shows it in.
-  const std::pair<std::string_view, std::pair<const char*, const char*>> checks[] = {
-      {kAmlKind, {"aml", "aml_screenings"}},
-      {kPassiveLivenessKind, {"liveness", "liveness_checks"}},
-      {kFaceMatchKind, {"face_match", "face_matches"}},
-      {kIdVerificationKind, {"id_verification", "id_verifications"}},
-      {kPoaKind, {"poa", "poa_verifications"}},
+  // The response key of each check, the decision array its saved session
+  // shows it in, and the status of a saved record that executed nothing.
+  struct CheckLookup {
+    std::string_view kind;
+    const char* result_key;
+    const char* decision_array;
+    const char* unbilled_status = "";
+  };
+  const CheckLookup checks[] = {
+      {kAmlKind, "aml", "aml_screenings"},
+      {kPassiveLivenessKind, "liveness", "liveness_checks"},
+      {kFaceMatchKind, "face_match", "face_matches"},
+      {kIdVerificationKind, "id_verification", "id_verifications"},
+      {kPoaKind, "poa", "poa_verifications"},
       // Didit documents no decision array for face search; the sandbox
       // shows it in face_matches (docs/sandbox.md).
-      {kFaceSearchKind, {"face_search", "face_matches"}},
+      {kFaceSearchKind, "face_search", "face_matches"},
       // Didit shows a saved age estimation in liveness_checks (OAS).
-      {kAgeEstimationKind, {"age_estimation", "liveness_checks"}},
-      {kDatabaseValidationKind, {"database_validation", "database_validations"}},
+      {kAgeEstimationKind, "age_estimation", "liveness_checks"},
+      // Its 502 (no service answered, not billed) is saved `Not Finished`
+      // (OAS): when that answer is lost, the record is no check result.
+      {kDatabaseValidationKind, "database_validation", "database_validations", "Not Finished"},
   };
-  for (const auto& [kind, keys] : checks) {
-    options.reconcilers[std::string(kind)] =
-        std::make_shared<internal::CheckReconciler>(target, reconciler, keys.first, keys.second);
+  for (const CheckLookup& c : checks) {
+    options.reconcilers[std::string(c.kind)] = std::make_shared<internal::CheckReconciler>(
+        target, reconciler, c.result_key, c.decision_array, c.unbilled_status);
   }
   internal::AddResendReconcilers(options);  // batch delete, OTP send and check
   // The management API and transactions.

@@ -341,7 +341,7 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
   FetchAllPages(
       target_, list, options_.max_pages,
       [target = target_, key = *key, taken, pending_siblings, earliest, described,
-       result_key = result_key_, decision_array = decision_array_,
+       result_key = result_key_, decision_array = decision_array_, unbilled = unbilled_status_,
        done = std::move(done)](Fetched<std::vector<Session>> rows) mutable {
         if (!rows) return done(Failed("look-up: " + rows.error().why, rows.error().headers));
         std::vector<const Session*> candidates;
@@ -353,12 +353,8 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
           const std::optional<std::int64_t> at = CreatedAt(s.raw);
           if (at && *at < earliest) continue;
           if (std::find(taken->begin(), taken->end(), s.session_id) != taken->end()) continue;
-          // A saved database validation whose services all failed is kept
-          // `Not Finished` beside Didit's 502 ("not billed", OAS): the record
-          // of an answer that executed nothing, never the check's result.
-          if (key.first == "DATABASE_VALIDATION" && s.status && s.status->text == "Not Finished") {
-            continue;
-          }
+          // The record of an answer that executed nothing, never a result.
+          if (!unbilled.empty() && s.status && s.status->text == unbilled) continue;
           candidates.push_back(&s);
         }
         if (candidates.empty()) return done(NotFound());

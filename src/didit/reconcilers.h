@@ -68,11 +68,12 @@ class UpdateStatusReconciler final : public Reconciler {
 class CheckReconciler final : public Reconciler {
  public:
   CheckReconciler(LookupTarget target, ReconcilerOptions options, std::string result_key,
-                  std::string decision_array)
+                  std::string decision_array, std::string unbilled_status = {})
       : target_(std::move(target)),
         options_(options),
         result_key_(std::move(result_key)),
-        decision_array_(std::move(decision_array)) {}
+        decision_array_(std::move(decision_array)),
+        unbilled_status_(std::move(unbilled_status)) {}
   void Lookup(const Operation& op, Done done) override;
 
  private:
@@ -80,6 +81,11 @@ class CheckReconciler final : public Reconciler {
   ReconcilerOptions options_;
   std::string result_key_;      // "liveness"
   std::string decision_array_;  // "liveness_checks"
+  // The status a saved record of this check keeps when the check answered a
+  // definite failure that executed nothing (database validation's 502:
+  // "Not Finished"): such a record is no result of the op, so the look-up
+  // passes over it. Empty: every record counts.
+  std::string unbilled_status_;
 };
 
 // A delete_session op executed iff the session is gone (404 on its decision).
