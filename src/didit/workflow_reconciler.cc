@@ -47,7 +47,16 @@ void Send(const LookupTarget& target, std::string url,
   target.transport->Send(std::move(request), std::move(callback));
 }
 
-void Finish(std::shared_ptr<Search> s) {
+void Finish(std::shared_ptr<Search> s, bool read_whole) {
+  // A list cut short (too many pages, or a `next` on another origin) may
+  // hide this op's workflow or a twin: absence proves nothing, and a
+  // create_workflow sent again on it could make a second one.
+  if (!read_whole) {
+    return s->done(Plain(Outcome::kUnresolvable,
+                         "GET /v3/workflows/ was not read whole: cannot tell whether a workflow "
+                         "labelled '" +
+                             s->label + "' is this op's"));
+  }
   if (s->candidates.empty()) return s->done(Plain(Outcome::kNotFound));
   if (s->candidates.size() > 1 || s->pending_siblings > 0) {
     return s->done(Plain(Outcome::kUnresolvable,
@@ -95,7 +104,11 @@ void Page(std::shared_ptr<Search> s, std::string url) {
           Text(row, "features") != s->features) {
         continue;
       }
-      const auto at = ParseIsoMillis(Text(row, "updated_at"));
+      // Didit's list rows carry updated_at only (OAS); created_at when a row
+      // has it, since an older workflow edited after the op began is not
+      // this op's.
+      const std::string created = Text(row, "created_at");
+      const auto at = ParseIsoMillis(created.empty() ? Text(row, "updated_at") : created);
       if (at && *at < s->earliest) continue;
       const std::string uuid = Text(row, "uuid");
       if (uuid.empty() || std::find(s->taken.begin(), s->taken.end(), uuid) != s->taken.end()) {
@@ -104,9 +117,8 @@ void Page(std::shared_ptr<Search> s, std::string url) {
       s->candidates.push_back(uuid);
     }
     const std::string next = Text(*body, "next");
-    if (next.empty() || --s->pages_left <= 0 || !SameOrigin(next, s->target.base_url)) {
-      return Finish(s);
-    }
+    if (next.empty()) return Finish(s, true);
+    if (--s->pages_left <= 0 || !SameOrigin(next, s->target.base_url)) return Finish(s, false);
     Page(s, next);
   });
 }
