@@ -4,10 +4,13 @@
 // (`idem ops show`); it never turns into a re-send.
 #pragma once
 
-#include <utility>
+#include <string>
+#include <string_view>
 
 #include "idem/client.h"
+#include "idem/didit/client.h"
 #include "idem/didit/errors.h"
+#include "idem/didit/multipart.h"
 #include "idem/didit/op_outcome.h"
 
 namespace idem::didit::internal {
@@ -15,6 +18,24 @@ namespace idem::didit::internal {
 // An error of idem's own (a request refused before it is sent, a response
 // that cannot be read): no API answer, no op.
 inline DiditError Plain(Error e) { return DiditError{std::move(e), std::nullopt, {}}; }
+
+// The op of a typed call: its kind, method, path and encoded body (or the
+// encoding's error), the caller's op id (empty: the Client makes one), and
+// the natural key its look-up finds it by (empty: none).
+[[nodiscard]] inline Result<OpRequest> MakeOp(std::string_view kind, std::string method,
+                                              std::string path, Result<EncodedBody> body,
+                                              CallOptions call, std::string natural_key = {}) {
+  if (!body) return tl::unexpected(body.error());
+  OpRequest op;
+  op.op_id = std::move(call.op_id);
+  op.kind = std::string(kind);
+  op.method = std::move(method);
+  op.path = std::move(path);
+  op.content_type = std::move(body->content_type);
+  op.body = std::move(body->body);
+  op.natural_key = std::move(natural_key);
+  return op;
+}
 
 // A typed answer and the op it settled: how it was settled
 // (FoundByLookUp(op)), its HTTP status.

@@ -119,34 +119,19 @@ using nlohmann::json;
   return out;
 }
 
-namespace {
-
-OpRequest MakeOp(std::string_view kind, const char* path, EncodedBody body, CallOptions call) {
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kind);
-  op.method = "POST";
-  op.path = path;
-  op.content_type = std::move(body.content_type);
-  op.body = std::move(body.body);
-  // No natural key: nothing looks these ops up (see the header).
-  return op;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 [[nodiscard]] Result<OpRequest> SendMonitoringEventOp(const MonitoringEvent& event,
                                                       CallOptions call) {
-  auto body = Encode(event);
-  if (!body) return tl::unexpected(body.error());
-  return MakeOp(kCreateEventKind, "/v3/events/", std::move(*body), std::move(call));
+  // No natural key: nothing looks these ops up (see the header).
+  return internal::MakeOp(kCreateEventKind, "POST", "/v3/events/", Encode(event), std::move(call));
 }
 
 [[nodiscard]] Result<OpRequest> SendMonitoringEventBatchOp(
     const std::vector<MonitoringEvent>& events, CallOptions call) {
-  auto body = EncodeBatch(events);
-  if (!body) return tl::unexpected(body.error());
-  return MakeOp(kCreateEventBatchKind, "/v3/events/batch/", std::move(*body), std::move(call));
+  // No natural key: nothing looks these ops up (see the header).
+  return internal::MakeOp(kCreateEventBatchKind, "POST", "/v3/events/batch/", EncodeBatch(events),
+                          std::move(call));
 }
 
 [[nodiscard]] DiditResult<MonitoringEventResult> SendMonitoringEvent(DiditClient& client,

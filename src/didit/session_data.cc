@@ -135,18 +135,10 @@ bool OneOf(const std::string& v, std::initializer_list<std::string_view> choices
   if (session_id.empty() || session_id.find('/') != std::string_view::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "a session id is required");
   }
-  auto body = Encode(update);
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kUpdateSessionDataKind);
-  op.method = "PATCH";
-  op.path = "/v3/session/" + UrlEncode(session_id) + "/update-data/";
-  if (update.node_id) op.path += "?node_id=" + UrlEncode(*update.node_id);
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
-  op.natural_key = "session_data:" + std::string(session_id);
-  return op;
+  std::string path = "/v3/session/" + UrlEncode(session_id) + "/update-data/";
+  if (update.node_id) path += "?node_id=" + UrlEncode(*update.node_id);
+  return internal::MakeOp(kUpdateSessionDataKind, "PATCH", std::move(path), Encode(update),
+                          std::move(call), "session_data:" + std::string(session_id));
 }
 
 [[nodiscard]] DiditResult<KycData> UpdateSessionData(DiditClient& client,

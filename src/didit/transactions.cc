@@ -138,17 +138,8 @@ std::string CanonicalAmount(std::string_view amount) {
 
 [[nodiscard]] Result<OpRequest> CreateTransactionOp(const TransactionRequest& request,
                                                     CallOptions call) {
-  auto body = Encode(request);
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kCreateTransactionKind);
-  op.method = "POST";
-  op.path = "/v3/transactions/";
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
-  op.natural_key = TransactionNaturalKey(request.transaction_id);
-  return op;
+  return internal::MakeOp(kCreateTransactionKind, "POST", "/v3/transactions/", Encode(request),
+                          std::move(call), TransactionNaturalKey(request.transaction_id));
 }
 
 [[nodiscard]] DiditResult<CreatedTransaction> CreateTransaction(DiditClient& client,

@@ -86,21 +86,6 @@ bool IsDate(const std::string& s) {
   return std::move(*parsed);
 }
 
-[[nodiscard]] Result<OpRequest> MakeOp(std::string_view kind, const char* path,
-                                       Result<EncodedBody> body, std::string natural_key,
-                                       CallOptions call) {
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kind);
-  op.method = "POST";
-  op.path = path;
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
-  op.natural_key = std::move(natural_key);
-  return op;
-}
-
 }  // namespace
 
 std::string UserNaturalKey(std::string_view vendor_data) {
@@ -187,14 +172,14 @@ std::string BusinessNaturalKey(std::string_view vendor_data) {
 }
 
 [[nodiscard]] Result<OpRequest> CreateUserOp(const UserRequest& request, CallOptions call) {
-  return MakeOp(kCreateUserKind, "/v3/users/create/", Encode(request),
-                UserNaturalKey(request.vendor_data), std::move(call));
+  return internal::MakeOp(kCreateUserKind, "POST", "/v3/users/create/", Encode(request),
+                          std::move(call), UserNaturalKey(request.vendor_data));
 }
 
 [[nodiscard]] Result<OpRequest> CreateBusinessOp(const BusinessRequest& request, CallOptions call) {
-  return MakeOp(kCreateBusinessKind, "/v3/businesses/create/", Encode(request),
-                request.vendor_data ? BusinessNaturalKey(*request.vendor_data) : std::string(),
-                std::move(call));
+  return internal::MakeOp(
+      kCreateBusinessKind, "POST", "/v3/businesses/create/", Encode(request), std::move(call),
+      request.vendor_data ? BusinessNaturalKey(*request.vendor_data) : std::string());
 }
 
 [[nodiscard]] DiditResult<CreatedUser> CreateUser(DiditClient& client, const UserRequest& request,

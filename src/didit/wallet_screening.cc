@@ -175,18 +175,9 @@ bool OneOf(std::string_view value, std::span<const std::string_view> allowed) {
 
 [[nodiscard]] Result<OpRequest> WalletScreeningOp(const WalletScreeningRequest& request,
                                                   CallOptions call) {
-  const EndpointProfile* endpoint = FindDiditEndpoint(kWalletScreeningKind);
-  auto body = Encode(request);
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = call.op_id.empty() ? NewUuidV4() : std::move(call.op_id);
-  op.kind = std::string(kWalletScreeningKind);
-  op.method = std::string(endpoint->method);
-  op.path = std::string(endpoint->path);
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
   // No natural key: nothing is saved at Didit, so nothing can be looked up.
-  return op;
+  return internal::MakeOp(kWalletScreeningKind, "POST", "/v3/wallet-screening/", Encode(request),
+                          std::move(call));
 }
 
 [[nodiscard]] DiditResult<WalletScreeningResult> ScreenWallet(DiditClient& client,

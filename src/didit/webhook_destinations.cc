@@ -85,19 +85,6 @@ constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
   return d;
 }
 
-[[nodiscard]] Result<OpRequest> MakeOp(std::string_view kind, std::string method, std::string path,
-                                       Result<EncodedBody> body, CallOptions call) {
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kind);
-  op.method = std::move(method);
-  op.path = std::move(path);
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
-  return op;
-}
-
 [[nodiscard]] Status CheckUuid(std::string_view uuid) {
   if (uuid.empty() || uuid.find('/') != std::string_view::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "a destination uuid is required");
@@ -105,6 +92,7 @@ constexpr std::string_view kDestinations = "/v3/webhook/destinations/";
   return {};
 }
 
+using internal::MakeOp;
 using internal::Plain;
 
 }  // namespace
@@ -169,11 +157,9 @@ bool IsWebhookEvent(std::string_view name) {
 
 [[nodiscard]] Result<OpRequest> CreateWebhookDestinationOp(const WebhookDestinationRequest& request,
                                                            CallOptions call) {
-  auto op = MakeOp(kCreateWebhookDestinationKind, "POST", std::string(kDestinations),
-                   Encode(request, true), std::move(call));
   // The url is what Didit keeps unique, and so what the look-up matches.
-  if (op) op->natural_key = "webhook_destination:" + request.url;
-  return op;
+  return MakeOp(kCreateWebhookDestinationKind, "POST", std::string(kDestinations),
+                Encode(request, true), std::move(call), "webhook_destination:" + request.url);
 }
 
 [[nodiscard]] Result<OpRequest> UpdateWebhookDestinationOp(std::string_view uuid,

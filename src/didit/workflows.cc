@@ -145,17 +145,8 @@ std::string WorkflowNaturalKey(const WorkflowRequest& request) {
 }
 
 [[nodiscard]] Result<OpRequest> CreateWorkflowOp(const WorkflowRequest& request, CallOptions call) {
-  auto body = Encode(request);
-  if (!body) return tl::unexpected(body.error());
-  OpRequest op;
-  op.op_id = std::move(call.op_id);
-  op.kind = std::string(kCreateWorkflowKind);
-  op.method = "POST";
-  op.path = "/v3/workflows/";
-  op.content_type = std::move(body->content_type);
-  op.body = std::move(body->body);
-  op.natural_key = WorkflowNaturalKey(request);
-  return op;
+  return internal::MakeOp(kCreateWorkflowKind, "POST", "/v3/workflows/", Encode(request),
+                          std::move(call), WorkflowNaturalKey(request));
 }
 
 [[nodiscard]] DiditResult<Workflow> CreateWorkflow(DiditClient& client,
