@@ -8,6 +8,7 @@
 #include "sandbox/app.h"
 #include "sandbox/check_support.h"
 #include "sandbox/endpoint_support.h"
+#include "sandbox/request_fields.h"
 #include "sandbox/responses.h"
 
 namespace idem::sandbox {
@@ -28,16 +29,6 @@ bool IsAlpha3(const std::string& s) {
     if (c < 'A' || c > 'Z') return false;
   }
   return true;
-}
-
-bool IsDate(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int month = std::stoi(s.substr(5, 2));
-  const int day = std::stoi(s.substr(8, 2));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 // Every rule on the body (JSON, or the multipart fields gathered into the
@@ -84,7 +75,7 @@ json FieldErrorsOf(const json& body) {
     if (IsControl(name) || value.is_null()) continue;
     if (!value.is_string()) {
       errors[name] = json::array({"Not a valid string."});
-    } else if (name == "date_of_birth" && !IsDate(value.get<std::string>())) {
+    } else if (name == "date_of_birth" && !IsIsoDate(value.get<std::string>())) {
       errors[name] =
           json::array({"Date has wrong format. Use one of these formats instead: YYYY-MM-DD."});
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace idem::sandbox {
 
@@ -22,5 +23,9 @@ nlohmann::json AmlOptionErrors(const nlohmann::json& body);
 // review -> Declined, above approve -> In Review, else Approved); nullopt
 // (nullptr) when the body sets neither threshold (the watch-list rule then).
 const char* AmlStatusUnderThresholds(const nlohmann::json& body, int score);
+
+// A calendar date as DRF's DateField takes it: YYYY-MM-DD, month 01..12,
+// day 01..31 (the day is not checked against the month).
+bool IsIsoDate(const std::string& text);
 
 }  // namespace idem::sandbox

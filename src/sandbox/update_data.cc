@@ -23,6 +23,7 @@
 
 #include "sandbox/app.h"
 #include "sandbox/endpoint_support.h"
+#include "sandbox/request_fields.h"
 #include "sandbox/responses.h"
 
 namespace idem::sandbox {
@@ -68,14 +69,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kDocument
 
 constexpr std::array<const char*, 7> kAddressKeys = {
     "address_type", "city", "region", "street_1", "street_2", "postal_code", "country"};
-
-bool IsDate(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
 
 bool Letters(const std::string& s, std::size_t n) {
   return s.size() == n &&
@@ -151,7 +144,7 @@ App::EndpointResult App::UpdateSessionData(const Request& request, const std::st
                                std::to_string(f.max_length) + " characters.");
       continue;
     }
-    if (f.date && !IsDate(value)) {
+    if (f.date && !IsIsoDate(value)) {
       errors[f.name].push_back(
           "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.");
       continue;

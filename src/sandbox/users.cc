@@ -26,6 +26,7 @@
 #include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/endpoint_support.h"
+#include "sandbox/request_fields.h"
 #include "sandbox/responses.h"
 
 namespace idem::sandbox {
@@ -35,16 +36,6 @@ using nlohmann::json;
 
 constexpr char kUser[] = "user";
 constexpr char kBusiness[] = "business";
-
-bool IsDate(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int month = (s[5] - '0') * 10 + (s[6] - '0');
-  const int day = (s[8] - '0') * 10 + (s[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 struct StringField {
   const char* name;
@@ -109,7 +100,7 @@ App::EndpointResult App::CreateUser(const Request& request, std::int64_t now_ms)
   record["full_name"] = StringValue(*body, {"full_name", 512}, errors);
   record["display_name"] = StringValue(*body, {"display_name", 255}, errors);
   json dob = StringValue(*body, {"date_of_birth", 0}, errors);
-  if (dob.is_string() && !IsDate(dob.get<std::string>())) {
+  if (dob.is_string() && !IsIsoDate(dob.get<std::string>())) {
     errors["date_of_birth"].push_back(
         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.");
   }

@@ -186,6 +186,8 @@ TEST(SessionData, EveryDocumentedRefusal) {
             json({"\"ENGAGED\" is not a valid choice."}));
   EXPECT_EQ(field(R"({"date_of_birth":"1980/01/01"})")["date_of_birth"],
             json({"Date has wrong format. Use one of these formats instead: YYYY-MM-DD."}));
+  // The same date rule as user create (one IsIsoDate): no month 13.
+  EXPECT_TRUE(field(R"({"date_of_birth":"2024-13-45"})").contains("date_of_birth"));
   EXPECT_EQ(field(R"({"parsed_address":{"zipcode":"1"}})")["parsed_address"]["zipcode"],
             "Unsupported key. Allowed keys: address_type, city, region, street_1, street_2, "
             "postal_code, country");
