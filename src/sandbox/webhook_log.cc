@@ -8,6 +8,8 @@
 // of the attempt.
 #include "sandbox/webhook_log.h"
 
+#include <algorithm>
+
 #include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/responses.h"
@@ -90,6 +92,13 @@ std::optional<json> WebhookDeliveryLog::Resend(const std::string& session_id,
   }
   // Outside the lock: the attempt's Record may run before Enqueue returns.
   if (!enqueue(row["request_body"].get<std::string>(), row["uuid"].get<std::string>())) {
+    // The sender is gone (shutting down): nothing will be delivered, so the
+    // PENDING row would stay pending for good. Take it back.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& rows = rows_[session_id];
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [&](const json& r) { return r["uuid"] == row["uuid"]; }),
+               rows.end());
     return std::nullopt;
   }
   return row;

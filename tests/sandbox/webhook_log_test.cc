@@ -3,6 +3,8 @@
 // row per attempt of the sandbox's sender against a real receiver that
 // answers 500 once and then 200; a resend re-delivers the original body
 // with a fresh signature as a new row; 404s; hostile paths and bodies.
+#include "sandbox/webhook_log.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -59,6 +61,25 @@ json Rows(Harness& h, const std::string& id) {
   auto r = h.Send("GET", "/v3/session/" + id + "/webhooks/");
   if (!r || r->status != 200) return json();
   return json::parse(r->body, nullptr, false);
+}
+
+// A resend the sender can no longer take (it is shutting down) is refused
+// and leaves no PENDING row that would never be attempted.
+TEST(WebhookLog, AResendTheSenderRefusesLeavesNoPendingRow) {
+  WebhookDeliveryLog log;
+  WebhookAttempt first;
+  first.attempt = 1;
+  first.url = "http://127.0.0.1:9/hook";
+  first.body = R"({"session_id":"s-1","webhook_type":"status.updated"})";
+  first.status = 500;
+  log.Record(first);
+  ASSERT_EQ(log.List("s-1").size(), 1u);
+  const std::string uuid = log.List("s-1")[0]["uuid"];
+  log.SetEnqueue([](std::string, std::string) -> Status {
+    return MakeError(ErrorCode::kUnavailable, "the sender is shutting down");
+  });
+  EXPECT_FALSE(log.Resend("s-1", uuid, 0).has_value());
+  EXPECT_EQ(log.List("s-1").size(), 1u) << log.List("s-1").dump();
 }
 
 TEST(WebhookLog, EveryAttemptIsARowAndAResendIsANewOne) {
