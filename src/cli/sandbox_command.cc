@@ -181,7 +181,8 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   ShowDefault(cmd->add_option(
       "--rate-scopes", flags->rate_scopes,
       "Didit's rate-limit scopes per API key, each a sliding 60 s window: 'didit' (GET 600, "
-      "writes 300, session create 600, decision 100 per minute), or SCOPE=N/min entries "
+      "writes 300, session create 600, decision 100, PDF 50, ingest 600, KYC update 10 per "
+      "minute), or SCOPE=N/min entries "
       "(reads, writes, create, decision; or all SCOPE=N/s, a 1 s window), e.g. "
       "'writes=30/min,reads=60/min' or "
       "'didit,decision=10/min'; 429 with Didit's body and X-RateLimit-* (docs/sandbox.md)"));
