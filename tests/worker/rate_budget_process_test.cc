@@ -53,6 +53,14 @@ int MaxInWindow(const std::string& base_url, std::int64_t window_ms) {
   return best;
 }
 
+// The execution log's timestamps are taken when a request executes, up to
+// kSkewMs after the sandbox's limiter admitted it (a queue on the sandbox's
+// mutex; longer under ASan), so 11 may execute within 1000 ms when no more
+// than 10 arrived in any 1000 ms. Executions within (1000 - kSkewMs) ms
+// arrived within 1000 ms, so that narrower window must hold a per-second limit.
+constexpr std::int64_t kSkewMs = 100;
+constexpr std::int64_t kArrivalSecondInExecutionTime = 1000 - kSkewMs;
+
 // Three workers on the journal at `journal_location` (a SQLite file or a
 // postgresql:// URL), one SIGKILLed mid-run, against a sandbox limiting writes.
 void RunFleetUnderOneBudget(const std::string& dir, const std::string& journal_location) {
@@ -114,8 +122,11 @@ void RunFleetUnderOneBudget(const std::string& dir, const std::string& journal_l
   for (const Operation& op : *ops) succeeded += op.state == OpState::kSucceeded;
   EXPECT_EQ(succeeded, kOps);
 
+  // The server's own verdict: its limiter, which counts arrivals in a 1 s
+  // sliding window, never refused one.
   EXPECT_EQ(Count429(sandbox->base_url), 0);
-  const int max_in_window = MaxInWindow(sandbox->base_url, 1000);
+  // An independent look at the same thing, from the execution log.
+  const int max_in_window = MaxInWindow(sandbox->base_url, kArrivalSecondInExecutionTime);
   EXPECT_LE(max_in_window, kServerLimit);
   EXPECT_GT(max_in_window, 0);
   // Paced, not just lucky: 40 writes at 8/s take at least 4 s after the
@@ -180,7 +191,8 @@ TEST(RateBudgetFleet, EachWorkerWithItsOwnBudgetMakesTheFleetExceedTheLimit) {
   EXPECT_EQ(succeeded, kOps);
   // Three plans of 8 in the first second against a limit of 10.
   EXPECT_GT(Count429(sandbox->base_url), 0);
-  EXPECT_LE(MaxInWindow(sandbox->base_url, 1000), 10);  // the sandbox held its limit
+  // The sandbox held its limit.
+  EXPECT_LE(MaxInWindow(sandbox->base_url, kArrivalSecondInExecutionTime), 10);
 }
 
 // A client whose plan says 100 writes/s against a sandbox that allows 5 per
