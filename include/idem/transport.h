@@ -71,7 +71,10 @@ class Transport {
 };
 
 // libcurl multi on one background thread. Destroying it cancels what is still
-// in flight (their callbacks get kCancelled) and joins the thread.
+// in flight (their callbacks get kCancelled) and joins the thread. Destroyed
+// on that thread (its last owner let go inside a callback), it cannot join:
+// the thread then finishes the cancelling by itself, after the callback
+// returns, so a callback must not use the transport once it let it go.
 std::unique_ptr<Transport> MakeCurlTransport(TransportOptions options = {});
 
 }  // namespace idem

@@ -46,9 +46,13 @@ void Deliver(Transport::Callback& done, TransportResult result) {
   }
 }
 
-class CurlTransport final : public Transport {
+// Everything the worker thread uses. The thread holds a reference to it, so
+// it outlives the CurlTransport whenever the transport is destroyed on the
+// worker itself (its last owner let go inside a callback): the thread cannot
+// join itself, so it is detached and finishes, with this state, on its own.
+class CurlEngine {
  public:
-  explicit CurlTransport(TransportOptions options) : options_(std::move(options)) {
+  explicit CurlEngine(TransportOptions options) : options_(std::move(options)) {
     options_.max_in_flight = std::max(1, options_.max_in_flight);
     options_.max_connections_per_host = std::max(1, options_.max_connections_per_host);
     if (internal::EnsureCurlGlobalInit()) multi_ = curl_multi_init();
@@ -61,31 +65,45 @@ class CurlTransport final : public Transport {
           multi_, CURLMOPT_MAXCONNECTS,
           static_cast<long>(std::max(options_.max_in_flight, options_.max_connections_per_host)));
     }
+  }
+
+  // Starts the worker thread, which keeps `engine` alive until it ends.
+  static void StartWorker(const std::shared_ptr<CurlEngine>& engine) {
     std::promise<void> started;
     std::future<void> running = started.get_future();
-    worker_ = std::thread([this, &started] {
+    engine->worker_ = std::thread([engine, &started] {
       pthread_setname_np(pthread_self(), "idem-curl");
-      worker_id_ = std::this_thread::get_id();
+      engine->worker_id_ = std::this_thread::get_id();
       started.set_value();
-      Run();
+      engine->Run();
     });
     running.wait();  // worker_id_ is set before any Send can compare with it
   }
 
-  ~CurlTransport() override {
+  // Cancels what is in flight and ends the worker: joined from any other
+  // thread, detached on the worker itself (it finishes after the callback
+  // that let the transport go returns).
+  void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
     if (multi_ != nullptr) curl_multi_wakeup(multi_);
     wake_.notify_all();
-    worker_.join();
-    // The worker cancelled everything; only idle handles remain.
+    if (std::this_thread::get_id() == worker_id_) {
+      worker_.detach();
+    } else {
+      worker_.join();
+    }
+  }
+
+  ~CurlEngine() {
+    // The worker cancelled everything and ended; only idle handles remain.
     pool_.clear();
     if (multi_ != nullptr) curl_multi_cleanup(multi_);
   }
 
-  void Send(HttpRequest request, Callback done) override {
+  void Send(HttpRequest request, Transport::Callback done) {
     // From a callback (the worker itself) no wake-up is needed: the loop
     // starts queued requests before it polls again. From another thread one
     // wake-up per burst is enough: the worker drains the whole queue.
@@ -247,7 +265,7 @@ class CurlTransport final : public Transport {
 
   struct Active {
     std::unique_ptr<Transfer> transfer;
-    Callback done;
+    Transport::Callback done;
   };
 
   TransportOptions options_;
@@ -259,13 +277,32 @@ class CurlTransport final : public Transport {
   bool stopping_ = false;             // guarded by mu_
   bool wakeup_pending_ = false;       // guarded by mu_: a wake-up is on its way
   bool queued_by_worker_ = false;     // guarded by mu_: a callback queued a request
-  std::thread::id worker_id_;         // set once before the constructor returns
+  std::thread::id worker_id_;         // set once before StartWorker returns
 
   // Worker thread only.
   std::vector<Active> active_;
   std::vector<std::unique_ptr<Transfer>> pool_;
 
-  std::thread worker_;  // last: starts after everything above is constructed
+  std::thread worker_;  // started by StartWorker, once the engine is whole
+};
+
+}  // namespace
+
+namespace {
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(TransportOptions options)
+      : engine_(std::make_shared<CurlEngine>(std::move(options))) {
+    CurlEngine::StartWorker(engine_);
+  }
+  ~CurlTransport() override { engine_->Stop(); }
+  void Send(HttpRequest request, Callback done) override {
+    engine_->Send(std::move(request), std::move(done));
+  }
+
+ private:
+  std::shared_ptr<CurlEngine> engine_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -458,6 +459,37 @@ TEST_F(CurlTransportTest, CancelledCallbacksMaySendAndThoseAreCancelledToo) {
   delete transport;
   EXPECT_EQ(cancelled.load(), 1);
   EXPECT_EQ(resent_cancelled.load(), 1);
+}
+
+// A transport whose last owner lets go inside one of its callbacks (a
+// look-up's callback chain holds the transport; the caller woken by that
+// callback drops its own reference first) is destroyed on its own worker
+// thread. The worker cannot join itself: before, std::thread::join threw
+// "Resource deadlock avoided" and the process aborted. Now the worker is
+// detached, still cancels what was in flight, and ends by itself.
+TEST_F(CurlTransportTest, TheLastReferenceMayBeDroppedInsideACallback) {
+  for (int round = 0; round < 20; ++round) {
+    std::shared_ptr<Transport> transport = MakeCurlTransport(FastOptions());
+    std::promise<TransportResult> in_flight;
+    transport->Send(Request("GET", server_.Url("/delay/10000")),
+                    [&](TransportResult r) { in_flight.set_value(std::move(r)); });
+    std::promise<void> dropped;
+    auto holder = std::make_shared<std::shared_ptr<Transport>>(std::move(transport));
+    (*holder)->Send(Request("GET", server_.Url("/echo")), [holder, &dropped](TransportResult r) {
+      EXPECT_TRUE(r) << r.error().message;
+      holder->reset();  // the last reference: ~CurlTransport on the worker
+      dropped.set_value();
+    });
+    holder.reset();
+    auto done = dropped.get_future();
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready) << round;
+    // The slow request still gets its one callback: cancelled.
+    auto cancelled = in_flight.get_future();
+    ASSERT_EQ(cancelled.wait_for(std::chrono::seconds(10)), std::future_status::ready) << round;
+    TransportResult r = cancelled.get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().failure, TransportFailure::kCancelled);
+  }
 }
 
 TEST_F(CurlTransportTest, SendFromManyThreads) {
