@@ -11,6 +11,7 @@ namespace {
 
 using internal::OptAny;
 using internal::OptInt;
+using internal::OptNumber;
 using internal::OptObject;
 using internal::OptString;
 using nlohmann::json;
@@ -55,15 +56,6 @@ void AddOpt(MultipartBuilder& builder, const char* name, const std::optional<boo
 }
 void AddOpt(MultipartBuilder& builder, const char* name, const std::optional<int>& v) {
   if (v) builder.AddField(name, std::to_string(*v));
-}
-
-[[nodiscard]] Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) {
-    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is not a number");
-  }
-  return std::optional<double>(it->get<double>());
 }
 
 // The envelope around `report_key`; `parse_report` reads the result object.

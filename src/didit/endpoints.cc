@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "didit/json_util.h"
+#include "idem/didit/users.h"
+#include "idem/didit/workflows.h"
 #include "idem/natural_key.h"
 
 namespace idem::didit {
@@ -283,12 +285,9 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
   if (kind == "create_user" || kind == "create_business") {
     const std::string vendor_data = text("vendor_data");
     if (vendor_data.empty()) return {};
-    return (kind == "create_user" ? "user:" : "business:") + vendor_data;
+    return kind == "create_user" ? UserNaturalKey(vendor_data) : BusinessNaturalKey(vendor_data);
   }
-  if (kind == "create_workflow") {
-    const std::string label = text("workflow_label");
-    return "workflow:" + (label.empty() ? std::string("ID Verification") : label);
-  }
+  if (kind == "create_workflow") return WorkflowNaturalKey(text("workflow_label"));
   if (kind == "create_webhook_destination") {
     const std::string url = text("url");
     return url.empty() ? std::string() : "webhook_destination:" + url;

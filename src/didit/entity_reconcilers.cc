@@ -17,83 +17,65 @@ namespace {
 using nlohmann::json;
 using Outcome = ReconcileResult::Outcome;
 
-ReconcileResult Plain(Outcome outcome, std::string error = {}, Headers headers = {}) {
-  ReconcileResult r;
-  r.outcome = outcome;
-  r.error = std::move(error);
-  r.response_headers = std::move(headers);
-  return r;
+// The collection's path and what its records are called in notes.
+std::string_view CollectionPath(EntityKind kind) {
+  return kind == EntityKind::kUser ? "/v3/users/" : "/v3/businesses/";
 }
-
-// A string field as text; null and absent are "".
-std::string Text(const json& obj, const char* field) {
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+std::string_view Noun(EntityKind kind) { return kind == EntityKind::kUser ? "user" : "business"; }
 
 }  // namespace
 
-std::string EntityMismatch(std::string_view collection, const json& sent, const json& found,
+std::string EntityMismatch(EntityKind kind, const json& sent, const json& found,
                            std::int64_t op_created_ms) {
   if (!sent.is_object() || !found.is_object()) return "unreadable";
-  if (Text(found, "vendor_data") != Text(sent, "vendor_data")) return "vendor_data";
-  const auto at = ParseIsoMillis(Text(found, "created_at"));
+  if (StringField(found, "vendor_data") != StringField(sent, "vendor_data")) return "vendor_data";
+  const auto at = ParseIsoMillis(StringField(found, "created_at"));
   if (at && *at < op_created_ms - kLookupClockSkewMs) return std::string(kEntityOlderThanOp);
   static constexpr const char* kUser[] = {"full_name", "display_name", "date_of_birth"};
   static constexpr const char* kBusiness[] = {"legal_name", "display_name", "registration_number",
                                               "country_code"};
-  const bool user = collection == "/v3/users/";
-  for (const char* field :
-       user ? std::span<const char* const>(kUser) : std::span<const char* const>(kBusiness)) {
-    if (sent.contains(field) && Text(sent, field) != Text(found, field)) return field;
+  for (const char* field : kind == EntityKind::kUser ? std::span<const char* const>(kUser)
+                                                     : std::span<const char* const>(kBusiness)) {
+    if (sent.contains(field) && StringField(sent, field) != StringField(found, field)) {
+      return field;
+    }
   }
   return {};
 }
 
 void EntityCreateReconciler::Lookup(const Operation& op, Done done) {
   auto sent = SafeParse(op.body);
-  const std::string vendor_data = sent && sent->is_object() ? Text(*sent, "vendor_data") : "";
+  const std::string vendor_data = sent ? StringField(*sent, "vendor_data") : "";
   if (vendor_data.empty()) {
-    return done(Plain(Outcome::kUnresolvable,
-                      "the stored request has no vendor_data: nothing to look the record up by"));
+    return done(
+        LookupAnswer(Outcome::kUnresolvable,
+                     "the stored request has no vendor_data: nothing to look the record up by"));
   }
-  const std::string path = collection_ + UrlEncode(vendor_data) + "/";
-  HttpRequest request;
-  request.method = "GET";
-  request.url = target_.base_url + path;
-  if (!target_.api_key.empty()) request.headers.push_back({"x-api-key", target_.api_key});
-  target_.transport->Send(std::move(request), [collection = collection_, path, vendor_data,
-                                               sent = std::move(*sent), created = op.created_ms,
-                                               done = std::move(done)](TransportResult result) {
-    if (!result) return done(Plain(Outcome::kFailed, "look-up: " + result.error().message));
-    // Not there: not executed; a re-send is safe (Didit refuses a second
-    // record with the vendor_data).
-    if (result->status == 404) return done(Plain(Outcome::kNotFound));
-    if (result->status != 200 || result->body_truncated) {
-      return done(Plain(Outcome::kFailed, "look-up: HTTP " + std::to_string(result->status),
-                        std::move(result->headers)));
-    }
-    auto found = SafeParse(result->body);
-    if (!found || !found->is_object()) {
-      return done(Plain(Outcome::kFailed, "look-up: unreadable JSON"));
-    }
-    const std::string mismatch = EntityMismatch(collection, sent, *found, created);
-    // There before the op: this op's create is (or will be) refused.
-    if (mismatch == kEntityOlderThanOp) return done(Plain(Outcome::kNotFound));
-    if (!mismatch.empty()) {
-      return done(Plain(Outcome::kUnresolvable, "vendor_data " + vendor_data +
-                                                    " exists with another request (" + mismatch +
-                                                    "): not this op's, or not only"));
-    }
-    ReconcileResult r;
-    r.outcome = Outcome::kFound;
-    r.resource_id = Text(*found, "didit_internal_id");
-    r.status = 201;
-    r.body = std::move(result->body);
-    r.note =
-        "GET " + path + ": " + (collection == "/v3/users/" ? "user " : "business ") + r.resource_id;
-    done(std::move(r));
-  });
+  const std::string path = std::string(CollectionPath(kind_)) + UrlEncode(vendor_data) + "/";
+  GetJson(
+      target_, target_.base_url + path,
+      [kind = kind_, path, vendor_data, sent = std::move(*sent), created = op.created_ms,
+       done = std::move(done)](int status, std::optional<json> found, Headers headers,
+                               std::string why) {
+        // Not there: not executed; a re-send is safe (Didit refuses a
+        // second record with the vendor_data).
+        if (status == 404) return done(LookupAnswer(Outcome::kNotFound));
+        if (!found || !found->is_object()) {
+          return done(LookupAnswer(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+        }
+        const std::string mismatch = EntityMismatch(kind, sent, *found, created);
+        // There before the op: this op's create is (or will be) refused.
+        if (mismatch == kEntityOlderThanOp) return done(LookupAnswer(Outcome::kNotFound));
+        if (!mismatch.empty()) {
+          return done(LookupAnswer(Outcome::kUnresolvable,
+                                   "vendor_data " + vendor_data + " exists with another request (" +
+                                       mismatch + "): not this op's, or not only"));
+        }
+        const std::string id = StringField(*found, "didit_internal_id");
+        auto text = SafeDump(*found);
+        done(FoundResource(id, 201, text ? *text : "{}",
+                           "GET " + path + ": " + std::string(Noun(kind)) + " " + id));
+      });
 }
 
 namespace {
@@ -165,70 +147,57 @@ void SessionDataReconciler::Lookup(const Operation& op, Done done) {
   const std::string prefix = "/v3/session/";
   const std::size_t end = op.path.find('/', prefix.size());
   if (op.path.compare(0, prefix.size(), prefix) != 0 || end == std::string::npos) {
-    return done(Plain(Outcome::kUnresolvable, "the stored path names no session"));
+    return done(LookupAnswer(Outcome::kUnresolvable, "the stored path names no session"));
   }
   const std::string session = op.path.substr(prefix.size(), end - prefix.size());
   auto parsed = SafeParse(op.body);
   if (!parsed || !parsed->is_object()) {
-    return done(Plain(Outcome::kUnresolvable, "the stored request is unreadable"));
+    return done(LookupAnswer(Outcome::kUnresolvable, "the stored request is unreadable"));
   }
-  std::string node = Text(*parsed, "node_id");
+  std::string node = StringField(*parsed, "node_id");
   if (const std::size_t q = op.path.find("?node_id="); q != std::string::npos) {
     node = op.path.substr(q + 9);  // as sent: UrlEncode'd; node ids are plain names
   }
   const std::string path = prefix + session + "/decision/";
-  HttpRequest request;
-  request.method = "GET";
-  request.url = target_.base_url + path;
-  if (!target_.api_key.empty()) request.headers.push_back({"x-api-key", target_.api_key});
-  target_.transport->Send(std::move(request), [session, path, node, sent = std::move(*parsed),
-                                               done = std::move(done)](TransportResult result) {
-    if (!result) return done(Plain(Outcome::kFailed, "look-up: " + result.error().message));
-    // Gone, or no KYC: the re-send gets Didit's own 404 (a refusal).
-    if (result->status == 404) return done(Plain(Outcome::kNotFound));
-    if (result->status != 200 || result->body_truncated) {
-      return done(Plain(Outcome::kFailed, "look-up: HTTP " + std::to_string(result->status),
-                        std::move(result->headers)));
-    }
-    auto decision = SafeParse(result->body);
-    if (!decision || !decision->is_object()) {
-      return done(Plain(Outcome::kFailed, "look-up: unreadable JSON"));
-    }
-    auto records = decision->find("id_verifications");
-    if (records == decision->end() || !records->is_array() || records->empty()) {
-      return done(Plain(Outcome::kNotFound));
-    }
-    const json* kyc = &records->back();
-    if (!node.empty()) {
-      kyc = nullptr;
-      for (const json& r : *records) {
-        if (r.is_object() && Text(r, "node_id") == node) kyc = &r;
-      }
-      if (!kyc) return done(Plain(Outcome::kNotFound));
-    }
-    if (!KycMismatch(sent, *kyc).empty()) return done(Plain(Outcome::kNotFound));
-    auto text = SafeDump(*kyc);
-    ReconcileResult r;
-    r.outcome = Outcome::kFound;
-    r.resource_id = session;
-    r.status = 200;
-    r.body = text ? *text : "{}";
-    r.note = "GET " + path + ": the KYC record holds the update";
-    done(std::move(r));
-  });
+  GetJson(target_, target_.base_url + path,
+          [session, path, node, sent = std::move(*parsed), done = std::move(done)](
+              int status, std::optional<json> decision, Headers headers, std::string why) {
+            // Gone, or no KYC: the re-send gets Didit's own 404 (a refusal).
+            if (status == 404) return done(LookupAnswer(Outcome::kNotFound));
+            if (!decision || !decision->is_object()) {
+              return done(LookupAnswer(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+            }
+            auto records = decision->find("id_verifications");
+            if (records == decision->end() || !records->is_array() || records->empty()) {
+              return done(LookupAnswer(Outcome::kNotFound));
+            }
+            const json* kyc = &records->back();
+            if (!node.empty()) {
+              kyc = nullptr;
+              for (const json& r : *records) {
+                if (r.is_object() && StringField(r, "node_id") == node) kyc = &r;
+              }
+              if (!kyc) return done(LookupAnswer(Outcome::kNotFound));
+            }
+            if (!KycMismatch(sent, *kyc).empty()) return done(LookupAnswer(Outcome::kNotFound));
+            auto text = SafeDump(*kyc);
+            done(FoundResource(session, 200, text ? *text : "{}",
+                               "GET " + path + ": the KYC record holds the update"));
+          });
 }
 
 void AddEntityReconcilers(ClientOptions& options) {
   LookupTarget target{options.transport, options.base_url, options.api_key, options.journal};
   auto id_of = [](const Operation& op) -> std::string {
     auto parsed = SafeParse(op.response_body);
-    return parsed && parsed->is_object() ? Text(*parsed, "didit_internal_id") : std::string();
+    return parsed && parsed->is_object() ? StringField(*parsed, "didit_internal_id")
+                                         : std::string();
   };
   const std::string user(kCreateUserKind);
   const std::string business(kCreateBusinessKind);
-  options.reconcilers[user] = std::make_shared<EntityCreateReconciler>(target, "/v3/users/");
+  options.reconcilers[user] = std::make_shared<EntityCreateReconciler>(target, EntityKind::kUser);
   options.reconcilers[business] =
-      std::make_shared<EntityCreateReconciler>(target, "/v3/businesses/");
+      std::make_shared<EntityCreateReconciler>(target, EntityKind::kBusiness);
   options.resource_id_of[user] = id_of;
   options.resource_id_of[business] = id_of;
   // Looked up in the decision; not there: sent again (a PATCH of absolute
@@ -241,7 +210,7 @@ void AddEntityReconcilers(ClientOptions& options) {
   options.reconcilers[workflow] = std::make_shared<WorkflowReconciler>(target, 5);
   options.resource_id_of[workflow] = [](const Operation& op) -> std::string {
     auto parsed = SafeParse(op.response_body);
-    return parsed && parsed->is_object() ? Text(*parsed, "uuid") : std::string();
+    return parsed && parsed->is_object() ? StringField(*parsed, "uuid") : std::string();
   };
   options.resource_id_of[data] = [](const Operation& op) {
     // "/v3/session/{id}/update-data/..." -> id

@@ -17,32 +17,35 @@ namespace idem::didit::internal {
 // (minus the clock skew): it was there first, the op's create is refused.
 inline constexpr std::string_view kEntityOlderThanOp = "created before the op";
 
-// Empty when the record `found` (a user or business of `collection`,
-// "/v3/users/" or "/v3/businesses/") is what the request body `sent` asked
-// for: the same vendor_data, created no earlier than `op_created_ms` minus
-// five minutes, and the names the request set (user: full_name,
-// display_name, date_of_birth; business: legal_name, display_name,
-// registration_number, country_code). Else kEntityOlderThanOp, or the field
-// that differs. Status and metadata are not compared: they may have been
-// changed since.
-std::string EntityMismatch(std::string_view collection, const nlohmann::json& sent,
-                           const nlohmann::json& found, std::int64_t op_created_ms);
+// The two entity collections: users and businesses.
+enum class EntityKind { kUser, kBusiness };
 
-// GET <collection>{vendor_data}/ of the op's vendor_data: 404 kNotFound
-// (a re-send is safe: Didit refuses a second record with the vendor_data);
-// found and EntityMismatch empty: kFound (resource_id didit_internal_id,
-// status 201, the record as the answer); older than the op: kNotFound (the
-// re-send is refused, a definitive answer); another request's: kUnresolvable.
-// No vendor_data in the stored request: kUnresolvable (nothing to look up).
+// Empty when the record `found` (a user or a business) is what the request
+// body `sent` asked for: the same vendor_data, created no earlier than
+// `op_created_ms` minus five minutes, and the names the request set (user:
+// full_name, display_name, date_of_birth; business: legal_name,
+// display_name, registration_number, country_code). Else kEntityOlderThanOp,
+// or the field that differs. Status and metadata are not compared: they may
+// have been changed since.
+std::string EntityMismatch(EntityKind kind, const nlohmann::json& sent, const nlohmann::json& found,
+                           std::int64_t op_created_ms);
+
+// GET /v3/users|businesses/{vendor_data}/ of the op's vendor_data: 404
+// kNotFound (a re-send is safe: Didit refuses a second record with the
+// vendor_data); found and EntityMismatch empty: kFound (resource_id
+// didit_internal_id, status 201, the record as the answer); older than the
+// op: kNotFound (the re-send is refused, a definitive answer); another
+// request's: kUnresolvable. No vendor_data in the stored request:
+// kUnresolvable (nothing to look up).
 class EntityCreateReconciler final : public Reconciler {
  public:
-  EntityCreateReconciler(LookupTarget target, std::string collection)
-      : target_(std::move(target)), collection_(std::move(collection)) {}
+  EntityCreateReconciler(LookupTarget target, EntityKind kind)
+      : target_(std::move(target)), kind_(kind) {}
   void Lookup(const Operation& op, Done done) override;
 
  private:
   LookupTarget target_;
-  std::string collection_;
+  EntityKind kind_;
 };
 
 // An update_session_data op: GET /v3/session/{id}/decision/ and the KYC

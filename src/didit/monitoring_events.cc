@@ -9,14 +9,8 @@ namespace idem::didit {
 namespace {
 
 using internal::OptString;
+using internal::RequireObject;
 using nlohmann::json;
-
-[[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
-  if (value && !value->is_object()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");
-  }
-  return {};
-}
 
 [[nodiscard]] Result<MonitoringEventResult> ParseItem(json o) {
   if (!o.is_object()) return MakeError(ErrorCode::kCorruption, "the event answer is not an object");

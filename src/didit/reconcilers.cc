@@ -21,43 +21,14 @@ template <typename T>
 using Fetched = tl::expected<T, FetchError>;
 
 ReconcileResult Failed(std::string why, Headers headers = {}) {
-  ReconcileResult r;
-  r.outcome = ReconcileResult::Outcome::kFailed;
-  r.error = std::move(why);
-  r.response_headers = std::move(headers);
-  return r;
-}
-
-HttpRequest MakeGet(const LookupTarget& target, std::string url) {
-  HttpRequest request;
-  request.method = "GET";
-  request.url = std::move(url);
-  if (!target.api_key.empty()) request.headers.push_back({"x-api-key", target.api_key});
-  return request;
+  return LookupAnswer(ReconcileResult::Outcome::kFailed, std::move(why), std::move(headers));
 }
 
 ReconcileResult Unresolvable(std::string why) {
-  ReconcileResult r;
-  r.outcome = ReconcileResult::Outcome::kUnresolvable;
-  r.error = std::move(why);
-  return r;
+  return LookupAnswer(ReconcileResult::Outcome::kUnresolvable, std::move(why));
 }
 
-ReconcileResult NotFound() {
-  ReconcileResult r;
-  r.outcome = ReconcileResult::Outcome::kNotFound;
-  return r;
-}
-
-ReconcileResult Found(std::string resource_id, int status, std::string body, std::string note) {
-  ReconcileResult r;
-  r.outcome = ReconcileResult::Outcome::kFound;
-  r.resource_id = std::move(resource_id);
-  r.status = status;
-  r.body = std::move(body);
-  r.note = std::move(note);
-  return r;
-}
+ReconcileResult NotFound() { return LookupAnswer(ReconcileResult::Outcome::kNotFound); }
 
 // A listed row's created_at in Unix ms, when it has a readable one.
 std::optional<std::int64_t> CreatedAt(const nlohmann::json& row) {
@@ -262,8 +233,8 @@ void CreateSessionReconciler::Lookup(const Operation& op, Done done) {
                   nlohmann::json adopted = chosen->raw;
                   if (!adopted.contains("url") && chosen->url) adopted["url"] = *chosen->url;
                   auto text = SafeDump(adopted);
-                  done(Found(chosen->session_id, 201, text ? *text : "{}",
-                             described + ": session " + chosen->session_id));
+                  done(FoundResource(chosen->session_id, 201, text ? *text : "{}",
+                                     described + ": session " + chosen->session_id));
                 });
 }
 
@@ -289,7 +260,7 @@ void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
         const std::string answer = R"({"session_id":)" + nlohmann::json(id).dump() + "}";
         const std::string where = "GET /v3/session/" + id + "/decision/";
         if (auto now = decision->find("status"); now != decision->end() && *now == target) {
-          return done(Found(id, 200, answer, where + ": status is " + target));
+          return done(FoundResource(id, 200, answer, where + ": status is " + target));
         }
         if (auto reviews = decision->find("reviews");
             reviews != decision->end() && reviews->is_array()) {
@@ -300,7 +271,7 @@ void UpdateStatusReconciler::Lookup(const Operation& op, Done done) {
             }
             const auto at = CreatedAt(review);
             if (at && *at < earliest) continue;
-            return done(Found(id, 200, answer, where + ": an API review set " + target));
+            return done(FoundResource(id, 200, answer, where + ": an API review set " + target));
           }
         }
         done(NotFound());
@@ -317,20 +288,10 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
   // Sessions other ops of this journal already own, and other unsettled ops
   // that may have made one: with those, "the one listed session" may not be
   // this op's.
-  auto taken = std::make_shared<std::vector<std::string>>();
-  std::size_t pending_siblings = 0;
-  if (target_.journal) {
-    auto siblings = target_.journal->FindByNaturalKey(op.natural_key);
-    if (!siblings) return done(Failed("journal: " + siblings.error().message()));
-    for (const Operation& other : *siblings) {
-      if (other.op_id == op.op_id) continue;
-      if (!other.resource_id.empty()) {
-        taken->push_back(other.resource_id);
-      } else if (!IsFinal(other.state) && other.first_sent_ms != 0) {
-        ++pending_siblings;
-      }
-    }
-  }
+  auto siblings = FindSiblingOps(target_.journal, op);
+  if (!siblings) return done(Failed("journal: " + siblings.error().message()));
+  auto taken = std::make_shared<std::vector<std::string>>(std::move(siblings->taken));
+  const std::size_t pending_siblings = siblings->pending;
   ListSessionsRequest list;
   list.vendor_data = key->second;
   list.api_service = key->first;
@@ -366,28 +327,29 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
                            " other unsettled op(s) with it: cannot tell which one is this op's"));
         }
         const std::string id = candidates.front()->session_id;
-        FetchDecision(target, id,
-                      [id, described, result_key, decision_array, done = std::move(done)](
-                          int, Fetched<nlohmann::json> decision) {
-                        if (!decision) {
-                          return done(Failed("look-up of " + id + ": " + decision.error().why,
-                                             decision.error().headers));
-                        }
-                        // The check's own response shape, from its saved session.
-                        nlohmann::json result = nullptr;
-                        if (auto it = decision->find(decision_array);
-                            it != decision->end() && it->is_array() && !it->empty()) {
-                          result = it->front();
-                        }
-                        nlohmann::json body = {
-                            {"request_id", id},
-                            {result_key, std::move(result)},
-                            {"vendor_data", decision->value("vendor_data", nlohmann::json())},
-                            {"metadata", decision->value("metadata", nlohmann::json())},
-                            {"created_at", decision->value("created_at", nlohmann::json())}};
-                        auto text = SafeDump(body);
-                        done(Found(id, 200, text ? *text : "{}", described + ": session " + id));
-                      });
+        FetchDecision(
+            target, id,
+            [id, described, result_key, decision_array, done = std::move(done)](
+                int, Fetched<nlohmann::json> decision) {
+              if (!decision) {
+                return done(Failed("look-up of " + id + ": " + decision.error().why,
+                                   decision.error().headers));
+              }
+              // The check's own response shape, from its saved session.
+              nlohmann::json result = nullptr;
+              if (auto it = decision->find(decision_array);
+                  it != decision->end() && it->is_array() && !it->empty()) {
+                result = it->front();
+              }
+              nlohmann::json body = {
+                  {"request_id", id},
+                  {result_key, std::move(result)},
+                  {"vendor_data", decision->value("vendor_data", nlohmann::json())},
+                  {"metadata", decision->value("metadata", nlohmann::json())},
+                  {"created_at", decision->value("created_at", nlohmann::json())}};
+              auto text = SafeDump(body);
+              done(FoundResource(id, 200, text ? *text : "{}", described + ": session " + id));
+            });
       });
 }
 
@@ -399,10 +361,10 @@ void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
       [id = *session_id, done = std::move(done)](int status, Fetched<nlohmann::json> decision) {
         if (status == 404) {
           // Gone: our earlier attempt deleted it (its 204 was lost).
-          return done(
-              Found(id, 404,
-                    R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
-                    "GET /v3/session/" + id + "/decision/: 404, deleted"));
+          return done(FoundResource(
+              id, 404,
+              R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
+              "GET /v3/session/" + id + "/decision/: 404, deleted"));
         }
         if (status == 200) return done(NotFound());  // still there: not executed
         done(Failed(

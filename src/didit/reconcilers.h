@@ -7,20 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "didit/lookup_support.h"
 #include "idem/client.h"
 #include "idem/didit/client.h"
 #include "idem/didit/types.h"
 
 namespace idem::didit::internal {
-
-// Where a reconciler sends its GETs, and the journal it may read (to tell
-// its op's result from a sibling op's).
-struct LookupTarget {
-  std::shared_ptr<Transport> transport;
-  std::string base_url;
-  std::string api_key;
-  std::shared_ptr<Journal> journal;  // may be null
-};
 
 // Finds the session a create_session op made: GET /v3/sessions/ filtered by
 // the vendor_data and workflow_id in the op's stored body (every page). A

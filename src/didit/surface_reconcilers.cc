@@ -8,6 +8,7 @@
 #include "didit/entity_reconcilers.h"
 #include "didit/json_util.h"
 #include "didit/resend_reconciler.h"
+#include "idem/didit/endpoints.h"
 #include "idem/didit/errors.h"
 #include "idem/didit/transactions.h"
 #include "idem/didit/webhook_deliveries.h"
@@ -18,45 +19,6 @@ namespace {
 
 using nlohmann::json;
 using Outcome = ReconcileResult::Outcome;
-
-ReconcileResult Result(Outcome outcome, std::string error = {}, Headers headers = {}) {
-  ReconcileResult r;
-  r.outcome = outcome;
-  r.error = std::move(error);
-  r.response_headers = std::move(headers);
-  return r;
-}
-
-ReconcileResult Found(std::string id, int status, std::string body, std::string note) {
-  ReconcileResult r;
-  r.outcome = Outcome::kFound;
-  r.resource_id = std::move(id);
-  r.status = status;
-  r.body = std::move(body);
-  r.note = std::move(note);
-  return r;
-}
-
-// One GET: (HTTP status, the parsed body when 200 and JSON). Status 0 = no
-// answer; a failure's headers ride along for the driver's pushback.
-using GotJson =
-    std::function<void(int status, std::optional<json> body, Headers headers, std::string why)>;
-void GetJson(const LookupTarget& target, std::string url, GotJson done) {
-  HttpRequest request;
-  request.method = "GET";
-  request.url = std::move(url);
-  if (!target.api_key.empty()) request.headers.push_back({"x-api-key", target.api_key});
-  target.transport->Send(std::move(request), [done = std::move(done)](TransportResult result) {
-    if (!result) return done(0, std::nullopt, {}, result.error().message);
-    if (result->status != 200 || result->body_truncated) {
-      return done(result->status, std::nullopt, std::move(result->headers),
-                  "HTTP " + std::to_string(result->status));
-    }
-    auto parsed = SafeParse(result->body);
-    if (!parsed) return done(200, std::nullopt, {}, "unreadable JSON");
-    done(200, std::move(*parsed), {}, "");
-  });
-}
 
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -89,48 +51,50 @@ std::string LastSegment(std::string_view path) {
 void PageTransactions(LookupTarget target, std::string url, std::string txn_id, json sent,
                       int pages_left, bool exists, Reconciler::Done done) {
   const std::string described = "GET /v3/transactions/ (txn_id " + txn_id + ")";
-  GetJson(target, url,
-          [target, txn_id, sent = std::move(sent), pages_left, exists, described,
-           done = std::move(done)](int, std::optional<json> body, Headers headers,
-                                   std::string why) mutable {
-            if (!body) return done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
-            auto rows = body->find("results");
-            if (!body->is_object() || rows == body->end() || !rows->is_array()) {
-              return done(Result(Outcome::kFailed, "look-up: the list has no results"));
-            }
-            for (const json& row : *rows) {
-              if (!row.is_object() || Text(row, "txn_id") != txn_id) continue;
-              const std::string mismatch = TransactionMismatch(sent, row);
-              if (!mismatch.empty()) {
-                return done(Result(Outcome::kUnresolvable,
-                                   "transaction_id " + txn_id + " exists with another request (" +
-                                       mismatch + "): not this op's, or not only"));
-              }
-              auto text = SafeDump(row);
-              return done(Found(Text(row, "uuid"), 201, text ? *text : "{}",
-                                described + ": transaction " + Text(row, "uuid")));
-            }
-            const std::string next = Text(*body, "next");
-            const bool cut =
-                !next.empty() && (pages_left <= 1 || !SameOrigin(next, target.base_url));
-            if (next.empty() || cut) {
-              // Didit said it exists: "not listed" proves nothing.
-              if (exists && cut) {
-                return done(Result(Outcome::kUnresolvable,
-                                   "Didit says transaction_id " + txn_id +
-                                       " exists, but the list is too long to find it"));
-              }
-              if (exists) {
-                return done(Result(Outcome::kFailed, "Didit says transaction_id " + txn_id +
-                                                         " exists, but the list does not show it"));
-              }
-              // Not listed (or the list is too long, or leaves the origin): a
-              // re-send is safe, Didit refuses a second transaction with the id.
-              return done(Result(Outcome::kNotFound));
-            }
-            PageTransactions(target, next, txn_id, std::move(sent), pages_left - 1, exists,
-                             std::move(done));
-          });
+  GetJson(
+      target, url,
+      [target, txn_id, sent = std::move(sent), pages_left, exists, described,
+       done = std::move(done)](int, std::optional<json> body, Headers headers,
+                               std::string why) mutable {
+        if (!body)
+          return done(LookupAnswer(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+        auto rows = body->find("results");
+        if (!body->is_object() || rows == body->end() || !rows->is_array()) {
+          return done(LookupAnswer(Outcome::kFailed, "look-up: the list has no results"));
+        }
+        for (const json& row : *rows) {
+          if (!row.is_object() || Text(row, "txn_id") != txn_id) continue;
+          const std::string mismatch = TransactionMismatch(sent, row);
+          if (!mismatch.empty()) {
+            return done(LookupAnswer(Outcome::kUnresolvable,
+                                     "transaction_id " + txn_id + " exists with another request (" +
+                                         mismatch + "): not this op's, or not only"));
+          }
+          auto text = SafeDump(row);
+          return done(FoundResource(Text(row, "uuid"), 201, text ? *text : "{}",
+                                    described + ": transaction " + Text(row, "uuid")));
+        }
+        const std::string next = Text(*body, "next");
+        const bool cut = !next.empty() && (pages_left <= 1 || !SameOrigin(next, target.base_url));
+        if (next.empty() || cut) {
+          // Didit said it exists: "not listed" proves nothing.
+          if (exists && cut) {
+            return done(LookupAnswer(Outcome::kUnresolvable,
+                                     "Didit says transaction_id " + txn_id +
+                                         " exists, but the list is too long to find it"));
+          }
+          if (exists) {
+            return done(LookupAnswer(
+                Outcome::kFailed,
+                "Didit says transaction_id " + txn_id + " exists, but the list does not show it"));
+          }
+          // Not listed (or the list is too long, or leaves the origin): a
+          // re-send is safe, Didit refuses a second transaction with the id.
+          return done(LookupAnswer(Outcome::kNotFound));
+        }
+        PageTransactions(target, next, txn_id, std::move(sent), pages_left - 1, exists,
+                         std::move(done));
+      });
 }
 
 }  // namespace
@@ -156,20 +120,23 @@ std::string TransactionMismatch(const json& sent, const json& found) {
 void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
   auto body = SafeParse(op.body);
   const std::string url = body && body->is_object() ? Text(*body, "url") : std::string();
-  if (url.empty()) return done(Result(Outcome::kUnresolvable, "the stored request has no url"));
+  if (url.empty())
+    return done(LookupAnswer(Outcome::kUnresolvable, "the stored request has no url"));
   const std::int64_t earliest = op.created_ms - kLookupClockSkewMs;
   const std::string list_url = target_.base_url + "/v3/webhook/destinations/";
   GetJson(target_, list_url,
           [target = target_, url, earliest, done = std::move(done)](
               int, std::optional<json> list, Headers headers, std::string why) mutable {
-            if (!list) return done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
-            if (!list->is_array()) return done(Result(Outcome::kFailed, "look-up: not a list"));
+            if (!list)
+              return done(LookupAnswer(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+            if (!list->is_array())
+              return done(LookupAnswer(Outcome::kFailed, "look-up: not a list"));
             for (const json& row : *list) {
               if (!row.is_object() || Text(row, "url") != url) continue;
               const auto at = ParseIsoMillis(Text(row, "created_at"));
               // Older than the op: it was there before; this op's create was
               // (or will be) refused, never executed.
-              if (at && *at < earliest) return done(Result(Outcome::kNotFound));
+              if (at && *at < earliest) return done(LookupAnswer(Outcome::kNotFound));
               const std::string uuid = Text(row, "uuid");
               const std::string described =
                   "GET /v3/webhook/destinations/ (url " + url + "): destination " + uuid;
@@ -178,14 +145,14 @@ void DestinationCreateReconciler::Lookup(const Operation& op, Done done) {
                   [uuid, described, done = std::move(done)](int, std::optional<json> one, Headers h,
                                                             std::string get_why) {
                     if (!one) {
-                      return done(Result(Outcome::kFailed, "look-up of " + uuid + ": " + get_why,
-                                         std::move(h)));
+                      return done(LookupAnswer(
+                          Outcome::kFailed, "look-up of " + uuid + ": " + get_why, std::move(h)));
                     }
                     auto text = SafeDump(*one);
-                    done(Found(uuid, 201, text ? *text : "{}", described));
+                    done(FoundResource(uuid, 201, text ? *text : "{}", described));
                   });
             }
-            done(Result(Outcome::kNotFound));
+            done(LookupAnswer(Outcome::kNotFound));
           });
 }
 
@@ -195,13 +162,13 @@ void DestinationDeleteReconciler::Lookup(const Operation& op, Done done) {
           [uuid, path = op.path, done = std::move(done)](int status, std::optional<json>,
                                                          Headers headers, std::string why) {
             if (status == 404) {
-              return done(Found(
+              return done(FoundResource(
                   uuid, 404,
                   R"({"idem_note":"404 on look-up after an ambiguous delete: counted as done"})",
                   "GET " + path + ": 404, deleted"));
             }
-            if (status == 200) return done(Result(Outcome::kNotFound));  // still there
-            done(Result(Outcome::kFailed, "look-up: " + why, std::move(headers)));
+            if (status == 200) return done(LookupAnswer(Outcome::kNotFound));  // still there
+            done(LookupAnswer(Outcome::kFailed, "look-up: " + why, std::move(headers)));
           });
 }
 
@@ -209,9 +176,12 @@ void TransactionReconciler::Lookup(const Operation& op, Done done) {
   auto sent = SafeParse(op.body);
   const std::string txn_id = sent && sent->is_object() ? Text(*sent, "transaction_id") : "";
   if (txn_id.empty()) {
-    return done(Result(Outcome::kUnresolvable, "the stored request has no transaction_id"));
+    return done(LookupAnswer(Outcome::kUnresolvable, "the stored request has no transaction_id"));
   }
-  const bool exists = ExistsRefusalOf("transaction_id")(op);
+  // Didit's duplicate-id refusal, the profile row's unique_field.
+  const EndpointProfile* profile = FindDiditEndpoint(kCreateTransactionKind);
+  const bool exists = profile && !profile->unique_field.empty() &&
+                      ExistsRefusalOf(std::string(profile->unique_field))(op);
   PageTransactions(target_, target_.base_url + "/v3/transactions/?limit=100", txn_id,
                    std::move(*sent), max_pages_, exists, std::move(done));
 }

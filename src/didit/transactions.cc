@@ -15,16 +15,10 @@ namespace {
 
 using internal::OptInt;
 using internal::OptString;
+using internal::RequireObject;
 using nlohmann::json;
 
 using internal::Plain;
-
-[[nodiscard]] Status RequireObject(const std::optional<json>& value, const char* name) {
-  if (value && !value->is_object()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");
-  }
-  return {};
-}
 
 }  // namespace
 

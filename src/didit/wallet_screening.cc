@@ -14,27 +14,11 @@ namespace idem::didit {
 namespace {
 
 using internal::OptAny;
+using internal::OptBool;
 using internal::OptInt;
+using internal::OptNumber;
 using internal::OptString;
 using nlohmann::json;
-
-[[nodiscard]] Result<std::optional<double>> OptNumber(const json& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) {
-    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is not a number");
-  }
-  return std::optional<double>(it->get<double>());
-}
-
-[[nodiscard]] Result<std::optional<bool>> OptBool(const json& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) {
-    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' is not a boolean");
-  }
-  return std::optional<bool>(it->get<bool>());
-}
 
 // The array `field` of objects (absent or null: empty).
 [[nodiscard]] Result<std::vector<json>> Objects(const json& obj, const char* field) {

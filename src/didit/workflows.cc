@@ -8,20 +8,12 @@
 namespace idem::didit {
 namespace {
 
+using internal::OptBool;
 using internal::OptInt;
 using internal::OptString;
 using nlohmann::json;
 
 using internal::Plain;
-
-[[nodiscard]] Result<std::optional<bool>> OptBool(const json& o, const char* field) {
-  auto it = o.find(field);
-  if (it == o.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) {
-    return MakeError(ErrorCode::kCorruption, std::string("field '") + field + "' not a boolean");
-  }
-  return std::optional<bool>(it->get<bool>());
-}
 
 [[nodiscard]] Result<Workflow> FromJson(json o) {
   if (!o.is_object()) return MakeError(ErrorCode::kCorruption, "the workflow is not an object");
@@ -58,11 +50,13 @@ using internal::Plain;
 
 }  // namespace
 
+std::string WorkflowNaturalKey(std::string_view label) {
+  return "workflow:" + std::string(label.empty() ? kDefaultWorkflowLabel : label);
+}
+
 std::string WorkflowNaturalKey(const WorkflowRequest& request) {
-  const std::string label = request.workflow_label && !request.workflow_label->empty()
-                                ? *request.workflow_label
-                                : std::string("ID Verification");
-  return "workflow:" + label;
+  return WorkflowNaturalKey(request.workflow_label ? std::string_view(*request.workflow_label)
+                                                   : std::string_view());
 }
 
 [[nodiscard]] Result<EncodedBody> Encode(const WorkflowRequest& r) {

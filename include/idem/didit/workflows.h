@@ -43,7 +43,7 @@ struct WorkflowFeature {
 };
 
 struct WorkflowRequest {
-  std::optional<std::string> workflow_label;  // <= 50; Didit: "ID Verification"
+  std::optional<std::string> workflow_label;  // <= 50; Didit: kDefaultWorkflowLabel
   std::optional<bool> is_default;
   std::optional<std::string> status;      // draft | published (Didit: published)
   std::vector<WorkflowFeature> features;  // at least one, in execution order
@@ -91,8 +91,13 @@ struct WorkflowPage {
 [[nodiscard]] Result<Workflow> ParseWorkflow(std::string_view body);
 [[nodiscard]] Result<WorkflowPage> ParseWorkflowPage(std::string_view body);
 
-// "workflow:" + the label the request gives (Didit's default when none).
+// The label Didit gives a workflow created without one (OAS).
+inline constexpr std::string_view kDefaultWorkflowLabel = "ID Verification";
+
+// "workflow:" + the label the request gives (kDefaultWorkflowLabel when none
+// or empty).
 std::string WorkflowNaturalKey(const WorkflowRequest& request);
+std::string WorkflowNaturalKey(std::string_view label);
 
 [[nodiscard]] Result<OpRequest> CreateWorkflowOp(const WorkflowRequest& request,
                                                  CallOptions call = {});
