@@ -1,7 +1,10 @@
 // `idem session pdf ID --out FILE` and `idem session delete-batch`: the
 // session calls of issue 14 (include/idem/didit/session_calls.h).
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
@@ -22,20 +25,41 @@ struct SessionCallFlags {
   ClientFlags client;
 };
 
+// A PDF written to its file as it arrives (AtomicFileWriter): the report is
+// never held whole in memory, and `--out` gets it whole or not at all.
+class FileSink final : public BodySink {
+ public:
+  explicit FileSink(std::unique_ptr<AtomicFileWriter> file) : file_(std::move(file)) {}
+  bool Begin() override { return Keep(file_->Truncate()); }
+  bool Write(std::string_view bytes) override { return Keep(file_->Append(bytes)); }
+  AtomicFileWriter& file() { return *file_; }
+  // Why the sink refused, if it did.
+  const std::optional<Error>& failure() const { return failure_; }
+
+ private:
+  bool Keep(Status st) {
+    if (!st) failure_ = st.error();
+    return st.has_value();
+  }
+  std::unique_ptr<AtomicFileWriter> file_;
+  std::optional<Error> failure_;
+};
+
 int RunPdf(const SessionCallFlags& f) {
-  // Refused before anything is fetched when the file cannot be written.
-  if (auto st = CheckCanWriteFile(f.out); !st) return ReportError(st.error(), kExitConfig);
+  // Refused before anything is fetched when the file cannot be written; the
+  // report holds personal data: 0600.
+  auto file = AtomicFileWriter::Open(f.out, 0600);
+  if (!file) return ReportError(file.error(), kExitConfig);
+  auto sink = std::make_shared<FileSink>(std::move(*file));
   auto client = MakeDiditClientFromEnv(f.client);
   if (!client) return kExitConfig;
-  auto pdf = didit::GenerateSessionPdf(*client, f.session_id);
+  auto pdf = didit::StreamSessionPdf(*client, f.session_id, sink);
+  if (sink->failure()) return ReportError(*sink->failure(), kExitConfig);
   if (!pdf) return ReportError(pdf.error());
-  // The report holds personal data: 0600, and whole or not at all.
-  if (auto st = WriteFileAtomically(f.out, pdf->bytes, 0600); !st) {
-    return ReportError(st.error(), kExitConfig);
-  }
+  if (auto st = sink->file().Commit(); !st) return ReportError(st.error(), kExitConfig);
   PrintJson({{"session_id", pdf->session_id},
              {"file", f.out},
-             {"bytes", pdf->bytes.size()},
+             {"bytes", pdf->size},
              {"content_type", pdf->content_type},
              {"filename", pdf->filename}});
   return kExitOk;

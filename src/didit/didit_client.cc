@@ -216,7 +216,8 @@ Result<std::unique_ptr<DiditClient>> DiditClient::Create(DiditClientOptions opti
 Client& DiditClient::client() { return *impl_->client; }
 
 DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url,
-                                           std::chrono::milliseconds timeout) {
+                                           std::chrono::milliseconds timeout,
+                                           std::shared_ptr<BodySink> body_sink) {
   const ClientOptions& co = impl_->options.client;
   std::string url;
   if (path_or_url.starts_with("/")) {
@@ -235,6 +236,7 @@ DiditResult<HttpResponse> DiditClient::Get(std::string_view path_or_url,
     request.method = "GET";
     request.url = url;
     request.timeout = timeout;
+    request.body_sink = body_sink;
     if (!co.api_key.empty()) request.headers.push_back({"x-api-key", co.api_key});
     TransportResult result = co.transport->SendAndWait(std::move(request));
     if (result && ClassifyStatus(result->status) == Verdict::kSuccess) {

@@ -38,11 +38,34 @@ bool AllDigits(const std::string& s) {
 
 }  // namespace
 
-[[nodiscard]] DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client,
-                                                         std::string_view session_id) {
+namespace {
+
+// Passes a body on to the caller's sink, keeping its first bytes for the
+// "%PDF" check.
+class MagicCheckingSink final : public BodySink {
+ public:
+  explicit MagicCheckingSink(std::shared_ptr<BodySink> next) : next_(std::move(next)) {}
+  bool Begin() override {
+    head_.clear();
+    return next_->Begin();
+  }
+  bool Write(std::string_view bytes) override {
+    if (head_.size() < 4) head_.append(bytes.substr(0, 4 - head_.size()));
+    return next_->Write(bytes);
+  }
+  const std::string& head() const { return head_; }
+
+ private:
+  std::shared_ptr<BodySink> next_;
+  std::string head_;
+};
+
+// GET .../generate-pdf/ (into `sink` when set); the answer's PDF facts.
+[[nodiscard]] DiditResult<SessionPdf> FetchPdf(DiditClient& client, std::string_view session_id,
+                                               std::shared_ptr<MagicCheckingSink> sink) {
   if (session_id.empty()) return MakeDiditError(ErrorCode::kInvalidArgument, "empty session id");
   auto response =
-      client.Get("/v3/session/" + UrlEncode(session_id) + "/generate-pdf/", kPdfTimeout);
+      client.Get("/v3/session/" + UrlEncode(session_id) + "/generate-pdf/", kPdfTimeout, sink);
   if (!response) {
     DiditError error = response.error();
     // Didit's 403 for a session not (yet) eligible is about the session, not
@@ -57,11 +80,13 @@ bool AllDigits(const std::string& s) {
     return MakeDiditError(ErrorCode::kCorruption,
                           "the PDF is larger than the transport's max_response_bytes");
   }
-  if (!response->body.starts_with("%PDF")) {
+  const std::string_view head = sink ? std::string_view(sink->head()) : response->body;
+  if (!head.starts_with("%PDF")) {
     return MakeDiditError(ErrorCode::kCorruption, "the answer is not a PDF (no %PDF magic)");
   }
   SessionPdf pdf;
   pdf.session_id = std::string(session_id);
+  pdf.size = sink ? response->sunk_bytes : response->body.size();
   pdf.bytes = std::move(response->body);
   pdf.content_type = std::string(FindHeader(response->headers, "Content-Type").value_or(""));
   pdf.filename = FilenameFrom(FindHeader(response->headers, "Content-Disposition").value_or(""));
@@ -69,6 +94,20 @@ bool AllDigits(const std::string& s) {
     pdf.filename = FilenameFrom("filename=session_" + pdf.session_id + ".pdf");
   if (pdf.filename.empty()) pdf.filename = "session.pdf";
   return pdf;
+}
+
+}  // namespace
+
+[[nodiscard]] DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client,
+                                                         std::string_view session_id) {
+  return FetchPdf(client, session_id, nullptr);
+}
+
+[[nodiscard]] DiditResult<SessionPdf> StreamSessionPdf(DiditClient& client,
+                                                       std::string_view session_id,
+                                                       std::shared_ptr<BodySink> sink) {
+  if (!sink) return MakeDiditError(ErrorCode::kInvalidArgument, "no sink for the PDF");
+  return FetchPdf(client, session_id, std::make_shared<MagicCheckingSink>(std::move(sink)));
 }
 
 [[nodiscard]] Result<EncodedBody> Encode(const BatchDeleteRequest& request) {

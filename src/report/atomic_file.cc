@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace idem {
 namespace {
@@ -52,34 +53,70 @@ std::string TempPattern(const std::string& path) {
 
 [[nodiscard]] Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                          unsigned mode) {
-  if (auto st = RefuseDirectory(path); !st) return st;
+  auto writer = AtomicFileWriter::Open(path, mode);
+  if (!writer) return tl::unexpected(writer.error());
+  if (auto st = (*writer)->Append(contents); !st) return st;
+  return (*writer)->Commit();
+}
+
+[[nodiscard]] Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Open(
+    const std::string& path, unsigned mode) {
+  if (auto st = RefuseDirectory(path); !st) return tl::unexpected(st.error());
   std::string temp = TempPattern(path);
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return IoError(path, "cannot create a file in its directory", errno);
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return IoError(path, what, err);
-  };
-  for (std::size_t done = 0; done < contents.size();) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+  const int fd = ::mkstemp(temp.data());  // mode 0600 until Commit
+  if (fd < 0)
+    return tl::unexpected(IoError(path, "cannot create a file in its directory", errno).error());
+  return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(path, std::move(temp), fd, mode));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(temp_.c_str());
+}
+
+[[nodiscard]] Status AtomicFileWriter::Truncate() {
+  if (fd_ < 0) return MakeError(ErrorCode::kIo, "cannot write " + path_ + ": already committed");
+  if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0) {
+    return IoError(path_, "truncate", errno);
+  }
+  size_ = 0;
+  return {};
+}
+
+[[nodiscard]] Status AtomicFileWriter::Append(std::string_view bytes) {
+  if (fd_ < 0) return MakeError(ErrorCode::kIo, "cannot write " + path_ + ": already committed");
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("write");
+    if (n < 0) return IoError(path_, "write", errno);
     done += static_cast<std::size_t>(n);
   }
-  // mkstemp makes 0600.
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("chmod");
-  if (::fsync(fd) != 0) return fail("fsync");
+  size_ += bytes.size();
+  return {};
+}
+
+[[nodiscard]] Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return MakeError(ErrorCode::kIo, "cannot write " + path_ + ": already committed");
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(temp_.c_str());
+    return IoError(path_, what, err);
+  };
+  if (::fchmod(fd_, static_cast<mode_t>(mode_)) != 0) return fail("chmod");
+  if (::fsync(fd_) != 0) return fail("fsync");
+  const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) {
     const int err = errno;
-    ::unlink(temp.c_str());
-    return IoError(path, "close", err);
+    ::unlink(temp_.c_str());
+    return IoError(path_, "close", err);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
-    ::unlink(temp.c_str());
-    return IoError(path, "rename", err);
+    ::unlink(temp_.c_str());
+    return IoError(path_, "rename", err);
   }
   return {};
 }

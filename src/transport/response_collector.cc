@@ -61,7 +61,22 @@ bool ResponseCollector::OnHeaderLine(std::string_view line) {
   return true;
 }
 
-bool ResponseCollector::OnBodyBytes(std::string_view bytes) {
+bool ResponseCollector::OnBodyBytes(std::string_view bytes, long status) {
+  if (sink_ && status >= 200 && status < 300) {
+    if (!sinking_) {
+      sinking_ = true;
+      if (!sink_->Begin()) {
+        sink_refused_ = true;
+        return false;
+      }
+    }
+    if (!sink_->Write(bytes)) {
+      sink_refused_ = true;
+      return false;
+    }
+    response_.sunk_bytes += bytes.size();
+    return true;
+  }
   const std::size_t room = max_body_bytes_ - response_.body.size();
   if (bytes.size() <= room) {
     response_.body.append(bytes);
@@ -78,6 +93,8 @@ HttpResponse ResponseCollector::Take(int status) {
   response_ = HttpResponse{};
   header_bytes_ = 0;
   headers_too_large_ = false;
+  sinking_ = false;
+  sink_refused_ = false;
   return out;
 }
 
@@ -98,7 +115,7 @@ bool ContradictsContentLength(const HttpResponse& response, bool head_request) {
     if (ch < '0' || ch > '9') return true;
     length = length * 10 + static_cast<std::uint64_t>(ch - '0');
   }
-  return length != response.body.size();
+  return length != response.body.size() + response.sunk_bytes;
 }
 
 }  // namespace idem::internal

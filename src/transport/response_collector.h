@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 
 #include "idem/http.h"
@@ -17,17 +18,21 @@ inline constexpr std::size_t kMaxResponseHeaderBytes = 256 * 1024;
 
 class ResponseCollector {
  public:
-  explicit ResponseCollector(std::size_t max_body_bytes) : max_body_bytes_(max_body_bytes) {}
+  // `sink`: where a 2xx body goes instead of being collected (may be null).
+  ResponseCollector(std::size_t max_body_bytes, std::shared_ptr<BodySink> sink = nullptr)
+      : max_body_bytes_(max_body_bytes), sink_(std::move(sink)) {}
 
   // One raw header line as libcurl gives it, CRLF included. Returns false to
   // abort the transfer (header section too large).
   bool OnHeaderLine(std::string_view line);
 
-  // A chunk of body bytes. Returns false to abort the transfer once the body
-  // would exceed the cap; what fits is kept and body_truncated() becomes true.
-  bool OnBodyBytes(std::string_view bytes);
+  // A chunk of body bytes of a response with `status`. Returns false to abort
+  // the transfer once the body would exceed the cap (what fits is kept and
+  // body_truncated() becomes true) or when the sink refuses (sink_refused()).
+  bool OnBodyBytes(std::string_view bytes, long status);
 
   bool headers_too_large() const { return headers_too_large_; }
+  bool sink_refused() const { return sink_refused_; }
   bool body_truncated() const { return response_.body_truncated; }
 
   // Moves the collected response out; the status comes from libcurl.
@@ -37,6 +42,9 @@ class ResponseCollector {
   std::size_t max_body_bytes_;
   std::size_t header_bytes_ = 0;
   bool headers_too_large_ = false;
+  std::shared_ptr<BodySink> sink_;
+  bool sinking_ = false;  // Begin() was called for this response
+  bool sink_refused_ = false;
   HttpResponse response_;
 };
 

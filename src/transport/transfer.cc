@@ -109,7 +109,7 @@ tl::expected<void, TransportError> Transfer::Prepare(HttpRequest request,
 
   method_ = std::move(request.method);
   body_ = std::move(request.body);
-  collector_.emplace(options.max_response_bytes);
+  collector_.emplace(options.max_response_bytes, std::move(request.body_sink));
 
   CURL* e = easy_;
   curl_easy_reset(e);
@@ -158,6 +158,7 @@ TransportResult Transfer::Finish(CURLcode code) {
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
   const bool truncated_by_cap = collector_ && collector_->body_truncated();
   const bool headers_too_large = collector_ && collector_->headers_too_large();
+  const bool sink_refused = collector_ && collector_->sink_refused();
 
   TransportResult result;
   if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && truncated_by_cap && status > 0)) {
@@ -168,6 +169,10 @@ TransportResult Transfer::Finish(CURLcode code) {
           TransportFailure::kConnectionLost,
           "the response body does not match its Content-Length; the request may have executed"});
     }
+  } else if (sink_refused) {
+    // The response arrived; the local side would not take its body.
+    result = tl::unexpected(
+        TransportError{TransportFailure::kInternal, "the body sink refused the response body"});
   } else if (headers_too_large) {
     result = tl::unexpected(TransportError{TransportFailure::kConnectionLost,
                                            "the response headers exceed " +
@@ -193,7 +198,9 @@ size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
 size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<Transfer*>(self);
   const size_t n = size * count;
-  return t->collector_->OnBodyBytes(std::string_view(data, n)) ? n : 0;
+  long status = 0;
+  curl_easy_getinfo(t->easy_, CURLINFO_RESPONSE_CODE, &status);
+  return t->collector_->OnBodyBytes(std::string_view(data, n), status) ? n : 0;
 }
 
 int Transfer::OnPrereq(void* self, char*, char*, int, int) {

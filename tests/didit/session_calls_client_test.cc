@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "didit/sandbox_fixture.h"
 
@@ -45,6 +47,71 @@ TEST(SessionPdfClient, ReturnsThePdfAndRefusesIneligibleOrUnknown) {
   EXPECT_EQ(GenerateSessionPdf(*h->didit, "").error().error.code(), ErrorCode::kInvalidArgument);
   // A GET: nothing journaled, nothing executed.
   EXPECT_EQ(h->Stats()["executions_total"], 1);
+}
+
+// Keeps what a body sink is given.
+class StringSink final : public BodySink {
+ public:
+  bool Begin() override {
+    ++begins;
+    text.clear();
+    return true;
+  }
+  bool Write(std::string_view bytes) override {
+    text.append(bytes);
+    return true;
+  }
+  int begins = 0;
+  std::string text;
+};
+
+// StreamSessionPdf hands the document to a sink as it arrives, so the
+// transport's max_response_bytes (here 256 bytes, below the sandbox's PDF)
+// does not apply; the whole-body call under the same cap refuses. An error
+// answer is read as an error and never given to the sink.
+TEST(SessionPdfClient, StreamsThePdfToASinkPastTheTransportsCap) {
+  auto h = MakeHarness();
+  ASSERT_TRUE(h);
+  auto session = h->didit->CreateSession(SessionFor("pdf-stream"));
+  ASSERT_TRUE(session) << session.error().ToString();
+  // A second client on the same sandbox whose transport keeps 256 bytes.
+  TransportOptions small;
+  small.connect_timeout = std::chrono::milliseconds(1000);
+  small.total_timeout = std::chrono::milliseconds(2000);
+  small.max_response_bytes = 256;  // room for an error body, not for the PDF
+  DiditClientOptions options;
+  options.client.base_url = h->sandbox->base_url();
+  options.client.api_key = SandboxOptions{}.api_key;
+  options.client.journal = h->journal;
+  options.client.transport = MakeCurlTransport(small);
+  auto capped = DiditClient::Create(options);
+  ASSERT_TRUE(capped) << capped.error().ToString();
+  DiditClient& didit = **capped;
+
+  auto refused_sink = std::make_shared<StringSink>();
+  auto early = StreamSessionPdf(didit, session->session_id, refused_sink);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().error.code(), ErrorCode::kRefused);
+  EXPECT_EQ(refused_sink->begins, 0);
+
+  h->Advance(session->session_id, "Approved");
+  auto whole = GenerateSessionPdf(didit, session->session_id);
+  ASSERT_FALSE(whole);
+  EXPECT_EQ(whole.error().error.code(), ErrorCode::kCorruption) << whole.error().ToString();
+
+  auto sink = std::make_shared<StringSink>();
+  auto streamed = StreamSessionPdf(didit, session->session_id, sink);
+  ASSERT_TRUE(streamed) << streamed.error().ToString();
+  EXPECT_EQ(sink->begins, 1);
+  EXPECT_TRUE(sink->text.starts_with("%PDF"));
+  EXPECT_NE(sink->text.find("%%EOF"), std::string::npos);
+  EXPECT_GT(sink->text.size(), 256u);
+  EXPECT_EQ(streamed->size, sink->text.size());
+  EXPECT_TRUE(streamed->bytes.empty());
+  EXPECT_EQ(streamed->content_type, "application/pdf");
+  EXPECT_EQ(streamed->filename, "session_" + session->session_id + ".pdf");
+  EXPECT_EQ(StreamSessionPdf(didit, session->session_id, nullptr).error().error.code(),
+            ErrorCode::kInvalidArgument);
 }
 
 TEST(SessionPdfClient, RetriesAFailedGet) {

@@ -42,6 +42,40 @@ TEST_F(AtomicFileTest, WritesAndReplacesLeavingNoTemporaryFile) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+// Piece by piece (a PDF as it arrives): nothing at the path until Commit;
+// Truncate starts over (a GET retried mid-body); a writer dropped without
+// Commit leaves the old file and no temporary.
+TEST_F(AtomicFileTest, AWriterAppearsWholeOnCommitAndNotAtAllWithout) {
+  const fs::path path = dir_ / "session.pdf";
+  ASSERT_TRUE(WriteFileAtomically(path.string(), "old"));
+  {
+    auto writer = AtomicFileWriter::Open(path.string(), 0600);
+    ASSERT_TRUE(writer) << writer.error().ToString();
+    ASSERT_TRUE((*writer)->Append("half of a first attempt"));
+    EXPECT_EQ(Read(path), "old");
+  }
+  EXPECT_EQ(Read(path), "old");
+  EXPECT_EQ(Entries(), 1u) << "the uncommitted temporary is removed";
+
+  auto writer = AtomicFileWriter::Open(path.string(), 0600);
+  ASSERT_TRUE(writer) << writer.error().ToString();
+  ASSERT_TRUE((*writer)->Append("half of a first attempt"));
+  ASSERT_TRUE((*writer)->Truncate());
+  ASSERT_TRUE((*writer)->Append("%PDF-"));
+  ASSERT_TRUE((*writer)->Append("1.7 whole"));
+  EXPECT_EQ((*writer)->size(), 14u);
+  EXPECT_EQ(Read(path), "old");
+  ASSERT_TRUE((*writer)->Commit());
+  EXPECT_EQ(Read(path), "%PDF-1.7 whole");
+  EXPECT_EQ(Entries(), 1u);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE((*writer)->Commit());
+  EXPECT_FALSE((*writer)->Append("more"));
+  EXPECT_FALSE(AtomicFileWriter::Open(dir_.path().string(), 0600)) << "a directory";
+}
+
 TEST_F(AtomicFileTest, AMissingDirectoryOrADirectoryIsAnIoError) {
   const std::string missing = (dir_ / "no-such-dir" / "r.html").string();
   auto st = WriteFileAtomically(missing, "x");

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -310,6 +311,74 @@ TEST_F(CurlTransportTest, OversizedBodyIsCappedWithStatusAndHeadersKept) {
   ASSERT_TRUE(exact) << exact.error().message;
   EXPECT_EQ(exact->body.size(), 1000u);
   EXPECT_FALSE(exact->body_truncated);
+}
+
+// Counts what a body sink is given, on the transport's thread.
+class CountingSink final : public BodySink {
+ public:
+  bool Begin() override {
+    ++begins;
+    bytes = 0;
+    all_x = true;
+    return true;
+  }
+  bool Write(std::string_view chunk) override {
+    bytes += chunk.size();
+    all_x &= chunk.find_first_not_of('x') == std::string_view::npos;
+    return bytes <= limit;
+  }
+  int begins = 0;
+  std::size_t bytes = 0;
+  bool all_x = true;
+  std::size_t limit = SIZE_MAX;
+};
+
+// A body sink takes a 2xx body whole, past max_response_bytes, without the
+// transport holding it; an error's body is still collected; a sink that
+// refuses ends the exchange as an error; a body cut short is still a lost
+// connection (its Content-Length counts the sunk bytes).
+TEST_F(CurlTransportTest, ABodySinkTakesTheWholeBodyWithoutTheCap) {
+  TransportOptions options = FastOptions();
+  options.max_response_bytes = 1000;
+  auto transport = MakeCurlTransport(options);
+
+  auto sink = std::make_shared<CountingSink>();
+  HttpRequest big = Request("GET", server_.Url("/huge/5000000"));
+  big.body_sink = sink;
+  TransportResult r = transport->SendAndWait(std::move(big));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_FALSE(r->body_truncated);
+  EXPECT_EQ(r->sunk_bytes, 5000000u);
+  EXPECT_EQ(sink->bytes, 5000000u);
+  EXPECT_TRUE(sink->all_x);
+  EXPECT_EQ(sink->begins, 1);
+
+  auto unused = std::make_shared<CountingSink>();
+  HttpRequest refused = Request("GET", server_.Url("/status/404"));
+  refused.body_sink = unused;
+  TransportResult not_found = transport->SendAndWait(std::move(refused));
+  ASSERT_TRUE(not_found) << not_found.error().message;
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(not_found->body, "status 404");
+  EXPECT_EQ(unused->begins, 0);
+
+  auto full = std::make_shared<CountingSink>();
+  full->limit = 100000;  // a disk that fills up
+  HttpRequest too_big = Request("GET", server_.Url("/huge/5000000"));
+  too_big.body_sink = full;
+  TransportResult failed = transport->SendAndWait(std::move(too_big));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().failure, TransportFailure::kInternal);
+  EXPECT_NE(failed.error().message.find("sink"), std::string::npos) << failed.error().message;
+
+  auto cut = std::make_shared<CountingSink>();
+  HttpRequest midbody = Request("GET", server_.Url("/midbody"));
+  midbody.body_sink = cut;
+  TransportResult lost = transport->SendAndWait(std::move(midbody));
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().failure, TransportFailure::kConnectionLost) << lost.error().message;
 }
 
 TEST_F(CurlTransportTest, OddButCompleteResponsesAreReturnedAsIs) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace idem::internal {
@@ -76,9 +78,9 @@ TEST(ResponseCollectorTest, OversizedHeaderSectionAborts) {
 
 TEST(ResponseCollectorTest, BodyIsCappedAndMarkedTruncated) {
   ResponseCollector c(10);
-  EXPECT_TRUE(c.OnBodyBytes("01234"));
-  EXPECT_TRUE(c.OnBodyBytes("5678"));
-  EXPECT_FALSE(c.OnBodyBytes("9abc"));
+  EXPECT_TRUE(c.OnBodyBytes("01234", 200));
+  EXPECT_TRUE(c.OnBodyBytes("5678", 200));
+  EXPECT_FALSE(c.OnBodyBytes("9abc", 200));
   EXPECT_TRUE(c.body_truncated());
   HttpResponse r = c.Take(200);
   EXPECT_EQ(r.body, "0123456789");
@@ -87,7 +89,7 @@ TEST(ResponseCollectorTest, BodyIsCappedAndMarkedTruncated) {
 
 TEST(ResponseCollectorTest, BodyExactlyAtTheCapIsNotTruncated) {
   ResponseCollector c(4);
-  EXPECT_TRUE(c.OnBodyBytes(std::string("\0\1\2\3", 4)));
+  EXPECT_TRUE(c.OnBodyBytes(std::string("\0\1\2\3", 4), 200));
   HttpResponse r = c.Take(200);
   EXPECT_EQ(r.body.size(), 4u);
   EXPECT_FALSE(r.body_truncated);
@@ -95,9 +97,68 @@ TEST(ResponseCollectorTest, BodyExactlyAtTheCapIsNotTruncated) {
 
 TEST(ResponseCollectorTest, ZeroCapTruncatesAnyBody) {
   ResponseCollector c(0);
-  EXPECT_TRUE(c.OnBodyBytes(""));
-  EXPECT_FALSE(c.OnBodyBytes("x"));
+  EXPECT_TRUE(c.OnBodyBytes("", 200));
+  EXPECT_FALSE(c.OnBodyBytes("x", 200));
   EXPECT_TRUE(c.Take(200).body_truncated);
+}
+
+// A sink that keeps what it is given, counts Begin()s, and may refuse.
+class KeepingSink final : public BodySink {
+ public:
+  bool Begin() override {
+    ++begins;
+    kept.clear();
+    return !refuse_begin;
+  }
+  bool Write(std::string_view bytes) override {
+    if (refuse_after >= 0 && kept.size() + bytes.size() > std::size_t(refuse_after)) return false;
+    kept.append(bytes);
+    return true;
+  }
+  int begins = 0;
+  std::string kept;
+  bool refuse_begin = false;
+  long refuse_after = -1;  // bytes; -1 = never
+};
+
+TEST(ResponseCollectorTest, ASuccessfulBodyGoesToTheSinkWholePastTheCap) {
+  auto sink = std::make_shared<KeepingSink>();
+  ResponseCollector c(4, sink);
+  EXPECT_TRUE(c.OnBodyBytes("%PDF-1.7 ", 200));
+  EXPECT_TRUE(c.OnBodyBytes("and more than four bytes", 200));
+  HttpResponse r = c.Take(200);
+  EXPECT_EQ(sink->begins, 1);
+  EXPECT_EQ(sink->kept, "%PDF-1.7 and more than four bytes");
+  EXPECT_EQ(r.sunk_bytes, sink->kept.size());
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_FALSE(r.body_truncated);
+}
+
+TEST(ResponseCollectorTest, AnErrorBodyIsCollectedNotSunk) {
+  auto sink = std::make_shared<KeepingSink>();
+  ResponseCollector c(100, sink);
+  EXPECT_TRUE(c.OnBodyBytes(R"({"detail":"Not found."})", 404));
+  HttpResponse r = c.Take(404);
+  EXPECT_EQ(sink->begins, 0);
+  EXPECT_EQ(r.body, R"({"detail":"Not found."})");
+  EXPECT_EQ(r.sunk_bytes, 0u);
+}
+
+TEST(ResponseCollectorTest, ASinkThatRefusesAbortsTheTransfer) {
+  auto sink = std::make_shared<KeepingSink>();
+  sink->refuse_after = 5;
+  ResponseCollector c(100, sink);
+  EXPECT_TRUE(c.OnBodyBytes("12345", 200));
+  EXPECT_FALSE(c.OnBodyBytes("6", 200));
+  EXPECT_TRUE(c.sink_refused());
+  (void)c.Take(200);  // reused for the next response: the refusal is cleared
+  EXPECT_FALSE(c.sink_refused());
+
+  auto no_start = std::make_shared<KeepingSink>();
+  no_start->refuse_begin = true;
+  ResponseCollector d(100, no_start);
+  EXPECT_FALSE(d.OnBodyBytes("x", 200));
+  EXPECT_TRUE(d.sink_refused());
 }
 
 HttpResponse WithLength(std::vector<std::string> lengths, std::string body, int status = 200) {
@@ -130,6 +191,11 @@ TEST(ContradictsContentLengthTest, BodilessAndChunkedAndCappedResponsesAreNotChe
   HttpResponse chunked = WithLength({"100"}, "abc");
   chunked.headers.push_back(Header{"Transfer-Encoding", "chunked"});
   EXPECT_FALSE(ContradictsContentLength(chunked, false));
+  HttpResponse sunk = WithLength({"3"}, "");
+  sunk.sunk_bytes = 3;  // the body went to a sink: its length still counts
+  EXPECT_FALSE(ContradictsContentLength(sunk, false));
+  sunk.sunk_bytes = 2;
+  EXPECT_TRUE(ContradictsContentLength(sunk, false));
   HttpResponse capped = WithLength({"100"}, "abc");
   capped.body_truncated = true;
   EXPECT_FALSE(ContradictsContentLength(capped, false));

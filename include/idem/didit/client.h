@@ -211,10 +211,13 @@ class DiditClient {
   // `path_or_url` is a path under base_url or an absolute URL on the same
   // origin (a `next` link). `timeout` per attempt; 0 = the transport's. When
   // the retries end without an answer, the last attempt's error, its message
-  // ending in " (retries exhausted)" or " (retry budget empty)".
+  // ending in " (retries exhausted)" or " (retry budget empty)". With a
+  // `body_sink`, a 2xx body goes there instead of HttpResponse::body
+  // (HttpRequest::body_sink; each attempt that gets one begins it again).
   [[nodiscard]] DiditResult<HttpResponse> Get(
       std::string_view path_or_url,
-      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+      std::shared_ptr<BodySink> body_sink = nullptr);
 
  private:
   struct Impl;

@@ -4,11 +4,15 @@
 //
 //   auto pdf = idem::didit::GenerateSessionPdf(*didit, session_id);
 //   if (pdf) WriteSomewhere(pdf->filename, pdf->bytes);
+//   // or, for a large report, straight to where it goes:
+//   auto streamed = idem::didit::StreamSessionPdf(*didit, session_id, my_sink);
 //   idem::didit::BatchDeleteRequest batch;
 //   batch.session_numbers = {"12", "13"};
 //   auto deleted = idem::didit::BatchDeleteSessions(*didit, batch);
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +30,8 @@ inline constexpr std::string_view kBatchDeleteKind = "batch_delete_sessions";
 // read timeout, which the call uses.
 struct SessionPdf {
   std::string session_id;
-  std::string bytes;         // the whole document, starting with "%PDF"
+  std::string bytes;         // the whole document, starting with "%PDF" (empty when streamed)
+  std::uint64_t size = 0;    // the document's length in bytes
   std::string content_type;  // "application/pdf"
   // From Content-Disposition ("session_<id>.pdf"), else "session_<id>.pdf".
   // Only a plain file name (no '/', '\\', "..", control characters) is kept.
@@ -34,6 +39,16 @@ struct SessionPdf {
 };
 [[nodiscard]] DiditResult<SessionPdf> GenerateSessionPdf(DiditClient& client,
                                                          std::string_view session_id);
+
+// The same document handed to `sink` as it arrives, never held whole in
+// memory and not limited by TransportOptions::max_response_bytes (`idem
+// session pdf --out` writes it to a file this way). SessionPdf::bytes stays
+// empty. A GET retried after a connection lost mid-body calls sink->Begin()
+// again, so the sink starts over. An answer that is not a PDF (no "%PDF"
+// magic) is kCorruption; whatever the sink was given then is not a report.
+[[nodiscard]] DiditResult<SessionPdf> StreamSessionPdf(DiditClient& client,
+                                                       std::string_view session_id,
+                                                       std::shared_ptr<BodySink> sink);
 
 // POST /v3/sessions/delete/ (KYC sessions, one transaction). Didit answers
 // 204 whatever it deleted: unknown numbers are skipped and a repeat deletes
