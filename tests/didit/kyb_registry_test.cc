@@ -8,10 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "didit/sandbox_fixture.h"
 #include "idem/didit/endpoints.h"
+#include "server/http_server.h"
+#include "testing/wait.h"
 
 namespace idem::didit {
 namespace {
@@ -185,6 +190,79 @@ TEST(KybRegistryClient, ALostSearchAnswerIsSentAgain) {
   }
   EXPECT_GE(resent, 1) << "no answer was lost, nothing was re-sent";
   EXPECT_EQ(h->Stats()["executions"]["kyb_select"], 0);
+}
+
+// Collects the callbacks it is sent (200 to each).
+class CallbackReceiver {
+ public:
+  CallbackReceiver() {
+    auto server =
+        server::HttpServer::Start({}, server::Synchronous([this](const server::Request& r) {
+                                    std::lock_guard<std::mutex> lock(mu_);
+                                    requests_.push_back(r);
+                                    return server::Response{200, {}, "{}"};
+                                  }));
+    EXPECT_TRUE(server);
+    if (server) server_ = std::move(*server);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/cb"; }
+  std::vector<server::Request> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<server::Request> requests_;
+  std::unique_ptr<server::HttpServer> server_;
+};
+
+// Asynchronous mode: the answer is pending; the candidates come in the
+// unsigned callback, which ParseKybSearchCallback reads. A search whose
+// answer was lost is sent again, and each search that ran makes its own
+// callback under its own request_id: as many callbacks as attempts, which
+// is the cost docs/didit.md names for re-sending a search with webhook_url.
+TEST(KybRegistryClient, AsyncSearchCallbacksOnePerAttempt) {
+  CallbackReceiver receiver;
+  SandboxOptions sandbox;
+  sandbox.faults = "drop_after=0.5@writes";
+  auto h = MakeHarness(sandbox);
+  ASSERT_TRUE(h);
+  KybSearchRequest request = Tesco();
+  request.vendor_data = "company-async";
+  request.webhook_url = receiver.url();
+  int attempts = 0;
+  std::set<std::string> answered;
+  for (int i = 0; i < 4; ++i) {
+    const std::string id = "async-" + std::to_string(i);
+    auto r = SearchKybRegistry(*h->didit, request, {.op_id = id});
+    ASSERT_TRUE(r) << id << ": " << r.error().ToString();
+    EXPECT_EQ(r->kyb_registry.search_status, "pending");
+    EXPECT_TRUE(r->kyb_registry.companies.empty());
+    answered.insert(r->request_id);
+    auto op = h->didit->client().Get(id);
+    ASSERT_TRUE(op && *op);
+    attempts += (*op)->attempts;
+  }
+  ASSERT_TRUE(idem::testing::WaitUntil(
+      std::chrono::seconds(10),
+      [&] { return static_cast<int>(receiver.requests().size()) >= attempts; }))
+      << receiver.requests().size() << " of " << attempts;
+  std::set<std::string> called_back;
+  for (const server::Request& got : receiver.requests()) {
+    EXPECT_EQ(FindHeader(got.headers, "X-Didit-Unsigned-Callback").value_or(""), "true");
+    EXPECT_FALSE(FindHeader(got.headers, "X-Signature"));
+    auto callback = ParseKybSearchCallback(got.body);
+    ASSERT_TRUE(callback) << callback.error().ToString();
+    EXPECT_EQ(callback->event_type, "kyb.registry_search.resolved");
+    EXPECT_EQ(callback->vendor_data, "company-async");
+    EXPECT_EQ(callback->kyb_registry.companies.size(), 1u);
+    called_back.insert(callback->request_id);
+  }
+  EXPECT_EQ(static_cast<int>(receiver.requests().size()), attempts);
+  EXPECT_EQ(static_cast<int>(called_back.size()), attempts) << "one request_id per search";
+  for (const std::string& id : answered) EXPECT_EQ(called_back.count(id), 1u) << id;
+  EXPECT_GT(attempts, 4) << "no answer was lost: nothing was re-sent";
 }
 
 class KybLostSelectTest : public ::testing::TestWithParam<const char*> {};
