@@ -67,8 +67,16 @@ struct WebhookAttempt {
 struct WebhookSenderOptions {
   // Where to POST. Required.
   std::string url;
-  // The shared secret the headers are signed with. Required. Never logged.
+  // The shared secret the headers are signed with. Required (unless
+  // unsigned_callbacks). Never logged.
   std::string secret;
+  // Didit's per-request callbacks (`kyb.registry_search.resolved` to the
+  // `webhook_url` of POST /v3/kyb/search/) are sent unsigned: no
+  // X-Signature, X-Signature-V2, X-Signature-Simple or X-Timestamp, but
+  // `X-Didit-Unsigned-Callback: true` (OAS). With this set every delivery is
+  // sent so, `secret` is not needed, and `url` may be empty when every entry
+  // names its own (EnqueueTo). Default false: signed like Didit's webhooks.
+  bool unsigned_callbacks = false;
   // The waits between an event's attempts: a prototype cloned per event (a
   // duplicate injected by `faults` is an event of its own), so each starts
   // its schedule afresh. Default (null): FullJitterBackoff(initial_backoff,
@@ -135,7 +143,8 @@ struct WebhookSenderStats {
 
 class WebhookSender {
  public:
-  // kInvalidArgument without url or secret.
+  // kInvalidArgument without url or secret (neither is required with
+  // unsigned_callbacks).
   [[nodiscard]] static Result<std::unique_ptr<WebhookSender>> Create(WebhookSenderOptions options);
   virtual ~WebhookSender() = default;
 
@@ -145,6 +154,9 @@ class WebhookSender {
   // The same, with a tag handed back in every WebhookAttempt of this entry
   // (not of a duplicate injected by `faults`, which gets no tag).
   [[nodiscard]] virtual Status Enqueue(std::string payload, std::string tag) = 0;
+  // Queues one event for `url` instead of the options' url (a per-request
+  // callback URL), with the same retries. kInvalidArgument for an empty url.
+  [[nodiscard]] virtual Status EnqueueTo(std::string url, std::string payload) = 0;
 
   // Blocks until nothing is queued or in flight, or `timeout` passes.
   // true = idle.

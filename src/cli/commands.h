@@ -38,5 +38,7 @@ void AddEntityCommands(CLI::App& app, int& exit_code);
 void AddSessionDataCommand(CLI::App& session, int& exit_code);
 // poa, face-search, age-estimation, database-validation (checks_command.cc).
 void AddStandaloneCheckCommands(CLI::App& app, int& exit_code);
+// `idem kyb search|select` (kyb_command.cc).
+void AddKybCommand(CLI::App& app, int& exit_code);
 
 }  // namespace idem::cli

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   idem::cli::AddStandaloneCheckCommands(app, exit_code);
   idem::cli::AddTransactionCommand(app, exit_code);
   idem::cli::AddEntityCommands(app, exit_code);
+  idem::cli::AddKybCommand(app, exit_code);
 
   // An unknown command is said to be one (CLI11 would say "A subcommand is
   // required", which misleads).

@@ -9,6 +9,7 @@
 #include "didit/resend_reconciler.h"
 #include "didit/surface_reconcilers.h"
 #include "idem/didit/client.h"
+#include "idem/didit/kyb_registry.h"
 #include "idem/didit/op_outcome.h"
 #include "idem/natural_key.h"
 #include "idem/retry.h"
@@ -109,7 +110,8 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
   };
   options.resource_id_of[std::string(kDeleteSessionKind)] = SessionIdInPath;
   for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind, kPoaKind,
-                    kFaceSearchKind, kAgeEstimationKind, kDatabaseValidationKind}) {
+                    kFaceSearchKind, kAgeEstimationKind, kDatabaseValidationKind, kKybSelectKind,
+                    kKybSearchKind}) {
     options.resource_id_of[std::string(kind)] = request_id;
   }
   internal::LookupTarget target{options.transport, options.base_url, options.api_key,
@@ -127,6 +129,7 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
     const char* result_key;
     const char* decision_array;
     const char* unbilled_status = "";
+    const char* session_kind = "";
   };
   const CheckLookup checks[] = {
       {kAmlKind, "aml", "aml_screenings"},
@@ -142,10 +145,14 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
       // Its 502 (no service answered, not billed) is saved `Not Finished`
       // (OAS): when that answer is lost, the record is no check result.
       {kDatabaseValidationKind, "database_validation", "database_validations", "Not Finished"},
+      // A KYB registry select is saved as a business session, listed only
+      // with session_kind=business; its decision's registry_checks holds the
+      // profile (fact sheet section 4; the array is inferred).
+      {kKybSelectKind, "kyb_registry", "registry_checks", "", "business"},
   };
   for (const CheckLookup& c : checks) {
     options.reconcilers[std::string(c.kind)] = std::make_shared<internal::CheckReconciler>(
-        target, reconciler, c.result_key, c.decision_array, c.unbilled_status);
+        target, reconciler, c.result_key, c.decision_array, c.unbilled_status, c.session_kind);
   }
   internal::AddResendReconcilers(options);  // batch delete, OTP send and check
   // The management API and transactions.

@@ -18,7 +18,7 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 29> kEndpoints = {{
+const std::array<EndpointProfile, 31> kEndpoints = {{
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -136,6 +136,24 @@ const std::array<EndpointProfile, 29> kEndpoints = {{
      "nothing saved at Didit, no key documented: unknown, needs review, never re-sent (a server "
      "honouring keys here: replay)",
      milliseconds(30000), "generic-write", ""},
+    // KYB registry (kyb_registry.h). The search is free, saves nothing
+    // without webhook_url and gets a new request_id each time (OAS): a
+    // repeat is harmless, so an ambiguous attempt is sent again (with
+    // webhook_url a repeat makes one more unsigned callback, under its own
+    // request_id).
+    {"kyb_search", "POST", "/v3/kyb/search/", false, false, true, "",
+     "send again (free, nothing billed; a new request_id each time; with webhook_url one more "
+     "unsigned callback)",
+     milliseconds(60000), "generic-write", ""},
+    // The select is billed and documents no key, but is always saved as a
+    // business session (its id is the request_id, OAS): looked up by
+    // vendor_data + api_service=KYB_REGISTRY + session_kind=business. The
+    // listing of a select under that api_service is inferred, not documented.
+    {"kyb_select", "POST", "/v3/kyb/select/", false, true, false, "KYB_REGISTRY",
+     "look-up GET /v3/sessions/?vendor_data=&api_service=KYB_REGISTRY&session_kind=business "
+     "(inferred: Didit documents the business session, not its listing); without vendor_data "
+     "nothing to look up: unknown, needs review",
+     milliseconds(60000), "generic-write", ""},
     // The per-session delivery log's resend (webhook_deliveries.h): not
     // billed; a repeat only makes one more delivery of the same body, which
     // an idempotent receiver absorbs, so an ambiguous attempt is sent again
@@ -243,7 +261,7 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "update_webhook, create_transaction, create_event, "
                              "create_event_batch, resend_webhook, create_user, "
                              "create_business, update_session_data, create_workflow, "
-                             "wallet_screening)");
+                             "wallet_screening, kyb_search, kyb_select)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;
@@ -303,6 +321,12 @@ std::string NaturalKeyForBody(std::string_view kind, std::string_view body) {
       return {};
     }
     return CheckNaturalKey("AML", vendor_data);
+  }
+  if (kind == "kyb_select") {
+    if (auto save = parsed->find("save_api_request"); save != parsed->end() && *save == false) {
+      return {};
+    }
+    return CheckNaturalKey("KYB_REGISTRY", vendor_data);
   }
   // The one other JSON check (multipart ones are set by the typed calls).
   if (kind == "database_validation") {

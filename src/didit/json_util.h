@@ -45,6 +45,8 @@ inline constexpr int kMaxJsonDepth = 64;
                                                            const char* field);
 [[nodiscard]] Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& obj,
                                                          const char* field);
+[[nodiscard]] Result<std::optional<bool>> OptBool(const nlohmann::json& obj, const char* field);
+[[nodiscard]] Result<std::optional<double>> OptNumber(const nlohmann::json& obj, const char* field);
 [[nodiscard]] Result<std::optional<nlohmann::json>> OptObject(const nlohmann::json& obj,
                                                               const char* field);
 [[nodiscard]] Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj,

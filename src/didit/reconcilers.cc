@@ -295,9 +295,11 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
   ListSessionsRequest list;
   list.vendor_data = key->second;
   list.api_service = key->first;
+  if (!session_kind_.empty()) list.session_kind = session_kind_;
   list.limit = 100;
   const std::string described =
-      "GET /v3/sessions/?vendor_data=" + key->second + "&api_service=" + key->first;
+      "GET /v3/sessions/?vendor_data=" + key->second + "&api_service=" + key->first +
+      (session_kind_.empty() ? std::string() : "&session_kind=" + session_kind_);
   const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
   FetchAllPages(
       target_, list, options_.max_pages,

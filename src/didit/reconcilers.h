@@ -60,12 +60,14 @@ class UpdateStatusReconciler final : public Reconciler {
 class CheckReconciler final : public Reconciler {
  public:
   CheckReconciler(LookupTarget target, ReconcilerOptions options, std::string result_key,
-                  std::string decision_array, std::string unbilled_status = {})
+                  std::string decision_array, std::string unbilled_status = {},
+                  std::string session_kind = {})
       : target_(std::move(target)),
         options_(options),
         result_key_(std::move(result_key)),
         decision_array_(std::move(decision_array)),
-        unbilled_status_(std::move(unbilled_status)) {}
+        unbilled_status_(std::move(unbilled_status)),
+        session_kind_(std::move(session_kind)) {}
   void Lookup(const Operation& op, Done done) override;
 
  private:
@@ -78,6 +80,9 @@ class CheckReconciler final : public Reconciler {
   // "Not Finished"): such a record is no result of the op, so the look-up
   // passes over it. Empty: every record counts.
   std::string unbilled_status_;
+  // The list's session_kind filter: "business" for a KYB registry select
+  // (Didit lists user sessions only by default); empty: not sent.
+  std::string session_kind_;
 };
 
 // A delete_session op executed iff the session is gone (404 on its decision).

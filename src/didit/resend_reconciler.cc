@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "didit/json_util.h"
+#include "idem/didit/kyb_registry.h"
 #include "idem/didit/otp.h"
 #include "idem/didit/session_calls.h"
 
@@ -36,6 +37,8 @@ void AddResendReconcilers(ClientOptions& options) {
         "(Didit answers Retry with the same request_id only to the second send in 5 min)");
     options.resource_id_of[std::string(kind)] = request_id;
   }
+  // A KYB registry search: free, nothing billed, a new request_id each time.
+  options.reconcilers[std::string(kKybSearchKind)] = std::make_shared<ResendReconciler>(0, "");
   for (auto kind : {kPhoneCheckKind, kEmailCheckKind}) {
     options.reconcilers[std::string(kind)] = std::make_shared<ResendReconciler>(0, "");
     options.resource_id_of[std::string(kind)] = request_id;

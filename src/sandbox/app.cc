@@ -50,6 +50,8 @@ std::string_view ExecutionKind(Endpoint e) {
       return "database_validation";
     case Endpoint::kWalletScreening:
       return "wallet_screening";
+    case Endpoint::kKybSelect:
+      return "kyb_select";
     case Endpoint::kCreateDestination:
       return "create_webhook_destination";
     case Endpoint::kUpdateDestination:
@@ -104,7 +106,8 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "create_business",
                                                 "update_session_data",
                                                 "create_workflow",
-                                                "wallet_screening"};
+                                                "wallet_screening",
+                                                "kyb_select"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -170,6 +173,9 @@ App::App(AppConfig config, std::unique_ptr<Persistence> persistence)
   if (config_.rate_scopes.enabled()) {
     scope_limiter_ = std::make_unique<ScopeLimiter>(config_.rate_scopes);
   }
+  CallbackConfig callbacks = config_.callbacks;
+  if (!callbacks.clock) callbacks.clock = config_.clock;
+  callbacks_ = std::make_unique<CallbackDispatch>(std::move(callbacks));
 }
 
 Result<std::unique_ptr<App>> App::Create(AppConfig config,
@@ -232,6 +238,14 @@ std::string App::BaseUrl(const Request& request) const {
 void App::Emit(const std::vector<SandboxSessionEvent>& events) {
   if (!config_.event_sink) return;
   for (const auto& e : events) config_.event_sink->OnSessionEvent(e);
+}
+
+void App::SendCallbacks(std::vector<EndpointResult::Callback>& callbacks) {
+  for (auto& c : callbacks) {
+    // Lost only when the sender cannot be made or is shutting down, as
+    // Didit loses a callback its sender gives up on.
+    (void)callbacks_->Send(std::move(c.url), std::move(c.payload));
+  }
 }
 
 Outcome App::Handle(const Request& request) {
@@ -562,6 +576,12 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
     case Endpoint::kWalletScreening:
       result = WalletScreening(request, now);
       break;
+    case Endpoint::kKybSearch:
+      result = KybSearch(request, now);
+      break;
+    case Endpoint::kKybSelect:
+      result = KybSelect(request, now);
+      break;
     case Endpoint::kListDestinations:
       result = ListDestinations();
       break;
@@ -679,6 +699,7 @@ Outcome App::Execute(const Request& request, const Route& route, std::string_vie
     }
   }
   Emit(result.events);
+  SendCallbacks(result.callbacks);
   return ApplyAfterFault(std::move(result.response), fault);
 }
 
@@ -720,6 +741,7 @@ Outcome App::ExecuteShared(const Request& request, const Route& route, std::stri
     }
   }
   Emit(result.events);
+  SendCallbacks(result.callbacks);
   return ApplyAfterFault(std::move(result.response), fault);
 }
 

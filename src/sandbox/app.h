@@ -20,6 +20,7 @@
 #include "idem/http.h"
 #include "idem/random.h"
 #include "idem/sandbox.h"
+#include "sandbox/callbacks.h"
 #include "sandbox/fault_spec.h"
 #include "sandbox/group_commit.h"
 #include "sandbox/rate_scopes.h"
@@ -69,6 +70,9 @@ struct AppConfig {
   // The webhook sender's per-session delivery log (webhook_log.h); null: the
   // log endpoints answer [] / 404.
   std::shared_ptr<WebhookDeliveryLog> webhook_log;
+  // How the unsigned per-request callbacks (a KYB search's webhook_url) are
+  // retried and sent (callbacks.h); its clock defaults to `clock`.
+  CallbackConfig callbacks;
 };
 
 struct CheckOptions;  // check_support.h
@@ -102,6 +106,13 @@ class App {
     Mutation mutation;
     std::vector<SandboxSessionEvent> events;
     bool vendor_dedup_hit = false;
+    // Unsigned per-request callbacks to send once the result is committed
+    // (a KYB search's kyb.registry_search.resolved).
+    struct Callback {
+      std::string url;
+      std::string payload;
+    };
+    std::vector<Callback> callbacks;
   };
 
  private:
@@ -173,6 +184,9 @@ class App {
   EndpointResult AgeEstimation(const Request& request, std::int64_t now_ms);
   EndpointResult DatabaseValidation(const Request& request, std::int64_t now_ms);
   EndpointResult WalletScreening(const Request& request, std::int64_t now_ms);
+  // kyb_registry.cc: the registry search (free) and select (billed, saved).
+  EndpointResult KybSearch(const Request& request, std::int64_t now_ms);
+  EndpointResult KybSelect(const Request& request, std::int64_t now_ms);
   // database_validation.cc: Didit's 502 when no service answers.
   EndpointResult NoUsableService(const nlohmann::json& body, nlohmann::json services,
                                  CheckOptions options, std::int64_t now_ms);
@@ -240,6 +254,7 @@ class App {
   std::string BaseUrl(const Request& request) const;
   std::int64_t NowMs() const;
   void Emit(const std::vector<SandboxSessionEvent>& events);
+  void SendCallbacks(std::vector<EndpointResult::Callback>& callbacks);
 
   AppConfig config_;
   std::unique_ptr<Persistence> persistence_;
@@ -267,6 +282,7 @@ class App {
   std::unordered_map<std::string, int> executions_by_fingerprint_;
   std::deque<std::int64_t> rate_window_ms_;
   std::unique_ptr<ScopeLimiter> scope_limiter_;  // set when config_.rate_scopes is on
+  std::unique_ptr<CallbackDispatch> callbacks_;  // always set; its sender made on first use
   // counters (since start)
   std::uint64_t requests_ = 0;
   std::uint64_t replays_ = 0;

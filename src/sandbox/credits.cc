@@ -49,6 +49,7 @@ bool BilledCheck(Endpoint e) {
     case Endpoint::kAgeEstimation:
     case Endpoint::kDatabaseValidation:
     case Endpoint::kWalletScreening:
+    case Endpoint::kKybSelect:  // the search is free (OAS: no balance check)
     case Endpoint::kPhoneSend:
     case Endpoint::kEmailSend:
       return true;

@@ -85,12 +85,13 @@ struct Filters {
   std::optional<std::set<std::string>> workflow_ids;  // lowercase, UUIDs only
   std::optional<std::set<std::string>> session_types;
   std::optional<std::string> api_service;
-  bool business_only = false;  // session_kind=business: the sandbox has no KYB rows
+  // session_kind: "user" (Didit's default), "business" or "all".
+  std::string kind = "user";
   std::int64_t from_ms = std::numeric_limits<std::int64_t>::min();
   std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();
 
   bool Match(const SessionRecord& s) const {
-    if (business_only) return false;
+    if (kind != "all" && (kind == "business") != IsBusiness(s)) return false;
     if (statuses && statuses->count(s.status) == 0) return false;
     if (workflow_ids && workflow_ids->count(Lower(s.workflow_id)) == 0) return false;
     if (session_types && session_types->count(s.session_type) == 0) return false;
@@ -152,7 +153,7 @@ App::EndpointResult App::ListSessions(const Request& request, std::string_view q
     if (kind != "user" && kind != "business" && kind != "all") {
       return Fail(FieldError(profile, "session_kind", NotAChoice(*v)));
     }
-    f.business_only = kind == "business";
+    f.kind = kind;
   }
   if (auto v = given("date_from")) {
     auto range = ParseDateFilter(*v);

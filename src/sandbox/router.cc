@@ -118,6 +118,10 @@ Route Resolve(std::string_view method, std::string_view path) {
     set(Endpoint::kAml, "POST");
   } else if (path == "/v3/wallet-screening/") {
     set(Endpoint::kWalletScreening, "POST");
+  } else if (path == "/v3/kyb/search/") {
+    set(Endpoint::kKybSearch, "POST");
+  } else if (path == "/v3/kyb/select/") {
+    set(Endpoint::kKybSelect, "POST");
   } else if (path == "/v3/passive-liveness/") {
     set(Endpoint::kPassiveLiveness, "POST");
   } else if (path == "/v3/face-match/") {

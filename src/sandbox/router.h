@@ -41,6 +41,8 @@ enum class Endpoint {
   kAgeEstimation,       // POST   /v3/age-estimation/
   kDatabaseValidation,  // POST   /v3/database-validation/
   kWalletScreening,     // POST   /v3/wallet-screening/  (wallet_screening.cc)
+  kKybSearch,           // POST   /v3/kyb/search/  (kyb_registry.cc; free, nothing executed)
+  kKybSelect,           // POST   /v3/kyb/select/  (billed; a business session)
 
   // The management API and transactions (management.cc, transactions.cc).
   kListDestinations,   // GET    /v3/webhook/destinations/

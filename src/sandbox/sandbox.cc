@@ -153,6 +153,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   config.event_sink = options.event_sink;
   // The per-session delivery log: empty unless the sandbox sends webhooks.
   config.webhook_log = std::make_shared<sandbox::WebhookDeliveryLog>();
+  // A KYB search's unsigned callback to its own webhook_url: with the
+  // webhooks' retry schedule and transport (Didit documents none of its own).
+  config.callbacks.max_attempts = options.webhook_max_attempts;
+  config.callbacks.backoff = options.webhook_backoff;
+  config.callbacks.transport = options.webhook_transport;
   std::shared_ptr<sandbox::WebhookDispatch> dispatch;
   if (!options.webhook_url.empty() || options.auto_complete.count() != 0) {
     sandbox::WebhookDispatchConfig wh;

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<CheckService, 10> kCheckServices = {{
+constexpr std::array<CheckService, 11> kCheckServices = {{
     {Endpoint::kAml, "AML", "aml", "AML", "aml_screenings", "feature_aml"},
     {Endpoint::kPassiveLiveness, "PASSIVE_LIVENESS", "liveness", "LIVENESS", "liveness_checks",
      "feature_liveness"},
@@ -35,7 +35,17 @@ constexpr std::array<CheckService, 10> kCheckServices = {{
      "liveness_checks", "feature_age_estimation"},
     {Endpoint::kDatabaseValidation, "DATABASE_VALIDATION", "database_validation",
      "DATABASE_VALIDATION", "database_validations", "feature_database_validation"},
+    // A KYB registry select (kyb_registry.cc) is a *business* session
+    // (IsBusiness). Its decision array is the sandbox's reading of the fact
+    // sheet ("KYB adds registry_checks"), the node id the OAS example's.
+    {Endpoint::kKybSelect, "KYB_REGISTRY", "kyb_registry", "KYB_REGISTRY", "registry_checks",
+     "feature_kyb_registry"},
 }};
+
+// A business session's decision arrays (fact sheet section 4), `null`
+// until their feature ran.
+constexpr std::array<const char*, 3> kBusinessArrays = {"registry_checks", "key_people_checks",
+                                                        "document_verifications"};
 
 constexpr std::array<std::string_view, 11> kApiServiceNames = {"ID_VERIFICATION",
                                                                "FACE_MATCH",
@@ -94,6 +104,8 @@ const CheckService* CheckServiceNamed(std::string_view api_service) {
   return nullptr;
 }
 
+bool IsBusiness(const SessionRecord& s) { return s.api_service == "KYB_REGISTRY"; }
+
 bool IsApiServiceName(std::string_view name) {
   return std::find(kApiServiceNames.begin(), kApiServiceNames.end(), name) !=
          kApiServiceNames.end();
@@ -112,7 +124,7 @@ json DecisionBody(const SessionRecord& s) {
   json reviews = Parse(s.reviews_json);
   json body = {
       {"session_id", s.session_id},
-      {"session_kind", "user"},
+      {"session_kind", IsBusiness(s) ? "business" : "user"},
       {"session_number", s.session_number},
       {"session_url", check ? json(nullptr) : json(HostedUrl(s))},
       {"status", s.status},
@@ -128,7 +140,11 @@ json DecisionBody(const SessionRecord& s) {
       {"expires_at", nullptr},
       {"environment", "sandbox"},
   };
-  for (const char* array : kFeatureArrays) body[array] = nullptr;
+  if (IsBusiness(s)) {
+    for (const char* array : kBusinessArrays) body[array] = nullptr;
+  } else {
+    for (const char* array : kFeatureArrays) body[array] = nullptr;
+  }
   if (check) {
     json item = Parse(s.check_json);
     if (!item.is_object()) item = json::object();
@@ -174,6 +190,24 @@ json ListRow(const SessionRecord& s) {
     json status = StringAt(result, "status");
     features.push_back(
         {{"feature", check->feature}, {"status", status.is_null() ? json(s.status) : status}});
+  }
+  if (IsBusiness(s)) {
+    // Didit's KYB row (fact sheet section 4): workflow and company fields
+    // instead of the person's; a select has no workflow.
+    return {{"session_id", s.session_id},
+            {"session_kind", "business"},
+            {"session_number", s.session_number},
+            {"session_url", nullptr},
+            {"status", s.status},
+            {"vendor_data", OrNull(s.vendor_data)},
+            {"workflow_id", nullptr},
+            {"workflow_type", nullptr},
+            {"workflow_label", nullptr},
+            {"company_name", StringAt(result, "company_name")},
+            {"registration_number", StringAt(result, "registration_number")},
+            {"country", StringAt(result, "country_code")},
+            {"created_at", IsoTime(s.created_ms)},
+            {"features", features}};
   }
   return {
       {"session_id", s.session_id},

@@ -28,8 +28,12 @@ const CheckService* CheckServiceFor(Endpoint endpoint);
 const CheckService* CheckServiceNamed(std::string_view api_service);
 // Didit's `api_service` list filter values (OAS: GET /v3/sessions/), of
 // which the sandbox produces AML, PASSIVE_LIVENESS, FACE_MATCH,
-// ID_VERIFICATION, POA, FACE_SEARCH, AGE_ESTIMATION and DATABASE_VALIDATION.
+// ID_VERIFICATION, POA, FACE_SEARCH, AGE_ESTIMATION, DATABASE_VALIDATION and
+// KYB_REGISTRY (a business session).
 bool IsApiServiceName(std::string_view name);
+
+// A business (KYB) session: the sandbox's only one is a KYB registry select's.
+bool IsBusiness(const SessionRecord& s);
 
 // `https://verify.didit.me/session/<token>` of a hosted session.
 std::string HostedUrl(const SessionRecord& s);

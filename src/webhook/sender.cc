@@ -28,6 +28,7 @@ struct Entry {
   std::shared_ptr<const std::string> payload;
   int attempts = 0;
   std::string tag;  // Enqueue's; "" for none
+  std::string url;  // EnqueueTo's; "" = the options' url
   // This event's clones of the retry and backoff prototypes (shared: the
   // entry is copied into the transport's callback).
   std::shared_ptr<internal::RetryLoop> retry;
@@ -76,6 +77,21 @@ class Sender final : public WebhookSender {
 
   using WebhookSender::Enqueue;
   Status Enqueue(std::string payload, std::string tag) override {
+    // A callback-only sender has no url of its own (options are immutable).
+    if (state_->options.url.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "this sender has no url: use EnqueueTo");
+    }
+    return Add(std::move(payload), std::move(tag), std::string());
+  }
+
+  Status EnqueueTo(std::string url, std::string payload) override {
+    if (url.empty()) return MakeError(ErrorCode::kInvalidArgument, "callback url is empty");
+    return Add(std::move(payload), std::string(), std::move(url));
+  }
+
+ private:
+  // One entry (and an injected duplicate) for `url` ("" = the options').
+  Status Add(std::string payload, std::string tag, std::string url) {
     auto shared = std::make_shared<const std::string>(std::move(payload));
     std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->stopping) return MakeError(ErrorCode::kFailedPrecondition, "sender shut down");
@@ -94,15 +110,19 @@ class Sender final : public WebhookSender {
     }
     Entry entry = NewEntry(shared);
     entry.tag = std::move(tag);
+    entry.url = url;
     state_->queue.emplace(due, std::move(entry));
     if (f.duplicate > 0 && random.NextDouble() < f.duplicate) {
-      state_->queue.emplace(due, NewEntry(shared));
+      Entry duplicate = NewEntry(shared);
+      duplicate.url = std::move(url);
+      state_->queue.emplace(due, std::move(duplicate));
       ++stats.duplicates_injected;
     }
     state_->cv.notify_all();
     return {};
   }
 
+ public:
   bool WaitIdle(std::chrono::milliseconds timeout) override {
     std::unique_lock<std::mutex> lock(state_->mu);
     return state_->cv.wait_for(lock, timeout,
@@ -150,7 +170,7 @@ class Sender final : public WebhookSender {
   // A queue entry with its own clones of the prototypes.
   Entry NewEntry(std::shared_ptr<const std::string> payload) const {
     const auto& o = state_->options;
-    return Entry{std::move(payload), 0, std::string(),
+    return Entry{std::move(payload), 0, std::string(), std::string(),
                  std::make_shared<internal::RetryLoop>(*o.retry, *o.backoff, o.budget)};
   }
 
@@ -185,9 +205,15 @@ class Sender final : public WebhookSender {
     const auto& o = state_->options;
     HttpRequest request;
     request.method = "POST";
-    request.url = o.url;
+    request.url = entry.url.empty() ? o.url : entry.url;
     std::int64_t now = ToUnixMillis(o.clock->Now()) / 1000;
-    request.headers = SignDidit(o.secret, *entry.payload, now);
+    if (o.unsigned_callbacks) {
+      // Didit's unsigned callback: a marker instead of signatures, so a
+      // receiver cannot mistake it for a signed webhook.
+      request.headers = {{"X-Didit-Unsigned-Callback", "true"}};
+    } else {
+      request.headers = SignDidit(o.secret, *entry.payload, now);
+    }
     request.headers.push_back({"Content-Type", "application/json"});
     request.body = *entry.payload;
     std::shared_ptr<State> state = state_;
@@ -198,7 +224,7 @@ class Sender final : public WebhookSender {
         WebhookAttempt a;
         a.tag = entry.tag;
         a.attempt = entry.attempts;
-        a.url = state->options.url;
+        a.url = entry.url.empty() ? state->options.url : entry.url;
         a.body = *entry.payload;
         a.headers = std::move(sent_headers);
         a.status = result ? result->status : 0;
@@ -296,8 +322,10 @@ std::shared_ptr<const BackoffPolicy> DiditWebhookBackoff() {
 }
 
 Result<std::unique_ptr<WebhookSender>> WebhookSender::Create(WebhookSenderOptions options) {
-  if (options.url.empty()) return MakeError(ErrorCode::kInvalidArgument, "webhook url is required");
-  if (options.secret.empty()) {
+  if (options.url.empty() && !options.unsigned_callbacks) {
+    return MakeError(ErrorCode::kInvalidArgument, "webhook url is required");
+  }
+  if (options.secret.empty() && !options.unsigned_callbacks) {
     return MakeError(ErrorCode::kInvalidArgument, "webhook secret is required");
   }
   if (options.max_in_flight < 1) options.max_in_flight = 1;

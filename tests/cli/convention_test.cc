@@ -381,6 +381,12 @@ TEST_F(ConventionTest, EveryCommandPrintsAnErrorOnceInTheShapeAsked) {
       {"idem session update-data",
        {"session", "update-data", "some-session-id", "--journal", journal},
        2},
+      {"idem kyb search",
+       {"kyb", "search", "--country-code", "US", "--name", "Acme", "--journal", journal},
+       2},
+      {"idem kyb select",
+       {"kyb", "select", "--kyb-response-id", "h", "--metadata", "[1]", "--journal", journal},
+       2},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.command);

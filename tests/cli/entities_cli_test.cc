@@ -1,5 +1,5 @@
-// `idem user ...`, `idem business ...`, `idem workflow ...` and `idem
-// session update-data` (issue 14) as a user runs them: real processes
+// `idem user ...`, `idem business ...`, `idem workflow ...`, `idem kyb ...`
+// and `idem session update-data` (issue 14) as a user runs them: real processes
 // ($IDEM_BIN) against the real sandbox on 127.0.0.1, port 0, and a SQLite
 // journal file; what they print on stdout and stderr and their exit codes.
 #include <gtest/gtest.h>
@@ -265,6 +265,64 @@ TEST_F(EntitiesCli, SessionUpdateDataCorrectsTheKycRecord) {
   EXPECT_EQ(Run({"session", "update-data", session_id, "--more", "[1]"}).code, 2);
   EXPECT_EQ(Stats()["requests"], requests);
   EXPECT_EQ(Stats()["executions"]["update_session_data"], 1);
+}
+
+// `idem kyb search` (free, a new op per run) then `idem kyb select` (billed,
+// once: the same command again prints the stored answer, no second
+// execution); a bad request is exit 2 with nothing sent.
+TEST_F(EntitiesCli, KybSearchThenSelectOnce) {
+  Ran search = Run({"kyb", "search", "--country-code", "gb", "--name", "Tesco"});
+  ASSERT_EQ(search.code, 0) << search.err;
+  EXPECT_EQ(Lines(search.out), 1) << search.out;
+  const json found = Json(search);
+  ASSERT_EQ(found["kyb_registry"]["companies"].size(), 1u) << search.out;
+  const std::string handle = found["kyb_registry"]["companies"][0]["kyb_response_id"];
+  Ran again = Run({"kyb", "search", "--country-code", "GB", "--name", "Tesco"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(Json(again)["request_id"], found["request_id"]) << "each run is a new search";
+
+  const std::vector<std::string> select = {"kyb",  "select",        "--kyb-response-id",
+                                           handle, "--vendor-data", "company-cli"};
+  Ran first = Run(select);
+  ASSERT_EQ(first.code, 0) << first.err;
+  const json company = Json(first);
+  EXPECT_EQ(company["vendor_data"], "company-cli");
+  EXPECT_EQ(company["kyb_registry"]["node_id"], "feature_kyb_registry");
+  Ran second = Run(select);
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_EQ(Json(second), company) << "the stored answer";
+  EXPECT_EQ(Stats()["executions"]["kyb_select"], 1);
+
+  Ran bad = Run({"kyb", "search", "--country-code", "US", "--name", "Acme"});
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_EQ(bad.err.rfind("idem kyb search: ", 0), 0u) << bad.err;
+  EXPECT_EQ(Stats()["executions"]["kyb_select"], 1);
+}
+
+// Didit's credit refusal (403, before anything runs) is exit 4 as every
+// permission refusal (docs/cli.md: fix the account, then resume), printed
+// once, nothing executed.
+TEST_F(EntitiesCli, KybSelectWithoutCreditsIsRefusedOnce) {
+  sandbox_.reset();
+  SandboxOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.api_key = kKey;
+  options.credits = SandboxCredits::kNone;
+  auto sandbox = Sandbox::Start(options);
+  ASSERT_TRUE(sandbox.has_value()) << sandbox.error().ToString();
+  sandbox_ = std::move(*sandbox);
+  Ran text = Run({"kyb", "select", "--kyb-response-id", "h", "--vendor-data", "v"});
+  EXPECT_EQ(text.code, 4) << text.err;
+  EXPECT_EQ(text.out, "");
+  EXPECT_EQ(text.err.rfind("idem kyb select: ", 0), 0u) << text.err;
+  EXPECT_EQ(Lines(text.err), 1) << text.err;
+  Ran as_json =
+      Run({"kyb", "select", "--kyb-response-id", "h", "--vendor-data", "v", "--new-op", "--json"});
+  EXPECT_EQ(as_json.code, 4);
+  EXPECT_EQ(as_json.err, "");
+  EXPECT_EQ(Json(as_json).value("http_status", 0), 403) << as_json.out;
+  EXPECT_EQ(Stats()["executions"]["kyb_select"], 0);
 }
 
 }  // namespace

@@ -422,7 +422,11 @@ TEST(SessionViews, CheckServicesAndApiServiceNames) {
   EXPECT_EQ(CheckServiceNamed("ID_VERIFICATION")->result_key, "id_verification");
   EXPECT_EQ(CheckServiceNamed(""), nullptr);
   EXPECT_EQ(CheckServiceNamed("POA")->decision_array, "poa_verifications");
-  EXPECT_EQ(CheckServiceNamed("KYB_REGISTRY"), nullptr);  // a service the sandbox has no check for
+  // A KYB registry select is saved as a business session (kyb_registry.cc).
+  ASSERT_NE(CheckServiceNamed("KYB_REGISTRY"), nullptr);
+  EXPECT_EQ(CheckServiceNamed("KYB_REGISTRY")->endpoint, Endpoint::kKybSelect);
+  EXPECT_EQ(CheckServiceNamed("KYB_REGISTRY")->decision_array, "registry_checks");
+  EXPECT_EQ(CheckServiceNamed("SANCTIONS"), nullptr);  // a service the sandbox has no check for
   EXPECT_EQ(CheckServiceFor(Endpoint::kCreateSession), nullptr);
   for (const char* name : {"ID_VERIFICATION", "FACE_MATCH", "AGE_ESTIMATION", "FACE_SEARCH", "POA",
                            "AML", "KYB_REGISTRY", "PASSIVE_LIVENESS", "DATABASE_VALIDATION",

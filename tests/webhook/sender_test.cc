@@ -114,6 +114,47 @@ TEST(WebhookSenderTest, RetriesOn5xxAnd404UntilAcknowledged) {
   EXPECT_EQ(json["acknowledged"], 1);
 }
 
+// Didit's per-request callbacks (a KYB search's webhook_url): no secret, no
+// url of the sender's own; each entry goes to its own URL, unsigned, with
+// X-Didit-Unsigned-Callback, and is retried like any event.
+TEST(WebhookSenderTest, UnsignedCallbacksGoToTheirOwnUrlWithoutSignatures) {
+  ScriptedEndpoint endpoint({503});
+  WebhookSenderOptions o = Options("");
+  o.secret.clear();
+  o.unsigned_callbacks = true;
+  std::mutex mu;
+  std::vector<Headers> sent;
+  o.on_attempt = [&](const WebhookAttempt& a) {
+    std::lock_guard<std::mutex> lock(mu);
+    sent.push_back(a.headers);
+    EXPECT_EQ(a.url, endpoint.url());
+  };
+  auto sender = WebhookSender::Create(o);
+  ASSERT_TRUE(sender) << sender.error().ToString();
+  EXPECT_FALSE((*sender)->Enqueue(Event(1))) << "no url of its own";
+  EXPECT_FALSE((*sender)->EnqueueTo("", Event(1)));
+  ASSERT_TRUE((*sender)->EnqueueTo(endpoint.url(), Event(2)));
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  EXPECT_EQ((*sender)->stats().acknowledged, 1u);
+  EXPECT_EQ(endpoint.calls(), 2u) << "the 503 is retried";
+  EXPECT_EQ(endpoint.bad_signatures(), 2) << "neither attempt is signed";
+  for (const auto& body : endpoint.bodies()) EXPECT_EQ(body, Event(2));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(sent.size(), 2u);
+  for (const Headers& headers : sent) {
+    EXPECT_EQ(FindHeader(headers, "X-Didit-Unsigned-Callback").value_or(""), "true");
+    for (const char* name :
+         {"X-Signature", "X-Signature-V2", "X-Signature-Simple", "X-Timestamp"}) {
+      EXPECT_FALSE(FindHeader(headers, name)) << name;
+    }
+  }
+  // A signed sender needs its url and secret.
+  WebhookSenderOptions no_secret = Options(endpoint.url());
+  no_secret.secret.clear();
+  EXPECT_FALSE(WebhookSender::Create(no_secret));
+  EXPECT_FALSE(WebhookSender::Create(Options("")));
+}
+
 TEST(WebhookSenderTest, DefinitiveRefusalIsNotRetried) {
   ScriptedEndpoint endpoint({400});
   auto sender = WebhookSender::Create(Options(endpoint.url()));

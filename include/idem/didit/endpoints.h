@@ -57,6 +57,14 @@
 //   wallet_screening  no    yes     nothing saved at Didit (no session, no request_id)
 //                                   and no key documented on this route: unknown,
 //                                   needs review, never re-sent (wallet_screening.h)
+//   kyb_search        no    no      send again (free, nothing billed, a new request_id
+//                                   each time; with webhook_url one more unsigned
+//                                   callback, under its own request_id)
+//   kyb_select        no    yes     look-up GET /v3/sessions/?vendor_data=&api_service=
+//                                   KYB_REGISTRY&session_kind=business (the business
+//                                   session a select always saves; its listing there is
+//                                   inferred); without vendor_data: unknown, needs
+//                                   review, never re-sent (kyb_registry.h)
 //   resend_webhook    no    no      send again (one more delivery of the same body:
 //                                   harmless to a receiver that deduplicates)
 //
