@@ -81,21 +81,6 @@ tl::unexpected<Error> WrongType(const char* field, const char* expected) {
   return std::optional<nlohmann::json>(*it);
 }
 
-[[nodiscard]] Result<std::optional<double>> OptNumber(const nlohmann::json& obj,
-                                                      const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) return WrongType(field, "a number");
-  return std::optional<double>(it->get<double>());
-}
-
-[[nodiscard]] Result<std::optional<bool>> OptBool(const nlohmann::json& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it == obj.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) return WrongType(field, "a boolean");
-  return std::optional<bool>(it->get<bool>());
-}
-
 [[nodiscard]] Status RequireObject(const std::optional<nlohmann::json>& value, const char* name) {
   if (value && !value->is_object()) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(name) + " must be a JSON object");

@@ -51,8 +51,6 @@ inline constexpr int kMaxJsonDepth = 64;
                                                               const char* field);
 [[nodiscard]] Result<std::optional<nlohmann::json>> OptAny(const nlohmann::json& obj,
                                                            const char* field);
-[[nodiscard]] Result<std::optional<double>> OptNumber(const nlohmann::json& obj, const char* field);
-[[nodiscard]] Result<std::optional<bool>> OptBool(const nlohmann::json& obj, const char* field);
 [[nodiscard]] Result<std::string> RequiredString(const nlohmann::json& obj, const char* field);
 
 // For a request's free-form field (`metadata`, `details`): kInvalidArgument
