@@ -11,6 +11,7 @@
 
 #include "didit/reconcilers.h"
 #include "idem/client.h"
+#include "idem/didit/endpoints.h"
 
 namespace idem::didit::internal {
 
@@ -72,6 +73,11 @@ std::string TransactionMismatch(const nlohmann::json& sent, const nlohmann::json
 // whose field_errors[field] says "already exists". For
 // ClientOptions::exists_refusal.
 std::function<bool(const Operation&)> ExistsRefusalOf(std::string field);
+
+// The same for any profile row's refusal (EndpointProfile::exists): the op's
+// last answer has `rule.status`, and the message list at `rule.where` (a
+// field's errors, or "detail": a string or a list) holds `rule.phrase`.
+std::function<bool(const Operation&)> ExistsRefusalOf(const ExistsRefusal& rule);
 
 // Registers the look-ups, profiles' resource ids and re-sends of
 // create/update/delete_webhook_destination, update_webhook and

@@ -381,6 +381,14 @@ TEST_F(ConventionTest, EveryCommandPrintsAnErrorOnceInTheShapeAsked) {
       {"idem session update-data",
        {"session", "update-data", "some-session-id", "--journal", journal},
        2},
+      {"idem session share",
+       {"session", "share", "some-session-id", "--for-application-id", "not-a-uuid", "--journal",
+        journal},
+       2},
+      {"idem session import-shared",
+       {"session", "import-shared", "--share-token", "t", "--workflow-id", "not-a-uuid",
+        "--journal", journal},
+       2},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.command);
