@@ -4,16 +4,19 @@
 // key); the profile rows; Didit's refusals as kRefused; and the exactly-once
 // case: an import whose answer is lost after it executed is sent again, gets
 // Didit's 403 "already been shared", and the look-up settles it succeeded
-// with the clone, one import execution in all. Without vendor_data the
+// with the clone, one import execution in all (the answer lost once by a
+// transport wrapper, once by the sandbox's drop_after). Without vendor_data the
 // look-up cannot tell: unknown, for a person.
 #include "idem/didit/session_sharing.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "didit/sandbox_fixture.h"
+#include "didit/surface_reconcilers.h"
 #include "idem/didit/endpoints.h"
 #include "idem/didit/session_status.h"
 
@@ -243,6 +246,36 @@ TEST(SessionSharingClient, ALostImportIsSettledByTheLookUpAfterThe403) {
   EXPECT_NE(executions.find(r->decision.session_id), std::string::npos);
 }
 
+// The same with the sandbox's own fault injection: drop_after=0.5@writes with
+// seed 7 lets the create (0.754) and the share (0.949) through, drops the
+// import's answer after it executed (0.117) and lets the re-send through
+// (0.892): mt19937_64's first draws, one per API request (the look-up's GETs
+// come after and are never faulted: @writes).
+constexpr std::uint64_t kImportDroppedSeed = 7;
+
+TEST(SessionSharingClient, AnImportTheSandboxDropsIsSettledByTheLookUpAfterThe403) {
+  SandboxOptions sandbox;
+  sandbox.faults = "drop_after=0.5@writes";
+  sandbox.seed = kImportDroppedSeed;
+  auto h = MakeHarness(sandbox);
+  ASSERT_TRUE(h);
+  auto peer = PeerClient(*h, false);
+  ASSERT_TRUE(peer);
+  const std::string token = SharedToken(*h, "dropped-1");
+  ASSERT_EQ(h->Stats()["faults"]["drop_after"], 0) << "the create and the share went through";
+  auto r = ImportSharedSession(*peer, Import(token, false, "peer-dropped-1"), {.op_id = "dropped"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->found_by_lookup);
+  ASSERT_TRUE(r->decision.status);
+  EXPECT_EQ(r->decision.status->code, SessionStatus::kInReview);
+  auto op = peer->client().Get("dropped");
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->state, OpState::kSucceeded) << (*op)->audit;
+  EXPECT_EQ((*op)->attempts, 2) << (*op)->audit;
+  EXPECT_EQ(h->Stats()["faults"]["drop_after"], 1);
+  EXPECT_EQ(Imports(*h), 1);
+}
+
 // The same without vendor_data: the clone keeps the source's, which the op
 // cannot name, so the 403 cannot be settled: unknown, needs review; one
 // execution, and nothing is sent again on resume.
@@ -264,6 +297,36 @@ TEST(SessionSharingClient, ALostImportWithoutVendorDataStopsForReview) {
   ASSERT_TRUE(peer->client().Resume());
   EXPECT_EQ(h->Stats()["requests"], requests);
   EXPECT_EQ(Imports(*h), 1);
+}
+
+// The import row's refusal (403, `detail`, the phrase) as the driver asks
+// it: a string or a list under "detail", nothing else; unique_field's 400s
+// are read as before.
+TEST(SessionSharingProfile, TheImportRowsRefusalIsRecognisedOnlyInItsShape) {
+  auto shared =
+      internal::ExistsRefusalOf(ExistsRefusalOf(*FindDiditEndpoint(kImportSharedSessionKind)));
+  Operation op;
+  op.response_status = 403;
+  op.response_body = R"({"detail":"This session has already been shared with your application."})";
+  EXPECT_TRUE(shared(op));
+  op.response_body =
+      R"({"detail":["This session has already been shared with your application."]})";
+  EXPECT_TRUE(shared(op));
+  for (const char* other :
+       {R"({"detail":"You do not have permission to perform this action."})", R"({"detail":[1,2]})",
+        "not json", "[]", "", R"({"share_token":["already been shared with your application"]})"}) {
+    op.response_body = other;
+    EXPECT_FALSE(shared(op)) << other;
+  }
+  op.response_status = 400;
+  op.response_body = R"({"detail":"This session has already been shared with your application."})";
+  EXPECT_FALSE(shared(op)) << "another status";
+  auto url =
+      internal::ExistsRefusalOf(ExistsRefusalOf(*FindDiditEndpoint("create_webhook_destination")));
+  op.response_body = R"({"url":["A webhook destination with this url already exists."]})";
+  EXPECT_TRUE(url(op));
+  op.response_status = 403;
+  EXPECT_FALSE(url(op));
 }
 
 TEST(SessionSharingParse, WrongShapesAreCorruptionNeverACrash) {
