@@ -231,9 +231,12 @@ struct ClientOptions {
   std::map<std::string, std::function<std::string(const Operation&)>> resource_id_of;
   // By OpRequest::kind, for creates whose server ignores keys but keeps a
   // natural key unique and refuses a repeat (Didit: a webhook destination's
-  // url, a transaction's transaction_id, each a 400 "... already exists"):
+  // url, a transaction's transaction_id, each a 400 "... already exists";
+  // a session import's 403 "already been shared with your application"):
   // true when a definitive refusal (the op's `response_status` and
-  // `response_body`) says the resource already exists. After an attempt of
+  // `response_body`) says the resource already exists. It is asked before
+  // the 401/403 rule (credentials refused: unknown, re-drivable), so a 403
+  // it recognises is never taken for a configuration error. After an attempt of
   // the op that may have executed (timeout, lost connection, 5xx, a take-over
   // of a sent op), such a refusal may be that attempt's own doing, so it is
   // not settled `failed`: the kind's Reconciler is asked, without a send.
@@ -244,7 +247,7 @@ struct ClientOptions {
   // needs_review. On a first attempt (or after attempts proven unexecuted)
   // the refusal is a plain `failed`: the key was taken before this op.
   // Default: none (the Didit layer registers its kinds from the endpoint
-  // profiles, see didit::AddDiditReconcilers and EndpointProfile::unique_field).
+  // profiles, see didit::AddDiditReconcilers and EndpointProfile::exists).
   std::map<std::string, std::function<bool(const Operation&)>> exists_refusal;
   // Wall clock for timestamps, the key window and pushback dates; its
   // steady time for retry deadlines. Default: the system clock.

@@ -143,8 +143,24 @@ struct SandboxOptions {
   std::string host = "127.0.0.1";
   // Port to bind. Default 8790; 0 picks a free port (read it with port()).
   std::uint16_t port = 8790;
-  // The only accepted `x-api-key`. Missing -> 403, different -> 401. Never logged.
+  // The sandbox's own application's `x-api-key`. Missing -> 403, neither
+  // this nor peer_api_key -> 401. Never logged.
   std::string api_key = "sandbox-key";
+  // Two applications (docs/sandbox.md, "Two applications"): the sandbox's own
+  // (api_key) and a documented peer (peer_api_key), so a session can be
+  // shared from one and imported into the other. A request authenticated
+  // with the peer's key acts as the peer: the sessions it creates are the
+  // peer's, and the session list and decision show a caller its own
+  // application's sessions only (other resources are not scoped). Each
+  // application has one workflow id that belongs to it (an import's
+  // workflow_id must; workflows created with POST /v3/workflows/ count as the
+  // sandbox's own). Defaults: the ids of the OAS's share example.
+  std::string application_id = "dbd20e34-42e9-4f2c-ba91-cf0762016f64";
+  std::string workflow_id = "11111111-2222-4333-8444-555555555555";
+  std::string peer_application_id = "a5f3bca2-46e2-411e-90ef-a580900a57ee";
+  // Empty: no peer application (only api_key is accepted). Never logged.
+  std::string peer_api_key = "sandbox-peer-key";
+  std::string peer_workflow_id = "9f9b1234-aaaa-4bbb-8ccc-1234567890ab";
   // SQLite file for sessions, stored idempotency responses and executions.
   // Empty (default) = in memory only: everything is lost when the sandbox stops.
   // With a path: WAL mode, synchronous=NORMAL (a commit survives a crash of

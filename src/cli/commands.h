@@ -24,6 +24,8 @@ void AddChaosCommand(CLI::App& app, int& exit_code);
 void AddTriggerCommand(CLI::App& app, int& exit_code);
 // `idem session pdf|delete-batch`, added under `idem session`.
 void AddSessionCallsCommands(CLI::App& session, int& exit_code);
+// `idem session share|import-shared` (session_sharing_command.cc).
+void AddSessionSharingCommands(CLI::App& session, int& exit_code);
 void AddPhoneCommand(CLI::App& app, int& exit_code);
 void AddEmailCommand(CLI::App& app, int& exit_code);
 // `idem webhook destinations ...|config ...`, added under `idem webhook`

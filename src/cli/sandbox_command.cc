@@ -138,7 +138,15 @@ void AddSandboxCommand(CLI::App& app, int& exit_code) {
   ShowDefault(
       cmd->add_option("--listen", flags->listen, "HOST:PORT to bind (port 0 = a free port)"));
   cmd->add_option("--api-key", flags->options.api_key,
-                  "the accepted x-api-key (default sandbox-key; never logged)");
+                  "the sandbox's own application's x-api-key (default sandbox-key; never logged)");
+  cmd->add_option("--application-id", flags->options.application_id,
+                  "the sandbox's own application id (default "
+                  "dbd20e34-42e9-4f2c-ba91-cf0762016f64)");
+  cmd->add_option("--peer-api-key", flags->options.peer_api_key,
+                  "the x-api-key of the second (peer) application, for session sharing; \"\" = "
+                  "none (default sandbox-peer-key; never logged)");
+  cmd->add_option("--peer-application-id", flags->options.peer_application_id,
+                  "the peer application's id (default a5f3bca2-46e2-411e-90ef-a580900a57ee)");
   cmd->add_option("--db", flags->options.db_path,
                   "SQLite file (WAL) for sessions, keys and executions, or a postgres:// URL "
                   "that several sandbox processes share; default in memory");

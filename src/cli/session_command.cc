@@ -180,8 +180,9 @@ void AddSessionCommand(CLI::App& app, int& exit_code) {
   AddJsonErrorsFlag(*del);
   del->callback([flags, &exit_code] { exit_code = RunDelete(*flags); });
 
-  AddSessionCallsCommands(*session, exit_code);  // pdf, delete-batch
-  AddSessionDataCommand(*session, exit_code);    // update-data
+  AddSessionCallsCommands(*session, exit_code);    // pdf, delete-batch
+  AddSessionDataCommand(*session, exit_code);      // update-data
+  AddSessionSharingCommands(*session, exit_code);  // share, import-shared
 }
 
 }  // namespace idem::cli

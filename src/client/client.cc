@@ -719,6 +719,26 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
       }
       return Settle(d, OpState::kSucceeded);
     case Verdict::kFinal:
+      // Asked first: a kind's "already exists" refusal may be a 403 (Didit's
+      // import-shared: "already been shared with your application"), which
+      // is the server's word on the resource, not on the credentials.
+      if (RefusedAsExisting(op)) {
+        if (!d->may_have_executed) {
+          // Nothing of this op may have executed: the resource was there
+          // before it, a refusal.
+          return Settle(d, OpState::kFailed);
+        }
+        // "Already exists" after an attempt that may have executed: that
+        // attempt may be what exists. Not the op's failure until its look-up
+        // says the resource is not this op's.
+        d->needs_resolution = true;
+        d->exists_refused = true;
+        op.last_error = "HTTP " + std::to_string(response.status) +
+                        ": the server says the resource already exists, after an attempt of "
+                        "this op that may have executed; looking it up";
+        scheduler_->Post([this, d] { Attempt(d); });  // off the transport's thread
+        return;
+      }
       if (response.status == 401 || response.status == 403) {
         // The credentials or the account were refused: nothing executed, and
         // no retry helps until the configuration is fixed. Not the op's
@@ -728,19 +748,6 @@ void ClientImpl::OnResult(const DrivePtr& d, TransportResult r) {
                         "the API key or the account (permissions, IP allow-list, credits), then "
                         "resume sends it again";
         return GiveUp(d, op.last_error);
-      }
-      if (d->may_have_executed && RefusedAsExisting(op)) {
-        // "Already exists" after an attempt that may have executed: that
-        // attempt may be what exists. Not the op's failure until its look-up
-        // says the resource is not this op's (on a first attempt, or after
-        // attempts proven unexecuted, it was taken before: a refusal).
-        d->needs_resolution = true;
-        d->exists_refused = true;
-        op.last_error = "HTTP " + std::to_string(response.status) +
-                        ": the server says the resource already exists, after an attempt of "
-                        "this op that may have executed; looking it up";
-        scheduler_->Post([this, d] { Attempt(d); });  // off the transport's thread
-        return;
       }
       return Settle(d, OpState::kFailed);
     case Verdict::kRetry:

@@ -11,6 +11,7 @@
 #include "idem/didit/client.h"
 #include "idem/didit/kyb_registry.h"
 #include "idem/didit/op_outcome.h"
+#include "idem/didit/session_sharing.h"
 #include "idem/natural_key.h"
 #include "idem/retry.h"
 #include "idem/uuid.h"
@@ -109,6 +110,9 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
     return id.empty() ? SessionIdInPath(op) : id;
   };
   options.resource_id_of[std::string(kDeleteSessionKind)] = SessionIdInPath;
+  // The clone's fresh id (a share mints a token: the source's id is in the path).
+  options.resource_id_of[std::string(kImportSharedSessionKind)] = session_id;
+  options.resource_id_of[std::string(kShareSessionKind)] = SessionIdInPath;
   for (auto kind : {kAmlKind, kPassiveLivenessKind, kFaceMatchKind, kIdVerificationKind, kPoaKind,
                     kFaceSearchKind, kAgeEstimationKind, kDatabaseValidationKind, kKybSelectKind,
                     kKybSearchKind}) {
@@ -157,12 +161,19 @@ void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler) {
   internal::AddResendReconcilers(options);  // batch delete, OTP send and check
   // The management API and transactions.
   internal::AddSurfaceReconcilers(options);
-  // Creates whose natural key Didit keeps unique: a retry's "already
-  // exists" 400 goes to the look-up above, not to `failed`.
+  // Session sharing: share is sent again; import is sent again and its
+  // "already been shared" 403 goes to the look-up (session_sharing.h).
+  options.reconcilers[std::string(kShareSessionKind)] =
+      std::make_shared<internal::ResendReconciler>(0, "");
+  options.reconcilers[std::string(kImportSharedSessionKind)] =
+      std::make_shared<internal::ImportSharedReconciler>(target, reconciler);
+  // Creates whose natural key Didit keeps unique, and the import's one
+  // redeem per receiver: a retry's "already exists" refusal goes to the
+  // look-up above, not to `failed`.
   for (const EndpointProfile& e : DiditEndpoints()) {
-    if (!e.unique_field.empty()) {
-      options.exists_refusal[std::string(e.kind)] =
-          internal::ExistsRefusalOf(std::string(e.unique_field));
+    const ExistsRefusal rule = ExistsRefusalOf(e);
+    if (rule.status != 0) {
+      options.exists_refusal[std::string(e.kind)] = internal::ExistsRefusalOf(rule);
     }
   }
 }

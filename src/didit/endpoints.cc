@@ -18,7 +18,8 @@ constexpr std::string_view kLookUpCheck =
     "look-up GET /v3/sessions/?vendor_data=&api_service= (saved checks only); "
     "nothing to look up: unknown, needs review";
 
-const std::array<EndpointProfile, 31> kEndpoints = {{
+// A plain array: its length is the rows below (no count to keep in step).
+const EndpointProfile kEndpoints[] = {
     {"create_session", "POST", "/v3/session/", false, false, false, "",
      "look-up GET /v3/sessions/?vendor_data=&workflow_id= (adopt the session)", milliseconds(30000),
      "session-v2-create", ""},
@@ -162,7 +163,26 @@ const std::array<EndpointProfile, 31> kEndpoints = {{
      "send again (one more delivery of the same body: harmless to a receiver that "
      "deduplicates, as every Didit receiver must)",
      milliseconds(30000), "generic-write", ""},
-}};
+    // Session sharing (session_sharing.h). Share: free, saves nothing, a
+    // repeat mints another token (documented: OAS), so send again. Import:
+    // "not idempotent" (OAS, fact sheet section 3), but one redeem per
+    // receiver (documented: 403 "already been shared with your
+    // application"), so a re-send cannot clone twice (inferred: also for two
+    // imports racing each other): repeat_refused, no settle wait; that 403
+    // after an attempt that may have executed goes to the look-up (`exists`),
+    // which finds the clone by the request's vendor_data (inferred: listed
+    // in the caller's sessions with the request's workflow_id, created at
+    // the import).
+    {"share_session", "POST", "/v3/session/{id}/share/", false, false, true, "",
+     "send again (free; a repeat mints another token)", milliseconds(30000), "generic-write", ""},
+    {"import_shared_session", "POST", "/v3/session/import-shared/", false, false, true, "",
+     "send again (one redeem per receiver: a repeat is 403 \"already been shared\"); that 403 "
+     "after a lost answer: look-up GET /v3/sessions/?vendor_data=&workflow_id= in the caller's "
+     "application since the op (one = done; none, several or no vendor_data: unknown, needs "
+     "review)",
+     milliseconds(30000), "generic-write", "", 0, "",
+     ExistsRefusal{403, "detail", "already been shared with your application"}},
+};
 
 // `path` (query stripped) against a pattern whose every "{id}" is one
 // non-empty segment.
@@ -183,6 +203,12 @@ bool PathMatches(std::string_view pattern, std::string_view path) {
 }  // namespace
 
 std::span<const EndpointProfile> DiditEndpoints() { return kEndpoints; }
+
+ExistsRefusal ExistsRefusalOf(const EndpointProfile& endpoint) {
+  if (endpoint.exists.status != 0) return endpoint.exists;
+  if (!endpoint.unique_field.empty()) return {400, endpoint.unique_field, "already exists"};
+  return {};
+}
 
 const EndpointProfile* FindDiditEndpoint(std::string_view kind) {
   for (const EndpointProfile& e : kEndpoints) {
@@ -261,7 +287,8 @@ void KeysHonouredEverywhere(ClientOptions& options) {
                              "update_webhook, create_transaction, create_event, "
                              "create_event_batch, resend_webhook, create_user, "
                              "create_business, update_session_data, create_workflow, "
-                             "wallet_screening, kyb_search, kyb_select)");
+                             "wallet_screening, kyb_search, kyb_select, share_session, "
+                             "import_shared_session)");
       }
       keyed.emplace_back(kind);
       start = comma + 1;

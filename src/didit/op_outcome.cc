@@ -34,9 +34,11 @@ tl::expected<Operation, DiditError> OpOutcome(OpResult result) {
           DiditError{Error(ErrorCode::kRefused, message), std::move(api), op.op_id});
     }
     case OpState::kUnknown:
-      if (op.response_status == 401 || op.response_status == 403) {
-        // Refused credentials or access: nothing executed; the op waits,
-        // re-drivable, for the configuration to be fixed.
+      // Refused credentials or access: nothing executed; the op waits,
+      // re-drivable, for the configuration to be fixed. (A 403 left for a
+      // person is a recognised "already exists" refusal the look-up could
+      // not settle: ClientOptions::exists_refusal.)
+      if ((op.response_status == 401 || op.response_status == 403) && !op.needs_review) {
         return tl::unexpected(DiditError{
             Error(ErrorCode::kPermissionDenied,
                   (api ? api->Summary() + "; " : std::string()) +

@@ -355,6 +355,69 @@ void CheckReconciler::Lookup(const Operation& op, Done done) {
       });
 }
 
+void ImportSharedReconciler::Lookup(const Operation& op, Done done) {
+  // Only the driver's "already exists" rule (a 403 that says so) leaves a
+  // 403 as the op's answer when it asks: any other 403 stops the op first.
+  if (op.response_status != 403) return done(NotFound());
+  auto body = SafeParse(op.body);
+  if (!body || !body->is_object()) return done(Failed("stored body is not a JSON object"));
+  auto workflow_id = OptString(*body, "workflow_id");
+  auto vendor_data = OptString(*body, "vendor_data");
+  if (!workflow_id || !*workflow_id || !vendor_data || !*vendor_data || (*vendor_data)->empty()) {
+    return done(Unresolvable(
+        "Didit says the source is already imported into this application; the request had no "
+        "vendor_data (the clone keeps the source's), so the clone cannot be looked up"));
+  }
+  const std::string vendor = **vendor_data;
+  const std::string workflow = **workflow_id;
+  auto siblings = FindSiblingOps(target_.journal, op);
+  if (!siblings) return done(Failed("journal: " + siblings.error().message()));
+  auto taken = std::make_shared<std::vector<std::string>>(std::move(siblings->taken));
+  const std::size_t pending_siblings = siblings->pending;
+  ListSessionsRequest list;
+  list.vendor_data = vendor;
+  list.workflow_id = workflow;
+  list.limit = 100;
+  const std::string described =
+      "GET /v3/sessions/?vendor_data=" + vendor + "&workflow_id=" + workflow;
+  const std::int64_t earliest = op.created_ms - options_.clock_skew.count();
+  FetchAllPages(
+      target_, list, options_.max_pages,
+      [target = target_, vendor, workflow, taken, pending_siblings, earliest, described,
+       done = std::move(done)](Fetched<std::vector<Session>> rows) mutable {
+        if (!rows) return done(Failed("look-up: " + rows.error().why, rows.error().headers));
+        std::vector<std::string> candidates;
+        for (const Session& s : *rows) {
+          // The server may ignore filters: check them here too.
+          if (s.vendor_data.value_or("") != vendor) continue;
+          if (s.workflow_id && *s.workflow_id != workflow) continue;
+          const std::optional<std::int64_t> at = CreatedAt(s.raw);
+          if (at && *at < earliest) continue;
+          if (std::find(taken->begin(), taken->end(), s.session_id) != taken->end()) continue;
+          candidates.push_back(s.session_id);
+        }
+        if (candidates.size() != 1 || pending_siblings > 0) {
+          return done(Unresolvable(
+              "Didit says the source is already imported into this application; " +
+              std::to_string(candidates.size()) + " session(s) with vendor_data '" + vendor +
+              "' since the op began and " + std::to_string(pending_siblings) +
+              " other unsettled import(s) with it: cannot tell whether this op imported it"));
+        }
+        const std::string id = candidates.front();
+        FetchDecision(
+            target, id,
+            [id, described, done = std::move(done)](int, Fetched<nlohmann::json> decision) {
+              if (!decision) {
+                return done(Failed("look-up of " + id + ": " + decision.error().why,
+                                   decision.error().headers));
+              }
+              // The import's own answer is the clone's decision payload.
+              auto text = SafeDump(*decision);
+              done(FoundResource(id, 201, text ? *text : "{}", described + ": session " + id));
+            });
+      });
+}
+
 void DeleteSessionReconciler::Lookup(const Operation& op, Done done) {
   auto session_id = SessionIdFromDeletePath(op.path);
   if (!session_id) return done(Unresolvable("not a delete path: " + op.path));

@@ -85,6 +85,26 @@ class CheckReconciler final : public Reconciler {
   std::string session_kind_;
 };
 
+// An import_shared_session op (session_sharing.h). Before any refusal: kNotFound
+// without a GET (send again: Didit redeems a token once per receiver, so a
+// repeat is refused 403 rather than cloning twice). After that 403 (the op's
+// last answer): the clone is looked for in the caller's GET /v3/sessions/ by
+// the stored request's vendor_data and workflow_id, created no earlier than
+// the op (minus clock_skew), not another op's of the journal: one, with no
+// other unsettled op of the natural key = kFound with its decision (201);
+// none, several, or a request without vendor_data = kUnresolvable (the
+// source was imported, by this op or before it: a person decides).
+class ImportSharedReconciler final : public Reconciler {
+ public:
+  ImportSharedReconciler(LookupTarget target, ReconcilerOptions options)
+      : target_(std::move(target)), options_(options) {}
+  void Lookup(const Operation& op, Done done) override;
+
+ private:
+  LookupTarget target_;
+  ReconcilerOptions options_;
+};
+
 // A delete_session op executed iff the session is gone (404 on its decision).
 class DeleteSessionReconciler final : public Reconciler {
  public:

@@ -178,23 +178,35 @@ void TransactionReconciler::Lookup(const Operation& op, Done done) {
   if (txn_id.empty()) {
     return done(LookupAnswer(Outcome::kUnresolvable, "the stored request has no transaction_id"));
   }
-  // Didit's duplicate-id refusal, the profile row's unique_field.
+  // Didit's duplicate-id refusal, as the profile row describes it.
   const EndpointProfile* profile = FindDiditEndpoint(kCreateTransactionKind);
-  const bool exists = profile && !profile->unique_field.empty() &&
-                      ExistsRefusalOf(std::string(profile->unique_field))(op);
+  const bool exists = profile && ExistsRefusalOf(didit::ExistsRefusalOf(*profile))(op);
   PageTransactions(target_, target_.base_url + "/v3/transactions/?limit=100", txn_id,
                    std::move(*sent), max_pages_, exists, std::move(done));
 }
 
-std::function<bool(const Operation&)> ExistsRefusalOf(std::string field) {
-  return [field = std::move(field)](const Operation& op) {
-    if (op.response_status != 400) return false;
+std::function<bool(const Operation&)> ExistsRefusalOf(const ExistsRefusal& rule) {
+  return [status = rule.status, where = std::string(rule.where),
+          phrase = std::string(rule.phrase)](const Operation& op) {
+    if (status == 0 || op.response_status != status) return false;
+    auto says = [&](const std::string& m) { return m.find(phrase) != std::string::npos; };
+    if (where == "detail") {
+      // DRF puts a non-field refusal under "detail": a string, or from a
+      // serializer a list of strings (ApiError keeps only the string form).
+      auto body = SafeParse(op.response_body);
+      if (!body || !body->is_object()) return false;
+      auto it = body->find("detail");
+      if (it == body->end()) return false;
+      if (it->is_string()) return says(it->get<std::string>());
+      if (!it->is_array()) return false;
+      return std::any_of(it->begin(), it->end(), [&](const json& m) {
+        return m.is_string() && says(m.get<std::string>());
+      });
+    }
     const ApiError api = ParseApiError(op.response_status, op.response_body);
-    auto it = api.field_errors.find(field);
+    auto it = api.field_errors.find(where);
     if (it == api.field_errors.end()) return false;
-    return std::any_of(it->second.begin(), it->second.end(), [](const std::string& m) {
-      return m.find("already exists") != std::string::npos;
-    });
+    return std::any_of(it->second.begin(), it->second.end(), says);
   };
 }
 

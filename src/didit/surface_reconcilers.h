@@ -11,6 +11,7 @@
 
 #include "didit/reconcilers.h"
 #include "idem/client.h"
+#include "idem/didit/endpoints.h"
 
 namespace idem::didit::internal {
 
@@ -67,11 +68,11 @@ class TransactionReconciler final : public Reconciler {
 // vendor_data); else which field differs.
 std::string TransactionMismatch(const nlohmann::json& sent, const nlohmann::json& found);
 
-// Didit's "already exists" refusal of a create whose request field `field`
-// is unique (EndpointProfile::unique_field): the op's last answer is a 400
-// whose field_errors[field] says "already exists". For
-// ClientOptions::exists_refusal.
-std::function<bool(const Operation&)> ExistsRefusalOf(std::string field);
+// A profile row's "already exists" refusal (didit::ExistsRefusalOf: a
+// unique_field's 400, or EndpointProfile::exists) as a predicate for
+// ClientOptions::exists_refusal: the op's last answer has `rule.status`, and the message list at
+// `rule.where` (a field's errors, or "detail": a string or a list) holds `rule.phrase`.
+std::function<bool(const Operation&)> ExistsRefusalOf(const ExistsRefusal& rule);
 
 // Registers the look-ups, profiles' resource ids and re-sends of
 // create/update/delete_webhook_destination, update_webhook and

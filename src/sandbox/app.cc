@@ -74,6 +74,8 @@ std::string_view ExecutionKind(Endpoint e) {
       return "update_session_data";
     case Endpoint::kCreateWorkflow:
       return "create_workflow";
+    case Endpoint::kImportSharedSession:
+      return "import_shared_session";
     default:
       return "";
   }
@@ -107,7 +109,8 @@ constexpr std::string_view kExecutionKinds[] = {"create_session",
                                                 "update_session_data",
                                                 "create_workflow",
                                                 "wallet_screening",
-                                                "kyb_select"};
+                                                "kyb_select",
+                                                "import_shared_session"};
 constexpr FaultKind kFaultKinds[] = {
     FaultKind::kDropBefore, FaultKind::kDropAfter, FaultKind::kError503, FaultKind::kError500After,
     FaultKind::kRateLimit,  FaultKind::kSlow,      FaultKind::kSlowExec};
@@ -168,6 +171,7 @@ App::App(AppConfig config, std::unique_ptr<Persistence> persistence)
       persistence_(std::move(persistence)),
       fault_random_(config_.seed),
       api_key_digest_(crypto::Sha256Hex(config_.api_key).substr(0, 16)),
+      peer_key_digest_(crypto::Sha256Hex(config_.peer_api_key).substr(0, 16)),
       base_url_(config_.base_url) {
   if (!config_.clock) config_.clock = DefaultClock();
   if (config_.rate_scopes.enabled()) {
@@ -226,6 +230,15 @@ void App::set_base_url(std::string url) {
 }
 
 std::int64_t App::NowMs() const { return ToUnixMillis(config_.clock->Now()); }
+
+std::string App::CallerApplication(const Request& request) const {
+  const auto key = FindHeader(request.headers, "x-api-key");
+  if (key && !config_.peer_api_key.empty() &&
+      crypto::ConstantTimeEquals(*key, config_.peer_api_key)) {
+    return config_.peer_application_id;
+  }
+  return config_.application_id;
+}
 
 std::string App::BaseUrl(const Request& request) const {
   if (auto host = FindHeader(request.headers, "Host");
@@ -373,7 +386,9 @@ Outcome App::HandleAdmitted(const Request& request, const Route& route, std::str
   if (!api_key) {
     return Respond(DetailResponse(403, "Authentication credentials were not provided."));
   }
-  if (!crypto::ConstantTimeEquals(*api_key, config_.api_key)) {
+  const bool peer =
+      !config_.peer_api_key.empty() && crypto::ConstantTimeEquals(*api_key, config_.peer_api_key);
+  if (!peer && !crypto::ConstantTimeEquals(*api_key, config_.api_key)) {
     return Respond(DetailResponse(401, "Invalid API key."));
   }
 
@@ -434,7 +449,8 @@ Outcome App::HandleAdmitted(const Request& request, const Route& route, std::str
         ++bad_keys_400_;
         return Respond(BadKeyResponse(config_.profile, parsed.error().message()));
       }
-      key = KeyContext{*parsed, api_key_digest_ + ":" + *parsed, Fingerprint(request, path)};
+      key = KeyContext{*parsed, (peer ? peer_key_digest_ : api_key_digest_) + ":" + *parsed,
+                       Fingerprint(request, path)};
       const std::int64_t now = NowMs();
       const std::int64_t ttl_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_ttl).count();
@@ -511,6 +527,7 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
                                      std::string_view query, const std::optional<KeyContext>& key,
                                      std::int64_t now) {
   EndpointResult result;
+  caller_app_ = CallerApplication(request);
   // The balance first: a call refused for want of credits did not run, so
   // its body is never looked at (Didit's order of the two is unconfirmed),
   // and no Idempotency-Key is bound to the refusal (as after a 400): the
@@ -524,7 +541,7 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       result = CreateSession(request, now);
       break;
     case Endpoint::kDecision:
-      result = Decision(route.session_id);
+      result = Decision(route.session_id, &caller_app_);
       break;
     case Endpoint::kUpdateStatus:
       result = UpdateStatus(request, route.session_id, now);
@@ -581,6 +598,12 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     case Endpoint::kKybSelect:
       result = KybSelect(request, now);
+      break;
+    case Endpoint::kShareSession:
+      result = ShareSession(request, route.session_id, now);
+      break;
+    case Endpoint::kImportSharedSession:
+      result = ImportSharedSession(request, now);
       break;
     case Endpoint::kListDestinations:
       result = ListDestinations();
@@ -648,6 +671,15 @@ App::EndpointResult App::RunEndpoint(const Request& request, const Route& route,
       break;
     default:
       result.response = DetailResponse(404, "Not found.");
+  }
+  // What a request creates belongs to the caller's application (the
+  // sandbox's own stays empty, as every older row).
+  if (caller_app_ != config_.application_id) {
+    for (SessionRecord& s : result.mutation.sessions) {
+      if (s.application_id.empty() && sessions_.count(s.session_id) == 0) {
+        s.application_id = caller_app_;
+      }
+    }
   }
   if (result.mutation.execution) {
     Execution& e = *result.mutation.execution;
@@ -805,6 +837,7 @@ const EntityRecord* App::FindEntity(std::string_view kind, const std::string& id
 
 void App::IndexSession(const SessionRecord& s) {
   sessions_by_number_[s.session_number] = s.session_id;
+  IndexImport(s);
   if (!s.vendor_data) return;
   sessions_by_vendor_data_[*s.vendor_data].push_back(s.session_id);
   if (!s.is_check() && !s.vendor_data->empty()) {
@@ -885,7 +918,8 @@ std::string App::StatsJson() {
     if (s.is_check()) {
       ++checks;
     } else if (s.vendor_data && !s.vendor_data->empty()) {
-      ++by_vendor_data[*s.vendor_data];
+      // Per application: an import into the peer keeps the source's vendor_data.
+      ++by_vendor_data[OwnerOf(s) + '\n' + *s.vendor_data];
     }
   }
   int duplicate_vendor_data = 0;

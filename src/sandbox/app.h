@@ -51,6 +51,13 @@ class WebhookDeliveryLog;  // webhook_log.h
 
 struct AppConfig {
   std::string api_key = "sandbox-key";
+  // The two applications (SandboxOptions): ids, the peer's key (empty: no
+  // peer) and the workflow id each owns.
+  std::string application_id = "dbd20e34-42e9-4f2c-ba91-cf0762016f64";
+  std::string workflow_id = "11111111-2222-4333-8444-555555555555";
+  std::string peer_application_id = "a5f3bca2-46e2-411e-90ef-a580900a57ee";
+  std::string peer_api_key = "sandbox-peer-key";
+  std::string peer_workflow_id = "9f9b1234-aaaa-4bbb-8ccc-1234567890ab";
   FaultSpec faults;
   std::uint64_t seed = 1;
   std::chrono::seconds key_ttl{86400};
@@ -155,7 +162,9 @@ class App {
   // Endpoints; called with mu_ held. They read state_ and describe changes
   // in the result's mutation (applied by Execute after it is persisted).
   EndpointResult CreateSession(const Request& request, std::int64_t now_ms);
-  EndpointResult Decision(const std::string& session_id);
+  // `app`: the caller's application (another's session is 404); null: any
+  // (the sandbox's own reads, DecisionJson).
+  EndpointResult Decision(const std::string& session_id, const std::string* app);
   EndpointResult UpdateStatus(const Request& request, const std::string& session_id,
                               std::int64_t now_ms);
   EndpointResult DeleteSession(const std::string& session_id, std::int64_t now_ms);
@@ -187,6 +196,15 @@ class App {
   // kyb_registry.cc: the registry search (free) and select (billed, saved).
   EndpointResult KybSearch(const Request& request, std::int64_t now_ms);
   EndpointResult KybSelect(const Request& request, std::int64_t now_ms);
+  // session_sharing.cc: share a finished session with the other application
+  // (an HS256 JWT), and import one shared with the caller.
+  EndpointResult ShareSession(const Request& request, const std::string& session_id,
+                              std::int64_t now_ms);
+  EndpointResult ImportSharedSession(const Request& request, std::int64_t now_ms);
+  // The JWT's signing key: derived from both API keys, so every sandbox
+  // process with the same keys (a shared PostgreSQL store, a restart) takes
+  // the tokens the others minted.
+  std::string ShareSecret() const;
   // database_validation.cc: Didit's 502 when no service answers.
   EndpointResult NoUsableService(const nlohmann::json& body, nlohmann::json services,
                                  CheckOptions options, std::int64_t now_ms);
@@ -247,11 +265,20 @@ class App {
 
   void ApplyLocked(const Mutation& mutation);
   void IndexSession(const SessionRecord& session);
+  // session_sharing.cc: notes a clone's source in imports_.
+  void IndexImport(const SessionRecord& session);
   // Live sessions in the list's order (newest first), narrowed by vendor_data
   // through its index when given.
   std::vector<const SessionRecord*> NewestFirst(
       const std::optional<std::string>& vendor_data) const;
   std::string BaseUrl(const Request& request) const;
+  // The application a request authenticated as (its x-api-key; the peer's
+  // key -> the peer, anything else -> the sandbox's own).
+  std::string CallerApplication(const Request& request) const;
+  // The application that owns `s` (empty application_id: the sandbox's own).
+  const std::string& OwnerOf(const SessionRecord& s) const {
+    return s.application_id.empty() ? config_.application_id : s.application_id;
+  }
   std::int64_t NowMs() const;
   void Emit(const std::vector<SandboxSessionEvent>& events);
   void SendCallbacks(std::vector<EndpointResult::Callback>& callbacks);
@@ -262,8 +289,12 @@ class App {
   SharedStore* shared_ = nullptr;              // persistence_ when it is a SharedStore (PostgreSQL)
   SeededRandom fault_random_;
   std::string api_key_digest_;
+  std::string peer_key_digest_;  // idempotency keys are scoped per application's key
 
   std::mutex mu_;
+  // The application of the request RunEndpoint is running (mu_ held): the
+  // endpoints read it to scope sessions.
+  std::string caller_app_;
   // state
   std::unordered_map<std::string, SessionRecord> sessions_;
   // session_number -> session_id: the list's order (Didit lists by number).
@@ -276,6 +307,9 @@ class App {
   // times in a chaos run, so that is no full scan.
   std::unordered_map<std::string, std::vector<std::string>> sessions_by_vendor_data_;
   std::int64_t next_session_number_ = 1;
+  // application + '\n' + source session id, for every import (one redeem per
+  // receiver; a deleted clone still counts).
+  std::set<std::string> imports_;
   std::unordered_map<std::string, KeyRecord> keys_;
   std::set<std::string> in_progress_;
   std::vector<Execution> executions_;

@@ -100,7 +100,7 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
     if (candidates != sessions_by_vendor_.end()) {
       for (const auto& id : candidates->second) {
         const SessionRecord& s = sessions_.at(id);
-        if (!s.deleted && IsUnfinished(s.status)) {
+        if (!s.deleted && IsUnfinished(s.status) && OwnerOf(s) == caller_app_) {
           session = s;
           dedup = true;
           break;
@@ -145,9 +145,9 @@ App::EndpointResult App::CreateSession(const Request& request, std::int64_t now_
   return out;
 }
 
-App::EndpointResult App::Decision(const std::string& session_id) {
+App::EndpointResult App::Decision(const std::string& session_id, const std::string* app) {
   auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || it->second.deleted) {
+  if (it == sessions_.end() || it->second.deleted || (app && OwnerOf(it->second) != *app)) {
     return Fail(DetailResponse(404, "Session not found."));
   }
   EndpointResult out;
@@ -257,7 +257,7 @@ Response App::DataUpdated(const std::string& session_id, std::vector<SandboxSess
 std::optional<std::string> App::DecisionJson(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   RefreshSharedLocked();
-  EndpointResult result = Decision(session_id);
+  EndpointResult result = Decision(session_id, nullptr);
   if (result.response.status != 200) return std::nullopt;
   return result.response.body;
 }

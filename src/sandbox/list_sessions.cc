@@ -172,7 +172,10 @@ App::EndpointResult App::ListSessions(const Request& request, std::string_view q
 
   std::vector<const SessionRecord*> matches = NewestFirst(f.vendor_data);
   matches.erase(std::remove_if(matches.begin(), matches.end(),
-                               [&](const SessionRecord* s) { return !f.Match(*s); }),
+                               [&](const SessionRecord* s) {
+                                 // A caller lists its own application's sessions only.
+                                 return OwnerOf(*s) != caller_app_ || !f.Match(*s);
+                               }),
                 matches.end());
   const Page page = Paginate(matches.size(), limit, offset);
   auto link = [&](std::optional<std::size_t> at) -> json {

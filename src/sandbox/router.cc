@@ -100,6 +100,11 @@ Route Resolve(std::string_view method, std::string_view path) {
   };
   if (path == "/v3/session/") {
     set(Endpoint::kCreateSession, "POST");
+  } else if (path == "/v3/session/import-shared/") {
+    set(Endpoint::kImportSharedSession, "POST");
+  } else if (auto share = SessionPath(path, "/share/")) {
+    set(Endpoint::kShareSession, "POST");
+    r.session_id = *share;
   } else if (auto id = SessionPath(path, "/decision/")) {
     set(Endpoint::kDecision, "GET");
     r.session_id = *id;

@@ -36,13 +36,15 @@ enum class Endpoint {
   kEmailCheck,       // POST   /v3/email/check/
 
   // The newer standalone checks (poa.cc, face_checks.cc, database_validation.cc).
-  kPoa,                 // POST   /v3/poa/
-  kFaceSearch,          // POST   /v3/face-search/
-  kAgeEstimation,       // POST   /v3/age-estimation/
-  kDatabaseValidation,  // POST   /v3/database-validation/
-  kWalletScreening,     // POST   /v3/wallet-screening/  (wallet_screening.cc)
-  kKybSearch,           // POST   /v3/kyb/search/  (kyb_registry.cc; free, nothing executed)
-  kKybSelect,           // POST   /v3/kyb/select/  (billed; a business session)
+  kPoa,                  // POST   /v3/poa/
+  kFaceSearch,           // POST   /v3/face-search/
+  kAgeEstimation,        // POST   /v3/age-estimation/
+  kDatabaseValidation,   // POST   /v3/database-validation/
+  kWalletScreening,      // POST   /v3/wallet-screening/  (wallet_screening.cc)
+  kKybSearch,            // POST   /v3/kyb/search/  (kyb_registry.cc; free, nothing executed)
+  kKybSelect,            // POST   /v3/kyb/select/  (billed; a business session)
+  kShareSession,         // POST   /v3/session/{id}/share/  (session_sharing.cc)
+  kImportSharedSession,  // POST  /v3/session/import-shared/
 
   // The management API and transactions (management.cc, transactions.cc).
   kListDestinations,   // GET    /v3/webhook/destinations/

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "idem/journal.h"
+#include "idem/uuid.h"
 #include "sandbox/app.h"
 #include "sandbox/pg_store.h"
 #include "sandbox/sqlite_store.h"
@@ -121,6 +122,19 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
     return MakeError(ErrorCode::kInvalidArgument, "rate_scopes.window_ms must be >= 1");
   }
   if (options.api_key.empty()) return MakeError(ErrorCode::kInvalidArgument, "api_key is empty");
+  if (!options.peer_api_key.empty() && options.peer_api_key == options.api_key) {
+    return MakeError(ErrorCode::kInvalidArgument, "peer_api_key must differ from api_key");
+  }
+  for (const std::string* id : {&options.application_id, &options.workflow_id,
+                                &options.peer_application_id, &options.peer_workflow_id}) {
+    if (!IsUuid(*id)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "application and workflow ids must be UUIDs: " + *id);
+    }
+  }
+  if (options.application_id == options.peer_application_id) {
+    return MakeError(ErrorCode::kInvalidArgument, "peer_application_id must differ");
+  }
   if (options.profile != SandboxProfile::kDidit && options.profile != SandboxProfile::kIdeal) {
     return MakeError(ErrorCode::kInvalidArgument, "profile must be kDidit or kIdeal");
   }
@@ -139,6 +153,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(SandboxOptions options) {
   }
   sandbox::AppConfig config;
   config.api_key = options.api_key;
+  config.application_id = options.application_id;
+  config.workflow_id = options.workflow_id;
+  config.peer_application_id = options.peer_application_id;
+  config.peer_api_key = options.peer_api_key;
+  config.peer_workflow_id = options.peer_workflow_id;
   config.faults = std::move(*faults);
   config.seed = options.seed;
   config.key_ttl = options.key_ttl;

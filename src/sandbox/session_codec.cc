@@ -13,6 +13,7 @@ constexpr char kType[] = "session_type";
 constexpr char kService[] = "api_service";
 constexpr char kCheck[] = "check";
 constexpr char kReviews[] = "reviews";
+constexpr char kApplication[] = "application_id";
 
 json ParseOr(const std::string& text, json fallback) {
   if (text.empty()) return fallback;
@@ -32,6 +33,7 @@ std::string StoredDetails(const SessionRecord& s) {
   }
   json reviews = ParseOr(s.reviews_json, json::array());
   if (reviews.is_array() && !reviews.empty()) details[kReviews] = std::move(reviews);
+  if (!s.application_id.empty()) details[kApplication] = s.application_id;
   return Dump(details);
 }
 
@@ -49,6 +51,7 @@ void LoadStoredDetails(SessionRecord& s, const std::string& stored) {
   };
   take_string(kType, s.session_type);
   take_string(kService, s.api_service);
+  take_string(kApplication, s.application_id);
   if (auto it = details.find(kCheck); it != details.end()) {
     s.check_json = Dump(*it);
     details.erase(it);

@@ -15,13 +15,15 @@
 namespace idem::sandbox {
 
 // The details_json a store writes for `s`: s.details_json plus the keys
-// "session_type", "api_service" and "check" (check sessions) and "reviews"
-// (when there are any).
+// "session_type", "api_service" and "check" (check sessions), "reviews"
+// (when there are any) and "application_id" (a session of another
+// application than the sandbox's own).
 std::string StoredDetails(const SessionRecord& s);
 
 // The inverse: sets s.details_json to the session's own details and the
 // typed fields from the keys above (missing keys: a hosted session, no
-// reviews). A text that is not a JSON object is kept as details as it is.
+// reviews, the sandbox's own application). A text that is not a JSON object is kept as details as
+// it is.
 void LoadStoredDetails(SessionRecord& s, const std::string& stored);
 
 }  // namespace idem::sandbox

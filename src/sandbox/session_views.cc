@@ -126,7 +126,8 @@ json DecisionBody(const SessionRecord& s) {
       {"session_id", s.session_id},
       {"session_kind", IsBusiness(s) ? "business" : "user"},
       {"session_number", s.session_number},
-      {"session_url", check ? json(nullptr) : json(HostedUrl(s))},
+      // No hosted URL: a check, or an imported clone (OAS: session_url null).
+      {"session_url", check || s.session_token.empty() ? json(nullptr) : json(HostedUrl(s))},
       {"status", s.status},
       {"workflow_id", s.workflow_id.empty() ? json(nullptr) : json(s.workflow_id)},
       {"features", check ? json::array({check->feature}) : json::array()},
@@ -213,7 +214,8 @@ json ListRow(const SessionRecord& s) {
       {"session_id", s.session_id},
       {"session_kind", "user"},
       {"session_number", s.session_number},
-      {"session_url", check ? json(nullptr) : json(HostedUrl(s))},
+      // No hosted URL: a check, or an imported clone (OAS: session_url null).
+      {"session_url", check || s.session_token.empty() ? json(nullptr) : json(HostedUrl(s))},
       {"portrait_image", nullptr},
       {"document_type", document_type},
       {"full_name", full_name},

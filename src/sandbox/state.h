@@ -38,6 +38,10 @@ struct SessionRecord {
   std::string api_service;          // "AML", "PASSIVE_LIVENESS", ...; empty when hosted
   std::string check_json;           // the check's result object (JSON text); empty when hosted
   std::string reviews_json = "[]";  // update-status reviews, oldest first
+  // The application that owns it (SandboxOptions' two applications); empty =
+  // the sandbox's own, which is what every row written before this existed
+  // loads as. Stored inside details_json too.
+  std::string application_id;
 
   bool is_check() const { return !api_service.empty(); }
 };

@@ -387,6 +387,14 @@ TEST_F(ConventionTest, EveryCommandPrintsAnErrorOnceInTheShapeAsked) {
       {"idem kyb select",
        {"kyb", "select", "--kyb-response-id", "h", "--metadata", "[1]", "--journal", journal},
        2},
+      {"idem session share",
+       {"session", "share", "some-session-id", "--for-application-id", "not-a-uuid", "--journal",
+        journal},
+       2},
+      {"idem session import-shared",
+       {"session", "import-shared", "--share-token", "t", "--workflow-id", "not-a-uuid",
+        "--journal", journal},
+       2},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.command);

@@ -1,4 +1,5 @@
-// `idem session pdf`, `idem session delete-batch`, `idem phone` and
+// `idem session pdf`, `idem session delete-batch`, `idem session share`,
+// `idem session import-shared`, `idem phone` and
 // `idem email` as a user runs them: real processes ($IDEM_BIN) against the
 // real sandbox on port 0 and a SQLite journal file; what they print, the
 // file they write and their exit codes (0 done, 1 refused, 2 usage, 4 local).
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -145,6 +147,62 @@ TEST_F(SessionCallsCli, DeleteBatch) {
   Ran all = Run({"session", "delete-batch", "--all"});
   EXPECT_EQ(all.code, 0) << all.err;
   EXPECT_EQ(Stats()["sessions_live"], 0);
+}
+
+// `idem session share` in the sandbox's own application, then `idem session
+// import-shared` as its peer application (the sandbox's second key, another
+// journal): the token reaches stdout of share only, the import reads it from
+// a file, and a second import of the source is refused (exit 1).
+TEST_F(SessionCallsCli, ShareAndImportShared) {
+  const std::string id = CreateSession("share-cli", "Approved");
+  Ran share = Run({"session", "share", id, "--for-application-id",
+                   "a5f3bca2-46e2-411e-90ef-a580900a57ee", "--ttl", "600"});
+  ASSERT_EQ(share.code, 0) << share.err;
+  const json minted = json::parse(share.out, nullptr, false);
+  const std::string token = minted.value("share_token", "");
+  ASSERT_FALSE(token.empty()) << share.out;
+  EXPECT_EQ(minted["for_application_id"], "a5f3bca2-46e2-411e-90ef-a580900a57ee");
+  EXPECT_EQ(share.err.find(token), std::string::npos) << "the token is a secret";
+  EXPECT_EQ(Run({"session", "share", id, "--for-application-id", "nope"}).code, 2);
+
+  const std::string file = (dir_ / "token").string();
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs((token + "\n").c_str(), f);
+    std::fclose(f);
+  }
+  auto as_peer = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), IdemBin());
+    args.insert(args.end(), {"--journal", (dir_ / "peer.db").string(), "--base-url",
+                             sandbox_->base_url(), "--api-key", "sandbox-peer-key"});
+    return RunToEnd(args, dir_.string());
+  };
+  const std::vector<std::string> import = {"session",
+                                           "import-shared",
+                                           "--share-token-file",
+                                           file,
+                                           "--workflow-id",
+                                           "9f9b1234-aaaa-4bbb-8ccc-1234567890ab",
+                                           "--trust-review",
+                                           "--vendor-data",
+                                           "share-cli-peer"};
+  Ran imported = as_peer(import);
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  const json clone = json::parse(imported.out, nullptr, false);
+  EXPECT_EQ(clone.value("status", ""), "Approved") << imported.out;
+  EXPECT_EQ(clone.value("vendor_data", ""), "share-cli-peer");
+  EXPECT_NE(clone.value("session_id", ""), id);
+  EXPECT_EQ(imported.err.find(token), std::string::npos);
+  // The same command again is the same op (its stored answer); a new op is
+  // refused: one redeem per receiver.
+  EXPECT_EQ(as_peer(import).code, 0);
+  std::vector<std::string> fresh = import;
+  fresh.push_back("--new-op");
+  Ran refused = as_peer(fresh);
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("already been shared"), std::string::npos) << refused.err;
+  EXPECT_EQ(Stats()["executions"]["import_shared_session"], 1);
 }
 
 TEST_F(SessionCallsCli, PhoneAndEmailVerification) {

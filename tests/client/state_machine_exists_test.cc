@@ -155,5 +155,90 @@ TEST_F(StateMachineExistsTest, WithoutALookUpTheOpStopsForReview) {
   EXPECT_TRUE(stored.needs_review);
 }
 
+// A refusal that is a 403 (Didit's import-shared: one redeem per receiver,
+// {"detail": "This session has already been shared with your application."}).
+// The kind's exists_refusal recognises it, so the driver asks it before the
+// 401/403 credentials rule.
+class StateMachineExists403Test : public StateMachineTest {
+ protected:
+  static constexpr char kImport[] = "redeem_once";
+  static constexpr char kShared[] =
+      R"({"detail":"This session has already been shared with your application."})";
+  StateMachineExists403Test() {
+    KindPolicy redeem;
+    redeem.server_honours_key = false;
+    options_.kind_policies[kImport] = redeem;
+    options_.reconcilers[kImport] = reconciler_;
+    options_.exists_refusal[kImport] = [](const Operation& op) {
+      return op.response_status == 403 &&
+             op.response_body.find("already been shared") != std::string::npos;
+    };
+  }
+};
+
+// The answer is lost; the retry is refused 403 "already been shared"; the
+// look-up finds the import: succeeded, not a credentials error.
+TEST_F(StateMachineExists403Test, ARecognised403AfterALostAnswerIsSettledByTheLookUp) {
+  transport_->Script({FakeAnswer::Failure(TransportFailure::kConnectionLost),
+                      FakeAnswer::Status(403, {}, kShared)});
+  reconciler_->Script({ScriptedReconciler::NotFound(), ScriptedReconciler::Found("clone-1")});
+  Outcome out = Submit(Request(kImport));
+  scheduler_->AdvanceBy(seconds(5));
+  EXPECT_EQ(transport_->sent(), 2u) << "nothing sent after the refusal";
+  ASSERT_EQ(reconciler_->calls().size(), 2u);
+  ASSERT_TRUE(out->has_value() && **out) << (**out).error().ToString();
+  const Operation stored = Stored("redeem_once-1");
+  EXPECT_EQ(stored.state, OpState::kSucceeded);
+  EXPECT_EQ(stored.resource_id, "clone-1");
+  EXPECT_TRUE(FoundByLookUp(stored));
+}
+
+// The look-up cannot tell (no vendor_data to find the clone by): unknown,
+// for a person; never the credentials message.
+TEST_F(StateMachineExists403Test, ARecognised403TheLookUpCannotSettleStopsForReview) {
+  transport_->Script(
+      {FakeAnswer::Failure(TransportFailure::kTimeout), FakeAnswer::Status(403, {}, kShared)});
+  reconciler_->Script({ScriptedReconciler::NotFound(), ScriptedReconciler::Unresolvable()});
+  Outcome out = Submit(Request(kImport));
+  scheduler_->AdvanceBy(seconds(60));
+  EXPECT_EQ(transport_->sent(), 2u);
+  const Operation stored = Stored("redeem_once-1");
+  EXPECT_EQ(stored.state, OpState::kUnknown);
+  EXPECT_TRUE(stored.needs_review);
+  EXPECT_EQ(stored.last_error.find("credentials"), std::string::npos) << stored.last_error;
+}
+
+// On a first attempt the source was imported before this op: a refusal
+// (failed), no look-up, and not the credentials rule's `unknown`.
+TEST_F(StateMachineExists403Test, AFirstAttemptsRecognised403IsARefusal) {
+  transport_->Script({FakeAnswer::Status(403, {}, kShared)});
+  Outcome out = Submit(Request(kImport));
+  scheduler_->AdvanceBy(seconds(5));
+  EXPECT_EQ(transport_->sent(), 1u);
+  EXPECT_TRUE(reconciler_->calls().empty());
+  const Operation stored = Stored("redeem_once-1");
+  EXPECT_EQ(stored.state, OpState::kFailed);
+  EXPECT_EQ(stored.response_status, 403);
+  EXPECT_EQ(stored.response_body, kShared);
+}
+
+// Any other 403 after an ambiguous attempt is still the credentials rule:
+// unknown, re-drivable (not for review), no look-up.
+TEST_F(StateMachineExists403Test, AnUnrecognised403StaysACredentialsError) {
+  transport_->Script(
+      {FakeAnswer::Failure(TransportFailure::kTimeout),
+       FakeAnswer::Status(403, {},
+                          R"({"detail":"You do not have permission to perform this action."})")});
+  reconciler_->Script({ScriptedReconciler::NotFound()});
+  Outcome out = Submit(Request(kImport));
+  scheduler_->AdvanceBy(seconds(60));
+  EXPECT_EQ(transport_->sent(), 2u);
+  EXPECT_EQ(reconciler_->calls().size(), 1u) << "only the look-up before the re-send";
+  const Operation stored = Stored("redeem_once-1");
+  EXPECT_EQ(stored.state, OpState::kUnknown);
+  EXPECT_FALSE(stored.needs_review);
+  EXPECT_NE(stored.last_error.find("credentials"), std::string::npos) << stored.last_error;
+}
+
 }  // namespace
 }  // namespace idem::testing

@@ -41,12 +41,17 @@ TEST_P(LookUpFaultTest, EveryOpSucceedsWithExactlyOneExecution) {
     o.client.retry = std::make_shared<LimitedAttemptsRetryPolicy>(40, std::chrono::seconds(60));
     o.client.budget = std::make_shared<RetryBudget>(RetryBudgetOptions{.capacity = 1000000});
     o.get_attempts = 40;
-    // Every kind's per-attempt time (and so a billed check's settle time)
-    // below the slow fault's delay, so "slow" is a lost answer.
+    // Every kind's per-attempt time below the slow fault's delay, so "slow"
+    // is a lost answer. The settle time (how long a request the client gave
+    // up on may still reach the server and run before the look-up may call
+    // it absent) stays well above that: on a loaded machine a request can
+    // wait in the sandbox's queue for hundreds of ms, and a look-up before
+    // it runs would answer "not found" and send it a second time. Didit's
+    // own settle time is 30 s.
     AddDiditReconcilers(o.client);
     for (auto& [k, policy] : o.client.kind_policies) {
       policy.timeout = std::chrono::milliseconds(150);
-      if (policy.settle_after.count() > 0) policy.settle_after = std::chrono::milliseconds(150);
+      if (policy.settle_after.count() > 0) policy.settle_after = std::chrono::milliseconds(1500);
     }
   });
   ASSERT_TRUE(h);

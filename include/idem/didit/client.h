@@ -61,10 +61,14 @@ struct ReconcilerOptions {
 // the id in the path (delete_session, whose 204 has no body), request_id
 // (aml and the multipart checks). Also the look-ups of the management API
 // and transactions (webhook destinations, the legacy webhook,
-// create_transaction), and, for each profile row with a unique_field
-// (create_webhook_destination: url, create_transaction: transaction_id),
-// `options.exists_refusal`: Didit's "already exists" 400 after an attempt
-// that may have executed is settled by the kind's look-up, not as `failed`.
+// create_transaction), session sharing (share_session: sent again;
+// import_shared_session: its look-up, session_sharing.h), and, for each
+// profile row with an "already exists" refusal (ExistsRefusalOf: a
+// unique_field's 400 (create_webhook_destination: url,
+// create_transaction: transaction_id, users and businesses: vendor_data)
+// or the row's `exists`, import-shared's 403 "already been shared"),
+// `options.exists_refusal`: that refusal after an attempt that may have
+// executed is settled by the kind's look-up, not as `failed`.
 void AddDiditReconcilers(ClientOptions& options, ReconcilerOptions reconciler = {});
 
 // Per call.

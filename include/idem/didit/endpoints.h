@@ -67,6 +67,14 @@
 //                                   review, never re-sent (kyb_registry.h)
 //   resend_webhook    no    no      send again (one more delivery of the same body:
 //                                   harmless to a receiver that deduplicates)
+//   share_session     no    no      send again (free; a repeat mints another token)
+//   import_shared_    no    no      send again: one redeem per receiver, so a repeat
+//     session                       is refused 403 "already been shared" (the row's
+//                                   `exists` refusal), which the look-up settles:
+//                                   GET /v3/sessions/?vendor_data=&workflow_id= in the
+//                                   caller's application since the op: one = done;
+//                                   none, several, or no vendor_data = unknown,
+//                                   needs review (session_sharing.h)
 //
 // (*) Didit checks credits at create and bills completed verifications.
 #pragma once
@@ -80,6 +88,17 @@
 #include "idem/client.h"
 
 namespace idem::didit {
+
+// A definitive refusal that says what the op creates already exists: its
+// HTTP status, where the message is (a request field's error list, or
+// "detail": a string or a list of strings) and a phrase of it. After an
+// attempt that may have executed, AddDiditReconcilers registers it as the
+// kind's ClientOptions::exists_refusal (the look-up settles the op).
+struct ExistsRefusal {
+  int status = 0;           // 0: none
+  std::string_view where;   // "url", "vendor_data", ... or "detail"
+  std::string_view phrase;  // "already exists"
+};
 
 struct EndpointProfile {
   std::string_view kind;    // the journaled op kind
@@ -114,7 +133,8 @@ struct EndpointProfile {
   // be this op's own doing, so AddDiditReconcilers registers it as the
   // kind's ClientOptions::exists_refusal: the look-up settles the op
   // (succeeded when it finds the op's resource), never `failed` blindly.
-  // Empty for every other kind.
+  // Empty for every other kind. Shorthand for exists = {400, unique_field,
+  // "already exists"} (ExistsRefusalOf).
   std::string_view unique_field;
   // A 5xx that is Didit's definite answer (KindPolicy::definite_errors): this
   // status with a JSON body holding `definite_field`. Database validation:
@@ -122,7 +142,15 @@ struct EndpointProfile {
   // billed" (OAS; ERR: read validation_errors before retrying). 0: none.
   int definite_status = 0;
   std::string_view definite_field = {};
+  // An "already exists" refusal of another shape than unique_field's
+  // (import-shared: 403 {"detail": "... already been shared with your
+  // application."}). status 0: none (unique_field's, if any, applies).
+  ExistsRefusal exists = {};
 };
+
+// The row's "already exists" refusal: `exists` when set, else unique_field's
+// 400, else none (status 0).
+ExistsRefusal ExistsRefusalOf(const EndpointProfile& endpoint);
 
 // Every row, in the order of the table above.
 std::span<const EndpointProfile> DiditEndpoints();
