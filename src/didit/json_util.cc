@@ -16,6 +16,15 @@ namespace idem::didit::internal {
   return value;
 }
 
+[[nodiscard]] Result<nlohmann::json> ParseObject(std::string_view text, const char* what) {
+  auto parsed = SafeParse(text);
+  if (!parsed) return tl::unexpected(parsed.error());
+  if (!parsed->is_object()) {
+    return MakeError(ErrorCode::kCorruption, std::string("the ") + what + " is not an object");
+  }
+  return std::move(*parsed);
+}
+
 [[nodiscard]] Result<std::string> SafeDump(const nlohmann::json& value) {
   try {
     return value.dump();

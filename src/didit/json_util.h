@@ -36,6 +36,11 @@ inline constexpr int kMaxJsonDepth = 64;
 [[nodiscard]] Result<nlohmann::json> SafeParse(std::string_view text,
                                                int max_depth = kMaxJsonDepth);
 
+// SafeParse, and kCorruption "the <what> is not an object" unless the value
+// is a JSON object (every Didit answer the typed calls read is one).
+[[nodiscard]] Result<nlohmann::json> ParseObject(std::string_view text,
+                                                 const char* what = "response");
+
 // Serialises without throwing: kInvalidArgument on invalid UTF-8.
 [[nodiscard]] Result<std::string> SafeDump(const nlohmann::json& value);
 

@@ -10,17 +10,9 @@ namespace idem::didit {
 namespace {
 
 using internal::OptString;
+using internal::ParseObject;
 using internal::RequiredString;
 using nlohmann::json;
-
-[[nodiscard]] Result<json> ParseObject(std::string_view body, const char* what) {
-  auto parsed = internal::SafeParse(body);
-  if (!parsed) return tl::unexpected(parsed.error());
-  if (!parsed->is_object()) {
-    return MakeError(ErrorCode::kCorruption, std::string("the ") + what + " is not an object");
-  }
-  return std::move(*parsed);
-}
 
 [[nodiscard]] Result<EncodedBody> JsonBody(const json& obj) {
   auto text = internal::SafeDump(obj);

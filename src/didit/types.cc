@@ -12,6 +12,7 @@ using internal::OptAny;
 using internal::OptInt;
 using internal::OptObject;
 using internal::OptString;
+using internal::ParseObject;
 using internal::RequiredString;
 using nlohmann::json;
 
@@ -29,13 +30,6 @@ void PutOpt(json& obj, const char* key, const std::optional<bool>& value) {
   auto text = internal::SafeDump(*value);
   if (!text) return tl::unexpected(text.error());
   return EncodedBody{"application/json", std::move(*text)};
-}
-
-[[nodiscard]] Result<json> ParseObject(std::string_view body) {
-  auto value = internal::SafeParse(body);
-  if (!value) return value;
-  if (!value->is_object()) return MakeError(ErrorCode::kCorruption, "response is not an object");
-  return value;
 }
 
 [[nodiscard]] Result<std::optional<SessionStatusValue>> OptStatus(const json& obj,

@@ -10,6 +10,7 @@ namespace {
 
 using internal::OptInt;
 using internal::OptString;
+using internal::ParseObject;
 using nlohmann::json;
 
 using internal::Plain;
@@ -75,15 +76,6 @@ bool IsDate(const std::string& s) {
   IDEM_JSON_SET(r.updated_at, OptString(o, "updated_at"));
   r.metadata = o.value("metadata", json());
   return {};
-}
-
-[[nodiscard]] Result<json> ParseObject(std::string_view body, const char* what) {
-  auto parsed = internal::SafeParse(body);
-  if (!parsed) return tl::unexpected(parsed.error());
-  if (!parsed->is_object()) {
-    return MakeError(ErrorCode::kCorruption, std::string("the ") + what + " is not an object");
-  }
-  return std::move(*parsed);
 }
 
 }  // namespace
