@@ -29,5 +29,10 @@ std::string HexEncode(std::string_view bytes);
 std::optional<std::string> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
+// RFC 4648 section 5 without padding ('-' and '_' for '+' and '/'): JWT
+// parts, Didit's webhook secrets. Decode refuses the standard alphabet's
+// '+', '/' and '=' and a length no encoding produces.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 }  // namespace idem::crypto

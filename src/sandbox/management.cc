@@ -41,11 +41,7 @@ constexpr char kNotFoundDetail[] = "Webhook destination not found.";
 std::string NewSecret() {
   std::string bytes(32, '\0');
   crypto::RandomBytes(bytes.data(), bytes.size());
-  std::string text = crypto::Base64Encode(bytes);
-  std::replace(text.begin(), text.end(), '+', '-');
-  std::replace(text.begin(), text.end(), '/', '_');
-  text.erase(std::remove(text.begin(), text.end(), '='), text.end());
-  return text;
+  return crypto::Base64UrlEncode(bytes);
 }
 
 bool PrivateHost(std::string host) {

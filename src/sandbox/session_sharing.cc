@@ -37,30 +37,10 @@ constexpr std::int64_t kTtlMax = 86400;
 constexpr char kImportedFrom[] = "imported_from";
 constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT"})";
 
-std::string Base64Url(std::string_view bytes) {
-  std::string s = crypto::Base64Encode(bytes);
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
+// A token part: base64url, bounded before decoding (a token is small).
 std::optional<std::string> FromBase64Url(std::string_view text) {
-  if (text.empty() || text.size() > 4096 || text.size() % 4 == 1) return std::nullopt;
-  std::string s(text);
-  for (char& c : s) {
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (c == '+' || c == '/' || c == '=') {
-      return std::nullopt;  // standard base64, not base64url
-    }
-  }
-  while (s.size() % 4 != 0) s.push_back('=');
-  return crypto::Base64Decode(s);
+  if (text.empty() || text.size() > 4096) return std::nullopt;
+  return crypto::Base64UrlDecode(text);
 }
 
 bool IsFinished(std::string_view status) {
@@ -184,9 +164,10 @@ App::EndpointResult App::ShareSession(const Request& request, const std::string&
                        {"for_application_id", target},
                        {"iat", iat},
                        {"exp", iat + ttl}};
-  const std::string signed_part = Base64Url(kHeader) + "." + Base64Url(Dump(claims));
+  const std::string signed_part =
+      crypto::Base64UrlEncode(kHeader) + "." + crypto::Base64UrlEncode(Dump(claims));
   const std::string token =
-      signed_part + "." + Base64Url(crypto::HmacSha256(ShareSecret(), signed_part));
+      signed_part + "." + crypto::Base64UrlEncode(crypto::HmacSha256(ShareSecret(), signed_part));
   out.response = JsonResponse(
       200, json{{"share_token", token}, {"for_application_id", target}, {"session_kind", "user"}});
   return out;

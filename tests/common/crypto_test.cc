@@ -43,6 +43,20 @@ TEST(CryptoTest, HexRoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(HexDecode("zz").has_value());
 }
 
+TEST(CryptoTest, Base64UrlRoundTripsWithoutPaddingAndRefusesTheStandardAlphabet) {
+  for (std::string s : {"", "f", "fo", "foo", "\xfb\xff", "\xfb\xff\xbf"}) {
+    const std::string encoded = Base64UrlEncode(s);
+    EXPECT_EQ(encoded.find_first_of("+/="), std::string::npos) << encoded;
+    auto decoded = Base64UrlDecode(encoded);
+    ASSERT_TRUE(decoded) << encoded;
+    EXPECT_EQ(*decoded, s);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");
+  EXPECT_FALSE(Base64UrlDecode("+/+/"));
+  EXPECT_FALSE(Base64UrlDecode("Zm8="));
+  EXPECT_FALSE(Base64UrlDecode("Zm9vY"));  // 5 characters: no encoding is that long
+}
+
 TEST(CryptoTest, Base64RoundTripsAllPaddingLengths) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     auto decoded = Base64Decode(Base64Encode(s));
